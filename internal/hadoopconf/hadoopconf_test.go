@@ -1,0 +1,50 @@
+package hadoopconf
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRoundTripKeepsOrderValuesAndNewlines(t *testing.T) {
+	c := New()
+	c.Set("dfs.nameservices", "hacluster")
+	c.Set("dfs.ha.fencing.methods", "sshfence\nshell(/bin/true)")
+	c.Set("weird", "a<b&c")
+	got, err := Parse("x.xml", c.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := got.Keys(); len(k) != 3 || k[0] != "dfs.nameservices" || k[2] != "weird" {
+		t.Fatalf("keys = %v", k)
+	}
+	if m := got.Lines("dfs.ha.fencing.methods"); len(m) != 2 || m[1] != "shell(/bin/true)" {
+		t.Fatalf("fencing lines = %q", m)
+	}
+	if v := got.Get("weird", ""); v != "a<b&c" {
+		t.Fatalf("escaped value = %q", v)
+	}
+}
+
+func TestTypedGettersAndFinal(t *testing.T) {
+	c, err := Parse("t", []byte(`<configuration>
+<property><name>a.ms</name><value> 1500 </value></property>
+<property><name>b</name><value>x, y ,,z</value><final>true</final></property>
+<property><name>b</name><value>overridden</value></property>
+<property><name>bad</name><value>12x</value></property>
+</configuration>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := c.Millis("a.ms", 0); d != 1500*time.Millisecond {
+		t.Fatalf("millis = %v", d)
+	}
+	if s := c.Strings("b"); len(s) != 3 || s[2] != "z" {
+		t.Fatalf("final property was overridden or split wrong: %q", s)
+	}
+	if _, err := c.Int("bad", 0); err == nil {
+		t.Fatal("malformed integer accepted")
+	}
+	if n, _ := c.Int("missing", 7); n != 7 {
+		t.Fatal("default not used")
+	}
+}

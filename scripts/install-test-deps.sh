@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what hactl's integration tests need on a Debian machine: Go modules,
+# Apache ZooKeeper (Debian package `zookeeper`) and OpenSSH's server. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go mod download
+need=()
+[ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ip >/dev/null || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2"
