@@ -22,6 +22,9 @@ type Cluster struct {
 
 	// Files are the parsed sources, by filename, for diagnostic snippets.
 	Files map[string]*hcl.File
+	// ConfigDir is the directory the configuration was loaded from (relative
+	// paths such as a local target's state_dir are resolved against it).
+	ConfigDir string
 }
 
 // Ranges maps an attribute name to the range of its value expression.
