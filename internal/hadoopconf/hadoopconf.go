@@ -255,6 +255,12 @@ func LoadDir(dir string) (*Config, error) {
 	return c, nil
 }
 
+// escapeText escapes what XML requires in character data, but keeps newlines
+// literal so multi-line values (dfs.ha.fencing.methods) stay readable in review.
+func escapeText(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;").Replace(s)
+}
+
 // Marshal renders the configuration as a Hadoop XML file, properties in the
 // order given (callers sort when they want a stable, reviewable file).
 func (c *Config) Marshal() []byte {
@@ -265,9 +271,9 @@ func (c *Config) Marshal() []byte {
 	b.WriteString("<configuration>\n")
 	for _, p := range c.props {
 		b.WriteString("  <property>\n    <name>")
-		xml.EscapeText(&b, []byte(p.Name))
+		b.WriteString(escapeText(p.Name))
 		b.WriteString("</name>\n    <value>")
-		xml.EscapeText(&b, []byte(p.Value))
+		b.WriteString(escapeText(p.Value))
 		b.WriteString("</value>\n")
 		if p.Final {
 			b.WriteString("    <final>true</final>\n")

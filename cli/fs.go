@@ -1,0 +1,413 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v3"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/webhdfs"
+	"github.com/hactl/hactl/schema"
+)
+
+func init() { register(fsCommand) }
+
+func fsFlags(extra ...ucli.Flag) []ucli.Flag {
+	return append([]ucli.Flag{
+		&ucli.StringFlag{Name: "config", Usage: "Hadoop conf dir (core-site.xml, hdfs-site.xml) or an HCL cluster dir/file; default $HADOOP_CONF_DIR, else /etc/hactl"},
+		&ucli.StringFlag{Name: "user", Usage: "user.name sent to the NameNode (default $HADOOP_USER_NAME, else $USER)"},
+		&ucli.StringSliceFlag{Name: "var", Usage: "set an HCL input variable (name=value) when --config is HCL"},
+	}, extra...)
+}
+
+func fsCommand() *ucli.Command {
+	sub := func(name, usage, args string, n int, flags []ucli.Flag, run func(ctx context.Context, c *ucli.Command, fc *fsCtx) error) *ucli.Command {
+		return &ucli.Command{
+			Name: name, Usage: usage, UsageText: "hactl fs " + name + " " + args + " [--config PATH]",
+			Flags: fsFlags(flags...),
+			Action: func(ctx context.Context, c *ucli.Command) error {
+				if c.NArg() != n {
+					return usageError("fs %s: want %s", name, args)
+				}
+				fc, err := newFsCtx(c)
+				if err != nil {
+					return exitCode(1, fmt.Errorf("fs %s: %w", name, err))
+				}
+				if err := run(ctx, c, fc); err != nil {
+					return exitCode(1, fmt.Errorf("%s: %w", name, err))
+				}
+				return nil
+			},
+		}
+	}
+	return &ucli.Command{
+		Name:  "fs",
+		Usage: "browse and change an HA nameservice's namespace over WebHDFS, failing over like Hadoop's client",
+		Description: "Paths are hdfs://<nameservice>/path (NameNodes from dfs.ha.namenodes.<ns> and\n" +
+			"dfs.namenode.http-address.<ns>.<nn>), /path (the nameservice of fs.defaultFS), or\n" +
+			"webhdfs://host:port/path (one NameNode's HTTP address, no failover).",
+		Commands: []*ucli.Command{
+			sub("ls", "list a directory like hdfs dfs -ls", "PATH", 1, nil, fsLs),
+			sub("mkdir", "create a directory", "[-p] PATH", 1,
+				[]ucli.Flag{&ucli.BoolFlag{Name: "p", Usage: "create missing parents; no error if it exists"}}, fsMkdir),
+			sub("put", "copy a local file (- for stdin) into the namespace", "LOCAL REMOTE", 2,
+				[]ucli.Flag{&ucli.BoolFlag{Name: "f", Usage: "overwrite the destination"}}, fsPut),
+			sub("cat", "print a file", "PATH", 1, nil, fsCat),
+			sub("rm", "delete a file, or a directory with -r", "[-r] PATH", 1,
+				[]ucli.Flag{&ucli.BoolFlag{Name: "r", Usage: "delete directories and their contents"}}, fsRm),
+			sub("mv", "rename a file or directory", "SRC DST", 2, nil, fsMv),
+			sub("stat", "print a path's WebHDFS FileStatus as JSON", "PATH", 1, nil, fsStat),
+		},
+	}
+}
+
+// fsCtx resolves paths of one command to clients of the right nameservice.
+type fsCtx struct {
+	conf    *hadoopconf.Config
+	confErr error // reported only when a path needs the configuration
+	opts    webhdfs.ClientOptions
+	out     io.Writer
+}
+
+func newFsCtx(c *ucli.Command) (*fsCtx, error) {
+	user := c.String("user")
+	if user == "" {
+		user = os.Getenv("HADOOP_USER_NAME")
+	}
+	if user == "" {
+		user = os.Getenv("USER")
+	}
+	fc := &fsCtx{opts: webhdfs.ClientOptions{User: user}, out: c.Root().Writer}
+	fc.conf, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
+	return fc, nil
+}
+
+// loadClientConfig reads Hadoop XML from a conf dir, or renders an HCL
+// cluster: the client keys are the same on every host, so any host will do.
+func loadClientConfig(p string, vars []string) (*hadoopconf.Config, error) {
+	if p == "" {
+		p = os.Getenv("HADOOP_CONF_DIR")
+	}
+	if p == "" {
+		p = "/etc/hactl"
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	isXMLDir := false
+	if st.IsDir() {
+		for _, f := range []string{"hdfs-site.xml", "core-site.xml"} {
+			if _, err := os.Stat(filepath.Join(p, f)); err == nil {
+				isXMLDir = true
+			}
+		}
+	}
+	if isXMLDir {
+		conf, err := hadoopconf.LoadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %w", p, err)
+		}
+		return conf, nil
+	}
+	cluster, diags := schema.Load(p, schema.LoadOptions{Vars: vars, Env: schema.EnvFromOS()})
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("--config %s is neither a Hadoop conf dir nor a valid HCL cluster: %s", p, diags.Error())
+	}
+	if len(cluster.Hosts) == 0 {
+		return nil, fmt.Errorf("--config %s: the cluster has no hosts", p)
+	}
+	r, err := schema.Render(cluster, cluster.Hosts[0].Name)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", p, err)
+	}
+	conf := hadoopconf.New()
+	conf.Merge(r.Core)
+	conf.Merge(r.HDFS)
+	return conf, nil
+}
+
+// target splits a path argument into its scheme ("hdfs" or "webhdfs"), its
+// authority (nameservice, or host:port for webhdfs) and the absolute path.
+func (fc *fsCtx) target(arg string) (scheme, authority, p string, err error) {
+	u, err := url.Parse(arg)
+	if err != nil {
+		return "", "", "", fmt.Errorf("path %q: %w", arg, err)
+	}
+	p = u.Path
+	if p == "" {
+		p = "/"
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "", "", "", fmt.Errorf("path %q: relative paths are not supported; give /path or hdfs://<nameservice>/path", arg)
+	}
+	switch u.Scheme {
+	case "webhdfs", "hdfs":
+		if u.Host == "" {
+			return "", "", "", fmt.Errorf("path %q: no nameservice or host after %s://", arg, u.Scheme)
+		}
+		return u.Scheme, u.Host, path.Clean(p), nil
+	case "":
+	default:
+		return "", "", "", fmt.Errorf("path %q: scheme %q is not hdfs:// or webhdfs://", arg, u.Scheme)
+	}
+	if fc.confErr != nil {
+		return "", "", "", fc.confErr
+	}
+	def, ok := fc.conf.Lookup("fs.defaultFS")
+	du, err := url.Parse(def)
+	if !ok || err != nil || du.Scheme != "hdfs" || du.Host == "" {
+		return "", "", "", fmt.Errorf("path %q: no hdfs:// fs.defaultFS in the configuration; give hdfs://<nameservice>%s", arg, p)
+	}
+	return "hdfs", du.Host, path.Clean(p), nil
+}
+
+// resolve turns a path argument into a client and the path inside the nameservice.
+func (fc *fsCtx) resolve(arg string) (*webhdfs.Client, string, error) {
+	scheme, authority, p, err := fc.target(arg)
+	if err != nil {
+		return nil, "", err
+	}
+	if scheme == "webhdfs" {
+		c, err := webhdfs.NewClient(authority, []string{authority}, fc.opts)
+		return c, p, err
+	}
+	if fc.confErr != nil {
+		return nil, "", fc.confErr
+	}
+	c, err := webhdfs.NewClientFromConfig(fc.conf, authority, fc.opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("path %q: %w (known nameservices: %s)", arg, err, fc.conf.Get("dfs.nameservices", "none"))
+	}
+	return c, p, nil
+}
+
+func fsLs(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().First())
+	if err != nil {
+		return err
+	}
+	st, err := cl.GetFileStatus(ctx, p)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	if st.Type != webhdfs.TypeDirectory {
+		st.PathSuffix = ""
+		writeLs(fc.out, p, []webhdfs.FileStatus{st}, false)
+		return nil
+	}
+	list, err := cl.ListStatus(ctx, p)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	writeLs(fc.out, p, list, true)
+	return nil
+}
+
+// writeLs prints entries as `hdfs dfs -ls` does: mode, replication ("-" for
+// directories), owner, group, size, modification time, path, in aligned columns.
+func writeLs(w io.Writer, dir string, list []webhdfs.FileStatus, isDir bool) {
+	if isDir {
+		fmt.Fprintf(w, "Found %d items\n", len(list))
+	}
+	var wRepl, wOwner, wGroup, wLen int
+	rows := make([][4]string, len(list))
+	for i, st := range list {
+		repl := "-"
+		if st.Type == webhdfs.TypeFile {
+			repl = strconv.Itoa(int(st.Replication))
+		}
+		rows[i] = [4]string{repl, st.Owner, st.Group, strconv.FormatInt(st.Length, 10)}
+		wRepl, wOwner = max(wRepl, len(repl)), max(wOwner, len(st.Owner))
+		wGroup, wLen = max(wGroup, len(st.Group)), max(wLen, len(rows[i][3]))
+	}
+	for i, st := range list {
+		full := dir
+		if st.PathSuffix != "" {
+			full = path.Join(dir, st.PathSuffix)
+		}
+		mtime := time.UnixMilli(st.ModificationTime).Format("2006-01-02 15:04")
+		fmt.Fprintf(w, "%s  %*s %-*s %-*s %*s %s %s\n", modeString(st), wRepl, rows[i][0], wOwner, rows[i][1],
+			wGroup, rows[i][2], wLen, rows[i][3], mtime, full)
+	}
+}
+
+// modeString renders "drwxr-xr-x" from the octal WebHDFS permission.
+func modeString(st webhdfs.FileStatus) string {
+	n, _ := strconv.ParseUint(st.Permission, 8, 32) // a malformed mode shows as ---------
+	b := []byte("----------")
+	if st.Type == webhdfs.TypeDirectory {
+		b[0] = 'd'
+	}
+	for i, c := range "rwxrwxrwx" {
+		if n&(1<<(8-i)) != 0 {
+			b[i+1] = byte(c)
+		}
+	}
+	if n&0o1000 != 0 {
+		if b[9] == 'x' {
+			b[9] = 't'
+		} else {
+			b[9] = 'T'
+		}
+	}
+	return string(b)
+}
+
+// noSuchFile words a missing path as `hdfs dfs` does.
+func noSuchFile(p string, err error) error {
+	if errors.Is(err, webhdfs.ErrNotFound) {
+		return fmt.Errorf("`%s': No such file or directory", p)
+	}
+	return err
+}
+
+func fsMkdir(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().First())
+	if err != nil {
+		return err
+	}
+	if !c.Bool("p") {
+		if st, err := cl.GetFileStatus(ctx, p); err == nil {
+			if st.Type == webhdfs.TypeDirectory {
+				return fmt.Errorf("`%s': File exists", p)
+			}
+			return fmt.Errorf("`%s': Is not a directory", p)
+		} else if !errors.Is(err, webhdfs.ErrNotFound) {
+			return err
+		}
+		if parent := path.Dir(p); parent != "/" {
+			if _, err := cl.GetFileStatus(ctx, parent); errors.Is(err, webhdfs.ErrNotFound) {
+				return fmt.Errorf("`%s': No such file or directory", parent)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := cl.Mkdirs(ctx, p, 0); err != nil {
+		return err
+	}
+	return nil
+}
+
+func fsPut(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	local := c.Args().Get(0)
+	cl, p, err := fc.resolve(c.Args().Get(1))
+	if err != nil {
+		return err
+	}
+	var data []byte
+	if local == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(local)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", local, err)
+	}
+	// As hdfs dfs -put: into an existing directory, keep the local name.
+	if st, err := cl.GetFileStatus(ctx, p); err == nil && st.Type == webhdfs.TypeDirectory {
+		if local == "-" {
+			return fmt.Errorf("`%s': Is a directory", p)
+		}
+		p = path.Join(p, filepath.Base(local))
+	}
+	if err := cl.Create(ctx, p, data, webhdfs.CreateOptions{Overwrite: c.Bool("f")}); err != nil {
+		if errors.Is(err, webhdfs.ErrExists) {
+			return fmt.Errorf("`%s': File exists (use -f to overwrite)", p)
+		}
+		return err
+	}
+	return nil
+}
+
+func fsCat(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().First())
+	if err != nil {
+		return err
+	}
+	data, err := cl.Open(ctx, p, 0, -1)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	_, err = fc.out.Write(data)
+	return err
+}
+
+func fsRm(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().First())
+	if err != nil {
+		return err
+	}
+	st, err := cl.GetFileStatus(ctx, p)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	if st.Type == webhdfs.TypeDirectory && !c.Bool("r") {
+		return fmt.Errorf("`%s': Is a directory", p)
+	}
+	ok, err := cl.Delete(ctx, p, c.Bool("r"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("`%s': No such file or directory", p)
+	}
+	fmt.Fprintf(fc.out, "Deleted %s\n", p)
+	return nil
+}
+
+func fsMv(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	src, dstArg := c.Args().Get(0), c.Args().Get(1)
+	cl, sp, err := fc.resolve(src)
+	if err != nil {
+		return err
+	}
+	sScheme, sAuth, _, _ := fc.target(src) // resolve already checked src
+	dScheme, dAuth, dp, err := fc.target(dstArg)
+	if err != nil {
+		return err
+	}
+	if sScheme != dScheme || sAuth != dAuth {
+		return fmt.Errorf("`%s' and `%s' are in different nameservices: rename cannot cross them", src, dstArg)
+	}
+	if _, err := cl.GetFileStatus(ctx, sp); err != nil {
+		return noSuchFile(sp, err)
+	}
+	ok, err := cl.Rename(ctx, sp, dp)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("`%s' to `%s': rename refused (destination exists or its parent is missing)", sp, dp)
+	}
+	return nil
+}
+
+func fsStat(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().First())
+	if err != nil {
+		return err
+	}
+	st, err := cl.GetFileStatus(ctx, p)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	b, err := json.MarshalIndent(map[string]any{"FileStatus": st}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(fc.out, "%s\n", b)
+	return err
+}

@@ -1,0 +1,241 @@
+package planner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/schema"
+)
+
+// File names as the probe reports them in ObservedHost.ConfigSHA256.
+const (
+	FileCoreSite    = "core-site.xml"
+	FileHDFSSite    = "hdfs-site.xml"
+	FileSecret      = "cluster.secret"
+	FileZooCfg      = "zoo.cfg"
+	FileZooKeeperID = "myid"
+)
+
+// DefaultZooKeeperDataDir is where a managed ZooKeeper keeps its data when the
+// configuration names no data_dir.
+const DefaultZooKeeperDataDir = "/var/lib/hactl/zookeeper"
+
+// Desired is what every host should hold: the rendered files and their
+// hashes. Rendering is pure, so the planner computes it itself.
+type Desired struct {
+	Cluster *schema.Cluster
+	Hosts   map[string]*DesiredHost
+}
+
+// DesiredHost is one host's rendered files.
+type DesiredHost struct {
+	Files  map[string][]byte // core-site.xml, hdfs-site.xml; zoo.cfg and myid on managed ZooKeeper servers
+	SHA256 map[string]string // file name -> sha256 hex
+}
+
+// HadoopConfigSHA256 is the hash the NameNode, JournalNode and ZKFC daemons
+// of the host are expected to run with (core-site.xml and hdfs-site.xml).
+func (d *DesiredHost) HadoopConfigSHA256() string {
+	return CombinedSHA256(d.SHA256, FileCoreSite, FileHDFSSite)
+}
+
+// ZooKeeperConfigSHA256 is the hash a managed ZooKeeper server runs with.
+func (d *DesiredHost) ZooKeeperConfigSHA256() string {
+	return CombinedSHA256(d.SHA256, FileZooCfg, FileZooKeeperID)
+}
+
+// CombinedSHA256 hashes "name=sha256\n" lines of the named files, in the given
+// order: the value a daemon's ObservedDaemon.ConfigSHA256 carries when it was
+// started by apply (passed as HACTL_CONFIG_SHA256 in its environment).
+func CombinedSHA256(hashes map[string]string, names ...string) string {
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s=%s\n", n, hashes[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SHA256Hex is the hex sha256 of data.
+func SHA256Hex(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// RenderDesired renders every host's files. It fails on a configuration the
+// renderer cannot resolve, which a validated configuration never is.
+func RenderDesired(c *schema.Cluster) (*Desired, error) {
+	d := &Desired{Cluster: c, Hosts: map[string]*DesiredHost{}}
+	for _, h := range c.Hosts {
+		r, err := schema.Render(c, h.Name)
+		if err != nil {
+			return nil, err
+		}
+		dh := &DesiredHost{Files: map[string][]byte{
+			FileCoreSite: r.Core.Marshal(),
+			FileHDFSSite: r.HDFS.Marshal(),
+		}}
+		if id := ZooKeeperServerID(c, h.Name); id > 0 {
+			dh.Files[FileZooCfg] = RenderZooCfg(c, h.Name)
+			dh.Files[FileZooKeeperID] = []byte(strconv.Itoa(id) + "\n")
+		}
+		dh.SHA256 = map[string]string{}
+		for n, b := range dh.Files {
+			dh.SHA256[n] = SHA256Hex(b)
+		}
+		d.Hosts[h.Name] = dh
+	}
+	return d, nil
+}
+
+// ZooKeeperServerID is host's myid in a managed ensemble (1-based, in the
+// order of zookeeper.servers), or 0 when host runs no managed ZooKeeper.
+func ZooKeeperServerID(c *schema.Cluster, host string) int {
+	if c.ZooKeeper == nil || !c.ZooKeeper.Managed {
+		return 0
+	}
+	if i := slices.Index(c.ZooKeeper.Servers, host); i >= 0 {
+		return i + 1
+	}
+	return 0
+}
+
+// ZooKeeperDataDir is the managed ZooKeeper's data dir on host (rooted under
+// the host's tree on target local).
+func ZooKeeperDataDir(c *schema.Cluster, host string) string {
+	dir := DefaultZooKeeperDataDir
+	if c.ZooKeeper != nil && c.ZooKeeper.DataDir != "" {
+		dir = c.ZooKeeper.DataDir
+	}
+	return c.HostDir(host, dir)
+}
+
+// ZooKeeperConfPath is where zoo.cfg goes on host.
+func ZooKeeperConfPath(c *schema.Cluster, host string) string {
+	return filepath.Join(c.PathsFor(host).ConfDir, "zookeeper", FileZooCfg)
+}
+
+// RenderZooCfg renders zoo.cfg of a managed ZooKeeper server on host.
+func RenderZooCfg(c *schema.Cluster, host string) []byte {
+	zk := c.ZooKeeper
+	or := func(v, d int) int {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	tick := zk.TickTime
+	if tick == 0 {
+		tick = schema.DefaultZooKeeperTickTime
+	}
+	addr := func(name string) string {
+		if h := c.Host(name); h != nil && h.Address != "" {
+			return h.Address
+		}
+		return name
+	}
+	lines := []string{
+		"# Written by hactl; changes are overwritten by the next apply.",
+		"tickTime=" + strconv.FormatInt(int64(tick/time.Millisecond), 10),
+		"initLimit=10",
+		"syncLimit=5",
+		"dataDir=" + ZooKeeperDataDir(c, host),
+		"clientPort=" + strconv.Itoa(or(zk.ClientPort, schema.DefaultZooKeeperClientPort)),
+		"clientPortAddress=" + addr(host),
+		"admin.enableServer=false",
+		"4lw.commands.whitelist=ruok,srvr,mntr",
+		"autopurge.purgeInterval=24",
+	}
+	if len(zk.Servers) > 1 {
+		var servers []string
+		for i, s := range zk.Servers {
+			servers = append(servers, fmt.Sprintf("server.%d=%s:%d:%d", i+1, addr(s),
+				or(zk.PeerPort, schema.DefaultZooKeeperPeerPort), or(zk.ElectionPort, schema.DefaultZooKeeperElectionPort)))
+		}
+		lines = append(lines, servers...)
+	}
+	return []byte(strings.Join(lines, "\n") + "\n")
+}
+
+// ZooKeeperClientAddrs are host:port of every server of the quorum.
+func ZooKeeperClientAddrs(c *schema.Cluster) []string {
+	if c.ZooKeeper == nil {
+		return nil
+	}
+	port := c.ZooKeeper.ClientPort
+	if port == 0 {
+		port = schema.DefaultZooKeeperClientPort
+	}
+	var out []string
+	for _, s := range c.ZooKeeper.Servers {
+		if h := c.Host(s); h != nil {
+			out = append(out, net.JoinHostPort(h.Address, strconv.Itoa(port)))
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s); err == nil {
+			out = append(out, s)
+		} else {
+			out = append(out, net.JoinHostPort(s, strconv.Itoa(port)))
+		}
+	}
+	return out
+}
+
+// Daemon names, as the supervisor records them (CONTRACTS.md "Host layout").
+const (
+	DaemonJournalNode = "journalnode"
+	DaemonZooKeeper   = "zookeeper"
+)
+
+// NameNodeDaemon is the supervisor name of NameNode id.
+func NameNodeDaemon(id string) string { return "namenode-" + id }
+
+// ZKFCDaemon is the supervisor name of the ZKFC of NameNode id.
+func ZKFCDaemon(id string) string { return "zkfc-" + id }
+
+// JournalHosts are the hosts that run a JournalNode for any nameservice, in
+// declaration order.
+func JournalHosts(c *schema.Cluster) []string {
+	var out []string
+	for _, h := range c.Hosts {
+		for _, ns := range c.Nameservices {
+			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, h.Name) {
+				out = append(out, h.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// JournalID is the journal of a nameservice.
+func JournalID(ns *schema.Nameservice) string {
+	if ns.Journal != nil && ns.Journal.JournalID != "" {
+		return ns.Journal.JournalID
+	}
+	if ns.SharedEdits != "" {
+		if i := strings.LastIndex(ns.SharedEdits, "/"); i >= 0 && i < len(ns.SharedEdits)-1 {
+			return ns.SharedEdits[i+1:]
+		}
+	}
+	return ns.Name
+}
+
+// NameNodeKey is how Observed indexes a NameNode: "<ns>/<nnid>".
+func NameNodeKey(ns, id string) string { return ns + "/" + id }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,493 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hactl/hactl/schema"
+)
+
+// Options tune a plan. The zero value plans a normal, safe apply.
+type Options struct {
+	// RuntimeSHA256 is the sha256 of the hactl binary apply installs; "" skips
+	// the runtime comparison (plan without a binary at hand).
+	RuntimeSHA256 string
+	// RuntimeVersion is shown in reasons.
+	RuntimeVersion string
+	// ForceFormat allows format-namenode over storage that holds data. It
+	// destroys the namespace; only an explicit --force-format sets it.
+	ForceFormat bool
+}
+
+// ErrInvalidConfig is returned when the desired configuration cannot be
+// planned against (a config with errors never yields a plan).
+var ErrInvalidConfig = errors.New("the configuration has errors")
+
+// Plan computes the ordered steps that take the observed hosts to the desired
+// cluster. It is pure: no I/O, no clock.
+func Plan(desired *schema.Cluster, observed *Observed, opts Options) (*ClusterPlan, error) {
+	if desired == nil {
+		return nil, fmt.Errorf("plan: %w: no cluster", ErrInvalidConfig)
+	}
+	d, err := RenderDesired(desired)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w: %w", ErrInvalidConfig, err)
+	}
+	return PlanDesired(d, observed, opts)
+}
+
+// PlanDesired is Plan over already rendered files.
+func PlanDesired(d *Desired, observed *Observed, opts Options) (*ClusterPlan, error) {
+	if observed == nil {
+		observed = &Observed{}
+	}
+	p := &planner{
+		c: d.Cluster, d: d, obs: observed, opts: opts,
+		plan:          &ClusterPlan{},
+		ids:           map[string]bool{},
+		writesHadoop:  map[string]bool{},
+		writesZK:      map[string]bool{},
+		installsBin:   map[string]string{},
+		hostPrep:      map[string][]string{},
+		startedNN:     map[string]string{},
+		stoppedNN:     map[string]bool{},
+		unreachable:   map[string]bool{},
+		jnStarted:     map[string]string{},
+		zkStartSteps:  nil,
+		warnedOutages: map[string]bool{},
+	}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	if err := CheckInvariants(d.Cluster, observed, p.plan); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return p.plan, nil
+}
+
+type planner struct {
+	c    *schema.Cluster
+	d    *Desired
+	obs  *Observed
+	opts Options
+	plan *ClusterPlan
+	ids  map[string]bool
+
+	unreachable  map[string]bool
+	writesHadoop map[string]bool     // host -> core/hdfs-site.xml rewritten by this plan
+	writesZK     map[string]bool     // host -> zoo.cfg/myid rewritten
+	installsBin  map[string]string   // host -> install-runtime step ID
+	hostPrep     map[string][]string // host -> IDs of install/config steps (deps of daemon starts)
+	jnStarted    map[string]string   // host -> start-journalnode step ID
+	startedNN    map[string]string   // ns/nn -> start step ID
+	stoppedNN    map[string]bool     // ns/nn stopped by this plan (and not restarted)
+	zkStartSteps []string
+
+	warnedOutages map[string]bool
+}
+
+func (p *planner) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !slices.Contains(p.plan.Warnings, msg) {
+		p.plan.Warnings = append(p.plan.Warnings, msg)
+	}
+}
+
+func (p *planner) add(s *Step, deps ...string) string {
+	if s.Change == "" {
+		s.Change = changeOf(s.Action)
+	}
+	id := string(s.Action) + "/" + s.Host
+	if sub := s.Subject(); sub != "" {
+		id += "/" + sub
+	}
+	for base, n := id, 2; p.ids[id]; n++ {
+		id = fmt.Sprintf("%s#%d", base, n)
+	}
+	s.ID = id
+	p.ids[id] = true
+	for _, dep := range deps {
+		if dep != "" && !slices.Contains(s.Depends, dep) {
+			s.Depends = append(s.Depends, dep)
+		}
+	}
+	p.plan.Steps = append(p.plan.Steps, s)
+	return id
+}
+
+func changeOf(a Action) Change {
+	switch a {
+	case ActRestartZooKeeper, ActRestartJournalNode, ActRestartNameNode, ActRestartZKFC:
+		return ChangeReplace
+	case ActStopZooKeeper, ActStopJournalNode, ActStopNameNode, ActStopZKFC,
+		ActRemoveConfig, ActRemoveRuntime, ActPurgeData:
+		return ChangeDestroy
+	case ActFailover, ActTransitionToActive:
+		return ChangeUpdate
+	case ActVerifyHA:
+		return ChangeRead
+	}
+	return ChangeCreate
+}
+
+func (p *planner) host(name string) *ObservedHost {
+	if p.obs.Hosts == nil {
+		return nil
+	}
+	return p.obs.Hosts[name]
+}
+
+func (p *planner) reachable(name string) bool {
+	h := p.host(name)
+	return h != nil && h.Reachable
+}
+
+func (p *planner) daemon(host, name string) *ObservedDaemon {
+	h := p.host(host)
+	if h == nil || h.Daemons == nil {
+		return nil
+	}
+	return h.Daemons[name]
+}
+
+func (p *planner) running(host, name string) bool {
+	d := p.daemon(host, name)
+	return d != nil && d.Running
+}
+
+func (p *planner) observedNN(host, ns, id string) *ObservedNameNode {
+	h := p.host(host)
+	if h == nil || h.NameNodes == nil {
+		return nil
+	}
+	return h.NameNodes[NameNodeKey(ns, id)]
+}
+
+func (p *planner) observedJournal(host, jid string) *ObservedJournal {
+	h := p.host(host)
+	if h == nil || h.JournalNodes == nil {
+		return nil
+	}
+	return h.JournalNodes[jid]
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func (p *planner) run() error {
+	for _, h := range p.c.Hosts {
+		p.hostFiles(h.Name)
+	}
+	p.zookeeper()
+	p.journalNodes()
+	for _, ns := range p.c.Nameservices {
+		p.nameservice(ns)
+	}
+	p.removed()
+	return nil
+}
+
+// hostFiles plans the runtime binary and the Hadoop configuration of a host.
+func (p *planner) hostFiles(host string) {
+	oh := p.host(host)
+	if oh == nil || !oh.Reachable {
+		p.unreachable[host] = true
+		why := "it was not probed"
+		if oh != nil && oh.Error != "" {
+			why = oh.Error
+		}
+		p.warn("host %s is unreachable (%s): nothing is planned on it, and no disruptive step that would need it; re-run plan when it is back", host, why)
+		return
+	}
+	if want := p.opts.RuntimeSHA256; want != "" && oh.RuntimeSHA256 != want {
+		s := &Step{Host: host, Action: ActInstallRuntime}
+		ver := p.opts.RuntimeVersion
+		if ver == "" {
+			ver = "the local build"
+		}
+		if oh.RuntimeSHA256 == "" {
+			s.Reason = fmt.Sprintf("hactl is not installed; install %s (sha256 %s)", ver, short(want))
+		} else {
+			s.Change = ChangeUpdate
+			s.Reason = fmt.Sprintf("installed hactl %s (sha256 %s) differs from %s (sha256 %s)",
+				orUnknown(oh.RuntimeVersion), short(oh.RuntimeSHA256), ver, short(want))
+		}
+		id := p.add(s)
+		p.installsBin[host] = id
+		p.hostPrep[host] = append(p.hostPrep[host], id)
+	}
+	dh := p.d.Hosts[host]
+	var missing, differ []string
+	for _, f := range []string{FileCoreSite, FileHDFSSite} {
+		switch got := oh.ConfigSHA256[f]; {
+		case got == "":
+			missing = append(missing, f)
+		case got != dh.SHA256[f]:
+			differ = append(differ, f)
+		}
+	}
+	secretMissing := oh.ConfigSHA256[FileSecret] == ""
+	if len(missing)+len(differ) > 0 || secretMissing {
+		s := &Step{Host: host, Action: ActWriteConfig}
+		var parts []string
+		if len(differ) > 0 {
+			parts = append(parts, strings.Join(differ, ", ")+" changed")
+		}
+		if len(missing) > 0 {
+			parts = append(parts, strings.Join(missing, ", ")+" not written yet")
+		}
+		if secretMissing {
+			parts = append(parts, "cluster secret missing")
+		}
+		if len(missing) < 2 {
+			s.Change = ChangeUpdate
+		}
+		s.Reason = strings.Join(parts, "; ")
+		id := p.add(s, p.installsBin[host])
+		p.hostPrep[host] = append(p.hostPrep[host], id)
+		p.writesHadoop[host] = len(missing)+len(differ) > 0
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown version)"
+	}
+	return s
+}
+
+// restartReason says why a running daemon must restart, or "" when it need not.
+func (p *planner) restartReason(host, daemon string, zk bool) string {
+	d := p.daemon(host, daemon)
+	if d == nil || !d.Running {
+		return ""
+	}
+	dh := p.d.Hosts[host]
+	if zk {
+		if p.writesZK[host] {
+			return "zoo.cfg changed"
+		}
+		if d.ConfigSHA256 != "" && d.ConfigSHA256 != dh.ZooKeeperConfigSHA256() {
+			return "running with an older zoo.cfg"
+		}
+		return ""
+	}
+	if p.writesHadoop[host] {
+		return "its configuration changed"
+	}
+	if _, ok := p.installsBin[host]; ok {
+		return "the hactl runtime is upgraded"
+	}
+	if d.ConfigSHA256 != "" && d.ConfigSHA256 != dh.HadoopConfigSHA256() {
+		return "running with an older configuration"
+	}
+	if want := p.opts.RuntimeSHA256; want != "" && d.RuntimeSHA256 != "" && d.RuntimeSHA256 != want {
+		return "running an older hactl binary"
+	}
+	return ""
+}
+
+// quorumBudget is how many members of an n-member majority quorum may be
+// down at once: (n-1)/2, but at least one (a quorum under three members
+// cannot roll without an outage; the caller warns).
+func quorumBudget(n int) int {
+	if b := (n - 1) / 2; b > 0 {
+		return b
+	}
+	return 1
+}
+
+// zookeeper plans a managed ensemble: install, zoo.cfg and myid, start, and
+// restarts one server at a time within the quorum's budget.
+func (p *planner) zookeeper() {
+	zk := p.c.ZooKeeper
+	if zk == nil {
+		return
+	}
+	if !zk.Managed {
+		if z := p.obs.ZooKeeper; z == nil || !z.Reachable {
+			why := "it was not probed"
+			if z != nil && z.Error != "" {
+				why = z.Error
+			}
+			p.warn("the external ZooKeeper quorum %s is unreachable (%s): formatZK and ZKFC steps are left out", strings.Join(ZooKeeperClientAddrs(p.c), ","), why)
+		}
+		return
+	}
+	var restart []string
+	down := 0
+	for _, host := range zk.Servers {
+		if p.unreachable[host] || p.c.Host(host) == nil {
+			down++
+			continue
+		}
+		oh := p.host(host)
+		dh := p.d.Hosts[host]
+		var deps []string
+		deps = append(deps, p.hostPrep[host]...)
+		if !oh.ZooKeeperInstalled {
+			deps = append(deps, p.add(&Step{Host: host, Action: ActInstallZooKeeper,
+				Reason: "Apache ZooKeeper (Debian package zookeeper) is not installed"}))
+		}
+		var differ []string
+		for _, f := range []string{FileZooCfg, FileZooKeeperID} {
+			if oh.ConfigSHA256[f] != dh.SHA256[f] {
+				differ = append(differ, f)
+			}
+		}
+		if len(differ) > 0 {
+			s := &Step{Host: host, Action: ActWriteZooKeeperConfig, Reason: strings.Join(differ, ", ") + " not written yet"}
+			if oh.ConfigSHA256[FileZooCfg] != "" {
+				s.Change = ChangeUpdate
+				s.Reason = strings.Join(differ, ", ") + " changed"
+			}
+			deps = append(deps, p.add(s, p.installsBin[host]))
+			p.writesZK[host] = true
+		}
+		if !p.running(host, DaemonZooKeeper) {
+			id := p.add(&Step{Host: host, Action: ActStartZooKeeper, Daemon: DaemonZooKeeper,
+				Reason: fmt.Sprintf("ZooKeeper server %d is not running", ZooKeeperServerID(p.c, host))}, deps...)
+			p.zkStartSteps = append(p.zkStartSteps, id)
+		} else if p.restartReason(host, DaemonZooKeeper, true) != "" {
+			restart = append(restart, host)
+		}
+	}
+	budget := quorumBudget(len(zk.Servers))
+	for _, host := range restart {
+		if down+1 > budget {
+			p.warn("ZooKeeper on %s needs a restart (%s), deferred: %d of %d servers are unreachable and a restart would lose the quorum",
+				host, p.restartReason(host, DaemonZooKeeper, true), down, len(zk.Servers))
+			continue
+		}
+		p.add(&Step{Host: host, Action: ActRestartZooKeeper, Daemon: DaemonZooKeeper, Disruptive: true,
+			Reason: p.restartReason(host, DaemonZooKeeper, true) + "; one server at a time, the quorum stays up"}, p.hostPrep[host]...)
+	}
+}
+
+// journalNodes starts every JournalNode that is not running and rolls the
+// ones whose configuration or binary changed, never more than (N-1)/2 down.
+func (p *planner) journalNodes() {
+	hosts := JournalHosts(p.c)
+	if len(hosts) == 0 {
+		return
+	}
+	var restart []string
+	down := 0
+	for _, host := range hosts {
+		if p.unreachable[host] {
+			down++
+			continue
+		}
+		if !p.running(host, DaemonJournalNode) {
+			p.jnStarted[host] = p.add(&Step{Host: host, Action: ActStartJournalNode, Daemon: DaemonJournalNode,
+				Reason: p.jnStartReason(host)}, p.hostPrep[host]...)
+		} else if p.restartReason(host, DaemonJournalNode, false) != "" {
+			restart = append(restart, host)
+		}
+	}
+	budget := quorumBudget(len(hosts))
+	if len(hosts) < 3 && len(restart) > 0 {
+		p.warn("the JournalNode quorum has %d member(s): restarting one stops edits until it is back; use 3 or more JournalNodes", len(hosts))
+	}
+	for _, host := range restart {
+		why := p.restartReason(host, DaemonJournalNode, false)
+		if down+1 > budget {
+			p.warn("JournalNode on %s needs a restart (%s), deferred: %d of %d JournalNodes are down and at most %d may be down at once",
+				host, why, down, len(hosts), budget)
+			continue
+		}
+		p.add(&Step{Host: host, Action: ActRestartJournalNode, Daemon: DaemonJournalNode, Disruptive: true,
+			Reason: why + "; one JournalNode at a time, the quorum keeps writing"}, p.hostPrep[host]...)
+	}
+}
+
+func (p *planner) jnStartReason(host string) string {
+	// A new JN joining journals that hold data on its peers takes their
+	// namespace (JournalNodeSyncer); it is never formatted.
+	var joins []string
+	for _, ns := range p.c.Nameservices {
+		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
+			continue
+		}
+		jid := JournalID(ns)
+		if j := p.observedJournal(host, jid); j != nil && (j.Formatted || j.HasData) {
+			continue
+		}
+		for _, peer := range ns.Journal.Hosts {
+			if j := p.observedJournal(peer, jid); peer != host && j != nil && j.Formatted {
+				joins = append(joins, jid)
+				break
+			}
+		}
+	}
+	if len(joins) > 0 {
+		return fmt.Sprintf("new JournalNode: it takes journal %s's namespace from its peers (no format)", strings.Join(joins, ", "))
+	}
+	return "JournalNode is not running"
+}
+
+// removed stops daemons that run on a host but are no longer in the configuration.
+func (p *planner) removed() {
+	want := map[string]map[string]bool{}
+	for _, h := range p.c.Hosts {
+		want[h.Name] = map[string]bool{}
+	}
+	for _, h := range JournalHosts(p.c) {
+		want[h][DaemonJournalNode] = true
+	}
+	if zk := p.c.ZooKeeper; zk != nil && zk.Managed {
+		for _, s := range zk.Servers {
+			if want[s] != nil {
+				want[s][DaemonZooKeeper] = true
+			}
+		}
+	}
+	for _, ns := range p.c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			if want[nn.Host] == nil {
+				continue
+			}
+			want[nn.Host][NameNodeDaemon(nn.ID)] = true
+			if ns.AutomaticFailover {
+				want[nn.Host][ZKFCDaemon(nn.ID)] = true
+			}
+		}
+	}
+	// ZKFCs before NameNodes before JournalNodes before ZooKeeper, as a
+	// shutdown must go.
+	order := func(name string) int {
+		switch {
+		case strings.HasPrefix(name, "zkfc-"):
+			return 0
+		case strings.HasPrefix(name, "namenode-"):
+			return 1
+		case name == DaemonJournalNode:
+			return 2
+		case name == DaemonZooKeeper:
+			return 3
+		}
+		return 4
+	}
+	for rank := 0; rank < 4; rank++ {
+		for _, h := range p.c.Hosts {
+			if p.unreachable[h.Name] {
+				continue
+			}
+			oh := p.host(h.Name)
+			for _, name := range sortedKeys(oh.Daemons) {
+				if order(name) != rank || want[h.Name][name] || !oh.Daemons[name].Running {
+					continue
+				}
+				act := map[int]Action{0: ActStopZKFC, 1: ActStopNameNode, 2: ActStopJournalNode, 3: ActStopZooKeeper}[rank]
+				p.add(&Step{Host: h.Name, Action: act, Daemon: name, Disruptive: rank == 1,
+					Reason: fmt.Sprintf("%s is no longer in the configuration", name)})
+			}
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package fence
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// sshServer is an in-process SSH server that accepts one public key and runs
+// exec requests with sh on this machine, recording the commands.
+type sshServer struct {
+	addr     string
+	mu       sync.Mutex
+	commands []string
+}
+
+func startSSHServer(t *testing.T, host string, authorized ssh.PublicKey) *sshServer {
+	t.Helper()
+	_, hostPriv, _ := ed25519.GenerateKey(rand.Reader)
+	hostSigner, err := ssh.NewSignerFromKey(hostPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+		if bytes.Equal(k.Marshal(), authorized.Marshal()) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("unknown key")
+	}}
+	cfg.AddHostKey(hostSigner)
+	l, err := net.Listen("tcp", host+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sshServer{addr: l.Addr().String()}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); s.serve(c, cfg) }()
+		}
+	}()
+	return s
+}
+
+func (s *sshServer) serve(c net.Conn, cfg *ssh.ServerConfig) {
+	defer c.Close()
+	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "only sessions")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		for r := range creqs {
+			if r.Type != "exec" {
+				r.Reply(false, nil)
+				continue
+			}
+			n := binary.BigEndian.Uint32(r.Payload)
+			command := string(r.Payload[4 : 4+n])
+			s.mu.Lock()
+			s.commands = append(s.commands, command)
+			s.mu.Unlock()
+			r.Reply(true, nil)
+			cmd := exec.Command("sh", "-c", command)
+			cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
+			status := uint32(0)
+			if err := cmd.Run(); err != nil {
+				status = 1
+				if ee, ok := err.(*exec.ExitError); ok {
+					status = uint32(ee.ExitCode())
+				}
+			}
+			ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, status))
+			ch.Close()
+			break
+		}
+	}
+}
+
+func writeKey(t *testing.T) (string, ssh.PublicKey) {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := ssh.NewSignerFromKey(priv)
+	return path, signer.PublicKey()
+}
+
+func TestSSHFenceKillsTheListener(t *testing.T) {
+	const host = "127.0.6.22"
+	keyFile, pub := writeKey(t)
+	srv := startSSHServer(t, host, pub)
+	_, sshPort, _ := net.SplitHostPort(srv.addr)
+	nnPort := freePort(t, host)
+	exited := startListener(t, fmt.Sprintf("%s:%d", host, nnPort))
+
+	var port int
+	fmt.Sscan(sshPort, &port)
+	f := &SSH{User: "hdfs", Port: port, KeyFiles: []string{filepath.Join(t.TempDir(), "missing"), keyFile}, ConnectTimeout: 2 * time.Second}
+	tgt := Target{Nameservice: "ns1", NamenodeID: "nn1", Host: host, Port: nnPort}
+	if err := f.Fence(context.Background(), tgt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the NameNode stand-in survived sshfence")
+	}
+	srv.mu.Lock()
+	ran := strings.Join(srv.commands, "\n")
+	srv.mu.Unlock()
+	if !strings.Contains(ran, fmt.Sprintf("port=%d", nnPort)) {
+		t.Fatalf("remote command did not target port %d:\n%s", nnPort, ran)
+	}
+
+	// A key the server does not accept: fencing fails (and says why).
+	otherKey, _ := writeKey(t)
+	f.KeyFiles = []string{otherKey}
+	if err := f.Fence(context.Background(), tgt); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("wrong key: %v", err)
+	}
+	// No SSH server at all: a connection error, quickly.
+	f.KeyFiles, f.Port = []string{keyFile}, freePort(t, host)
+	if err := f.Fence(context.Background(), tgt); err == nil {
+		t.Fatal("fenced through a closed SSH port")
+	}
+}

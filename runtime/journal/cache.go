@@ -1,0 +1,77 @@
+package journal
+
+import (
+	"github.com/hactl/hactl/runtime/rpc"
+)
+
+// editCache keeps the most recent journaled batches in memory, bounded in
+// bytes, so a standby tailing in-progress edits does not read the disk
+// (Hadoop's JournaledEditsCache).
+type editCache struct {
+	limit   int
+	size    int
+	batches []cachedBatch
+}
+
+type cachedBatch struct {
+	first, last int64
+	records     []byte
+}
+
+func newEditCache(limit int) *editCache {
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	return &editCache{limit: limit}
+}
+
+func (c *editCache) clear() { c.batches, c.size = nil, 0 }
+
+func (c *editCache) add(first, last int64, records []byte) {
+	if len(c.batches) > 0 && c.batches[len(c.batches)-1].last+1 != first {
+		c.clear() // only a contiguous run is useful
+	}
+	c.batches = append(c.batches, cachedBatch{first, last, append([]byte(nil), records...)})
+	c.size += len(records)
+	for c.size > c.limit && len(c.batches) > 1 {
+		c.size -= len(c.batches[0].records)
+		c.batches[0] = cachedBatch{}
+		c.batches = c.batches[1:]
+	}
+}
+
+// read returns up to max framed records starting at since.
+func (c *editCache) read(since int64, max int) (int64, []byte, error) {
+	if len(c.batches) == 0 || since < c.batches[0].first {
+		return 0, nil, ErrCacheMiss
+	}
+	if since > c.batches[len(c.batches)-1].last {
+		return 0, nil, nil
+	}
+	if max <= 0 {
+		max = 1 << 30
+	}
+	var out []byte
+	n := int64(0)
+	for _, b := range c.batches {
+		if b.last < since {
+			continue
+		}
+		buf := b.records
+		for len(buf) > 0 && n < int64(max) {
+			e, l, err := rpc.ReadRecord(buf)
+			if err != nil {
+				return n, out, nil
+			}
+			if e.Txid >= since {
+				out = append(out, buf[:l]...)
+				n++
+			}
+			buf = buf[l:]
+		}
+		if n >= int64(max) {
+			break
+		}
+	}
+	return n, out, nil
+}

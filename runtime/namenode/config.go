@@ -1,0 +1,133 @@
+package namenode
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+)
+
+// Configuration keys the NameNode reads beyond Hadoop's.
+const (
+	KeyMaxInline = "hactl.namenode.max-inline-file-bytes"
+	// DefaultMaxInline bounds a file's inline contents (1 MiB).
+	DefaultMaxInline = 1 << 20
+)
+
+// Peer is another NameNode of the same nameservice.
+type Peer struct {
+	ID       string
+	HTTPAddr string
+	RPCAddr  string
+}
+
+// Config is what one NameNode needs to run, resolved from Hadoop's keys.
+type Config struct {
+	Nameservice      string
+	ID               string
+	HTTPAddr         string
+	RPCAddr          string
+	NameDirs         []string
+	Peers            []Peer // the other NameNodes of the nameservice
+	MaxInline        int64
+	TailPeriod       time.Duration // dfs.ha.tail-edits.period
+	TailInProgress   bool          // dfs.ha.tail-edits.in-progress
+	CheckpointPeriod time.Duration // dfs.namenode.checkpoint.period
+	CheckpointTxns   int64         // dfs.namenode.checkpoint.txns
+	Retained         int           // dfs.namenode.num.checkpoints.retained
+	AutoFailover     bool          // dfs.ha.automatic-failover.enabled[.<ns>]
+	Superuser        string
+	Supergroup       string        // dfs.permissions.superusergroup
+	Secret           []byte
+}
+
+// FindNameservice returns the nameservice whose dfs.ha.namenodes.<ns> lists id.
+func FindNameservice(c *hadoopconf.Config, id string) (string, error) {
+	nss := c.Strings("dfs.nameservices")
+	if len(nss) == 0 {
+		return "", fmt.Errorf("dfs.nameservices is not set")
+	}
+	var found []string
+	for _, ns := range nss {
+		if slices.Contains(c.Strings("dfs.ha.namenodes."+ns), id) {
+			found = append(found, ns)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("namenode %q is not in dfs.ha.namenodes of any nameservice (%s)", id, strings.Join(nss, ", "))
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("namenode %q is in several nameservices (%s): ids must be unique", id, strings.Join(found, ", "))
+}
+
+// NamenodeAddrs returns the http and rpc addresses of one NameNode.
+func NamenodeAddrs(c *hadoopconf.Config, ns, id string) (httpAddr, rpcAddr string, err error) {
+	httpAddr = c.Get("dfs.namenode.http-address."+ns+"."+id, "")
+	if httpAddr == "" {
+		return "", "", fmt.Errorf("dfs.namenode.http-address.%s.%s is not set", ns, id)
+	}
+	if _, _, err := net.SplitHostPort(httpAddr); err != nil {
+		return "", "", fmt.Errorf("dfs.namenode.http-address.%s.%s: %w", ns, id, err)
+	}
+	rpcAddr = c.Get("dfs.namenode.rpc-address."+ns+"."+id, "")
+	return httpAddr, rpcAddr, nil
+}
+
+// LoadConfig resolves the configuration of NameNode id.
+func LoadConfig(c *hadoopconf.Config, id string) (Config, error) {
+	ns, err := FindNameservice(c, id)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Nameservice: ns, ID: id, Superuser: "hdfs", Supergroup: c.Get("dfs.permissions.superusergroup", "supergroup")}
+	if cfg.HTTPAddr, cfg.RPCAddr, err = NamenodeAddrs(c, ns, id); err != nil {
+		return Config{}, err
+	}
+	for _, other := range c.Strings("dfs.ha.namenodes." + ns) {
+		if other == id {
+			continue
+		}
+		h, r, err := NamenodeAddrs(c, ns, other)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Peers = append(cfg.Peers, Peer{ID: other, HTTPAddr: h, RPCAddr: r})
+	}
+	for _, d := range c.Strings("dfs.namenode.name.dir") {
+		cfg.NameDirs = append(cfg.NameDirs, strings.TrimPrefix(d, "file://"))
+	}
+	if len(cfg.NameDirs) == 0 {
+		return Config{}, fmt.Errorf("dfs.namenode.name.dir is not set")
+	}
+	if cfg.MaxInline, err = c.Int(KeyMaxInline, DefaultMaxInline); err != nil {
+		return Config{}, err
+	}
+	if cfg.TailPeriod, err = c.Seconds("dfs.ha.tail-edits.period", 60*time.Second); err != nil {
+		return Config{}, err
+	}
+	if cfg.TailInProgress, err = c.Bool("dfs.ha.tail-edits.in-progress", false); err != nil {
+		return Config{}, err
+	}
+	if cfg.CheckpointPeriod, err = c.Seconds("dfs.namenode.checkpoint.period", time.Hour); err != nil {
+		return Config{}, err
+	}
+	if cfg.CheckpointTxns, err = c.Int("dfs.namenode.checkpoint.txns", 1000000); err != nil {
+		return Config{}, err
+	}
+	r, err := c.Int("dfs.namenode.num.checkpoints.retained", 2)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Retained = int(r)
+	auto := c.Get("dfs.ha.automatic-failover.enabled."+ns, "")
+	if auto == "" {
+		auto = c.Get("dfs.ha.automatic-failover.enabled", "false")
+	}
+	cfg.AutoFailover = strings.EqualFold(auto, "true")
+	return cfg, nil
+}

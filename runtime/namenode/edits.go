@@ -1,0 +1,242 @@
+package namenode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// OpCode names an edit operation (Hadoop's FSEditLogOpCodes, reduced to what
+// a namespace without blocks needs).
+type OpCode uint8
+
+// Edit operations. Values are part of the on-journal format: never renumber.
+const (
+	OpNoop          OpCode = 0
+	OpMkdirs        OpCode = 1
+	OpCreate        OpCode = 2
+	OpAppend        OpCode = 3
+	OpDelete        OpCode = 4
+	OpRename        OpCode = 5
+	OpSetPermission OpCode = 6
+	OpSetOwner      OpCode = 7
+)
+
+func (c OpCode) String() string {
+	switch c {
+	case OpNoop:
+		return "OP_NOOP"
+	case OpMkdirs:
+		return "OP_MKDIR"
+	case OpCreate:
+		return "OP_ADD"
+	case OpAppend:
+		return "OP_APPEND"
+	case OpDelete:
+		return "OP_DELETE"
+	case OpRename:
+		return "OP_RENAME_OLD"
+	case OpSetPermission:
+		return "OP_SET_PERMISSIONS"
+	case OpSetOwner:
+		return "OP_SET_OWNER"
+	}
+	return fmt.Sprintf("OP_%d", uint8(c))
+}
+
+// editVersion is the first byte of every encoded edit; a reader refuses
+// versions it does not know rather than misreading them.
+const editVersion = 1
+
+// ErrBadEdit is returned for an edit that cannot be decoded.
+var ErrBadEdit = errors.New("malformed edit")
+
+// Op is one namespace mutation as written to the journal. Only the fields
+// its Code uses are encoded.
+type Op struct {
+	Code        OpCode
+	Path        string
+	Dst         string // OpRename: the resolved final path
+	Perm        uint16
+	Owner       string
+	Group       string
+	Time        int64 // ms since the epoch, chosen by the active
+	Replication int16
+	BlockSize   int64
+	Overwrite   bool
+	Recursive   bool
+	Data        []byte
+}
+
+// EncodeOp returns the journal bytes of op.
+func EncodeOp(op *Op) []byte {
+	b := make([]byte, 0, 32+len(op.Path)+len(op.Dst)+len(op.Data))
+	b = append(b, editVersion, byte(op.Code))
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	switch op.Code {
+	case OpNoop:
+	case OpMkdirs:
+		str(op.Path)
+		b = binary.AppendUvarint(b, uint64(op.Perm))
+		str(op.Owner)
+		str(op.Group)
+		b = binary.AppendVarint(b, op.Time)
+	case OpCreate:
+		str(op.Path)
+		b = binary.AppendUvarint(b, uint64(op.Perm))
+		str(op.Owner)
+		str(op.Group)
+		b = binary.AppendVarint(b, op.Time)
+		b = binary.AppendVarint(b, int64(op.Replication))
+		b = binary.AppendVarint(b, op.BlockSize)
+		b = append(b, boolByte(op.Overwrite))
+		str(string(op.Data))
+	case OpAppend:
+		str(op.Path)
+		b = binary.AppendVarint(b, op.Time)
+		str(string(op.Data))
+	case OpDelete:
+		str(op.Path)
+		b = append(b, boolByte(op.Recursive))
+		b = binary.AppendVarint(b, op.Time)
+	case OpRename:
+		str(op.Path)
+		str(op.Dst)
+		b = binary.AppendVarint(b, op.Time)
+	case OpSetPermission:
+		str(op.Path)
+		b = binary.AppendUvarint(b, uint64(op.Perm))
+	case OpSetOwner:
+		str(op.Path)
+		str(op.Owner)
+		str(op.Group)
+	}
+	return b
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = ErrBadEdit
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) str() string { return string(d.bytes()) }
+
+func (d *decoder) bool() bool {
+	if len(d.b) == 0 {
+		d.fail()
+		return false
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v != 0
+}
+
+// DecodeOp parses journal bytes. An empty record is a no-op, so journal-level
+// markers the QJM may write never break replay.
+func DecodeOp(b []byte) (*Op, error) {
+	if len(b) == 0 {
+		return &Op{Code: OpNoop}, nil
+	}
+	if len(b) < 2 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrBadEdit, len(b))
+	}
+	if b[0] != editVersion {
+		return nil, fmt.Errorf("%w: edit format version %d, this NameNode reads version %d", ErrBadEdit, b[0], editVersion)
+	}
+	op := &Op{Code: OpCode(b[1])}
+	d := &decoder{b: b[2:]}
+	switch op.Code {
+	case OpNoop:
+	case OpMkdirs:
+		op.Path = d.str()
+		op.Perm = uint16(d.uvarint())
+		op.Owner = d.str()
+		op.Group = d.str()
+		op.Time = d.varint()
+	case OpCreate:
+		op.Path = d.str()
+		op.Perm = uint16(d.uvarint())
+		op.Owner = d.str()
+		op.Group = d.str()
+		op.Time = d.varint()
+		op.Replication = int16(d.varint())
+		op.BlockSize = d.varint()
+		op.Overwrite = d.bool()
+		op.Data = d.bytes()
+	case OpAppend:
+		op.Path = d.str()
+		op.Time = d.varint()
+		op.Data = d.bytes()
+	case OpDelete:
+		op.Path = d.str()
+		op.Recursive = d.bool()
+		op.Time = d.varint()
+	case OpRename:
+		op.Path = d.str()
+		op.Dst = d.str()
+		op.Time = d.varint()
+	case OpSetPermission:
+		op.Path = d.str()
+		op.Perm = uint16(d.uvarint())
+	case OpSetOwner:
+		op.Path = d.str()
+		op.Owner = d.str()
+		op.Group = d.str()
+	default:
+		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: truncated %s", ErrBadEdit, op.Code)
+	}
+	if len(d.b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes after %s", ErrBadEdit, len(d.b), op.Code)
+	}
+	return op, nil
+}

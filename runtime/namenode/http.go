@@ -1,0 +1,317 @@
+package namenode
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/qjm"
+)
+
+// HAStatus is the body of GET /ha/status (Hadoop's getServiceStatus).
+type HAStatus struct {
+	State               string `json:"state"`
+	ReadyToBecomeActive bool   `json:"readyToBecomeActive"`
+	NotReadyReason      string `json:"notReadyReason"`
+	Nameservice         string `json:"nameservice"`
+	NamenodeID          string `json:"namenodeId"`
+	LastAppliedTxid     int64  `json:"lastAppliedTxid"`
+	Epoch               int64  `json:"epoch"`
+}
+
+// RemoteException is Hadoop's JSON error shape.
+type RemoteException struct {
+	Exception     string `json:"exception"`
+	JavaClassName string `json:"javaClassName"`
+	Message       string `json:"message"`
+}
+
+// maxImageBytes bounds an uploaded image (a sanity limit, not a design one).
+const maxImageBytes = 8 << 30
+
+// Handler returns the NameNode's HTTP mux: webhdfs (given, mounted at
+// /webhdfs/v1/), /jmx, the status page, HA admin and image transfer.
+func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	if webhdfs != nil {
+		mux.Handle("/webhdfs/v1/", webhdfs)
+	}
+	mux.HandleFunc("GET /jmx", n.serveJMX)
+	mux.HandleFunc("GET /ha/status", n.signed(n.serveStatus))
+	mux.HandleFunc("GET /ha/health", n.signed(n.serveHealth))
+	mux.HandleFunc("POST /ha/transitionToActive", n.signed(n.serveTransition(true)))
+	mux.HandleFunc("POST /ha/transitionToStandby", n.signed(n.serveTransition(false)))
+	mux.HandleFunc("GET /imagetransfer", n.signed(n.serveGetImage))
+	mux.HandleFunc("PUT /imagetransfer", n.signed(n.servePutImage))
+	mux.HandleFunc("GET /{$}", n.serveStatusPage)
+	return mux
+}
+
+func (n *NameNode) signed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if len(n.cfg.Secret) == 0 {
+			writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", "no cluster secret configured ("+auth.ConfKey+")")
+			return
+		}
+		if err := auth.VerifyRequest(r, n.cfg.Secret, time.Now()); err != nil {
+			writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", err.Error())
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeRemote(w http.ResponseWriter, code int, exc, class, msg string) {
+	writeJSON(w, code, map[string]RemoteException{"RemoteException": {Exception: exc, JavaClassName: class, Message: msg}})
+}
+
+// Status returns what /ha/status reports.
+func (n *NameNode) Status() HAStatus {
+	s := n.State()
+	st := HAStatus{State: s.String(), Nameservice: n.cfg.Nameservice, NamenodeID: n.cfg.ID,
+		LastAppliedTxid: n.Totals().LastTxid, Epoch: n.epoch.Load()}
+	switch s {
+	case StateStandby, StateActive:
+		st.ReadyToBecomeActive = true
+	case StateInitializing:
+		st.NotReadyReason = "NameNode is still loading its namespace"
+	default:
+		st.NotReadyReason = "NameNode is stopping"
+	}
+	return st
+}
+
+func (n *NameNode) serveStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, n.Status())
+}
+
+func (n *NameNode) serveHealth(w http.ResponseWriter, r *http.Request) {
+	switch s := n.State(); s {
+	case StateStandby, StateActive:
+		writeJSON(w, http.StatusOK, map[string]any{"healthy": true})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"healthy": false, "reason": "NameNode is " + s.String()})
+	}
+}
+
+func (n *NameNode) serveTransition(active bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		if active {
+			err = n.TransitionToActive(r.Context())
+		} else {
+			err = n.TransitionToStandby(r.Context())
+		}
+		if err != nil {
+			code := http.StatusInternalServerError
+			if errors.Is(err, ErrNotReady) {
+				code = http.StatusConflict
+			}
+			writeRemote(w, code, "ServiceFailedException", "org.apache.hadoop.ha.ServiceFailedException", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"state": n.State().String()})
+	}
+}
+
+// serveGetImage sends fsimage_<txid> (the newest when txid is absent) with
+// its checksum, for bootstrapStandby.
+func (n *NameNode) serveGetImage(w http.ResponseWriter, r *http.Request) {
+	imgs := n.storage.Images()
+	if len(imgs) == 0 {
+		writeRemote(w, http.StatusNotFound, "FileNotFoundException", "java.io.FileNotFoundException", "no fsimage")
+		return
+	}
+	txid := imgs[0]
+	if v := r.URL.Query().Get("txid"); v != "" && v != "latest" {
+		t, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeRemote(w, http.StatusBadRequest, "IllegalArgumentException", "java.lang.IllegalArgumentException", "bad txid "+v)
+			return
+		}
+		txid = t
+	}
+	data, err := n.storage.ReadImage(txid)
+	if err != nil {
+		writeRemote(w, http.StatusNotFound, "FileNotFoundException", "java.io.FileNotFoundException", err.Error())
+		return
+	}
+	sum := sha256.Sum256(data)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Image-Checksum", hex.EncodeToString(sum[:]))
+	w.Header().Set("X-Image-Txid", strconv.FormatInt(txid, 10))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}
+
+// servePutImage accepts a checkpoint from a standby (Hadoop's standby uploads
+// its new image to the active the same way).
+func (n *NameNode) servePutImage(w http.ResponseWriter, r *http.Request) {
+	txid, err := strconv.ParseInt(r.URL.Query().Get("txid"), 10, 64)
+	if err != nil || txid < 0 {
+		writeRemote(w, http.StatusBadRequest, "IllegalArgumentException", "java.lang.IllegalArgumentException", "bad txid")
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxImageBytes))
+	if err != nil {
+		writeRemote(w, http.StatusBadRequest, "IOException", "java.io.IOException", err.Error())
+		return
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != r.Header.Get("X-Image-Checksum") {
+		writeRemote(w, http.StatusBadRequest, "IOException", "java.io.IOException", fmt.Sprintf("%v: body %s, header %q", ErrChecksum, got, r.Header.Get("X-Image-Checksum")))
+		return
+	}
+	if err := n.AcceptImage(r.Context(), txid, data); err != nil {
+		writeRemote(w, http.StatusInternalServerError, "IOException", "java.io.IOException", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// jnStatus asks the journal for per-JN status, briefly.
+func (n *NameNode) jnStatus(ctx context.Context) []qjm.JNStatus {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return n.journal.JournalStatus(ctx)
+}
+
+// tailLag returns how far the standby is behind the journal (0 when active).
+func (n *NameNode) tailLag(jns []qjm.JNStatus) (txns, millis int64) {
+	if n.State() != StateStandby {
+		return 0, 0
+	}
+	applied := n.Totals().LastTxid
+	var head int64
+	for _, s := range jns {
+		if s.Reachable {
+			head = max(head, s.CommittedTxid, s.LastTxid)
+		}
+	}
+	txns = max(head-applied, 0)
+	if txns > 0 {
+		if c := n.caughtUpAt.Load(); c > 0 {
+			millis = max(n.nowMs()-c, 0)
+		}
+	}
+	return txns, millis
+}
+
+// Beans returns the JMX beans the NameNode publishes.
+func (n *NameNode) Beans(ctx context.Context) []map[string]any {
+	s := n.State()
+	t := n.Totals()
+	jns := n.jnStatus(ctx)
+	lagTxns, lagMs := n.tailLag(jns)
+	hostPort := n.cfg.RPCAddr
+	if hostPort == "" {
+		hostPort = n.cfg.HTTPAddr
+	}
+	lastWritten := t.LastTxid
+	return []map[string]any{
+		{
+			"name":                            "Hadoop:service=NameNode,name=NameNodeStatus",
+			"modelerType":                     "org.apache.hadoop.hdfs.server.namenode.NameNode",
+			"NNRole":                          "NameNode",
+			"HostAndPort":                     hostPort,
+			"SecurityEnabled":                 false,
+			"LastHATransitionTime":            n.lastTransition.Load(),
+			"BytesWithFutureGenerationStamps": 0,
+			"SlowPeersReport":                 nil,
+			"SlowDisksReport":                 nil,
+			"State":                           s.String(),
+		},
+		{
+			"name":                            "Hadoop:service=NameNode,name=FSNamesystem",
+			"modelerType":                     "FSNamesystem",
+			"tag.Context":                     "dfs",
+			"tag.HAState":                     s.String(),
+			"tag.Hostname":                    hostPort,
+			"FilesTotal":                      t.Files + t.Dirs,
+			"TotalFiles":                      t.Files,
+			"TotalDirectories":                t.Dirs,
+			"LastWrittenTransactionId":        lastWritten,
+			"TransactionsSinceLastCheckpoint": t.LastTxid - t.LastCheckpointTxid,
+			"LastCheckpointTime":              t.LastCheckpointTime.UnixMilli(),
+			"BlocksTotal":                     0,
+			"CapacityTotal":                   0,
+			"TailLagTxns":                     lagTxns,
+			"TailLagMillis":                   lagMs,
+			"JournalEpoch":                    t.Epoch,
+		},
+	}
+}
+
+func (n *NameNode) serveJMX(w http.ResponseWriter, r *http.Request) {
+	qry := r.URL.Query().Get("qry")
+	var beans []map[string]any
+	for _, b := range n.Beans(r.Context()) {
+		name, _ := b["name"].(string)
+		if qry == "" || qry == name {
+			beans = append(beans, b)
+			continue
+		}
+		if ok, err := path.Match(qry, name); err == nil && ok {
+			beans = append(beans, b)
+		}
+	}
+	if beans == nil {
+		beans = []map[string]any{}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf8")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(map[string]any{"beans": beans})
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>NameNode {{.ID}} ({{.State}})</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;text-align:left}
+.active{color:#060;font-weight:bold}.standby{color:#036;font-weight:bold}.bad{color:#a00}</style></head>
+<body>
+<h1>NameNode '{{.ID}}' <span id="ha-state" class="{{.State}}">({{.State}})</span></h1>
+<table>
+<tr><th>Nameservice</th><td>{{.Nameservice}}</td></tr>
+<tr><th>HA state</th><td class="{{.State}}">{{.State}}</td></tr>
+<tr><th>HTTP address</th><td>{{.HTTPAddr}}</td></tr>
+<tr><th>Journal epoch</th><td>{{.Totals.Epoch}}</td></tr>
+<tr><th>Last applied txid</th><td>{{.Totals.LastTxid}}</td></tr>
+<tr><th>Files and directories</th><td>{{.Totals.Files}} files, {{.Totals.Dirs}} directories</td></tr>
+<tr><th>Last checkpoint</th><td>txid {{.Totals.LastCheckpointTxid}} at {{.CkptTime}}</td></tr>
+{{if eq .State "standby"}}<tr><th>Tail lag</th><td>{{.LagTxns}} txns, {{.LagMs}} ms</td></tr>{{end}}
+</table>
+<h2>JournalNodes</h2>
+<table><tr><th>JournalNode</th><th>Reachable</th><th>Epoch</th><th>Writer epoch</th><th>Last txid</th><th>Committed txid</th><th>Lag (txns)</th></tr>
+{{range .JNs}}<tr><td>{{.Addr}}</td><td{{if not .Reachable}} class="bad"{{end}}>{{if .Reachable}}yes{{else}}no {{.Error}}{{end}}</td><td>{{.Epoch}}</td><td>{{.WriterEpoch}}</td><td>{{.LastTxid}}</td><td>{{.CommittedTxid}}</td><td>{{.Lag}}</td></tr>
+{{end}}</table>
+<p>Generated {{.Now}} by hactl.</p>
+</body></html>
+`))
+
+func (n *NameNode) serveStatusPage(w http.ResponseWriter, r *http.Request) {
+	jns := n.jnStatus(r.Context())
+	lagTxns, lagMs := n.tailLag(jns)
+	t := n.Totals()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	statusPage.Execute(w, map[string]any{
+		"ID": n.cfg.ID, "Nameservice": n.cfg.Nameservice, "State": n.State().String(), "HTTPAddr": n.cfg.HTTPAddr,
+		"Totals": t, "CkptTime": t.LastCheckpointTime.UTC().Format(time.RFC3339), "JNs": jns,
+		"LagTxns": lagTxns, "LagMs": lagMs, "Now": n.now().UTC().Format(time.RFC3339),
+	})
+}

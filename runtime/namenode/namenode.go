@@ -1,0 +1,624 @@
+package namenode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hactl/hactl/runtime/qjm"
+	"github.com/hactl/hactl/runtime/webhdfs"
+)
+
+// State is the HA state of a NameNode (Hadoop's HAServiceState).
+type State int32
+
+// HA states.
+const (
+	StateInitializing State = iota
+	StateStandby
+	StateActive
+	StateStopping
+)
+
+// String gives the state as `hdfs haadmin -getServiceState` prints it.
+func (s State) String() string {
+	switch s {
+	case StateInitializing:
+		return "initializing"
+	case StateStandby:
+		return "standby"
+	case StateActive:
+		return "active"
+	}
+	return "stopping"
+}
+
+// Sentinel errors of the HA state machine.
+var (
+	ErrNotReady = errors.New("namenode is not ready to become active")
+	ErrJournal  = errors.New("journal and namespace disagree")
+)
+
+// tailBatch bounds the edits read per call, so one tail round holds the
+// namespace lock only briefly.
+const tailBatch = 5000
+
+// NameNode is one HA NameNode: the namespace, its journal writer when
+// active, the tailer when standby, checkpoints, and the Namesystem that
+// WebHDFS serves.
+type NameNode struct {
+	cfg     Config
+	journal Journal
+	storage *Storage
+	now     func() time.Time
+	logf    func(format string, args ...any)
+	// Upload sends a checkpoint image to a peer (nil: no upload); set by the
+	// daemon to an HTTP client, left nil by unit tests.
+	Upload func(ctx context.Context, p Peer, txid int64, image []byte) error
+
+	// stateMu serializes transitions, tail rounds and checkpoints.
+	stateMu sync.Mutex
+	state   atomic.Int32
+
+	// mu is the namespace lock; it also guards writer.
+	mu       sync.RWMutex
+	ns       *Namespace
+	writer   JournalWriter
+	inflight sync.WaitGroup // mutations between Append and Sync
+
+	info       qjm.NamespaceInfo
+	epoch      atomic.Int64
+	needReload atomic.Bool
+	allowStale bool
+
+	lastCkptTxid   atomic.Int64
+	lastCkptTime   atomic.Int64 // ms
+	caughtUpAt     atomic.Int64 // ms; when the tailer last had nothing left to read
+	lastTransition atomic.Int64 // ms
+	lastRoll       atomic.Int64 // ms
+	rollPeriod     time.Duration
+	extraEdits     int64
+	lastErr        atomic.Pointer[string]
+}
+
+// Options are the injectable parts of a NameNode.
+type Options struct {
+	Now        func() time.Time
+	Logf       func(format string, args ...any)
+	AllowStale bool          // dfs.ha.allow.stale.reads
+	RollPeriod time.Duration // dfs.ha.log-roll.period
+	ExtraEdits int64         // dfs.namenode.num.extra.edits.retained
+}
+
+// New returns a NameNode in state INITIALIZING; Load brings it to STANDBY.
+func New(cfg Config, j Journal, opts Options) *NameNode {
+	n := &NameNode{cfg: cfg, journal: j, storage: &Storage{Dirs: cfg.NameDirs}, now: opts.Now, logf: opts.Logf,
+		allowStale: opts.AllowStale, rollPeriod: opts.RollPeriod, extraEdits: opts.ExtraEdits}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.logf == nil {
+		n.logf = log.Printf
+	}
+	if n.rollPeriod <= 0 {
+		n.rollPeriod = 2 * time.Minute
+	}
+	if n.cfg.MaxInline <= 0 {
+		n.cfg.MaxInline = DefaultMaxInline
+	}
+	return n
+}
+
+// State returns the current HA state.
+func (n *NameNode) State() State { return State(n.state.Load()) }
+
+// Config returns the configuration the NameNode runs with.
+func (n *NameNode) Config() Config { return n.cfg }
+
+// Storage returns the name dirs.
+func (n *NameNode) Storage() *Storage { return n.storage }
+
+func (n *NameNode) nowMs() int64 { return n.now().UnixMilli() }
+
+func (n *NameNode) setErr(err error) {
+	if err == nil {
+		n.lastErr.Store(nil)
+		return
+	}
+	s := err.Error()
+	n.lastErr.Store(&s)
+}
+
+// Load reads VERSION and the newest image and enters STANDBY (the state an
+// HA NameNode starts in; the tailer then catches up from the journal).
+func (n *NameNode) Load() error {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	info, err := n.storage.ReadVersion()
+	if err != nil {
+		return err
+	}
+	ns, err := n.storage.LoadLatest(n.cfg.MaxInline)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.info, n.ns = info, ns
+	n.mu.Unlock()
+	now := n.nowMs()
+	n.lastCkptTxid.Store(ns.LastTxid())
+	n.lastCkptTime.Store(now)
+	n.lastTransition.Store(now)
+	n.state.Store(int32(StateStandby))
+	n.logf("namenode %s: loaded %s (%d files, %d directories); standby", n.cfg.ID, ImageName(ns.LastTxid()), ns.files, ns.dirs)
+	return nil
+}
+
+// reload throws the in-memory namespace away and reloads the newest image,
+// after edits may have been applied that the journal never acknowledged.
+// Caller holds stateMu.
+func (n *NameNode) reload() error {
+	ns, err := n.storage.LoadLatest(n.cfg.MaxInline)
+	if err != nil {
+		return fmt.Errorf("reload namespace: %w", err)
+	}
+	n.mu.Lock()
+	n.ns = ns
+	n.mu.Unlock()
+	n.needReload.Store(false)
+	n.logf("namenode %s: namespace reloaded from %s", n.cfg.ID, ImageName(ns.LastTxid()))
+	return nil
+}
+
+// applyEdits applies journal edits in order; caller holds stateMu.
+func (n *NameNode) applyEdits(edits []qjm.Edit) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, e := range edits {
+		if e.Txid <= n.ns.lastTxid {
+			continue // already applied (an overlapping read)
+		}
+		op, err := DecodeOp(e.Data)
+		if err != nil {
+			return fmt.Errorf("edit %d: %w", e.Txid, err)
+		}
+		if err := n.ns.Apply(e.Txid, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TailOnce reads and applies what the journal holds beyond the last applied
+// txid (the standby's EditLogTailer round). It returns the number applied.
+func (n *NameNode) TailOnce(ctx context.Context) (int, error) {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	if n.State() != StateStandby {
+		return 0, nil
+	}
+	if n.needReload.Load() {
+		if err := n.reload(); err != nil {
+			return 0, err
+		}
+	}
+	total := 0
+	for range 100 {
+		n.mu.RLock()
+		from := n.ns.lastTxid + 1
+		n.mu.RUnlock()
+		edits, err := n.journal.ReadEdits(ctx, from, n.cfg.TailInProgress, tailBatch)
+		if err != nil {
+			return total, fmt.Errorf("tail edits from %d: %w", from, err)
+		}
+		if err := n.applyEdits(edits); err != nil {
+			n.needReload.Store(true)
+			return total, fmt.Errorf("tail: %w", err)
+		}
+		total += len(edits)
+		if len(edits) < tailBatch {
+			n.caughtUpAt.Store(n.nowMs())
+			break
+		}
+	}
+	if total > 0 {
+		n.mu.RLock()
+		last := n.ns.lastTxid
+		n.mu.RUnlock()
+		if err := n.storage.WriteSeenTxid(last); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Checkpoint saves an image if the standby is due one (checkpoint.txns edits
+// or checkpoint.period since the last), keeps the newest Retained images,
+// and returns the image to upload to the active (nil when none was made).
+func (n *NameNode) Checkpoint(force bool) (txid int64, image []byte, err error) {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	if n.State() != StateStandby || n.needReload.Load() {
+		return 0, nil, nil
+	}
+	n.mu.RLock()
+	last := n.ns.lastTxid
+	since := last - n.lastCkptTxid.Load()
+	due := force || since >= n.cfg.CheckpointTxns ||
+		(n.cfg.CheckpointPeriod > 0 && n.nowMs()-n.lastCkptTime.Load() >= n.cfg.CheckpointPeriod.Milliseconds())
+	if since <= 0 || !due {
+		n.mu.RUnlock()
+		return 0, nil, nil
+	}
+	image = n.ns.EncodeImage()
+	n.mu.RUnlock()
+	if err := n.storage.SaveImage(last, image); err != nil {
+		return 0, nil, err
+	}
+	if _, err := n.storage.Purge(n.cfg.Retained); err != nil {
+		return 0, nil, err
+	}
+	n.lastCkptTxid.Store(last)
+	n.lastCkptTime.Store(n.nowMs())
+	n.logf("namenode %s: checkpoint %s (%d bytes)", n.cfg.ID, ImageName(last), len(image))
+	return last, image, nil
+}
+
+// AcceptImage stores an image a standby checkpointed (the active's side of
+// the image upload), then purges old images and, when active, old edits.
+func (n *NameNode) AcceptImage(ctx context.Context, txid int64, image []byte) error {
+	imgs := n.storage.Images()
+	if len(imgs) > 0 && imgs[0] >= txid {
+		return nil // already have it or newer
+	}
+	// Decode before keeping it: a corrupt image must never become the newest.
+	if _, err := DecodeImage(image, n.cfg.MaxInline); err != nil {
+		return err
+	}
+	if err := n.storage.SaveImage(txid, image); err != nil {
+		return err
+	}
+	oldest, err := n.storage.Purge(n.cfg.Retained)
+	if err != nil {
+		return err
+	}
+	n.lastCkptTxid.Store(txid)
+	n.lastCkptTime.Store(n.nowMs())
+	if p, ok := n.journal.(logPurger); ok && n.State() == StateActive {
+		keep := oldest + 1 - n.extraEdits
+		if keep > 1 {
+			if err := p.PurgeLogs(ctx, keep); err != nil {
+				n.logf("namenode %s: purge edits before %d: %v", n.cfg.ID, keep, err)
+			}
+		}
+	}
+	return nil
+}
+
+// TransitionToActive takes a new epoch (fencing any old writer), recovers
+// and applies every edit, and starts writing a new segment.
+func (n *NameNode) TransitionToActive(ctx context.Context) error {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	switch n.State() {
+	case StateActive:
+		return nil
+	case StateStandby:
+	default:
+		return fmt.Errorf("%w: state is %s", ErrNotReady, n.State())
+	}
+	if n.needReload.Load() {
+		if err := n.reload(); err != nil {
+			return err
+		}
+	}
+	w, err := n.journal.OpenForWrite(ctx, n.info)
+	if err != nil {
+		return fmt.Errorf("open journal for write: %w", err)
+	}
+	target := w.LastTxid()
+	for {
+		n.mu.RLock()
+		last := n.ns.lastTxid
+		n.mu.RUnlock()
+		if last >= target {
+			break
+		}
+		edits, err := n.journal.ReadEdits(ctx, last+1, true, tailBatch)
+		if err == nil && len(edits) == 0 {
+			err = fmt.Errorf("%w: journal ends at %d, writer starts after %d", ErrJournal, last, target)
+		}
+		if err == nil {
+			err = n.applyEdits(edits)
+		}
+		if err != nil {
+			w.Close(context.WithoutCancel(ctx))
+			n.needReload.Store(true)
+			return fmt.Errorf("catch up to txid %d: %w", target, err)
+		}
+	}
+	n.mu.Lock()
+	if n.ns.lastTxid != target {
+		n.mu.Unlock()
+		w.Close(context.WithoutCancel(ctx))
+		n.needReload.Store(true)
+		return fmt.Errorf("%w: namespace at txid %d, journal at %d", ErrJournal, n.ns.lastTxid, target)
+	}
+	n.writer = w
+	n.state.Store(int32(StateActive))
+	n.mu.Unlock()
+	n.epoch.Store(w.Epoch())
+	now := n.nowMs()
+	n.lastTransition.Store(now)
+	n.lastRoll.Store(now)
+	n.setErr(nil)
+	n.logf("namenode %s: active (epoch %d, txid %d)", n.cfg.ID, w.Epoch(), target)
+	return nil
+}
+
+// TransitionToStandby stops writing: no new edit is accepted, the ones in
+// flight finish their sync, the segment is finalized; then the tailer resumes.
+func (n *NameNode) TransitionToStandby(ctx context.Context) error {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	switch n.State() {
+	case StateStandby:
+		return nil
+	case StateActive:
+	default:
+		return fmt.Errorf("cannot go to standby from %s", n.State())
+	}
+	n.mu.Lock()
+	w := n.writer
+	n.writer = nil
+	n.state.Store(int32(StateStandby))
+	n.mu.Unlock()
+	n.inflight.Wait()
+	n.lastTransition.Store(n.nowMs())
+	if w != nil {
+		if err := w.Close(ctx); err != nil {
+			// Edits may have been applied that no quorum holds.
+			n.needReload.Store(true)
+			n.logf("namenode %s: close journal segment: %v", n.cfg.ID, err)
+		}
+	}
+	n.logf("namenode %s: standby", n.cfg.ID)
+	return nil
+}
+
+// writerFailed drops a NameNode whose writer can no longer acknowledge
+// (fenced by a newer epoch, or no quorum) to standby; the namespace may hold
+// edits no quorum has, so it is reloaded before tailing.
+func (n *NameNode) writerFailed(w JournalWriter, err error) {
+	n.needReload.Store(true)
+	n.mu.Lock()
+	if n.writer == w {
+		n.writer = nil
+		n.state.Store(int32(StateStandby))
+		n.lastTransition.Store(n.nowMs())
+		n.logf("namenode %s: journal writer failed, now standby: %v", n.cfg.ID, err)
+	}
+	n.mu.Unlock()
+	n.setErr(err)
+}
+
+// maybeRoll finalizes the active's segment every dfs.ha.log-roll.period, so
+// a standby that tails finalized segments only still catches up.
+func (n *NameNode) maybeRoll(ctx context.Context) {
+	if n.State() != StateActive || n.nowMs()-n.lastRoll.Load() < n.rollPeriod.Milliseconds() {
+		return
+	}
+	n.mu.Lock()
+	w := n.writer
+	if w == nil {
+		n.mu.Unlock()
+		return
+	}
+	err := w.Roll(ctx)
+	n.mu.Unlock()
+	n.lastRoll.Store(n.nowMs())
+	if err != nil {
+		n.writerFailed(w, err)
+	}
+}
+
+func standbyError(category string, s State) error {
+	return fmt.Errorf("%w: Operation category %s is not supported in state %s. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby, category, s)
+}
+
+// mutate runs one client mutation: prepared, applied and appended under the
+// namespace lock, then synced outside it (group commit). It returns only
+// once a majority of JournalNodes holds the edit, or with an error.
+func (n *NameNode) mutate(ctx context.Context, op *Op) (bool, error) {
+	if op.Time == 0 {
+		op.Time = n.nowMs()
+	}
+	n.mu.Lock()
+	if s := n.State(); s != StateActive || n.writer == nil {
+		n.mu.Unlock()
+		return false, standbyError("WRITE", s)
+	}
+	changed, err := n.ns.Prepare(op)
+	if err != nil || !changed {
+		n.mu.Unlock()
+		return false, err
+	}
+	w := n.writer
+	txid := n.ns.lastTxid + 1
+	if err := n.ns.Apply(txid, op); err != nil {
+		n.mu.Unlock()
+		n.writerFailed(w, err)
+		return false, err
+	}
+	if got := w.Append(EncodeOp(op)); got != txid {
+		n.mu.Unlock()
+		err := fmt.Errorf("%w: journal gave txid %d to namespace txid %d", ErrJournal, got, txid)
+		n.writerFailed(w, err)
+		return false, err
+	}
+	n.inflight.Add(1)
+	n.mu.Unlock()
+	defer n.inflight.Done()
+	// Not the client's context: an abandoned request must not look like a
+	// journal failure, and the edit is in the writer's buffer either way.
+	if err := w.Sync(context.WithoutCancel(ctx), txid); err != nil {
+		n.writerFailed(w, err)
+		return false, fmt.Errorf("edit %d was not acknowledged by a quorum of journalnodes: %w", txid, err)
+	}
+	return true, nil
+}
+
+// readLock takes the namespace read lock if reads are allowed in this state.
+func (n *NameNode) readLock() error {
+	n.mu.RLock()
+	s := n.State()
+	if s == StateActive || (s == StateStandby && n.allowStale) {
+		return nil
+	}
+	n.mu.RUnlock()
+	return standbyError("READ", s)
+}
+
+func defUser(u string) string {
+	if u == "" {
+		return "dr.who" // Hadoop's anonymous web user
+	}
+	return u
+}
+
+// --- webhdfs.Namesystem ---
+
+func (n *NameNode) Mkdirs(ctx context.Context, path string, perm fs.FileMode, user string) error {
+	_, err := n.mutate(ctx, &Op{Code: OpMkdirs, Path: path, Perm: permOf(perm), Owner: defUser(user)})
+	return err
+}
+
+func (n *NameNode) Create(ctx context.Context, path string, data []byte, overwrite bool, perm fs.FileMode, replication int16, blockSize int64, user string) error {
+	_, err := n.mutate(ctx, &Op{Code: OpCreate, Path: path, Data: data, Overwrite: overwrite, Perm: permOf(perm),
+		Replication: replication, BlockSize: blockSize, Owner: defUser(user)})
+	return err
+}
+
+func (n *NameNode) Append(ctx context.Context, path string, data []byte, user string) error {
+	_, err := n.mutate(ctx, &Op{Code: OpAppend, Path: path, Data: data})
+	return err
+}
+
+func (n *NameNode) Open(ctx context.Context, path string, offset, length int64) ([]byte, error) {
+	if err := n.readLock(); err != nil {
+		return nil, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Read(path, offset, length)
+}
+
+func (n *NameNode) GetFileStatus(ctx context.Context, path string) (webhdfs.FileStatus, error) {
+	if err := n.readLock(); err != nil {
+		return webhdfs.FileStatus{}, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Stat(path)
+}
+
+func (n *NameNode) ListStatus(ctx context.Context, path string) ([]webhdfs.FileStatus, error) {
+	if err := n.readLock(); err != nil {
+		return nil, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.List(path)
+}
+
+func (n *NameNode) Delete(ctx context.Context, path string, recursive bool) (bool, error) {
+	return n.mutate(ctx, &Op{Code: OpDelete, Path: path, Recursive: recursive})
+}
+
+func (n *NameNode) Rename(ctx context.Context, src, dst string) (bool, error) {
+	return n.mutate(ctx, &Op{Code: OpRename, Path: src, Dst: dst})
+}
+
+func (n *NameNode) SetPermission(ctx context.Context, path string, perm fs.FileMode) error {
+	_, err := n.mutate(ctx, &Op{Code: OpSetPermission, Path: path, Perm: permOf(perm)})
+	return err
+}
+
+func (n *NameNode) SetOwner(ctx context.Context, path, owner, group string) error {
+	_, err := n.mutate(ctx, &Op{Code: OpSetOwner, Path: path, Owner: owner, Group: group})
+	return err
+}
+
+func (n *NameNode) GetContentSummary(ctx context.Context, path string) (webhdfs.ContentSummary, error) {
+	if err := n.readLock(); err != nil {
+		return webhdfs.ContentSummary{}, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Summary(path)
+}
+
+var _ webhdfs.Namesystem = (*NameNode)(nil)
+
+// Totals are the namespace figures JMX and the status page show.
+type Totals struct {
+	Files, Dirs        int64
+	LastTxid           int64
+	LastCheckpointTxid int64
+	LastCheckpointTime time.Time
+	Epoch              int64
+}
+
+// Totals returns the namespace figures.
+func (n *NameNode) Totals() Totals {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	t := Totals{LastCheckpointTxid: n.lastCkptTxid.Load(), LastCheckpointTime: time.UnixMilli(n.lastCkptTime.Load()), Epoch: n.epoch.Load()}
+	if n.ns != nil {
+		t.Files, t.Dirs, t.LastTxid = n.ns.files, n.ns.dirs, n.ns.lastTxid
+	}
+	return t
+}
+
+// Run loads the image and runs the standby tailer, checkpointer and the
+// active's log roller until ctx ends; an active NameNode then finalizes its
+// segment so the next active need not recover it.
+func (n *NameNode) Run(ctx context.Context) error {
+	if n.State() == StateInitializing {
+		if err := n.Load(); err != nil {
+			return err
+		}
+	}
+	period := n.cfg.TailPeriod
+	if period <= 0 {
+		period = 10 * time.Millisecond
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		if _, err := n.TailOnce(ctx); err != nil && ctx.Err() == nil {
+			n.logf("namenode %s: %v", n.cfg.ID, err)
+			n.setErr(err)
+		}
+		if txid, img, err := n.Checkpoint(false); err != nil {
+			n.logf("namenode %s: checkpoint: %v", n.cfg.ID, err)
+		} else if img != nil && n.Upload != nil {
+			for _, p := range n.cfg.Peers {
+				if err := n.Upload(ctx, p, txid, img); err != nil {
+					n.logf("namenode %s: upload %s to %s: %v", n.cfg.ID, ImageName(txid), p.ID, err)
+				}
+			}
+		}
+		n.maybeRoll(ctx)
+		select {
+		case <-ctx.Done():
+			stop, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			err := n.TransitionToStandby(stop)
+			cancel()
+			n.state.Store(int32(StateStopping))
+			return err
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,222 @@
+// Package probe gathers what hactl needs to know about one host, in one
+// process on that host: the installed runtime, config hashes, supervised
+// daemons, NameNode and JournalNode storage, and the NameNodes' HA state.
+package probe
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/auth"
+)
+
+// DefaultZooKeeperJar is the file whose presence means Debian's zookeeper
+// package is installed.
+const DefaultZooKeeperJar = "/usr/share/java/zookeeper.jar"
+
+// Options says where to look.
+type Options struct {
+	ConfDir    string // core-site.xml, hdfs-site.xml, cluster.secret, zookeeper/zoo.cfg
+	RunDir     string // supervisor records
+	InstallDir string // <install_dir>/bin/hactl; "" = /opt/hactl
+	// Address is this host's address as the config names it (rpc-address
+	// hosts are compared with it). "" = any address of this machine's
+	// non-loopback interfaces, or its hostname.
+	Address string
+	// Version is the version of the binary running the probe; Self its path
+	// (to tell whether the installed binary is this one).
+	Version, Self string
+	ZooKeeperJar  string        // default DefaultZooKeeperJar
+	HTTPTimeout   time.Duration // per NameNode HA call, default 2 s
+	Now           func() time.Time
+}
+
+// Gather probes this host. Name and Reachable are left for the caller.
+// Problems reading one part are recorded in Error (joined) rather than
+// aborting: a partial picture with its gaps named beats none.
+func Gather(ctx context.Context, opts Options) (*planner.ObservedHost, error) {
+	if opts.InstallDir == "" {
+		opts.InstallDir = "/opt/hactl"
+	}
+	if opts.ZooKeeperJar == "" {
+		opts.ZooKeeperJar = DefaultZooKeeperJar
+	}
+	if opts.HTTPTimeout <= 0 {
+		opts.HTTPTimeout = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	g := &gatherer{opts: opts, out: &planner.ObservedHost{}, hashes: map[string]string{}}
+	g.runtime(ctx)
+	conf := g.config()
+	g.daemons()
+	if conf != nil {
+		g.namenodes(ctx, conf)
+		g.journals(conf)
+	}
+	if _, err := os.Stat(opts.ZooKeeperJar); err == nil {
+		g.out.ZooKeeperInstalled = true
+	}
+	if len(g.errs) > 0 {
+		g.out.Error = errors.Join(g.errs...).Error()
+	}
+	return g.out, nil
+}
+
+type gatherer struct {
+	opts   Options
+	out    *planner.ObservedHost
+	errs   []error
+	hashes map[string]string // file path -> sha256, so a binary is hashed once
+}
+
+func (g *gatherer) fail(format string, args ...any) { g.errs = append(g.errs, fmt.Errorf(format, args...)) }
+
+// fileSHA256 returns the hex sha256 of path ("" and nil when it is absent).
+func (g *gatherer) fileSHA256(path string) (string, error) {
+	if s, ok := g.hashes[path]; ok {
+		return s, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(h.Sum(nil))
+	g.hashes[path] = s
+	return s, nil
+}
+
+func (g *gatherer) runtime(ctx context.Context) {
+	bin := filepath.Join(g.opts.InstallDir, "bin", "hactl")
+	sum, err := g.fileSHA256(bin)
+	if err != nil {
+		g.fail("runtime binary: %w", err)
+		return
+	}
+	if sum == "" {
+		return // not installed
+	}
+	g.out.RuntimeSHA256 = sum
+	g.out.Supervisor = true // the supervisor ships inside the runtime binary
+	self := ""
+	if g.opts.Self != "" {
+		self, _ = g.fileSHA256(g.opts.Self)
+	}
+	if self == sum && g.opts.Version != "" {
+		g.out.RuntimeVersion = g.opts.Version
+		return
+	}
+	// Probing with an uploaded newer binary: ask the installed one.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "version").Output()
+	if err != nil {
+		g.fail("installed runtime %s does not run: %w", bin, err)
+		g.out.RuntimeVersion = "unknown"
+		return
+	}
+	// "hactl 0.1.0 (go1.26, linux/amd64)"
+	f := strings.Fields(string(out))
+	if len(f) >= 2 && f[0] == "hactl" {
+		g.out.RuntimeVersion = f[1]
+	} else {
+		g.out.RuntimeVersion = strings.TrimSpace(string(out))
+	}
+}
+
+// config hashes the files apply writes and loads the Hadoop configuration.
+func (g *gatherer) config() *hadoopconf.Config {
+	hash := func(key, path string) {
+		s, err := g.fileSHA256(path)
+		if err != nil {
+			g.fail("config %s: %w", key, err)
+			return
+		}
+		if s != "" {
+			if g.out.ConfigSHA256 == nil {
+				g.out.ConfigSHA256 = map[string]string{}
+			}
+			g.out.ConfigSHA256[key] = s
+		}
+	}
+	dir := g.opts.ConfDir
+	hash("core-site.xml", filepath.Join(dir, "core-site.xml"))
+	hash("hdfs-site.xml", filepath.Join(dir, "hdfs-site.xml"))
+	zooCfg := filepath.Join(dir, "zookeeper", "zoo.cfg")
+	hash("zoo.cfg", zooCfg)
+	if dataDir := zooDataDir(zooCfg); dataDir != "" {
+		hash("myid", filepath.Join(dataDir, "myid"))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "core-site.xml")); errors.Is(err, os.ErrNotExist) {
+		hash("cluster.secret", filepath.Join(dir, "cluster.secret"))
+		return nil // nothing configured yet: a bare host
+	}
+	conf, err := hadoopconf.LoadDir(dir)
+	if err != nil {
+		g.fail("config: %w", err)
+		return nil
+	}
+	hash("cluster.secret", conf.Get(auth.ConfKey, filepath.Join(dir, "cluster.secret")))
+	return conf
+}
+
+// zooDataDir reads dataDir from zoo.cfg ("" when absent).
+func zooDataDir(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "dataDir="); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// isThisHost reports whether host (from an rpc-address) names this machine.
+func (g *gatherer) isThisHost(host string) bool {
+	if g.opts.Address != "" {
+		return host == g.opts.Address
+	}
+	if hn, err := os.Hostname(); err == nil && strings.EqualFold(hn, host) {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		if ips, err := net.LookupIP(host); err == nil && len(ips) > 0 {
+			ip = ips[0]
+		}
+	}
+	if ip == nil || ip.IsLoopback() {
+		return false // on one machine several loopback "hosts" exist: needs Address
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+package qjm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hactl/hactl/runtime/rpc"
+)
+
+// channel carries calls to one JournalNode (rpc.Client in production, an
+// in-process fake with injected faults in tests).
+type channel interface {
+	Call(ctx context.Context, method string, req, resp any) error
+	Close() error
+}
+
+// maxQueued bounds the calls waiting for one JournalNode: a JN that falls this
+// far behind fails its calls at once instead of holding the writer's memory.
+const maxQueued = 512
+
+var errQueueFull = errors.New("too many calls queued for this journalnode")
+
+// logger is the client's view of one JournalNode (Hadoop's IPCLoggerChannel):
+// its calls run one at a time, in the order they were submitted, so the JN
+// sees increasing IPC serial numbers and contiguous batches.
+type logger struct {
+	addr  string
+	ch    channel
+	queue chan func()
+	stop  chan struct{}
+	wg    sync.WaitGroup
+
+	mu        sync.Mutex
+	epoch     int64
+	serial    int64
+	outOfSync bool // set when a journal call failed; cleared by the next startLogSegment
+	httpAddr  string
+	lastAcked int64
+}
+
+func newLogger(addr string, ch channel) *logger {
+	l := &logger{addr: addr, ch: ch, queue: make(chan func(), maxQueued), stop: make(chan struct{})}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			select {
+			case f := <-l.queue:
+				f()
+			case <-l.stop:
+				return
+			}
+		}
+	}()
+	return l
+}
+
+func (l *logger) close() {
+	close(l.stop)
+	l.ch.Close()
+	l.wg.Wait()
+}
+
+// req builds the RequestInfo of the next epoch-carrying call; it runs on the
+// logger's goroutine so serials follow the order calls reach the JN.
+func (l *logger) req(jid string, committed int64) rpc.RequestInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.serial++
+	return rpc.RequestInfo{JournalID: jid, Epoch: l.epoch, IPCSerial: l.serial, CommittedTxid: committed}
+}
+
+func (l *logger) setEpoch(e int64) {
+	l.mu.Lock()
+	l.epoch, l.serial, l.outOfSync = e, 0, false
+	l.mu.Unlock()
+}
+
+type result struct {
+	idx int
+	val any
+	err error
+}
+
+// quorum runs fn on every logger and waits until need of them succeed, until
+// so many failed that need cannot be reached, or until timeout. Calls keep
+// running on the slow loggers after it returns (their results are dropped).
+func quorum(ctx context.Context, loggers []*logger, need int, timeout time.Duration, what string,
+	fn func(ctx context.Context, i int, l *logger) (any, error)) (map[int]any, error) {
+	res := make(chan result, len(loggers))
+	for i, l := range loggers {
+		call := func() {
+			cctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			v, err := fn(cctx, i, l)
+			res <- result{i, v, err}
+		}
+		select {
+		case l.queue <- call:
+		default:
+			res <- result{i, nil, errQueueFull}
+		}
+	}
+	ok := map[int]any{}
+	var errs []error
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for len(ok) < need {
+		if len(loggers)-len(errs) < need {
+			return ok, noQuorum(what, loggers, need, errs)
+		}
+		select {
+		case r := <-res:
+			if r.err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", loggers[r.idx].addr, r.err))
+			} else {
+				ok[r.idx] = r.val
+			}
+		case <-timer.C:
+			errs = append(errs, fmt.Errorf("timed out after %s waiting for %d of %d journalnodes", timeout, need, len(loggers)))
+			return ok, noQuorum(what, loggers, need, errs)
+		case <-ctx.Done():
+			return ok, fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+	}
+	return ok, nil
+}
+
+func noQuorum(what string, loggers []*logger, need int, errs []error) error {
+	return fmt.Errorf("%s: %w (%d of %d needed): %w", what, ErrNoQuorum, need, len(loggers), multiErr(errs))
+}
+
+// multiErr lists per-JournalNode failures on one line; errors.Is sees each.
+type multiErr []error
+
+func (m multiErr) Error() string {
+	s := ""
+	for i, e := range m {
+		if i > 0 {
+			s += "; "
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+func (m multiErr) Unwrap() []error { return m }

@@ -1,0 +1,254 @@
+package qjm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hactl/hactl/runtime/rpc"
+)
+
+// Writer appends edits as the journal's single writer for one epoch.
+// Append assigns txids (call it under the namespace lock); Sync returns once
+// an edit is fsynced on a majority. Concurrent Syncs are batched: while one
+// journal call is in flight, every edit appended meanwhile waits for the next
+// call (group commit). After a failed Sync the Writer is dead: every later
+// Sync fails (as Hadoop's NameNode aborts); open a new Writer to go on.
+type Writer struct {
+	m     *Manager
+	epoch int64
+
+	mu        sync.Mutex
+	segStart  int64
+	nextTxid  int64
+	buf       []byte
+	bufFirst  int64
+	bufCount  int64
+	synced    int64
+	flushing  bool
+	flushDone chan struct{}
+	err       error
+}
+
+// Epoch is the writer's epoch.
+func (w *Writer) Epoch() int64 { return w.epoch }
+
+// LastTxid is the last txid assigned (equal to the last recovered txid right
+// after OpenForWrite).
+func (w *Writer) LastTxid() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.nextTxid - 1
+}
+
+// SyncedTxid is the highest txid acknowledged by a majority.
+func (w *Writer) SyncedTxid() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.synced
+}
+
+// SegmentTxid is the first txid of the segment being written.
+func (w *Writer) SegmentTxid() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.segStart
+}
+
+// Append buffers data as the next edit and returns its txid.
+func (w *Writer) Append(data []byte) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	txid := w.nextTxid
+	w.nextTxid++
+	if w.bufCount == 0 {
+		w.bufFirst = txid
+	}
+	w.buf = rpc.AppendRecord(w.buf, txid, data)
+	w.bufCount++
+	return txid
+}
+
+// Sync returns once txid (and every txid before it) is fsynced on a majority.
+func (w *Writer) Sync(ctx context.Context, txid int64) error {
+	w.mu.Lock()
+	for {
+		if w.err != nil {
+			err := w.err
+			w.mu.Unlock()
+			return err
+		}
+		if txid <= w.synced {
+			w.mu.Unlock()
+			return nil
+		}
+		if txid >= w.nextTxid {
+			w.mu.Unlock()
+			return fmt.Errorf("qjm: sync of txid %d that was never appended (last %d)", txid, w.nextTxid-1)
+		}
+		if !w.flushing {
+			batch, first, n := w.buf, w.bufFirst, w.bufCount
+			w.buf, w.bufCount = nil, 0
+			w.flushing = true
+			done := make(chan struct{})
+			w.flushDone = done
+			seg, committed := w.segStart, w.synced
+			w.mu.Unlock()
+			err := w.send(ctx, seg, first, n, batch, committed)
+			w.mu.Lock()
+			if err != nil {
+				w.err = err
+			} else {
+				w.synced = first + n - 1
+			}
+			w.flushing = false
+			close(done)
+			continue
+		}
+		done := w.flushDone
+		w.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.mu.Lock()
+	}
+}
+
+// send journals one batch to every in-sync JournalNode and waits for a majority.
+func (w *Writer) send(ctx context.Context, seg, first, n int64, batch []byte, committed int64) error {
+	m := w.m
+	jid := m.cfg.JournalID
+	// The journal call must not be cut short by one caller's context: other
+	// Syncs wait on the same batch. Its own timeout bounds it.
+	_, err := quorum(context.WithoutCancel(ctx), m.loggers, m.majority(), m.cfg.Timeouts.WriteTxns, fmt.Sprintf("journal txids %d-%d", first, first+n-1),
+		func(ctx context.Context, _ int, l *logger) (any, error) {
+			l.mu.Lock()
+			oos := l.outOfSync
+			l.mu.Unlock()
+			if oos {
+				return nil, fmt.Errorf("%w: journal disabled until the next segment", rpc.ErrOutOfSync)
+			}
+			err := l.ch.Call(ctx, rpc.MethodJournal, rpc.JournalRequest{
+				Req: l.req(jid, committed), SegmentTxid: seg, FirstTxid: first, NumTxns: n, Records: batch,
+			}, nil)
+			l.mu.Lock()
+			if err != nil {
+				l.outOfSync = true
+			} else {
+				l.lastAcked = first + n - 1
+			}
+			l.mu.Unlock()
+			return nil, err
+		})
+	return w.wrapErr(err)
+}
+
+// wrapErr marks a failure caused by a newer writer as fencing.
+func (w *Writer) wrapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, rpc.ErrEpochTooOld) || errors.Is(err, rpc.ErrNotWriter) {
+		return fmt.Errorf("%w (epoch %d): %w", ErrFenced, w.epoch, err)
+	}
+	return err
+}
+
+// startSegment opens a segment at txid on a majority; a JN that accepts it
+// is back in sync.
+func (w *Writer) startSegment(ctx context.Context, txid int64) error {
+	m := w.m
+	jid := m.cfg.JournalID
+	committed := w.SyncedTxid()
+	_, err := quorum(ctx, m.loggers, m.majority(), m.cfg.Timeouts.StartSegment, fmt.Sprintf("startLogSegment %d", txid),
+		func(ctx context.Context, _ int, l *logger) (any, error) {
+			err := l.ch.Call(ctx, rpc.MethodStartLogSegment, rpc.StartLogSegmentRequest{Req: l.req(jid, committed), Txid: txid}, nil)
+			l.mu.Lock()
+			l.outOfSync = err != nil
+			l.mu.Unlock()
+			return nil, err
+		})
+	if err != nil {
+		return w.wrapErr(err)
+	}
+	w.mu.Lock()
+	w.segStart = txid
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Writer) finalizeSegment(ctx context.Context, start, end int64) error {
+	m := w.m
+	jid := m.cfg.JournalID
+	_, err := quorum(ctx, m.loggers, m.majority(), m.cfg.Timeouts.FinalizeSegment, fmt.Sprintf("finalizeLogSegment %d-%d", start, end),
+		func(ctx context.Context, _ int, l *logger) (any, error) {
+			return nil, l.ch.Call(ctx, rpc.MethodFinalizeLogSegment, rpc.FinalizeLogSegmentRequest{Req: l.req(jid, end), StartTxid: start, EndTxid: end}, nil)
+		})
+	return w.wrapErr(err)
+}
+
+// flushAll syncs every appended edit and returns the segment bounds.
+func (w *Writer) flushAll(ctx context.Context) (start, end int64, err error) {
+	if err := w.Sync(ctx, w.LastTxid()); err != nil {
+		return 0, 0, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return 0, 0, w.err
+	}
+	if w.bufCount != 0 || w.flushing {
+		return 0, 0, errors.New("qjm: edits appended while rolling the segment")
+	}
+	return w.segStart, w.synced, nil
+}
+
+// Roll finalizes the current segment and starts the next one. An empty
+// segment is kept as it is.
+func (w *Writer) Roll(ctx context.Context) error {
+	start, end, err := w.flushAll(ctx)
+	if err != nil {
+		return err
+	}
+	if end < start {
+		return nil
+	}
+	err = w.finalizeSegment(ctx, start, end)
+	if err == nil {
+		err = w.startSegment(ctx, end+1)
+	}
+	if err != nil {
+		w.fail(err)
+		return fmt.Errorf("roll journal %s at txid %d: %w", w.m.cfg.JournalID, end, err)
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+}
+
+// Close syncs and finalizes the current segment; the Writer accepts no more Syncs.
+func (w *Writer) Close(ctx context.Context) error {
+	start, end, err := w.flushAll(ctx)
+	if err == nil && end >= start {
+		err = w.finalizeSegment(ctx, start, end)
+	}
+	w.fail(ErrWriterClosed)
+	w.m.mu.Lock()
+	if w.m.writer == w {
+		w.m.writer = nil
+	}
+	w.m.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("close journal %s writer: %w", w.m.cfg.JournalID, err)
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package supervise
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the supervisor process: Start re-executes it
+// with this variable set.
+func TestMain(m *testing.M) {
+	if os.Getenv("HACTL_SUPERVISE_MAIN") == "1" {
+		os.Exit(Main(os.Args[1:]))
+	}
+	os.Setenv("HACTL_SUPERVISE_MAIN", "1")
+	os.Exit(m.Run())
+}
+
+func testConfig(t *testing.T, argv ...string) (Config, StartOptions) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := Config{
+		Name: "sleeper", RunDir: filepath.Join(dir, "run"), Log: filepath.Join(dir, "log", "sleeper.log"),
+		Argv: argv, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		FastCrash: 2 * time.Second, MaxFastCrashes: 3, StopGracePeriod: 2 * time.Second,
+	}
+	t.Cleanup(func() {
+		if err := Stop(cfg.RunDir, cfg.Name, 5*time.Second); err != nil {
+			t.Errorf("cleanup stop: %v", err)
+		}
+	})
+	return cfg, StartOptions{Self: []string{os.Args[0]}, Wait: 10 * time.Second}
+}
+
+func status(t *testing.T, cfg Config) Status {
+	t.Helper()
+	r, err := ReadRecord(cfg.RunDir, cfg.Name)
+	if err != nil || r == nil {
+		t.Fatalf("record: %v %v", r, err)
+	}
+	return StatusOf(r)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	if !waitFor(cond, 10*time.Second) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func TestStartIsIdempotentAndDetached(t *testing.T) {
+	cfg, opts := testConfig(t, "sleep", "300")
+	started, err := Start(cfg, opts)
+	if err != nil || !started {
+		t.Fatalf("Start = %v, %v", started, err)
+	}
+	st := status(t, cfg)
+	if !st.SupervisorAlive || !st.ChildAlive || st.State != StateRunning {
+		t.Fatalf("after start: %+v", st)
+	}
+	if want := ArgvSHA256([]string{"sleep", "300"}, nil); st.ArgvSHA256 != want {
+		t.Errorf("argv_sha256 = %s, want %s", st.ArgvSHA256, want)
+	}
+	// Own session: the caller's logout or exit does not reach it.
+	if sid, _ := getsid(st.SupervisorPID); sid != st.SupervisorPID {
+		t.Errorf("supervisor session = %d, want its own (%d)", sid, st.SupervisorPID)
+	}
+	started, err = Start(cfg, opts)
+	if err != nil || started {
+		t.Fatalf("second Start = %v, %v; want a no-op", started, err)
+	}
+	if st2 := status(t, cfg); st2.ChildPID != st.ChildPID || st2.SupervisorPID != st.SupervisorPID {
+		t.Errorf("second Start replaced the processes: %+v -> %+v", st, st2)
+	}
+}
+
+func TestCrashIsRestarted(t *testing.T) {
+	cfg, opts := testConfig(t, "sleep", "300")
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	first := status(t, cfg)
+	syscall.Kill(first.ChildPID, syscall.SIGKILL)
+	eventually(t, "a restarted child", func() bool {
+		st := status(t, cfg)
+		return st.Restarts == 1 && st.ChildAlive && st.ChildPID != first.ChildPID && st.State == StateRunning
+	})
+	if st := status(t, cfg); !strings.Contains(st.LastExit, "killed") {
+		t.Errorf("last_exit = %q, want the kill recorded", st.LastExit)
+	}
+	log, _ := os.ReadFile(cfg.Log)
+	if !strings.Contains(string(log), "exited: signal: killed") {
+		t.Errorf("log does not record the crash:\n%s", log)
+	}
+}
+
+func TestStopKillsChildAndSupervisor(t *testing.T) {
+	cfg, opts := testConfig(t, "sh", "-c", "sleep 300 & sleep 300")
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, cfg)
+	if err := Stop(cfg.RunDir, cfg.Name, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if Alive(st.SupervisorPID, st.SupervisorStart) || Alive(st.ChildPID, st.ChildStart) {
+		t.Fatalf("still alive after stop: %+v", st)
+	}
+	// The background sleep in the daemon's group must be gone too.
+	eventually(t, "the daemon's process group to be gone", func() bool { return !groupAlive(st.ChildPID) })
+	after := status(t, cfg)
+	if after.State != StateStopped || after.ChildPID != 0 {
+		t.Errorf("record after stop: %+v", after)
+	}
+	if err := Stop(cfg.RunDir, cfg.Name, time.Second); err != nil {
+		t.Errorf("second stop: %v", err)
+	}
+	if err := Stop(filepath.Join(t.TempDir(), "none"), "x", time.Second); err != nil {
+		t.Errorf("stop of a never-started daemon: %v", err)
+	}
+}
+
+func TestStopEscalatesToSIGKILL(t *testing.T) {
+	cfg, opts := testConfig(t, "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done")
+	cfg.StopGracePeriod = 30 * time.Second // the supervisor alone would wait too long
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, cfg)
+	begin := time.Now()
+	if err := Stop(cfg.RunDir, cfg.Name, 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if Alive(st.ChildPID, st.ChildStart) || Alive(st.SupervisorPID, st.SupervisorStart) {
+		t.Fatal("a TERM-ignoring daemon survived stop")
+	}
+	if d := time.Since(begin); d > 8*time.Second {
+		t.Errorf("stop took %s", d)
+	}
+}
+
+func TestChangedArgvNeedsReplace(t *testing.T) {
+	cfg, opts := testConfig(t, "sleep", "300")
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	old := status(t, cfg)
+	changed := cfg
+	changed.Argv = []string{"sleep", "301"}
+	if _, err := Start(changed, opts); !errors.Is(err, ErrArgvChanged) {
+		t.Fatalf("Start with new argv = %v, want ErrArgvChanged", err)
+	}
+	withEnv := cfg
+	withEnv.Env = []string{"A=1"}
+	if _, err := Start(withEnv, opts); !errors.Is(err, ErrArgvChanged) {
+		t.Fatalf("Start with new env = %v, want ErrArgvChanged", err)
+	}
+	opts.Replace = true
+	if started, err := Start(changed, opts); err != nil || !started {
+		t.Fatalf("Start --replace = %v, %v", started, err)
+	}
+	st := status(t, cfg)
+	if !reflect.DeepEqual(st.Argv, changed.Argv) || !st.ChildAlive {
+		t.Errorf("after replace: %+v", st)
+	}
+	if Alive(old.ChildPID, old.ChildStart) || Alive(old.SupervisorPID, old.SupervisorStart) {
+		t.Error("the old daemon survived --replace")
+	}
+}
+
+func TestGivesUpAfterFastCrashes(t *testing.T) {
+	cfg, opts := testConfig(t, "sh", "-c", "echo boom; exit 3")
+	if _, err := Start(cfg, opts); err != nil && !strings.Contains(err.Error(), "keeps crashing") {
+		t.Fatal(err)
+	}
+	eventually(t, "state failed", func() bool { st := status(t, cfg); return st.State == StateFailed && !st.SupervisorAlive })
+	st := status(t, cfg)
+	if st.Restarts != cfg.MaxFastCrashes-1 || st.LastExit != "exit status 3" {
+		t.Errorf("failed record: %+v", st)
+	}
+	log, _ := os.ReadFile(cfg.Log)
+	if countLines(string(log), "boom") != cfg.MaxFastCrashes || !strings.Contains(string(log), "giving up") {
+		t.Errorf("log:\n%s", log)
+	}
+	// A failed daemon is started afresh by the next Start.
+	cfg.Argv = []string{"sleep", "300"}
+	if started, err := Start(cfg, opts); err != nil || !started {
+		t.Fatalf("restart after failure = %v, %v", started, err)
+	}
+}
+
+func TestArgsRoundTrip(t *testing.T) {
+	c := Config{Name: "zookeeper", RunDir: "/r", Log: "/l/z.log", Env: []string{"A=1", "B=x y"},
+		Argv: []string{"java", "--", "-cp", "a b"}, MinBackoff: time.Second, MaxFastCrashes: 4}
+	got, err := ParseArgs(c.Args())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, c)
+	}
+	for _, bad := range [][]string{{"--name", "x", "--run-dir", "r", "--log", "l"}, {"--name", "../x", "--run-dir", "r", "--log", "l", "--", "a"}, {"--bogus", "1", "--", "a"}} {
+		if _, err := ParseArgs(bad); err == nil {
+			t.Errorf("ParseArgs(%q) accepted", bad)
+		}
+	}
+	if ArgvSHA256([]string{"a", "b"}, nil) == ArgvSHA256([]string{"a b"}, nil) {
+		t.Error("argv hash ignores argument boundaries")
+	}
+	if ArgvSHA256([]string{"a"}, []string{"X=1", "Y=2"}) != ArgvSHA256([]string{"a"}, []string{"Y=2", "X=1"}) {
+		t.Error("env order changes the hash")
+	}
+}
+
+func getsid(pid int) (int, error) {
+	sid, _, errno := syscall.RawSyscall(syscall.SYS_GETSID, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(sid), nil
+}
+
+// groupAlive reports whether any live (non-zombie) process is in group pgid.
+func groupAlive(pgid int) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" {
+			return true
+		}
+	}
+	return false
+}
+
+func countLines(s, line string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		if l == line {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,474 @@
+package webhdfs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+)
+
+// Hadoop's client failover keys and their defaults (hdfs-default.xml).
+const (
+	KeyFailoverMaxAttempts = "dfs.client.failover.max.attempts"
+	KeyFailoverSleepBase   = "dfs.client.failover.sleep.base.millis"
+	KeyFailoverSleepMax    = "dfs.client.failover.sleep.max.millis"
+
+	DefaultFailoverMaxAttempts = 15
+	DefaultFailoverSleepBase   = 500 * time.Millisecond
+	DefaultFailoverSleepMax    = 15 * time.Second
+)
+
+// ClientOptions tunes a Client; zero values take the defaults above.
+type ClientOptions struct {
+	User         string       // user.name sent with every call; empty sends none
+	HTTPClient   *http.Client // default: NewTransport(), no automatic redirects
+	MaxFailovers int          // dfs.client.failover.max.attempts
+	SleepBase    time.Duration
+	SleepMax     time.Duration
+	// Sleep waits between failovers; tests replace it to avoid real sleeping.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client talks WebHDFS to the NameNodes of one nameservice, the way Hadoop's
+// ConfiguredFailoverProxyProvider does: it starts with the NameNode that last
+// answered as active, and on a StandbyException or a connection failure moves
+// to the next one, sleeping with exponential backoff between failovers.
+type Client struct {
+	nameservice string
+	addrs       []string // host:port of each NameNode's HTTP server, config order
+	user        string
+	hc          *http.Client
+	maxFail     int
+	base, max   time.Duration
+	sleep       func(ctx context.Context, d time.Duration) error
+	active      atomic.Int32 // index into addrs of the last NameNode that served
+}
+
+// NewTransport returns an http.Transport tuned for many concurrent calls to
+// few NameNodes: keep-alive with enough idle connections per host that 64+
+// concurrent callers never redial.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil, // NameNodes are reached directly, never through HTTP_PROXY
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+}
+
+// NewClient returns a client for the NameNodes at addrs (host:port of their
+// HTTP servers, dfs.namenode.http-address), tried in order.
+func NewClient(nameservice string, addrs []string, opts ClientOptions) (*Client, error) {
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("webhdfs client for %s: no NameNode addresses", nameservice)
+	}
+	c := &Client{
+		nameservice: nameservice, addrs: append([]string(nil), addrs...), user: opts.User,
+		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax, sleep: opts.Sleep,
+	}
+	if c.maxFail <= 0 {
+		c.maxFail = DefaultFailoverMaxAttempts
+	}
+	if c.base <= 0 {
+		c.base = DefaultFailoverSleepBase
+	}
+	if c.max <= 0 {
+		c.max = DefaultFailoverSleepMax
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: NewTransport()}
+	}
+	// Redirects are followed by hand: CREATE and APPEND must send their body
+	// only to the Location of the first answer, as Hadoop's client does.
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = &cp
+	return c, nil
+}
+
+// NameNodeHTTPAddrs reads a nameservice's NameNode IDs (dfs.ha.namenodes.<ns>)
+// and their HTTP addresses (dfs.namenode.http-address.<ns>.<nn>), in order.
+func NameNodeHTTPAddrs(conf *hadoopconf.Config, nameservice string) (ids, addrs []string, err error) {
+	ids = conf.Strings("dfs.ha.namenodes." + nameservice)
+	if len(ids) == 0 {
+		// A non-HA nameservice: one NameNode under the plain key.
+		if a, ok := conf.Lookup("dfs.namenode.http-address." + nameservice); ok && a != "" {
+			return []string{""}, []string{a}, nil
+		}
+		return nil, nil, fmt.Errorf("nameservice %q: dfs.ha.namenodes.%s is not set", nameservice, nameservice)
+	}
+	for _, id := range ids {
+		key := "dfs.namenode.http-address." + nameservice + "." + id
+		a, ok := conf.Lookup(key)
+		if !ok || a == "" {
+			return nil, nil, fmt.Errorf("nameservice %q: %s is not set", nameservice, key)
+		}
+		addrs = append(addrs, a)
+	}
+	return ids, addrs, nil
+}
+
+// NewClientFromConfig builds a client from Hadoop configuration: the
+// nameservice's NameNodes and the dfs.client.failover.* keys (options given
+// explicitly win over the configuration).
+func NewClientFromConfig(conf *hadoopconf.Config, nameservice string, opts ClientOptions) (*Client, error) {
+	_, addrs, err := NameNodeHTTPAddrs(conf, nameservice)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxFailovers == 0 {
+		n, err := conf.Int(KeyFailoverMaxAttempts, DefaultFailoverMaxAttempts)
+		if err != nil {
+			return nil, err
+		}
+		opts.MaxFailovers = int(n)
+	}
+	if opts.SleepBase == 0 {
+		if opts.SleepBase, err = conf.Millis(KeyFailoverSleepBase, DefaultFailoverSleepBase); err != nil {
+			return nil, err
+		}
+	}
+	if opts.SleepMax == 0 {
+		if opts.SleepMax, err = conf.Millis(KeyFailoverSleepMax, DefaultFailoverSleepMax); err != nil {
+			return nil, err
+		}
+	}
+	return NewClient(nameservice, addrs, opts)
+}
+
+// Active returns the address of the NameNode the client will try first.
+func (c *Client) Active() string { return c.addrs[c.active.Load()] }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// failoverSleep is Hadoop's RetryPolicies.failoverOnNetworkException delay:
+// none before the first failover, then base·2^n capped at max, times a
+// random factor in [0.5, 1.5).
+func (c *Client) failoverSleep(failovers int) time.Duration {
+	if failovers == 0 {
+		return 0
+	}
+	d := c.max
+	if failovers < 30 {
+		if e := c.base << failovers; e > 0 && e < c.max {
+			d = e
+		}
+	}
+	return time.Duration(float64(d) * (rand.Float64() + 0.5))
+}
+
+// call is one WebHDFS operation.
+type call struct {
+	method     string
+	op         string
+	path       string
+	params     url.Values
+	body       []byte // CREATE/APPEND data, sent to the redirect's Location
+	twoStep    bool   // CREATE/APPEND: the first request carries no body
+	idempotent bool   // safe to repeat on another NameNode after an ambiguous failure
+	out        func(*http.Response) error
+}
+
+// errConnect marks a failure to reach a NameNode at all: always safe to fail over.
+var errConnect = errors.New("cannot connect")
+
+func (c *Client) do(ctx context.Context, cl call) error {
+	start := int(c.active.Load())
+	idx := start
+	for failovers := 0; ; failovers++ {
+		err := c.attempt(ctx, c.addrs[idx], cl)
+		if err == nil {
+			if idx != start {
+				c.active.Store(int32(idx))
+			}
+			return nil
+		}
+		if ctx.Err() != nil || !shouldFailover(err, cl.idempotent) {
+			return fmt.Errorf("webhdfs %s %s on %s: %w", cl.op, cl.path, c.addrs[idx], err)
+		}
+		if failovers >= c.maxFail {
+			return fmt.Errorf("webhdfs %s %s: nameservice %s: giving up after %d failovers: %w", cl.op, cl.path, c.nameservice, failovers, err)
+		}
+		if err := c.sleep(ctx, c.failoverSleep(failovers)); err != nil {
+			return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
+		}
+		idx = (idx + 1) % len(c.addrs)
+	}
+}
+
+func shouldFailover(err error, idempotent bool) bool {
+	if errors.Is(err, ErrStandby) || errors.Is(err, errConnect) {
+		return true
+	}
+	var re *RemoteException
+	if errors.As(err, &re) {
+		return false // the NameNode answered: its answer stands
+	}
+	// The request may have reached the NameNode (reset, timeout): repeat it
+	// elsewhere only when doing it twice is harmless, as Hadoop's @Idempotent.
+	return idempotent
+}
+
+func (c *Client) url(addr string, cl call) string {
+	q := url.Values{}
+	for k, v := range cl.params {
+		q[k] = v
+	}
+	q.Set("op", cl.op)
+	if c.user != "" {
+		q.Set("user.name", c.user)
+	}
+	u := url.URL{Scheme: "http", Host: addr, Path: PathPrefix + cl.path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("%w: %w", errConnect, err)
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// attempt runs cl against one NameNode, following at most a few redirects.
+func (c *Client) attempt(ctx context.Context, addr string, cl call) error {
+	u := c.url(addr, cl)
+	var body []byte
+	if !cl.twoStep {
+		body = cl.body
+	}
+	for hops := 0; ; hops++ {
+		resp, err := c.send(ctx, cl.method, u, body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusMovedPermanently {
+			loc := resp.Header.Get("Location")
+			drain(resp)
+			if loc == "" || hops >= 3 {
+				return fmt.Errorf("bad redirect (%d, Location %q)", resp.StatusCode, loc)
+			}
+			u, body = loc, cl.body
+			if cl.twoStep && body == nil {
+				body = []byte{} // send an explicit empty body
+			}
+			continue
+		}
+		defer drain(resp)
+		if resp.StatusCode >= 300 {
+			return decodeError(resp)
+		}
+		if cl.out != nil {
+			return cl.out(resp)
+		}
+		return nil
+	}
+}
+
+func drain(resp *http.Response) {
+	// Reading to EOF lets the connection go back to the keep-alive pool.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+func decodeError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // best effort: the status alone still says it failed
+	var env struct {
+		RemoteException *RemoteException `json:"RemoteException"`
+	}
+	if json.Unmarshal(b, &env) == nil && env.RemoteException != nil && env.RemoteException.Exception != "" {
+		env.RemoteException.StatusCode = resp.StatusCode
+		return env.RemoteException
+	}
+	msg := string(bytes.TrimSpace(b))
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return &RemoteException{Exception: "HTTPException", Message: fmt.Sprintf("HTTP %s: %s", resp.Status, msg), StatusCode: resp.StatusCode}
+}
+
+func decodeJSON(v any) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			return fmt.Errorf("decode %s answer: %w", resp.Request.URL.Query().Get("op"), err)
+		}
+		return nil
+	}
+}
+
+func (c *Client) boolCall(ctx context.Context, cl call) (bool, error) {
+	var out struct {
+		Boolean bool `json:"boolean"`
+	}
+	cl.out = decodeJSON(&out)
+	err := c.do(ctx, cl)
+	return out.Boolean, err
+}
+
+// Mkdirs creates path and its missing parents (MKDIRS); perm 0 leaves the
+// mode to the server (755).
+func (c *Client) Mkdirs(ctx context.Context, path string, perm fs.FileMode) (bool, error) {
+	p := url.Values{}
+	if perm != 0 {
+		p.Set("permission", PermissionString(perm))
+	}
+	return c.boolCall(ctx, call{method: http.MethodPut, op: "MKDIRS", path: path, params: p, idempotent: true})
+}
+
+// CreateOptions are CREATE's optional parameters; zero values leave them to the server.
+type CreateOptions struct {
+	Overwrite   bool
+	Permission  fs.FileMode // 0: the server's default (644)
+	Replication int16
+	BlockSize   int64
+}
+
+// Create writes data as a new file at path (two-step CREATE).
+func (c *Client) Create(ctx context.Context, path string, data []byte, o CreateOptions) error {
+	p := url.Values{"overwrite": {strconv.FormatBool(o.Overwrite)}}
+	if o.Permission != 0 {
+		p.Set("permission", PermissionString(o.Permission))
+	}
+	if o.Replication > 0 {
+		p.Set("replication", strconv.Itoa(int(o.Replication)))
+	}
+	if o.BlockSize > 0 {
+		p.Set("blocksize", strconv.FormatInt(o.BlockSize, 10))
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return c.do(ctx, call{method: http.MethodPut, op: "CREATE", path: path, params: p, body: data, twoStep: true})
+}
+
+// Append adds data to the end of the file at path (two-step APPEND).
+func (c *Client) Append(ctx context.Context, path string, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	return c.do(ctx, call{method: http.MethodPost, op: "APPEND", path: path, body: data, twoStep: true})
+}
+
+// Open reads length bytes from offset (length < 0: to the end) of the file at path.
+func (c *Client) Open(ctx context.Context, path string, offset, length int64) ([]byte, error) {
+	p := url.Values{}
+	if offset > 0 {
+		p.Set("offset", strconv.FormatInt(offset, 10))
+	}
+	if length >= 0 {
+		p.Set("length", strconv.FormatInt(length, 10))
+	}
+	var data []byte
+	err := c.do(ctx, call{method: http.MethodGet, op: "OPEN", path: path, params: p, idempotent: true,
+		out: func(resp *http.Response) error {
+			var err error
+			data, err = io.ReadAll(resp.Body)
+			return err
+		}})
+	return data, err
+}
+
+// GetFileStatus describes path (GETFILESTATUS).
+func (c *Client) GetFileStatus(ctx context.Context, path string) (FileStatus, error) {
+	var out struct {
+		FileStatus FileStatus `json:"FileStatus"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "GETFILESTATUS", path: path, idempotent: true, out: decodeJSON(&out)})
+	return out.FileStatus, err
+}
+
+// ListStatus lists the directory at path (LISTSTATUS).
+func (c *Client) ListStatus(ctx context.Context, path string) ([]FileStatus, error) {
+	var out struct {
+		FileStatuses struct {
+			FileStatus []FileStatus `json:"FileStatus"`
+		} `json:"FileStatuses"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "LISTSTATUS", path: path, idempotent: true, out: decodeJSON(&out)})
+	return out.FileStatuses.FileStatus, err
+}
+
+// GetContentSummary sums up the tree at path (GETCONTENTSUMMARY).
+func (c *Client) GetContentSummary(ctx context.Context, path string) (ContentSummary, error) {
+	var out struct {
+		ContentSummary ContentSummary `json:"ContentSummary"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "GETCONTENTSUMMARY", path: path, idempotent: true, out: decodeJSON(&out)})
+	return out.ContentSummary, err
+}
+
+// Delete removes path; false when there was nothing to delete (DELETE).
+func (c *Client) Delete(ctx context.Context, path string, recursive bool) (bool, error) {
+	return c.boolCall(ctx, call{method: http.MethodDelete, op: "DELETE", path: path,
+		params: url.Values{"recursive": {strconv.FormatBool(recursive)}}})
+}
+
+// Rename moves src to dst (RENAME); false when HDFS refused it.
+func (c *Client) Rename(ctx context.Context, src, dst string) (bool, error) {
+	return c.boolCall(ctx, call{method: http.MethodPut, op: "RENAME", path: src,
+		params: url.Values{"destination": {dst}}})
+}
+
+// SetPermission sets path's mode (SETPERMISSION).
+func (c *Client) SetPermission(ctx context.Context, path string, perm fs.FileMode) error {
+	return c.do(ctx, call{method: http.MethodPut, op: "SETPERMISSION", path: path,
+		params: url.Values{"permission": {PermissionString(perm)}}, idempotent: true})
+}
+
+// SetOwner sets path's owner and/or group (SETOWNER); an empty one is unchanged.
+func (c *Client) SetOwner(ctx context.Context, path, owner, group string) error {
+	p := url.Values{}
+	if owner != "" {
+		p.Set("owner", owner)
+	}
+	if group != "" {
+		p.Set("group", group)
+	}
+	return c.do(ctx, call{method: http.MethodPut, op: "SETOWNER", path: path, params: p, idempotent: true})
+}

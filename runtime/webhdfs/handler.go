@@ -1,0 +1,456 @@
+package webhdfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// PathPrefix is where WebHDFS lives on a NameNode's HTTP server; mount the
+// handler on PathPrefix+"/".
+const PathPrefix = "/webhdfs/v1"
+
+// dataParam marks the second step of CREATE, APPEND and OPEN. Hadoop's
+// NameNode redirects to a DataNode; hactl's NameNode keeps the bytes itself,
+// so it redirects to itself and this marker says "the data is here now".
+const dataParam = "datanode"
+
+// HandlerOptions tunes the WebHDFS handler; zero values take Hadoop's defaults.
+type HandlerOptions struct {
+	DefaultUser        string // user.name when none is given; Hadoop's dr.who
+	DefaultReplication int16  // dfs.replication; 3
+	DefaultBlockSize   int64  // dfs.blocksize; 128 MiB
+	MaxDataBytes       int64  // largest CREATE/APPEND body; 64 MiB
+	// Logf, when set, receives the internal errors answered with 500.
+	Logf func(format string, args ...any)
+}
+
+type handler struct {
+	ns   Namesystem
+	opts HandlerOptions
+}
+
+// Handler serves the WebHDFS REST API (/webhdfs/v1/<path>?op=…) over ns, with
+// Hadoop's JSON shapes, two-step CREATE/APPEND/OPEN and RemoteException errors.
+func Handler(ns Namesystem, opts HandlerOptions) http.Handler {
+	if opts.DefaultUser == "" {
+		opts.DefaultUser = "dr.who"
+	}
+	if opts.DefaultReplication <= 0 {
+		opts.DefaultReplication = 3
+	}
+	if opts.DefaultBlockSize <= 0 {
+		opts.DefaultBlockSize = 128 << 20
+	}
+	if opts.MaxDataBytes <= 0 {
+		opts.MaxDataBytes = 64 << 20
+	}
+	return &handler{ns: ns, opts: opts}
+}
+
+// errIllegalArgument is a bad request parameter (IllegalArgumentException, 400).
+var errIllegalArgument = errors.New("illegal argument")
+
+func badParam(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errIllegalArgument, fmt.Sprintf(format, args...))
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
+	if !ok || (p != "" && p[0] != '/') {
+		writeError(w, fmt.Errorf("%w: %s is not under %s", ErrNotFound, r.URL.Path, PathPrefix), h.opts.Logf)
+		return
+	}
+	path, err := cleanPath(p)
+	if err != nil {
+		writeError(w, err, h.opts.Logf)
+		return
+	}
+	q := r.URL.Query()
+	op := strings.ToUpper(q.Get("op"))
+	if op == "" {
+		writeError(w, badParam("Invalid value for webhdfs parameter \"op\": op is missing"), h.opts.Logf)
+		return
+	}
+	if err := h.serve(w, r, op, path, q); err != nil {
+		writeError(w, err, h.opts.Logf)
+	}
+}
+
+// cleanPath checks a WebHDFS path the way HDFS's DFSUtil.isValidName does:
+// absolute, no "." or ".." or ":" components, no empty component.
+func cleanPath(p string) (string, error) {
+	if p == "" || p == "/" {
+		return "/", nil
+	}
+	trimmed := strings.TrimSuffix(p, "/")
+	for _, c := range strings.Split(trimmed[1:], "/") {
+		if c == "" || c == "." || c == ".." || strings.Contains(c, ":") {
+			return "", fmt.Errorf("%w: Invalid path name Invalid file name: %s", ErrInvalidPath, p)
+		}
+	}
+	return trimmed, nil
+}
+
+func (h *handler) user(q url.Values) string {
+	if u := q.Get("user.name"); u != "" {
+		return u
+	}
+	return h.opts.DefaultUser
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string, q url.Values) error {
+	ctx := r.Context()
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		switch op {
+		case "OPEN":
+			return h.open(w, r, path, q)
+		case "GETFILESTATUS":
+			st, err := h.ns.GetFileStatus(ctx, path)
+			if err != nil {
+				return err
+			}
+			st.PathSuffix = ""
+			b := make([]byte, 0, 320)
+			b = append(b, `{"FileStatus":`...)
+			b = appendFileStatus(b, &st)
+			b = append(b, "}\n"...)
+			writeJSON(w, http.StatusOK, b)
+			return nil
+		case "LISTSTATUS":
+			list, err := h.ns.ListStatus(ctx, path)
+			if err != nil {
+				return err
+			}
+			b := make([]byte, 0, 64+300*len(list))
+			b = append(b, `{"FileStatuses":{"FileStatus":[`...)
+			for i := range list {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendFileStatus(b, &list[i])
+			}
+			b = append(b, "]}}\n"...)
+			writeJSON(w, http.StatusOK, b)
+			return nil
+		case "GETCONTENTSUMMARY":
+			cs, err := h.ns.GetContentSummary(ctx, path)
+			if err != nil {
+				return err
+			}
+			b := make([]byte, 0, 256)
+			b = append(b, `{"ContentSummary":`...)
+			b = appendContentSummary(b, &cs)
+			b = append(b, "}\n"...)
+			writeJSON(w, http.StatusOK, b)
+			return nil
+		case "GETHOMEDIRECTORY":
+			writeJSON(w, http.StatusOK, appendPathJSON(nil, "/user/"+h.user(q)))
+			return nil
+		}
+	case http.MethodPut:
+		switch op {
+		case "MKDIRS":
+			perm, err := permParam(q, 0o755)
+			if err != nil {
+				return err
+			}
+			if err := h.ns.Mkdirs(ctx, path, perm, h.user(q)); err != nil {
+				return err
+			}
+			writeBoolean(w, true)
+			return nil
+		case "CREATE":
+			return h.create(w, r, path, q)
+		case "RENAME":
+			dst := q.Get("destination")
+			if dst == "" {
+				return badParam("Invalid value for webhdfs parameter \"destination\": destination is missing")
+			}
+			dst, err := cleanPath(dst)
+			if err != nil {
+				return err
+			}
+			ok, err := h.ns.Rename(ctx, path, dst)
+			if err != nil {
+				return err
+			}
+			writeBoolean(w, ok)
+			return nil
+		case "SETPERMISSION":
+			perm, err := permParam(q, 0o755)
+			if err != nil {
+				return err
+			}
+			if err := h.ns.SetPermission(ctx, path, perm); err != nil {
+				return err
+			}
+			writeEmpty(w, http.StatusOK)
+			return nil
+		case "SETOWNER":
+			owner, group := q.Get("owner"), q.Get("group")
+			if owner == "" && group == "" {
+				return badParam("Both owner and group are empty")
+			}
+			if err := h.ns.SetOwner(ctx, path, owner, group); err != nil {
+				return err
+			}
+			writeEmpty(w, http.StatusOK)
+			return nil
+		}
+	case http.MethodPost:
+		if op == "APPEND" {
+			return h.appendOp(w, r, path, q)
+		}
+	case http.MethodDelete:
+		if op == "DELETE" {
+			recursive, err := boolParam(q, "recursive", false)
+			if err != nil {
+				return err
+			}
+			ok, err := h.ns.Delete(ctx, path, recursive)
+			if err != nil {
+				return err
+			}
+			writeBoolean(w, ok)
+			return nil
+		}
+	}
+	if !knownOps[op] {
+		return badParam("Invalid value for webhdfs parameter \"op\": No enum constant %s", op)
+	}
+	return badParam("Invalid value for webhdfs parameter \"op\": %s is not a valid %s operation.", op, r.Method)
+}
+
+var knownOps = map[string]bool{
+	"OPEN": true, "GETFILESTATUS": true, "LISTSTATUS": true, "GETCONTENTSUMMARY": true,
+	"GETHOMEDIRECTORY": true, "MKDIRS": true, "CREATE": true, "RENAME": true,
+	"SETPERMISSION": true, "SETOWNER": true, "APPEND": true, "DELETE": true,
+}
+
+// redirect answers the first step of a data operation as Hadoop's NameNode
+// does: 307 to the node holding the data (here: this server) with the same
+// query plus the data marker; noredirect=true returns the Location as JSON.
+func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q url.Values) error {
+	noRedirect, err := boolParam(q, "noredirect", false)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	q2 := make(url.Values, len(q)+1)
+	for k, v := range q {
+		if k != "noredirect" {
+			q2[k] = v
+		}
+	}
+	q2.Set(dataParam, "true")
+	loc := (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q2.Encode()}).String()
+	if noRedirect {
+		b := append([]byte(`{"Location":`), appendString(nil, loc)...)
+		writeJSON(w, http.StatusOK, append(b, "}\n"...))
+		return nil
+	}
+	w.Header().Set("Location", loc)
+	writeEmpty(w, http.StatusTemporaryRedirect)
+	return nil
+}
+
+func isDataStep(q url.Values) bool { return q.Get(dataParam) == "true" }
+
+func (h *handler) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.opts.MaxDataBytes {
+		return nil, fmt.Errorf("%w: %d bytes exceed the limit of %d bytes per request", ErrTooLarge, r.ContentLength, h.opts.MaxDataBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxDataBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(data)) > h.opts.MaxDataBytes {
+		return nil, fmt.Errorf("%w: body exceeds the limit of %d bytes per request", ErrTooLarge, h.opts.MaxDataBytes)
+	}
+	return data, nil
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+	overwrite, err := boolParam(q, "overwrite", false)
+	if err != nil {
+		return err
+	}
+	perm, err := permParam(q, 0o644)
+	if err != nil {
+		return err
+	}
+	repl := h.opts.DefaultReplication
+	if s := q.Get("replication"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 16)
+		if err != nil || n <= 0 {
+			return badParam("Invalid value for webhdfs parameter \"replication\": %q", s)
+		}
+		repl = int16(n)
+	}
+	bs := h.opts.DefaultBlockSize
+	if s := q.Get("blocksize"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return badParam("Invalid value for webhdfs parameter \"blocksize\": %q", s)
+		}
+		bs = n
+	}
+	if !isDataStep(q) {
+		return h.redirect(w, r, q)
+	}
+	data, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := h.ns.Create(r.Context(), path, data, overwrite, perm, repl, bs, h.user(q)); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "webhdfs://"+r.Host+(&url.URL{Path: path}).EscapedPath())
+	writeEmpty(w, http.StatusCreated)
+	return nil
+}
+
+func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+	if !isDataStep(q) {
+		return h.redirect(w, r, q)
+	}
+	data, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := h.ns.Append(r.Context(), path, data, h.user(q)); err != nil {
+		return err
+	}
+	writeEmpty(w, http.StatusOK)
+	return nil
+}
+
+func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+	offset, err := int64Param(q, "offset", 0)
+	if err != nil {
+		return err
+	}
+	length, err := int64Param(q, "length", -1)
+	if err != nil {
+		return err
+	}
+	if offset < 0 {
+		return badParam("Invalid value for webhdfs parameter \"offset\": %d < 0", offset)
+	}
+	if !isDataStep(q) {
+		// Hadoop checks the file exists before redirecting, so a missing
+		// file is a 404 on the first request, not after the redirect.
+		st, err := h.ns.GetFileStatus(r.Context(), path)
+		if err != nil {
+			return err
+		}
+		if st.Type == TypeDirectory {
+			return fmt.Errorf("%w: %s is a directory", ErrNotFound, path)
+		}
+		return h.redirect(w, r, q)
+	}
+	data, err := h.ns.Open(r.Context(), path, offset, length)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data) // the client went away: nothing to tell it
+	}
+	return nil
+}
+
+func boolParam(q url.Values, name string, def bool) (bool, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	switch strings.ToLower(s) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, badParam("Invalid value for webhdfs parameter %q: Failed to parse %q to Boolean.", name, s)
+}
+
+func int64Param(q url.Values, name string, def int64) (int64, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, badParam("Invalid value for webhdfs parameter %q: %q is not a number", name, s)
+	}
+	return n, nil
+}
+
+func permParam(q url.Values, def fs.FileMode) (fs.FileMode, error) {
+	s := q.Get("permission")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o1777 {
+		return 0, badParam("Invalid value for webhdfs parameter \"permission\": %q is not an octal permission in [0, 1777]", s)
+	}
+	perm := fs.FileMode(n & 0o777)
+	if n&0o1000 != 0 {
+		perm |= fs.ModeSticky
+	}
+	return perm, nil
+}
+
+// PermissionString renders perm as WebHDFS's octal permission ("755", "1777").
+func PermissionString(perm fs.FileMode) string {
+	n := uint32(perm.Perm())
+	if perm&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return strconv.FormatUint(uint64(n), 8)
+}
+
+func writeJSON(w http.ResponseWriter, code int, body []byte) {
+	hd := w.Header()
+	hd["Content-Type"] = []string{"application/json"}
+	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	_, _ = w.Write(body) // a write error means the client is gone
+}
+
+var (
+	trueJSON  = []byte("{\"boolean\":true}\n")
+	falseJSON = []byte("{\"boolean\":false}\n")
+)
+
+func writeBoolean(w http.ResponseWriter, v bool) {
+	if v {
+		writeJSON(w, http.StatusOK, trueJSON)
+	} else {
+		writeJSON(w, http.StatusOK, falseJSON)
+	}
+}
+
+func writeEmpty(w http.ResponseWriter, code int) {
+	w.Header()["Content-Length"] = []string{"0"}
+	w.WriteHeader(code)
+}
+
+func appendPathJSON(b []byte, p string) []byte {
+	b = append(b, `{"Path":`...)
+	b = appendString(b, p)
+	return append(b, "}\n"...)
+}

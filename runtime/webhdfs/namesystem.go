@@ -1,0 +1,68 @@
+package webhdfs
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
+
+// Namesystem is the namespace the WebHDFS handler serves; the HA NameNode
+// implements it, and tests use an in-memory fake.
+type Namesystem interface {
+	Mkdirs(ctx context.Context, path string, perm fs.FileMode, user string) error
+	Create(ctx context.Context, path string, data []byte, overwrite bool, perm fs.FileMode, replication int16, blockSize int64, user string) error
+	Append(ctx context.Context, path string, data []byte, user string) error
+	Open(ctx context.Context, path string, offset, length int64) ([]byte, error)
+	GetFileStatus(ctx context.Context, path string) (FileStatus, error)
+	ListStatus(ctx context.Context, path string) ([]FileStatus, error)
+	Delete(ctx context.Context, path string, recursive bool) (bool, error)
+	Rename(ctx context.Context, src, dst string) (bool, error)
+	SetPermission(ctx context.Context, path string, perm fs.FileMode) error
+	SetOwner(ctx context.Context, path, owner, group string) error
+	GetContentSummary(ctx context.Context, path string) (ContentSummary, error)
+}
+
+// File types as WebHDFS spells them in FileStatus.Type.
+const (
+	TypeFile      = "FILE"
+	TypeDirectory = "DIRECTORY"
+)
+
+// FileStatus is WebHDFS's FileStatus JSON object.
+type FileStatus struct {
+	PathSuffix       string `json:"pathSuffix"`
+	Type             string `json:"type"` // TypeFile or TypeDirectory
+	Length           int64  `json:"length"`
+	Owner            string `json:"owner"`
+	Group            string `json:"group"`
+	Permission       string `json:"permission"`       // octal, e.g. "755"
+	AccessTime       int64  `json:"accessTime"`       // ms since epoch
+	ModificationTime int64  `json:"modificationTime"` // ms since epoch
+	BlockSize        int64  `json:"blockSize"`
+	Replication      int16  `json:"replication"`
+	ChildrenNum      int    `json:"childrenNum"`
+	FileID           int64  `json:"fileId"`
+}
+
+// ContentSummary is WebHDFS's ContentSummary JSON object.
+type ContentSummary struct {
+	Length         int64 `json:"length"`
+	FileCount      int64 `json:"fileCount"`
+	DirectoryCount int64 `json:"directoryCount"`
+	Quota          int64 `json:"quota"`
+	SpaceConsumed  int64 `json:"spaceConsumed"`
+	SpaceQuota     int64 `json:"spaceQuota"`
+}
+
+// Sentinel errors a Namesystem returns (wrapped is fine); the handler maps
+// each to the Hadoop exception class and HTTP status a WebHDFS client expects.
+var (
+	ErrNotFound     = errors.New("file not found")               // FileNotFoundException, 404
+	ErrExists       = errors.New("file already exists")          // FileAlreadyExistsException, 403
+	ErrStandby      = errors.New("namenode is in standby state") // StandbyException, 403
+	ErrNotEmpty     = errors.New("directory is not empty")       // PathIsNotEmptyDirectoryException, 403
+	ErrInvalidPath  = errors.New("invalid path")                 // InvalidPathException, 400
+	ErrParentNotDir = errors.New("parent is not a directory")    // ParentNotDirectoryException, 403
+	ErrTooLarge     = errors.New("file too large")               // IOException, 413
+	ErrPermission   = errors.New("permission denied")            // AccessControlException, 403
+)

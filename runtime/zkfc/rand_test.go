@@ -1,0 +1,5 @@
+package zkfc
+
+import "math/rand"
+
+func newRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }

@@ -1,0 +1,116 @@
+package schema
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+)
+
+// importBindKeys are per-host bind addresses: hactl derives them from each
+// host's address (a source file usually says 0.0.0.0:port), so they are the
+// only HA keys whose value an import → render round trip changes on purpose.
+var importBindKeys = map[string]bool{KeyJournalRPCAddress: true, KeyJournalHTTPAddress: true}
+
+// TestImportLoadRenderRoundTrip: import a Hadoop sample, load the HCL with the
+// real loader (no errors allowed), render every host, and find every source key
+// back with its value on each host that renders it.
+func TestImportLoadRenderRoundTrip(t *testing.T) {
+	for _, dir := range importSamples(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			core, hdfs := readSample(t, dir)
+			out, err := Import(core, hdfs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, diags := LoadSources(map[string][]byte{"import.hcl": out}, LoadOptions{})
+			if diags.HasErrors() {
+				t.Fatalf("imported HCL does not load: %s\n%s", diags.Error(), out)
+			}
+			hosts, err := RenderAll(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			source := hadoopconf.New()
+			source.Merge(core)
+			source.Merge(hdfs)
+			checkRoundTrip(t.Errorf, c, source, hosts)
+		})
+	}
+}
+
+func checkRoundTrip(errorf func(string, ...any), c *Cluster, source *hadoopconf.Config, hosts []*RenderedHost) {
+	for _, key := range source.Keys() {
+		if importBindKeys[key] {
+			continue
+		}
+		rendered := 0
+		for _, h := range hosts {
+			view := hadoopconf.New()
+			view.Merge(h.Core)
+			view.Merge(h.HDFS)
+			got, ok := view.Lookup(key)
+			if !ok {
+				continue
+			}
+			rendered++
+			if want := expectedOnHost(c, source, h.Host, key); got != want {
+				errorf("host %s: %s = %q, source had %q", h.Host, key, got, want)
+			}
+		}
+		if rendered == 0 {
+			errorf("%s = %q was dropped: no host renders it", key, source.Get(key, ""))
+		}
+	}
+}
+
+// expectedOnHost is the value Hadoop would resolve on host: a NameNode's own
+// dfs.namenode.name.dir.<ns>.<nn> overrides the generic name dir there.
+func expectedOnHost(c *Cluster, source *hadoopconf.Config, host, key string) string {
+	v, _ := source.Lookup(key)
+	if key != KeyNameDir {
+		return v
+	}
+	for _, ns := range c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			if nn.Host != host {
+				continue
+			}
+			if o, ok := source.Lookup(KeyNameDir + "." + ns.Name + "." + nn.ID); ok {
+				return o
+			}
+			return v
+		}
+	}
+	return v
+}
+
+func TestImportRoundTripCatchesADroppedKey(t *testing.T) {
+	// The comparator itself must fail when a key goes missing or changes.
+	core, hdfs := readSample(t, filepath.Join("..", "testdata", "import", "classic"))
+	out, err := Import(core, hdfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, diags := LoadSources(map[string][]byte{"import.hcl": out}, LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	c.Hadoop.HDFSSite["dfs.replication"] = "1"
+	delete(c.Hadoop.CoreSite, "hadoop.tmp.dir")
+	hosts, err := RenderAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := hadoopconf.New()
+	source.Merge(core)
+	source.Merge(hdfs)
+	var found []string
+	checkRoundTrip(func(f string, a ...any) { found = append(found, fmt.Sprintf(f, a...)) }, c, source, hosts)
+	all := strings.Join(found, "\n")
+	if !strings.Contains(all, "dfs.replication") || !strings.Contains(all, "hadoop.tmp.dir") {
+		t.Errorf("comparator missed the changes: %s", all)
+	}
+}

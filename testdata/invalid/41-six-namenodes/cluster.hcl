@@ -1,0 +1,59 @@
+host "dim" {
+  address = "192.168.1.6"
+}
+host "oim" {
+  address = "192.168.1.132"
+}
+host "jim" {
+  address = "192.168.1.11"
+}
+
+zookeeper {
+  servers = ["dim", "oim", "jim"]
+}
+
+nameservice "hacluster" {
+  namenode "dnn" {
+    host = "dim"
+  }
+  namenode "onn" {
+    host = "oim"
+  }
+  namenode "jnn" {
+    host = "jim"
+  }
+  namenode "nn4" {
+    host = "h4"
+  }
+  namenode "nn5" {
+    host = "h5"
+  }
+  namenode "nn6" {
+    host = "h6"
+  }
+
+
+  journal {
+    hosts     = ["dim", "oim", "jim"]
+    edits_dir = "/hdfs/journalnode"
+  }
+
+  automatic_failover = true
+  fencing {
+    methods           = ["sshfence", "shell(/bin/true)"]
+    private_key_files = ["/home/hadoop/.ssh/id_rsa"]
+  }
+  name_dir = "/hdfs/namenode"
+}
+
+host "h4" {
+  address = "192.168.1.44"
+}
+host "h5" {
+  address = "192.168.1.45"
+}
+host "h6" {
+  address = "192.168.1.46"
+}
+
+target "ssh" {}
