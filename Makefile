@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/hactl/hactl/cli.Version=$(VERSION)
 
-.PHONY: build test unit integration deps-test bench fuzz vet clean
+.PHONY: build test unit deps-test bench fuzz vet clean demo
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hactl ./cmd/hactl
@@ -16,6 +16,10 @@ test: deps-test vet
 # Hermetic unit tests only (no ZooKeeper, no SSH, no network namespaces).
 unit:
 	$(GO) test -count=1 ./...
+
+# The main job: an HA cluster on this machine (examples/local, 127.0.1.x).
+demo:
+	bash scripts/demo.sh
 
 deps-test:
 	bash scripts/install-test-deps.sh

@@ -82,7 +82,18 @@ func NewApp(stdout, stderr io.Writer) *ucli.Command {
 		})
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	// A --var value may itself hold commas (a list literal): never split
+	// repeatable flags on ",", on any command.
+	var noSplit func(cs []*ucli.Command)
+	noSplit = func(cs []*ucli.Command) {
+		for _, c := range cs {
+			c.DisableSliceFlagSeparator = true
+			noSplit(c.Commands)
+		}
+	}
+	noSplit(cmds)
 	return &ucli.Command{
+		DisableSliceFlagSeparator: true,
 		Name:                  "hactl",
 		Usage:                 "cluster-as-code for HDFS NameNode high availability",
 		Version:               Version,

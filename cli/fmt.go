@@ -127,7 +127,8 @@ func fmtCollectFiles(path string, recursive bool) ([]string, error) {
 func fmtUnifiedDiff(w io.Writer, name, a, b string) {
 	al, bl := fmtSplitLines(a), fmtSplitLines(b)
 	ops := fmtDiffLines(al, bl)
-	fmt.Fprintf(w, "--- old/%s\n+++ new/%s\n", name, name)
+	rel := strings.TrimPrefix(filepath.ToSlash(name), "/")
+	fmt.Fprintf(w, "--- old/%s\n+++ new/%s\n", rel, rel)
 	const ctxLines = 3
 	// Group the edit script into hunks separated by more than 2*ctx equal lines.
 	i := 0

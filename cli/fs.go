@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	osuser "os/user"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -26,7 +27,7 @@ func init() { register(fsCommand) }
 func fsFlags(extra ...ucli.Flag) []ucli.Flag {
 	return append([]ucli.Flag{
 		&ucli.StringFlag{Name: "config", Usage: "Hadoop conf dir (core-site.xml, hdfs-site.xml) or an HCL cluster dir/file; default $HADOOP_CONF_DIR, else /etc/hactl"},
-		&ucli.StringFlag{Name: "user", Usage: "user.name sent to the NameNode (default $HADOOP_USER_NAME, else $USER)"},
+		&ucli.StringFlag{Name: "user", Usage: "user.name sent to the NameNode (default $HADOOP_USER_NAME, else the OS user)"},
 		&ucli.StringSliceFlag{Name: "var", Usage: "set an HCL input variable (name=value) when --config is HCL"},
 	}, extra...)
 }
@@ -88,7 +89,15 @@ func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 	if user == "" {
 		user = os.Getenv("USER")
 	}
-	fc := &fsCtx{opts: webhdfs.ClientOptions{User: user}, out: c.Root().Writer}
+	if user == "" { // as Hadoop's client: the OS login user
+		if u, err := osuser.Current(); err == nil {
+			user = u.Username
+		}
+	}
+	errw := c.Root().ErrWriter
+	fc := &fsCtx{out: c.Root().Writer, opts: webhdfs.ClientOptions{User: user, Logf: func(format string, args ...any) {
+		fmt.Fprintf(errw, "INFO "+format+"\n", args...)
+	}}}
 	fc.conf, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
 	return fc, nil
 }

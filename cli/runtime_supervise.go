@@ -24,13 +24,15 @@ func superviseCommand() *ucli.Command {
 			{
 				Name:      "start",
 				Usage:     "start NAME's supervisor (no-op when it already runs the same command)",
-				UsageText: "hactl runtime supervise start --name NAME --run-dir RUN --log FILE [--env K=V]... [--replace] -- ARGV...",
+				UsageText: "hactl runtime supervise start --name NAME --run-dir RUN --log FILE [--env K=V]... [--replace] [--manager supervisor|systemd|auto] -- ARGV...",
 				Flags: []ucli.Flag{
 					&ucli.StringFlag{Name: "name", Required: true},
 					&ucli.StringFlag{Name: "run-dir", Required: true},
 					&ucli.StringFlag{Name: "log", Required: true},
 					&ucli.StringSliceFlag{Name: "env", Usage: "K=V added to the daemon's environment"},
 					&ucli.BoolFlag{Name: "replace", Usage: "stop and restart a daemon running a different command"},
+					&ucli.StringFlag{Name: "manager", Value: supervise.ManagerSupervisor,
+						Usage: "supervisor (hactl's own), systemd (unit hactl-NAME.service) or auto (systemd where it is PID 1)"},
 				},
 				Action: func(ctx context.Context, c *ucli.Command) error {
 					cfg := supervise.Config{
@@ -40,7 +42,12 @@ func superviseCommand() *ucli.Command {
 					if len(cfg.Argv) == 0 {
 						return usageError("supervise start: no command given after --")
 					}
-					started, err := supervise.Start(cfg, supervise.StartOptions{Replace: c.Bool("replace")})
+					switch m := c.String("manager"); m {
+					case supervise.ManagerSupervisor, supervise.ManagerSystemd, "auto":
+					default:
+						return usageError("supervise start: --manager %q: want supervisor, systemd or auto", m)
+					}
+					started, err := supervise.Start(cfg, supervise.StartOptions{Replace: c.Bool("replace"), Manager: c.String("manager")})
 					if errors.Is(err, supervise.ErrArgvChanged) {
 						return exitCode(3, err)
 					}

@@ -40,35 +40,46 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			Reason: "destroy: stop " + daemon})
 	}
 	// Every daemon of every host, whether the configuration still names it
-	// or not: destroy leaves nothing of hactl running.
-	byRank := func(rank int) {
-		for _, h := range c.Hosts {
-			if p.unreachable[h.Name] {
+	// or not: destroy leaves nothing of hactl running. ZKFCs first (so no
+	// failover races the shutdown), then standby NameNodes, the active ones
+	// last, then JournalNodes, then ZooKeeper.
+	type daemonRef struct{ host, name string }
+	var ranked [5][]daemonRef
+	for _, h := range c.Hosts {
+		if p.unreachable[h.Name] {
+			continue
+		}
+		oh := p.host(h.Name)
+		for _, name := range sortedKeys(oh.Daemons) {
+			r := 4
+			switch {
+			case strings.HasPrefix(name, "zkfc-"):
+				r = 0
+			case strings.HasPrefix(name, "namenode-"):
+				r = 1 + activeRank(oh, name)
+			case name == DaemonJournalNode:
+				r = 3
+			case name == DaemonZooKeeper:
+				r = 4
+			default:
 				continue
 			}
-			oh := p.host(h.Name)
-			names := sortedKeys(oh.Daemons)
-			// Standby NameNodes before the active one, so clients see at
-			// most one failover-free shutdown.
-			if rank == 1 {
-				slices.SortStableFunc(names, func(a, b string) int { return activeRank(oh, a) - activeRank(oh, b) })
-			}
-			for _, name := range names {
-				switch {
-				case rank == 0 && strings.HasPrefix(name, "zkfc-"):
-					stop(h.Name, name, ActStopZKFC, nsOfDaemon(c, h.Name, name), strings.TrimPrefix(name, "zkfc-"))
-				case rank == 1 && strings.HasPrefix(name, "namenode-"):
-					stop(h.Name, name, ActStopNameNode, nsOfDaemon(c, h.Name, name), strings.TrimPrefix(name, "namenode-"))
-				case rank == 2 && name == DaemonJournalNode:
-					stop(h.Name, name, ActStopJournalNode, "", "")
-				case rank == 3 && name == DaemonZooKeeper:
-					stop(h.Name, name, ActStopZooKeeper, "", "")
-				}
-			}
+			ranked[r] = append(ranked[r], daemonRef{h.Name, name})
 		}
 	}
-	for rank := 0; rank < 4; rank++ {
-		byRank(rank)
+	for r, refs := range ranked {
+		for _, d := range refs {
+			switch r {
+			case 0:
+				stop(d.host, d.name, ActStopZKFC, nsOfDaemon(c, d.host, d.name), strings.TrimPrefix(d.name, "zkfc-"))
+			case 1, 2:
+				stop(d.host, d.name, ActStopNameNode, nsOfDaemon(c, d.host, d.name), strings.TrimPrefix(d.name, "namenode-"))
+			case 3:
+				stop(d.host, d.name, ActStopJournalNode, "", "")
+			case 4:
+				stop(d.host, d.name, ActStopZooKeeper, "", "")
+			}
+		}
 	}
 	for _, h := range c.Hosts {
 		if p.unreachable[h.Name] {
@@ -81,7 +92,10 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		if oh.RuntimeSHA256 != "" {
 			p.add(&Step{Host: h.Name, Action: ActRemoveRuntime, Reason: "destroy: remove the hactl binary"})
 		}
-		if opts.PurgeData && hostHasData(oh) {
+		// The probe finds storage only through the host's config, which an
+		// earlier destroy may have removed: purge whatever the configuration
+		// places on the host (rm -rf of what is absent is a no-op).
+		if opts.PurgeData && (len(DataDirs(c, h.Name)) > 0 || c.LocalRoot(h.Name) != "") {
 			p.add(&Step{Host: h.Name, Action: ActPurgeData, PurgeData: true, Disruptive: true,
 				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
 		}
@@ -132,4 +146,32 @@ func hostHasData(oh *ObservedHost) bool {
 		}
 	}
 	return oh.Daemons[DaemonZooKeeper] != nil || oh.ConfigSHA256[FileZooCfg] != ""
+}
+
+// DataDirs are the data directories of host: name dirs of its NameNodes,
+// its JournalNode edits dir, its managed ZooKeeper data dir.
+func DataDirs(c *schema.Cluster, host string) []string {
+	var out []string
+	add := func(d string) {
+		d = strings.TrimPrefix(d, "file://")
+		if d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	for _, ns := range c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			if nn.Host == host {
+				for _, d := range ns.EffectiveNameDirs(nn) {
+					add(c.HostDir(host, strings.TrimPrefix(d, "file://")))
+				}
+			}
+		}
+		if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, host) && ns.Journal.EditsDir != "" {
+			add(c.HostDir(host, ns.Journal.EditsDir))
+		}
+	}
+	if ZooKeeperServerID(c, host) > 0 {
+		add(ZooKeeperDataDir(c, host))
+	}
+	return out
 }

@@ -82,6 +82,7 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 				return fail(s, "unknown nameservice")
 			}
 			if s.Force {
+				nnFormatted[k] = true
 				break
 			}
 			for _, nn := range ns.NameNodes {
@@ -130,8 +131,8 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 			}
 			nnUp[k] = true
 		case ActRestartNameNode, ActStopNameNode, ActRestartZKFC:
-			if ns == nil {
-				return fail(s, "unknown nameservice")
+			if ns == nil || ns.NameNode(s.NameNode) == nil {
+				break // a NameNode no longer in the configuration
 			}
 			if s.Action == ActRestartZKFC && !nnUp[k] {
 				break

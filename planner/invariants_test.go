@@ -245,19 +245,23 @@ func TestPlanInvariantsRandomized(t *testing.T) {
 		if c == nil {
 			t.Fatalf("%s: %s", name, errText)
 		}
+		d, err := RenderDesired(c)
+		if err != nil {
+			t.Fatal(err)
+		}
 		formats, bootstraps, rolls := 0, 0, 0
 		for seed := uint64(1); seed <= uint64(iterations); seed++ {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			obs := randomObserved(t, c, rng)
 			opts := Options{RuntimeSHA256: testRuntime}
-			plan, err := Plan(c, obs, opts)
+			plan, err := PlanDesired(d, obs, opts)
 			if err != nil {
 				t.Fatalf("%s seed %d: %v", name, seed, err)
 			}
 			if err := checkSafety(c, obs, plan); err != nil {
 				t.Fatalf("%s seed %d: %v", name, seed, err)
 			}
-			again, _ := Plan(c, obs, opts)
+			again, _ := PlanDesired(d, obs, opts)
 			if !reflect.DeepEqual(plan, again) {
 				t.Fatalf("%s seed %d: planning is not deterministic", name, seed)
 			}

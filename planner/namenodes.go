@@ -185,7 +185,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 		if st.running {
 			// A NameNode running on wiped storage serves nothing; it must
 			// stop before bootstrapStandby fills its dirs.
-			deps = append(deps, p.add(&Step{Host: st.host, Action: ActStopNameNode, Nameservice: ns.Name, NameNode: st.nn.ID,
+			deps = append(deps, p.add(&Step{Host: st.host, Action: ActStopNameNode, Change: ChangeReplace, Nameservice: ns.Name, NameNode: st.nn.ID,
 				Daemon: NameNodeDaemon(st.nn.ID), Disruptive: true,
 				Reason: "its storage is empty (wiped?) while it runs: stop it so bootstrapStandby can fill it"}))
 			p.stoppedNN[NameNodeKey(ns.Name, st.nn.ID)] = true
@@ -202,11 +202,10 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 	if ns.AutomaticFailover {
 		zkOK = p.zkUsable()
 		znode := ParentZnode(p.c, ns.Name)
+		// formatZK runs on the primary's host, once there is a namespace.
 		var host string
-		for _, st := range append([]*nnState{primary}, nns...) {
-			if host == "" && st != nil && st.reachable {
-				host = st.host
-			}
+		if primary != nil && primary.reachable {
+			host = primary.host
 		}
 		switch z := p.obs.ZooKeeper; {
 		case !zkOK:
@@ -265,7 +264,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 	}
 
 	if len(p.plan.Steps) > before && primary != nil {
-		p.add(&Step{Host: primary.host, Action: ActVerifyHA, Nameservice: ns.Name,
+		p.verify = append(p.verify, &Step{Host: primary.host, Action: ActVerifyHA, Nameservice: ns.Name,
 			Reason: "exactly one NameNode active, the others standby, every JournalNode in sync"})
 	}
 }

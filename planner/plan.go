@@ -86,6 +86,7 @@ type planner struct {
 	zkStartSteps []string
 
 	warnedOutages map[string]bool
+	verify        []*Step // verify-ha steps, appended at the end
 }
 
 func (p *planner) warn(format string, args ...any) {
@@ -190,6 +191,10 @@ func (p *planner) run() error {
 		p.nameservice(ns)
 	}
 	p.removed()
+	// The checks come last, after removed daemons stopped.
+	for _, v := range p.verify {
+		p.add(v)
+	}
 	return nil
 }
 
@@ -474,6 +479,30 @@ func (p *planner) removed() {
 		}
 		return 4
 	}
+	// A removed NameNode that is active hands over gracefully first.
+	for _, h := range p.c.Hosts {
+		if p.unreachable[h.Name] {
+			continue
+		}
+		oh := p.host(h.Name)
+		for _, k := range sortedKeys(oh.NameNodes) {
+			o := oh.NameNodes[k]
+			if o.HAState != "active" || want[h.Name][NameNodeDaemon(o.ID)] || !p.running(h.Name, NameNodeDaemon(o.ID)) {
+				continue
+			}
+			ns := p.c.Nameservice(o.Nameservice)
+			if ns == nil {
+				continue
+			}
+			for _, nn := range ns.NameNodes {
+				if on := p.observedNN(nn.Host, ns.Name, nn.ID); on != nil && on.Formatted && !p.unreachable[nn.Host] && p.running(nn.Host, NameNodeDaemon(nn.ID)) {
+					p.add(&Step{Host: nn.Host, Action: ActFailover, Nameservice: ns.Name, NameNode: nn.ID, Disruptive: true,
+						Reason: fmt.Sprintf("make %s active before the removed NameNode %s stops", nn.ID, o.ID)})
+					break
+				}
+			}
+		}
+	}
 	for rank := 0; rank < 4; rank++ {
 		for _, h := range p.c.Hosts {
 			if p.unreachable[h.Name] {
@@ -485,8 +514,17 @@ func (p *planner) removed() {
 					continue
 				}
 				act := map[int]Action{0: ActStopZKFC, 1: ActStopNameNode, 2: ActStopJournalNode, 3: ActStopZooKeeper}[rank]
-				p.add(&Step{Host: h.Name, Action: act, Daemon: name, Disruptive: rank == 1,
-					Reason: fmt.Sprintf("%s is no longer in the configuration", name)})
+				s := &Step{Host: h.Name, Action: act, Daemon: name, Disruptive: rank == 1,
+					Reason: fmt.Sprintf("%s is no longer in the configuration", name)}
+				if rank <= 1 {
+					s.NameNode = name[strings.Index(name, "-")+1:]
+					for _, o := range oh.NameNodes {
+						if o.ID == s.NameNode {
+							s.Nameservice = o.Nameservice
+						}
+					}
+				}
+				p.add(s)
 			}
 		}
 	}

@@ -77,7 +77,7 @@ func (s *scenario) write() error {
 	return os.WriteFile(s.path, []byte(b.String()), 0o644)
 }
 
-func loadConfig(t *testing.T, src string) (*schema.Cluster, string) {
+func loadConfig(t testing.TB, src string) (*schema.Cluster, string) {
 	t.Helper()
 	src = strings.TrimSpace(src)
 	if name, ok := strings.CutPrefix(src, "@fixture "); ok {
@@ -101,7 +101,7 @@ func loadConfig(t *testing.T, src string) (*schema.Cluster, string) {
 }
 
 // converged is the observed state of hosts fully applied with c.
-func converged(t *testing.T, c *schema.Cluster) *Observed {
+func converged(t testing.TB, c *schema.Cluster) *Observed {
 	t.Helper()
 	d, err := RenderDesired(c)
 	if err != nil {

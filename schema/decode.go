@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -266,6 +265,14 @@ func (d *decoder) nameservice(b *hcl.Block) *Nameservice {
 			}
 		}
 	}
+	// An explicit URI names the journal when journal_id does not.
+	if j := ns.Journal; j != nil && ns.SharedEdits != "" {
+		if _, set := j.Ranges["journal_id"]; !set {
+			if _, jid, err := parseQJournal(ns.SharedEdits); err == nil && jid != "" {
+				j.JournalID = jid
+			}
+		}
+	}
 	return ns
 }
 
@@ -381,8 +388,9 @@ func (d *decoder) value(attr *hcl.Attribute, ranges Ranges) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	ranges[attr.Name] = attr.Expr.Range()
-	if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok {
-		for i, e := range tup.Exprs {
+	// hcl.ExprList understands literal lists of both native and JSON syntax.
+	if elems, diags := hcl.ExprList(attr.Expr); !diags.HasErrors() {
+		for i, e := range elems {
 			ranges[fmt.Sprintf("%s[%d]", attr.Name, i)] = e.Range()
 		}
 	}
@@ -579,11 +587,12 @@ func (d *decoder) strMap(attr *hcl.Attribute, dst *map[string]string, ranges Ran
 		}
 		out[k.AsString()] = ev.AsString()
 	}
-	// Keep the range of each key when the map is written as a literal.
-	if oc, ok := attr.Expr.(*hclsyntax.ObjectConsExpr); ok {
-		for _, item := range oc.Items {
-			if kv, diags := item.KeyExpr.Value(d.ctx); !diags.HasErrors() && kv.Type() == cty.String && kv.IsKnown() && !kv.IsNull() {
-				ranges[attr.Name+"."+kv.AsString()] = hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+	// Keep the range of each entry when the map is written as a literal.
+	if pairs, diags := hcl.ExprMap(attr.Expr); !diags.HasErrors() {
+		for _, p := range pairs {
+			if kv, diags := p.Key.Value(d.ctx); !diags.HasErrors() && kv.Type() == cty.String && kv.IsKnown() && !kv.IsNull() {
+				kv, _ = kv.Unmark()
+				ranges[attr.Name+"."+kv.AsString()] = hcl.RangeBetween(p.Key.Range(), p.Value.Range())
 			}
 		}
 	}

@@ -91,10 +91,10 @@ type (
 		Rules          []sarifRule `json:"rules"`
 	}
 	sarifRule struct {
-		ID                   string             `json:"id"`
-		ShortDescription     sarifText          `json:"shortDescription"`
-		DefaultConfiguration sarifRuleConfig    `json:"defaultConfiguration"`
-		Properties           map[string]any     `json:"properties,omitempty"`
+		ID                   string          `json:"id"`
+		ShortDescription     sarifText       `json:"shortDescription"`
+		DefaultConfiguration sarifRuleConfig `json:"defaultConfiguration"`
+		Properties           map[string]any  `json:"properties,omitempty"`
 	}
 	sarifRuleConfig struct {
 		Level string `json:"level"`

@@ -42,7 +42,7 @@ func functions() map[string]function.Function {
 			"format":          stdlib.FormatFunc,
 			"formatdate":      stdlib.FormatDateFunc,
 			"formatlist":      stdlib.FormatListFunc,
-			"indent":          stdlib.IndentFunc,
+			"indent":          indentFunc,
 			"index":           stdlib.IndexFunc,
 			"join":            stdlib.JoinFunc,
 			"jsondecode":      stdlib.JSONDecodeFunc,
@@ -64,7 +64,7 @@ func functions() map[string]function.Function {
 			"replace":         stdlib.ReplaceFunc,
 			"reverse":         stdlib.ReverseListFunc,
 			"setintersection": stdlib.SetIntersectionFunc,
-			"setproduct":      stdlib.SetProductFunc,
+			"setproduct":      setProductFunc,
 			"setsubtract":     stdlib.SetSubtractFunc,
 			"setunion":        stdlib.SetUnionFunc,
 			"signum":          stdlib.SignumFunc,
@@ -96,6 +96,45 @@ func functions() map[string]function.Function {
 
 // FunctionNames lists the functions a configuration may call.
 func FunctionNames() []string { return keysOf(functions()) }
+
+// indentFunc is stdlib's indent with a sane bound on the number of spaces: a
+// lint step must not allocate gigabytes for `indent(999999999, …)`.
+var indentFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "spaces", Type: cty.Number},
+		{Name: "str", Type: cty.String},
+	},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		n, acc := args[0].AsBigFloat().Int64()
+		if acc != big.Exact || n < 0 || n > 1024 {
+			return cty.UnknownVal(cty.String), fmt.Errorf("spaces must be a whole number within 0..1024")
+		}
+		return stdlib.IndentFunc.Call(args)
+	},
+})
+
+// setProductFunc is stdlib's setproduct refusing results of more than
+// 100000 elements, for the same reason as indentFunc.
+var setProductFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "sets", Type: cty.DynamicPseudoType},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		return stdlib.SetProductFunc.ReturnTypeForValues(args)
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		total := 1
+		for _, a := range args {
+			if !a.IsKnown() || a.IsNull() || !a.CanIterateElements() {
+				break
+			}
+			total *= max(a.LengthInt(), 1)
+			if total > 100000 {
+				return cty.NilVal, fmt.Errorf("the product would have more than 100000 elements")
+			}
+		}
+		return stdlib.SetProductFunc.Call(args)
+	},
+})
 
 // cidrHostFunc is Terraform's cidrhost(prefix, hostnum): the address of the
 // hostnum-th host in prefix (negative counts back from the end).

@@ -155,11 +155,20 @@ func LoadSources(files map[string][]byte, opts LoadOptions) (c *Cluster, diags h
 var panicsPropagate = false
 
 // onlyUnknownErrors reports whether the model is complete enough to validate:
-// an unknown attribute leaves the rest intact, any other error may have left
-// zero values that would only cause follow-on noise.
+// an unknown attribute, a second block of a kind or a missing target leave the
+// rest intact (a misspelt attribute is reported with its suggestion, and what
+// it meant to set is then rightly reported as missing); any other error may have left zero values that would only
+// cause follow-on noise.
 func onlyUnknownErrors(diags hcl.Diagnostics) bool {
 	for _, d := range diags {
-		if d.Severity == hcl.DiagError && RuleID(d) != RuleUnknown {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		switch id := RuleID(d); {
+		case id == RuleUnknown && d.Summary == "Unsupported block type":
+			return false // a misspelt block leaves its whole content out of the model
+		case id == RuleUnknown, id == RuleDuplicate, id == RuleTargetMissing, id == RuleTargetKind:
+		default:
 			return false
 		}
 	}

@@ -417,3 +417,53 @@ func TestDiagnosticsJSONAndSARIF(t *testing.T) {
 		t.Errorf("location = %+v", loc)
 	}
 }
+
+func TestValidSchemaFixturesAreClean(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/valid-schema/*")
+	if len(dirs) < 4 {
+		t.Fatalf("only %d fixtures", len(dirs))
+	}
+	for _, d := range dirs {
+		mustLoad(t, d, LoadOptions{})
+	}
+}
+
+func TestLoadJSONSyntax(t *testing.T) {
+	src := `{"host": {"a": {"address": "127.0.9.1"}}, "target": {"local": {}}, "zookeeper": {"servers": ["a", "b"]}}`
+	c, diags := LoadSources(map[string][]byte{"c.hcl.json": []byte(src)}, LoadOptions{})
+	if len(c.Hosts) != 1 || c.Hosts[0].Address != "127.0.9.1" || c.Target.Kind != TargetLocal {
+		t.Fatalf("decoded %+v", c)
+	}
+	// The unknown server "b" is reported at its place in the JSON source.
+	var found bool
+	for _, d := range diags {
+		if RuleID(d) == RuleHostReference && d.Subject.Start.Column == strings.Index(src, `"b"`)+1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no HA023 at the JSON element: %v", diags)
+	}
+}
+
+// Validate works on a model built in code (no source ranges), as import does.
+func TestValidateModelBuiltInCode(t *testing.T) {
+	c := &Cluster{
+		Hosts: []*Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}, {Name: "c", Address: "10.0.0.3"}},
+		Nameservices: []*Nameservice{{
+			Name:      "ns",
+			NameNodes: []*NameNode{{ID: "nn1", Host: "a", RPCPort: 8020, HTTPPort: 9870}, {ID: "nn2", Host: "b", RPCPort: 8020, HTTPPort: 9870}},
+			Journal:   &Journal{Hosts: []string{"a", "b", "c"}, EditsDir: "/jn", RPCPort: 8485, HTTPPort: 8480, JournalID: "ns"},
+			NameDirs:  []string{"/nn"},
+		}},
+		Target: &Target{Kind: TargetSSH},
+	}
+	if diags := Validate(c); len(diags) != 0 {
+		t.Fatalf("clean model: %v", diags)
+	}
+	c.Nameservices[0].NameNodes[1].Host = "a"
+	diags := Validate(c)
+	if len(diags) != 1 || RuleID(diags[0]) != RuleNameNodeHosts {
+		t.Fatalf("two NameNodes on one host: %v", diags)
+	}
+}

@@ -66,7 +66,7 @@ var (
 	RuleDuration      = defRule("HA008", sevErr, "a duration is not a positive Go duration string such as \"5s\" or \"500ms\"")
 	RulePortRange     = defRule("HA009", sevErr, "a port is not within 1..65535")
 	RuleTargetMissing = defRule("HA010", sevErr, "exactly one target block (local, ssh or ec2) is required")
-	RuleEC2Settings   = defRule("HA011", sevErr, "target ec2 needs a region, an AMI and instance groups with instance types and counts")
+	RuleEC2Settings   = defRule("HA011", sevErr, "target ec2 needs a region and instance groups, each with a role (master|core), an instance type and a count matching its hosts")
 	RuleSpotMaster    = defRule("HA012", sevErr, "master instance groups cannot be spot instances (a reclaimed master loses a NameNode or JournalNode)")
 	RuleTargetKind    = defRule("HA013", sevErr, "the target kind is one of local, ssh, ec2")
 
@@ -103,7 +103,7 @@ var (
 	RuleZKQuorumSize     = defRule("HA051", sevWarn, "a ZooKeeper quorum of fewer than 3, or an even number of, servers tolerates no extra failure")
 	RuleZKSingle         = defRule("HA052", sevErr, "a single ZooKeeper server is accepted only on target local")
 	RuleZKSessionTimeout = defRule("HA053", sevErr, "session_timeout lies within ZooKeeper's bounds, 2 to 20 tickTimes")
-	RuleZKServer         = defRule("HA054", sevErr, "an external ZooKeeper server is \"host\" or \"host:port\"")
+	RuleZKServer         = defRule("HA054", sevErr, "a ZooKeeper server is a host name when managed, \"host\" or \"host:port\" when external")
 	RuleZKDuplicate      = defRule("HA055", sevErr, "a ZooKeeper server is listed twice")
 	RuleZKZnode          = defRule("HA056", sevErr, "parent_znode is an absolute ZooKeeper path without a trailing slash")
 
@@ -130,7 +130,7 @@ type ruleExtra struct {
 	inner any
 }
 
-func (r ruleExtra) HactlRuleID() string            { return r.id }
+func (r ruleExtra) HactlRuleID() string        { return r.id }
 func (r ruleExtra) UnwrapDiagnosticExtra() any { return r.inner }
 
 type ruleTagged interface{ HactlRuleID() string }

@@ -172,7 +172,7 @@ func (v *validator) hosts() {
 			v.report(RuleIdentifier, nameRng, "Invalid host name",
 				"%q cannot name a host: host names become directory and daemon names, so use letters, digits, '.', '-' and '_'.", h.Name)
 		}
-		if _, set := h.Ranges["address"]; !set {
+		if h.Address == "" {
 			if v.ec2 && inGroup[h.Name] {
 				continue // the instance provides the address
 			}
@@ -180,7 +180,7 @@ func (v *validator) hosts() {
 				"The host %q needs an address (a hostname or IP address).", h.Name)
 			continue
 		}
-		addrRng := h.Ranges["address"]
+		addrRng := at(h.Ranges, "address", h.DeclRange)
 		if why := validAddress(h.Address); why != "" {
 			v.report(RuleAddress, addrRng, "Invalid host address",
 				"The address %q of host %q is not valid: %s.", h.Address, h.Name, why)
@@ -409,7 +409,7 @@ func (v *validator) journal(ns *Nameservice) {
 		return
 	}
 	count := 0
-	countRng := ns.DeclRange
+	countRng := at(ns.Ranges, "shared_edits", ns.DeclRange)
 	if j != nil {
 		countRng = at(j.Ranges, "hosts", j.DeclRange)
 		seen := map[string]bool{}
@@ -512,7 +512,6 @@ func (v *validator) journal(ns *Nameservice) {
 			"Nameservice %q has %d JournalNodes; %d tolerate as many failures (%d) as %d would. Use an odd number.", ns.Name, count, count, (count-1)/2, count-1)
 	}
 }
-
 
 // fenceMethod is one parsed dfs.ha.fencing.methods line.
 type fenceMethod struct {

@@ -421,9 +421,13 @@ func (h *SSHHost) run(ctx context.Context, line string, stdin io.Reader) (Result
 			return Result{}, fmt.Errorf("%s: %w", h.name, err)
 		}
 		client = c
-		sess, err = c.NewSession()
+		sess, err = newSession(ctx, c)
 		if err == nil {
 			break
+		}
+		if ctx.Err() != nil {
+			h.pool.drop(h.cfg, h.cfg.User, h.hostport(), c)
+			return Result{}, fmt.Errorf("%s: %w: %w", h.name, ErrUnreachable, ctx.Err())
 		}
 		h.pool.drop(h.cfg, h.cfg.User, h.hostport(), c)
 		if attempt == 1 {
@@ -511,4 +515,31 @@ sync %[1]s 2>/dev/null || true
 		return fmt.Errorf("%s: upload %s: %w: host has %s, sent %s", h.name, dst, ErrChecksumMismatch, got, sent)
 	}
 	return nil
+}
+
+// newSession opens a session, giving up when ctx ends: on a connection whose
+// peer vanished (cable cut) the channel-open reply never comes, and
+// x/crypto/ssh's NewSession has no deadline of its own.
+func newSession(ctx context.Context, c *ssh.Client) (*ssh.Session, error) {
+	type res struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		s, err := c.NewSession()
+		ch <- res{s, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-ctx.Done():
+		c.Close() // unblocks NewSession; the caller redials
+		go func() {
+			if r := <-ch; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }

@@ -31,7 +31,7 @@ func (c *editCache) add(first, last int64, records []byte) {
 	if len(c.batches) > 0 && c.batches[len(c.batches)-1].last+1 != first {
 		c.clear() // only a contiguous run is useful
 	}
-	c.batches = append(c.batches, cachedBatch{first, last, append([]byte(nil), records...)})
+	c.batches = append(c.batches, cachedBatch{first, last, records}) // records is the call's own buffer, never reused
 	c.size += len(records)
 	for c.size > c.limit && len(c.batches) > 1 {
 		c.size -= len(c.batches[0].records)

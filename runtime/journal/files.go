@@ -22,7 +22,7 @@ var segmentMagic = []byte("HQJEDT01")
 const headerLen = 8
 
 func finalizedName(start, end int64) string { return fmt.Sprintf("edits_%019d-%019d", start, end) }
-func inProgressName(start int64) string    { return fmt.Sprintf("edits_inprogress_%019d", start) }
+func inProgressName(start int64) string     { return fmt.Sprintf("edits_inprogress_%019d", start) }
 
 var (
 	finalizedRe  = regexp.MustCompile(`^edits_(\d+)-(\d+)$`)

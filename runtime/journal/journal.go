@@ -29,6 +29,9 @@ var (
 	ErrCacheMiss        = rpc.ErrCacheMiss
 )
 
+// preallocBytes is how much zero padding a segment file grows by at a time.
+const preallocBytes = 1 << 20
+
 // FetchFunc downloads the segment starting at start of journal jid from the
 // JournalNode whose HTTP endpoint is httpAddr.
 type FetchFunc func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error)
@@ -60,9 +63,11 @@ type Journal struct {
 	ipcSerial      int64
 	highestWritten int64
 
-	segStart  int64 // start of the open in-progress segment, -1 when none
-	segFile   *os.File
-	nextTxid  int64
+	segStart      int64 // start of the open in-progress segment, -1 when none
+	segFile       *os.File
+	segOff        int64 // where the next record goes
+	segAlloc      int64 // bytes of the file already written (records plus zero padding)
+	nextTxid      int64
 	committedFile *os.File
 }
 
@@ -416,7 +421,13 @@ func (j *Journal) StartLogSegment(r rpc.RequestInfo, txid int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(segmentMagic); err != nil {
+	// Zero padding after the records reads as a torn record, so it ends the
+	// segment for every reader; preallocating it lets each journal call's
+	// fdatasync flush data only, without a metadata commit (as Hadoop
+	// preallocates its edit logs).
+	pad := make([]byte, preallocBytes)
+	copy(pad, segmentMagic)
+	if _, err := f.Write(pad); err != nil {
 		f.Close()
 		return err
 	}
@@ -431,6 +442,7 @@ func (j *Journal) StartLogSegment(r rpc.RequestInfo, txid int64) error {
 		}
 	}
 	j.segFile, j.segStart, j.nextTxid = f, txid, txid
+	j.segOff, j.segAlloc = headerLen, int64(len(pad))
 	j.cache.clear()
 	return nil
 }
@@ -471,10 +483,19 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 	if n != req.NumTxns || n == 0 {
 		return fmt.Errorf("journal %s: batch holds %d edits, the header says %d: %w", j.id, n, req.NumTxns, rpc.ErrBadRequest)
 	}
-	if _, err := j.segFile.Write(req.Records); err != nil {
+	if end := j.segOff + int64(len(req.Records)); end > j.segAlloc {
+		grow := max(preallocBytes, end-j.segAlloc)
+		if _, err := j.segFile.WriteAt(make([]byte, grow), j.segAlloc); err != nil {
+			j.abortSegment()
+			return fmt.Errorf("journal %s: preallocate: %w", j.id, err)
+		}
+		j.segAlloc += grow
+	}
+	if _, err := j.segFile.WriteAt(req.Records, j.segOff); err != nil {
 		j.abortSegment()
 		return fmt.Errorf("journal %s: write: %w", j.id, err)
 	}
+	j.segOff += int64(len(req.Records))
 	if !j.noSync {
 		if err := fdatasync(j.segFile); err != nil {
 			j.abortSegment()

@@ -101,12 +101,7 @@ func (n *Node) Close() {
 	}
 }
 
-func decode(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("decode request: %v: %w", err, rpc.ErrBadRequest)
-	}
-	return nil
-}
+func decode(body []byte, v any) error { return rpc.Decode(body, v) }
 
 // Handle serves one call of the journal protocol (the rpc.Handler).
 func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, error) {

@@ -40,7 +40,7 @@ type Config struct {
 	Retained         int           // dfs.namenode.num.checkpoints.retained
 	AutoFailover     bool          // dfs.ha.automatic-failover.enabled[.<ns>]
 	Superuser        string
-	Supergroup       string        // dfs.permissions.superusergroup
+	Supergroup       string // dfs.permissions.superusergroup
 	Secret           []byte
 }
 

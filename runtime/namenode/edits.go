@@ -66,6 +66,9 @@ type Op struct {
 	Overwrite   bool
 	Recursive   bool
 	Data        []byte
+	// trivial is set by Prepare for an operation that succeeds without an
+	// edit (a rename of a path to itself); never encoded.
+	trivial bool
 }
 
 // EncodeOp returns the journal bytes of op.

@@ -55,9 +55,9 @@ func Format(ctx context.Context, cfg Config, j Journal, info qjm.NamespaceInfo, 
 
 // Bootstrap errors, mapped by the command to Hadoop's BootstrapStandby exit codes.
 var (
-	ErrFailedConnect    = errors.New("unable to fetch the namespace image from any other NameNode") // exit 2
-	ErrInvalidVersion   = errors.New("namespace image does not match the journal's namespace")     // exit 3
-	ErrAlreadyFormatted = errors.New("storage directories already hold data")                      // exit 5
+	ErrFailedConnect    = errors.New("unable to fetch the namespace image from any other NameNode")    // exit 2
+	ErrInvalidVersion   = errors.New("namespace image does not match the journal's namespace")         // exit 3
+	ErrAlreadyFormatted = errors.New("storage directories already hold data")                          // exit 5
 	ErrLogsUnavailable  = errors.New("the shared edits do not hold every transaction after the image") // exit 6
 )
 

@@ -163,6 +163,10 @@ func (n *NameNode) serveGetImage(w http.ResponseWriter, r *http.Request) {
 // servePutImage accepts a checkpoint from a standby (Hadoop's standby uploads
 // its new image to the active the same way).
 func (n *NameNode) servePutImage(w http.ResponseWriter, r *http.Request) {
+	if s := n.State(); s != StateActive {
+		writeRemote(w, http.StatusConflict, "StandbyException", "org.apache.hadoop.ipc.StandbyException", "only the active NameNode accepts checkpoint images; this one is "+s.String())
+		return
+	}
 	txid, err := strconv.ParseInt(r.URL.Query().Get("txid"), 10, 64)
 	if err != nil || txid < 0 {
 		writeRemote(w, http.StatusBadRequest, "IllegalArgumentException", "java.lang.IllegalArgumentException", "bad txid")

@@ -76,8 +76,10 @@ func (j qjmJournal[W]) OpenForWrite(ctx context.Context, ns qjm.NamespaceInfo) (
 func (j qjmJournal[W]) ReadEdits(ctx context.Context, from int64, inProgressOK bool, max int) ([]qjm.Edit, error) {
 	return j.m.ReadEdits(ctx, from, inProgressOK, max)
 }
-func (j qjmJournal[W]) JournalStatus(ctx context.Context) []qjm.JNStatus { return j.m.JournalStatus(ctx) }
-func (j qjmJournal[W]) Close() error                                     { return j.m.Close() }
+func (j qjmJournal[W]) JournalStatus(ctx context.Context) []qjm.JNStatus {
+	return j.m.JournalStatus(ctx)
+}
+func (j qjmJournal[W]) Close() error { return j.m.Close() }
 
 // PurgeLogs forwards to the QJM client when it offers log purging.
 func (j qjmJournal[W]) PurgeLogs(ctx context.Context, minTxidToKeep int64) error {

@@ -147,16 +147,16 @@ func (m model) rename(src, dst string) bool {
 	if _, err := m.lookup(src); err != nil {
 		return false
 	}
-	if d, err := m.lookup(dst); err == nil {
-		if !d.dir {
-			return false
-		}
+	if d, err := m.lookup(dst); err == nil && d.dir {
 		dst = dst + "/" + src[strings.LastIndex(src, "/")+1:]
-		if _, err := m.lookup(dst); err == nil {
-			return false
-		}
 	}
-	if dst == src || strings.HasPrefix(dst, src+"/") {
+	if dst == src {
+		return true
+	}
+	if strings.HasPrefix(dst, src+"/") {
+		return false
+	}
+	if _, err := m.lookup(dst); err == nil {
 		return false
 	}
 	if pp := parent(dst); pp != "/" {

@@ -428,6 +428,9 @@ func (n *NameNode) maybeRoll(ctx context.Context) {
 }
 
 func standbyError(category string, s State) error {
+	if s == StateStandby {
+		return webhdfs.StandbyError(category)
+	}
 	return fmt.Errorf("%w: Operation category %s is not supported in state %s. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby, category, s)
 }
 
@@ -446,7 +449,7 @@ func (n *NameNode) mutate(ctx context.Context, op *Op) (bool, error) {
 	changed, err := n.ns.Prepare(op)
 	if err != nil || !changed {
 		n.mu.Unlock()
-		return false, err
+		return op.trivial && err == nil, err
 	}
 	w := n.writer
 	txid := n.ns.lastTxid + 1
@@ -605,7 +608,9 @@ func (n *NameNode) Run(ctx context.Context) error {
 			n.logf("namenode %s: checkpoint: %v", n.cfg.ID, err)
 		} else if img != nil && n.Upload != nil {
 			for _, p := range n.cfg.Peers {
-				if err := n.Upload(ctx, p, txid, img); err != nil {
+				var re *RemoteError
+				if err := n.Upload(ctx, p, txid, img); err != nil && !(errors.As(err, &re) && re.Status == 409) {
+					// 409: that peer is not active; only the active keeps uploads.
 					n.logf("namenode %s: upload %s to %s: %v", n.cfg.ID, ImageName(txid), p.ID, err)
 				}
 			}

@@ -390,7 +390,9 @@ func (m memSource) FetchImage(ctx context.Context, p Peer) (int64, []byte, error
 	b, err := m.from.storage.ReadImage(txid)
 	return txid, b, err
 }
-func (m memSource) LastTxid(ctx context.Context, p Peer) (int64, error) { return m.from.Totals().LastTxid, nil }
+func (m memSource) LastTxid(ctx context.Context, p Peer) (int64, error) {
+	return m.from.Totals().LastTxid, nil
+}
 
 func TestBootstrapStandby(t *testing.T) {
 	ctx := context.Background()
@@ -480,17 +482,19 @@ func TestRenameAndDeleteSemantics(t *testing.T) {
 	must(nn.Mkdirs(ctx, "/a/b", 0o755, "u"))
 	must(nn.Create(ctx, "/a/f", []byte("1"), false, 0o644, 1, 1, "u"))
 	must(nn.Mkdirs(ctx, "/t", 0o755, "u"))
+	must(nn.Create(ctx, "/t/x", nil, false, 0o644, 1, 1, "u"))
 	for _, c := range []struct {
 		src, dst string
 		want     bool
 	}{
 		{"/missing", "/x", false},
-		{"/a", "/a/b/c", false}, // into itself
-		{"/a/f", "/a/f", false},
+		{"/a", "/a/b/c", false},    // into itself
+		{"/a/f", "/a/f", true},     // to itself: true, nothing changes
 		{"/a/f", "/nope/f", false}, // missing parent
 		{"/a/f", "/t", true},       // into a directory
 		{"/t/f", "/a/b/g", true},
-		{"/a/b/g", "/a/b", false}, // /a/b/g exists already
+		{"/a/b/g", "/a/b", true},  // into its own parent: itself, a no-op
+		{"/a/b/g", "/t/x", false}, // the target file exists
 		{"/", "/x", false},
 	} {
 		got, err := nn.Rename(ctx, c.src, c.dst)
@@ -514,7 +518,7 @@ func TestRenameAndDeleteSemantics(t *testing.T) {
 		t.Fatal("deleted /")
 	}
 	cs, err := nn.GetContentSummary(ctx, "/")
-	if err != nil || cs.DirectoryCount != 2 || cs.FileCount != 0 {
+	if err != nil || cs.DirectoryCount != 2 || cs.FileCount != 1 {
 		t.Fatalf("summary %+v %v", cs, err)
 	}
 	for _, bad := range []string{"rel", "/a/../b", "/a/./b", "/x:y"} {

@@ -249,20 +249,18 @@ func (ns *Namespace) prepareRename(op *Op) (bool, error) {
 	if _, err := ns.lookup(src); err != nil {
 		return false, nil
 	}
-	if d, err := ns.lookup(dst); err == nil {
-		if !d.dir {
-			return false, nil
-		}
+	if d, err := ns.lookup(dst); err == nil && d.dir {
 		dst = append(dst, src[len(src)-1])
-		if _, err := ns.lookup(dst); err == nil {
-			return false, nil
-		}
 	}
-	if len(dst) == 0 {
+	if len(src) == len(dst) && isPrefix(src, dst) {
+		op.trivial = true // HDFS: renaming a path to itself succeeds and changes nothing
 		return false, nil
 	}
-	if isPrefix(src, dst) {
-		return false, nil // also covers src == dst
+	if len(dst) == 0 || isPrefix(src, dst) {
+		return false, nil // onto / or into its own subtree
+	}
+	if _, err := ns.lookup(dst); err == nil {
+		return false, nil // the target exists
 	}
 	parent, err := ns.lookup(dst[:len(dst)-1])
 	if err != nil || !parent.dir {

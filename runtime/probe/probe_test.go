@@ -3,8 +3,8 @@ package probe
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -220,4 +220,26 @@ func TestListeningPortsByProcessGroup(t *testing.T) {
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+func TestRuntimeChecksumFromSidecarUnlessStale(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "opt", "bin", "hactl")
+	write(t, bin, "#!/bin/sh\necho 'hactl 9.9.9 (go, linux/amd64)'\n")
+	os.Chmod(bin, 0o755)
+	sidecar := strings.Repeat("c", 64)
+	write(t, bin+".sha256", sidecar+"  hactl\n")
+	opts := Options{ConfDir: filepath.Join(dir, "etc"), RunDir: filepath.Join(dir, "run"), InstallDir: filepath.Join(dir, "opt"), Address: "x"}
+	obs, _ := Gather(context.Background(), opts)
+	if obs.RuntimeSHA256 != sidecar || obs.RuntimeVersion != "9.9.9" {
+		t.Errorf("with a current sidecar: %q %q", obs.RuntimeSHA256, obs.RuntimeVersion)
+	}
+	// The binary replaced after its checksum was written: hash it.
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(bin+".sha256", old, old)
+	obs, _ = Gather(context.Background(), opts)
+	data, _ := os.ReadFile(bin)
+	if obs.RuntimeSHA256 != sha(string(data)) {
+		t.Errorf("stale sidecar trusted: %q", obs.RuntimeSHA256)
+	}
 }

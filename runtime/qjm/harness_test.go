@@ -2,7 +2,6 @@ package qjm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +36,8 @@ type cluster struct {
 	nodes []*journal.Node
 	// fault decides, per call, whether it fails before ("before") or after
 	// ("after") reaching the JN, or not at all ("").
-	fault func(jn int, method string) string
+	fault    func(jn int, method string) string
+	managers []*Manager
 }
 
 func newCluster(t testing.TB, root string, n int) *cluster {
@@ -95,6 +95,20 @@ func (c *cluster) kill(i int) {
 	}
 }
 
+// setFault installs a fault function after every call in flight has finished
+// (writers' slow third JN included), so a fault hits exactly the calls after it.
+func (c *cluster) setFault(f func(int, string) string) {
+	c.mu.Lock()
+	ms := c.managers
+	c.mu.Unlock()
+	for _, m := range ms {
+		drain(m.loggers)
+	}
+	c.mu.Lock()
+	c.fault = f
+	c.mu.Unlock()
+}
+
 func (c *cluster) restart(i int) { c.kill(i); c.start(i) }
 
 func (c *cluster) node(i int) *journal.Node {
@@ -116,13 +130,16 @@ func (f *fakeChan) Call(ctx context.Context, method string, req, resp any) error
 		return errDown
 	}
 	mode := ""
-	if f.c.fault != nil {
-		mode = f.c.fault(f.i, method)
+	f.c.mu.Lock()
+	fault := f.c.fault
+	f.c.mu.Unlock()
+	if fault != nil {
+		mode = fault(f.i, method)
 	}
 	if mode == "before" {
 		return fmt.Errorf("%s before persisting: %w", method, errInjected)
 	}
-	body, err := json.Marshal(req)
+	body, err := rpc.Encode(req)
 	if err != nil {
 		return err
 	}
@@ -136,11 +153,11 @@ func (f *fakeChan) Call(ctx context.Context, method string, req, resp any) error
 	if resp == nil {
 		return nil
 	}
-	b, err := json.Marshal(res)
+	b, err := rpc.Encode(res)
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(b, resp)
+	return rpc.Decode(b, resp)
 }
 
 func (c *cluster) manager() *Manager {
@@ -151,7 +168,11 @@ func (c *cluster) manager() *Manager {
 		chans = append(chans, &fakeChan{c, i})
 	}
 	t := DefaultTimeouts()
-	return newManager(Config{JournalID: "testjournal", Addrs: addrs, Secret: testSecret, Timeouts: t}, chans, c.fetch)
+	m := newManager(Config{JournalID: "testjournal", Addrs: addrs, Secret: testSecret, Timeouts: t}, chans, c.fetch)
+	c.mu.Lock()
+	c.managers = append(c.managers, m)
+	c.mu.Unlock()
+	return m
 }
 
 // failOn returns a fault function failing method on the listed JNs.

@@ -90,6 +90,26 @@ type result struct {
 // running on the slow loggers after it returns (their results are dropped).
 func quorum(ctx context.Context, loggers []*logger, need int, timeout time.Duration, what string,
 	fn func(ctx context.Context, i int, l *logger) (any, error)) (map[int]any, error) {
+	return quorumGrace(ctx, loggers, need, timeout, 0, what, fn)
+}
+
+// quorumGrace is quorum that, once need succeeded, waits up to grace more for
+// the other answers (reads see the freshest JNs without waiting on a hung one).
+func quorumGrace(ctx context.Context, loggers []*logger, need int, timeout, grace time.Duration, what string,
+	fn func(ctx context.Context, i int, l *logger) (any, error)) (map[int]any, error) {
+	return submit(loggers, timeout, fn).wait(ctx, need, grace, what)
+}
+
+// pendingCall is a call queued on every logger, not yet waited for.
+type pendingCall struct {
+	loggers []*logger
+	timeout time.Duration
+	res     chan result
+}
+
+// submit queues fn on every logger without waiting; the order of submits is
+// the order each JN sees the calls.
+func submit(loggers []*logger, timeout time.Duration, fn func(ctx context.Context, i int, l *logger) (any, error)) *pendingCall {
 	res := make(chan result, len(loggers))
 	for i, l := range loggers {
 		call := func() {
@@ -104,6 +124,13 @@ func quorum(ctx context.Context, loggers []*logger, need int, timeout time.Durat
 			res <- result{i, nil, errQueueFull}
 		}
 	}
+	return &pendingCall{loggers, timeout, res}
+}
+
+// wait collects answers until need succeeded (then up to grace more), need
+// became impossible, or the timeout passed.
+func (p *pendingCall) wait(ctx context.Context, need int, grace time.Duration, what string) (map[int]any, error) {
+	loggers, timeout, res := p.loggers, p.timeout, p.res
 	ok := map[int]any{}
 	var errs []error
 	timer := time.NewTimer(timeout)
@@ -126,7 +153,45 @@ func quorum(ctx context.Context, loggers []*logger, need int, timeout time.Durat
 			return ok, fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 	}
+	if grace > 0 {
+		g := time.NewTimer(grace)
+		defer g.Stop()
+		for len(ok)+len(errs) < len(loggers) {
+			select {
+			case r := <-res:
+				if r.err != nil {
+					errs = append(errs, r.err)
+				} else {
+					ok[r.idx] = r.val
+				}
+			case <-g.C:
+				return ok, nil
+			case <-ctx.Done():
+				return ok, nil
+			}
+		}
+	}
 	return ok, nil
+}
+
+// drain waits until every call queued so far on every logger has run.
+// A closed logger never runs its queue, so the wait is bounded.
+func drain(loggers []*logger) {
+	var wg sync.WaitGroup
+	for _, l := range loggers {
+		wg.Add(1)
+		select {
+		case l.queue <- wg.Done:
+		case <-l.stop:
+			wg.Done()
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 func noQuorum(what string, loggers []*logger, need int, errs []error) error {
@@ -148,3 +213,27 @@ func (m multiErr) Error() string {
 }
 
 func (m multiErr) Unwrap() []error { return m }
+
+// callAll runs fn on every logger and waits for all answers (or the
+// timeout), returning the successes and the failures.
+func callAll(ctx context.Context, loggers []*logger, timeout time.Duration,
+	fn func(ctx context.Context, i int, l *logger) (any, error)) (map[int]any, []error) {
+	res, err := quorum(ctx, loggers, len(loggers), timeout, "", func(ctx context.Context, i int, l *logger) (any, error) {
+		v, err := fn(ctx, i, l)
+		return result{i, v, err}, nil // every answer counts, success or not
+	})
+	ok := map[int]any{}
+	var errs []error
+	for _, v := range res {
+		r := v.(result)
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", loggers[r.idx].addr, r.err))
+		} else {
+			ok[r.idx] = r.val
+		}
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return ok, errs
+}

@@ -1,13 +1,13 @@
 package qjm
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"bufio"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +15,9 @@ import (
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/rpc"
 )
+
+// readGrace is how long a read waits for the JNs beyond the first majority.
+const readGrace = 50 * time.Millisecond
 
 // fetchFunc downloads a segment from a JournalNode's HTTP endpoint.
 type fetchFunc func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error)
@@ -82,7 +85,9 @@ func (m *Manager) Close() error {
 
 func (m *Manager) majority() int { return len(m.loggers)/2 + 1 }
 
-func (m *Manager) jidReq() rpc.JournalIDRequest { return rpc.JournalIDRequest{JournalID: m.cfg.JournalID} }
+func (m *Manager) jidReq() rpc.JournalIDRequest {
+	return rpc.JournalIDRequest{JournalID: m.cfg.JournalID}
+}
 
 // Format formats the journal on every JournalNode (all must answer). Without
 // force, a JN holding another namespace or edits refuses.
@@ -98,7 +103,7 @@ func (m *Manager) Format(ctx context.Context, ns NamespaceInfo, force bool) erro
 // It fails when a JN cannot be asked and none of the others has data: a
 // format decision must not rest on a JN that did not answer.
 func (m *Manager) HasSomeData(ctx context.Context) (bool, error) {
-	res, err := quorum(ctx, m.loggers, len(m.loggers), m.cfg.Timeouts.GetJournalState, "check journalnodes for data",
+	res, errs := callAll(ctx, m.loggers, m.cfg.Timeouts.GetJournalState,
 		func(ctx context.Context, _ int, l *logger) (any, error) {
 			var r rpc.IsFormattedResponse
 			err := l.ch.Call(ctx, rpc.MethodIsFormatted, m.jidReq(), &r)
@@ -109,7 +114,10 @@ func (m *Manager) HasSomeData(ctx context.Context) (bool, error) {
 			return true, nil
 		}
 	}
-	return false, err
+	if len(errs) > 0 {
+		return false, fmt.Errorf("check journalnodes of %s for data: %w", m.cfg.JournalID, multiErr(errs))
+	}
+	return false, nil
 }
 
 // NamespaceInfo returns the namespace a majority of JournalNodes hold.
@@ -367,7 +375,7 @@ func (m *Manager) ReadEdits(ctx context.Context, fromTxid int64, inProgressOK bo
 // readFromCaches serves tailing from the JournalNodes' memory caches
 // (getJournaledEdits); ok is false when a majority could not answer from cache.
 func (m *Manager) readFromCaches(ctx context.Context, from int64, max int) ([]Edit, bool) {
-	res, err := quorum(ctx, m.loggers, m.majority(), m.cfg.Timeouts.SelectInputStreams, "getJournaledEdits",
+	res, err := quorumGrace(ctx, m.loggers, m.majority(), m.cfg.Timeouts.SelectInputStreams, readGrace, "getJournaledEdits",
 		func(ctx context.Context, _ int, l *logger) (any, error) {
 			var r rpc.GetJournaledEditsResponse
 			err := l.ch.Call(ctx, rpc.MethodGetJournaledEdits, rpc.GetJournaledEditsRequest{JournalID: m.cfg.JournalID, SinceTxid: from, MaxTxns: max}, &r)
@@ -404,7 +412,7 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 		segs []rpc.SegmentState
 		http string
 	}
-	res, err := quorum(ctx, m.loggers, m.majority(), m.cfg.Timeouts.SelectInputStreams, "getEditLogManifest",
+	res, err := quorumGrace(ctx, m.loggers, m.majority(), m.cfg.Timeouts.SelectInputStreams, readGrace, "getEditLogManifest",
 		func(ctx context.Context, _ int, l *logger) (any, error) {
 			var r rpc.GetEditLogManifestResponse
 			err := l.ch.Call(ctx, rpc.MethodGetEditLogManifest, rpc.GetEditLogManifestRequest{JournalID: m.cfg.JournalID, SinceTxid: from, InProgressOK: inProgressOK}, &r)
@@ -417,40 +425,52 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 	next := from
 	for len(out) < max {
 		// A finalized segment holding next, from any JN, is authoritative.
+		// In-progress copies count only as far as a majority holds them, and
+		// only copies of the same segment (a stale copy left by a JN that
+		// missed a finalize must not mix with the current one).
 		var src string
 		var seg *rpc.SegmentState
-		var inprog []int64 // ends of in-progress copies starting at the same txid
-		var inprogSrc string
-		var inprogStart int64 = -1
+		type copies struct {
+			ends    []int64
+			src     string
+			longest int64
+		}
+		inprog := map[int64]*copies{}
 		for _, v := range res {
 			mf := v.(manifest)
 			for _, s := range mf.segs {
 				if s.StartTxid > next || s.EndTxid < next {
 					continue
 				}
-				if !s.InProgress && seg == nil {
-					s := s
-					seg, src = &s, mf.http
-				}
-				if s.InProgress && (inprogStart == -1 || s.StartTxid == inprogStart) {
-					inprogStart = s.StartTxid
-					inprog = append(inprog, s.EndTxid)
-					if s.EndTxid == slicesMax(inprog) {
-						inprogSrc = mf.http
+				if !s.InProgress {
+					if seg == nil {
+						s := s
+						seg, src = &s, mf.http
 					}
+					continue
+				}
+				cp := inprog[s.StartTxid]
+				if cp == nil {
+					cp = &copies{longest: -1}
+					inprog[s.StartTxid] = cp
+				}
+				cp.ends = append(cp.ends, s.EndTxid)
+				if s.EndTxid > cp.longest {
+					cp.longest, cp.src = s.EndTxid, mf.http
 				}
 			}
 		}
-		if seg == nil && inProgressOK && len(inprog) > 0 {
-			sort.Slice(inprog, func(a, b int) bool { return inprog[a] > inprog[b] })
-			if len(inprog) < m.majority() {
-				break
+		if seg == nil && inProgressOK {
+			for start, cp := range inprog {
+				if len(cp.ends) < m.majority() {
+					continue
+				}
+				sort.Slice(cp.ends, func(a, b int) bool { return cp.ends[a] > cp.ends[b] })
+				if end := cp.ends[m.majority()-1]; end >= next {
+					seg, src = &rpc.SegmentState{StartTxid: start, EndTxid: end, InProgress: true}, cp.src
+					break
+				}
 			}
-			end := inprog[m.majority()-1]
-			if end < next {
-				break
-			}
-			seg, src = &rpc.SegmentState{StartTxid: inprogStart, EndTxid: end, InProgress: true}, inprogSrc
 		}
 		if seg == nil {
 			break
@@ -466,14 +486,6 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 		next = out[len(out)-1].Txid + 1
 	}
 	return out, nil
-}
-
-func slicesMax(s []int64) int64 {
-	m := s[0]
-	for _, v := range s {
-		m = max(m, v)
-	}
-	return m
 }
 
 // readSegment downloads seg from the JN at httpAddr and returns its edits

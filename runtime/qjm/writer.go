@@ -19,16 +19,16 @@ type Writer struct {
 	m     *Manager
 	epoch int64
 
-	mu        sync.Mutex
-	segStart  int64
-	nextTxid  int64
-	buf       []byte
-	bufFirst  int64
-	bufCount  int64
-	synced    int64
-	flushing  bool
-	flushDone chan struct{}
-	err       error
+	mu       sync.Mutex
+	segStart int64
+	nextTxid int64
+	buf      []byte
+	bufFirst int64
+	bufCount int64
+	synced   int64
+	inFlight int
+	changed  chan struct{} // closed when a journal call completes
+	err      error
 }
 
 // Epoch is the writer's epoch.
@@ -70,6 +70,11 @@ func (w *Writer) Append(data []byte) int64 {
 	return txid
 }
 
+// maxInFlight is how many journal calls a Writer keeps in flight: the next
+// batch is sent while the previous one is being fsynced, so JournalNodes
+// never idle for a round trip between batches.
+const maxInFlight = 1
+
 // Sync returns once txid (and every txid before it) is fsynced on a majority.
 func (w *Writer) Sync(ctx context.Context, txid int64) error {
 	w.mu.Lock()
@@ -87,29 +92,18 @@ func (w *Writer) Sync(ctx context.Context, txid int64) error {
 			w.mu.Unlock()
 			return fmt.Errorf("qjm: sync of txid %d that was never appended (last %d)", txid, w.nextTxid-1)
 		}
-		if !w.flushing {
-			batch, first, n := w.buf, w.bufFirst, w.bufCount
-			w.buf, w.bufCount = nil, 0
-			w.flushing = true
-			done := make(chan struct{})
-			w.flushDone = done
-			seg, committed := w.segStart, w.synced
-			w.mu.Unlock()
-			err := w.send(ctx, seg, first, n, batch, committed)
-			w.mu.Lock()
-			if err != nil {
-				w.err = err
-			} else {
-				w.synced = first + n - 1
-			}
-			w.flushing = false
-			close(done)
+		if w.bufCount > 0 && txid >= w.bufFirst && w.inFlight < maxInFlight {
+			w.flush(ctx)
 			continue
 		}
-		done := w.flushDone
+		changed := w.changed
+		if changed == nil {
+			changed = make(chan struct{})
+			w.changed = changed
+		}
 		w.mu.Unlock()
 		select {
-		case <-done:
+		case <-changed:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -117,33 +111,58 @@ func (w *Writer) Sync(ctx context.Context, txid int64) error {
 	}
 }
 
-// send journals one batch to every in-sync JournalNode and waits for a majority.
-func (w *Writer) send(ctx context.Context, seg, first, n int64, batch []byte, committed int64) error {
+// flush sends the buffer as one journal call; called and returning with w.mu
+// held, released while waiting for the JournalNodes.
+func (w *Writer) flush(ctx context.Context) {
+	batch, first, n := w.buf, w.bufFirst, w.bufCount
+	w.buf, w.bufCount = nil, 0
+	w.inFlight++
+	// Submitting under w.mu keeps batches in txid order on every JN.
+	p := w.submitBatch(w.segStart, first, n, batch, w.synced)
+	w.mu.Unlock()
+	_, err := p.wait(context.WithoutCancel(ctx), w.m.majority(), 0, fmt.Sprintf("journal txids %d-%d", first, first+n-1))
+	err = w.wrapErr(err)
+	w.mu.Lock()
+	w.inFlight--
+	last := first + n - 1
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+	} else if w.err == nil {
+		// A majority that acknowledged this batch acknowledged every earlier
+		// one on the same JNs (each JN applies calls in order and refuses gaps).
+		w.synced = max(w.synced, last)
+	}
+	if w.changed != nil {
+		close(w.changed)
+		w.changed = nil
+	}
+}
+
+// submitBatch queues one journal call on every in-sync JournalNode.
+func (w *Writer) submitBatch(seg, first, n int64, batch []byte, committed int64) *pendingCall {
 	m := w.m
 	jid := m.cfg.JournalID
-	// The journal call must not be cut short by one caller's context: other
-	// Syncs wait on the same batch. Its own timeout bounds it.
-	_, err := quorum(context.WithoutCancel(ctx), m.loggers, m.majority(), m.cfg.Timeouts.WriteTxns, fmt.Sprintf("journal txids %d-%d", first, first+n-1),
-		func(ctx context.Context, _ int, l *logger) (any, error) {
-			l.mu.Lock()
-			oos := l.outOfSync
-			l.mu.Unlock()
-			if oos {
-				return nil, fmt.Errorf("%w: journal disabled until the next segment", rpc.ErrOutOfSync)
-			}
-			err := l.ch.Call(ctx, rpc.MethodJournal, rpc.JournalRequest{
-				Req: l.req(jid, committed), SegmentTxid: seg, FirstTxid: first, NumTxns: n, Records: batch,
-			}, nil)
-			l.mu.Lock()
-			if err != nil {
-				l.outOfSync = true
-			} else {
-				l.lastAcked = first + n - 1
-			}
-			l.mu.Unlock()
-			return nil, err
-		})
-	return w.wrapErr(err)
+	return submit(m.loggers, m.cfg.Timeouts.WriteTxns, func(ctx context.Context, _ int, l *logger) (any, error) {
+		l.mu.Lock()
+		oos := l.outOfSync
+		l.mu.Unlock()
+		if oos {
+			return nil, fmt.Errorf("%w: journal disabled until the next segment", rpc.ErrOutOfSync)
+		}
+		err := l.ch.Call(ctx, rpc.MethodJournal, rpc.JournalRequest{
+			Req: l.req(jid, committed), SegmentTxid: seg, FirstTxid: first, NumTxns: n, Records: batch,
+		}, nil)
+		l.mu.Lock()
+		if err != nil {
+			l.outOfSync = true
+		} else {
+			l.lastAcked = first + n - 1
+		}
+		l.mu.Unlock()
+		return nil, err
+	})
 }
 
 // wrapErr marks a failure caused by a newer writer as fencing.
@@ -200,7 +219,7 @@ func (w *Writer) flushAll(ctx context.Context) (start, end int64, err error) {
 	if w.err != nil {
 		return 0, 0, w.err
 	}
-	if w.bufCount != 0 || w.flushing {
+	if w.bufCount != 0 || w.inFlight > 0 {
 		return 0, 0, errors.New("qjm: edits appended while rolling the segment")
 	}
 	return w.segStart, w.synced, nil

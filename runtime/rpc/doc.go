@@ -15,9 +15,12 @@
 //
 // Then the connection carries calls, one after another, each a frame:
 //
-//	request:  u32 length | u64 call id | u8 method length | method | JSON body
-//	response: u32 length | u64 call id | u8 status (0 ok, 1 error) | JSON body
+//	request:  u32 length | u64 call id | u8 method length | method | body
+//	response: u32 length | u64 call id | u8 status (0 ok, 1 error) | body
+//	body:     u32 JSON length | JSON message | raw payload
 //
+// The raw payload carries edit records (journal, getJournaledEdits) as they
+// are, so the hot path never base64-encodes edits; other messages have none.
 // with big-endian integers; length counts the bytes after itself and is at
 // most MaxFrame. The body of an error is WireError {"code","message"}: the code
 // maps back to a sentinel (ErrEpochTooOld, ErrNotFormatted, ErrOutOfSync, …).

@@ -8,19 +8,19 @@ import (
 // Protocol outcomes. A JournalNode's refusal crosses the wire as a code and
 // comes back as an error that errors.Is matches against these.
 var (
-	ErrEpochTooOld          = errors.New("epoch is older than the promised epoch")
-	ErrNotWriter            = errors.New("epoch is not the current writer epoch")
-	ErrNotFormatted         = errors.New("journal not formatted")
-	ErrAlreadyFormatted     = errors.New("journal already formatted")
-	ErrIncompatibleNS       = errors.New("incompatible namespace")
-	ErrOutOfSync            = errors.New("journal out of sync with the writer")
-	ErrFinalizedSegment     = errors.New("finalized segment must not be overwritten")
-	ErrNoSuchSegment        = errors.New("no such segment")
-	ErrCacheMiss            = errors.New("edits not in the journalnode's cache")
+	ErrEpochTooOld           = errors.New("epoch is older than the promised epoch")
+	ErrNotWriter             = errors.New("epoch is not the current writer epoch")
+	ErrNotFormatted          = errors.New("journal not formatted")
+	ErrAlreadyFormatted      = errors.New("journal already formatted")
+	ErrIncompatibleNS        = errors.New("incompatible namespace")
+	ErrOutOfSync             = errors.New("journal out of sync with the writer")
+	ErrFinalizedSegment      = errors.New("finalized segment must not be overwritten")
+	ErrNoSuchSegment         = errors.New("no such segment")
+	ErrCacheMiss             = errors.New("edits not in the journalnode's cache")
 	ErrCommittedTxidBackward = errors.New("committed txid would move backwards")
-	ErrUnauthenticated      = errors.New("unauthenticated")
-	ErrBadRequest           = errors.New("bad request")
-	ErrUnknownMethod        = errors.New("unknown method")
+	ErrUnauthenticated       = errors.New("unauthenticated")
+	ErrBadRequest            = errors.New("bad request")
+	ErrUnknownMethod         = errors.New("unknown method")
 )
 
 var errorCodes = []struct {
@@ -60,8 +60,8 @@ func ToWire(err error) WireError {
 
 // RemoteError is a JournalNode's refusal as seen by the caller.
 type RemoteError struct {
-	Code    string
-	Message string
+	Code     string
+	Message  string
 	sentinel error
 }
 

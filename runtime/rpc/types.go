@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -10,21 +11,21 @@ import (
 // Method names of the journal protocol (Hadoop's QJournalProtocol, plus
 // getNamespaceInfo which lets a new JournalNode take the quorum's namespace).
 const (
-	MethodIsFormatted       = "isFormatted"
-	MethodGetJournalState   = "getJournalState"
-	MethodNewEpoch          = "newEpoch"
-	MethodFormat            = "format"
-	MethodStartLogSegment   = "startLogSegment"
-	MethodJournal           = "journal"
-	MethodHeartbeat         = "heartbeat"
+	MethodIsFormatted        = "isFormatted"
+	MethodGetJournalState    = "getJournalState"
+	MethodNewEpoch           = "newEpoch"
+	MethodFormat             = "format"
+	MethodStartLogSegment    = "startLogSegment"
+	MethodJournal            = "journal"
+	MethodHeartbeat          = "heartbeat"
 	MethodFinalizeLogSegment = "finalizeLogSegment"
 	MethodGetEditLogManifest = "getEditLogManifest"
-	MethodGetJournaledEdits = "getJournaledEdits"
-	MethodPrepareRecovery   = "prepareRecovery"
-	MethodAcceptRecovery    = "acceptRecovery"
-	MethodPurgeLogs         = "purgeLogs"
-	MethodGetNamespaceInfo  = "getNamespaceInfo"
-	MethodGetStatus         = "getStatus"
+	MethodGetJournaledEdits  = "getJournaledEdits"
+	MethodPrepareRecovery    = "prepareRecovery"
+	MethodAcceptRecovery     = "acceptRecovery"
+	MethodPurgeLogs          = "purgeLogs"
+	MethodGetNamespaceInfo   = "getNamespaceInfo"
+	MethodGetStatus          = "getStatus"
 )
 
 // NamespaceInfo identifies the namespace a journal belongs to (current/VERSION).
@@ -119,8 +120,14 @@ type JournalRequest struct {
 	SegmentTxid int64       `json:"segmentTxid"`
 	FirstTxid   int64       `json:"firstTxid"`
 	NumTxns     int64       `json:"numTxns"`
-	Records     []byte      `json:"records"`
+	Records     []byte      `json:"-"` // sent raw after the JSON header
 }
+
+// RawPayload implements RawCarrier.
+func (r JournalRequest) RawPayload() []byte { return r.Records }
+
+// SetRawPayload implements RawCarrier.
+func (r *JournalRequest) SetRawPayload(b []byte) { r.Records = b }
 
 // HeartbeatRequest keeps an epoch alive and carries the committed txid.
 type HeartbeatRequest struct {
@@ -157,8 +164,14 @@ type GetJournaledEditsRequest struct {
 // GetJournaledEditsResponse carries framed records (see ReadRecord).
 type GetJournaledEditsResponse struct {
 	TxnCount int64  `json:"txnCount"`
-	Records  []byte `json:"records"`
+	Records  []byte `json:"-"` // sent raw after the JSON header
 }
+
+// RawPayload implements RawCarrier.
+func (r GetJournaledEditsResponse) RawPayload() []byte { return r.Records }
+
+// SetRawPayload implements RawCarrier.
+func (r *GetJournaledEditsResponse) SetRawPayload(b []byte) { r.Records = b }
 
 // PrepareRecoveryRequest is paxos phase 1 for the segment starting at SegmentTxid.
 type PrepareRecoveryRequest struct {
@@ -195,14 +208,14 @@ type GetNamespaceInfoResponse struct {
 
 // StatusResponse answers getStatus (and the JN's /status page).
 type StatusResponse struct {
-	Formatted       bool          `json:"formatted"`
-	Namespace       NamespaceInfo `json:"ns"`
-	PromisedEpoch   int64         `json:"lastPromisedEpoch"`
-	WriterEpoch     int64         `json:"lastWriterEpoch"`
-	CommittedTxid   int64         `json:"committedTxid"`
-	HighestTxid     int64         `json:"highestWrittenTxid"`
-	CurrentSegment  int64         `json:"currentSegmentTxid"` // -1 when none open
-	Segments        int           `json:"segments"`
+	Formatted      bool          `json:"formatted"`
+	Namespace      NamespaceInfo `json:"ns"`
+	PromisedEpoch  int64         `json:"lastPromisedEpoch"`
+	WriterEpoch    int64         `json:"lastWriterEpoch"`
+	CommittedTxid  int64         `json:"committedTxid"`
+	HighestTxid    int64         `json:"highestWrittenTxid"`
+	CurrentSegment int64         `json:"currentSegmentTxid"` // -1 when none open
+	Segments       int           `json:"segments"`
 }
 
 // Empty is the response of calls that return nothing.
@@ -267,4 +280,44 @@ func DecodeRecords(buf []byte) ([]Edit, error) {
 		buf = buf[n:]
 	}
 	return out, nil
+}
+
+// RawCarrier is a message with a bulk byte payload (edit records) that
+// travels after its JSON header instead of base64 inside it.
+type RawCarrier interface {
+	RawPayload() []byte
+}
+
+// Encode turns a message into the body of a frame: u32 JSON length | JSON | raw payload.
+func Encode(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	if rc, ok := v.(RawCarrier); ok {
+		raw = rc.RawPayload()
+	}
+	out := make([]byte, 4, 4+len(js)+len(raw))
+	binary.BigEndian.PutUint32(out, uint32(len(js)))
+	out = append(out, js...)
+	return append(out, raw...), nil
+}
+
+// Decode fills v from a frame body made by Encode; the raw payload aliases body.
+func Decode(body []byte, v any) error {
+	if len(body) < 4 {
+		return fmt.Errorf("short message: %w", ErrBadRequest)
+	}
+	n := binary.BigEndian.Uint32(body)
+	if int(n) > len(body)-4 {
+		return fmt.Errorf("message header overruns the frame: %w", ErrBadRequest)
+	}
+	if err := json.Unmarshal(body[4:4+n], v); err != nil {
+		return fmt.Errorf("decode message: %v: %w", err, ErrBadRequest)
+	}
+	if rc, ok := v.(interface{ SetRawPayload([]byte) }); ok {
+		rc.SetRawPayload(body[4+n:])
+	}
+	return nil
 }

@@ -29,8 +29,8 @@ const macLabel = "hactl-qjm-v1"
 
 var magic = [4]byte{'H', 'Q', 'J', Version}
 
-// Handler serves one call; body is the JSON request. The returned value is
-// JSON-encoded as the response, an error is sent as a WireError.
+// Handler serves one call; body is the request as made by Encode (decode it
+// with Decode). The returned value is sent with Encode, an error as a WireError.
 type Handler func(ctx context.Context, method string, body []byte) (any, error)
 
 // Server accepts authenticated connections and serves calls on them in order.
@@ -172,7 +172,7 @@ func (s *Server) serveConn(c net.Conn) {
 		if herr != nil {
 			status = 1
 			out, _ = json.Marshal(ToWire(herr))
-		} else if out, err = json.Marshal(res); err != nil {
+		} else if out, err = Encode(res); err != nil {
 			status = 1
 			out, _ = json.Marshal(ToWire(fmt.Errorf("encode response: %w", err)))
 		}
@@ -295,7 +295,7 @@ func (c *Client) connect(ctx context.Context) error {
 // Call sends method with req and decodes the response into resp (may be nil).
 // A refusal by the server comes back as a *RemoteError.
 func (c *Client) Call(ctx context.Context, method string, req, resp any) error {
-	body, err := json.Marshal(req)
+	body, err := Encode(req)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", method, err)
 	}
@@ -356,7 +356,7 @@ func (c *Client) Call(ctx context.Context, method string, req, resp any) error {
 		return FromWire(we)
 	}
 	if resp != nil {
-		if err := json.Unmarshal(res[9:], resp); err != nil {
+		if err := Decode(res[9:], resp); err != nil {
 			return fmt.Errorf("%s to %s: decode: %w", method, c.Addr, err)
 		}
 	}

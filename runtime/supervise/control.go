@@ -19,6 +19,12 @@ type StartOptions struct {
 	Self []string
 	// Wait bounds how long Start waits for the supervisor to report (default 10 s).
 	Wait time.Duration
+	// Manager is ManagerSupervisor (default), ManagerSystemd, or "auto":
+	// systemd where it is PID 1, else the supervisor. Target local always
+	// uses the supervisor (the executor does not ask for systemd there).
+	Manager string
+	// Systemd is used when the manager is systemd.
+	Systemd Systemd
 }
 
 // Start launches a detached supervisor for cfg unless one already runs the
@@ -26,6 +32,17 @@ type StartOptions struct {
 func Start(cfg Config, opts StartOptions) (started bool, err error) {
 	if err := cfg.validate(); err != nil {
 		return false, err
+	}
+	switch opts.Manager {
+	case "", ManagerSupervisor:
+	case ManagerSystemd:
+		return opts.Systemd.Start(cfg, opts.Replace)
+	case "auto":
+		if SystemdRunning() {
+			return opts.Systemd.Start(cfg, opts.Replace)
+		}
+	default:
+		return false, fmt.Errorf("supervise: unknown manager %q (supervisor, systemd or auto)", opts.Manager)
 	}
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 		return false, err
@@ -49,7 +66,12 @@ func Start(cfg Config, opts StartOptions) (started bool, err error) {
 		}
 		// Stale or replaced: make sure nothing of the old one is left
 		// (an orphaned child would hold the daemon's ports).
-		if err := stopRecord(cfg.RunDir, rec, 15*time.Second); err != nil {
+		if rec.Manager == ManagerSystemd {
+			err = opts.Systemd.Stop(cfg.RunDir, rec)
+		} else {
+			err = stopRecord(cfg.RunDir, rec, 15*time.Second)
+		}
+		if err != nil {
 			return false, err
 		}
 	}
@@ -120,6 +142,9 @@ func Stop(runDir, name string, timeout time.Duration) error {
 	rec, err := ReadRecord(runDir, name)
 	if err != nil || rec == nil {
 		return err
+	}
+	if rec.Manager == ManagerSystemd {
+		return Systemd{}.Stop(runDir, rec)
 	}
 	return stopRecord(runDir, rec, timeout)
 }

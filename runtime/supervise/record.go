@@ -38,7 +38,9 @@ type Record struct {
 	StartedAt     int64    `json:"started_at"` // unix seconds of the child's latest start
 	Restarts      int      `json:"restarts"`
 	State         string   `json:"state"`
-	ArgvSHA256    string   `json:"argv_sha256"` // over argv and env: a change of either is a new command
+	ArgvSHA256    string   `json:"argv_sha256"`       // over argv and env: a change of either is a new command
+	Manager       string   `json:"manager,omitempty"` // "" or "supervisor", or "systemd" (then Unit names the unit)
+	Unit          string   `json:"unit,omitempty"`
 	LastExit      string   `json:"last_exit,omitempty"`
 	// Process start times (clock ticks since boot, /proc/PID/stat field 22),
 	// so that a recycled PID is never taken for our process.
@@ -131,8 +133,11 @@ type Status struct {
 // Running reports whether the daemon is up right now.
 func (s Status) Running() bool { return s.ChildAlive }
 
-// StatusOf adds liveness to r.
+// StatusOf adds liveness to r (asking systemctl for a systemd unit's).
 func StatusOf(r *Record) Status {
+	if r.Manager == ManagerSystemd {
+		return Systemd{}.status(r)
+	}
 	return Status{Record: *r,
 		SupervisorAlive: Alive(r.SupervisorPID, r.SupervisorStart),
 		ChildAlive:      r.ChildPID > 0 && Alive(r.ChildPID, r.ChildStart),

@@ -179,7 +179,7 @@ func Supervise(ctx context.Context, cfg Config) error {
 	rec := &Record{
 		Name: cfg.Name, Argv: cfg.Argv, Env: cfg.Env, Log: cfg.Log,
 		SupervisorPID: os.Getpid(), SupervisorStart: ProcStart(os.Getpid()),
-		State: StateStarting, ArgvSHA256: ArgvSHA256(cfg.Argv, cfg.Env),
+		State: StateStarting, ArgvSHA256: ArgvSHA256(cfg.Argv, cfg.Env), Manager: ManagerSupervisor,
 	}
 	save := func() {
 		if err := writeRecord(cfg.RunDir, rec); err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,8 @@ type ClientOptions struct {
 	SleepMax     time.Duration
 	// Sleep waits between failovers; tests replace it to avoid real sleeping.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Logf, when set, is told of each failover, as Hadoop's RetryInvocationHandler logs them.
+	Logf func(format string, args ...any)
 }
 
 // Client talks WebHDFS to the NameNodes of one nameservice, the way Hadoop's
@@ -53,6 +56,7 @@ type Client struct {
 	maxFail     int
 	base, max   time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
+	logf        func(format string, args ...any)
 	active      atomic.Int32 // index into addrs of the last NameNode that served
 }
 
@@ -79,7 +83,7 @@ func NewClient(nameservice string, addrs []string, opts ClientOptions) (*Client,
 	}
 	c := &Client{
 		nameservice: nameservice, addrs: append([]string(nil), addrs...), user: opts.User,
-		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax, sleep: opts.Sleep,
+		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax, sleep: opts.Sleep, logf: opts.Logf,
 	}
 	if c.maxFail <= 0 {
 		c.maxFail = DefaultFailoverMaxAttempts
@@ -220,10 +224,16 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if failovers >= c.maxFail {
 			return fmt.Errorf("webhdfs %s %s: nameservice %s: giving up after %d failovers: %w", cl.op, cl.path, c.nameservice, failovers, err)
 		}
-		if err := c.sleep(ctx, c.failoverSleep(failovers)); err != nil {
+		next := (idx + 1) % len(c.addrs)
+		d := c.failoverSleep(failovers)
+		if c.logf != nil {
+			c.logf("webhdfs %s %s on %s: %v; failover %d of %d to %s after sleeping %v",
+				cl.op, cl.path, c.addrs[idx], err, failovers+1, c.maxFail, c.addrs[next], d.Round(time.Millisecond))
+		}
+		if err := c.sleep(ctx, d); err != nil {
 			return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
 		}
-		idx = (idx + 1) % len(c.addrs)
+		idx = next
 	}
 }
 
@@ -241,16 +251,27 @@ func shouldFailover(err error, idempotent bool) bool {
 }
 
 func (c *Client) url(addr string, cl call) string {
-	q := url.Values{}
-	for k, v := range cl.params {
-		q[k] = v
-	}
-	q.Set("op", cl.op)
+	// Built by hand: url.Values.Encode sorts and allocates, and this runs per call.
+	var b strings.Builder
+	b.Grow(64 + len(addr) + len(cl.path))
+	b.WriteString("http://")
+	b.WriteString(addr)
+	b.WriteString((&url.URL{Path: PathPrefix + cl.path}).EscapedPath())
+	b.WriteString("?op=")
+	b.WriteString(cl.op)
 	if c.user != "" {
-		q.Set("user.name", c.user)
+		b.WriteString("&user.name=")
+		b.WriteString(url.QueryEscape(c.user))
 	}
-	u := url.URL{Scheme: "http", Host: addr, Path: PathPrefix + cl.path, RawQuery: q.Encode()}
-	return u.String()
+	for k, vs := range cl.params {
+		for _, v := range vs {
+			b.WriteByte('&')
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String()
 }
 
 func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http.Response, error) {

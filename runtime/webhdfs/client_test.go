@@ -3,6 +3,7 @@ package webhdfs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -58,7 +59,9 @@ func TestClientFailsOverFromStandbyAndRemembersActive(t *testing.T) {
 	nn1, nn2 := startNameNode(t), startNameNode(t)
 	nn1.mem.SetStandby(true)
 	rec := &sleepRecorder{}
-	c, err := webhdfs.NewClient("ns", []string{nn1.addr, nn2.addr}, webhdfs.ClientOptions{User: "alice", Sleep: rec.sleep})
+	var logged []string
+	c, err := webhdfs.NewClient("ns", []string{nn1.addr, nn2.addr}, webhdfs.ClientOptions{User: "alice", Sleep: rec.sleep,
+		Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +74,9 @@ func TestClientFailsOverFromStandbyAndRemembersActive(t *testing.T) {
 	}
 	if len(rec.got) != 1 || rec.got[0] != 0 {
 		t.Fatalf("sleeps %v, want one immediate failover", rec.got)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "StandbyException") || !strings.Contains(logged[0], "failover 1 of 15 to "+nn2.addr) {
+		t.Fatalf("failover log %q", logged)
 	}
 	if c.Active() != nn2.addr {
 		t.Fatalf("Active %s, want %s", c.Active(), nn2.addr)

@@ -87,21 +87,20 @@ func toRemoteException(err error) *RemoteException {
 	return &RemoteException{Exception: "IOException", JavaClassName: "java.io.IOException", Message: err.Error(), StatusCode: http.StatusInternalServerError}
 }
 
-// errorMessage drops the sentinel's own text from a wrapped error ("x: file
-// not found" → "x"), so messages read like Hadoop's ("File does not exist: /a").
+// errorMessage is the RemoteException message: the error's own text, whose
+// sentinel part is already Hadoop's wording; only the internal
+// IllegalArgumentException marker is dropped.
 func errorMessage(err, sentinel error) string {
 	msg := err.Error()
-	if errors.Is(sentinel, errIllegalArgument) {
+	switch sentinel {
+	case errIllegalArgument:
 		return strings.TrimPrefix(msg, errIllegalArgument.Error()+": ")
-	}
-	if msg == sentinel.Error() {
-		return msg
-	}
-	if s, ok := strings.CutSuffix(msg, ": "+sentinel.Error()); ok {
-		return s
-	}
-	if s, ok := strings.CutPrefix(msg, sentinel.Error()+": "); ok {
-		return s
+	case ErrStandby:
+		// fmt.Errorf("%w: Operation category READ …", ErrStandby) would repeat
+		// the sentinel's own WRITE sentence: keep the most specific one.
+		if i := strings.LastIndex(msg, "Operation category "); i > 0 {
+			return msg[i:]
+		}
 	}
 	return msg
 }

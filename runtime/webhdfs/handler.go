@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,7 +55,7 @@ func Handler(ns Namesystem, opts HandlerOptions) http.Handler {
 }
 
 // errIllegalArgument is a bad request parameter (IllegalArgumentException, 400).
-var errIllegalArgument = errors.New("illegal argument")
+var errIllegalArgument = errors.New("IllegalArgumentException")
 
 func badParam(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errIllegalArgument, fmt.Sprintf(format, args...))
@@ -89,12 +90,16 @@ func cleanPath(p string) (string, error) {
 		return "/", nil
 	}
 	trimmed := strings.TrimSuffix(p, "/")
-	for _, c := range strings.Split(trimmed[1:], "/") {
-		if c == "" || c == "." || c == ".." || strings.Contains(c, ":") {
-			return "", fmt.Errorf("%w: Invalid path name Invalid file name: %s", ErrInvalidPath, p)
+	for rest := trimmed[1:]; ; {
+		c, more, found := strings.Cut(rest, "/")
+		if c == "" || c == "." || c == ".." || strings.IndexByte(c, ':') >= 0 {
+			return "", fmt.Errorf("%w: Invalid file name: %s", ErrInvalidPath, p)
 		}
+		if !found {
+			return trimmed, nil
+		}
+		rest = more
 	}
-	return trimmed, nil
 }
 
 func (h *handler) user(q url.Values) string {
@@ -253,7 +258,13 @@ func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q url.Values)
 		}
 	}
 	q2.Set(dataParam, "true")
-	loc := (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q2.Encode()}).String()
+	host := r.Host
+	if host == "" { // HTTP/1.0 without Host: name the address the request came in on
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			host = a.String()
+		}
+	}
+	loc := (&url.URL{Scheme: scheme, Host: host, Path: r.URL.Path, RawQuery: q2.Encode()}).String()
 	if noRedirect {
 		b := append([]byte(`{"Location":`), appendString(nil, loc)...)
 		writeJSON(w, http.StatusOK, append(b, "}\n"...))

@@ -1,10 +1,12 @@
 package webhdfs_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -96,6 +98,7 @@ func wantJSON(t *testing.T, a answer, code int, want string) {
 	}
 }
 
+// wantRemote checks a RemoteException answer; msgPart "=text" must be the whole message.
 func wantRemote(t *testing.T, a answer, code int, exception, javaClass, msgPart string) {
 	t.Helper()
 	if a.code != code {
@@ -111,7 +114,11 @@ func wantRemote(t *testing.T, a answer, code int, exception, javaClass, msgPart 
 	if len(re) != 3 {
 		t.Errorf("RemoteException has fields %v, want exception, javaClassName, message", re)
 	}
-	if re["exception"] != exception || re["javaClassName"] != javaClass || !strings.Contains(re["message"], msgPart) {
+	msgOK := strings.Contains(re["message"], msgPart)
+	if exact, ok := strings.CutPrefix(msgPart, "="); ok { // "=msg": the whole message
+		msgOK = re["message"] == exact
+	}
+	if re["exception"] != exception || re["javaClassName"] != javaClass || !msgOK {
 		t.Fatalf("RemoteException %v, want %s / %s / message containing %q", re, exception, javaClass, msgPart)
 	}
 }
@@ -285,10 +292,11 @@ func TestErrorMapping(t *testing.T) {
 		msg              string
 	}{
 		{webhdfs.StandbyError("WRITE"), 403, "StandbyException", "org.apache.hadoop.ipc.StandbyException", "Operation category WRITE is not supported in state standby"},
+		{fmt.Errorf("%w: Operation category READ is not supported in state standby. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby), 403, "StandbyException", "org.apache.hadoop.ipc.StandbyException", "=Operation category READ is not supported in state standby. Visit https://s.apache.org/sbnn-error"},
 		{errors.New("journal quorum lost"), 500, "IOException", "java.io.IOException", "journal quorum lost"},
 		{errors.Join(errors.New("x"), webhdfs.ErrPermission), 403, "AccessControlException", "org.apache.hadoop.security.AccessControlException", "x"},
-		{webhdfs.ErrParentNotDir, 403, "ParentNotDirectoryException", "org.apache.hadoop.fs.ParentNotDirectoryException", "parent is not a directory"},
-		{webhdfs.ErrExists, 403, "FileAlreadyExistsException", "org.apache.hadoop.fs.FileAlreadyExistsException", "exists"},
+		{webhdfs.ErrParentNotDir, 403, "ParentNotDirectoryException", "org.apache.hadoop.fs.ParentNotDirectoryException", "Parent path is not a directory"},
+		{webhdfs.ErrExists, 403, "FileAlreadyExistsException", "org.apache.hadoop.fs.FileAlreadyExistsException", "File already exists"},
 	}
 	for _, tc := range cases {
 		var logged []string
@@ -346,5 +354,27 @@ func TestEscapedNamesRoundTrip(t *testing.T) {
 	}
 	if len(out.FileStatuses.FileStatus) != 1 || out.FileStatuses.FileStatus[0].PathSuffix != name {
 		t.Fatalf("listed %+v, want %q", out.FileStatuses.FileStatus, name)
+	}
+}
+
+// An HTTP/1.0 request without Host still gets a usable redirect.
+func TestRedirectWithoutHostHeader(t *testing.T) {
+	_, srv := newServer(t)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("PUT /webhdfs/v1/x?op=CREATE HTTP/1.0\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 307 || !strings.HasPrefix(resp.Header.Get("Location"), "http://"+addr+"/webhdfs/v1/x?") {
+		t.Fatalf("%d Location %q, want a redirect to http://%s/…", resp.StatusCode, resp.Header.Get("Location"), addr)
 	}
 }

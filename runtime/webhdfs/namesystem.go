@@ -54,15 +54,17 @@ type ContentSummary struct {
 	SpaceQuota     int64 `json:"spaceQuota"`
 }
 
-// Sentinel errors a Namesystem returns (wrapped is fine); the handler maps
-// each to the Hadoop exception class and HTTP status a WebHDFS client expects.
+// Sentinel errors a Namesystem returns, wrapped with the path as
+// fmt.Errorf("%w: %s", ErrNotFound, path); the handler maps each to the Hadoop
+// exception and HTTP status a WebHDFS client expects, and their texts are
+// Hadoop's so the message reads as Hadoop's ("File does not exist: /a").
 var (
-	ErrNotFound     = errors.New("file not found")               // FileNotFoundException, 404
-	ErrExists       = errors.New("file already exists")          // FileAlreadyExistsException, 403
-	ErrStandby      = errors.New("namenode is in standby state") // StandbyException, 403
-	ErrNotEmpty     = errors.New("directory is not empty")       // PathIsNotEmptyDirectoryException, 403
-	ErrInvalidPath  = errors.New("invalid path")                 // InvalidPathException, 400
-	ErrParentNotDir = errors.New("parent is not a directory")    // ParentNotDirectoryException, 403
-	ErrTooLarge     = errors.New("file too large")               // IOException, 413
-	ErrPermission   = errors.New("permission denied")            // AccessControlException, 403
+	ErrNotFound     = errors.New("File does not exist")                                                                               // FileNotFoundException, 404
+	ErrExists       = errors.New("File already exists")                                                                               // FileAlreadyExistsException, 403
+	ErrStandby      = errors.New("Operation category WRITE is not supported in state standby. Visit https://s.apache.org/sbnn-error") // StandbyException, 403; see StandbyError
+	ErrNotEmpty     = errors.New("Directory is not empty")                                                                            // PathIsNotEmptyDirectoryException, 403
+	ErrInvalidPath  = errors.New("Invalid path name")                                                                                 // InvalidPathException, 400
+	ErrParentNotDir = errors.New("Parent path is not a directory")                                                                    // ParentNotDirectoryException, 403
+	ErrTooLarge     = errors.New("File too large")                                                                                    // IOException, 403
+	ErrPermission   = errors.New("Permission denied")                                                                                 // AccessControlException, 403
 )

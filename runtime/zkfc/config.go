@@ -180,6 +180,7 @@ func LoadConfig(c *hadoopconf.Config, ns, nnID string) (*Config, error) {
 			return nil, err
 		}
 	}
+	c = namenodeView(c, ns, nnID)
 	cfg := &Config{Nameservice: ns}
 	zkfcPort, err := c.Int("dfs.ha.zkfc.port", DefaultZKFCPort)
 	if err != nil {
@@ -257,4 +258,20 @@ func (c *Config) Peer(id string) (NameNodeAddrs, bool) {
 		}
 	}
 	return NameNodeAddrs{}, false
+}
+
+// namenodeView is Hadoop's NameNode.initializeGenericKeys: a key suffixed with
+// .<ns> (federated rendering) or .<ns>.<nn> also sets its generic key, so
+// dfs.ha.fencing.methods.<ns> is this nameservice's dfs.ha.fencing.methods.
+func namenodeView(c *hadoopconf.Config, ns, nn string) *hadoopconf.Config {
+	out := hadoopconf.New()
+	out.Merge(c)
+	for _, suffix := range []string{"." + ns, "." + ns + "." + nn} {
+		for _, p := range c.Properties() {
+			if base, ok := strings.CutSuffix(p.Name, suffix); ok && base != "" {
+				out.Set(base, p.Value)
+			}
+		}
+	}
+	return out
 }

@@ -235,12 +235,22 @@ func (c *Controller) feed(ev any) {
 	for len(queue) > 0 {
 		ev := queue[0]
 		queue = queue[1:]
+		if _, tick := ev.(Tick); !tick {
+			c.log.Debug("elector event", "event", fmt.Sprintf("%T%+v", ev, ev))
+		}
 		for _, a := range c.el.Step(ev) {
+			c.publish()
 			if r := c.do(a); r != nil {
 				queue = append(queue, r)
 			}
 		}
 	}
+	c.publish()
+}
+
+// publish copies the elector's state for /zkfc/status, cedeActive and
+// gracefulFailover, which run on other goroutines.
+func (c *Controller) publish() {
 	c.mu.Lock()
 	c.status = Status{
 		Nameservice: c.cfg.Nameservice, NamenodeID: c.cfg.Self.ID,
@@ -274,23 +284,64 @@ func zkOp[T any](d time.Duration, f func() (T, error)) (T, error) {
 	}
 }
 
+type getResult struct {
+	data []byte
+	stat *zk.Stat
+}
+
+// zget, zset, zdelete, zcreate and zexistsW are the ZooKeeper calls of the
+// elector, each bounded by half the session timeout so that the loop keeps
+// ticking (and can step down) while ZooKeeper is away.
+func (c *Controller) zget(p string) ([]byte, *zk.Stat, error) {
+	r, err := zkOp(c.cfg.ZK.SessionTimeout/2, func() (getResult, error) {
+		d, st, err := c.conn.Get(p)
+		return getResult{d, st}, err
+	})
+	return r.data, r.stat, err
+}
+
+func (c *Controller) zset(p string, data []byte) error {
+	_, err := zkOp(c.cfg.ZK.SessionTimeout/2, func() (*zk.Stat, error) { return c.conn.Set(p, data, -1) })
+	return err
+}
+
+func (c *Controller) zcreate(p string, data []byte, flags int32) error {
+	_, err := zkOp(c.cfg.ZK.SessionTimeout/2, func() (string, error) { return c.conn.Create(p, data, flags, c.cfg.ZK.ACLs) })
+	return err
+}
+
+func (c *Controller) zdelete(p string, version int32) error {
+	_, err := zkOp(c.cfg.ZK.SessionTimeout/2, func() (struct{}, error) { return struct{}{}, c.conn.Delete(p, version) })
+	return err
+}
+
+type existsResult struct {
+	ok bool
+	ch <-chan zk.Event
+}
+
+func (c *Controller) zexistsW(p string) (bool, <-chan zk.Event, error) {
+	r, err := zkOp(c.cfg.ZK.SessionTimeout/2, func() (existsResult, error) {
+		ok, _, ch, err := c.conn.ExistsW(p)
+		return existsResult{ok, ch}, err
+	})
+	return r.ok, r.ch, err
+}
+
 func (c *Controller) do(a Action) any {
-	d := c.cfg.ZK.SessionTimeout
 	switch a := a.(type) {
 	case Log:
 		c.log.Info("elector: " + a.Msg)
 		return nil
 	case CreateLock:
-		_, err := zkOp(d, func() (string, error) {
-			return c.conn.Create(c.lockPath, c.selfData, zk.FlagEphemeral, c.cfg.ZK.ACLs)
-		})
+		err := c.zcreate(c.lockPath, c.selfData, zk.FlagEphemeral)
 		if err == nil {
 			return LockCreated{Now: time.Now(), Mine: true}
 		}
 		if !errors.Is(err, zk.ErrNodeExists) {
 			return LockCreated{Now: time.Now(), Err: fmt.Errorf("create %s: %w", c.lockPath, err)}
 		}
-		_, st, gerr := c.conn.Get(c.lockPath)
+		_, st, gerr := c.zget(c.lockPath)
 		if errors.Is(gerr, zk.ErrNoNode) {
 			// Vanished between the two calls: compete again on the next step.
 			return LockCreated{Now: time.Now(), Err: fmt.Errorf("lock %s vanished", c.lockPath)}
@@ -300,7 +351,7 @@ func (c *Controller) do(a Action) any {
 		}
 		return LockCreated{Now: time.Now(), Mine: st.EphemeralOwner == c.conn.SessionID(), Exists: true}
 	case WatchLock:
-		ok, _, ch, err := c.conn.ExistsW(c.lockPath)
+		ok, ch, err := c.zexistsW(c.lockPath)
 		if err != nil {
 			return LockWatched{Now: time.Now(), Err: err}
 		}
@@ -313,7 +364,7 @@ func (c *Controller) do(a Action) any {
 		}()
 		return LockWatched{Now: time.Now(), Exists: ok}
 	case ReadBreadcrumb:
-		data, _, err := c.conn.Get(c.crumbPath)
+		data, _, err := c.zget(c.crumbPath)
 		if errors.Is(err, zk.ErrNoNode) {
 			return BreadcrumbRead{Now: time.Now()}
 		}
@@ -322,11 +373,12 @@ func (c *Controller) do(a Action) any {
 		}
 		return BreadcrumbRead{Now: time.Now(), Data: data, Err: err}
 	case FenceOldActive:
-		return Fenced{Now: time.Now(), Err: c.fenceOldActive(a.Old)}
+		err := c.fenceOldActive(a.Old) // before time.Now(): the retry delay counts from the failure
+		return Fenced{Now: time.Now(), Err: err}
 	case WriteBreadcrumb:
-		_, err := c.conn.Set(c.crumbPath, c.selfData, -1)
+		err := c.zset(c.crumbPath, c.selfData)
 		if errors.Is(err, zk.ErrNoNode) {
-			_, err = c.conn.Create(c.crumbPath, c.selfData, 0, c.cfg.ZK.ACLs)
+			err = c.zcreate(c.crumbPath, c.selfData, 0)
 		}
 		return BreadcrumbWritten{Now: time.Now(), Err: err}
 	case TransitionToActive:
@@ -338,25 +390,25 @@ func (c *Controller) do(a Action) any {
 		err := c.local.TransitionToStandby(c.ctx, c.cfg.GracefulTimeout)
 		return Transitioned{Now: time.Now(), To: Standby, Err: err}
 	case DeleteLock:
-		_, st, err := c.conn.Get(c.lockPath)
+		_, st, err := c.zget(c.lockPath)
 		if errors.Is(err, zk.ErrNoNode) {
 			return LockDeleted{Now: time.Now()}
 		}
 		if err == nil && st.EphemeralOwner == c.conn.SessionID() {
-			err = c.conn.Delete(c.lockPath, st.Version)
+			err = c.zdelete(c.lockPath, st.Version)
 			if errors.Is(err, zk.ErrNoNode) {
 				err = nil
 			}
 		}
 		return LockDeleted{Now: time.Now(), Err: err}
 	case DeleteBreadcrumb:
-		data, st, err := c.conn.Get(c.crumbPath)
+		data, st, err := c.zget(c.crumbPath)
 		if errors.Is(err, zk.ErrNoNode) {
 			return BreadcrumbDeleted{Now: time.Now()}
 		}
 		if err == nil {
 			if n, derr := DecodeNodeInfo(data); derr == nil && n.SameNode(c.cfg.SelfInfo()) {
-				err = c.conn.Delete(c.crumbPath, st.Version)
+				err = c.zdelete(c.crumbPath, st.Version)
 			}
 		}
 		return BreadcrumbDeleted{Now: time.Now(), Err: err}
@@ -474,7 +526,7 @@ func (c *Controller) GracefulFailover(ctx context.Context) error {
 	if s.ElectorState == Active.String() {
 		return nil
 	}
-	data, _, err := c.conn.Get(c.lockPath)
+	data, _, err := c.zget(c.lockPath)
 	if err != nil {
 		return fmt.Errorf("read the current active from %s: %w", c.lockPath, err)
 	}

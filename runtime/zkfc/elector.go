@@ -198,6 +198,14 @@ func (e *Elector) electable() bool {
 	return e.health == ServiceHealthy && !e.now.Before(e.cededUntil) && !e.now.Before(e.retryAt)
 }
 
+// advance moves the clock forward only: a tick queued behind a result may
+// carry an older time, and deadlines must not move back.
+func (e *Elector) advance(t time.Time) {
+	if t.After(e.now) {
+		e.now = t
+	}
+}
+
 func logf(format string, args ...any) Action { return Log{Msg: fmt.Sprintf(format, args...)} }
 
 // Step feeds one event and returns the actions to perform, in order.
@@ -205,9 +213,9 @@ func (e *Elector) Step(ev any) []Action {
 	var out []Action
 	switch ev := ev.(type) {
 	case Tick:
-		e.now = ev.Now
+		e.advance(ev.Now)
 	case Connected:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		e.connected = true
 		e.disconnectedAt = time.Time{}
 		if ev.NewSession {
@@ -224,14 +232,14 @@ func (e *Elector) Step(ev any) []Action {
 			e.inElection = false
 		}
 	case Disconnected:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		if e.connected {
 			e.disconnectedAt = ev.Now
 		}
 		e.connected = false
 		out = append(out, logf("lost the ZooKeeper connection"))
 	case Expired:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		e.connected = false
 		e.holdLock, e.inElection = false, false
 		if e.disconnectedAt.IsZero() {
@@ -244,13 +252,13 @@ func (e *Elector) Step(ev any) []Action {
 				TransitionToStandby{Reason: "ZooKeeper session expired"})
 		}
 	case HealthChanged:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		if e.health != ev.State {
 			out = append(out, logf("local NameNode health: %s -> %s", e.health, ev.State))
 		}
 		e.health = ev.State
 	case Cede:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		e.cededUntil = ev.Until
 		if ev.Until.After(ev.Now) && e.role == Active && !e.busy {
 			e.busy = true
@@ -259,12 +267,13 @@ func (e *Elector) Step(ev any) []Action {
 				TransitionToStandby{Reason: "asked to cede the active role"})
 		}
 	case LockChanged:
-		e.now = ev.Now
+		e.advance(ev.Now)
 		if e.inElection && !e.holdLock && !e.busy {
 			e.inElection = false // compete again
 		}
 	case LockCreated:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		switch {
 		case ev.Err != nil:
 			e.inElection = false
@@ -287,12 +296,14 @@ func (e *Elector) Step(ev any) []Action {
 			return append(out, WatchLock{})
 		}
 	case LockWatched:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil || !ev.Exists {
 			e.inElection = false
 		}
 	case BreadcrumbRead:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil {
 			return append(out, e.failElection(fmt.Sprintf("could not read the breadcrumb: %v", ev.Err))...)
 		}
@@ -309,21 +320,24 @@ func (e *Elector) Step(ev any) []Action {
 		e.busy = true
 		return append(out, WriteBreadcrumb{})
 	case Fenced:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil {
 			return append(out, e.failElection(fmt.Sprintf("not becoming active: fencing the old active failed: %v", ev.Err))...)
 		}
 		e.busy = true
 		return append(out, WriteBreadcrumb{})
 	case BreadcrumbWritten:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil {
 			return append(out, e.failElection(fmt.Sprintf("could not write the breadcrumb: %v", ev.Err))...)
 		}
 		e.busy = true
 		return append(out, TransitionToActive{})
 	case Transitioned:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.To == Active {
 			if ev.Err != nil {
 				// The breadcrumb names us now, so whoever wins next fences us.
@@ -352,7 +366,8 @@ func (e *Elector) Step(ev any) []Action {
 			}
 		}
 	case LockDeleted:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil {
 			out = append(out, logf("could not delete the lock znode: %v", ev.Err))
 			break
@@ -364,7 +379,8 @@ func (e *Elector) Step(ev any) []Action {
 			return append(out, DeleteBreadcrumb{})
 		}
 	case BreadcrumbDeleted:
-		e.now, e.busy = ev.Now, false
+		e.advance(ev.Now)
+		e.busy = false
 		if ev.Err != nil {
 			out = append(out, logf("could not delete the breadcrumb: %v", ev.Err))
 		}

@@ -45,6 +45,7 @@ type options struct {
 	prefix      string
 	user        string
 	cpuProfile  string
+	load        string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fl.StringVar(&o.ops, "ops", "mkdirs,create,getfilestatus", "phases to run, in order")
 	fl.StringVar(&o.prefix, "prefix", "", "directory the benchmark works under (default /bench-<unix time>)")
 	fl.StringVar(&o.user, "user", "bench", "user.name")
+	fl.StringVar(&o.load, "load", "raw", "load generator: raw (minimal keep-alive HTTP/1.1, one connection per client, to the active NameNode) or client (webhdfs.Client with failover, net/http)")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -114,14 +116,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		addrs = []string{addr}
 		target = "in-process in-memory namespace at " + addr
 	}
-	client, err := webhdfs.NewClient("bench", addrs, webhdfs.ClientOptions{
-		User:       o.user,
-		HTTPClient: &http.Client{Transport: transport(o.clients)},
-	})
+	ld, err := newLoader(ctx, o, addrs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "WebHDFS benchmark: %d clients, %s per phase, against %s, under %s\n", o.clients, o.duration, target, o.prefix)
+	defer ld.close()
+	fmt.Fprintf(out, "WebHDFS benchmark: %d clients (%s load), %s per phase, against %s, under %s\n", o.clients, o.load, o.duration, target, o.prefix)
 	fmt.Fprintf(out, "%-14s %10s %12s %10s %10s %10s %7s\n", "op", "ops", "ops/s", "p50", "p99", "max", "errors")
 	created := make([][]string, o.clients) // per worker, the dirs MKDIRS made, for GETFILESTATUS
 	for _, op := range hadoopconf.SplitTrimmed(o.ops, ",") {
@@ -130,7 +130,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		case "mkdirs":
 			res = phase(ctx, o, func(ctx context.Context, w, n int) error {
 				p := fmt.Sprintf("%s/mkdirs/w%d/d%d", o.prefix, w, n)
-				_, err := client.Mkdirs(ctx, p, 0)
+				err := ld.mkdirs(ctx, w, p)
 				if err == nil {
 					created[w] = append(created[w], p)
 				}
@@ -138,21 +138,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			})
 		case "create":
 			res = phase(ctx, o, func(ctx context.Context, w, n int) error {
-				return client.Create(ctx, fmt.Sprintf("%s/create/w%d/f%d", o.prefix, w, n), nil, webhdfs.CreateOptions{})
+				return ld.create(ctx, w, fmt.Sprintf("%s/create/w%d/f%d", o.prefix, w, n))
 			})
 		case "getfilestatus":
 			for w := range created {
 				if len(created[w]) == 0 {
 					created[w] = []string{o.prefix}
-					if _, err := client.Mkdirs(ctx, o.prefix, 0); err != nil {
+					if err := ld.mkdirs(ctx, 0, o.prefix); err != nil {
 						return err
 					}
 				}
 			}
 			res = phase(ctx, o, func(ctx context.Context, w, n int) error {
 				paths := created[w]
-				_, err := client.GetFileStatus(ctx, paths[n%len(paths)])
-				return err
+				return ld.getFileStatus(ctx, w, paths[n%len(paths)])
 			})
 		default:
 			return fmt.Errorf("unknown op %q (want mkdirs, create, getfilestatus)", op)
@@ -187,7 +186,8 @@ type result struct {
 // phase runs fn on o.clients workers for o.duration and summarizes throughput
 // and latency; each worker keeps its own latency samples to avoid contention.
 func phase(ctx context.Context, o options, fn func(ctx context.Context, worker, n int) error) result {
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	deadline := time.Now().Add(o.duration)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var (
 		wg       sync.WaitGroup
@@ -204,7 +204,7 @@ func phase(ctx context.Context, o options, fn func(ctx context.Context, worker, 
 			for n := 0; ctx.Err() == nil; n++ {
 				t0 := time.Now()
 				err := fn(ctx, w, n)
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !time.Now().Before(deadline) {
 					return // the phase ended mid-call: neither a success nor an error
 				}
 				if err != nil {
@@ -252,4 +252,86 @@ func serveFake(ctx context.Context, addr string, out io.Writer) error {
 	fmt.Fprintf(out, "serving an in-memory namespace over WebHDFS at http://%s%s/ (Ctrl-C stops)\n", a, webhdfs.PathPrefix)
 	<-ctx.Done()
 	return nil
+}
+
+// loader issues the benchmark's calls for worker w.
+type loader struct {
+	client *webhdfs.Client
+	raw    []*rawConn
+	user   string
+}
+
+func newLoader(ctx context.Context, o options, addrs []string) (*loader, error) {
+	ld := &loader{user: o.user}
+	switch o.load {
+	case "client":
+		c, err := webhdfs.NewClient("bench", addrs, webhdfs.ClientOptions{
+			User:       o.user,
+			HTTPClient: &http.Client{Transport: transport(o.clients)},
+		})
+		if err != nil {
+			return nil, err
+		}
+		ld.client = c
+		return ld, nil
+	case "raw":
+	default:
+		return nil, fmt.Errorf("-load %q: want raw or client", o.load)
+	}
+	// The raw generator does not fail over: find the active NameNode once.
+	var active string
+	var errs []error
+	for _, a := range addrs {
+		c, err := dialRaw(a)
+		if err == nil {
+			err = c.getFileStatus(ctx, "/", o.user)
+			c.Close()
+		}
+		if err == nil {
+			active = a
+			break
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", a, err))
+	}
+	if active == "" {
+		return nil, fmt.Errorf("no active NameNode among %v: %w", addrs, errors.Join(errs...))
+	}
+	for range o.clients {
+		c, err := dialRaw(active)
+		if err != nil {
+			ld.close()
+			return nil, err
+		}
+		ld.raw = append(ld.raw, c)
+	}
+	return ld, nil
+}
+
+func (ld *loader) close() {
+	for _, c := range ld.raw {
+		c.Close()
+	}
+}
+
+func (ld *loader) mkdirs(ctx context.Context, w int, p string) error {
+	if ld.client != nil {
+		_, err := ld.client.Mkdirs(ctx, p, 0)
+		return err
+	}
+	return ld.raw[w].mkdirs(ctx, p, ld.user)
+}
+
+func (ld *loader) create(ctx context.Context, w int, p string) error {
+	if ld.client != nil {
+		return ld.client.Create(ctx, p, nil, webhdfs.CreateOptions{})
+	}
+	return ld.raw[w].create(ctx, p, ld.user)
+}
+
+func (ld *loader) getFileStatus(ctx context.Context, w int, p string) error {
+	if ld.client != nil {
+		_, err := ld.client.GetFileStatus(ctx, p)
+		return err
+	}
+	return ld.raw[w].getFileStatus(ctx, p, ld.user)
 }

@@ -10,7 +10,7 @@ import (
 // A short run keeps the harness working: every phase reports operations and no errors.
 func TestBenchRunsAgainstFake(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-clients", "4", "-duration", "150ms"}, &out); err != nil {
+	if err := run(context.Background(), []string{"-clients", "4", "-duration", "300ms"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, op := range []string{"MKDIRS", "CREATE", "GETFILESTATUS"} {

@@ -76,11 +76,11 @@ func (m *Mem) lookup(p string) (*node, error) {
 	n := m.root
 	for _, c := range split(p) {
 		if !n.dir {
-			return nil, fmt.Errorf("%w: Parent path is not a directory: %s", webhdfs.ErrParentNotDir, p)
+			return nil, fmt.Errorf("%w: %s", webhdfs.ErrParentNotDir, p)
 		}
 		next, ok := n.children[c]
 		if !ok {
-			return nil, fmt.Errorf("%w: File does not exist: %s", webhdfs.ErrNotFound, p)
+			return nil, fmt.Errorf("%w: %s", webhdfs.ErrNotFound, p)
 		}
 		n = next
 	}
@@ -131,7 +131,7 @@ func (m *Mem) parentOf(p string) (*node, string, error) {
 		return nil, "", err
 	}
 	if !parent.dir {
-		return nil, "", fmt.Errorf("%w: Parent path is not a directory: %s", webhdfs.ErrParentNotDir, dir)
+		return nil, "", fmt.Errorf("%w: %s", webhdfs.ErrParentNotDir, dir)
 	}
 	return parent, name, nil
 }
@@ -155,7 +155,7 @@ func (m *Mem) Create(ctx context.Context, p string, data []byte, overwrite bool,
 			return fmt.Errorf("%w: %s already exists as a directory", webhdfs.ErrExists, p)
 		}
 		if !overwrite {
-			return fmt.Errorf("%w: %s for client 127.0.0.1 already exists", webhdfs.ErrExists, p)
+			return fmt.Errorf("%w: %s", webhdfs.ErrExists, p)
 		}
 	}
 	n := m.newNode(false, perm, user)
@@ -282,7 +282,7 @@ func (m *Mem) Delete(_ context.Context, p string, recursive bool) (bool, error) 
 		return false, nil
 	}
 	if n.dir && len(n.children) > 0 && !recursive {
-		return false, fmt.Errorf("%w: %s is non empty': Directory is not empty", webhdfs.ErrNotEmpty, p)
+		return false, fmt.Errorf("`%s is non empty': %w", p, webhdfs.ErrNotEmpty)
 	}
 	delete(parent.children, name)
 	parent.mtime = m.now()

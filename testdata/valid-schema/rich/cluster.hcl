@@ -65,8 +65,8 @@ hadoop {
     "hadoop.tmp.dir" = "/data/tmp"
   }
   hdfs_site = {
-    "dfs.replication"  = 3
-    "dfs.blocksize"    = "268435456"
+    "dfs.replication" = 3
+    "dfs.blocksize"   = "268435456"
   }
 }
 

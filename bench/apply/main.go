@@ -1,0 +1,169 @@
+// Command apply-bench times hactl against network-namespace SSH hosts: apply
+// from bare hosts to an active HA cluster, and plan against 3, 10 and 50 hosts.
+//
+//	go run ./bench/apply [-apply-hosts 4] [-plan-hosts 3,10,50] [-runs 3]
+//
+// Needs root, sshd and ZooKeeper (scripts/install-test-deps.sh); it builds
+// hactl, creates the hosts on 10.231.<random>.0/24 and removes them at the end.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/e2e"
+)
+
+func main() {
+	applyHosts := flag.Int("apply-hosts", 4, "hosts of the apply benchmark (0 skips it; at least 4)")
+	planHosts := flag.String("plan-hosts", "3,10,50", "host counts of the plan benchmark, each at least 3 (empty skips it)")
+	runs := flag.Int("runs", 3, "plans per host count (the median is reported)")
+	flag.Parse()
+	if err := run(*applyHosts, *planHosts, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "apply-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(applyHosts int, planHosts string, runs int) error {
+	if err := e2e.CanCreateNamespaces(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	dir, err := os.MkdirTemp("", "hactl-apply-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := e2e.BuildHactl(ctx, dir)
+	if err != nil {
+		return err
+	}
+	h := &e2e.Hactl{Bin: bin}
+	if st, err := os.Stat(bin); err == nil {
+		fmt.Printf("hactl binary: %.1f MB\n", float64(st.Size())/1e6)
+	}
+	if applyHosts > 0 {
+		if err := benchApply(ctx, h, dir, applyHosts); err != nil {
+			return err
+		}
+	}
+	if planHosts != "" {
+		var counts []int
+		for _, f := range strings.Split(planHosts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 3 {
+				return fmt.Errorf("-plan-hosts: bad count %q", f)
+			}
+			counts = append(counts, n)
+		}
+		if err := benchPlan(ctx, h, dir, counts, runs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func must(r e2e.Result) error {
+	if r.Err != nil || r.Code != 0 {
+		return fmt.Errorf("%v\n%s", r.Err, r)
+	}
+	return nil
+}
+
+func benchApply(ctx context.Context, h *e2e.Hactl, dir string, n int) error {
+	if n < 4 {
+		return fmt.Errorf("-apply-hosts: the layout needs at least 4 hosts")
+	}
+	lab, err := e2e.NewLab(ctx, filepath.Join(dir, "apply-lab"), n, nil)
+	if err != nil {
+		return err
+	}
+	defer lab.Close()
+	cdir := filepath.Join(dir, "apply-cluster")
+	if err := e2e.WriteSSHCluster(cdir, lab, e2e.DefaultSpec()); err != nil {
+		return err
+	}
+	r := h.Run(ctx, 5*time.Minute, "apply", "--auto-approve", cdir)
+	if err := must(r); err != nil {
+		return err
+	}
+	steps := len(e2e.StepActions(r.Stdout))
+	st := h.Run(ctx, time.Minute, "status", "--format", "json", cdir)
+	nns, err := e2e.ParseStatusNameNodes([]byte(st.Stdout))
+	if err == nil {
+		err = e2e.CheckOneActive(nns)
+	}
+	if err != nil {
+		return fmt.Errorf("after apply: %w\n%s", err, st)
+	}
+	fmt.Printf("apply, bare hosts → active HA cluster, %d hosts (3 ZooKeeper, 3 JournalNodes, 2 NameNodes + ZKFCs), %d steps: %.1fs\n",
+		n, steps, r.Duration.Seconds())
+	p := h.Run(ctx, time.Minute, "plan", "--detailed-exitcode", cdir)
+	fmt.Printf("plan of the converged %d-host cluster: %.2fs (exit %d)\n", n, p.Duration.Seconds(), p.Code)
+	d := h.Run(ctx, 2*time.Minute, "destroy", "--auto-approve", "--purge-data", cdir)
+	if err := must(d); err != nil {
+		return err
+	}
+	fmt.Printf("destroy --purge-data: %.1fs\n", d.Duration.Seconds())
+	return nil
+}
+
+// benchPlan plans clusters declaring the first n hosts of one lab: the e2e
+// layout (three ZooKeepers, three JournalNodes, two NameNodes), the other
+// hosts declared and probed but running nothing. Fewer than three hosts is
+// not a valid SSH cluster (hactl validate asks for 3 JournalNodes, 3
+// ZooKeepers and one host per NameNode).
+func benchPlan(ctx context.Context, h *e2e.Hactl, dir string, counts []int, runs int) error {
+	maxN := 0
+	for _, n := range counts {
+		maxN = max(maxN, n)
+	}
+	start := time.Now()
+	lab, err := e2e.NewLab(ctx, filepath.Join(dir, "plan-lab"), maxN, nil)
+	if err != nil {
+		return err
+	}
+	defer lab.Close()
+	fmt.Printf("plan lab: %d namespace hosts with sshd up in %.1fs\n", maxN, time.Since(start).Seconds())
+	for _, n := range counts {
+		spec := e2e.DefaultSpec()
+		spec.Hosts = n
+		if n < 4 {
+			spec.Journal = []string{"h1", "h2", "h3"}
+		}
+		cdir := filepath.Join(dir, fmt.Sprintf("plan-%d", n))
+		if err := e2e.WriteSSHCluster(cdir, lab, spec); err != nil {
+			return err
+		}
+		var ds []time.Duration
+		for range runs {
+			r := h.Run(ctx, 2*time.Minute, "plan", cdir)
+			if r.Err != nil || (r.Code != 0 && r.Code != 2) {
+				return fmt.Errorf("plan of %d hosts: %v\n%s", n, r.Err, r)
+			}
+			ds = append(ds, r.Duration)
+		}
+		// The first plan uploads the probe binary to every bare host; later
+		// ones find it in /tmp and make one round trip per host.
+		first := ds[0]
+		warm := append([]time.Duration(nil), ds[1:]...)
+		sort.Slice(warm, func(i, j int) bool { return warm[i] < warm[j] })
+		line := fmt.Sprintf("plan, %2d bare hosts over SSH: first %.2fs (uploads the probe binary)", n, first.Seconds())
+		if len(warm) > 0 {
+			line += fmt.Sprintf(", then median %.2fs (min %.2fs, max %.2fs of %d)", warm[len(warm)/2].Seconds(),
+				warm[0].Seconds(), warm[len(warm)-1].Seconds(), len(warm))
+		}
+		fmt.Println(line)
+	}
+	return nil
+}

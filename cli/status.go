@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	ucli "github.com/urfave/cli/v3"
+)
+
+func init() { register(statusCommand) }
+
+func statusCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "status",
+		Usage:     "show every daemon on every host, HA states, JournalNode lag and ZooKeeper health",
+		ArgsUsage: "[PATH]",
+		Flags: append(clusterFlags(),
+			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
+		),
+		Action: runStatus,
+	}
+}
+
+// ClusterStatus is `hactl status --format json`.
+type ClusterStatus struct {
+	NameNodes    []NameNodeStatus    `json:"namenodes"`
+	JournalNodes []JournalNodeStatus `json:"journalnodes"`
+	ZooKeeper    *ZooKeeperStatus    `json:"zookeeper,omitempty"`
+	Hosts        []HostStatus        `json:"hosts"`
+}
+
+// NameNodeStatus is one NameNode.
+type NameNodeStatus struct {
+	Nameservice string `json:"nameservice"`
+	ID          string `json:"id"`
+	Host        string `json:"host"`
+	HAState     string `json:"ha_state"` // active | standby | initializing | stopped | unknown
+	PID         int    `json:"pid"`
+	Running     bool   `json:"running"`
+	Formatted   bool   `json:"formatted"`
+	LastTxid    int64  `json:"last_txid"`
+	ZKFCRunning bool   `json:"zkfc_running"`
+}
+
+// JournalNodeStatus is one journal on one JournalNode.
+type JournalNodeStatus struct {
+	Host          string `json:"host"`
+	JournalID     string `json:"journal_id"`
+	Reachable     bool   `json:"reachable"`
+	Running       bool   `json:"running"`
+	PID           int    `json:"pid"`
+	Formatted     bool   `json:"formatted"`
+	Epoch         int64  `json:"epoch"`
+	LastTxid      int64  `json:"last_txid"`
+	CommittedTxid int64  `json:"committed_txid"`
+	Lag           int64  `json:"lag"` // transactions behind the most advanced JournalNode of the journal
+}
+
+// ZooKeeperStatus is the quorum's health.
+type ZooKeeperStatus struct {
+	Managed      bool            `json:"managed"`
+	Reachable    bool            `json:"reachable"`
+	Error        string          `json:"error,omitempty"`
+	ServersUp    []string        `json:"servers_up"`
+	ParentZnodes map[string]bool `json:"parent_znodes"`
+}
+
+// HostStatus is one host and its daemons.
+type HostStatus struct {
+	Name           string         `json:"name"`
+	Address        string         `json:"address"`
+	Reachable      bool           `json:"reachable"`
+	Error          string         `json:"error,omitempty"`
+	RuntimeVersion string         `json:"runtime_version,omitempty"`
+	Daemons        []DaemonStatus `json:"daemons"`
+}
+
+// DaemonStatus is one supervised daemon.
+type DaemonStatus struct {
+	Name    string `json:"name"`
+	Running bool   `json:"running"`
+	PID     int    `json:"pid,omitempty"`
+}
+
+// BuildStatus turns a probe into the status report.
+func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
+	st := &ClusterStatus{NameNodes: []NameNodeStatus{}, JournalNodes: []JournalNodeStatus{}, Hosts: []HostStatus{}}
+	host := func(name string) *planner.ObservedHost {
+		if obs.Hosts[name] == nil {
+			return &planner.ObservedHost{Name: name}
+		}
+		return obs.Hosts[name]
+	}
+	for _, h := range c.Hosts {
+		oh := host(h.Name)
+		hs := HostStatus{Name: h.Name, Address: h.Address, Reachable: oh.Reachable, Error: oh.Error, RuntimeVersion: oh.RuntimeVersion, Daemons: []DaemonStatus{}}
+		names := make([]string, 0, len(oh.Daemons))
+		for n := range oh.Daemons {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			hs.Daemons = append(hs.Daemons, DaemonStatus{Name: n, Running: oh.Daemons[n].Running, PID: oh.Daemons[n].PID})
+		}
+		st.Hosts = append(st.Hosts, hs)
+	}
+	for _, ns := range c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			oh := host(nn.Host)
+			s := NameNodeStatus{Nameservice: ns.Name, ID: nn.ID, Host: nn.Host, HAState: "unknown"}
+			if d := oh.Daemons[planner.NameNodeDaemon(nn.ID)]; d != nil && d.Running {
+				s.Running, s.PID = true, d.PID
+			}
+			if d := oh.Daemons[planner.ZKFCDaemon(nn.ID)]; d != nil {
+				s.ZKFCRunning = d.Running
+			}
+			if o := oh.NameNodes[planner.NameNodeKey(ns.Name, nn.ID)]; o != nil {
+				s.Formatted, s.LastTxid = o.Formatted, o.LastTxid
+				if o.HAState != "" {
+					s.HAState = o.HAState
+				}
+			}
+			switch {
+			case !oh.Reachable:
+				s.HAState = "unreachable"
+			case !s.Running:
+				s.HAState = "stopped"
+			}
+			st.NameNodes = append(st.NameNodes, s)
+		}
+		if ns.Journal == nil {
+			continue
+		}
+		jid := planner.JournalID(ns)
+		first := len(st.JournalNodes)
+		var maxTxid int64
+		for _, h := range ns.Journal.Hosts {
+			oh := host(h)
+			s := JournalNodeStatus{Host: h, JournalID: jid, Reachable: oh.Reachable}
+			if d := oh.Daemons[planner.DaemonJournalNode]; d != nil && d.Running {
+				s.Running, s.PID = true, d.PID
+			}
+			if j := oh.JournalNodes[jid]; j != nil {
+				s.Formatted, s.Epoch, s.LastTxid, s.CommittedTxid = j.Formatted, j.LastWriterEpoch, j.LastTxid, j.CommittedTxid
+			}
+			maxTxid = max(maxTxid, s.LastTxid)
+			st.JournalNodes = append(st.JournalNodes, s)
+		}
+		for i := first; i < len(st.JournalNodes); i++ {
+			if st.JournalNodes[i].Reachable {
+				st.JournalNodes[i].Lag = maxTxid - st.JournalNodes[i].LastTxid
+			}
+		}
+	}
+	if c.ZooKeeper != nil {
+		z := &ZooKeeperStatus{Managed: c.ZooKeeper.Managed, ServersUp: []string{}, ParentZnodes: map[string]bool{}}
+		if o := obs.ZooKeeper; o != nil {
+			z.Reachable, z.Error = o.Reachable, o.Error
+			z.ServersUp = append(z.ServersUp, o.ServersUp...)
+			for k, v := range o.ParentZnodes {
+				z.ParentZnodes[k] = v
+			}
+		}
+		st.ZooKeeper = z
+	}
+	return st
+}
+
+// WriteText prints the status as tables.
+func (st *ClusterStatus) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAMESERVICE\tNAMENODE\tHOST\tSTATE\tPID\tZKFC\tLAST TXID")
+	for _, n := range st.NameNodes {
+		zkfc := "-"
+		if n.ZKFCRunning {
+			zkfc = "running"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", n.Nameservice, n.ID, n.Host, n.HAState, pidText(n.PID), zkfc, n.LastTxid)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "JOURNAL\tJOURNALNODE\tSTATE\tPID\tEPOCH\tLAST TXID\tCOMMITTED\tLAG")
+	for _, j := range st.JournalNodes {
+		state := "stopped"
+		switch {
+		case !j.Reachable:
+			state = "unreachable"
+		case j.Running:
+			state = "running"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", j.JournalID, j.Host, state, pidText(j.PID), j.Epoch, j.LastTxid, j.CommittedTxid, j.Lag)
+	}
+	if z := st.ZooKeeper; z != nil {
+		fmt.Fprintln(tw)
+		health := "unreachable"
+		if z.Reachable {
+			health = "healthy"
+		}
+		var znodes []string
+		for ns, ok := range z.ParentZnodes {
+			mark := "absent"
+			if ok {
+				mark = "present"
+			}
+			znodes = append(znodes, ns+" "+mark)
+		}
+		slices.Sort(znodes)
+		fmt.Fprintf(tw, "ZOOKEEPER\t%s\tservers up: %s\tznodes: %s\n", health, strings.Join(z.ServersUp, ","), strings.Join(znodes, ", "))
+		if z.Error != "" {
+			fmt.Fprintf(tw, "\t%s\n", z.Error)
+		}
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "HOST\tADDRESS\tDAEMONS")
+	for _, h := range st.Hosts {
+		if !h.Reachable {
+			fmt.Fprintf(tw, "%s\t%s\tUNREACHABLE: %s\n", h.Name, h.Address, h.Error)
+			continue
+		}
+		var ds []string
+		for _, d := range h.Daemons {
+			if d.Running {
+				ds = append(ds, fmt.Sprintf("%s(%d)", d.Name, d.PID))
+			} else {
+				ds = append(ds, d.Name+"(stopped)")
+			}
+		}
+		if len(ds) == 0 {
+			ds = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.Address, strings.Join(ds, " "))
+	}
+	return tw.Flush()
+}
+
+func pidText(pid int) string {
+	if pid == 0 {
+		return "-"
+	}
+	return fmt.Sprint(pid)
+}
+
+func runStatus(ctx context.Context, cmd *ucli.Command) error {
+	out := cmd.Root().Writer
+	format := cmd.String("format")
+	if format != "text" && format != "json" {
+		return usageError("--format must be text or json, not %q", format)
+	}
+	path, err := pathArgOrDot(cmd)
+	if err != nil {
+		return err
+	}
+	s, err := openSession(cmd, path, cmd.StringSlice("var"), cmd.StringSlice("var-file"))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	obs, err := s.probe(ctx)
+	if err != nil {
+		return err
+	}
+	st := BuildStatus(s.cluster, obs)
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	return st.WriteText(out)
+}

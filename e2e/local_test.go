@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// localRange is this package's loopback range (examples/local uses
+// 127.0.1.x, which a developer's `make demo` may be running on).
+const localRange = "127.0.10."
+
+// copyLocalExample copies examples/local to a temp dir with its addresses
+// moved to localRange and its state_dir to an absolute temp dir.
+func copyLocalExample(t *testing.T) (dir, stateDir string) {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, "examples", "local")
+	base := t.TempDir()
+	dir = filepath.Join(base, "cluster")
+	stateDir = filepath.Join(base, "state")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateRE := regexp.MustCompile(`state_dir\s*=\s*"[^"]*"`)
+	n := 0
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(string(b), "127.0.1.", localRange)
+		if stateRE.MatchString(s) {
+			n++
+			s = stateRE.ReplaceAllString(s, fmt.Sprintf("state_dir = %q", stateDir))
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("examples/local: want exactly one state_dir to rewrite, found %d", n)
+	}
+	return dir, stateDir
+}
+
+func newLocalCluster(t *testing.T) *testCluster {
+	t.Helper()
+	needIntegration(t)
+	dir, stateDir := copyLocalExample(t)
+	c := &testCluster{t: t, h: &Hactl{Bin: hactlBin}, dir: dir}
+	cl := c.load()
+	for _, h := range cl.Hosts {
+		if !strings.HasPrefix(h.Address, localRange) {
+			t.Fatalf("host %s has address %s outside %sx", h.Name, h.Address, localRange)
+		}
+	}
+	hostRoot := func(host string) string { return cl.LocalRoot(host) + "/" }
+	c.hostExec = func(host, script string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "sh", "-c", script).CombinedOutput()
+		if err != nil {
+			return string(out), fmt.Errorf("%s: %w: %s", script, err, out)
+		}
+		return string(out), nil
+	}
+	// Every process of a local host names the host's tree in its command
+	// line (its binary under opt/hactl, its conf dir, its zoo.cfg).
+	c.daemonPids = func(host string) []int { return ProcsMatching(hostRoot(host)) }
+	c.killHost = func(host string) ([]int, error) {
+		var all []int
+		// A supervisor may restart a child between our reads: loop, bounded.
+		for range 5 {
+			pids := ProcsMatching(hostRoot(host))
+			if len(pids) == 0 {
+				break
+			}
+			all = append(all, pids...)
+			if err := KillAll(pids, 10*time.Second); err != nil {
+				return all, err
+			}
+		}
+		return all, nil
+	}
+	c.leftovers = func(host string, allowed []string) ([]string, error) {
+		r := cl.LocalRoot(host)
+		abs := make([]string, len(allowed))
+		copy(abs, allowed)
+		// walkFiles reports host paths; on local they are the rooted paths.
+		return walkFiles(r, r, abs)
+	}
+	t.Cleanup(func() {
+		// Whatever a failed test left: destroy, then kill what still runs
+		// from this test's state dir (processes this test started).
+		r := c.h.Run(context.Background(), 60*time.Second, "destroy", "--auto-approve", "--purge-data", dir)
+		if r.Code != 0 {
+			t.Logf("cleanup destroy: %s", r)
+		}
+		for range 5 {
+			pids := ProcsMatching(stateDir + "/")
+			if len(pids) == 0 {
+				return
+			}
+			t.Logf("cleanup: killing leftover processes %v", pids)
+			_ = KillAll(pids, 10*time.Second)
+		}
+	})
+	return c
+}
+
+// TestLocalCluster is the local-target life cycle on one shared cluster:
+// apply, converge, write, crash the active's host, re-apply, wipe a standby,
+// interrupt an apply, destroy, purge. Each step needs the ones before it.
+func TestLocalCluster(t *testing.T) {
+	c := newLocalCluster(t)
+	wantNNs := len(c.load().Nameservices[0].NameNodes)
+	var files map[string]string
+	steps := []struct {
+		name string
+		f    func(c *testCluster)
+	}{
+		{"apply-from-nothing", func(c *testCluster) {
+			d := c.scenarioApplyFromNothing(wantNNs)
+			t.Logf("BENCH local apply from nothing to an active HA cluster (%d NameNodes): %s", wantNNs, d.Round(time.Millisecond))
+		}},
+		{"fs-put-cat", func(c *testCluster) {
+			files = c.writeFiles("/e2e/before-crash", 5)
+			c.checkFiles(files)
+		}},
+		{"kill-active-host", func(c *testCluster) { c.scenarioKillActiveHost(wantNNs, files) }},
+		{"reapply-restarts", func(c *testCluster) { c.scenarioReapplyRestarts(wantNNs, files) }},
+		{"wipe-standby-bootstraps", func(c *testCluster) { c.scenarioWipeStandby(wantNNs, files) }},
+		{"interrupted-apply-converges", func(c *testCluster) {
+			c.scenarioInterrupt(wantNNs, files, func() { editConfig(c.t, c.dir, `tail_edits_period\s*=\s*"[^"]*"`, `tail_edits_period = "2s"`) })
+		}},
+		{"destroy", func(c *testCluster) { c.scenarioDestroy() }},
+	}
+	for _, s := range steps {
+		ok := t.Run(s.name, func(t *testing.T) {
+			sub := *c
+			sub.t = t
+			s.f(&sub)
+		})
+		if !ok {
+			t.Fatalf("step %s failed; the later steps need it", s.name)
+		}
+	}
+}
+
+// editConfig rewrites the first match of pattern in the directory's .hcl files.
+func editConfig(t *testing.T, dir, pattern, repl string) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := re.FindIndex(b); loc != nil {
+			out := append(append(append([]byte{}, b[:loc[0]]...), repl...), b[loc[1]:]...)
+			if err := os.WriteFile(f, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %q in %s/*.hcl", pattern, dir)
+}

@@ -1,0 +1,96 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/hactl/hactl/planner"
+)
+
+// Environment variables the supervisor passes to a daemon so the probe can
+// tell which configuration and binary it was started with (runtime/probe).
+const (
+	EnvConfigSHA256  = "HACTL_CONFIG_SHA256"
+	EnvRuntimeSHA256 = "HACTL_RUNTIME_SHA256"
+)
+
+// daemonSpec is how one supervised daemon is started on a host.
+type daemonSpec struct {
+	name      string
+	argv      []string
+	configSHA string
+}
+
+// specFor builds the command line of the daemon a step names.
+func specFor(env *Env, s *planner.Step) (daemonSpec, error) {
+	p := env.paths(s.Host)
+	dh := env.Desired.Hosts[s.Host]
+	if dh == nil {
+		return daemonSpec{}, fmt.Errorf("host %s is not in the configuration", s.Host)
+	}
+	name := s.Daemon
+	switch {
+	case name == planner.DaemonJournalNode:
+		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(),
+			argv: []string{p.Binary, "runtime", "journalnode", "--conf", p.ConfDir}}, nil
+	case name == planner.DaemonZooKeeper:
+		cfg := planner.ZooKeeperConfPath(env.Cluster, s.Host)
+		// Debian's layout: every jar of /usr/share/java on the class path,
+		// as zkServer.sh does; exec so the supervisor signals java itself.
+		script := `exec java -cp "$(ls /usr/share/java/*.jar | tr '\n' ':')" -Dzookeeper.log.dir=` + shq(p.LogDir) +
+			` org.apache.zookeeper.server.quorum.QuorumPeerMain ` + shq(cfg)
+		return daemonSpec{name: name, configSHA: dh.ZooKeeperConfigSHA256(), argv: []string{"/bin/sh", "-c", script}}, nil
+	case strings.HasPrefix(name, "namenode-"):
+		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(),
+			argv: []string{p.Binary, "runtime", "namenode", "--conf", p.ConfDir, "--id", strings.TrimPrefix(name, "namenode-")}}, nil
+	case strings.HasPrefix(name, "zkfc-"):
+		argv := []string{p.Binary, "runtime", "zkfc", "--conf", p.ConfDir, "--id", strings.TrimPrefix(name, "zkfc-")}
+		if s.Nameservice != "" {
+			argv = append(argv, "--nameservice", s.Nameservice)
+		}
+		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(), argv: argv}, nil
+	}
+	return daemonSpec{}, fmt.Errorf("unknown daemon %q", name)
+}
+
+// superviseStart starts the daemon under hactl's supervisor (idempotent: the
+// same command already running is left alone; --replace replaces a record of
+// another command).
+func superviseStart(ctx context.Context, env *Env, host string, d daemonSpec) error {
+	p := env.paths(host)
+	args := []string{p.Binary, "runtime", "supervise", "start", "--name", d.name, "--run-dir", p.RunDir,
+		"--log", filepath.Join(p.LogDir, d.name+".log"), "--replace",
+		"--env", EnvConfigSHA256 + "=" + d.configSHA}
+	if env.Binary.SHA256 != "" {
+		args = append(args, "--env", EnvRuntimeSHA256+"="+env.Binary.SHA256)
+	}
+	args = append(args, "--")
+	args = append(args, d.argv...)
+	return env.wetArgs(ctx, host, args...)
+}
+
+// superviseStop stops the daemon (idempotent: not running is fine).
+func superviseStop(ctx context.Context, env *Env, host, name string) error {
+	p := env.paths(host)
+	return env.wetArgs(ctx, host, p.Binary, "runtime", "supervise", "stop", "--name", name, "--run-dir", p.RunDir, "--timeout", "30s")
+}
+
+// waitReady waits for the daemon to serve; skipped in a dry run, where
+// nothing was started.
+func waitReady(ctx context.Context, env *Env, host, name string) error {
+	if env.Guard.DryRun {
+		return nil
+	}
+	ready := env.Ready
+	if ready == nil {
+		ready = DefaultReady
+	}
+	if err := ready(ctx, env, host, name); err != nil {
+		return fmt.Errorf("%s did not become ready: %w", name, err)
+	}
+	return nil
+}
+
+func shq(s string) string { return shellLine([]string{s}) }

@@ -1,0 +1,345 @@
+// Package apply executes a plan's steps against the hosts, every mutation
+// through one dry-run guard, under a cluster lock.
+package apply
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+)
+
+// Binary is the hactl executable apply installs on the hosts.
+type Binary struct {
+	Path    string // local file uploaded by install-runtime
+	SHA256  string
+	Version string
+}
+
+// Guard is the one choke point every remote mutation passes through, so a
+// dry run is exact: with DryRun set, Wet records what it would do and runs
+// nothing.
+type Guard struct {
+	DryRun bool
+
+	mu      sync.Mutex
+	pending []string // descriptions recorded since the last Drain
+	total   int      // mutations run (or, in a dry run, skipped)
+}
+
+// Wet runs fn, the mutation described by description on host, unless this is
+// a dry run.
+func (g *Guard) Wet(host, description string, fn func() error) error {
+	g.mu.Lock()
+	g.total++
+	g.pending = append(g.pending, host+": "+description)
+	dry := g.DryRun
+	g.mu.Unlock()
+	if dry {
+		return nil
+	}
+	return fn()
+}
+
+// Drain returns the mutations recorded since the last Drain.
+func (g *Guard) Drain() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := g.pending
+	g.pending = nil
+	return out
+}
+
+// Count is how many mutations passed through the guard.
+func (g *Guard) Count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.total
+}
+
+// Env is what steps run against.
+type Env struct {
+	Cluster *schema.Cluster
+	Desired *planner.Desired
+	Hosts   map[string]targets.Host
+	Guard   *Guard
+	Binary  Binary
+	Out     io.Writer
+
+	// Ready waits until a started daemon serves (default: HTTP/TCP checks
+	// from this machine, see ready.go); tests replace it.
+	Ready func(ctx context.Context, env *Env, host, daemon string) error
+	// HTTP is the client for the daemons' signed HTTP APIs (failover, HA status).
+	HTTP *http.Client
+	// Now and Sleep are the clock (injected so tests never sleep).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// ReadyTimeout bounds each wait for a daemon (default 90 s).
+	ReadyTimeout time.Duration
+	// NewSecret makes the cluster secret when no host has one (crypto/rand).
+	NewSecret func() ([]byte, error)
+
+	secretOnce sync.Mutex
+	secret     []byte
+}
+
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Env) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (e *Env) readyTimeout() time.Duration {
+	if e.ReadyTimeout > 0 {
+		return e.ReadyTimeout
+	}
+	return 90 * time.Second
+}
+
+func (e *Env) host(name string) (targets.Host, error) {
+	h := e.Hosts[name]
+	if h == nil {
+		return nil, fmt.Errorf("no connection to host %s", name)
+	}
+	return h, nil
+}
+
+// run runs a read-only command and fails on a non-zero exit.
+func (e *Env) run(ctx context.Context, host string, cmd targets.Command) (targets.Result, error) {
+	h, err := e.host(host)
+	if err != nil {
+		return targets.Result{}, err
+	}
+	cmd.Sudo = true
+	res, err := h.Run(ctx, cmd)
+	return targets.Check(host, cmd, res, err)
+}
+
+// wetRun runs a mutating command through the guard.
+func (e *Env) wetRun(ctx context.Context, host, description string, cmd targets.Command) error {
+	return e.Guard.Wet(host, description, func() error {
+		_, err := e.run(ctx, host, cmd)
+		return err
+	})
+}
+
+// wetArgs is wetRun of a plain argv, described by the argv itself.
+func (e *Env) wetArgs(ctx context.Context, host string, args ...string) error {
+	return e.wetRun(ctx, host, shellLine(args), targets.Command{Args: args})
+}
+
+// upload writes data to path on host through the guard, sha256-checked.
+func (e *Env) upload(ctx context.Context, host, path string, data []byte, mode fs.FileMode) error {
+	sum := planner.SHA256Hex(data)
+	return e.Guard.Wet(host, fmt.Sprintf("upload %s (%d bytes, mode %04o, sha256 %s)", path, len(data), mode, sum[:12]), func() error {
+		h, err := e.host(host)
+		if err != nil {
+			return err
+		}
+		return h.Upload(ctx, path, strings.NewReader(string(data)), mode, sum)
+	})
+}
+
+func (e *Env) paths(host string) schema.HostPaths { return e.Cluster.PathsFor(host) }
+
+// Secret returns the cluster secret: the one already on a host when any has
+// it (kept, never replaced), else a new one from crypto/rand, made once.
+func (e *Env) Secret(ctx context.Context) ([]byte, error) {
+	e.secretOnce.Lock()
+	defer e.secretOnce.Unlock()
+	if e.secret != nil {
+		return e.secret, nil
+	}
+	for _, h := range e.Cluster.Hosts {
+		if e.Hosts[h.Name] == nil {
+			continue
+		}
+		path := e.paths(h.Name).SecretFile
+		res, err := e.run(ctx, h.Name, targets.Command{Shell: "if [ -s " + targets.ShellQuote(path) + " ]; then cat " + targets.ShellQuote(path) + "; fi"})
+		if err != nil {
+			continue // an unreachable host cannot hold the only copy we could use
+		}
+		if s := strings.TrimSpace(string(res.Stdout)); len(s) >= 16 {
+			e.secret = []byte(s)
+			return e.secret, nil
+		}
+	}
+	gen := e.NewSecret
+	if gen == nil {
+		gen = func() ([]byte, error) {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return nil, err
+			}
+			return []byte(hex.EncodeToString(b)), nil
+		}
+	}
+	s, err := gen()
+	if err != nil {
+		return nil, fmt.Errorf("generate cluster secret: %w", err)
+	}
+	e.secret = s
+	return s, nil
+}
+
+// StepError names the step and host where an apply stopped.
+type StepError struct {
+	Index, Total int
+	Step         *planner.Step
+	Err          error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %d/%d %s on host %s failed: %v", e.Index, e.Total, e.Step.Title(), e.Step.Host, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Report is what an apply did.
+type Report struct {
+	Done      int
+	Total     int
+	Mutations int
+	Elapsed   time.Duration
+}
+
+// Execute runs the plan's steps in order, printing each as it runs
+// ("[3/12] n2 start-journalnode ... ok (0.4s)"), and stops at the first
+// failure with a *StepError. Every step is idempotent and the plan is
+// recomputed from a fresh probe on the next apply, so a re-run converges.
+func Execute(ctx context.Context, env *Env, plan *planner.ClusterPlan) (rep Report, err error) {
+	if env.Guard == nil {
+		env.Guard = &Guard{}
+	}
+	out := env.Out
+	if out == nil {
+		out = io.Discard
+	}
+	start := env.now()
+	rep.Total = len(plan.Steps)
+	before := env.Guard.Count()
+	defer func() { rep.Mutations = env.Guard.Count() - before }()
+	hostW := 0
+	for _, s := range plan.Steps {
+		hostW = max(hostW, len(s.Host))
+	}
+	for i, s := range plan.Steps {
+		if err := ctx.Err(); err != nil {
+			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: err}
+		}
+		r, nerr := New(s)
+		if nerr != nil {
+			err = nerr
+			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: nerr}
+		}
+		fmt.Fprintf(out, "[%*d/%d] %-*s %s ... ", len(fmt.Sprint(len(plan.Steps))), i+1, len(plan.Steps), hostW, s.Host, r.Title())
+		t0 := env.now()
+		err = r.Run(ctx, env)
+		el := env.now().Sub(t0)
+		did := env.Guard.Drain()
+		switch {
+		case err != nil:
+			fmt.Fprintf(out, "failed (%.1fs)\n", el.Seconds())
+		case env.Guard.DryRun:
+			fmt.Fprintf(out, "dry run\n")
+		default:
+			fmt.Fprintf(out, "ok (%.1fs)\n", el.Seconds())
+		}
+		if env.Guard.DryRun {
+			for _, d := range did {
+				fmt.Fprintf(out, "      would %s\n", d)
+			}
+		}
+		if err != nil {
+			rep.Elapsed = env.now().Sub(start)
+			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: err}
+		}
+		rep.Done++
+	}
+	rep.Elapsed = env.now().Sub(start)
+	return rep, nil
+}
+
+// Runner is one step kind: a small type per action (one file each), as
+// k0sctl's phases.
+type Runner interface {
+	Title() string
+	Run(ctx context.Context, env *Env) error
+}
+
+// ErrUnknownAction is returned for a plan step this build cannot run (a plan
+// file from a newer hactl).
+var ErrUnknownAction = errors.New("unknown step action")
+
+// New returns the runner of a plan step.
+func New(s *planner.Step) (Runner, error) {
+	switch s.Action {
+	case planner.ActInstallRuntime:
+		return &installRuntime{s}, nil
+	case planner.ActWriteConfig:
+		return &writeConfig{s}, nil
+	case planner.ActInstallZooKeeper:
+		return &installZooKeeper{s}, nil
+	case planner.ActWriteZooKeeperConfig:
+		return &writeZooKeeperConfig{s}, nil
+	case planner.ActStartZooKeeper, planner.ActStartJournalNode, planner.ActStartNameNode, planner.ActStartZKFC:
+		return &startDaemon{s}, nil
+	case planner.ActRestartZooKeeper, planner.ActRestartJournalNode, planner.ActRestartNameNode, planner.ActRestartZKFC:
+		return &restartDaemon{s}, nil
+	case planner.ActStopZooKeeper, planner.ActStopJournalNode, planner.ActStopNameNode, planner.ActStopZKFC:
+		return &stopDaemon{s}, nil
+	case planner.ActFormatNameNode:
+		return &formatNameNode{s}, nil
+	case planner.ActBootstrapStandby:
+		return &bootstrapStandby{s}, nil
+	case planner.ActFormatZK:
+		return &formatZK{s}, nil
+	case planner.ActFailover:
+		return &failover{s}, nil
+	case planner.ActTransitionToActive:
+		return &transitionToActive{s}, nil
+	case planner.ActVerifyHA:
+		return &verifyHA{s}, nil
+	case planner.ActRemoveConfig:
+		return &removeConfig{s}, nil
+	case planner.ActRemoveRuntime:
+		return &removeRuntime{s}, nil
+	case planner.ActPurgeData:
+		return &purgeData{s}, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownAction, s.Action)
+}
+
+func shellLine(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = targets.ShellQuote(a)
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,85 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hactl/hactl/planner"
+)
+
+// failover makes the step's NameNode active: with automatic failover through
+// its ZKFC's gracefulFailover (the current active's ZKFC cedes first), else
+// by hand with haadmin (every other NameNode to standby, then this one to
+// active). It waits until the NameNode reports active.
+type failover struct{ s *planner.Step }
+
+func (r *failover) Title() string { return r.s.Title() }
+
+func (r *failover) Run(ctx context.Context, env *Env) error {
+	c := env.Cluster
+	ns := c.Nameservice(r.s.Nameservice)
+	if ns == nil || ns.NameNode(r.s.NameNode) == nil {
+		return fmt.Errorf("failover: no NameNode %s in the configuration", r.s.Subject())
+	}
+	if !ns.AutomaticFailover {
+		p := env.paths(r.s.Host)
+		for _, nn := range ns.NameNodes {
+			if nn.ID == r.s.NameNode {
+				continue
+			}
+			if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, "-transitionToStandby", nn.ID); err != nil {
+				return fmt.Errorf("failover: make %s standby: %w", nn.ID, err)
+			}
+		}
+		if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, "-transitionToActive", r.s.NameNode); err != nil {
+			return fmt.Errorf("failover: make %s active: %w", r.s.NameNode, err)
+		}
+		return waitActive(ctx, env, ns.Name, r.s.NameNode)
+	}
+	zkfc, err := ZKFCAddr(c, ns.Name, r.s.NameNode)
+	if err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	client, err := env.client(ctx)
+	if err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	err = env.Guard.Wet(r.s.Host, "POST http://"+zkfc+"/zkfc/gracefulFailover (make "+r.s.NameNode+" active)", func() error {
+		return GracefulFailover(ctx, client, zkfc)
+	})
+	if err != nil {
+		return fmt.Errorf("failover to %s: %w", r.s.NameNode, err)
+	}
+	return waitActive(ctx, env, ns.Name, r.s.NameNode)
+}
+
+// waitActive polls until NameNode id reports active (skipped in a dry run).
+func waitActive(ctx context.Context, env *Env, ns, id string) error {
+	if env.Guard.DryRun {
+		return nil
+	}
+	hp, err := NameNodeHTTPAddr(env.Cluster, ns, id)
+	if err != nil {
+		return err
+	}
+	client, err := env.client(ctx)
+	if err != nil {
+		return err
+	}
+	deadline := env.now().Add(env.readyTimeout())
+	for {
+		st, err := GetHAStatus(ctx, client, hp)
+		if err == nil && st.State == "active" {
+			return nil
+		}
+		if env.now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("state %s", st.State)
+			}
+			return fmt.Errorf("NameNode %s/%s did not become active: %w", ns, id, err)
+		}
+		if err := env.sleep(ctx, 300e6); err != nil {
+			return err
+		}
+	}
+}

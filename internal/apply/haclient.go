@@ -1,0 +1,157 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/schema"
+)
+
+// HAStatus is a NameNode's GET /ha/status (CONTRACTS.md "NameNode HTTP").
+type HAStatus struct {
+	State               string `json:"state"`
+	ReadyToBecomeActive bool   `json:"readyToBecomeActive"`
+	NotReadyReason      string `json:"notReadyReason"`
+	Nameservice         string `json:"nameservice"`
+	NamenodeID          string `json:"namenodeId"`
+	LastAppliedTxid     int64  `json:"lastAppliedTxid"`
+	Epoch               int64  `json:"epoch"`
+}
+
+// ZKFCStatus is a ZKFC's GET /zkfc/status.
+type ZKFCStatus struct {
+	Nameservice  string `json:"nameservice"`
+	NamenodeID   string `json:"namenodeId"`
+	ElectorState string `json:"electorState"`
+	Health       string `json:"health"`
+	ZKConnected  bool   `json:"zkConnected"`
+}
+
+// SignedClient is an HTTP client whose requests carry the cluster secret's
+// signature (runtime/auth), as the HA admin and ZKFC APIs require.
+func SignedClient(secret []byte, timeout time.Duration) *http.Client {
+	return &http.Client{Transport: &auth.Transport{Secret: secret}, Timeout: timeout}
+}
+
+// NameNodeHTTPAddr is host:port of a NameNode's HTTP server.
+func NameNodeHTTPAddr(c *schema.Cluster, ns, id string) (string, error) {
+	n := c.Nameservice(ns)
+	if n == nil {
+		return "", fmt.Errorf("no nameservice %q", ns)
+	}
+	nn := n.NameNode(id)
+	if nn == nil {
+		return "", fmt.Errorf("nameservice %s has no NameNode %q", ns, id)
+	}
+	port := nn.HTTPPort
+	if port == 0 {
+		port = schema.DefaultNameNodeHTTPPort
+	}
+	return net.JoinHostPort(hostAddress(c, nn.Host), strconv.Itoa(port)), nil
+}
+
+// ZKFCAddr is host:port of the ZKFC of a NameNode.
+func ZKFCAddr(c *schema.Cluster, ns, id string) (string, error) {
+	n := c.Nameservice(ns)
+	if n == nil || n.NameNode(id) == nil {
+		return "", fmt.Errorf("no NameNode %s/%s", ns, id)
+	}
+	port := schema.DefaultZKFCPort
+	if c.Hadoop != nil {
+		if v, err := strconv.Atoi(c.Hadoop.HDFSSite[schema.KeyZKFCPort]); err == nil && v > 0 {
+			port = v
+		}
+	}
+	return net.JoinHostPort(hostAddress(c, n.NameNode(id).Host), strconv.Itoa(port)), nil
+}
+
+func hostAddress(c *schema.Cluster, host string) string {
+	if h := c.Host(host); h != nil && h.Address != "" {
+		return h.Address
+	}
+	return host
+}
+
+func getJSON(ctx context.Context, client *http.Client, method, url string, into any) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, strings.TrimSpace(remoteMessage(body)))
+	}
+	if into == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		return fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	return nil
+}
+
+// remoteMessage extracts Hadoop's RemoteException message when there is one.
+func remoteMessage(body []byte) string {
+	var re struct {
+		RemoteException struct {
+			Message string `json:"message"`
+		} `json:"RemoteException"`
+	}
+	if json.Unmarshal(body, &re) == nil && re.RemoteException.Message != "" {
+		return re.RemoteException.Message
+	}
+	if len(body) > 300 {
+		body = body[:300]
+	}
+	return string(body)
+}
+
+// GetHAStatus asks a NameNode for its HA state.
+func GetHAStatus(ctx context.Context, client *http.Client, hostport string) (*HAStatus, error) {
+	var st HAStatus
+	if err := getJSON(ctx, client, http.MethodGet, "http://"+hostport+"/ha/status", &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// GetZKFCStatus asks a ZKFC for its elector state.
+func GetZKFCStatus(ctx context.Context, client *http.Client, hostport string) (*ZKFCStatus, error) {
+	var st ZKFCStatus
+	if err := getJSON(ctx, client, http.MethodGet, "http://"+hostport+"/zkfc/status", &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// GracefulFailover asks the ZKFC of the NameNode that should become active
+// to take over (it makes the current active cede first).
+func GracefulFailover(ctx context.Context, client *http.Client, zkfcHostport string) error {
+	return getJSON(ctx, client, http.MethodPost, "http://"+zkfcHostport+"/zkfc/gracefulFailover", nil)
+}
+
+// client returns the signed client of env (built from the cluster secret).
+func (e *Env) client(ctx context.Context) (*http.Client, error) {
+	if e.HTTP != nil {
+		return e.HTTP, nil
+	}
+	s, err := e.Secret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.HTTP = SignedClient(s, 15*time.Second)
+	return e.HTTP, nil
+}

@@ -1,0 +1,162 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+)
+
+// DefaultReady polls, from this machine, until the daemon serves: ZooKeeper
+// answers "ruok" with "imok", a JournalNode accepts TCP on its RPC port, a
+// NameNode answers GET /ha/status, a ZKFC GET /zkfc/status.
+func DefaultReady(ctx context.Context, env *Env, host, daemon string) error {
+	check, err := readyCheck(ctx, env, host, daemon)
+	if err != nil {
+		return err
+	}
+	deadline := env.now().Add(env.readyTimeout())
+	var last error
+	for poll := 0; ; poll++ {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		last = check(cctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A daemon that crashes at once makes its supervisor give up: say
+		// so with its log instead of waiting out the timeout.
+		if poll%5 == 0 {
+			if err := supervisorGaveUp(ctx, env, host, daemon); err != nil {
+				return err
+			}
+		}
+		if env.now().After(deadline) {
+			return fmt.Errorf("still not serving after %s: %w", env.readyTimeout(), last)
+		}
+		if err := env.sleep(ctx, 300*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func readyCheck(ctx context.Context, env *Env, host, daemon string) (func(context.Context) error, error) {
+	c := env.Cluster
+	addr := hostAddress(c, host)
+	switch {
+	case daemon == planner.DaemonZooKeeper:
+		port := schema.DefaultZooKeeperClientPort
+		if c.ZooKeeper != nil && c.ZooKeeper.ClientPort != 0 {
+			port = c.ZooKeeper.ClientPort
+		}
+		hp := net.JoinHostPort(addr, strconv.Itoa(port))
+		return func(ctx context.Context) error { return ruok(ctx, hp) }, nil
+	case daemon == planner.DaemonJournalNode:
+		port := schema.DefaultJournalRPCPort
+		for _, ns := range c.Nameservices {
+			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, host) && ns.Journal.RPCPort != 0 {
+				port = ns.Journal.RPCPort
+				break
+			}
+		}
+		hp := net.JoinHostPort(addr, strconv.Itoa(port))
+		return func(ctx context.Context) error {
+			var d net.Dialer
+			conn, err := d.DialContext(ctx, "tcp", hp)
+			if err != nil {
+				return err
+			}
+			return conn.Close()
+		}, nil
+	case strings.HasPrefix(daemon, "namenode-"), strings.HasPrefix(daemon, "zkfc-"):
+		id := daemon[strings.Index(daemon, "-")+1:]
+		ns := nameserviceOf(c, host, id)
+		client, err := env.client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(daemon, "namenode-") {
+			hp, err := NameNodeHTTPAddr(c, ns, id)
+			if err != nil {
+				return nil, err
+			}
+			return func(ctx context.Context) error { _, err := GetHAStatus(ctx, client, hp); return err }, nil
+		}
+		hp, err := ZKFCAddr(c, ns, id)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { _, err := GetZKFCStatus(ctx, client, hp); return err }, nil
+	}
+	return nil, fmt.Errorf("no readiness check for daemon %q", daemon)
+}
+
+func nameserviceOf(c *schema.Cluster, host, id string) string {
+	for _, ns := range c.Nameservices {
+		if nn := ns.NameNode(id); nn != nil && nn.Host == host {
+			return ns.Name
+		}
+	}
+	return ""
+}
+
+// ruok sends ZooKeeper's four-letter "ruok" and expects "imok".
+func ruok(ctx context.Context, hostport string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	if _, err := conn.Write([]byte("ruok")); err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(io.LimitReader(conn, 16))
+	if string(b) != "imok" {
+		return fmt.Errorf("zookeeper %s answered %q to ruok", hostport, b)
+	}
+	return nil
+}
+
+// supervisorGaveUp returns an error with the daemon's last log lines when
+// its supervisor recorded state "failed" (repeated fast crashes).
+func supervisorGaveUp(ctx context.Context, env *Env, host, daemon string) error {
+	p := env.paths(host)
+	res, err := env.run(ctx, host, targets.Command{Args: []string{p.Binary, "runtime", "supervise", "status", "--run-dir", p.RunDir, "--json"}})
+	if err != nil {
+		return nil // cannot tell: keep waiting for the readiness check
+	}
+	var sts []struct {
+		Name     string `json:"name"`
+		State    string `json:"state"`
+		LastExit string `json:"last_exit"`
+	}
+	if json.Unmarshal(res.Stdout, &sts) != nil {
+		return nil
+	}
+	for _, st := range sts {
+		if st.Name != daemon || st.State != "failed" {
+			continue
+		}
+		log := filepath.Join(p.LogDir, daemon+".log")
+		tail, _ := env.run(ctx, host, targets.Command{Args: []string{"tail", "-n", "15", log}})
+		return fmt.Errorf("it keeps crashing (%s); the supervisor gave up. Last lines of %s:\n%s", st.LastExit, log, strings.TrimRight(string(tail.Stdout), "\n"))
+	}
+	return nil
+}

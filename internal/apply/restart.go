@@ -1,0 +1,29 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hactl/hactl/planner"
+)
+
+// restartDaemon stops a daemon and starts it with the current configuration
+// and binary, then waits until it serves again: the plan restarts one daemon
+// at a time, so the wait is what keeps a second one from going down.
+type restartDaemon struct{ s *planner.Step }
+
+func (r *restartDaemon) Title() string { return r.s.Title() }
+
+func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
+	d, err := specFor(env, r.s)
+	if err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	if err := superviseStop(ctx, env, r.s.Host, d.name); err != nil {
+		return fmt.Errorf("restart %s: stop: %w", d.name, err)
+	}
+	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
+		return fmt.Errorf("restart %s: start: %w", d.name, err)
+	}
+	return waitReady(ctx, env, r.s.Host, d.name)
+}

@@ -1,0 +1,512 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+	"github.com/hactl/hactl/targets/fake"
+)
+
+// sim is a model of a cluster's hosts behind recording fake targets: the
+// runtime commands apply sends (supervise, format, bootstrap-standby,
+// format-zk, haadmin) change the model the way the real daemons would, and
+// observe() probes it back into a planner.Observed. It also watches the
+// safety rules while steps run.
+type sim struct {
+	t     *testing.T
+	c     *schema.Cluster
+	fakes map[string]*fake.Host
+	hosts map[string]targets.Host
+
+	mu          sync.Mutex
+	daemons     map[string]map[string]*simDaemon // host -> daemon name
+	nnFormatted map[string]bool                  // ns/id
+	jnFormatted map[string]bool                  // host/jid
+	znodes      map[string]bool
+	zkInstalled map[string]bool
+	active      map[string]string // ns -> NameNode ID
+	formats     int
+	violations  []string
+	mutations   int
+
+	// failAt makes the failAt-th mutation (1-based) fail as a lost
+	// connection; afterEffect applies its effect first (crash after the
+	// host persisted it).
+	failAt      int
+	afterEffect bool
+	// failMatch makes mutations whose line matches fail with exit 1.
+	failMatch *regexp.Regexp
+	failHost  string
+}
+
+type simDaemon struct {
+	running bool
+	cfg, rt string
+}
+
+func newSim(t *testing.T, c *schema.Cluster) *sim {
+	s := &sim{t: t, c: c, fakes: map[string]*fake.Host{}, hosts: map[string]targets.Host{},
+		daemons: map[string]map[string]*simDaemon{}, nnFormatted: map[string]bool{}, jnFormatted: map[string]bool{},
+		znodes: map[string]bool{}, zkInstalled: map[string]bool{}, active: map[string]string{}}
+	for _, h := range c.Hosts {
+		f := fake.New(h.Name, h.Address)
+		name := h.Name
+		f.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`.*`), Respond: func(fh *fake.Host, cmd targets.Command, _ []byte) (targets.Result, error) {
+			return s.respond(name, fh, cmd)
+		}})
+		s.fakes[h.Name] = f
+		s.daemons[h.Name] = map[string]*simDaemon{}
+		s.hosts[h.Name] = &simHost{Host: f, s: s}
+	}
+	return s
+}
+
+// simHost counts mutations (everything but the read-only probes of files)
+// and injects failures.
+type simHost struct {
+	*fake.Host
+	s *sim
+}
+
+var readOnly = regexp.MustCompile(`^if \[ -s `)
+
+func (h *simHost) mutation(line string) (fail bool, after bool) {
+	s := h.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if readOnly.MatchString(line) || strings.Contains(line, "set -C") {
+		return false, false
+	}
+	s.mutations++
+	return s.failAt > 0 && s.mutations == s.failAt, s.afterEffect
+}
+
+func (h *simHost) Run(ctx context.Context, cmd targets.Command) (targets.Result, error) {
+	fail, after := h.mutation(fake.Line(cmd))
+	if fail && !after {
+		return targets.Result{}, fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
+	}
+	res, err := h.Host.Run(ctx, cmd)
+	if fail {
+		return targets.Result{}, fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
+	}
+	return res, err
+}
+
+func (h *simHost) Upload(ctx context.Context, path string, data io.Reader, mode fs.FileMode, sum string) error {
+	fail, after := h.mutation("upload " + path)
+	if fail && !after {
+		return fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
+	}
+	err := h.Host.Upload(ctx, path, data, mode, sum)
+	if fail {
+		return fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
+	}
+	return err
+}
+
+var sPath = regexp.MustCompile(`\[ -s (\S+) \]`)
+
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.Result, error) {
+	line := fake.Line(cmd)
+	if m := sPath.FindStringSubmatch(line); m != nil && readOnly.MatchString(line) {
+		f, ok := fh.File(strings.Trim(m[1], "'"))
+		present := ok && len(f.Data) > 0
+		switch {
+		case strings.Contains(line, "echo yes") && present:
+			return targets.Result{Stdout: []byte("yes\n")}, nil
+		case strings.Contains(line, "echo yes"):
+			return targets.Result{Stdout: []byte("no\n")}, nil
+		case present:
+			return targets.Result{Stdout: f.Data}, nil
+		}
+		return targets.Result{}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failMatch != nil && s.failMatch.MatchString(line) && (s.failHost == "" || s.failHost == host) {
+		return targets.Result{ExitCode: 1, Stderr: []byte("injected failure\n")}, nil
+	}
+	args := cmd.Args
+	idx := slices.Index(args, "runtime")
+	if strings.Contains(line, "apt-get install") {
+		s.zkInstalled[host] = true
+		return targets.Result{}, nil
+	}
+	if idx < 0 || idx+1 >= len(args) {
+		return targets.Result{}, nil // mkdir, rm: nothing to model
+	}
+	ns := func(id string) string { return nameserviceOf(s.c, host, id) }
+	exit := func(code int, msg string) (targets.Result, error) {
+		return targets.Result{ExitCode: code, Stderr: []byte(msg + "\n")}, nil
+	}
+	switch args[idx+1] {
+	case "supervise":
+		name := flagValue(args, "--name")
+		d := s.daemons[host][name]
+		if d == nil {
+			d = &simDaemon{}
+			s.daemons[host][name] = d
+		}
+		if args[idx+2] == "start" {
+			for i, a := range args {
+				if a == "--env" && i+1 < len(args) {
+					if v, ok := strings.CutPrefix(args[i+1], EnvConfigSHA256+"="); ok {
+						d.cfg = v
+					}
+					if v, ok := strings.CutPrefix(args[i+1], EnvRuntimeSHA256+"="); ok {
+						d.rt = v
+					}
+				}
+			}
+			d.running = true
+		} else {
+			s.checkStop(host, name)
+			d.running = false
+		}
+		s.elect()
+	case "format":
+		id := flagValue(args, "--id")
+		n := s.c.Nameservice(ns(id))
+		force := slices.Contains(args, "--force")
+		for _, nn := range n.NameNodes {
+			if s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && !force {
+				return exit(1, "data appears to exist")
+			}
+		}
+		for _, h := range n.Journal.Hosts {
+			if !s.running(h, planner.DaemonJournalNode) {
+				return exit(1, "format needs every JournalNode")
+			}
+			if s.jnFormatted[h+"/"+planner.JournalID(n)] && !force {
+				return exit(1, "data appears to exist")
+			}
+		}
+		for _, h := range n.Journal.Hosts {
+			s.jnFormatted[h+"/"+planner.JournalID(n)] = true
+		}
+		s.nnFormatted[planner.NameNodeKey(n.Name, id)] = true
+		s.formats++
+	case "bootstrap-standby":
+		id := flagValue(args, "--id")
+		n := s.c.Nameservice(ns(id))
+		if s.nnFormatted[planner.NameNodeKey(n.Name, id)] {
+			return exit(5, "local storage holds data")
+		}
+		peer := false
+		for _, nn := range n.NameNodes {
+			peer = peer || (nn.ID != id && s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && s.running(nn.Host, planner.NameNodeDaemon(nn.ID)))
+		}
+		if !peer {
+			return exit(1, "no running formatted peer")
+		}
+		s.nnFormatted[planner.NameNodeKey(n.Name, id)] = true
+	case "format-zk":
+		n := flagValue(args, "--nameservice")
+		if !s.zkUp() {
+			return exit(1, "ZooKeeper unreachable")
+		}
+		if s.znodes[n] {
+			return exit(2, "parent znode exists")
+		}
+		s.znodes[n] = true
+	case "haadmin":
+		if id := flagValue(args, "-transitionToActive"); id != "" {
+			s.active[flagValue(args, "-ns")] = id
+		}
+	}
+	return targets.Result{}, nil
+}
+
+func (s *sim) running(host, daemon string) bool {
+	d := s.daemons[host][daemon]
+	return d != nil && d.running
+}
+
+func (s *sim) zkUp() bool {
+	up := 0
+	for _, h := range s.c.ZooKeeper.Servers {
+		if s.running(h, planner.DaemonZooKeeper) {
+			up++
+		}
+	}
+	return up > len(s.c.ZooKeeper.Servers)/2
+}
+
+// serving: a NameNode running on formatted storage.
+func (s *sim) serving(ns string, nn *schema.NameNode) bool {
+	return s.running(nn.Host, planner.NameNodeDaemon(nn.ID)) && s.nnFormatted[planner.NameNodeKey(ns, nn.ID)]
+}
+
+// checkStop records a safety violation when stopping daemon would take a
+// second NameNode or JournalNode down, or the active NameNode while a
+// standby could have taken over. Destroy (every NN stopping) is exempt via
+// allowOutage.
+func (s *sim) checkStop(host, daemon string) {
+	if !s.running(host, daemon) || allowOutage {
+		return
+	}
+	if daemon == planner.DaemonJournalNode {
+		down := 1
+		for _, h := range planner.JournalHosts(s.c) {
+			if h != host && !s.running(h, planner.DaemonJournalNode) {
+				down++
+			}
+		}
+		if n := len(planner.JournalHosts(s.c)); down > (n-1)/2 {
+			s.violations = append(s.violations, fmt.Sprintf("%d of %d JournalNodes down", down, n))
+		}
+	}
+	if id, ok := strings.CutPrefix(daemon, "namenode-"); ok {
+		n := s.c.Nameservice(nameserviceOf(s.c, host, id))
+		down := 1
+		for _, nn := range n.NameNodes {
+			if nn.ID != id && !s.serving(n.Name, nn) {
+				down++
+			}
+		}
+		if down > 1 {
+			s.violations = append(s.violations, fmt.Sprintf("%d NameNodes of %s down", down, n.Name))
+		}
+		if s.active[n.Name] == id {
+			s.violations = append(s.violations, fmt.Sprintf("active NameNode %s stopped without a failover", id))
+		}
+	}
+}
+
+var allowOutage bool
+
+// elect makes a NameNode with a running ZKFC active when none is, as the
+// ZKFCs would.
+func (s *sim) elect() {
+	for _, ns := range s.c.Nameservices {
+		if id := s.active[ns.Name]; id != "" {
+			if nn := ns.NameNode(id); nn != nil && s.serving(ns.Name, nn) {
+				continue
+			}
+			delete(s.active, ns.Name)
+		}
+		if !ns.AutomaticFailover || !s.znodes[ns.Name] || !s.zkUp() {
+			continue
+		}
+		for _, nn := range ns.NameNodes {
+			if s.serving(ns.Name, nn) && s.running(nn.Host, planner.ZKFCDaemon(nn.ID)) {
+				s.active[ns.Name] = nn.ID
+				break
+			}
+		}
+	}
+}
+
+func sha(f fake.File, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return planner.SHA256Hex(f.Data)
+}
+
+// observe probes the model as `hactl runtime probe` would.
+func (s *sim) observe() *planner.Observed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	obs := &planner.Observed{Hosts: map[string]*planner.ObservedHost{}}
+	for _, h := range s.c.Hosts {
+		f := s.fakes[h.Name]
+		p := s.c.PathsFor(h.Name)
+		oh := &planner.ObservedHost{Name: h.Name, Reachable: true, ConfigSHA256: map[string]string{},
+			Daemons: map[string]*planner.ObservedDaemon{}, NameNodes: map[string]*planner.ObservedNameNode{},
+			JournalNodes: map[string]*planner.ObservedJournal{}, ZooKeeperInstalled: s.zkInstalled[h.Name]}
+		if b, ok := f.File(p.Binary + ".sha256"); ok {
+			if _, bin := f.File(p.Binary); bin {
+				oh.RuntimeSHA256, oh.RuntimeVersion = strings.TrimSpace(string(b.Data)), "test"
+			}
+		}
+		put := func(name, path string) {
+			if v := sha(f.File(path)); v != "" {
+				oh.ConfigSHA256[name] = v
+			}
+		}
+		put(planner.FileCoreSite, filepath.Join(p.ConfDir, planner.FileCoreSite))
+		put(planner.FileHDFSSite, filepath.Join(p.ConfDir, planner.FileHDFSSite))
+		put(planner.FileSecret, p.SecretFile)
+		put(planner.FileZooCfg, planner.ZooKeeperConfPath(s.c, h.Name))
+		put(planner.FileZooKeeperID, filepath.Join(planner.ZooKeeperDataDir(s.c, h.Name), planner.FileZooKeeperID))
+		for name, d := range s.daemons[h.Name] {
+			oh.Daemons[name] = &planner.ObservedDaemon{Running: d.running, ConfigSHA256: d.cfg, RuntimeSHA256: d.rt}
+		}
+		for _, ns := range s.c.Nameservices {
+			for _, nn := range ns.NameNodes {
+				if nn.Host != h.Name {
+					continue
+				}
+				k := planner.NameNodeKey(ns.Name, nn.ID)
+				o := &planner.ObservedNameNode{Nameservice: ns.Name, ID: nn.ID, Formatted: s.nnFormatted[k], HasData: s.nnFormatted[k]}
+				if s.serving(ns.Name, nn) {
+					o.HAState = "standby"
+					if s.active[ns.Name] == nn.ID {
+						o.HAState = "active"
+					}
+				}
+				oh.NameNodes[k] = o
+			}
+			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, h.Name) {
+				jid := planner.JournalID(ns)
+				oh.JournalNodes[jid] = &planner.ObservedJournal{JournalID: jid, Formatted: s.jnFormatted[h.Name+"/"+jid], HasData: s.jnFormatted[h.Name+"/"+jid]}
+			}
+		}
+		obs.Hosts[h.Name] = oh
+	}
+	if s.c.ZooKeeper != nil {
+		z := &planner.ObservedZooKeeper{Reachable: s.zkUp(), ParentZnodes: map[string]bool{}}
+		if z.Reachable {
+			for _, ns := range s.c.Nameservices {
+				z.ParentZnodes[ns.Name] = s.znodes[ns.Name]
+			}
+		}
+		obs.ZooKeeper = z
+	}
+	return obs
+}
+
+// ready: a started daemon serves when it runs (a NameNode also needs
+// formatted storage).
+func (s *sim) ready(_ context.Context, _ *Env, host, daemon string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running(host, daemon) {
+		return fmt.Errorf("%s not running", daemon)
+	}
+	if id, ok := strings.CutPrefix(daemon, "namenode-"); ok && !s.nnFormatted[planner.NameNodeKey(nameserviceOf(s.c, host, id), id)] {
+		return fmt.Errorf("%s has no namespace", daemon)
+	}
+	return nil
+}
+
+// RoundTrip serves the NameNodes' /ha/status and the ZKFCs' gracefulFailover.
+func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	host, portStr, _ := net.SplitHostPort(r.URL.Host)
+	port, _ := strconv.Atoi(portStr)
+	for _, ns := range s.c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			if hostAddress(s.c, nn.Host) != host {
+				continue
+			}
+			switch {
+			case r.URL.Path == "/ha/status" && port == schema.DefaultNameNodeHTTPPort:
+				if !s.serving(ns.Name, nn) {
+					return nil, errors.New("connection refused")
+				}
+				state := "standby"
+				if s.active[ns.Name] == nn.ID {
+					state = "active"
+				}
+				return jsonResp(`{"state":"` + state + `"}`), nil
+			case r.URL.Path == "/zkfc/gracefulFailover" && port == schema.DefaultZKFCPort:
+				if !s.serving(ns.Name, nn) || !s.running(nn.Host, planner.ZKFCDaemon(nn.ID)) {
+					return nil, errors.New("connection refused")
+				}
+				s.active[ns.Name] = nn.ID
+				return jsonResp(`{}`), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("sim: no handler for %s %s", r.Method, r.URL)
+}
+
+func jsonResp(body string) *http.Response {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}}
+}
+
+// testBinary writes a stand-in hactl binary and returns it.
+func testBinary(t *testing.T) Binary {
+	path := filepath.Join(t.TempDir(), "hactl")
+	data := []byte("#!/bin/sh\necho hactl test binary\n")
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return Binary{Path: path, SHA256: planner.SHA256Hex(data), Version: "test"}
+}
+
+func loadFixture(t *testing.T, name string, mutate func(string) string) *schema.Cluster {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "plans", "fixtures", name+".hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(data)
+	if mutate != nil {
+		src = mutate(src)
+	}
+	c, diags := schema.LoadSources(map[string][]byte{"main.hcl": []byte(src)}, schema.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("fixture %s: %v", name, diags)
+	}
+	return c
+}
+
+// fakeClock advances only when slept on, so waits never take real time.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+func (s *sim) env(c *schema.Cluster, bin Binary, dry bool, out io.Writer) *Env {
+	d, err := planner.RenderDesired(c)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	return &Env{Cluster: c, Desired: d, Hosts: s.hosts, Guard: &Guard{DryRun: dry}, Binary: bin, Out: out,
+		Ready: s.ready, HTTP: &http.Client{Transport: s}, Now: clk.Now, Sleep: clk.Sleep, ReadyTimeout: 5 * time.Second,
+		NewSecret: func() ([]byte, error) {
+			return []byte("5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"), nil
+		}}
+}
+
+// converge plans against the model and applies, as `hactl apply` does.
+func (s *sim) apply(c *schema.Cluster, bin Binary, dry bool) (*planner.ClusterPlan, string, error) {
+	plan, err := planner.Plan(c, s.observe(), planner.Options{RuntimeSHA256: bin.SHA256})
+	if err != nil {
+		s.t.Fatalf("plan: %v", err)
+	}
+	var out bytes.Buffer
+	_, err = Execute(context.Background(), s.env(c, bin, dry, &out), plan)
+	return plan, out.String(), err
+}

@@ -1,0 +1,25 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hactl/hactl/planner"
+)
+
+// startDaemon starts a supervised daemon (ZooKeeper, JournalNode, NameNode,
+// ZKFC) and waits until it serves, so the next step can rely on it.
+type startDaemon struct{ s *planner.Step }
+
+func (r *startDaemon) Title() string { return r.s.Title() }
+
+func (r *startDaemon) Run(ctx context.Context, env *Env) error {
+	d, err := specFor(env, r.s)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
+		return fmt.Errorf("start %s: %w", d.name, err)
+	}
+	return waitReady(ctx, env, r.s.Host, d.name)
+}

@@ -1,0 +1,163 @@
+package qjm
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/runtime/rpc"
+)
+
+var (
+	qjmIterations = flag.Int("qjm.iterations", 150, "iterations of TestQJMWithFaults (long runs: 10000+)")
+	qjmSeed       = flag.Int64("qjm.seed", 1, "first seed of TestQJMWithFaults; iteration i uses seed+i")
+)
+
+// TestQJMWithFaults follows Hadoop's TestQJMWithFaults: writers one after
+// another on three in-process JournalNodes, every JN call failing before or
+// after it persists with some probability, JNs killed and restarted between
+// writers. After every recovery each acknowledged txid must be present with
+// its data, in order, exactly once, and epochs must strictly increase.
+func TestQJMWithFaults(t *testing.T) {
+	root := t.TempDir()
+	// tmpfs when there is one: the test exercises the protocol, not the disk.
+	if shm, err := os.MkdirTemp("/dev/shm", "qjm-faults-"); err == nil {
+		root = shm
+		t.Cleanup(func() { os.RemoveAll(shm) })
+	}
+	start := time.Now()
+	for i := 0; i < *qjmIterations; i++ {
+		seed := *qjmSeed + int64(i)
+		dir := filepath.Join(root, fmt.Sprint(seed))
+		if err := runFaultIteration(t, dir, seed); err != nil {
+			t.Fatalf("seed %d (rerun: go test ./runtime/qjm -run TestQJMWithFaults -qjm.seed=%d -qjm.iterations=1): %v", seed, seed, err)
+		}
+		os.RemoveAll(dir)
+	}
+	t.Logf("%d iterations from seed %d passed in %s", *qjmIterations, *qjmSeed, time.Since(start).Round(time.Millisecond))
+}
+
+func runFaultIteration(t *testing.T, dir string, seed int64) error {
+	rng := rand.New(rand.NewSource(seed))
+	var rmu sync.Mutex
+	chance := func(p float64) bool {
+		rmu.Lock()
+		defer rmu.Unlock()
+		return rng.Float64() < p
+	}
+	c := newCluster(t, dir, 3)
+	defer func() {
+		for _, m := range c.managers {
+			m.Close()
+		}
+		for i := range c.nodes {
+			c.kill(i)
+		}
+	}()
+	if err := c.manager().Format(bg, testNS, false); err != nil {
+		return fmt.Errorf("format: %w", err)
+	}
+	acked := map[int64][]byte{} // txid → data of every acknowledged edit
+	var maxAcked, lastEpoch int64
+	pFail := 0.02 + rng.Float64()*0.08
+	for writer := 1; writer <= 6; writer++ {
+		// Kill and restart JNs between writers (at most one stays down).
+		down := -1
+		for i := 0; i < 3; i++ {
+			if chance(0.2) {
+				c.restart(i)
+			}
+		}
+		if chance(0.3) {
+			down = rng.Intn(3)
+			c.kill(down)
+		}
+		c.setFault(func(jn int, method string) string {
+			if method == rpc.MethodGetStatus {
+				return ""
+			}
+			if chance(pFail) {
+				if chance(0.5) {
+					return "before"
+				}
+				return "after"
+			}
+			return ""
+		})
+		m := c.manager()
+		w, err := m.OpenForWrite(bg, testNS)
+		if err == nil {
+			if w.Epoch() <= lastEpoch {
+				return fmt.Errorf("writer %d got epoch %d after epoch %d", writer, w.Epoch(), lastEpoch)
+			}
+			lastEpoch = w.Epoch()
+			if w.LastTxid() < maxAcked {
+				return fmt.Errorf("writer %d recovered to txid %d but %d was acknowledged", writer, w.LastTxid(), maxAcked)
+			}
+			for b := 0; b < 8; b++ {
+				n := 1 + rng.Intn(4)
+				var txs []int64
+				for k := 0; k < n; k++ {
+					tx := w.Append(editData(writer, w.LastTxid()+1))
+					txs = append(txs, tx)
+				}
+				if err := w.Sync(bg, txs[len(txs)-1]); err != nil {
+					if !errors.Is(err, ErrNoQuorum) && !errors.Is(err, ErrFenced) {
+						return fmt.Errorf("writer %d: sync failed with an unexpected error: %w", writer, err)
+					}
+					break
+				}
+				for _, tx := range txs {
+					acked[tx] = editData(writer, tx)
+					maxAcked = max(maxAcked, tx)
+				}
+				if chance(0.15) {
+					if err := w.Roll(bg); err != nil {
+						break
+					}
+				}
+			}
+		} else if !errors.Is(err, ErrNoQuorum) {
+			return fmt.Errorf("writer %d: open failed with an unexpected error: %w", writer, err)
+		}
+		if down >= 0 {
+			c.start(down)
+		}
+	}
+	// A last writer with no faults must recover every acknowledged edit.
+	c.setFault(nil)
+	m := c.manager()
+	w, err := m.OpenForWrite(bg, testNS)
+	if err != nil {
+		return fmt.Errorf("final writer: %w", err)
+	}
+	if w.Epoch() <= lastEpoch {
+		return fmt.Errorf("final epoch %d after %d", w.Epoch(), lastEpoch)
+	}
+	if w.LastTxid() < maxAcked {
+		return fmt.Errorf("final writer recovered to %d, acknowledged %d", w.LastTxid(), maxAcked)
+	}
+	drain(m.loggers)
+	edits, err := m.ReadEdits(bg, 1, true, 0)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if int64(len(edits)) != w.LastTxid() {
+		return fmt.Errorf("read %d edits, recovered log ends at %d", len(edits), w.LastTxid())
+	}
+	for i, e := range edits {
+		if e.Txid != int64(i)+1 {
+			return fmt.Errorf("edit %d has txid %d (gap or duplicate)", i, e.Txid)
+		}
+		if d, ok := acked[e.Txid]; ok && string(d) != string(e.Data) {
+			return fmt.Errorf("acknowledged txid %d holds %q, want %q", e.Txid, e.Data, d)
+		}
+	}
+	return nil
+}

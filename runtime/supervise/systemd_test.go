@@ -1,0 +1,118 @@
+package supervise
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeSystemctl records systemctl calls and answers show/is-active.
+type fakeSystemctl struct {
+	calls  []string
+	active bool
+	pid    int
+}
+
+func (f *fakeSystemctl) run(args ...string) ([]byte, error) {
+	f.calls = append(f.calls, strings.Join(args, " "))
+	switch args[0] {
+	case "restart":
+		f.active = true
+	case "disable":
+		f.active = false
+	case "show":
+		if !f.active {
+			return []byte("MainPID=0\nActiveState=inactive\nNRestarts=0\n"), nil
+		}
+		return []byte(fmt.Sprintf("MainPID=%d\nActiveState=active\nNRestarts=2\n", f.pid)), nil
+	case "is-active":
+		if f.active {
+			return []byte("active\n"), nil
+		}
+		return []byte("inactive\n"), errors.New("exit 3")
+	}
+	return nil, nil
+}
+
+func TestSystemdManager(t *testing.T) {
+	dir := t.TempDir()
+	fake := &fakeSystemctl{pid: os.Getpid()}
+	sd := Systemd{UnitDir: filepath.Join(dir, "units"), Systemctl: fake.run}
+	os.MkdirAll(sd.UnitDir, 0o755)
+	cfg := Config{Name: "journalnode", RunDir: filepath.Join(dir, "run"), Log: filepath.Join(dir, "log", "jn.log"),
+		Env: []string{"HACTL_CONFIG_SHA256=ab"}, Argv: []string{"/opt/hactl/bin/hactl", "runtime", "journalnode", "--conf", "/etc/hactl dir"}}
+	opts := StartOptions{Manager: ManagerSystemd, Systemd: sd}
+	started, err := Start(cfg, opts)
+	if err != nil || !started {
+		t.Fatalf("Start = %v, %v", started, err)
+	}
+	unit, err := os.ReadFile(filepath.Join(sd.UnitDir, "hactl-journalnode.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`ExecStart="/opt/hactl/bin/hactl" "runtime" "journalnode" "--conf" "/etc/hactl dir"`,
+		`Environment="HACTL_CONFIG_SHA256=ab"`,
+		"StandardOutput=append:" + cfg.Log, "Restart=always", "WantedBy=multi-user.target",
+	} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("unit lacks %q:\n%s", want, unit)
+		}
+	}
+	if got := strings.Join(fake.calls, "|"); got != "daemon-reload|enable hactl-journalnode.service|restart hactl-journalnode.service|show -p MainPID -p ActiveState -p NRestarts hactl-journalnode.service" {
+		t.Errorf("systemctl calls: %s", got)
+	}
+	rec, _ := ReadRecord(cfg.RunDir, cfg.Name)
+	if rec.Manager != ManagerSystemd || rec.ChildPID != os.Getpid() || rec.Restarts != 2 || rec.State != StateRunning {
+		t.Errorf("record: %+v", rec)
+	}
+	// Same command again: a no-op; another: refused without replace.
+	fake.calls = nil
+	if started, err := Start(cfg, opts); err != nil || started {
+		t.Errorf("second Start = %v, %v", started, err)
+	}
+	changed := cfg
+	changed.Argv = append(changed.Argv, "--x")
+	if _, err := Start(changed, opts); !errors.Is(err, ErrArgvChanged) {
+		t.Errorf("changed argv: %v", err)
+	}
+	for _, c := range fake.calls {
+		if !strings.HasPrefix(c, "show") {
+			t.Errorf("a no-op start ran systemctl %s", c)
+		}
+	}
+	// Stop disables the unit and removes it.
+	if err := sd.Stop(cfg.RunDir, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(sd.UnitDir, "hactl-journalnode.service")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("unit file left after stop: %v", err)
+	}
+	if rec, _ := ReadRecord(cfg.RunDir, cfg.Name); rec.State != StateStopped {
+		t.Errorf("record after stop: %+v", rec)
+	}
+	if _, err := Start(cfg, StartOptions{Manager: "upstart"}); err == nil {
+		t.Error("unknown manager accepted")
+	}
+}
+
+// systemd itself accepts the unit (systemd-analyze, where installed).
+func TestSystemdUnitVerifies(t *testing.T) {
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	dir := t.TempDir()
+	cfg := Config{Name: "zkfc-nn1", RunDir: dir, Log: filepath.Join(dir, "z.log"), Env: []string{"A=b c"},
+		Argv: []string{"/bin/sleep", "100%", "$HOME"}, MinBackoff: time.Second}
+	p := filepath.Join(dir, UnitName(cfg.Name))
+	os.WriteFile(p, Systemd{}.Unit(cfg), 0o644)
+	out, err := exec.Command("systemd-analyze", "verify", "--man=no", p).CombinedOutput()
+	if err != nil || strings.Contains(string(out), p) {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}

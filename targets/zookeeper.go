@@ -1,0 +1,256 @@
+package targets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+)
+
+// ZooKeeperServer is one configured ZooKeeper server.
+type ZooKeeperServer struct {
+	Name string // host name (managed) or host:port (external)
+	Addr string // host:port of the client port
+}
+
+// ZooKeeperServers lists the quorum of c as ha.zookeeper.quorum has it.
+func ZooKeeperServers(c *schema.Cluster) []ZooKeeperServer {
+	z := c.ZooKeeper
+	if z == nil {
+		return nil
+	}
+	port := z.ClientPort
+	if port == 0 {
+		port = schema.DefaultZooKeeperClientPort
+	}
+	var out []ZooKeeperServer
+	for _, s := range z.Servers {
+		if z.Managed {
+			addr := s
+			if h := c.Host(s); h != nil && h.Address != "" {
+				addr = h.Address
+			}
+			out = append(out, ZooKeeperServer{Name: s, Addr: net.JoinHostPort(addr, strconv.Itoa(port))})
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s); err == nil {
+			out = append(out, ZooKeeperServer{Name: s, Addr: s})
+		} else {
+			out = append(out, ZooKeeperServer{Name: s, Addr: net.JoinHostPort(strings.Trim(s, "[]"), strconv.Itoa(port))})
+		}
+	}
+	return out
+}
+
+// Ruok asks a ZooKeeper server whether it is serving (four-letter word). A
+// server that refuses the word (not in 4lw.commands.whitelist) but answers
+// still counts as up.
+func Ruok(ctx context.Context, dial DialFunc, addr string, timeout time.Duration) error {
+	conn, err := dial(ctx, addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := conn.Write([]byte("ruok")); err != nil {
+		return err
+	}
+	b, err := io.ReadAll(io.LimitReader(conn, 512))
+	switch {
+	case string(b) == "imok", strings.Contains(string(b), "whitelist"):
+		return nil
+	case err != nil:
+		return err
+	default:
+		return errors.New("zookeeper: no imok (server not serving)")
+	}
+}
+
+// DialFunc opens a TCP connection to addr.
+type DialFunc func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
+
+// zkDialer dials directly, and through an SSH host's connection when the
+// address is only reachable from the cluster's network.
+func zkDialer(hosts map[string]Host) DialFunc {
+	var via []*SSHHost
+	for _, h := range Sorted(hosts) {
+		if s, ok := h.(*SSHHost); ok {
+			via = append(via, s)
+		}
+	}
+	return func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+		d := net.Dialer{Timeout: timeout}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil || len(via) == 0 {
+			return conn, err
+		}
+		for _, h := range via {
+			if c, derr := h.pool.client(ctx, h.cfg, h.cfg.User, h.hostport()); derr == nil {
+				if conn, derr := c.DialContext(ctx, "tcp", addr); derr == nil {
+					return conn, nil
+				}
+			}
+		}
+		return nil, err
+	}
+}
+
+// ProbeZooKeeper checks the quorum's servers and, through a session, whether
+// /hadoop-ha/<ns> exists for each nameservice and which NameNode the
+// ActiveBreadCrumb names.
+func ProbeZooKeeper(ctx context.Context, c *schema.Cluster, hosts map[string]Host, timeout time.Duration) *planner.ObservedZooKeeper {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	return probeZooKeeper(ctx, c, zkDialer(hosts), timeout)
+}
+
+func probeZooKeeper(ctx context.Context, c *schema.Cluster, dial DialFunc, timeout time.Duration) *planner.ObservedZooKeeper {
+	out := &planner.ObservedZooKeeper{}
+	servers := ZooKeeperServers(c)
+	if len(servers) == 0 {
+		out.Error = "no ZooKeeper servers configured"
+		return out
+	}
+	up := make([]bool, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			up[i] = Ruok(ctx, dial, s.Addr, min(timeout, 2*time.Second)) == nil
+		}()
+	}
+	wg.Wait()
+	var addrs []string
+	for i, s := range servers {
+		if up[i] {
+			out.ServersUp = append(out.ServersUp, s.Name)
+			addrs = append(addrs, s.Addr)
+		}
+	}
+	if len(addrs) == 0 {
+		out.Error = "no ZooKeeper server answers"
+		return out
+	}
+	conn, events, err := zk.Connect(addrs, max(timeout, 4*time.Second),
+		zk.WithLogger(log.New(io.Discard, "", 0)),
+		zk.WithDialer(func(network, addr string, to time.Duration) (net.Conn, error) { return dial(ctx, addr, to) }))
+	if err != nil {
+		out.Error = "zookeeper: " + err.Error()
+		return out
+	}
+	defer conn.Close()
+	deadline := time.After(timeout)
+wait:
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == zk.StateHasSession {
+				break wait
+			}
+		case <-deadline:
+			out.Error = "zookeeper: no session within " + timeout.String() + " (no quorum?)"
+			return out
+		case <-ctx.Done():
+			out.Error = "zookeeper: " + ctx.Err().Error()
+			return out
+		}
+	}
+	out.Reachable = true
+	parent := c.ZooKeeper.ParentZnode
+	if parent == "" {
+		parent = schema.DefaultParentZnode
+	}
+	out.ParentZnodes = map[string]bool{}
+	for _, ns := range c.Nameservices {
+		p := path.Join(parent, ns.Name)
+		ok, _, err := conn.Exists(p)
+		if err != nil {
+			out.Error = "zookeeper: exists " + p + ": " + err.Error()
+			out.Reachable = false
+			return out
+		}
+		out.ParentZnodes[ns.Name] = ok
+		if !ok {
+			continue
+		}
+		data, _, err := conn.Get(path.Join(p, "ActiveBreadCrumb"))
+		if err == nil {
+			if id := BreadcrumbNameNode(data); id != "" {
+				if out.ActiveNameNodes == nil {
+					out.ActiveNameNodes = map[string]string{}
+				}
+				out.ActiveNameNodes[ns.Name] = id
+			}
+		}
+	}
+	return out
+}
+
+// BreadcrumbNameNode returns the NameNode ID in an ActiveBreadCrumb. Hadoop
+// writes ActiveNodeInfo as protobuf (1: nameserviceId, 2: namenodeId,
+// 3: hostname, 4: port, 5: zkfcPort); JSON {"namenodeId": …} is accepted too.
+func BreadcrumbNameNode(data []byte) string {
+	if fields, ok := protoStrings(data); ok && fields[2] != "" {
+		return fields[2]
+	}
+	var j struct {
+		NamenodeID string `json:"namenodeId"`
+	}
+	if json.Unmarshal(data, &j) == nil {
+		return j.NamenodeID
+	}
+	return ""
+}
+
+// protoStrings decodes a flat protobuf message's length-delimited fields.
+func protoStrings(b []byte) (map[int]string, bool) {
+	out := map[int]string{}
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 10 && len(b) > 0; i++ {
+			c := b[0]
+			b = b[1:]
+			v |= uint64(c&0x7f) << (7 * i)
+			if c < 0x80 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	for len(b) > 0 {
+		tag, ok := varint()
+		if !ok || tag>>3 == 0 {
+			return nil, false
+		}
+		switch tag & 7 {
+		case 0:
+			if _, ok := varint(); !ok {
+				return nil, false
+			}
+		case 2:
+			n, ok := varint()
+			if !ok || n > uint64(len(b)) {
+				return nil, false
+			}
+			out[int(tag>>3)] = string(b[:n])
+			b = b[n:]
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}

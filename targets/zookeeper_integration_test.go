@@ -1,0 +1,65 @@
+package targets_test
+
+import (
+	"context"
+	"io"
+	"log"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/hactl/hactl/runtime/zkfc"
+	"github.com/hactl/hactl/runtime/zkfc/zktest"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+)
+
+// ProbeZooKeeper against a real ensemble on 127.0.2.11-13: servers up, the
+// parent znode and the breadcrumb's NameNode, and a lost server.
+func TestProbeZooKeeperIntegration(t *testing.T) {
+	integration(t)
+	addrs := []string{"127.0.2.11", "127.0.2.12", "127.0.2.13"}
+	ens := zktest.Start(t, zktest.Options{Hosts: addrs, ClientPort: 2191, PeerPort: 2898, ElectionPort: 3898})
+	c := &schema.Cluster{
+		ZooKeeper:    &schema.ZooKeeper{Managed: true, ClientPort: 2191, Servers: []string{"z1", "z2", "z3"}},
+		Nameservices: []*schema.Nameservice{{Name: "ns"}, {Name: "other"}},
+	}
+	for i, a := range addrs {
+		c.Hosts = append(c.Hosts, &schema.Host{Name: []string{"z1", "z2", "z3"}[i], Address: a})
+	}
+	ctx := context.Background()
+	z := targets.ProbeZooKeeper(ctx, c, nil, 5*time.Second)
+	if !z.Reachable || len(z.ServersUp) != 3 || z.ParentZnodes["ns"] || z.ParentZnodes["other"] || len(z.ActiveNameNodes) != 0 {
+		t.Fatalf("fresh ensemble: %+v", z)
+	}
+	conn, _, err := zk.Connect(ens.Addrs(), 5*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	acl := zk.WorldACL(zk.PermAll)
+	for _, p := range []string{"/hadoop-ha", "/hadoop-ha/ns"} {
+		if _, err := conn.Create(p, nil, 0, acl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crumb := zkfc.NodeInfo{Nameservice: "ns", NamenodeID: "nn2", Host: "127.0.2.12", Port: 8020, ZKFCPort: 8019}.Encode()
+	if _, err := conn.Create("/hadoop-ha/ns/ActiveBreadCrumb", crumb, 0, acl); err != nil {
+		t.Fatal(err)
+	}
+	ens.Kill(0)
+	z = targets.ProbeZooKeeper(ctx, c, nil, 5*time.Second)
+	if !z.Reachable || !slices.Equal(z.ServersUp, []string{"z2", "z3"}) {
+		t.Errorf("one server down: %+v", z)
+	}
+	if !z.ParentZnodes["ns"] || z.ParentZnodes["other"] || z.ActiveNameNodes["ns"] != "nn2" {
+		t.Errorf("znodes: %+v", z)
+	}
+	ens.Kill(1)
+	z = targets.ProbeZooKeeper(ctx, c, nil, 3*time.Second)
+	if z.Reachable || z.Error == "" {
+		t.Errorf("no quorum reported as reachable: %+v", z)
+	}
+}
