@@ -157,10 +157,12 @@ target "local" { state_dir = "`+state+`" }
 	if st := status(); st[standby].HAState != "active" {
 		t.Fatalf("after failover %s is %s", standby, st[standby].HAState)
 	}
-	// One key changed: a rolling restart with a graceful failover.
+	// Two keys changed (Hadoop's and zoo.cfg's): ZooKeeper servers and JournalNodes
+	// restart one at a time, NameNodes standby-first with a graceful failover.
 	src, _ := os.ReadFile(filepath.Join(cfg, "cluster.hcl"))
-	os.WriteFile(filepath.Join(cfg, "cluster.hcl"), []byte(strings.Replace(string(src), `tail_edits_period = "1s"`, `tail_edits_period = "2s"`, 1)), 0o644)
-	if code, out := run(4*time.Minute, "apply", "--auto-approve", cfg); code != 0 || !strings.Contains(out, "restart-namenode") || !strings.Contains(out, "failover") {
+	os.WriteFile(filepath.Join(cfg, "cluster.hcl"), []byte(strings.NewReplacer(`tail_edits_period = "1s"`, `tail_edits_period = "2s"`, `"200ms"`, `"250ms"`).Replace(string(src))), 0o644)
+	if code, out := run(4*time.Minute, "apply", "--auto-approve", cfg); code != 0 || !strings.Contains(out, "restart-namenode") ||
+		!strings.Contains(out, "restart-zookeeper") || !strings.Contains(out, "failover") {
 		t.Fatalf("rolling apply: exit %d", code)
 	}
 	if code, _ := run(time.Minute, "plan", "--detailed-exitcode", cfg); code != 0 {

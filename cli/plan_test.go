@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hactl/hactl/internal/apply"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 	ucli "github.com/urfave/cli/v3"
@@ -180,5 +182,54 @@ func TestStatusJSONListsEveryNameNode(t *testing.T) {
 		if !regexp.MustCompile(s).MatchString(text.String()) {
 			t.Errorf("status text lacks %q:\n%s", s, text.String())
 		}
+	}
+}
+
+// A second apply waits for the cluster lock, then fails naming the holder,
+// before it probes or touches any host.
+func TestApplyWaitsForTheClusterLockThenFails(t *testing.T) {
+	state := t.TempDir()
+	dir := writeHCL(t, `
+host "a" { address = "127.0.7.1" }
+host "b" { address = "127.0.7.2" }
+host "c" { address = "127.0.7.3" }
+zookeeper {
+  managed = true
+  servers = ["a", "b", "c"]
+}
+nameservice "ns" {
+  namenode "nn1" { host = "a" }
+  namenode "nn2" { host = "b" }
+  journal {
+    hosts     = ["a", "b", "c"]
+    edits_dir = "/hdfs/jn"
+  }
+  automatic_failover = true
+  fencing { methods = ["shell(/bin/true)"] }
+  name_dir = "/hdfs/nn"
+}
+target "local" { state_dir = "`+state+`" }
+`)
+	c, diags := schema.Load(dir, schema.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	held, err := apply.AcquireLock(context.Background(), &apply.Env{Cluster: c}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release(context.Background())
+	start := time.Now()
+	for _, cmd := range []string{"apply", "destroy"} {
+		code, _, errw := hactlRun(t, cmd, "--auto-approve", "--lock-timeout", "300ms", dir)
+		if code != 1 || !strings.Contains(errw, "holds the cluster lock") || !strings.Contains(errw, "pid=") {
+			t.Fatalf("%s while locked: exit %d: %s", cmd, code, errw)
+		}
+	}
+	if time.Since(start) < 600*time.Millisecond {
+		t.Errorf("did not wait --lock-timeout")
+	}
+	if _, err := os.Stat(filepath.Join(state, "hosts")); !os.IsNotExist(err) {
+		t.Errorf("a host was touched while the lock was held: %v", err)
 	}
 }

@@ -18,7 +18,9 @@ func runtimeInitSharedCommand() *ucli.Command {
 		Usage: "format the JournalNodes with this NameNode's namespace (hdfs namenode -initializeSharedEdits)",
 		Description: "For a NameNode formatted before its JournalNodes existed: formats the shared edits\n" +
 			"with the namespace in the local VERSION and continues the journal after the local image.\n" +
-			"Refuses when the JournalNodes hold data unless --force (--non-interactive: exit 1).",
+			"Edits the JournalNodes hold for the same namespace are first folded into a new local\n" +
+			"image, so nothing is lost. Run it with the NameNodes stopped. Refuses when the\n" +
+			"JournalNodes hold data unless --force (--non-interactive: exit 1).",
 		Flags: append(commonNNFlags(),
 			&ucli.BoolFlag{Name: "force", Usage: "re-format JournalNodes that hold data"},
 			&ucli.BoolFlag{Name: "non-interactive", Usage: "never prompt: exit 1 when the JournalNodes hold data"},

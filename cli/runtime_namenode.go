@@ -149,8 +149,10 @@ func runNamenode(ctx context.Context, env *nnEnv, stderr io.Writer) error {
 	wh := webhdfs.Handler(nn, webhdfs.HandlerOptions{
 		DefaultReplication: int16(repl),
 		DefaultBlockSize:   sizeKey(c, "dfs.blocksize", 128<<20),
-		MaxDataBytes:       env.cfg.MaxInline + 1, // the namespace gives the clear error above its limit
-		Logf:               logger.Printf,
+		// Bodies up to 64 MiB reach the namespace, whose error names the
+		// hactl.namenode.max-inline-file-bytes key.
+		MaxDataBytes: max(env.cfg.MaxInline+1, 64<<20),
+		Logf:         logger.Printf,
 	})
 	ln, err := net.Listen("tcp", env.cfg.HTTPAddr)
 	if err != nil {

@@ -60,7 +60,9 @@ func (c *testCluster) must(timeout time.Duration, args ...string) Result {
 
 func (c *testCluster) apply() Result {
 	c.t.Helper()
-	return c.must(applyTimeout, "apply", "--auto-approve", c.dir)
+	r := c.must(applyTimeout, "apply", "--auto-approve", c.dir)
+	c.t.Logf("steps run:\n%s", ProgressLines(r.Stdout))
+	return r
 }
 
 func (c *testCluster) load() *schema.Cluster {
@@ -255,6 +257,29 @@ func count(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// scenarioFailoverCommand makes a standby active with hactl failover.
+func (c *testCluster) scenarioFailoverCommand(wantNNs int, files map[string]string) {
+	c.t.Helper()
+	nns := c.waitOneActive(wantNNs, 20*time.Second)
+	var to string
+	for _, nn := range nns {
+		if nn.State == "standby" {
+			to = nn.ID
+		}
+	}
+	c.must(commandTimeout, "failover", "--to", to, c.dir)
+	// failover returns once the target is active: no polling needed.
+	nns, r, err := c.status()
+	if err != nil {
+		c.t.Fatalf("status: %v\n%s", err, r)
+	}
+	if err := CheckOneActive(nns); err != nil || Actives(nns)[0].ID != to {
+		c.t.Fatalf("after hactl failover --to %s: %v %+v", to, err, nns)
+	}
+	c.checkFiles(files)
+	c.requireConverged()
 }
 
 // scenarioKillActiveHost kill -9s every daemon of the active NameNode's

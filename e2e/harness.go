@@ -197,10 +197,23 @@ var actionRE = regexp.MustCompile(`\b(install-runtime|write-config|install-zooke
 // progressRE is the executor's line for a step it ran ("[3/12] n2
 // start-journalnode ... ok (0.4s)"); apply may print the plan first, whose
 // lines name the same actions but did not run.
-var progressRE = regexp.MustCompile(`^\s*\[\d+/\d+\]`)
+var progressRE = regexp.MustCompile(`^\s*\[\s*\d+/\d+\]`)
 
 // StepLine reports whether an output line is a finished step of an apply.
 func StepLine(line string) bool { return progressRE.MatchString(line) && actionRE.MatchString(line) }
+
+// ProgressLines returns the executor's step lines of out (what ran, with
+// elapsed times), for logs.
+func ProgressLines(out string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		if StepLine(l) {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
 
 // StepActions returns, in order, the action of each step apply ran.
 func StepActions(out string) []string {

@@ -61,7 +61,7 @@ func TestStepActions(t *testing.T) {
 		"    +  2. n2  bootstrap-standby hacluster/nn2 storage is empty",
 		"[1/3] n1 format-namenode hacluster/nn1 ... ok (0.5s)",
 		"[2/3] n2 bootstrap-standby hacluster/nn2 ... ok (0.2s)",
-		"[3/3] n1 verify-ha hacluster ... failed (1.0s)",
+		"[ 3/10] n1 verify-ha hacluster ... failed (1.0s)",
 		"Apply complete.",
 	}, "\n")
 	want := []string{"format-namenode", "bootstrap-standby", "verify-ha"}

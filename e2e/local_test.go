@@ -144,6 +144,7 @@ func TestLocalCluster(t *testing.T) {
 			files = c.writeFiles("/e2e/before-crash", 5)
 			c.checkFiles(files)
 		}},
+		{"failover-command", func(c *testCluster) { c.scenarioFailoverCommand(wantNNs, files) }},
 		{"kill-active-host", func(c *testCluster) { c.scenarioKillActiveHost(wantNNs, files) }},
 		{"reapply-restarts", func(c *testCluster) { c.scenarioReapplyRestarts(wantNNs, files) }},
 		{"wipe-standby-bootstraps", func(c *testCluster) { c.scenarioWipeStandby(wantNNs, files) }},

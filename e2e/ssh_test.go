@@ -133,13 +133,16 @@ func TestSSHCluster(t *testing.T) {
 		}},
 		{"destroy", func(c *testCluster) { c.scenarioDestroy() }},
 	}
+	// A failure of these steps leaves a converged cluster (the step checks
+	// it), so the later steps still run and report.
+	soft := map[string]bool{"rolling-change-with-writes": true}
 	for _, s := range steps {
 		ok := t.Run(s.name, func(t *testing.T) {
 			sub := *c
 			sub.t = t
 			s.f(&sub)
 		})
-		if !ok {
+		if !ok && !soft[s.name] {
 			t.Fatalf("step %s failed; the later steps need it", s.name)
 		}
 	}
@@ -166,6 +169,14 @@ func (c *testCluster) scenarioRollingWithWrites(wantNNs int, files map[string]st
 			case <-stop:
 				return
 			default:
+			}
+			if i > 0 {
+				// A steady trickle, not a CPU hog on a shared machine.
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 			name := fmt.Sprintf("/e2e/rolling/w-%04d", i)
 			content := fmt.Sprintf("write %d during the rolling apply\n", i)

@@ -265,7 +265,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 
 	if len(p.plan.Steps) > before && primary != nil {
 		p.verify = append(p.verify, &Step{Host: primary.host, Action: ActVerifyHA, Nameservice: ns.Name,
-			Reason: "exactly one NameNode active, the others standby, every JournalNode in sync"})
+			Reason: "exactly one NameNode active, the others standby"})
 	}
 }
 

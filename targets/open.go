@@ -18,6 +18,9 @@ type Options struct {
 	MaxParallel int
 	// ConnectTimeout overrides the ssh block's connect_timeout (10 s default).
 	ConnectTimeout time.Duration
+	// KeepaliveInterval between keepalive@openssh.com checks (default 15 s);
+	// a connection that does not answer within one interval is dropped.
+	KeepaliveInterval time.Duration
 	// Log receives connection notices (retries, trusted new keys); may be nil.
 	Log io.Writer
 }

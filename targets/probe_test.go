@@ -16,8 +16,8 @@ import (
 
 func cluster() *schema.Cluster {
 	return &schema.Cluster{
-		Hosts: []*schema.Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}, {Name: "c", Address: "10.0.0.3"}},
-		Target: &schema.Target{Kind: schema.TargetSSH},
+		Hosts:        []*schema.Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}, {Name: "c", Address: "10.0.0.3"}},
+		Target:       &schema.Target{Kind: schema.TargetSSH},
 		Nameservices: []*schema.Nameservice{{Name: "ns"}},
 	}
 }

@@ -69,9 +69,9 @@ func (c SSHConfig) withDefaults() SSHConfig {
 	return c
 }
 
-// KeepaliveInterval is how often an idle connection is checked with
+// DefaultKeepaliveInterval is how often a connection is checked with
 // keepalive@openssh.com (a dead one is dropped and redialled on next use).
-var KeepaliveInterval = 15 * time.Second
+const DefaultKeepaliveInterval = 15 * time.Second
 
 // maxSessionsPerHost stays under OpenSSH's default MaxSessions (10).
 const maxSessionsPerHost = 8
@@ -164,9 +164,13 @@ func (p *Pool) client(ctx context.Context, cfg SSHConfig, user, hostport string)
 
 // watch sends keepalives and forgets the connection once it is dead.
 func (p *Pool) watch(pc *poolConn, c *ssh.Client) {
+	interval := p.opts.KeepaliveInterval
+	if interval <= 0 {
+		interval = DefaultKeepaliveInterval
+	}
 	done := make(chan struct{})
 	go func() { c.Wait(); close(done) }()
-	t := time.NewTicker(KeepaliveInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -181,7 +185,7 @@ func (p *Pool) watch(pc *poolConn, c *ssh.Client) {
 				if err != nil {
 					c.Close()
 				}
-			case <-time.After(KeepaliveInterval):
+			case <-time.After(interval):
 				c.Close() // no answer in a whole interval: the peer is gone
 			case <-done:
 			}

@@ -262,3 +262,39 @@ func TestSSHCommandLine(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHKeepaliveDropsADeadConnection(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ed25519Signer(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{KeepaliveInterval: 50 * time.Millisecond})
+	defer p.Close()
+	h := f.host(p, srv.addr)
+	ctx := context.Background()
+	if _, err := h.Run(ctx, Command{Args: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.frozen.Store(true)
+	pc, _ := p.entry(h.key())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pc.mu.Lock()
+		gone := pc.client == nil
+		pc.mu.Unlock()
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a connection whose peer stopped answering keepalives was kept")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.frozen.Store(false)
+	if r, err := h.Run(ctx, Command{Args: []string{"echo", "again"}}); err != nil || string(r.Stdout) != "again\n" {
+		t.Fatalf("after the keepalive failure: %q %v", r.Stdout, err)
+	}
+	if n := srv.conns.Load(); n != 2 {
+		t.Errorf("connections = %d, want a fresh second one", n)
+	}
+}

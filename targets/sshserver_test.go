@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -28,6 +29,7 @@ type testServer struct {
 	addr     string
 	hostKeys []ssh.Signer
 	conns    atomic.Int32 // connections accepted
+	frozen   atomic.Bool  // while set, the server reads nothing: a peer that vanished
 	mu       sync.Mutex
 	live     []net.Conn
 }
@@ -59,7 +61,7 @@ func newTestServer(t *testing.T, clientKey ssh.PublicKey, hostKeys ...ssh.Signer
 			s.mu.Lock()
 			s.live = append(s.live, c)
 			s.mu.Unlock()
-			go s.serve(c, cfg)
+			go s.serve(&freezable{Conn: c, frozen: &s.frozen}, cfg)
 		}
 	}()
 	return s
@@ -184,4 +186,19 @@ func writeClientKey(t *testing.T, dir string, passphrase string) (string, ssh.Si
 	}
 	s, _ := ssh.NewSignerFromKey(k)
 	return p, s
+}
+
+// freezable stops delivering data while frozen, like a host whose cable was
+// pulled: nothing is refused, nothing is answered.
+type freezable struct {
+	net.Conn
+	frozen *atomic.Bool
+}
+
+func (f *freezable) Read(p []byte) (int, error) {
+	n, err := f.Conn.Read(p)
+	for f.frozen.Load() && err == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return n, err
 }

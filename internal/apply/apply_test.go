@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -344,5 +346,49 @@ func TestFormatZKLeavesAnExistingZnodeAndRetriesAnElectingQuorum(t *testing.T) {
 	// Exists (exit 2): the converged state, not an error.
 	if err := r.Run(context.Background(), env); err != nil {
 		t.Fatalf("format-zk over an existing znode: %v", err)
+	}
+}
+
+type flakyZKFC struct {
+	posts  int
+	failed int
+	active bool
+}
+
+func (f *flakyZKFC) RoundTrip(r *http.Request) (*http.Response, error) {
+	switch r.URL.Path {
+	case "/zkfc/gracefulFailover":
+		f.posts++
+		if f.posts <= f.failed {
+			return &http.Response{StatusCode: 503, Status: "503 Service Unavailable", Header: http.Header{},
+				Body: io.NopCloser(strings.NewReader(`{"RemoteException":{"message":"not in the election yet"}}`))}, nil
+		}
+		f.active = true
+		return jsonResp(`{}`), nil
+	case "/ha/status":
+		if f.active {
+			return jsonResp(`{"state":"active"}`), nil
+		}
+		return jsonResp(`{"state":"standby"}`), nil
+	}
+	return nil, errors.New("unexpected " + r.URL.String())
+}
+
+func TestFailoverRetriesAZKFCNotYetInTheElection(t *testing.T) {
+	c := loadFixture(t, "three", nil)
+	s := newSim(t, c)
+	env := s.env(c, testBinary(t), false, &strings.Builder{})
+	tr := &flakyZKFC{failed: 3}
+	env.HTTP = &http.Client{Transport: tr}
+	r, _ := New(&planner.Step{Host: "oim", Action: planner.ActFailover, Nameservice: "hacluster", NameNode: "onn"})
+	if err := r.Run(context.Background(), env); err != nil || tr.posts != 4 {
+		t.Fatalf("failover: %v after %d posts", err, tr.posts)
+	}
+	// A ZKFC that never accepts: a clear error with the remote message.
+	tr = &flakyZKFC{failed: 1 << 30}
+	env.HTTP = &http.Client{Transport: tr}
+	err := r.Run(context.Background(), env)
+	if err == nil || !strings.Contains(err.Error(), "not in the election yet") {
+		t.Fatalf("err = %v", err)
 	}
 }

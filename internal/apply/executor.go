@@ -80,11 +80,20 @@ type Env struct {
 	// Ready waits until a started daemon serves (default: HTTP/TCP checks
 	// from this machine, see ready.go); tests replace it.
 	Ready func(ctx context.Context, env *Env, host, daemon string) error
+	// ZooKeeperServing waits until a restarted ZooKeeper server is back in
+	// the quorum (DefaultZooKeeperServing); nil skips the wait (tests).
+	ZooKeeperServing func(ctx context.Context, env *Env, host string) error
+	// JournalInSync waits until a restarted JournalNode holds its peers'
+	// edits again (DefaultJournalInSync); nil skips the wait (tests).
+	JournalInSync func(ctx context.Context, env *Env, host string) error
 	// HTTP is the client for the daemons' signed HTTP APIs (failover, HA status).
 	HTTP *http.Client
 	// Now and Sleep are the clock (injected so tests never sleep).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxParallel bounds how many hosts run host-local steps at once
+	// (default 32; 1 runs everything sequentially).
+	MaxParallel int
 	// ReadyTimeout bounds each wait for a daemon (default 90 s).
 	ReadyTimeout time.Duration
 	// NewSecret makes the cluster secret when no host has one (crypto/rand).
@@ -216,6 +225,9 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
+	if errors.Is(e.Err, context.Canceled) {
+		return fmt.Sprintf("interrupted during step %d/%d %s on host %s: %v", e.Index, e.Total, e.Step.Title(), e.Step.Host, e.Err)
+	}
 	return fmt.Sprintf("step %d/%d %s on host %s failed: %v", e.Index, e.Total, e.Step.Title(), e.Step.Host, e.Err)
 }
 
@@ -229,61 +241,182 @@ type Report struct {
 	Elapsed   time.Duration
 }
 
+// parallelSafe are the actions that touch only their own host and no
+// running service's availability: consecutive runs of them execute on all
+// hosts at once (each host's steps still in plan order). Restarts, stops,
+// formats, bootstraps and failovers always run one at a time.
+var parallelSafe = map[planner.Action]bool{
+	planner.ActInstallRuntime: true, planner.ActWriteConfig: true, planner.ActInstallZooKeeper: true,
+	planner.ActWriteZooKeeperConfig: true, planner.ActStartZooKeeper: true, planner.ActStartJournalNode: true,
+	planner.ActRemoveConfig: true, planner.ActRemoveRuntime: true, planner.ActPurgeData: true,
+}
+
 // Execute runs the plan's steps in order, printing each as it runs
 // ("[3/12] n2 start-journalnode ... ok (0.4s)"), and stops at the first
 // failure with a *StepError. Every step is idempotent and the plan is
 // recomputed from a fresh probe on the next apply, so a re-run converges.
+// Runs of host-local preparation steps (parallelSafe) go to all hosts at
+// once, up to env.MaxParallel; a dry run is always sequential, so that its
+// listing is exact and ordered.
 func Execute(ctx context.Context, env *Env, plan *planner.ClusterPlan) (rep Report, err error) {
 	if env.Guard == nil {
 		env.Guard = &Guard{}
 	}
-	out := env.Out
-	if out == nil {
-		out = io.Discard
+	x := &executor{env: env, out: env.Out, steps: plan.Steps}
+	if x.out == nil {
+		x.out = io.Discard
 	}
+	for _, s := range plan.Steps {
+		x.hostW = max(x.hostW, len(s.Host))
+	}
+	x.numW = len(fmt.Sprint(len(plan.Steps)))
 	start := env.now()
 	rep.Total = len(plan.Steps)
 	before := env.Guard.Count()
-	defer func() { rep.Mutations = env.Guard.Count() - before }()
-	hostW := 0
-	for _, s := range plan.Steps {
-		hostW = max(hostW, len(s.Host))
+	defer func() {
+		rep.Mutations = env.Guard.Count() - before
+		rep.Elapsed = env.now().Sub(start)
+	}()
+	limit := env.MaxParallel
+	if limit <= 0 {
+		limit = 32
 	}
-	for i, s := range plan.Steps {
-		if err := ctx.Err(); err != nil {
-			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: err}
-		}
-		r, nerr := New(s)
-		if nerr != nil {
-			err = nerr
-			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: nerr}
-		}
-		fmt.Fprintf(out, "[%*d/%d] %-*s %s ... ", len(fmt.Sprint(len(plan.Steps))), i+1, len(plan.Steps), hostW, s.Host, r.Title())
-		t0 := env.now()
-		err = r.Run(ctx, env)
-		el := env.now().Sub(t0)
-		did := env.Guard.Drain()
-		switch {
-		case err != nil:
-			fmt.Fprintf(out, "failed (%.1fs)\n", el.Seconds())
-		case env.Guard.DryRun:
-			fmt.Fprintf(out, "dry run\n")
-		default:
-			fmt.Fprintf(out, "ok (%.1fs)\n", el.Seconds())
-		}
-		if env.Guard.DryRun {
-			for _, d := range did {
-				fmt.Fprintf(out, "      would %s\n", d)
+	for i := 0; i < len(plan.Steps); {
+		j := i + 1
+		if !env.Guard.DryRun && limit > 1 && parallelSafe[plan.Steps[i].Action] {
+			for j < len(plan.Steps) && parallelSafe[plan.Steps[j].Action] {
+				j++
 			}
 		}
-		if err != nil {
-			rep.Elapsed = env.now().Sub(start)
-			return rep, &StepError{Index: i + 1, Total: len(plan.Steps), Step: s, Err: err}
+		var serr *StepError
+		if j-i > 1 {
+			serr = x.batch(ctx, i, j, limit)
+		} else {
+			serr = x.one(ctx, i, true)
 		}
-		rep.Done++
+		rep.Done += x.takeDone()
+		if serr != nil {
+			return rep, serr
+		}
+		i = j
 	}
-	rep.Elapsed = env.now().Sub(start)
 	return rep, nil
+}
+
+type executor struct {
+	env   *Env
+	out   io.Writer
+	steps []*planner.Step
+	hostW int
+	numW  int
+
+	mu   sync.Mutex
+	done int
+}
+
+func (x *executor) takeDone() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d := x.done
+	x.done = 0
+	return d
+}
+
+func (x *executor) stepErr(i int, err error) *StepError {
+	return &StepError{Index: i + 1, Total: len(x.steps), Step: x.steps[i], Err: err}
+}
+
+// one runs step i. Sequentially (live) the title prints before the step
+// runs and the verdict after; in a batch the whole line prints at the end,
+// so concurrent lines never interleave.
+func (x *executor) one(ctx context.Context, i int, live bool) *StepError {
+	s := x.steps[i]
+	if err := ctx.Err(); err != nil {
+		return x.stepErr(i, err)
+	}
+	r, err := New(s)
+	if err != nil {
+		return x.stepErr(i, err)
+	}
+	head := fmt.Sprintf("[%*d/%d] %-*s %s ... ", x.numW, i+1, len(x.steps), x.hostW, s.Host, r.Title())
+	if live {
+		fmt.Fprint(x.out, head)
+	}
+	env := x.env
+	t0 := env.now()
+	err = r.Run(ctx, env)
+	el := env.now().Sub(t0)
+	var verdict string
+	switch {
+	case err != nil:
+		verdict = fmt.Sprintf("failed (%.1fs)\n", el.Seconds())
+	case env.Guard.DryRun:
+		verdict = "dry run\n"
+	default:
+		verdict = fmt.Sprintf("ok (%.1fs)\n", el.Seconds())
+	}
+	if live {
+		did := env.Guard.Drain()
+		fmt.Fprint(x.out, verdict)
+		if env.Guard.DryRun {
+			for _, d := range did {
+				fmt.Fprintf(x.out, "      would %s\n", d)
+			}
+		}
+	} else {
+		x.mu.Lock()
+		fmt.Fprint(x.out, head+verdict)
+		x.mu.Unlock()
+	}
+	if err != nil {
+		return x.stepErr(i, err)
+	}
+	x.mu.Lock()
+	x.done++
+	x.mu.Unlock()
+	return nil
+}
+
+// batch runs steps [i, j) with one goroutine per host (at most limit at
+// once), each host's steps in plan order; a host stops at its first failure
+// and the batch reports the earliest failed step.
+func (x *executor) batch(ctx context.Context, i, j, limit int) *StepError {
+	var hosts []string
+	byHost := map[string][]int{}
+	for k := i; k < j; k++ {
+		h := x.steps[k].Host
+		if byHost[h] == nil {
+			hosts = append(hosts, h)
+		}
+		byHost[h] = append(byHost[h], k)
+	}
+	sem := make(chan struct{}, limit)
+	var (
+		wg    sync.WaitGroup
+		emu   sync.Mutex
+		first *StepError
+	)
+	for _, h := range hosts {
+		wg.Add(1)
+		go func(idx []int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			for _, k := range idx {
+				if err := x.one(ctx, k, false); err != nil {
+					emu.Lock()
+					if first == nil || err.Index < first.Index {
+						first = err
+					}
+					emu.Unlock()
+					return
+				}
+			}
+		}(byHost[h])
+	}
+	wg.Wait()
+	x.env.Guard.Drain()
+	return first
 }
 
 // Runner is one step kind: a small type per action (one file each), as

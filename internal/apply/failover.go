@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hactl/hactl/planner"
 )
@@ -45,7 +46,18 @@ func (r *failover) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("failover: %w", err)
 	}
 	err = env.Guard.Wet(r.s.Host, "POST http://"+zkfc+"/zkfc/gracefulFailover (make "+r.s.NameNode+" active)", func() error {
-		return GracefulFailover(ctx, client, zkfc)
+		// A ZKFC restarted a moment ago may not have joined the election
+		// yet: retry for a bounded time.
+		deadline := env.now().Add(min(env.readyTimeout(), 60*time.Second))
+		for {
+			err := GracefulFailover(ctx, client, zkfc)
+			if err == nil || ctx.Err() != nil || !env.now().Before(deadline) {
+				return err
+			}
+			if err := env.sleep(ctx, time.Second); err != nil {
+				return err
+			}
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("failover to %s: %w", r.s.NameNode, err)

@@ -93,7 +93,15 @@ func readyCheck(ctx context.Context, env *Env, host, daemon string) (func(contex
 			if err != nil {
 				return nil, err
 			}
-			return func(ctx context.Context) error { _, err := GetHAStatus(ctx, client, hp); return err }, nil
+			// Serving means standby or active: "initializing" is still
+			// loading its image or catching up on edits.
+			return func(ctx context.Context) error {
+				st, err := GetHAStatus(ctx, client, hp)
+				if err == nil && st.State != "active" && st.State != "standby" {
+					err = fmt.Errorf("state %q", st.State)
+				}
+				return err
+			}, nil
 		}
 		hp, err := ZKFCAddr(c, ns, id)
 		if err != nil {
@@ -159,4 +167,53 @@ func supervisorGaveUp(ctx context.Context, env *Env, host, daemon string) error 
 		return fmt.Errorf("it keeps crashing (%s); the supervisor gave up. Last lines of %s:\n%s", st.LastExit, log, strings.TrimRight(string(tail.Stdout), "\n"))
 	}
 	return nil
+}
+
+// DefaultZooKeeperServing polls ZooKeeper's "srvr" until the server reports a
+// Mode (leader, follower or standalone), i.e. it serves requests again.
+func DefaultZooKeeperServing(ctx context.Context, env *Env, host string) error {
+	port := schema.DefaultZooKeeperClientPort
+	if c := env.Cluster.ZooKeeper; c != nil && c.ClientPort != 0 {
+		port = c.ClientPort
+	}
+	hp := net.JoinHostPort(hostAddress(env.Cluster, host), strconv.Itoa(port))
+	deadline := env.now().Add(env.readyTimeout())
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		out, err := fourLetter(cctx, hp, "srvr")
+		cancel()
+		if err == nil && strings.Contains(out, "Mode: ") {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%s: %s", hp, strings.TrimSpace(out))
+		}
+		if env.now().After(deadline) {
+			return fmt.Errorf("ZooKeeper on %s is not serving after %s: %w", host, env.readyTimeout(), err)
+		}
+		if err := env.sleep(ctx, 300*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// fourLetter sends one of ZooKeeper's four-letter words and returns the answer.
+func fourLetter(ctx context.Context, hostport, word string) (string, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	if _, err := conn.Write([]byte(word)); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(io.LimitReader(conn, 4096))
+	if err != nil && len(b) == 0 {
+		return "", err
+	}
+	return string(b), nil
 }

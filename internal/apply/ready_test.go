@@ -2,9 +2,12 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,5 +70,99 @@ func TestReadyWaitsForAJournalNodeToListen(t *testing.T) {
 	err = DefaultReady(context.Background(), env2, "dim", planner.DaemonJournalNode)
 	if err == nil || !strings.Contains(err.Error(), "still not serving after 1m0s") {
 		t.Fatalf("err = %v, want a timeout", err)
+	}
+}
+
+// fakeZooKeeper answers srvr as a ZooKeeper server that serves only after
+// `looking` answers.
+func fakeZooKeeper(t *testing.T, looking int) int {
+	l, err := net.Listen("tcp", "127.0.7.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for n := 0; ; n++ {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4)
+			conn.Read(buf)
+			if n < looking {
+				conn.Write([]byte("This ZooKeeper instance is not currently serving requests\n"))
+			} else {
+				conn.Write([]byte("Zookeeper version: 3.8.0\nMode: follower\n"))
+			}
+			conn.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestZooKeeperServingWaitsForTheQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		looking int
+		ok      bool
+	}{{3, true}, {1 << 30, false}} {
+		port := fakeZooKeeper(t, tc.looking)
+		env := loopbackCluster(t, 8485)
+		env.Cluster.ZooKeeper.ClientPort = port
+		env.ReadyTimeout = 10 * time.Second
+		err := DefaultZooKeeperServing(context.Background(), env, "dim")
+		if (err == nil) != tc.ok {
+			t.Errorf("looking %d: err = %v", tc.looking, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not currently serving") {
+			t.Errorf("error does not say why: %v", err)
+		}
+	}
+}
+
+// jnStatusServer serves a JournalNode's /status with a moving txid.
+func jnStatusServer(t *testing.T, addr string, txid func() int64) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"journals":{"hacluster":{"highestWrittenTxid":%d}}}`, txid())
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+}
+
+func TestJournalInSyncWaitsForTheRestartedJournalNode(t *testing.T) {
+	port := freePort(t)
+	env := loopbackCluster(t, 8485)
+	env.Cluster.Nameservice("hacluster").Journal.HTTPPort = port
+	var mu sync.Mutex
+	restarted := int64(40)
+	jnStatusServer(t, fmt.Sprintf("127.0.7.1:%d", port), func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		restarted += 5 // it catches up as the writer's next segment reaches it
+		return restarted
+	})
+	jnStatusServer(t, fmt.Sprintf("127.0.7.2:%d", port), func() int64 { return 60 })
+	jnStatusServer(t, fmt.Sprintf("127.0.7.3:%d", port), func() int64 { return 70 })
+	if err := DefaultJournalInSync(context.Background(), env, "dim"); err != nil {
+		t.Fatalf("in sync: %v", err)
+	}
+	mu.Lock()
+	if restarted < 60 {
+		t.Errorf("returned at txid %d before reaching the peers' 60", restarted)
+	}
+	mu.Unlock()
+
+	// A JournalNode that never catches up fails the step, saying why.
+	stuck := loopbackCluster(t, 8485)
+	port2 := freePort(t)
+	stuck.Cluster.Nameservice("hacluster").Journal.HTTPPort = port2
+	jnStatusServer(t, fmt.Sprintf("127.0.7.1:%d", port2), func() int64 { return 10 })
+	jnStatusServer(t, fmt.Sprintf("127.0.7.2:%d", port2), func() int64 { return 60 })
+	err := DefaultJournalInSync(context.Background(), stuck, "dim")
+	if err == nil || !strings.Contains(err.Error(), "hacluster at txid 10 of 60") || !strings.Contains(err.Error(), "dfs.ha.log-roll.period") {
+		t.Fatalf("err = %v", err)
 	}
 }

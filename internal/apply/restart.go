@@ -25,5 +25,21 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
 		return fmt.Errorf("restart %s: start: %w", d.name, err)
 	}
-	return waitReady(ctx, env, r.s.Host, d.name)
+	if err := waitReady(ctx, env, r.s.Host, d.name); err != nil {
+		return err
+	}
+	// A ZooKeeper server that answers ruok may still be looking for its
+	// leader; the next server may only go down once this one serves again,
+	// or the ensemble loses its quorum.
+	if d.name == planner.DaemonZooKeeper && env.ZooKeeperServing != nil && !env.Guard.DryRun {
+		if err := env.ZooKeeperServing(ctx, env, r.s.Host); err != nil {
+			return fmt.Errorf("restart zookeeper: %w", err)
+		}
+	}
+	if d.name == planner.DaemonJournalNode && env.JournalInSync != nil && !env.Guard.DryRun {
+		if err := env.JournalInSync(ctx, env, r.s.Host); err != nil {
+			return fmt.Errorf("restart journalnode: %w", err)
+		}
+	}
+	return nil
 }

@@ -52,6 +52,7 @@ type Journal struct {
 	dir    string // <edits.dir>/<jid>
 	cur    string // <edits.dir>/<jid>/current
 	noSync bool
+	self   string // this JN's HTTP address: a recovery source that needs no download
 	fetch  FetchFunc
 	cache  *editCache
 
@@ -71,9 +72,9 @@ type Journal struct {
 	committedFile *os.File
 }
 
-func openJournal(root, jid string, noSync bool, fetch FetchFunc, cacheBytes int) (*Journal, error) {
+func openJournal(root, jid, self string, noSync bool, fetch FetchFunc, cacheBytes int) (*Journal, error) {
 	j := &Journal{
-		id: jid, dir: filepath.Join(root, jid), noSync: noSync, fetch: fetch,
+		id: jid, dir: filepath.Join(root, jid), noSync: noSync, fetch: fetch, self: self,
 		cache: newEditCache(cacheBytes), committed: -1, ipcSerial: -1, segStart: -1,
 	}
 	j.cur = filepath.Join(j.dir, "current")
@@ -543,6 +544,21 @@ func (j *Journal) FinalizeLogSegment(r rpc.RequestInfo, start, end int64) error 
 		if s.StartTxid != start {
 			continue
 		}
+		if s.InProgress {
+			// Only finalize a copy this epoch vouches for: the newest segment
+			// written by this writer, or the copy accepted in this epoch's
+			// recovery. A stale copy of equal length from an older writer
+			// must not become a finalized segment.
+			latest := segs[len(segs)-1].StartTxid == start
+			p, err := j.readPaxos(start)
+			if err != nil {
+				return err
+			}
+			accepted := p != nil && p.AcceptedInEpoch == r.Epoch && p.Segment.EndTxid == end
+			if !accepted && !(latest && j.writerEpoch == r.Epoch) {
+				return fmt.Errorf("journal %s: in-progress segment %d was neither written nor accepted in epoch %d: %w", j.id, start, r.Epoch, ErrOutOfSync)
+			}
+		}
 		if !s.InProgress {
 			if s.EndTxid != end {
 				return fmt.Errorf("journal %s: trying to finalize segment %d-%d but %s exists: %w", j.id, start, end, s.name, ErrFinalizedSegment)
@@ -736,7 +752,10 @@ func (j *Journal) AcceptRecovery(ctx context.Context, r rpc.RequestInfo, seg rpc
 		return err
 	}
 	var synced string
-	if cur == nil || cur.EndTxid != seg.EndTxid {
+	// Edits are opaque, so two in-progress copies of equal length may still
+	// differ (one written by an older writer that no quorum acknowledged):
+	// unless this JN is the chosen source, take the chosen copy's bytes.
+	if cur == nil || cur.EndTxid != seg.EndTxid || (cur.InProgress && fromHTTP != j.self) {
 		if cur != nil && !cur.InProgress {
 			return fmt.Errorf("journal %s: asked to replace %s with %s: %w", j.id, cur, seg, ErrFinalizedSegment)
 		}

@@ -62,7 +62,7 @@ func (n *Node) Journal(jid string) (*Journal, error) {
 	if j, ok := n.journals[jid]; ok {
 		return j, nil
 	}
-	j, err := openJournal(n.opts.Dir, jid, n.opts.NoSync, n.opts.Fetch, n.opts.CacheBytes)
+	j, err := openJournal(n.opts.Dir, jid, n.opts.HTTPAddr, n.opts.NoSync, n.opts.Fetch, n.opts.CacheBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -128,21 +128,52 @@ func BootstrapStandby(ctx context.Context, cfg Config, j Journal, src ImageSourc
 
 // InitializeSharedEdits formats the shared journal with the namespace of
 // this NameNode's local storage, so a NameNode formatted without shared
-// edits can become HA. hactl's NameNode keeps no local edit log (every edit
-// goes to the journal), so nothing else is copied: the local image holds the
-// whole namespace and the journal continues after it.
+// edits can become HA, and continues the journal after the local image.
+// hactl's NameNode keeps no local edit log, so, to lose nothing, edits that
+// the journal already holds for this same namespace are first folded into a
+// new local image. Run it with the NameNodes stopped. The caller decides
+// (prompt, --force) whether a journal holding data may be re-formatted.
 func InitializeSharedEdits(ctx context.Context, cfg Config, j Journal, force bool) error {
 	st := &Storage{Dirs: cfg.NameDirs}
 	info, err := st.ReadVersion()
 	if err != nil {
 		return err
 	}
-	imgs := st.Images()
-	if len(imgs) == 0 {
-		return fmt.Errorf("no fsimage in %v: format this NameNode first", cfg.NameDirs)
+	ns, err := st.LoadLatest(cfg.MaxInline)
+	if err != nil {
+		return err
 	}
-	last := imgs[0]
-	if err := j.Format(ctx, info, force); err != nil {
+	imageTxid := ns.lastTxid
+	has, err := j.HasSomeData(ctx)
+	if err != nil {
+		return fmt.Errorf("ask the journalnodes whether they hold data: %w", err)
+	}
+	if has {
+		if jinfo, err := j.NamespaceInfo(ctx); err == nil && jinfo == info {
+			for {
+				edits, err := j.ReadEdits(ctx, ns.lastTxid+1, true, tailBatch)
+				if err != nil || len(edits) == 0 {
+					break
+				}
+				for _, e := range edits {
+					op, err := DecodeOp(e.Data)
+					if err != nil {
+						return fmt.Errorf("edit %d in the journal: %w", e.Txid, err)
+					}
+					if err := ns.Apply(e.Txid, op); err != nil {
+						return fmt.Errorf("fold the journal into the local image: %w", err)
+					}
+				}
+			}
+			if ns.lastTxid > imageTxid {
+				if err := st.SaveImage(ns.lastTxid, ns.EncodeImage()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	last := ns.lastTxid
+	if err := j.Format(ctx, info, force || has); err != nil {
 		return fmt.Errorf("format journal: %w", err)
 	}
 	if last == 0 {

@@ -299,6 +299,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <tr><th>Files and directories</th><td>{{.Totals.Files}} files, {{.Totals.Dirs}} directories</td></tr>
 <tr><th>Last checkpoint</th><td>txid {{.Totals.LastCheckpointTxid}} at {{.CkptTime}}</td></tr>
 {{if eq .State "standby"}}<tr><th>Tail lag</th><td>{{.LagTxns}} txns, {{.LagMs}} ms</td></tr>{{end}}
+{{if .LastError}}<tr><th>Last error</th><td class="bad">{{.LastError}}</td></tr>{{end}}
 </table>
 <h2>JournalNodes</h2>
 <table><tr><th>JournalNode</th><th>Reachable</th><th>Epoch</th><th>Writer epoch</th><th>Last txid</th><th>Committed txid</th><th>Lag (txns)</th></tr>
@@ -312,10 +313,15 @@ func (n *NameNode) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	jns := n.jnStatus(r.Context())
 	lagTxns, lagMs := n.tailLag(jns)
 	t := n.Totals()
+	lastErr := ""
+	if p := n.lastErr.Load(); p != nil {
+		lastErr = *p
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	statusPage.Execute(w, map[string]any{
 		"ID": n.cfg.ID, "Nameservice": n.cfg.Nameservice, "State": n.State().String(), "HTTPAddr": n.cfg.HTTPAddr,
 		"Totals": t, "CkptTime": t.LastCheckpointTime.UTC().Format(time.RFC3339), "JNs": jns,
 		"LagTxns": lagTxns, "LagMs": lagMs, "Now": n.now().UTC().Format(time.RFC3339),
+		"LastError": lastErr,
 	})
 }

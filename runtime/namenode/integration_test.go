@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -98,6 +99,8 @@ func newITCluster(t *testing.T, n int, sub int) *itCluster {
 		hc.Set("dfs.ha.tail-edits.in-progress", "true")
 		hc.Set("dfs.namenode.checkpoint.txns", "150")
 		hc.Set("dfs.namenode.checkpoint.period", "3600")
+		hc.Set("dfs.namenode.num.extra.edits.retained", "0") // purge as soon as images allow
+		hc.Set(KeyMaxInline, "4096")
 		hc.Set("dfs.ha.automatic-failover.enabled", "false")
 		hc.Set("dfs.ha.namenodes.itns", strings.Join(c.nnIDs, ","))
 		for i := 1; i <= n; i++ {
@@ -206,23 +209,26 @@ func (c *itCluster) waitPort(addr string) {
 	c.t.Fatalf("%s did not start listening", addr)
 }
 
-// stop stops a daemon: SIGTERM (clean) or SIGKILL (a crash).
-func (c *itCluster) stop(name string, sig syscall.Signal) {
+// stop stops a daemon: SIGTERM (clean) or SIGKILL (a crash); it returns the
+// process's exit error (nil for exit 0).
+func (c *itCluster) stop(name string, sig syscall.Signal) error {
 	c.mu.Lock()
 	cmd := c.procs[name]
 	delete(c.procs, name)
 	c.mu.Unlock()
 	if cmd == nil {
-		return
+		return nil
 	}
 	cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		return err
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		<-done
+		return fmt.Errorf("%s did not stop within 10s of %v", name, sig)
 	}
 }
 
@@ -236,7 +242,7 @@ func (c *itCluster) stopAll() {
 	for _, n := range names {
 		c.stop(n, syscall.SIGKILL)
 	}
-	if c.t.Failed() {
+	if c.t.Failed() || os.Getenv("HACTL_IT_LOGS") == "1" {
 		c.dumpLogs()
 	}
 }
@@ -326,7 +332,7 @@ func (c *itCluster) waitCaughtUp(id string, txid int64) {
 
 func TestIntegrationFormatBootstrapFailover(t *testing.T) {
 	integration(t)
-	c := newITCluster(t, 2, 0)
+	c := newITCluster(t, 3, 0)
 	c.startJNs()
 
 	// format, then a second format refuses and touches nothing.
@@ -371,6 +377,12 @@ func TestIntegrationFormatBootstrapFailover(t *testing.T) {
 	}
 	c.startNN("nn2")
 	c.waitState("nn2", "standby")
+	// A third NameNode: a second standby that only ever tails.
+	if out, code := c.run("runtime", "bootstrap-standby", "--conf", c.conf("nn3"), "--id", "nn3", "--non-interactive"); code != 0 {
+		t.Fatalf("bootstrap-standby nn3: %d\n%s", code, out)
+	}
+	c.startNN("nn3")
+	c.waitState("nn3", "standby")
 	if code, body := c.webhdfs("nn2", http.MethodPut, "/x", "op=MKDIRS"); code != 403 || !bytes.Contains(body, []byte("StandbyException")) {
 		t.Fatalf("standby write: %d %s", code, body)
 	}
@@ -430,10 +442,16 @@ func TestIntegrationFormatBootstrapFailover(t *testing.T) {
 		}
 	}
 	t.Logf("%d writes acknowledged across 4 manual failovers, none lost", len(acked))
+	st, err := c.status(active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitCaughtUp("nn3", st.LastAppliedTxid)
 
 	// A standby restarted from its image catches up.
-	st, _ := c.status(active)
-	c.stop(standby, syscall.SIGTERM)
+	if err := c.stop(standby, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM did not stop %s cleanly: %v", standby, err)
+	}
 	for i := range 20 {
 		c.mkdir(active, fmt.Sprintf("/while-down/%d", i))
 	}
@@ -489,10 +507,13 @@ func TestIntegrationStaleActiveRefused(t *testing.T) {
 	if out, code := c.haadmin("-transitionToActive", "--forceactive", "nn2"); code != 0 {
 		t.Fatalf("forced transition: %s", out)
 	}
+	t0 := time.Now()
 	if c.mkdir("nn1", "/stale") {
 		t.Fatal("the stale active acknowledged a write")
 	}
+	t.Logf("stale write refused in %v", time.Since(t0))
 	c.waitState("nn1", "standby")
+	t.Logf("stale active standby after %v", time.Since(t0))
 	if !c.mkdir("nn2", "/fresh") {
 		t.Fatal("the new active cannot write")
 	}
@@ -525,10 +546,72 @@ func TestIntegrationStaleActiveRefused(t *testing.T) {
 	if len(jmx.Beans) != 1 || jmx.Beans[0]["tag.HAState"] != "standby" || jmx.Beans[0]["TailLagTxns"] != float64(0) || jmx.Beans[0]["FilesTotal"] != float64(3) {
 		t.Fatalf("FSNamesystem of the standby nn1: %v", jmx.Beans)
 	}
+	// hactl fs, like Hadoop's failover proxy, follows nn1's StandbyException to nn2.
+	local := filepath.Join(c.dir, "local.txt")
+	os.WriteFile(local, []byte("hello through the active"), 0o644)
+	if out, code := c.run("fs", "put", "--config", c.conf("nn1"), local, "hdfs://itns/fromcli.txt"); code != 0 {
+		t.Fatalf("hactl fs put: %d %s", code, out)
+	}
+	if out, code := c.run("fs", "cat", "--config", c.conf("nn1"), "hdfs://itns/fromcli.txt"); code != 0 || !strings.HasSuffix(out, "\nhello through the active") || !strings.Contains(out, "StandbyException") {
+		t.Fatalf("hactl fs cat: %d %q", code, out)
+	}
+	big := filepath.Join(c.dir, "big.bin")
+	os.WriteFile(big, make([]byte, 5000), 0o644)
+	if out, code := c.run("fs", "put", "--config", c.conf("nn1"), big, "hdfs://itns/big.bin"); code == 0 || !strings.Contains(out, KeyMaxInline) {
+		t.Fatalf("a file over the inline limit: %d %s", code, out)
+	}
 	page := string(get("nn1", "/"))
 	for _, jn := range c.jnHosts {
 		if !strings.Contains(page, jn+":18486") {
 			t.Fatalf("status page lacks JournalNode %s:\n%s", jn, page)
 		}
 	}
+}
+
+func TestIntegrationInitializeSharedEdits(t *testing.T) {
+	integration(t)
+	c := newITCluster(t, 2, 2)
+	c.startJNs()
+	if out, code := c.run("runtime", "format", "--conf", c.conf("nn1"), "--id", "nn1", "--non-interactive"); code != 0 {
+		t.Fatalf("format: %s", out)
+	}
+	c.startNN("nn1")
+	c.waitState("nn1", "standby")
+	if out, code := c.haadmin("-transitionToActive", "--forceactive", "nn1"); code != 0 {
+		t.Fatalf("transitionToActive: %s", out)
+	}
+	for i := range 3 {
+		if !c.mkdir("nn1", fmt.Sprintf("/keep/%d", i)) {
+			t.Fatal("mkdir")
+		}
+	}
+	if err := c.stop("nn1", syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	if out, code := c.run("runtime", "initialize-shared-edits", "--conf", c.conf("nn1"), "--id", "nn1", "--non-interactive"); code != 1 || !strings.Contains(out, "Not formatting") {
+		t.Fatalf("initialize-shared-edits over a journal with data: %d %s", code, out)
+	}
+	if out, code := c.run("runtime", "initialize-shared-edits", "--conf", c.conf("nn1"), "--id", "nn1", "--force"); code != 0 {
+		t.Fatalf("initialize-shared-edits --force: %d %s", code, out)
+	}
+	c.startNN("nn1")
+	c.waitState("nn1", "standby")
+	if out, code := c.haadmin("-transitionToActive", "--forceactive", "nn1"); code != 0 {
+		t.Fatalf("transitionToActive after initialize-shared-edits: %s", out)
+	}
+	if got := c.list("nn1", "/keep"); len(got) != 3 {
+		t.Fatalf("after initialize-shared-edits /keep has %v", got)
+	}
+	if !c.mkdir("nn1", "/keep/after") {
+		t.Fatal("cannot write after initialize-shared-edits")
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath)) // the binary built for the integration tests
+	}
+	os.Exit(code)
 }

@@ -35,8 +35,9 @@ type JournalWriter interface {
 	Close(ctx context.Context) error
 }
 
-// logPurger is implemented by journals that can drop edits older than the
-// oldest retained image (Hadoop's purgeLogsOlderThan).
+// logPurger is implemented by journal writers that can drop edits older
+// than the oldest retained image (Hadoop's purgeLogsOlderThan; only the
+// writer of the current epoch may purge).
 type logPurger interface {
 	PurgeLogs(ctx context.Context, minTxidToKeep int64) error
 }
@@ -80,14 +81,6 @@ func (j qjmJournal[W]) JournalStatus(ctx context.Context) []qjm.JNStatus {
 	return j.m.JournalStatus(ctx)
 }
 func (j qjmJournal[W]) Close() error { return j.m.Close() }
-
-// PurgeLogs forwards to the QJM client when it offers log purging.
-func (j qjmJournal[W]) PurgeLogs(ctx context.Context, minTxidToKeep int64) error {
-	if p, ok := j.m.(logPurger); ok {
-		return p.PurgeLogs(ctx, minTxidToKeep)
-	}
-	return nil
-}
 
 // MemJournal is an in-memory journal with the QJM's observable rules: a
 // newer epoch fences older writers, an edit is readable once synced, txids
@@ -241,6 +234,11 @@ func (w *memWriter) Sync(ctx context.Context, txid int64) error {
 	w.synced = w.last
 	w.pending = nil
 	return nil
+}
+
+// PurgeLogs drops edits below minTxidToKeep, as the writer of the epoch.
+func (w *memWriter) PurgeLogs(ctx context.Context, minTxidToKeep int64) error {
+	return w.j.PurgeLogs(ctx, minTxidToKeep)
 }
 
 func (w *memWriter) Roll(ctx context.Context) error { return w.Sync(ctx, w.LastTxid()) }

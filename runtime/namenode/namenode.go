@@ -92,7 +92,7 @@ type Options struct {
 	Logf       func(format string, args ...any)
 	AllowStale bool          // dfs.ha.allow.stale.reads
 	RollPeriod time.Duration // dfs.ha.log-roll.period
-	ExtraEdits int64         // dfs.namenode.num.extra.edits.retained
+	ExtraEdits int64         // dfs.namenode.num.extra.edits.retained (0: purge as soon as the images allow)
 }
 
 // New returns a NameNode in state INITIALIZING; Load brings it to STANDBY.
@@ -226,14 +226,9 @@ func (n *NameNode) TailOnce(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	if total > 0 {
-		n.mu.RLock()
-		last := n.ns.lastTxid
-		n.mu.RUnlock()
-		if err := n.storage.WriteSeenTxid(last); err != nil {
-			return total, err
-		}
-	}
+	// seen_txid is written with each image (as Hadoop records it at segment
+	// and checkpoint boundaries), not per tail round: two fsyncs every few
+	// milliseconds would be the standby's main cost.
 	return total, nil
 }
 
@@ -289,11 +284,16 @@ func (n *NameNode) AcceptImage(ctx context.Context, txid int64, image []byte) er
 	}
 	n.lastCkptTxid.Store(txid)
 	n.lastCkptTime.Store(n.nowMs())
-	if p, ok := n.journal.(logPurger); ok && n.State() == StateActive {
+	n.mu.RLock()
+	w := n.writer
+	n.mu.RUnlock()
+	if p, ok := w.(logPurger); ok {
 		keep := oldest + 1 - n.extraEdits
 		if keep > 1 {
 			if err := p.PurgeLogs(ctx, keep); err != nil {
 				n.logf("namenode %s: purge edits before %d: %v", n.cfg.ID, keep, err)
+			} else {
+				n.logf("namenode %s: accepted %s; purged edits before txid %d", n.cfg.ID, ImageName(txid), keep)
 			}
 		}
 	}
@@ -599,10 +599,21 @@ func (n *NameNode) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
+	var (
+		lastTailErr string
+		lastTailLog time.Time
+	)
 	for {
 		if _, err := n.TailOnce(ctx); err != nil && ctx.Err() == nil {
-			n.logf("namenode %s: %v", n.cfg.ID, err)
+			// The tailer retries every period: log a persistent error
+			// (journalnodes down) once per 10 s, not every few milliseconds.
+			if msg := err.Error(); msg != lastTailErr || time.Since(lastTailLog) > 10*time.Second {
+				n.logf("namenode %s: %v", n.cfg.ID, err)
+				lastTailErr, lastTailLog = msg, time.Now()
+			}
 			n.setErr(err)
+		} else if err == nil {
+			lastTailErr = ""
 		}
 		if txid, img, err := n.Checkpoint(false); err != nil {
 			n.logf("namenode %s: checkpoint: %v", n.cfg.ID, err)

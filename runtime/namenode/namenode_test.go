@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -246,6 +247,11 @@ func TestLostQuorumDropsToStandby(t *testing.T) {
 	if nn.State() != StateStandby {
 		t.Fatalf("state %s after lost quorum", nn.State())
 	}
+	rec := httptest.NewRecorder()
+	nn.serveStatusPage(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "Last error") || !strings.Contains(rec.Body.String(), "quorum") {
+		t.Fatalf("status page does not show the journal failure:\n%s", rec.Body)
+	}
 	j.FailSync = nil
 	if err := nn.TransitionToActive(ctx); err != nil {
 		t.Fatal(err)
@@ -285,6 +291,14 @@ func TestCheckpointRestartAndRetention(t *testing.T) {
 		if got := n.storage.Images(); len(got) != 2 {
 			t.Fatalf("%s keeps images %v, want the newest 2", n.cfg.ID, got)
 		}
+	}
+	// The active purged the edits every retained image already holds.
+	oldest := active.storage.Images()[1]
+	if _, err := j.ReadEdits(ctx, oldest, true, 1); err == nil {
+		t.Fatalf("edits before the oldest retained image (%d) were not purged", oldest)
+	}
+	if e, err := j.ReadEdits(ctx, oldest+1, true, 1); err != nil || len(e) != 1 {
+		t.Fatalf("edits after the oldest retained image were purged: %v", err)
 	}
 	if err := active.Mkdirs(ctx, "/after-checkpoint", 0o700, "u"); err != nil {
 		t.Fatal(err)
@@ -466,6 +480,39 @@ func TestInitializeSharedEditsContinuesAfterImage(t *testing.T) {
 	}
 	if got := j2.LastTxid(); got != 4 {
 		t.Fatalf("journal at %d, want 4", got)
+	}
+}
+
+// Re-initializing a journal that holds edits past the local image folds
+// them into a new local image first: nothing is lost.
+func TestInitializeSharedEditsKeepsJournalEdits(t *testing.T) {
+	ctx := context.Background()
+	j := NewMemJournal()
+	clk := newClock()
+	nn := newFormatted(t, j, clk, "nn1")[0]
+	nn.TransitionToActive(ctx)
+	for i := range 3 {
+		if err := nn.Mkdirs(ctx, fmt.Sprintf("/k%d", i), 0o755, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nn.TransitionToStandby(ctx) // the local image is still fsimage_0
+	want := dump(nn.ns)
+	if err := InitializeSharedEdits(ctx, nn.cfg, j, true); err != nil {
+		t.Fatal(err)
+	}
+	if imgs := nn.storage.Images(); imgs[0] != 3 {
+		t.Fatalf("images %v, want a new fsimage at txid 3", imgs)
+	}
+	nn2 := New(nn.cfg, j, Options{Now: clk.Now, Logf: t.Logf})
+	if err := nn2.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn2.TransitionToActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(nn2.ns); got != want {
+		t.Fatalf("namespace after initialize-shared-edits:\n%s\nwant\n%s", got, want)
 	}
 }
 

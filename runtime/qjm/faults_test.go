@@ -66,6 +66,12 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 	acked := map[int64][]byte{} // txid → data of every acknowledged edit
 	var maxAcked, lastEpoch int64
 	pFail := 0.02 + rng.Float64()*0.08
+	// Each JN draws its faults from its own generator: a JN's calls arrive in
+	// order on one logger goroutine, so a seed replays the same faults.
+	jnRng := make([]*rand.Rand, 3)
+	for i := range jnRng {
+		jnRng[i] = rand.New(rand.NewSource(seed*31 + int64(i)))
+	}
 	for writer := 1; writer <= 6; writer++ {
 		// Kill and restart JNs between writers (at most one stays down).
 		down := -1
@@ -75,15 +81,20 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 			}
 		}
 		if chance(0.3) {
+			rmu.Lock()
 			down = rng.Intn(3)
+			rmu.Unlock()
 			c.kill(down)
 		}
 		c.setFault(func(jn int, method string) string {
 			if method == rpc.MethodGetStatus {
 				return ""
 			}
-			if chance(pFail) {
-				if chance(0.5) {
+			rmu.Lock()
+			defer rmu.Unlock()
+			r := jnRng[jn]
+			if r.Float64() < pFail {
+				if r.Intn(2) == 0 {
 					return "before"
 				}
 				return "after"
@@ -101,7 +112,9 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 				return fmt.Errorf("writer %d recovered to txid %d but %d was acknowledged", writer, w.LastTxid(), maxAcked)
 			}
 			for b := 0; b < 8; b++ {
+				rmu.Lock()
 				n := 1 + rng.Intn(4)
+				rmu.Unlock()
 				var txs []int64
 				for k := 0; k < n; k++ {
 					tx := w.Append(editData(writer, w.LastTxid()+1))

@@ -75,8 +75,16 @@ func httpFetch(secret []byte) fetchFunc {
 	}
 }
 
-// Close stops the manager's connections.
+// Close stops the manager's writer and connections.
 func (m *Manager) Close() error {
+	m.mu.Lock()
+	w := m.writer
+	m.writer = nil
+	m.mu.Unlock()
+	if w != nil {
+		w.fail(ErrWriterClosed)
+		w.stop()
+	}
 	for _, l := range m.loggers {
 		l.close()
 	}
@@ -192,13 +200,20 @@ func (m *Manager) OpenForWrite(ctx context.Context, ns NamespaceInfo) (*Writer, 
 			return nil, fmt.Errorf("open journal %s for write (epoch %d): %w", jid, epoch, err)
 		}
 	}
-	w := &Writer{m: m, epoch: epoch, segStart: -1, nextTxid: lastTxid + 1, synced: lastTxid}
+	w := &Writer{m: m, epoch: epoch, segStart: -1, nextTxid: lastTxid + 1, synced: lastTxid, wanted: lastTxid}
+	w.wake = sync.NewCond(&w.mu)
 	if err := w.startSegment(ctx, lastTxid+1); err != nil {
 		return nil, fmt.Errorf("open journal %s for write (epoch %d): %w", jid, epoch, err)
 	}
+	go w.run()
 	m.mu.Lock()
+	old := m.writer
 	m.writer = w
 	m.mu.Unlock()
+	if old != nil {
+		old.fail(fmt.Errorf("%w: a new writer was opened", ErrWriterClosed))
+		old.stop()
+	}
 	return w, nil
 }
 

@@ -128,13 +128,23 @@ func TestWriteRollReadReopen(t *testing.T) {
 	if err := w.Sync(bg, tx); !errors.Is(err, ErrFenced) {
 		t.Fatalf("old writer second Sync = %v, want ErrFenced again", err)
 	}
+	if err := w2.Roll(bg); err != nil { // finalizes 6-8 (no edits since recovery: kept)
+		t.Fatal(err)
+	}
+	if err := w2.PurgeLogs(bg, 6); err != nil {
+		t.Fatal(err)
+	}
+	drain(w2.m.loggers) // the purge reached the third JN too
+	if fin, err := m.ReadEdits(bg, 1, false, 0); err == nil && len(fin) != 0 {
+		t.Fatalf("purged segment 1-5 still read: %d edits", len(fin))
+	}
 	if err := w2.Close(bg); err != nil {
 		t.Fatal(err)
 	}
 	drain(w2.m.loggers)
 	st := m.JournalStatus(bg)
 	for _, s := range st {
-		if !s.Reachable || s.Epoch != 2 || s.LastTxid != 8 || s.Lag != 0 {
+		if !s.Reachable || s.Epoch != 2 || s.LastTxid != 8 || s.Lag != 0 || s.WriterEpoch != 2 || s.CommittedTxid != 8 {
 			t.Fatalf("status %+v", s)
 		}
 	}

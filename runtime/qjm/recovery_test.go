@@ -187,3 +187,43 @@ func TestChooseRecoveryRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryEqualLengthStaleCopyReplaced: edits are opaque, so a JN's copy
+// of the same length but from an older writer (never acknowledged) must be
+// replaced by the chosen copy, not kept because the lengths match. Found by
+// TestQJMWithFaults (seed 104908).
+func TestRecoveryEqualLengthStaleCopyReplaced(t *testing.T) {
+	c, _ := setup(t)
+	_, w1 := open(t, c)
+	c.setFault(failOn("before", rpc.MethodJournal, 1, 2))
+	if acked := writeN(t, w1, 1, 1); len(acked) != 0 {
+		t.Fatal("txid 1 acked by one JN")
+	}
+	c.setFault(nil)
+	c.kill(0)
+	_, w2 := open(t, c)
+	if w2.LastTxid() != 0 {
+		t.Fatalf("writer 2 recovered to %d", w2.LastTxid())
+	}
+	if acked := writeN(t, w2, 2, 1); len(acked) != 1 {
+		t.Fatal("writer 2 could not write")
+	}
+	c.start(0)
+	c.kill(2)
+	m3, w3 := open(t, c)
+	if w3.LastTxid() != 1 {
+		t.Fatalf("writer 3 recovered to %d", w3.LastTxid())
+	}
+	c.start(2)
+	drain(m3.loggers)
+	checkLog(t, m3, 1, map[int64][]byte{1: editData(2, 1)})
+	j0, _ := c.node(0).Journal("testjournal")
+	man, _ := j0.Manifest(1, false)
+	if len(man) != 1 || man[0].EndTxid != 1 {
+		t.Fatalf("JN0 manifest %v", man)
+	}
+	edits, err := m3.readSegment(bg, c.httpAddr(0), man[0], 1, 10)
+	if err != nil || len(edits) != 1 || string(edits[0].Data) != string(editData(2, 1)) {
+		t.Fatalf("JN0 holds %v (%v), want writer 2's txid 1", edits, err)
+	}
+}

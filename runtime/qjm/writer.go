@@ -26,8 +26,11 @@ type Writer struct {
 	bufFirst int64
 	bufCount int64
 	synced   int64
+	wanted   int64 // highest txid a Sync waits for
 	inFlight int
 	changed  chan struct{} // closed when a journal call completes
+	wake     *sync.Cond    // on mu: wakes the flusher
+	stopped  bool
 	err      error
 }
 
@@ -70,11 +73,6 @@ func (w *Writer) Append(data []byte) int64 {
 	return txid
 }
 
-// maxInFlight is how many journal calls a Writer keeps in flight: the next
-// batch is sent while the previous one is being fsynced, so JournalNodes
-// never idle for a round trip between batches.
-const maxInFlight = 1
-
 // Sync returns once txid (and every txid before it) is fsynced on a majority.
 func (w *Writer) Sync(ctx context.Context, txid int64) error {
 	w.mu.Lock()
@@ -92,9 +90,9 @@ func (w *Writer) Sync(ctx context.Context, txid int64) error {
 			w.mu.Unlock()
 			return fmt.Errorf("qjm: sync of txid %d that was never appended (last %d)", txid, w.nextTxid-1)
 		}
-		if w.bufCount > 0 && txid >= w.bufFirst && w.inFlight < maxInFlight {
-			w.flush(ctx)
-			continue
+		if txid > w.wanted {
+			w.wanted = txid
+			w.wake.Signal()
 		}
 		changed := w.changed
 		if changed == nil {
@@ -111,33 +109,55 @@ func (w *Writer) Sync(ctx context.Context, txid int64) error {
 	}
 }
 
+// run is the Writer's flusher: whenever a Sync waits for buffered edits and
+// no journal call is in flight, it sends the whole buffer as one call. Doing
+// this on one goroutine keeps batches in order and puts no goroutine hand-off
+// between one call's acknowledgement and the next call.
+func (w *Writer) run() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		for !w.stopped && w.err == nil && !(w.bufCount > 0 && w.wanted >= w.bufFirst) {
+			w.wake.Wait()
+		}
+		if w.stopped || w.err != nil {
+			return
+		}
+		w.flush()
+	}
+}
+
 // flush sends the buffer as one journal call; called and returning with w.mu
 // held, released while waiting for the JournalNodes.
-func (w *Writer) flush(ctx context.Context) {
+func (w *Writer) flush() {
 	batch, first, n := w.buf, w.bufFirst, w.bufCount
 	w.buf, w.bufCount = nil, 0
 	w.inFlight++
-	// Submitting under w.mu keeps batches in txid order on every JN.
 	p := w.submitBatch(w.segStart, first, n, batch, w.synced)
 	w.mu.Unlock()
-	_, err := p.wait(context.WithoutCancel(ctx), w.m.majority(), 0, fmt.Sprintf("journal txids %d-%d", first, first+n-1))
+	_, err := p.wait(context.Background(), w.m.majority(), 0, fmt.Sprintf("journal txids %d-%d", first, first+n-1))
 	err = w.wrapErr(err)
 	w.mu.Lock()
 	w.inFlight--
-	last := first + n - 1
 	if err != nil {
 		if w.err == nil {
 			w.err = err
 		}
 	} else if w.err == nil {
-		// A majority that acknowledged this batch acknowledged every earlier
-		// one on the same JNs (each JN applies calls in order and refuses gaps).
-		w.synced = max(w.synced, last)
+		w.synced = max(w.synced, first+n-1)
 	}
 	if w.changed != nil {
 		close(w.changed)
 		w.changed = nil
 	}
+}
+
+// stop ends the flusher.
+func (w *Writer) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.wake.Broadcast()
+	w.mu.Unlock()
 }
 
 // submitBatch queues one journal call on every in-sync JournalNode.
@@ -251,6 +271,11 @@ func (w *Writer) fail(err error) {
 	if w.err == nil {
 		w.err = err
 	}
+	w.wake.Broadcast()
+	if w.changed != nil { // waiting Syncs see the error now
+		close(w.changed)
+		w.changed = nil
+	}
 	w.mu.Unlock()
 }
 
@@ -261,6 +286,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		err = w.finalizeSegment(ctx, start, end)
 	}
 	w.fail(ErrWriterClosed)
+	w.stop()
 	w.m.mu.Lock()
 	if w.m.writer == w {
 		w.m.writer = nil
@@ -270,4 +296,17 @@ func (w *Writer) Close(ctx context.Context) error {
 		return fmt.Errorf("close journal %s writer: %w", w.m.cfg.JournalID, err)
 	}
 	return nil
+}
+
+// PurgeLogs asks the JournalNodes to delete finalized segments that end
+// below minTxidToKeep (after a checkpoint made them unnecessary).
+func (w *Writer) PurgeLogs(ctx context.Context, minTxidToKeep int64) error {
+	m := w.m
+	jid := m.cfg.JournalID
+	committed := w.SyncedTxid()
+	_, err := quorum(ctx, m.loggers, m.majority(), m.cfg.Timeouts.FinalizeSegment, fmt.Sprintf("purgeLogs below %d", minTxidToKeep),
+		func(ctx context.Context, _ int, l *logger) (any, error) {
+			return nil, l.ch.Call(ctx, rpc.MethodPurgeLogs, rpc.PurgeLogsRequest{Req: l.req(jid, committed), MinTxidToKeep: minTxidToKeep}, nil)
+		})
+	return w.wrapErr(err)
 }

@@ -174,6 +174,7 @@ func stopRecord(runDir string, rec *Record, timeout time.Duration) error {
 		}
 	}
 	// The supervisor records "stopped" itself when it can; make sure.
+	removePidFile(runDir, rec.Name)
 	cur, _ := ReadRecord(runDir, rec.Name)
 	if cur == nil || cur.SupervisorPID == rec.SupervisorPID && cur.State != StateStopped {
 		r := *rec

@@ -70,6 +70,20 @@ func ArgvSHA256(argv, env []string) string {
 // RecordPath is where NAME's record lives.
 func RecordPath(runDir, name string) string { return filepath.Join(runDir, name+".json") }
 
+// PidFilePath is RUN/NAME.pid: the daemon's PID while it runs, for tools
+// that expect Hadoop-style pid files (the record is authoritative).
+func PidFilePath(runDir, name string) string { return filepath.Join(runDir, name+".pid") }
+
+func writePidFile(runDir, name string, pid int) {
+	p := PidFilePath(runDir, name)
+	tmp := p + ".tmp"
+	if os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644) == nil {
+		os.Rename(tmp, p)
+	}
+}
+
+func removePidFile(runDir, name string) { os.Remove(PidFilePath(runDir, name)) }
+
 // ReadRecord reads NAME's record; (nil, nil) when there is none.
 func ReadRecord(runDir, name string) (*Record, error) {
 	data, err := os.ReadFile(RecordPath(runDir, name))

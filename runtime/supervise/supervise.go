@@ -204,6 +204,7 @@ func Supervise(ctx context.Context, cfg Config) error {
 			rec.StartedAt = started.Unix()
 			rec.State = StateRunning
 			save()
+			writePidFile(cfg.RunDir, cfg.Name, rec.ChildPID)
 			note("started pid %d: %s", rec.ChildPID, strings.Join(cfg.Argv, " "))
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
@@ -212,12 +213,14 @@ func Supervise(ctx context.Context, cfg Config) error {
 				rec.LastExit = exitString(err)
 			case <-ctx.Done():
 				stopChild(cmd, exited, cfg.StopGracePeriod, note)
+				removePidFile(cfg.RunDir, cfg.Name)
 				rec.State, rec.ChildPID, rec.ChildStart = StateStopped, 0, 0
 				save()
 				return nil
 			}
 		}
 		note("%s exited: %s", cfg.Name, rec.LastExit)
+		removePidFile(cfg.RunDir, cfg.Name)
 		rec.ChildPID, rec.ChildStart = 0, 0
 		if time.Since(started) < cfg.FastCrash {
 			fast++

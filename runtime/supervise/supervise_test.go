@@ -64,6 +64,9 @@ func TestStartIsIdempotentAndDetached(t *testing.T) {
 	if !st.SupervisorAlive || !st.ChildAlive || st.State != StateRunning {
 		t.Fatalf("after start: %+v", st)
 	}
+	if pid, _ := os.ReadFile(PidFilePath(cfg.RunDir, cfg.Name)); strings.TrimSpace(string(pid)) != strconv.Itoa(st.ChildPID) {
+		t.Errorf("pid file = %q, want %d", pid, st.ChildPID)
+	}
 	if want := ArgvSHA256([]string{"sleep", "300"}, nil); st.ArgvSHA256 != want {
 		t.Errorf("argv_sha256 = %s, want %s", st.ArgvSHA256, want)
 	}
@@ -114,6 +117,9 @@ func TestStopKillsChildAndSupervisor(t *testing.T) {
 	}
 	// The background sleep in the daemon's group must be gone too.
 	eventually(t, "the daemon's process group to be gone", func() bool { return !groupAlive(st.ChildPID) })
+	if _, err := os.Stat(PidFilePath(cfg.RunDir, cfg.Name)); !os.IsNotExist(err) {
+		t.Errorf("pid file left after stop: %v", err)
+	}
 	after := status(t, cfg)
 	if after.State != StateStopped || after.ChildPID != 0 {
 		t.Errorf("record after stop: %+v", after)

@@ -277,6 +277,17 @@ func (h *haEnv) activeNN(timeout time.Duration) string {
 	return id
 }
 
+// waitStandbyReady waits until id's ZKFC is a healthy standby in the election
+// (a ZKFC that has not finished its first health check refuses a failover).
+func (h *haEnv) waitStandbyReady(id string) {
+	h.t.Helper()
+	waitFor(h.t, 10*time.Second, id+" a healthy standby in the election", func() bool {
+		_, body, err := h.tryZKFCCall(id, "GET", "/zkfc/status")
+		return err == nil && strings.Contains(body, `"inElection":true`) && strings.Contains(body, `"electorState":"standby"`) &&
+			strings.Contains(body, `"health":"HEALTHY"`)
+	})
+}
+
 func peerOf(id string) string {
 	if id == "nn1" {
 		return "nn2"
@@ -416,6 +427,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		if s, _ := h.nn[st].State(); s != "standby" {
 			t.Fatalf("%s is %s", st, s)
 		}
@@ -452,6 +464,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		killed := time.Now()
 		h.stopZKFC(act, syscall.SIGKILL)
 		// Until the session expires (2 s) nothing changes.
@@ -478,6 +491,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		h.nn[act].Hang(true) // as SIGSTOP: accepts, never answers
 		waitFor(t, 15*time.Second, st+" active", h.nn[st].ActiveAlive)
 		if !strings.Contains(h.fenced(), act) {
@@ -496,6 +510,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		if err := os.WriteFile(h.failFile, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -522,6 +537,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		h.nn[act].SetHealthy(false)
 		waitFor(t, 10*time.Second, st+" active", h.nn[st].ActiveAlive)
 		// Unhealthy but answering: graceful fencing made it standby.
@@ -542,6 +558,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		start := time.Now()
 		code, body := h.zkfcCall(st, "POST", "/zkfc/gracefulFailover")
 		if code != 200 {
@@ -558,10 +575,7 @@ func TestIntegrationFailover(t *testing.T) {
 			t.Fatalf("a graceful failover used the fencing methods: %q", h.fenced())
 		}
 		// And back; the old active rejoined the election after its cede.
-		waitFor(t, 5*time.Second, "old active rejoined", func() bool {
-			_, body := h.zkfcCall(act, "GET", "/zkfc/status")
-			return strings.Contains(body, `"inElection":true`)
-		})
+		h.waitStandbyReady(act)
 		if code, body := h.zkfcCall(act, "POST", "/zkfc/gracefulFailover"); code != 200 {
 			t.Fatalf("failback: %d %s", code, body)
 		}
@@ -587,6 +601,22 @@ func TestIntegrationFailover(t *testing.T) {
 		testRealNameNodes(t, h)
 	})
 
+	t.Run("RandomizedFailovers", func(t *testing.T) {
+		n := 20
+		if v, err := strconv.Atoi(os.Getenv("HACTL_FAILOVERS")); err == nil && v > 0 {
+			n = v
+		}
+		seed := time.Now().UnixNano() % 100000
+		if v, err := strconv.ParseInt(os.Getenv("HACTL_FAILOVER_SEED"), 10, 64); err == nil {
+			seed = v
+		}
+		h := newHAEnv(t, ens, "nsrandom", 9230, map[string]string{
+			"real-namenodes":         "1",
+			"dfs.ha.fencing.methods": "shell(/bin/true)",
+		})
+		testRandomizedFailovers(t, h, n, seed)
+	})
+
 	// Last: it stops ZooKeeper servers.
 	t.Run("QuorumLoss", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nsquorum", 9180, nil)
@@ -595,6 +625,7 @@ func TestIntegrationFailover(t *testing.T) {
 		h.startZKFC("nn2")
 		act := h.activeNN(15 * time.Second)
 		st := peerOf(act)
+		h.waitStandbyReady(st)
 		ens.Kill(0)
 		ens.Kill(1)
 		t.Cleanup(func() { ens.Restart(0); ens.Restart(1) })

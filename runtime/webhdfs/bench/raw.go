@@ -49,9 +49,8 @@ var errStatus = errors.New("unexpected status")
 // do sends method target (path?query) with an empty body and returns the
 // status, the Location header and the body (valid until the next call).
 func (c *rawConn) do(ctx context.Context, method, target string) (int, string, []byte, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.conn.SetDeadline(dl) // best effort: the read below fails past it anyway
-	}
+	dl, _ := ctx.Deadline()    // zero (no deadline) clears the previous phase's
+	_ = c.conn.SetDeadline(dl) // best effort: a broken conn fails the write below anyway
 	c.buf = append(c.buf[:0], method...)
 	c.buf = append(c.buf, ' ')
 	c.buf = append(c.buf, target...)

@@ -2,7 +2,6 @@
 package zktest
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -259,6 +258,3 @@ func (e *Ensemble) killAll() {
 		e.Kill(i)
 	}
 }
-
-// ErrNotStarted is returned by helpers that need a running server.
-var ErrNotStarted = errors.New("zktest: server not running")

@@ -1,0 +1,147 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/schema"
+)
+
+// DefaultLogRollPeriod is Hadoop's dfs.ha.log-roll.period.
+const DefaultLogRollPeriod = 120 * time.Second
+
+// jnStatus is the part of a JournalNode's public GET /status that matters here.
+type jnStatus struct {
+	Journals map[string]struct {
+		HighestTxid int64 `json:"highestWrittenTxid"`
+	} `json:"journals"`
+}
+
+func getJNStatus(ctx context.Context, hostport string) (*jnStatus, error) {
+	var st jnStatus
+	if err := getJSON(ctx, http.DefaultClient, http.MethodGet, "http://"+hostport+"/status", &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// DefaultJournalInSync waits, after a JournalNode restart, until the
+// restarted JournalNode has every edit its peers had when it came back. The
+// writer stops sending edits to a JournalNode that missed some until its next
+// segment (as Hadoop's QJM does), so restarting the next JournalNode before
+// then could leave fewer than a majority in sync and stop every write. The
+// wait is bounded by the log-roll period (dfs.ha.log-roll.period) plus a
+// margin; an idle cluster passes at once.
+func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
+	c := env.Cluster
+	var peers []string
+	port := schema.DefaultJournalHTTPPort
+	for _, ns := range c.Nameservices {
+		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
+			continue
+		}
+		if ns.Journal.HTTPPort != 0 {
+			port = ns.Journal.HTTPPort
+		}
+		for _, h := range ns.Journal.Hosts {
+			if h != host && !slices.Contains(peers, h) {
+				peers = append(peers, h)
+			}
+		}
+	}
+	addr := func(h string) string { return net.JoinHostPort(hostAddress(c, h), strconv.Itoa(port)) }
+	// What the peers had when this JournalNode came back: it must reach that.
+	target := map[string]int64{}
+	for _, p := range peers {
+		st, err := getJNStatus(ctx, addr(p))
+		if err != nil {
+			continue // a peer down is the planner's business, not a reason to wait
+		}
+		for jid, j := range st.Journals {
+			if cur, ok := target[jid]; !ok || j.HighestTxid < cur {
+				target[jid] = j.HighestTxid
+			}
+		}
+	}
+	// Ask the active NameNode to start a new segment now (Hadoop's
+	// rollEditLog, what `hdfs dfsadmin -rollEdits` does), so the writer
+	// includes this JournalNode again without waiting for the roll period.
+	// A NameNode without the call answers 404: then the wait below is all.
+	rollEdits(ctx, env, host)
+	wait := logRollPeriod(c) + 30*time.Second
+	deadline := env.now().Add(max(wait, env.readyTimeout()))
+	for {
+		st, err := getJNStatus(ctx, addr(host))
+		var behind []string
+		if err == nil {
+			for jid, want := range target {
+				if got := st.Journals[jid].HighestTxid; got < want {
+					behind = append(behind, fmt.Sprintf("%s at txid %d of %d", jid, got, want))
+				}
+			}
+			if len(behind) == 0 {
+				return nil
+			}
+		}
+		if env.now().After(deadline) {
+			why := strings.Join(behind, ", ")
+			if err != nil {
+				why = err.Error()
+			}
+			return fmt.Errorf("JournalNode on %s is not back in sync after %s (%s): the writer sends it edits again from its next log roll (dfs.ha.log-roll.period); restarting another JournalNode before then could stop every write", host, max(wait, env.readyTimeout()), why)
+		}
+		if err := env.sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// logRollPeriod reads dfs.ha.log-roll.period from the passthrough (Hadoop's
+// time-duration syntax: "120", "120s", "2m").
+func logRollPeriod(c *schema.Cluster) time.Duration {
+	if c.Hadoop == nil {
+		return DefaultLogRollPeriod
+	}
+	v := strings.TrimSpace(c.Hadoop.HDFSSite["dfs.ha.log-roll.period"])
+	if v == "" {
+		return DefaultLogRollPeriod
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return d
+	}
+	return DefaultLogRollPeriod
+}
+
+// rollEdits posts a signed /ha/rollEdits to the active NameNode of every
+// nameservice whose journal lives on host; failures are ignored.
+func rollEdits(ctx context.Context, env *Env, host string) {
+	client, err := env.client(ctx)
+	if err != nil {
+		return
+	}
+	for _, ns := range env.Cluster.Nameservices {
+		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
+			continue
+		}
+		for _, nn := range ns.NameNodes {
+			hp, err := NameNodeHTTPAddr(env.Cluster, ns.Name, nn.ID)
+			if err != nil {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if st, err := GetHAStatus(cctx, client, hp); err == nil && st.State == "active" {
+				getJSON(cctx, client, http.MethodPost, "http://"+hp+"/ha/rollEdits", nil)
+			}
+			cancel()
+		}
+	}
+}
