@@ -8,6 +8,7 @@ need=()
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ip >/dev/null || need+=(iproute2)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # the NameNode status page, loaded headless
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
@@ -16,4 +17,4 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2"
+echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2, chromium"

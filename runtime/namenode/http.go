@@ -16,6 +16,7 @@ import (
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/qjm"
+	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
 // HAStatus is the body of GET /ha/status (Hadoop's getServiceStatus).
@@ -51,6 +52,7 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux.HandleFunc("GET /ha/health", n.signed(n.serveHealth))
 	mux.HandleFunc("POST /ha/transitionToActive", n.signed(n.serveTransition(true)))
 	mux.HandleFunc("POST /ha/transitionToStandby", n.signed(n.serveTransition(false)))
+	mux.HandleFunc("POST /ha/rollEdits", n.signed(n.serveRollEdits))
 	mux.HandleFunc("GET /imagetransfer", n.signed(n.serveGetImage))
 	mux.HandleFunc("PUT /imagetransfer", n.signed(n.servePutImage))
 	mux.HandleFunc("GET /{$}", n.serveStatusPage)
@@ -128,6 +130,20 @@ func (n *NameNode) serveTransition(active bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"state": n.State().String()})
 	}
+}
+
+// serveRollEdits rolls the active's edit log (rollEditLog).
+func (n *NameNode) serveRollEdits(w http.ResponseWriter, r *http.Request) {
+	txid, err := n.RollEditLog(r.Context())
+	if err != nil {
+		if errors.Is(err, webhdfs.ErrStandby) {
+			writeRemote(w, http.StatusForbidden, "StandbyException", "org.apache.hadoop.ipc.StandbyException", err.Error())
+			return
+		}
+		writeRemote(w, http.StatusInternalServerError, "IOException", "java.io.IOException", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"newSegmentTxId": txid})
 }
 
 // serveGetImage sends fsimage_<txid> (the newest when txid is absent) with

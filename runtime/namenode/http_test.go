@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -124,5 +125,39 @@ func TestHAAdminHTTP(t *testing.T) {
 	}
 	if st, _ := c.GetServiceStatus(ctx, a1); st.State != "standby" {
 		t.Fatalf("after transitionToStandby: %+v", st)
+	}
+}
+
+func TestRollEditsOnlyOnActive(t *testing.T) {
+	ctx := context.Background()
+	j := NewMemJournal()
+	nns := newFormatted(t, j, newClock(), "nn1", "nn2")
+	a1 := serve(t, nns[0])
+	c := NewClient(testSecret, 5*time.Second)
+
+	var re *RemoteError
+	if _, err := c.RollEdits(ctx, a1); !errors.As(err, &re) || re.Status != http.StatusForbidden || re.RemoteException.Exception != "StandbyException" {
+		t.Fatalf("rollEdits on a standby: %v", err)
+	}
+	if _, err := NewClient([]byte("wrong-secret-wrong-secret"), time.Second).RollEdits(ctx, a1); !errors.As(err, &re) || re.Status != http.StatusUnauthorized {
+		t.Fatalf("wrongly signed rollEdits: %v", err)
+	}
+	if err := c.TransitionToActive(ctx, a1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := nns[0].Mkdirs(ctx, fmt.Sprintf("/d%d", i), 0o755, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, err := c.RollEdits(ctx, a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != 4 {
+		t.Fatalf("new segment starts at %d, want 4 (after 3 edits)", next)
+	}
+	if err := nns[0].Mkdirs(ctx, "/after-roll", 0o755, "u"); err != nil {
+		t.Fatalf("write after roll: %v", err)
 	}
 }

@@ -427,6 +427,32 @@ func (n *NameNode) maybeRoll(ctx context.Context) {
 	}
 }
 
+// RollEditLog finalizes the active's current segment and starts the next one
+// now (Hadoop's rollEditLog, `hdfs dfsadmin -rollEdits`). A JournalNode that
+// was restarted is out of sync until the next segment, so a rolling restart
+// rolls after each JournalNode to bring it back before touching the next.
+// It returns the first txid of the new segment.
+func (n *NameNode) RollEditLog(ctx context.Context) (int64, error) {
+	if s := n.State(); s != StateActive {
+		return 0, standbyError("JOURNAL", s)
+	}
+	n.mu.Lock()
+	w := n.writer
+	if w == nil {
+		n.mu.Unlock()
+		return 0, standbyError("JOURNAL", n.State())
+	}
+	err := w.Roll(ctx)
+	next := w.LastTxid() + 1
+	n.mu.Unlock()
+	n.lastRoll.Store(n.nowMs())
+	if err != nil {
+		n.writerFailed(w, err)
+		return 0, fmt.Errorf("roll edit log: %w", err)
+	}
+	return next, nil
+}
+
 func standbyError(category string, s State) error {
 	if s == StateStandby {
 		return webhdfs.StandbyError(category)
