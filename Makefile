@@ -11,7 +11,7 @@ build:
 # The whole suite: installs what the integration tests need (ZooKeeper,
 # OpenSSH, Node's webhdfs client), then runs unit and integration tests.
 test: deps-test vet
-	HACTL_INTEGRATION=1 $(GO) test -count=1 -timeout 20m ./...
+	HACTL_INTEGRATION=1 HACTL_WEBHDFS_NPM_PREFIX=/var/cache/hactl-test/npm $(GO) test -count=1 -timeout 20m ./...
 
 # Hermetic unit tests only (no ZooKeeper, no SSH, no network namespaces).
 unit:

@@ -478,7 +478,7 @@ func (c *testCluster) scenarioDestroy() {
 	r := c.must(applyTimeout, "destroy", "--auto-approve", c.dir)
 	c.t.Logf("destroy:\n%s", r.Stdout)
 	for _, h := range cl.Hosts {
-		if pids := c.daemonPids(h.Name); len(pids) > 0 {
+		if pids := c.waitNoDaemons(h.Name); len(pids) > 0 {
 			c.t.Errorf("destroy left hactl processes running on %s: %v", h.Name, pids)
 		}
 		p := cl.PathsFor(h.Name)
@@ -515,10 +515,28 @@ func (c *testCluster) scenarioDestroy() {
 		if len(left) > 0 {
 			c.t.Errorf("destroy --purge-data left files on %s: %v", h.Name, left)
 		}
-		if pids := c.daemonPids(h.Name); len(pids) > 0 {
+		if pids := c.waitNoDaemons(h.Name); len(pids) > 0 {
 			c.t.Errorf("destroy --purge-data left processes on %s: %v", h.Name, pids)
 		}
 	}
+}
+
+// waitNoDaemons gives processes a few seconds to exit (an SSH session's
+// shell may still be closing), then describes what still runs on host.
+func (c *testCluster) waitNoDaemons(host string) []string {
+	var pids []int
+	_ = Eventually(5*time.Second, 200*time.Millisecond, func() error {
+		if pids = c.daemonPids(host); len(pids) > 0 {
+			return fmt.Errorf("%v", pids)
+		}
+		return nil
+	})
+	var out []string
+	for _, p := range pids {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		out = append(out, fmt.Sprintf("%d %q", p, strings.ReplaceAll(string(b), "\x00", " ")))
+	}
+	return out
 }
 
 // walkFiles lists the non-directories under root whose host path (root
@@ -532,7 +550,9 @@ func walkFiles(root, hostPrefix string, allowed []string) ([]string, error) {
 			}
 			return err
 		}
-		if info.IsDir() {
+		// Overlay whiteouts (character devices) record a deletion of the
+		// machine's own file in a lab host's upper dir: not a leftover.
+		if info.IsDir() || info.Mode()&os.ModeCharDevice != 0 {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)

@@ -17,4 +17,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# The off-the-shelf WebHDFS client (npm package `webhdfs`) the integration tests drive.
+npm_prefix="${HACTL_WEBHDFS_NPM_PREFIX:-/var/cache/hactl-test/npm}"
+if [ ! -f "$npm_prefix/node_modules/webhdfs/package.json" ] && command -v npm >/dev/null; then
+  mkdir -p "$npm_prefix"
+  npm install --silent --no-audit --no-fund --prefix "$npm_prefix" webhdfs@1 >/dev/null
+fi
 echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2, chromium"
