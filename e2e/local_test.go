@@ -151,6 +151,9 @@ func TestLocalCluster(t *testing.T) {
 		{"interrupted-apply-converges", func(c *testCluster) {
 			c.scenarioInterrupt(wantNNs, files, func() { editConfig(c.t, c.dir, `tail_edits_period\s*=\s*"[^"]*"`, `tail_edits_period = "2s"`) })
 		}},
+		{"concurrent-applies-lock", func(c *testCluster) {
+			c.scenarioConcurrentApplies(wantNNs, files, func() { editConfig(c.t, c.dir, `tail_edits_period\s*=\s*"[^"]*"`, `tail_edits_period = "1s"`) })
+		}},
 		{"destroy", func(c *testCluster) { c.scenarioDestroy() }},
 	}
 	for _, s := range steps {

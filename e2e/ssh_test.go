@@ -175,7 +175,7 @@ func (c *testCluster) scenarioRollingWithWrites(wantNNs int, files map[string]st
 				select {
 				case <-stop:
 					return
-				case <-time.After(100 * time.Millisecond):
+				case <-time.After(50 * time.Millisecond):
 				}
 			}
 			name := fmt.Sprintf("/e2e/rolling/w-%04d", i)
@@ -245,7 +245,12 @@ func (c *testCluster) scenarioAddNameNode(wantNNs int, id string, files map[stri
 	}
 	var cid string
 	for _, v := range before {
-		cid = v
+		if v != "" { // the new NameNode's dir has none yet
+			cid = v
+		}
+	}
+	if cid == "" {
+		c.t.Fatalf("no formatted name dir before adding %s: %v", id, before)
 	}
 	for k, v := range c.clusterIDs() {
 		if v != cid {

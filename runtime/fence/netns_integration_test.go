@@ -21,7 +21,7 @@ import (
 )
 
 // TestIntegrationSSHFenceOverRealSSH fences a "NameNode" on a network-namespace
-// host (10.231.6.11, this package's test host) through OpenSSH's sshd.
+// host (10.231.106.11, this package's test host) through OpenSSH's sshd.
 func TestIntegrationSSHFenceOverRealSSH(t *testing.T) {
 	if os.Getenv("HACTL_INTEGRATION") != "1" {
 		t.Skip("integration test: set HACTL_INTEGRATION=1 (needs root, ip and OpenSSH's sshd)")
@@ -34,7 +34,11 @@ func TestIntegrationSSHFenceOverRealSSH(t *testing.T) {
 	}
 	suffix := fmt.Sprint(os.Getpid() % 100000)
 	ns, veth, peer := "hzf"+suffix, "hzf"+suffix+"a", "hzf"+suffix+"b"
-	const hostIP, nsIP = "10.231.6.1", "10.231.6.11"
+	const hostIP, nsIP = "10.231.106.1", "10.231.106.11"
+	// Another test host on the same address would answer instead of ours.
+	if out, _ := exec.Command("ip", "-o", "addr").Output(); strings.Contains(string(out), " 10.231.106.") {
+		t.Skip("10.231.106.0/24 is already in use on this machine")
+	}
 	sh := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -106,7 +110,9 @@ func TestIntegrationSSHFenceOverRealSSH(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	f := &SSH{User: "root", Port: 22, KeyFiles: []string{clientKey}, ConnectTimeout: 5 * time.Second}
+	hostSigner, _ := ssh.NewSignerFromKey(hostPriv)
+	f := &SSH{User: "root", Port: 22, KeyFiles: []string{clientKey}, ConnectTimeout: 5 * time.Second,
+		HostKeyCallback: ssh.FixedHostKey(hostSigner.PublicKey())} // it must be our sshd that answers
 	target := Target{Nameservice: "ns1", NamenodeID: "nn1", Host: nsIP, Port: 8020}
 	if err := f.Fence(context.Background(), target); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))

@@ -535,7 +535,8 @@ func (c *Controller) GracefulFailover(ctx context.Context) error {
 		return fmt.Errorf("lock %s: %w", c.lockPath, err)
 	}
 	if old.SameNode(c.cfg.SelfInfo()) {
-		return fmt.Errorf("this ZKFC holds the lock but %s.%s is not active yet: retry", c.cfg.Nameservice, c.cfg.Self.ID)
+		// This ZKFC already won and is becoming active: wait for that attempt.
+		return c.waitActive(ctx, c.cfg.GracefulTimeout+c.cfg.NewActiveTimeout, c.Snapshot().Failures, old, nil)
 	}
 	cede := 2 * c.cfg.GracefulTimeout
 	client := &http.Client{Transport: &auth.Transport{Secret: c.cfg.Secret}, Timeout: c.cfg.GracefulTimeout + c.cfg.ZK.SessionTimeout + 5*time.Second}
@@ -561,7 +562,13 @@ func (c *Controller) GracefulFailover(ctx context.Context) error {
 			_ = postZKFC(context.WithoutCancel(ctx), client, addr, "/zkfc/cedeActive?millis=0")
 		}
 	}()
-	deadline := time.Now().Add(cede + c.cfg.NewActiveTimeout)
+	return c.waitActive(ctx, cede+c.cfg.NewActiveTimeout, failuresBefore, old, errs)
+}
+
+// waitActive waits until the local NameNode is active, the attempt fails, or
+// the local NameNode turns unhealthy.
+func (c *Controller) waitActive(ctx context.Context, d time.Duration, failuresBefore int, old NodeInfo, errs []error) error {
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		s := c.Snapshot()
 		switch {
@@ -579,7 +586,7 @@ func (c *Controller) GracefulFailover(ctx context.Context) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("the local NameNode did not become active within %s (others: %v)", cede+c.cfg.NewActiveTimeout, errors.Join(errs...))
+	return fmt.Errorf("the local NameNode did not become active within %s (others: %v)", d, errors.Join(errs...))
 }
 
 func postZKFC(ctx context.Context, client *http.Client, addr, pathQuery string) error {

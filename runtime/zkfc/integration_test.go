@@ -31,7 +31,11 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("HACTL_ZKFC_HELPER_CONF"); dir != "" {
 		os.Exit(helperZKFC(dir, os.Getenv("HACTL_ZKFC_HELPER_ID")))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if hactlBin != "" {
+		os.RemoveAll(filepath.Dir(hactlBin)) // the hactl binary built for the process test
+	}
+	os.Exit(code)
 }
 
 func helperZKFC(dir, id string) int {
@@ -600,6 +604,8 @@ func TestIntegrationFailover(t *testing.T) {
 		})
 		testRealNameNodes(t, h)
 	})
+
+	t.Run("Processes", func(t *testing.T) { testProcesses(t, ens) })
 
 	t.Run("RandomizedFailovers", func(t *testing.T) {
 		n := 20

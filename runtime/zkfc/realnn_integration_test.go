@@ -194,13 +194,19 @@ func testRandomizedFailovers(t *testing.T, h *haEnv, n int, seed int64) {
 	h.formatZK()
 	h.startZKFC("nn1")
 	h.startZKFC("nn2")
+	// The active is the one with the newest writer epoch: a NameNode that was
+	// hung still believes it is active until it tries to write (or its ZKFC
+	// makes it standby), exactly as a SIGSTOPped one after SIGCONT.
 	active := func() string {
+		best, bestEpoch := "", int64(-1)
 		for _, id := range []string{"nn1", "nn2"} {
 			if nns[id].nn.State() == namenode.StateActive {
-				return id
+				if e := nns[id].nn.Status().Epoch; e > bestEpoch {
+					best, bestEpoch = id, e
+				}
 			}
 		}
-		return ""
+		return best
 	}
 	waitFor(t, 20*time.Second, "a real active", func() bool { return active() != "" })
 
