@@ -77,7 +77,9 @@ func ProbeAll(ctx context.Context, c *schema.Cluster, hosts map[string]Host, opt
 
 // ProbeCommand renders the script that runs `hactl runtime probe` on host
 // with the installed binary when it is current, else with the uploaded
-// tmpBinary when present, else exits probeNeedsBinary.
+// tmpBinary when present, else exits probeNeedsBinary. On a host with nothing
+// of hactl installed the uploaded copy is removed after use, so probing
+// (plan, destroy) never leaves a binary behind on a bare host.
 func ProbeCommand(c *schema.Cluster, host, address, sum, tmpBinary string) string {
 	p := c.PathsFor(host)
 	args := " runtime probe --conf " + ShellQuote(p.ConfDir) + " --run-dir " + ShellQuote(p.RunDir) +
@@ -85,9 +87,12 @@ func ProbeCommand(c *schema.Cluster, host, address, sum, tmpBinary string) strin
 	return fmt.Sprintf(`b=%[1]s
 if [ -x "$b" ] && [ "$(head -c 64 "$b.sha256" 2>/dev/null)" = %[2]s ]; then exec "$b"%[3]s; fi
 t=%[4]s
-if [ -x "$t" ]; then exec "$t"%[3]s; fi
+if [ -x "$t" ]; then
+  if [ -d %[6]s ]; then exec "$t"%[3]s; fi
+  "$t"%[3]s; rc=$?; rm -f "$t"; exit $rc
+fi
 exit %[5]d
-`, ShellQuote(p.Binary), ShellQuote(sum), args, ShellQuote(tmpBinary), probeNeedsBinary)
+`, ShellQuote(p.Binary), ShellQuote(sum), args, ShellQuote(tmpBinary), probeNeedsBinary, ShellQuote(p.InstallDir))
 }
 
 func probeHost(ctx context.Context, c *schema.Cluster, h Host, opts ProbeOptions) *planner.ObservedHost {
