@@ -81,6 +81,13 @@ func ProbeAll(ctx context.Context, c *schema.Cluster, hosts map[string]Host, opt
 // of hactl installed the uploaded copy is removed after use, so probing
 // (plan, destroy) never leaves a binary behind on a bare host.
 func ProbeCommand(c *schema.Cluster, host, address, sum, tmpBinary string) string {
+	return probeScript(c, host, address, sum, tmpBinary, false)
+}
+
+// probeScript is ProbeCommand; uploaded says tmpBinary is a copy hactl
+// uploaded (removed after use on a bare host), not the binary hactl itself
+// runs from (target local).
+func probeScript(c *schema.Cluster, host, address, sum, tmpBinary string, uploaded bool) string {
 	p := c.PathsFor(host)
 	args := " runtime probe --conf " + ShellQuote(p.ConfDir) + " --run-dir " + ShellQuote(p.RunDir) +
 		" --install-dir " + ShellQuote(p.InstallDir) + " --address " + ShellQuote(address)
@@ -88,11 +95,11 @@ func ProbeCommand(c *schema.Cluster, host, address, sum, tmpBinary string) strin
 if [ -x "$b" ] && [ "$(head -c 64 "$b.sha256" 2>/dev/null)" = %[2]s ]; then exec "$b"%[3]s; fi
 t=%[4]s
 if [ -x "$t" ]; then
-  if [ -d %[6]s ]; then exec "$t"%[3]s; fi
+  if [ %[7]s = 0 ] || [ -d %[6]s ]; then exec "$t"%[3]s; fi
   "$t"%[3]s; rc=$?; rm -f "$t"; exit $rc
 fi
 exit %[5]d
-`, ShellQuote(p.Binary), ShellQuote(sum), args, ShellQuote(tmpBinary), probeNeedsBinary, ShellQuote(p.InstallDir))
+`, ShellQuote(p.Binary), ShellQuote(sum), args, ShellQuote(tmpBinary), probeNeedsBinary, ShellQuote(p.InstallDir), map[bool]string{false: "0", true: "1"}[uploaded])
 }
 
 func probeHost(ctx context.Context, c *schema.Cluster, h Host, opts ProbeOptions) *planner.ObservedHost {
@@ -100,7 +107,8 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host, opts ProbeOptions
 		return &planner.ObservedHost{Name: h.Name(), Reachable: reachable, Error: err.Error()}
 	}
 	tmp := opts.Binary
-	if _, local := h.(*Local); !local {
+	_, local := h.(*Local)
+	if !local {
 		dir := opts.TempDir
 		if dir == "" {
 			dir = "/tmp"
@@ -108,7 +116,7 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host, opts ProbeOptions
 		// Named by content: a later plan reuses it, and two versions never clash.
 		tmp = path.Join(dir, "hactl-probe-"+opts.BinarySHA256[:16])
 	}
-	cmd := Command{Shell: ProbeCommand(c, h.Name(), h.Address(), opts.BinarySHA256, tmp), Sudo: true}
+	cmd := Command{Shell: probeScript(c, h.Name(), h.Address(), opts.BinarySHA256, tmp, !local), Sudo: true}
 	res, err := h.Run(ctx, cmd)
 	if err == nil && res.ExitCode == probeNeedsBinary {
 		if opts.Binary == "" {
