@@ -94,14 +94,14 @@ func NewApp(stdout, stderr io.Writer) *ucli.Command {
 	noSplit(cmds)
 	return &ucli.Command{
 		DisableSliceFlagSeparator: true,
-		Name:                  "hactl",
-		Usage:                 "cluster-as-code for HDFS NameNode high availability",
-		Version:               Version,
-		Writer:                stdout,
-		ErrWriter:             stderr,
-		EnableShellCompletion: true,
-		Commands:              cmds,
-		ExitErrHandler:        func(context.Context, *ucli.Command, error) {},
+		Name:                      "hactl",
+		Usage:                     "cluster-as-code for HDFS NameNode high availability",
+		Version:                   Version,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		EnableShellCompletion:     true,
+		Commands:                  cmds,
+		ExitErrHandler:            func(context.Context, *ucli.Command, error) {},
 		Description: "hactl describes HDFS HA clusters (nameservices, NameNodes, the JournalNode quorum,\n" +
 			"fencing, ZooKeeper) in HCL, lints them, renders Hadoop's XML from them, and converges hosts.",
 	}
