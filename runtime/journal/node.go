@@ -7,7 +7,6 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -47,7 +46,7 @@ func NewNode(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("journalnode: %w", err)
 	}
 	if opts.Fetch == nil {
-		opts.Fetch = httpFetcher(opts.Secret)
+		opts.Fetch = rpc.SegmentFetcher(opts.Secret)
 	}
 	return &Node{opts: opts, journals: map[string]*Journal{}}, nil
 }
@@ -310,23 +309,3 @@ func (n *Node) HTTPHandler() http.Handler {
 	return mux
 }
 
-func httpFetcher(secret []byte) FetchFunc {
-	client := &http.Client{Transport: &auth.Transport{Secret: secret}}
-	return func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error) {
-		u := fmt.Sprintf("http://%s/getJournal?jid=%s&segmentTxId=%d", httpAddr, url.QueryEscape(jid), start)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
-		}
-		return resp.Body, nil
-	}
-}

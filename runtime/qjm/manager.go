@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
@@ -42,7 +39,7 @@ func New(cfg Config) (*Manager, error) {
 	for i, a := range cfg.Addrs {
 		chans[i] = &rpc.Client{Addr: a, Secret: cfg.Secret}
 	}
-	return newManager(cfg, chans, httpFetch(cfg.Secret)), nil
+	return newManager(cfg, chans, rpc.SegmentFetcher(cfg.Secret)), nil
 }
 
 func newManager(cfg Config, chans []channel, fetch fetchFunc) *Manager {
@@ -52,27 +49,6 @@ func newManager(cfg Config, chans []channel, fetch fetchFunc) *Manager {
 		m.loggers = append(m.loggers, newLogger(cfg.Addrs[i], c))
 	}
 	return m
-}
-
-func httpFetch(secret []byte) fetchFunc {
-	client := &http.Client{Transport: &auth.Transport{Secret: secret}}
-	return func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error) {
-		u := fmt.Sprintf("http://%s/getJournal?jid=%s&segmentTxId=%d", httpAddr, url.QueryEscape(jid), start)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
-		}
-		return resp.Body, nil
-	}
 }
 
 // Close stops the manager's writer and connections.
