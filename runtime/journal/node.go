@@ -308,4 +308,3 @@ func (n *Node) HTTPHandler() http.Handler {
 	})
 	return mux
 }
-
