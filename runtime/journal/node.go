@@ -102,160 +102,114 @@ func (n *Node) Close() {
 
 func decode(body []byte, v any) error { return rpc.Decode(body, v) }
 
+// withJournal decodes a request of type R and looks up the journal it names,
+// the first two things every journal call does.
+func withJournal[R any](n *Node, body []byte, journalID func(*R) string) (*R, *Journal, error) {
+	r := new(R)
+	if err := decode(body, r); err != nil {
+		return nil, nil, err
+	}
+	j, err := n.Journal(journalID(r))
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, j, nil
+}
+
 // Handle serves one call of the journal protocol (the rpc.Handler).
 func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, error) {
 	switch method {
 	case rpc.MethodIsFormatted:
-		var r rpc.JournalIDRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		_, j, err := withJournal(n, body, func(r *rpc.JournalIDRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.IsFormattedResponse{Formatted: j.IsFormatted()}, nil
 	case rpc.MethodGetNamespaceInfo:
-		var r rpc.JournalIDRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		_, j, err := withJournal(n, body, func(r *rpc.JournalIDRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		ns, ok := j.Namespace()
 		return rpc.GetNamespaceInfoResponse{Formatted: ok, Namespace: ns}, nil
 	case rpc.MethodGetStatus:
-		var r rpc.JournalIDRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		_, j, err := withJournal(n, body, func(r *rpc.JournalIDRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return j.Status(), nil
 	case rpc.MethodGetJournalState:
-		var r rpc.JournalIDRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		_, j, err := withJournal(n, body, func(r *rpc.JournalIDRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		e, err := j.GetJournalState()
 		return rpc.GetJournalStateResponse{LastPromisedEpoch: e, HTTPAddr: n.opts.HTTPAddr}, err
 	case rpc.MethodNewEpoch:
-		var r rpc.NewEpochRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.NewEpochRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		last, err := j.NewEpoch(r.Namespace, r.Epoch)
 		return rpc.NewEpochResponse{LastSegmentTxid: last}, err
 	case rpc.MethodFormat:
-		var r rpc.FormatRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.FormatRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.Empty{}, j.Format(r.Namespace, r.Force)
 	case rpc.MethodStartLogSegment:
-		var r rpc.StartLogSegmentRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.StartLogSegmentRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.Empty{}, j.StartLogSegment(r.Req, r.Txid)
 	case rpc.MethodJournal:
-		var r rpc.JournalRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.JournalRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
-		return rpc.Empty{}, j.Journal(r)
+		return rpc.Empty{}, j.Journal(*r)
 	case rpc.MethodHeartbeat:
-		var r rpc.HeartbeatRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.HeartbeatRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.Empty{}, j.Heartbeat(r.Req)
 	case rpc.MethodFinalizeLogSegment:
-		var r rpc.FinalizeLogSegmentRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.FinalizeLogSegmentRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.Empty{}, j.FinalizeLogSegment(r.Req, r.StartTxid, r.EndTxid)
 	case rpc.MethodGetEditLogManifest:
-		var r rpc.GetEditLogManifestRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.GetEditLogManifestRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		segs, err := j.Manifest(r.SinceTxid, r.InProgressOK)
 		return rpc.GetEditLogManifestResponse{Segments: segs, HTTPAddr: n.opts.HTTPAddr}, err
 	case rpc.MethodGetJournaledEdits:
-		var r rpc.GetJournaledEditsRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.GetJournaledEditsRequest) string { return r.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		cnt, recs, err := j.JournaledEdits(r.SinceTxid, r.MaxTxns)
 		return rpc.GetJournaledEditsResponse{TxnCount: cnt, Records: recs}, err
 	case rpc.MethodPrepareRecovery:
-		var r rpc.PrepareRecoveryRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.PrepareRecoveryRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return j.PrepareRecovery(r.Req, r.SegmentTxid)
 	case rpc.MethodAcceptRecovery:
-		var r rpc.AcceptRecoveryRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.AcceptRecoveryRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
 		return rpc.Empty{}, j.AcceptRecovery(ctx, r.Req, r.Segment, r.FromHTTP)
 	case rpc.MethodPurgeLogs:
-		var r rpc.PurgeLogsRequest
-		if err := decode(body, &r); err != nil {
-			return nil, err
-		}
-		j, err := n.Journal(r.Req.JournalID)
+		r, j, err := withJournal(n, body, func(r *rpc.PurgeLogsRequest) string { return r.Req.JournalID })
 		if err != nil {
 			return nil, err
 		}
