@@ -786,7 +786,14 @@ func (j *Journal) AcceptRecovery(ctx context.Context, r rpc.RequestInfo, seg rpc
 				return err
 			}
 		}
-		j.highestWritten = max(j.highestWritten, seg.EndTxid)
+		// The synced copy may be shorter than what was here: an older
+		// writer's unacknowledged tail is gone, so when this is the
+		// latest segment its end is now the highest txid held.
+		if latest, err := j.latestSegmentStart(); err == nil && latest <= start {
+			j.highestWritten = seg.EndTxid
+		} else {
+			j.highestWritten = max(j.highestWritten, seg.EndTxid)
+		}
 	}
 	j.cache.clear()
 	return nil

@@ -136,3 +136,57 @@ func TestSyncerReplacesStaleInProgressOfLaggingJN(t *testing.T) {
 		t.Fatalf("lagging JN manifest after sync %v", man)
 	}
 }
+
+// TestRecoveryDropsStaleTailFromHighestTxid: a JN that took one more edit from
+// an old writer than the quorum kept (the edit was never acknowledged) has its
+// segment replaced by recovery; its reported highest txid follows the
+// replacement instead of remembering the discarded edit.
+func TestRecoveryDropsStaleTailFromHighestTxid(t *testing.T) {
+	nodes := inProcessQuorum(t, 2)
+	var js []*Journal
+	for _, nd := range nodes {
+		j, err := nd.Journal("ns1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Format(ns, false); err != nil {
+			t.Fatal(err)
+		}
+		js = append(js, j)
+	}
+	// Both take txids 1-3 from the writer of epoch 1; only js[1] takes 4.
+	for i, j := range js {
+		w := becomeWriter(t, j, 1, 1)
+		if err := w.journal(1, 1, 3); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if err := w.journal(1, 4, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := js[1].Status().HighestTxid; got != 4 {
+		t.Fatalf("before recovery highest = %d, want 4", got)
+	}
+	// Epoch 2 recovers 1-3 from jn0 (a quorum without js[1]'s tail).
+	seg := rpc.SegmentState{StartTxid: 1, EndTxid: 3, InProgress: true}
+	for i, j := range js {
+		if _, err := j.NewEpoch(ns, 2); err != nil {
+			t.Fatal(err)
+		}
+		w := &writer{j: j, epoch: 2}
+		if _, err := j.PrepareRecovery(w.req(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.AcceptRecovery(t.Context(), w.req(), seg, "jn0:8480"); err != nil {
+			t.Fatalf("jn%d accept: %v", i, err)
+		}
+		if err := j.FinalizeLogSegment(w.req(), 1, 3); err != nil {
+			t.Fatalf("jn%d finalize 1-3: %v", i, err)
+		}
+	}
+	if got := js[1].Status().HighestTxid; got != 3 {
+		t.Fatalf("after recovery highest = %d, want 3 (txid 4 was discarded)", got)
+	}
+}
