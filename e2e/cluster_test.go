@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/internal/netns"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -421,7 +422,7 @@ func (c *testCluster) scenarioWipeStandby(wantNNs int, files map[string]string) 
 // KillAllOn kill -9s pids on host (where pids are host-local: the lab's
 // hosts share this machine's pid namespace, so plain kill works for both).
 func KillAllOn(c *testCluster, host string, pids []int) error {
-	return KillAll(pids, 10*time.Second)
+	return netns.KillAll(pids, 10*time.Second)
 }
 
 // scenarioInterrupt starts an apply of a changed configuration, SIGINTs it

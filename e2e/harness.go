@@ -392,40 +392,6 @@ func ProcsMatching(substr string) []int {
 	return out
 }
 
-// KillAll sends SIGKILL to pids and waits (bounded) until they are gone.
-func KillAll(pids []int, wait time.Duration) error {
-	for _, p := range pids {
-		_ = syscall.Kill(p, syscall.SIGKILL)
-	}
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		alive := 0
-		for _, p := range pids {
-			if Alive(p) {
-				alive++
-			}
-		}
-		if alive == 0 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("processes %v still alive after SIGKILL and %s", pids, wait)
-}
-
-// Alive reports whether pid exists and is not a zombie.
-func Alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
-}
-
 // Eventually polls f every interval until it returns nil or timeout passes,
 // returning the last error.
 func Eventually(timeout, interval time.Duration, f func() error) error {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/hactl/hactl/internal/netns"
 )
 
 // ClusterSpec describes an SSH cluster on a Lab's hosts.
@@ -40,7 +42,7 @@ func quoteList(l []string) string {
 // WriteSSHCluster writes dir/cluster.hcl for spec on the lab's hosts, root
 // over SSH with the lab's key and known_hosts. Every directory is one the
 // hosts have privately (/opt, /etc, /var).
-func WriteSSHCluster(dir string, lab *Lab, spec ClusterSpec) error {
+func WriteSSHCluster(dir string, lab *netns.Cluster, spec ClusterSpec) error {
 	var b strings.Builder
 	hosts := lab.Hosts
 	if spec.Hosts > 0 && spec.Hosts < len(hosts) {
@@ -69,7 +71,7 @@ zookeeper {
 }
 
 nameservice "hacluster" {
-`, lab.KeyFile, lab.KnownHosts, quoteList(spec.ZooKeeper))
+`, lab.ClientKey, lab.KnownHosts, quoteList(spec.ZooKeeper))
 	ids := make([]string, 0, len(spec.NameNodes))
 	for id := range spec.NameNodes {
 		ids = append(ids, id)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/internal/netns"
 )
 
 // localRange is this package's loopback range (examples/local uses
@@ -93,7 +95,7 @@ func newLocalCluster(t *testing.T) *testCluster {
 				break
 			}
 			all = append(all, pids...)
-			if err := KillAll(pids, 10*time.Second); err != nil {
+			if err := netns.KillAll(pids, 10*time.Second); err != nil {
 				return all, err
 			}
 		}
@@ -119,7 +121,7 @@ func newLocalCluster(t *testing.T) *testCluster {
 				return
 			}
 			t.Logf("cleanup: killing leftover processes %v", pids)
-			_ = KillAll(pids, 10*time.Second)
+			_ = netns.KillAll(pids, 10*time.Second)
 		}
 	})
 	return c

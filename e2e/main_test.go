@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/internal/netns"
 )
 
 // hactlBin is the binary every test runs, built once by TestMain.
@@ -51,60 +51,17 @@ func needIntegration(t *testing.T) {
 func needLab(t *testing.T) {
 	t.Helper()
 	needIntegration(t)
-	if err := CanCreateNamespaces(); err != nil {
+	if err := netns.Available(); err != nil {
 		t.Skipf("SSH end-to-end test needs network namespaces, which this machine cannot create: %v", err)
 	}
 }
 
 // newLab builds n namespace hosts, torn down at the end of the test.
-func newLab(t *testing.T, n int) *Lab {
+func newLab(t *testing.T, n int) *netns.Cluster {
 	t.Helper()
 	needLab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	start := time.Now()
-	lab, err := NewLab(ctx, t.TempDir(), n, t.Logf)
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Logf("lab of %d hosts on %s.0/24 up in %s", n, lab.Subnet, time.Since(start).Round(time.Millisecond))
-	t.Cleanup(func() {
-		s := time.Now()
-		lab.Close()
-		t.Logf("lab torn down in %s", time.Since(s).Round(time.Millisecond))
-	})
+	lab := netns.New(t, netns.Options{Hosts: n, Dir: t.TempDir()})
+	t.Logf("lab of %d hosts on %s up in %s", n, lab.Subnet, time.Since(start).Round(time.Millisecond))
 	return lab
-}
-
-// TestLabHostsAreSeparateMachines checks the harness itself: over real SSH
-// each host has its own address, its own /opt and /var/lib, and shares the
-// machine's packages.
-func TestLabHostsAreSeparateMachines(t *testing.T) {
-	lab := newLab(t, 2)
-	ssh := func(h *LabHost, script string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "ssh", "-i", lab.KeyFile, "-o", "UserKnownHostsFile="+lab.KnownHosts,
-			"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "root@"+h.Addr, script).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ssh %s %q: %v: %s", h.Addr, script, err, out)
-		}
-		return string(out)
-	}
-	h1, h2 := lab.Hosts[0], lab.Hosts[1]
-	ssh(h1, "mkdir -p /opt/hactl /var/lib/e2e && echo one > /opt/hactl/x && echo one > /var/lib/e2e/x && echo one > /etc/e2e-x")
-	if out := ssh(h2, "ls /opt; ls /var/lib/e2e 2>&1; cat /etc/e2e-x 2>&1; true"); strings.Contains(out, "hactl") || strings.Contains(out, "one") {
-		t.Fatalf("h2 sees h1's files: %s", out)
-	}
-	if _, err := os.Stat("/etc/e2e-x"); err == nil {
-		t.Fatal("a host's /etc write reached this machine")
-	}
-	if out := ssh(h1, "cat /opt/hactl/x; ip -o -4 addr show | grep -c "+h1.Addr+"; test -f /usr/share/java/zookeeper.jar && echo zk"); !strings.Contains(out, "one") || !strings.Contains(out, "zk") {
-		t.Fatalf("h1: %s", out)
-	}
-	out, err := h2.Exec(context.Background(), "ls /opt")
-	if err != nil || strings.TrimSpace(out) != "" {
-		t.Fatalf("Exec on h2: %q %v", out, err)
-	}
 }

@@ -10,31 +10,27 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/internal/netns"
 )
 
-// labTrees maps a host's private trees on this machine to the host paths
-// they stand for.
-var labTrees = []struct{ sub, hostPath string }{
-	{"opt", "/opt"}, {"etc.up", "/etc"}, {"varlib.up", "/var/lib"}, {"varlog.up", "/var/log"}, {"tmp", "/tmp"},
-}
-
-func writeSSHCluster(t testing.TB, dir string, lab *Lab, spec ClusterSpec) {
+func writeSSHCluster(t testing.TB, dir string, lab *netns.Cluster, spec ClusterSpec) {
 	t.Helper()
 	if err := WriteSSHCluster(dir, lab, spec); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func newSSHCluster(t *testing.T, lab *Lab, spec ClusterSpec) *testCluster {
+func newSSHCluster(t *testing.T, lab *netns.Cluster, spec ClusterSpec) *testCluster {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "cluster")
 	writeSSHCluster(t, dir, lab, spec)
 	c := &testCluster{t: t, h: &Hactl{Bin: hactlBin}, dir: dir}
-	byName := map[string]*LabHost{}
+	byName := map[string]*netns.Host{}
 	for _, h := range lab.Hosts {
 		byName[h.Name] = h
 	}
-	host := func(name string) *LabHost {
+	host := func(name string) *netns.Host {
 		h := byName[name]
 		if h == nil {
 			t.Fatalf("no lab host %q", name)
@@ -56,7 +52,7 @@ func newSSHCluster(t *testing.T, lab *Lab, spec ClusterSpec) *testCluster {
 			if strings.HasPrefix(string(b), "sshd") || strings.HasPrefix(string(b), "/usr/sbin/sshd") {
 				continue // an SSH session still closing
 			}
-			if Alive(p) {
+			if netns.Alive(p) {
 				out = append(out, p)
 			}
 		}
@@ -65,14 +61,14 @@ func newSSHCluster(t *testing.T, lab *Lab, spec ClusterSpec) *testCluster {
 	c.leftovers = func(name string, allowed []string) ([]string, error) {
 		h := host(name)
 		var all []string
-		for _, tr := range labTrees {
-			left, err := walkFiles(filepath.Join(h.Root, tr.sub), tr.hostPath, allowed)
+		for _, tr := range h.Trees() {
+			left, err := walkFiles(tr[1], tr[0], allowed)
 			if err != nil {
 				return nil, err
 			}
 			all = append(all, left...)
 		}
-		out, err := h.Exec(context.Background(), `find /run -mindepth 1 ! -path '/run/sshd*' ! -path '/run/e2e-sshd*' ! -type d -print`)
+		out, err := h.Exec(context.Background(), `find /run -mindepth 1 ! -path '/run/sshd*' ! -path '/run/netns-sshd*' ! -type d -print`)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/e2e"
+	"github.com/hactl/hactl/internal/netns"
 )
 
 func main() {
@@ -34,12 +35,14 @@ func main() {
 }
 
 func run(applyHosts int, planHosts string, runs int) error {
-	if err := e2e.CanCreateNamespaces(); err != nil {
+	if err := netns.Available(); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	dir, err := os.MkdirTemp("", "hactl-apply-bench-")
+	// Not under /tmp: every namespace host has its own /tmp, and sshd reads
+	// its keys from the lab dir after the mounts.
+	dir, err := os.MkdirTemp("/var/tmp", "hactl-apply-bench-")
 	if err != nil {
 		return err
 	}
@@ -84,7 +87,7 @@ func benchApply(ctx context.Context, h *e2e.Hactl, dir string, n int) error {
 	if n < 4 {
 		return fmt.Errorf("-apply-hosts: the layout needs at least 4 hosts")
 	}
-	lab, err := e2e.NewLab(ctx, filepath.Join(dir, "apply-lab"), n, nil)
+	lab, err := netns.Create(ctx, netns.Options{Hosts: n, Dir: filepath.Join(dir, "apply-lab")})
 	if err != nil {
 		return err
 	}
@@ -129,7 +132,7 @@ func benchPlan(ctx context.Context, h *e2e.Hactl, dir string, counts []int, runs
 		maxN = max(maxN, n)
 	}
 	start := time.Now()
-	lab, err := e2e.NewLab(ctx, filepath.Join(dir, "plan-lab"), maxN, nil)
+	lab, err := netns.Create(ctx, netns.Options{Hosts: maxN, Dir: filepath.Join(dir, "plan-lab")})
 	if err != nil {
 		return err
 	}
