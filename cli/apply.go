@@ -1,13 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/hactl/hactl/internal/apply"
 	"github.com/hactl/hactl/planner"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -34,7 +33,7 @@ func applyCommand() *ucli.Command {
 }
 
 func runApply(ctx context.Context, cmd *ucli.Command) error {
-	out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
+	out := cmd.Root().Writer
 	arg, err := pathArgOrDot(cmd)
 	if err != nil {
 		return err
@@ -43,13 +42,7 @@ func runApply(ctx context.Context, cmd *ucli.Command) error {
 	vars, varFiles, path := cmd.StringSlice("var"), cmd.StringSlice("var-file"), arg
 	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
 		if data, err := os.ReadFile(arg); err == nil && planner.LooksLikePlanFile(data) {
-			f, err := os.Open(arg)
-			if err != nil {
-				return exitCode(1, err)
-			}
-			pf, err = planner.DecodePlanFile(f)
-			f.Close()
-			if err != nil {
+			if pf, err = planner.DecodePlanFile(bytes.NewReader(data)); err != nil {
 				return exitCode(1, err)
 			}
 			if len(vars)+len(varFiles) > 0 || cmd.Bool("force-format") {
@@ -67,52 +60,28 @@ func runApply(ctx context.Context, cmd *ucli.Command) error {
 		return exitCode(1, fmt.Errorf("%w (this hactl binary is not the one that made the plan)", planner.ErrStalePlan))
 	}
 	dry := cmd.Bool("dry-run")
-	env := s.env(out, dry)
-	if !dry {
-		lock, err := apply.AcquireLock(ctx, env, cmd.Duration("lock-timeout"))
-		if err != nil {
-			return exitCode(1, err)
-		}
-		defer lock.Release(context.WithoutCancel(ctx))
-	}
-	obs, err := s.probe(ctx)
-	if err != nil {
+	plan, rep, err := s.converge(ctx, cmd, converge{
+		dry: dry,
+		plan: func(obs *planner.Observed) (*planner.ClusterPlan, error) {
+			if pf == nil {
+				return planner.PlanDesired(s.desired, obs, s.planOptions(cmd.Bool("force-format")))
+			}
+			if err := pf.CheckFresh(s.desired, obs); err != nil {
+				return nil, err
+			}
+			return pf.Plan, nil // a saved plan was approved when it was made
+		},
+		ask: func() bool {
+			return pf != nil || cmd.Bool("auto-approve") ||
+				approve(cmd, "Do you want to perform these actions?", "hactl will perform the actions described above.")
+		},
+		cancelled: "Apply cancelled.",
+		retry:     "The hosts are left where a re-run converges from: fix the cause and run hactl apply again",
+	})
+	if err != nil || plan == nil {
 		return err
 	}
-	var plan *planner.ClusterPlan
-	if pf != nil {
-		if err := pf.CheckFresh(s.desired, obs); err != nil {
-			return exitCode(1, err)
-		}
-		plan = pf.Plan
-	} else {
-		plan, err = planner.PlanDesired(s.desired, obs, s.planOptions(cmd.Bool("force-format")))
-		if err != nil {
-			return exitCode(1, err)
-		}
-	}
-	if err := plan.WriteText(out); err != nil {
-		return exitCode(1, err)
-	}
-	if plan.Empty() {
-		return nil
-	}
-	if !dry && pf == nil && !cmd.Bool("auto-approve") &&
-		!approve(cmd, "Do you want to perform these actions?", "hactl will perform the actions described above.") {
-		fmt.Fprintln(out, "Apply cancelled.")
-		return exitCode(1, nil)
-	}
-	fmt.Fprintln(out)
-	rep, err := apply.Execute(ctx, env, plan)
 	sum := plan.Summary()
-	if err != nil {
-		fmt.Fprintf(errw, "\n%d of %d steps done in %s.\n", rep.Done, rep.Total, rep.Elapsed.Round(time.Millisecond))
-		var se *apply.StepError
-		if errors.As(err, &se) {
-			return exitCode(1, fmt.Errorf("%w\nThe hosts are left where a re-run converges from: fix the cause and run hactl apply again", err))
-		}
-		return exitCode(1, err)
-	}
 	if dry {
 		fmt.Fprintf(out, "\nDry run complete: %d steps, %d changes that would be made, none made.\n", rep.Total, rep.Mutations)
 		return nil

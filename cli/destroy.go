@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/hactl/hactl/internal/apply"
 	"github.com/hactl/hactl/planner"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -29,7 +27,7 @@ func destroyCommand() *ucli.Command {
 }
 
 func runDestroy(ctx context.Context, cmd *ucli.Command) error {
-	out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
+	out := cmd.Root().Writer
 	path, err := pathArgOrDot(cmd)
 	if err != nil {
 		return err
@@ -40,45 +38,23 @@ func runDestroy(ctx context.Context, cmd *ucli.Command) error {
 	}
 	defer s.Close()
 	dry := cmd.Bool("dry-run")
-	env := s.env(out, dry)
-	if !dry {
-		lock, err := apply.AcquireLock(ctx, env, cmd.Duration("lock-timeout"))
-		if err != nil {
-			return exitCode(1, err)
-		}
-		defer lock.Release(context.WithoutCancel(ctx))
-	}
-	obs, err := s.probe(ctx)
-	if err != nil {
-		return err
-	}
-	plan, err := planner.PlanDestroy(s.cluster, obs, planner.DestroyOptions{PurgeData: cmd.Bool("purge-data")})
-	if err != nil {
-		return exitCode(1, err)
-	}
-	if err := plan.WriteText(out); err != nil {
-		return exitCode(1, err)
-	}
-	if plan.Empty() {
-		return nil
-	}
 	detail := "hactl will stop every daemon and remove what it installed. Data dirs stay."
 	if cmd.Bool("purge-data") {
 		detail = "hactl will stop every daemon, remove what it installed AND DELETE ALL DATA (namespace, edits, ZooKeeper)."
 	}
-	if !dry && !cmd.Bool("auto-approve") && !approve(cmd, "Do you really want to destroy the cluster?", detail) {
-		fmt.Fprintln(out, "Destroy cancelled.")
-		return exitCode(1, nil)
-	}
-	fmt.Fprintln(out)
-	rep, err := apply.Execute(ctx, env, plan)
-	if err != nil {
-		fmt.Fprintf(errw, "\n%d of %d steps done.\n", rep.Done, rep.Total)
-		var se *apply.StepError
-		if errors.As(err, &se) {
-			return exitCode(1, fmt.Errorf("%w\nRun hactl destroy again once the cause is fixed", err))
-		}
-		return exitCode(1, err)
+	plan, rep, err := s.converge(ctx, cmd, converge{
+		dry: dry,
+		plan: func(obs *planner.Observed) (*planner.ClusterPlan, error) {
+			return planner.PlanDestroy(s.cluster, obs, planner.DestroyOptions{PurgeData: cmd.Bool("purge-data")})
+		},
+		ask: func() bool {
+			return cmd.Bool("auto-approve") || approve(cmd, "Do you really want to destroy the cluster?", detail)
+		},
+		cancelled: "Destroy cancelled.",
+		retry:     "Run hactl destroy again once the cause is fixed",
+	})
+	if err != nil || plan == nil {
+		return err
 	}
 	if dry {
 		fmt.Fprintf(out, "\nDry run complete: %d steps, nothing removed.\n", rep.Total)

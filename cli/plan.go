@@ -87,7 +87,7 @@ func openSession(cmd *ucli.Command, path string, vars, varFiles []string) (*sess
 func (s *session) Close() { targets.CloseAll(s.hosts) }
 
 func (s *session) probe(ctx context.Context) (*planner.Observed, error) {
-	obs, err := targets.ProbeAll(ctx, s.cluster, s.hosts, targets.ProbeOptions{Binary: s.bin.Path, BinarySHA256: s.bin.SHA256})
+	obs, err := targets.ProbeAll(ctx, s.cluster, s.hosts, targets.ProbeOptions{})
 	if err != nil {
 		return nil, exitCode(1, fmt.Errorf("probe: %w", err))
 	}

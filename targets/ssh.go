@@ -81,10 +81,20 @@ const maxSessionsPerHost = 8
 type Pool struct {
 	opts    Options
 	knownMu sync.Mutex
+	known   map[string]*knownCache // by known_hosts path, guarded by knownMu
+	authMu  sync.Mutex
+	auths   map[string]*poolAuth // by private key file, guarded by authMu
 	mu      sync.Mutex
 	conns   map[string]*poolConn
 	closers []func()
 	closed  bool
+}
+
+// poolAuth is a key file's auth methods, loaded once per pool (one key
+// parse and one ssh-agent connection for all hosts, not one per dial).
+type poolAuth struct {
+	methods []ssh.AuthMethod
+	err     error
 }
 
 type poolConn struct {
@@ -94,7 +104,7 @@ type poolConn struct {
 
 // NewPool returns an empty connection pool.
 func NewPool(opts Options) *Pool {
-	return &Pool{opts: opts, conns: map[string]*poolConn{}}
+	return &Pool{opts: opts, conns: map[string]*poolConn{}, known: map[string]*knownCache{}, auths: map[string]*poolAuth{}}
 }
 
 // Close closes every cached connection.
@@ -241,15 +251,42 @@ func (p *Pool) dialRetry(ctx context.Context, cfg SSHConfig, user, hostport stri
 	return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
+// auth returns the auth methods of keyFile, loading them on first use.
+func (p *Pool) auth(keyFile string) ([]ssh.AuthMethod, error) {
+	p.authMu.Lock()
+	defer p.authMu.Unlock()
+	if a := p.auths[keyFile]; a != nil {
+		return a.methods, a.err
+	}
+	methods, closer, err := authMethods(keyFile)
+	if err == nil {
+		p.mu.Lock()
+		p.closers = append(p.closers, closer)
+		p.mu.Unlock()
+	}
+	p.auths[keyFile] = &poolAuth{methods: methods, err: err}
+	return methods, err
+}
+
+// knownHostsFor returns the checker of path, whose parsed contents are
+// shared by every host of the pool (re-read only when the file changes).
+func (p *Pool) knownHostsFor(path string) *knownHosts {
+	p.knownMu.Lock()
+	c := p.known[path]
+	if c == nil {
+		c = &knownCache{}
+		p.known[path] = c
+	}
+	p.knownMu.Unlock()
+	return &knownHosts{path: path, accept: p.opts.AcceptNewHostKeys, mu: &p.knownMu, cache: c, log: p.logf}
+}
+
 func (p *Pool) clientConfig(cfg SSHConfig, user, hostport string) (*ssh.ClientConfig, error) {
-	auth, closer, err := authMethods(cfg.PrivateKey)
+	auth, err := p.auth(cfg.PrivateKey)
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	p.closers = append(p.closers, closer)
-	p.mu.Unlock()
-	kh := &knownHosts{path: cfg.KnownHosts, accept: p.opts.AcceptNewHostKeys, mu: &p.knownMu, log: p.logf}
+	kh := p.knownHostsFor(cfg.KnownHosts)
 	return &ssh.ClientConfig{
 		User:              user,
 		Auth:              auth,

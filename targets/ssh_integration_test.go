@@ -195,9 +195,59 @@ func TestSSHIntegration(t *testing.T) {
 		}
 	})
 
+	t.Run("probe of a bare host with data in its storage dirs", func(t *testing.T) {
+		// h2 has no hactl (no binary, no config) but its NameNode and
+		// JournalNode dirs hold an older install's data: the probe must
+		// report it, in one round trip, uploading nothing.
+		sc := sshCluster(nc, nc.KnownHosts)
+		sc.Nameservices = []*schema.Nameservice{{Name: "ns", NameDirs: []string{"/var/lib/hdfs/name"},
+			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "h1"}, {ID: "nn2", Host: "h2"}},
+			Journal:   &schema.Journal{Hosts: []string{"h1", "h2"}, EditsDir: "/var/lib/hdfs/journal"}}}
+		for p, data := range map[string]string{
+			"/var/lib/hdfs/name/current/VERSION":                   "namespaceID=99\nclusterID=CID-ssh\n",
+			"/var/lib/hdfs/name/current/seen_txid":                 "12\n",
+			"/var/lib/hdfs/journal/ns/current/VERSION":             "namespaceID=99\nclusterID=CID-ssh\n",
+			"/var/lib/hdfs/journal/ns/current/last-promised-epoch": "3\n",
+		} {
+			os.MkdirAll(filepath.Dir(h2.Path(p)), 0o755)
+			if err := os.WriteFile(h2.Path(p), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { os.RemoveAll(h2.Path("/var/lib/hdfs")) })
+		sh, err := targets.Open(sc, targets.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer targets.CloseAll(sh)
+		obs, err := targets.ProbeAll(ctx, sc, sh, targets.ProbeOptions{SkipZooKeeper: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o2 := obs.Hosts["h2"]
+		if !o2.Reachable || o2.Error != "" || o2.RuntimeSHA256 != "" {
+			t.Fatalf("h2: %+v", o2)
+		}
+		if nn := o2.NameNodes["ns/nn2"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-ssh" || nn.NamespaceID != 99 || nn.LastTxid != 12 {
+			t.Errorf("h2's NameNode storage: %+v", nn)
+		}
+		if j := o2.JournalNodes["ns"]; j == nil || !j.Formatted || !j.HasData || j.LastPromisedEpoch != 3 {
+			t.Errorf("h2's journal: %+v", j)
+		}
+		if o1 := obs.Hosts["h1"]; !o1.Reachable || o1.NameNodes["ns/nn1"] == nil || o1.NameNodes["ns/nn1"].HasData || len(o1.JournalNodes) != 0 {
+			t.Errorf("h1 (empty, h2's data must not show here): %+v", o1)
+		}
+		if ents, _ := os.ReadDir(h2.Path("/tmp")); len(ents) != 0 {
+			t.Errorf("the probe left files in h2's /tmp: %v", ents)
+		}
+		if _, err := os.Stat(h2.Path("/opt/hactl")); !os.IsNotExist(err) {
+			t.Errorf("the probe created /opt/hactl on a bare host: %v", err)
+		}
+	})
+
 	t.Run("probe and supervise over ssh on a bare host", func(t *testing.T) {
 		bin, sum := hactlBinary(t)
-		obs, err := targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{Binary: bin, BinarySHA256: sum, SkipZooKeeper: true})
+		obs, err := targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,8 +256,7 @@ func TestSSHIntegration(t *testing.T) {
 			if oh == nil || !oh.Reachable || oh.Error != "" || oh.RuntimeSHA256 != "" || len(oh.Daemons) != 0 {
 				t.Errorf("bare %s: %+v", h.Name, oh)
 			}
-			// Uploaded, run, and removed again: a host with no hactl install
-			// dir keeps nothing of hactl (an earlier subtest may have made one).
+			// Nothing is uploaded to describe a bare host.
 			if _, err := os.Stat(h.Path(c.PathsFor(h.Name).InstallDir)); !os.IsNotExist(err) {
 				continue
 			}
@@ -233,7 +282,7 @@ func TestSSHIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 		hosts["h1"].Close() // the connection that started it is gone
-		obs, err = targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{Binary: bin, BinarySHA256: sum, SkipZooKeeper: true})
+		obs, err = targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +300,7 @@ func TestSSHIntegration(t *testing.T) {
 		nc.Cut("h2")
 		defer nc.Restore("h2")
 		hosts["h2"].Close()
-		obs, _ = targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{Binary: bin, BinarySHA256: sum, SkipZooKeeper: true, HostTimeout: 5 * time.Second})
+		obs, _ = targets.ProbeAll(ctx, c, hosts, targets.ProbeOptions{SkipZooKeeper: true, HostTimeout: 5 * time.Second})
 		if o := obs.Hosts["h2"]; o.Reachable || o.Error == "" {
 			t.Errorf("cut h2: %+v", o)
 		}

@@ -298,3 +298,40 @@ func TestSSHKeepaliveDropsADeadConnection(t *testing.T) {
 		t.Errorf("connections = %d, want a fresh second one", n)
 	}
 }
+
+// Dialling many hosts parses known_hosts and the key once per pool, not once
+// per host; a changed file (a line added) is read again.
+func TestSSHPoolParsesKnownHostsOnce(t *testing.T) {
+	f := newSSHFixture(t)
+	p := NewPool(Options{})
+	defer p.Close()
+	var srvs []*testServer
+	var keys []ssh.Signer
+	for range 4 {
+		hk := ed25519Signer(t)
+		srvs, keys = append(srvs, newTestServer(t, f.signer.PublicKey(), hk)), append(keys, hk)
+	}
+	for i := range 3 {
+		f.trust(t, srvs[i].addr, keys[i].PublicKey())
+	}
+	for i := range 3 {
+		if _, err := f.host(p, srvs[i].addr).Run(context.Background(), Command{Args: []string{"true"}}); err != nil {
+			t.Fatalf("host %d: %v", i, err)
+		}
+	}
+	// The fourth is trusted only now: the cached parse must not hide it.
+	f.trust(t, srvs[3].addr, keys[3].PublicKey())
+	last := srvs[3]
+	if got := p.known[f.known].loads; got != 1 {
+		t.Errorf("known_hosts parsed %d times for 3 hosts, want 1", got)
+	}
+	if n := len(p.auths); n != 1 {
+		t.Errorf("%d auth loads, want 1", n)
+	}
+	if _, err := f.host(p, last.addr).Run(context.Background(), Command{Args: []string{"true"}}); err != nil {
+		t.Fatalf("host trusted after the first parse: %v", err)
+	}
+	if got := p.known[f.known].loads; got != 2 {
+		t.Errorf("known_hosts parsed %d times after it changed, want 2", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -109,17 +110,40 @@ func authMethods(keyFile string) ([]ssh.AuthMethod, func(), error) {
 type knownHosts struct {
 	path   string
 	accept bool
-	mu     *sync.Mutex // serialises appends (shared by the pool)
+	mu     *sync.Mutex // serialises appends and the cache (shared by the pool)
+	cache  *knownCache // nil: parse the file on every use
 	log    func(string, ...any)
 }
 
+// knownCache is a parsed known_hosts file and the size and modification
+// time it had, so that dialling many hosts parses it once, while a file
+// that changed (an append by accept-new, an edit) is read again.
+type knownCache struct {
+	cb    ssh.HostKeyCallback
+	size  int64
+	mtime time.Time
+	loads int // parses, for tests
+}
+
+// load returns the file's callback; k.mu is held.
 func (k *knownHosts) load() (ssh.HostKeyCallback, error) {
-	cb, err := knownhosts.New(k.path)
+	fi, err := os.Stat(k.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts %s: %w", k.path, err)
+	}
+	if c := k.cache; c != nil && c.cb != nil && c.size == fi.Size() && c.mtime.Equal(fi.ModTime()) {
+		return c.cb, nil
+	}
+	cb, err := knownhosts.New(k.path)
+	if err != nil {
+		return nil, fmt.Errorf("known_hosts %s: %w", k.path, err)
+	}
+	if c := k.cache; c != nil {
+		c.cb, c.size, c.mtime = cb, fi.Size(), fi.ModTime()
+		c.loads++
 	}
 	return cb, nil
 }

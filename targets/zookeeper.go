@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -81,9 +82,21 @@ func Ruok(ctx context.Context, dial DialFunc, addr string, timeout time.Duration
 // DialFunc opens a TCP connection to addr.
 type DialFunc func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
 
-// zkDialer dials directly, and through an SSH host's connection when the
-// address is only reachable from the cluster's network.
+// zkDialer dials directly and, when the address cannot be reached from here
+// (no route, timeout: it may be on the cluster's private network), through
+// an SSH connection: the ZooKeeper server's own host's first, then one other
+// host's. A refused connection is an answer (the address is reachable and
+// nothing listens) and is not retried through tunnels, so an absent
+// ensemble costs one round trip, not one per host.
 func zkDialer(hosts map[string]Host) DialFunc {
+	return tunnelDialer(func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+		d := net.Dialer{Timeout: timeout}
+		return d.DialContext(ctx, "tcp", addr)
+	}, hosts)
+}
+
+// tunnelDialer is zkDialer with the direct dial given.
+func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
 	var via []*SSHHost
 	for _, h := range Sorted(hosts) {
 		if s, ok := h.(*SSHHost); ok {
@@ -91,20 +104,46 @@ func zkDialer(hosts map[string]Host) DialFunc {
 		}
 	}
 	return func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
-		d := net.Dialer{Timeout: timeout}
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil || len(via) == 0 {
+		conn, err := direct(ctx, addr, timeout)
+		if err == nil || len(via) == 0 || errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
 			return conn, err
 		}
-		for _, h := range via {
-			if c, derr := h.pool.client(ctx, h.cfg, h.cfg.User, h.hostport()); derr == nil {
-				if conn, derr := c.DialContext(ctx, "tcp", addr); derr == nil {
-					return conn, nil
+		for _, h := range tunnelHosts(via, addr) {
+			tctx, cancel := context.WithTimeout(ctx, timeout)
+			c, derr := h.pool.client(tctx, h.cfg, h.cfg.User, h.hostport())
+			if derr == nil {
+				var tc net.Conn
+				if tc, derr = c.DialContext(tctx, "tcp", addr); derr == nil {
+					cancel()
+					return tc, nil
 				}
 			}
+			cancel()
 		}
 		return nil, err
 	}
+}
+
+// tunnelHosts picks at most two SSH hosts to reach addr through: the one
+// whose address it is, then the first other one.
+func tunnelHosts(hosts []*SSHHost, addr string) []*SSHHost {
+	host, _, _ := net.SplitHostPort(addr)
+	var own, other *SSHHost
+	for _, h := range hosts {
+		switch {
+		case own == nil && h.address == host:
+			own = h
+		case other == nil && h.address != host:
+			other = h
+		}
+	}
+	var out []*SSHHost
+	for _, h := range []*SSHHost{own, other} {
+		if h != nil {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // ProbeZooKeeper checks the quorum's servers and, through a session, whether

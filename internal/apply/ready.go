@@ -25,8 +25,10 @@ func DefaultReady(ctx context.Context, env *Env, host, daemon string) error {
 	if err != nil {
 		return err
 	}
-	deadline := env.now().Add(env.readyTimeout())
+	start := env.now()
+	deadline := start.Add(env.readyTimeout())
 	var last error
+	restarts := -1 // the supervisor's restart count when the wait began
 	for poll := 0; ; poll++ {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		last = check(cctx)
@@ -37,10 +39,12 @@ func DefaultReady(ctx context.Context, env *Env, host, daemon string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A daemon that crashes at once makes its supervisor give up: say
-		// so with its log instead of waiting out the timeout.
-		if poll%5 == 0 {
-			if err := supervisorGaveUp(ctx, env, host, daemon); err != nil {
+		// A daemon that crashes at once: say so with its log as soon as it
+		// is seen crash-looping, instead of waiting out the timeout (or the
+		// supervisor's own verdict, which takes five crashes and ~15 s of
+		// backoff).
+		if poll%3 == 0 {
+			if err := crashLooping(ctx, env, host, daemon, &restarts, env.now().Sub(start)); err != nil {
 				return err
 			}
 		}
@@ -142,9 +146,16 @@ func ruok(ctx context.Context, hostport string) error {
 	return nil
 }
 
-// supervisorGaveUp returns an error with the daemon's last log lines when
-// its supervisor recorded state "failed" (repeated fast crashes).
-func supervisorGaveUp(ctx context.Context, env *Env, host, daemon string) error {
+// crashLoopRestarts is how many restarts while apply waits for a daemon
+// make it crash-looping (the supervisor restarts after 1, 2, 4 s…; it gives
+// up by itself only after 5 crashes, ≈ 12 s).
+const crashLoopRestarts = 2
+
+// crashLooping returns an error with the daemon's last log lines when its
+// supervisor recorded state "failed" (repeated fast crashes), or restarted it
+// crashLoopRestarts times since the wait began (*base: the count then, -1
+// before the first look).
+func crashLooping(ctx context.Context, env *Env, host, daemon string, base *int, waited time.Duration) error {
 	p := env.paths(host)
 	res, err := env.run(ctx, host, targets.Command{Args: []string{p.Binary, "runtime", "supervise", "status", "--run-dir", p.RunDir, "--json"}})
 	if err != nil {
@@ -154,17 +165,31 @@ func supervisorGaveUp(ctx context.Context, env *Env, host, daemon string) error 
 		Name     string `json:"name"`
 		State    string `json:"state"`
 		LastExit string `json:"last_exit"`
+		Restarts int    `json:"restarts"`
 	}
 	if json.Unmarshal(res.Stdout, &sts) != nil {
 		return nil
 	}
 	for _, st := range sts {
-		if st.Name != daemon || st.State != "failed" {
+		if st.Name != daemon {
 			continue
+		}
+		var why string
+		switch {
+		case st.State == "failed":
+			why = fmt.Sprintf("it keeps crashing (%s); the supervisor gave up", st.LastExit)
+		case *base < 0:
+			*base = st.Restarts
+		case st.Restarts-*base >= crashLoopRestarts:
+			why = fmt.Sprintf("it keeps crashing: restarted %d times in the %s apply waited for it (last: %s)",
+				st.Restarts-*base, waited.Round(100*time.Millisecond), st.LastExit)
+		}
+		if why == "" {
+			return nil
 		}
 		log := filepath.Join(p.LogDir, daemon+".log")
 		tail, _ := env.run(ctx, host, targets.Command{Args: []string{"tail", "-n", "15", log}})
-		return fmt.Errorf("it keeps crashing (%s); the supervisor gave up. Last lines of %s:\n%s", st.LastExit, log, strings.TrimRight(string(tail.Stdout), "\n"))
+		return fmt.Errorf("%s. Last lines of %s:\n%s", why, log, strings.TrimRight(string(tail.Stdout), "\n"))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,43 @@ func TestReadyReportsACrashingDaemonWithItsLog(t *testing.T) {
 	err := DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
 	if err == nil || !strings.Contains(err.Error(), "gave up") || !strings.Contains(err.Error(), "flag provided but not defined") {
 		t.Fatalf("err = %v, want the supervisor's verdict and the log", err)
+	}
+}
+
+// A daemon that crash-loops is reported after a few restarts, with its log,
+// long before the ready timeout and before its supervisor gives up.
+func TestReadyReportsACrashLoopBeforeTheSupervisorGivesUp(t *testing.T) {
+	env := loopbackCluster(t, freePort(t))
+	h := fake.New("dim", "127.0.7.1")
+	var mu sync.Mutex
+	restarts := 1 // it crashed once already when apply starts waiting
+	h.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`supervise status`), Respond: func(*fake.Host, targets.Command, []byte) (targets.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := fmt.Sprintf(`[{"name":"journalnode","state":"running","restarts":%d,"last_exit":"exit status 2"}]`, restarts)
+		restarts++ // one more crash between two looks
+		return targets.Result{Stdout: []byte(out)}, nil
+	}})
+	h.On(`^tail -n 15 .*journalnode.log$`, "Error: cannot lock /hdfs/journalnode\n", 0)
+	env.Hosts = map[string]targets.Host{"dim": h}
+	start := env.now()
+	err := DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
+	if err == nil || !strings.Contains(err.Error(), "restarted 2 times") || !strings.Contains(err.Error(), "cannot lock") ||
+		!strings.Contains(err.Error(), "exit status 2") {
+		t.Fatalf("err = %v, want the crash loop and the log", err)
+	}
+	if waited := env.now().Sub(start); waited >= 10*time.Second {
+		t.Errorf("reported after %s of waiting", waited)
+	}
+	// A daemon restarted long before (restarts=5 throughout) is not crash-looping.
+	env = loopbackCluster(t, freePort(t))
+	env.ReadyTimeout = 5 * time.Second
+	h = fake.New("dim", "127.0.7.1")
+	h.On(`supervise status`, `[{"name":"journalnode","state":"running","restarts":5}]`, 0)
+	env.Hosts = map[string]targets.Host{"dim": h}
+	err = DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
+	if err == nil || !strings.Contains(err.Error(), "still not serving") {
+		t.Fatalf("steady restart count: err = %v, want the timeout", err)
 	}
 }
 

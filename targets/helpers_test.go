@@ -1,5 +1,0 @@
-package targets_test
-
-import "regexp"
-
-func mustRe(s string) *regexp.Regexp { return regexp.MustCompile(s) }

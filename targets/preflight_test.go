@@ -1,0 +1,422 @@
+package targets_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/supervise"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+	"github.com/hactl/hactl/targets/fake"
+)
+
+// localClusterHCL is a target-local cluster on 127.0.2.1-3: each host's
+// directories live under <dir>/.hactl/hosts/<host>/.
+const localClusterHCL = `
+host "p1" { address = "127.0.2.1" }
+host "p2" { address = "127.0.2.2" }
+host "p3" { address = "127.0.2.3" }
+zookeeper {
+  managed = true
+  servers = ["p1", "p2", "p3"]
+  client_port = 21981
+}
+nameservice "ns1" {
+  namenode "nn1" { host = "p1" }
+  namenode "nn2" { host = "p2" }
+  journal {
+    hosts     = ["p1", "p2", "p3"]
+    edits_dir = "/hdfs/journal"
+  }
+  automatic_failover = true
+  fencing { methods = ["shell(/bin/true)"] }
+  name_dir = "/hdfs/name"
+}
+target "local" { state_dir = ".hactl" }
+`
+
+func loadLocalCluster(t *testing.T) (*schema.Cluster, map[string]targets.Host) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cluster.hcl"), []byte(localClusterHCL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, diags := schema.Load(dir, schema.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	hosts, err := targets.Open(c, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, hosts
+}
+
+// hostFile writes a file of host under its local root.
+func hostFile(t *testing.T, c *schema.Cluster, host, abs string, data []byte) string {
+	t.Helper()
+	p := c.HostDir(host, abs)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func probeLocal(t *testing.T, c *schema.Cluster, hosts map[string]targets.Host) *planner.Observed {
+	t.Helper()
+	obs, err := targets.ProbeAll(context.Background(), c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// The probe script, run by a real shell, on hosts where hactl was never
+// installed: they are described without anything uploaded or left behind.
+func TestProbeDescribesBareHosts(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	obs := probeLocal(t, c, hosts)
+	for _, name := range []string{"p1", "p2", "p3"} {
+		oh := obs.Hosts[name]
+		if oh == nil || !oh.Reachable || oh.Error != "" || oh.RuntimeSHA256 != "" || oh.Supervisor ||
+			len(oh.ConfigSHA256) != 0 || len(oh.Daemons) != 0 {
+			t.Errorf("bare %s: %+v", name, oh)
+		}
+	}
+	for _, k := range []struct{ host, key string }{{"p1", "ns1/nn1"}, {"p2", "ns1/nn2"}} {
+		nn := obs.Hosts[k.host].NameNodes[k.key]
+		if nn == nil || nn.Formatted || nn.HasData || nn.Nameservice != "ns1" {
+			t.Errorf("%s: empty NameNode storage: %+v", k.host, nn)
+		}
+	}
+	if n := len(obs.Hosts["p3"].NameNodes); n != 0 {
+		t.Errorf("p3 runs no NameNode: %+v", obs.Hosts["p3"].NameNodes)
+	}
+	// Nothing was created on the hosts.
+	if ents, err := os.ReadDir(filepath.Join(c.ConfigDir, ".hactl")); err == nil {
+		t.Errorf("the probe created files on bare hosts: %v", ents)
+	}
+
+	d, err := planner.RenderDesired(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planner.PlanDesired(d, obs, planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(plan, planner.ActFormatNameNode); n != 1 {
+		t.Errorf("fresh cluster: %d format steps, want 1\n%s", n, planText(plan))
+	}
+}
+
+func countActions(p *planner.ClusterPlan, a planner.Action) int {
+	n := 0
+	for _, s := range p.Steps {
+		if s.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+func planText(p *planner.ClusterPlan) string {
+	var b strings.Builder
+	p.WriteText(&b)
+	return b.String()
+}
+
+// A bare host (no hactl runtime, no config: say an older install whose
+// binary was removed, or a destroy without --purge-data) whose NameNode and
+// JournalNode dirs hold data: the probe reports it, and plan never formats.
+func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	hostFile(t, c, "p1", "/hdfs/name/current/VERSION", []byte("#Sat Nov 21\nnamespaceID=4242\nclusterID=CID-old\nstorageType=NAME_NODE\n"))
+	hostFile(t, c, "p1", "/hdfs/name/current/seen_txid", []byte("117\n"))
+	hostFile(t, c, "p2", "/hdfs/name/lost+found/x", []byte("x")) // data, no VERSION
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/last-promised-epoch", []byte("7\n"))
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/last-writer-epoch", []byte("6\n"))
+	committed := make([]byte, 8)
+	binary.BigEndian.PutUint64(committed, 115)
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/committed-txid", committed)
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/edits_0000000000000000001-0000000000000000100", nil)
+	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/edits_inprogress_0000000000000000101", nil)
+	hostFile(t, c, "p2", "/hdfs/journal/ns1/current/paxos/101", []byte("p"))   // unformatted, paxos data only
+	hostFile(t, c, "p1", "/hdfs/journal/.hidden/current/VERSION", []byte("x")) // dot dirs are not journals
+	hostFile(t, c, "p1", "/hdfs/journal/odd name/current/VERSION", []byte("x")) // nor names no journal ID can have
+
+	obs := probeLocal(t, c, hosts)
+	for _, h := range []string{"p1", "p2", "p3"} {
+		if oh := obs.Hosts[h]; !oh.Reachable || oh.Error != "" {
+			t.Fatalf("%s: %+v", h, oh)
+		}
+	}
+	if nn := obs.Hosts["p1"].NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-old" || nn.NamespaceID != 4242 || nn.LastTxid != 117 {
+		t.Errorf("p1's formatted NameNode storage: %+v", nn)
+	}
+	if nn := obs.Hosts["p2"].NameNodes["ns1/nn2"]; nn == nil || nn.Formatted || !nn.HasData {
+		t.Errorf("p2's non-empty NameNode storage: %+v", nn)
+	}
+	want := planner.ObservedJournal{JournalID: "ns1", Formatted: true, HasData: true, ClusterID: "CID-old", NamespaceID: 4242,
+		LastPromisedEpoch: 7, LastWriterEpoch: 6, LastTxid: 101, CommittedTxid: 115}
+	if j := obs.Hosts["p3"].JournalNodes["ns1"]; j == nil || *j != want {
+		t.Errorf("p3's journal:\n got %+v\nwant %+v", j, want)
+	}
+	if j := obs.Hosts["p2"].JournalNodes["ns1"]; j == nil || j.Formatted || !j.HasData {
+		t.Errorf("p2's journal with paxos data: %+v", j)
+	}
+	if j := obs.Hosts["p1"].JournalNodes; len(j) != 0 {
+		t.Errorf("p1: a dot dir or a name with a space taken for a journal: %+v", j)
+	}
+
+	d, err := planner.RenderDesired(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planner.PlanDesired(d, obs, planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(plan, planner.ActFormatNameNode); n != 0 {
+		t.Errorf("plan formats over data found by the probe:\n%s", planText(plan))
+	}
+	// Only p2's NameNode dir holds something (no VERSION anywhere, journals
+	// empty): still no format.
+	os.RemoveAll(c.HostDir("p1", "/hdfs/name"))
+	for _, h := range []string{"p1", "p2", "p3"} {
+		os.RemoveAll(c.HostDir(h, "/hdfs/journal"))
+	}
+	plan, err = planner.PlanDesired(d, probeLocal(t, c, hosts), planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(plan, planner.ActFormatNameNode); n != 0 {
+		t.Errorf("plan formats while p2's NameNode dir holds data:\n%s", planText(plan))
+	}
+}
+
+// A storage dir that cannot be listed (here: a file where the dir should be)
+// is never called empty.
+func TestProbeUnreadableStorageCountsAsData(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	hostFile(t, c, "p1", "/hdfs/name", []byte("not a dir"))
+	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.HasData || !strings.Contains(oh.Error, "notdir") {
+		t.Errorf("p1: %+v %+v", oh, nn)
+	}
+}
+
+// Config hashes, ZooKeeper's myid and supervisor records of a host whose
+// runtime binary is gone: a live daemon (with the port it listens on) and a
+// dead one.
+func TestProbeBareHostConfigAndDaemons(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	p := c.PathsFor("p1")
+	core := []byte("<configuration/>\n")
+	hostFile(t, c, "p1", "/etc/hactl/core-site.xml", core)
+	hostFile(t, c, "p1", "/etc/hactl/hdfs-site.xml", []byte("<configuration></configuration>\n"))
+	hostFile(t, c, "p1", "/etc/hactl/cluster.secret", []byte("s3cret"))
+	zdata := c.HostDir("p1", "/var/lib/zk")
+	hostFile(t, c, "p1", "/etc/hactl/zookeeper/zoo.cfg", []byte("tickTime=200\n  dataDir="+zdata+"  \nclientPort=21981\n"))
+	hostFile(t, c, "p1", "/var/lib/zk/myid", []byte("1\n"))
+
+	// A stand-in daemon in its own process group, listening on 127.0.2.1.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), listenHelperEnv+"=127.0.2.1:0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(strings.TrimSpace(line))
+	pid := cmd.Process.Pid
+	rec := func(name string, child int, start uint64, env ...string) {
+		b, _ := json.MarshalIndent(supervise.Record{Name: name, Argv: []string{"x"}, Env: env, ChildPID: child, ChildStart: start,
+			StartedAt: 1700000000, State: supervise.StateRunning}, "", "  ")
+		if err := os.MkdirAll(p.RunDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.RunDir, name+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec("journalnode", pid, supervise.ProcStart(pid), "HACTL_CONFIG_SHA256=cafe")
+	rec("namenode-nn1", pid, supervise.ProcStart(pid)+1) // a recycled PID is not our process
+	rec("zkfc-nn1", 0, 0)
+
+	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	if !oh.Reachable || oh.Error != "" || oh.RuntimeSHA256 != "" {
+		t.Fatalf("p1: %+v", oh)
+	}
+	wantCfg := map[string]string{planner.FileCoreSite: sum(core), planner.FileHDFSSite: sum([]byte("<configuration></configuration>\n")),
+		planner.FileSecret: sum([]byte("s3cret")), planner.FileZooKeeperID: sum([]byte("1\n")),
+		planner.FileZooCfg: sum([]byte("tickTime=200\n  dataDir=" + zdata + "  \nclientPort=21981\n"))}
+	for k, v := range wantCfg {
+		if oh.ConfigSHA256[k] != v {
+			t.Errorf("config %s: %q, want %q", k, oh.ConfigSHA256[k], v)
+		}
+	}
+	if len(oh.ConfigSHA256) != len(wantCfg) {
+		t.Errorf("config hashes: %v", oh.ConfigSHA256)
+	}
+	jn := oh.Daemons["journalnode"]
+	if jn == nil || !jn.Running || jn.PID != pid || jn.ConfigSHA256 != "cafe" || jn.StartedAt != 1700000000 || len(jn.Listening) != 1 || jn.Listening[0] != port {
+		t.Errorf("live daemon (pid %d, port %d): %+v", pid, port, jn)
+	}
+	if d := oh.Daemons["namenode-nn1"]; d == nil || d.Running {
+		t.Errorf("recycled pid: %+v", d)
+	}
+	if d := oh.Daemons["zkfc-nn1"]; d == nil || d.Running {
+		t.Errorf("stopped daemon: %+v", d)
+	}
+}
+
+// installRuntime puts a stand-in runtime on p1 that prints out and exits rc.
+func installRuntime(t *testing.T, c *schema.Cluster, out string, rc int) {
+	t.Helper()
+	bin := c.PathsFor("p1").Binary
+	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\necho \"args: $*\" >&2\nexit " + strconv.Itoa(rc) + "\n"
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Where the runtime is installed its own probe describes the host; what the
+// shell found in the configured storage dirs is merged in, so data seen by
+// either counts.
+func TestProbeInstalledRuntimeMergesStorage(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	installRuntime(t, c, `{"runtime_version":"9.9","runtime_sha256":"`+strings.Repeat("b", 64)+`","supervisor":true,`+
+		`"daemons":{"journalnode":{"running":true,"pid":42}},"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","ha_state":"standby"}}}`, 0)
+	hostFile(t, c, "p1", "/hdfs/name/current/VERSION", []byte("namespaceID=7\nclusterID=CID-7\n"))
+	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	if !oh.Reachable || oh.Error != "" || oh.RuntimeVersion != "9.9" || !oh.Daemons["journalnode"].Running {
+		t.Fatalf("p1: %+v", oh)
+	}
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-7" || nn.HAState != "standby" {
+		t.Errorf("merged NameNode: %+v", nn)
+	}
+	// A runtime whose probe fails: the shell describes the host instead, and says so.
+	installRuntime(t, c, "", 2)
+	hostFile(t, c, "p1", "/etc/hactl/core-site.xml", []byte("<configuration/>"))
+	oh = probeLocal(t, c, hosts).Hosts["p1"]
+	bin, _ := os.ReadFile(c.PathsFor("p1").Binary)
+	p := c.PathsFor("p1")
+	args := "args: runtime probe --conf " + p.ConfDir + " --run-dir " + p.RunDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1"
+	if !oh.Reachable || !strings.Contains(oh.Error, "installed runtime's probe failed (exit 2: "+args+")") ||
+		oh.RuntimeSHA256 != sum(bin) || oh.ConfigSHA256[planner.FileCoreSite] == "" {
+		t.Errorf("failing runtime: %+v", oh)
+	}
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted {
+		t.Errorf("failing runtime: storage not reported: %+v", nn)
+	}
+	// Its output is garbage: the host's state is unknown, never guessed empty.
+	installRuntime(t, c, "not json", 0)
+	oh = probeLocal(t, c, hosts).Hosts["p1"]
+	if oh.Reachable || !strings.Contains(oh.Error, "bad output") {
+		t.Errorf("garbage probe output: %+v", oh)
+	}
+}
+
+// uname is what `uname -s -m` says on a machine that runs this hactl.
+func uname() string {
+	m := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686"}[runtime.GOARCH]
+	if m == "" {
+		m = runtime.GOARCH
+	}
+	return "os Linux " + m + "\n"
+}
+
+// With the recording fake: one sudo round trip per host and no upload; a
+// host that answers with something other than a description, or not at all,
+// is unreachable with the reason.
+func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
+	c := &schema.Cluster{
+		Hosts:  []*schema.Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}, {Name: "c", Address: "10.0.0.3"}, {Name: "d", Address: "10.0.0.4"}, {Name: "e", Address: "10.0.0.5"}},
+		Target: &schema.Target{Kind: schema.TargetSSH},
+		Nameservices: []*schema.Nameservice{{Name: "ns", NameDirs: []string{"/data/nn"},
+			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "a"}, {ID: "nn2", Host: "b"}}}},
+	}
+	a := fake.New("a", "10.0.0.1")
+	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nbare\nend\n", 0)
+	b := fake.New("b", "10.0.0.2")
+	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\ninstalled\n"+
+		`{"runtime_version":"1.0","supervisor":true,"daemons":{"journalnode":{"running":true,"pid":42}}}`+"\nprobe-exit 0\n", 0)
+	cc := fake.New("c", "10.0.0.3")
+	cc.Unreachable = true
+	d := fake.New("d", "10.0.0.4")
+	d.On(`hactl-preflight`, "hactl-preflight 1\n"+uname(), 0) // cut short
+	e := fake.New("e", "10.0.0.5")
+	e.On(`hactl-preflight`, "", 1).Result.Stderr = []byte("sudo: a password is required")
+	f := fake.New("f", "10.0.0.6")
+	f.On(`hactl-preflight`, "hactl-preflight 1\nos Linux sparc64\nbare\nend\n", 0)
+	c.Hosts = append(c.Hosts, &schema.Host{Name: "f", Address: "10.0.0.6"})
+	hosts := map[string]targets.Host{"a": a, "b": b, "c": cc, "d": d, "e": e, "f": f}
+	obs, err := targets.ProbeAll(context.Background(), c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*fake.Host{a, b, d, e, f} {
+		calls := h.Calls()
+		if len(calls) != 1 || !calls[0].Cmd.Sudo || !strings.Contains(calls[0].Cmd.Shell, "--address "+h.Addr) {
+			t.Errorf("%s: want one sudo round trip, got %q", h.HostName, h.Lines())
+		}
+	}
+	if oa := obs.Hosts["a"]; !oa.Reachable || oa.Error != "" || oa.NameNodes["ns/nn1"] == nil || oa.NameNodes["ns/nn1"].HasData {
+		t.Errorf("a: %+v", oa)
+	}
+	if of := obs.Hosts["f"]; !of.Reachable || !strings.Contains(of.Error, "sparc64, this hactl is linux/"+runtime.GOARCH) {
+		t.Errorf("f, another architecture: %+v", of)
+	}
+	ob := obs.Hosts["b"]
+	if !ob.Reachable || ob.RuntimeVersion != "1.0" || !ob.Daemons["journalnode"].Running {
+		t.Errorf("b: %+v", ob)
+	}
+	if nn := ob.NameNodes["ns/nn2"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "x-1" {
+		t.Errorf("b's NameNode from the shell: %+v", nn)
+	}
+	if oc := obs.Hosts["c"]; oc.Reachable || !strings.Contains(oc.Error, "unreachable") {
+		t.Errorf("c: %+v (an unreachable host must say so, not be guessed)", oc)
+	}
+	if od := obs.Hosts["d"]; od.Reachable || !strings.Contains(od.Error, "could not be read") {
+		t.Errorf("d, output cut short: %+v", od)
+	}
+	if oe := obs.Hosts["e"]; oe.Reachable || !strings.Contains(oe.Error, "password is required") {
+		t.Errorf("e, sudo refused: %+v", oe)
+	}
+}

@@ -1,0 +1,92 @@
+package targets
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A refused connection means the address is reachable and nothing listens:
+// the ZooKeeper probe does not go on to try it through every SSH host.
+func TestZooKeeperDialRefusedIsNotTunnelled(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ed25519Signer(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{})
+	defer p.Close()
+	hosts := map[string]Host{"h": f.host(p, srv.addr)}
+	l, err := net.Listen("tcp", "127.0.2.40:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	_, err = zkDialer(hosts)(context.Background(), closed, time.Second)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial %s: %v, want connection refused", closed, err)
+	}
+	if n := srv.conns.Load(); n != 0 {
+		t.Errorf("%d SSH connections for a refused address, want 0", n)
+	}
+}
+
+// An address this machine cannot reach (timeout, no route) is dialled
+// through an SSH host, which can.
+func TestZooKeeperDialTunnelsWhenUnreachable(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ed25519Signer(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{})
+	defer p.Close()
+	hosts := map[string]Host{"h": f.host(p, srv.addr)}
+	l, err := net.Listen("tcp", "127.0.2.41:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("imok"))
+			c.Close()
+		}
+	}()
+	unreachable := func(context.Context, string, time.Duration) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	conn, err := tunnelDialer(unreachable, hosts)(context.Background(), l.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("through the SSH host: %v", err)
+	}
+	b, _ := io.ReadAll(conn)
+	conn.Close()
+	if string(b) != "imok" || srv.conns.Load() != 1 {
+		t.Errorf("read %q over %d SSH connections", b, srv.conns.Load())
+	}
+}
+
+func TestZooKeeperTunnelHostsPrefersTheServersOwnHost(t *testing.T) {
+	p := NewPool(Options{})
+	defer p.Close()
+	a := p.Host("a", "10.0.0.1", SSHConfig{})
+	b := p.Host("b", "10.0.0.2", SSHConfig{})
+	c := p.Host("c", "10.0.0.3", SSHConfig{})
+	got := tunnelHosts([]*SSHHost{a, b, c}, "10.0.0.3:2181")
+	if len(got) != 2 || got[0] != c || got[1] != a {
+		t.Errorf("tunnel hosts for c's server: %v", got)
+	}
+	got = tunnelHosts([]*SSHHost{a, b, c}, "zk.example:2181")
+	if len(got) != 1 || got[0] != a {
+		t.Errorf("tunnel hosts for an outside server: %v", got)
+	}
+}
