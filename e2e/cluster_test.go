@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -498,9 +499,9 @@ func (c *testCluster) scenarioConcurrentApplies(wantNNs int, files map[string]st
 	c.checkFiles(files)
 }
 
-// scenarioDestroy runs destroy, then destroy --purge-data, checking what
-// remains on every host after each.
-func (c *testCluster) scenarioDestroy() {
+// scenarioDestroyKeepsData runs destroy and checks that only the data
+// dirs remain on every host, with their namespace.
+func (c *testCluster) scenarioDestroyKeepsData() {
 	c.t.Helper()
 	cl := c.load()
 	dataDirs := map[string][]string{}
@@ -551,7 +552,38 @@ func (c *testCluster) scenarioDestroy() {
 	if code != 2 {
 		c.t.Errorf("plan after destroy: want exit 2 (everything to install again), got %d\n%s", code, r)
 	}
-	r = c.must(applyTimeout, "destroy", "--auto-approve", "--purge-data", c.dir)
+	for _, a := range []string{"format-namenode", "bootstrap-standby"} {
+		if strings.Contains(r.Stdout, a) {
+			c.t.Errorf("plan after a destroy that kept the data wants %s over it:\n%s", a, r.Stdout)
+		}
+	}
+}
+
+// scenarioReapplyAfterDestroy applies over the data a destroy kept: the same
+// namespace comes back, never formatted or bootstrapped, with every file.
+func (c *testCluster) scenarioReapplyAfterDestroy(wantNNs int, files map[string]string) {
+	c.t.Helper()
+	before := c.clusterIDs()
+	r := c.apply()
+	acts := StepActions(r.Stdout)
+	for _, a := range []string{"format-namenode", "bootstrap-standby"} {
+		if n := count(acts, a); n > 0 {
+			c.t.Errorf("apply over kept data ran %s %d times:\n%s", a, n, r.Stdout)
+		}
+	}
+	c.waitOneActive(wantNNs, 30*time.Second)
+	c.requireConverged()
+	c.checkFiles(files)
+	if after := c.clusterIDs(); !maps.Equal(before, after) {
+		c.t.Errorf("clusterIDs changed across destroy and re-apply: %v -> %v", before, after)
+	}
+}
+
+// scenarioPurge runs destroy --purge-data: nothing of hactl remains.
+func (c *testCluster) scenarioPurge() {
+	c.t.Helper()
+	cl := c.load()
+	r := c.must(applyTimeout, "destroy", "--auto-approve", "--purge-data", c.dir)
 	c.t.Logf("destroy --purge-data:\n%s", r.Stdout)
 	for _, h := range cl.Hosts {
 		left, err := c.leftovers(h.Name, nil)

@@ -151,12 +151,18 @@ func TestLocalCluster(t *testing.T) {
 		{"reapply-restarts", func(c *testCluster) { c.scenarioReapplyRestarts(wantNNs, files) }},
 		{"wipe-standby-bootstraps", func(c *testCluster) { c.scenarioWipeStandby(wantNNs, files) }},
 		{"interrupted-apply-converges", func(c *testCluster) {
-			c.scenarioInterrupt(wantNNs, files, func() { editConfig(c.t, c.dir, `tail_edits_period\s*=\s*"[^"]*"`, `tail_edits_period = "2s"`) })
+			// examples/local leaves tailing to hactl's defaults: set it.
+			c.scenarioInterrupt(wantNNs, files, func() {
+				editConfig(c.t, c.dir, `(?m)^  name_dir\s*=\s*"[^"]*"$`, "  name_dir = \"/hdfs/namenode\"\n  tail_edits_period = \"2s\"")
+			})
 		}},
 		{"concurrent-applies-lock", func(c *testCluster) {
-			c.scenarioConcurrentApplies(wantNNs, files, func() { editConfig(c.t, c.dir, `tail_edits_period\s*=\s*"[^"]*"`, `tail_edits_period = "1s"`) })
+			c.scenarioConcurrentApplies(wantNNs, files, func() { editConfig(c.t, c.dir, `(?m)^  tail_edits_period\s*=\s*"[^"]*"`, `  tail_edits_period = "1s"`) })
 		}},
-		{"destroy", func(c *testCluster) { c.scenarioDestroy() }},
+		{"destroy-keeps-data", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
+		{"reapply-after-destroy", func(c *testCluster) { c.scenarioReapplyAfterDestroy(wantNNs, files) }},
+		{"destroy-keeps-data-again", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
+		{"destroy-purge-data", func(c *testCluster) { c.scenarioPurge() }},
 	}
 	for _, s := range steps {
 		ok := t.Run(s.name, func(t *testing.T) {

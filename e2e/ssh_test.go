@@ -127,7 +127,10 @@ func TestSSHCluster(t *testing.T) {
 				writeSSHCluster(c.t, c.dir, lab, spec)
 			})
 		}},
-		{"destroy", func(c *testCluster) { c.scenarioDestroy() }},
+		{"destroy-keeps-data", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
+		{"reapply-after-destroy", func(c *testCluster) { c.scenarioReapplyAfterDestroy(wantNNs, files) }},
+		{"destroy-keeps-data-again", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
+		{"destroy-purge-data", func(c *testCluster) { c.scenarioPurge() }},
 	}
 	// A failure of these steps leaves a converged cluster (the step checks
 	// it), so the later steps still run and report.
