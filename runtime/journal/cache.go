@@ -1,13 +1,17 @@
 package journal
 
 import (
+	"sync"
+
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
 // editCache keeps the most recent journaled batches in memory, bounded in
 // bytes, so a standby tailing in-progress edits does not read the disk
-// (Hadoop's JournaledEditsCache).
+// (Hadoop's JournaledEditsCache). It has its own lock: readers do not wait
+// for the journal's.
 type editCache struct {
+	mu      sync.RWMutex
 	limit   int
 	size    int
 	batches []cachedBatch
@@ -25,11 +29,17 @@ func newEditCache(limit int) *editCache {
 	return &editCache{limit: limit}
 }
 
-func (c *editCache) clear() { c.batches, c.size = nil, 0 }
+func (c *editCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches, c.size = nil, 0
+}
 
 func (c *editCache) add(first, last int64, records []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.batches) > 0 && c.batches[len(c.batches)-1].last+1 != first {
-		c.clear() // only a contiguous run is useful
+		c.batches, c.size = nil, 0 // only a contiguous run is useful
 	}
 	c.batches = append(c.batches, cachedBatch{first, last, records}) // records is the call's own buffer, never reused
 	c.size += len(records)
@@ -42,6 +52,8 @@ func (c *editCache) add(first, last int64, records []byte) {
 
 // read returns up to max framed records starting at since.
 func (c *editCache) read(since int64, max int) (int64, []byte, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if len(c.batches) == 0 || since < c.batches[0].first {
 		return 0, nil, ErrCacheMiss
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hactl/hactl/runtime/rpc"
@@ -56,7 +57,7 @@ type Journal struct {
 	fetch  FetchFunc
 	cache  *editCache
 
-	formatted      bool
+	formatted      atomic.Bool // read without mu by JournaledEdits
 	ns             rpc.NamespaceInfo
 	promised       int64
 	writerEpoch    int64
@@ -87,7 +88,7 @@ func openJournal(root, jid, self string, noSync bool, fetch FetchFunc, cacheByte
 func (j *Journal) load() error {
 	b, err := os.ReadFile(filepath.Join(j.cur, "VERSION"))
 	if errors.Is(err, os.ErrNotExist) {
-		j.formatted = false
+		j.formatted.Store(false)
 		return nil
 	}
 	if err != nil {
@@ -98,7 +99,7 @@ func (j *Journal) load() error {
 	j.ns.ClusterID = p["clusterID"]
 	j.ns.CTime, _ = strconv.ParseInt(p["cTime"], 10, 64)
 	j.ns.BlockPoolID = p["blockpoolID"]
-	j.formatted = true
+	j.formatted.Store(true)
 	if j.promised, err = readLong(filepath.Join(j.cur, "last-promised-epoch"), 0); err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func (j *Journal) persistLong(name string, v int64) error {
 
 // checkFormatted refuses calls on a journal that holds no namespace yet.
 func (j *Journal) checkFormatted() error {
-	if !j.formatted {
+	if !j.formatted.Load() {
 		return fmt.Errorf("journal %s: %w", j.id, ErrNotFormatted)
 	}
 	return nil
@@ -229,14 +230,14 @@ func (j *Journal) abortSegment() {
 func (j *Journal) IsFormatted() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.formatted
+	return j.formatted.Load()
 }
 
 // Namespace returns the journal's namespace and whether it is formatted.
 func (j *Journal) Namespace() (rpc.NamespaceInfo, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.ns, j.formatted
+	return j.ns, j.formatted.Load()
 }
 
 // hasEdits reports whether any segment file exists.
@@ -253,7 +254,7 @@ func (j *Journal) Format(ns rpc.NamespaceInfo, force bool) error {
 	if ns.ClusterID == "" {
 		return fmt.Errorf("journal %s: format with an empty clusterID: %w", j.id, rpc.ErrBadRequest)
 	}
-	if j.formatted && !force {
+	if j.formatted.Load() && !force {
 		if !j.ns.Compatible(ns) {
 			return fmt.Errorf("journal %s is formatted for %s, refusing to format it for %s: %w", j.id, j.ns, ns, ErrIncompatibleNS)
 		}
@@ -280,7 +281,8 @@ func (j *Journal) Format(ns rpc.NamespaceInfo, force bool) error {
 	if err := writeFileAtomic(filepath.Join(j.cur, "VERSION"), j.versionBytes(ns), j.noSync); err != nil {
 		return err
 	}
-	j.ns, j.formatted = ns, true
+	j.ns = ns
+	j.formatted.Store(true)
 	j.promised, j.writerEpoch, j.committed, j.ipcSerial, j.highestWritten = 0, 0, -1, -1, 0
 	j.cache.clear()
 	return nil
@@ -640,9 +642,10 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 }
 
 // JournaledEdits returns up to max edits from since out of the memory cache.
+// It does not take the journal's lock, which Journal holds across its fsync:
+// a tailing standby never waits behind a write. Batches enter the cache only
+// once they are fsynced, as in Hadoop's JournaledEditsCache.
 func (j *Journal) JournaledEdits(since int64, max int) (int64, []byte, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	if err := j.checkFormatted(); err != nil {
 		return 0, nil, err
 	}
@@ -885,7 +888,7 @@ func (j *Journal) Status() rpc.StatusResponse {
 	defer j.mu.Unlock()
 	segs, _ := listSegments(j.cur)
 	return rpc.StatusResponse{
-		Formatted: j.formatted, Namespace: j.ns, PromisedEpoch: j.promised, WriterEpoch: j.writerEpoch,
+		Formatted: j.formatted.Load(), Namespace: j.ns, PromisedEpoch: j.promised, WriterEpoch: j.writerEpoch,
 		CommittedTxid: j.committed, HighestTxid: j.highestWritten, CurrentSegment: j.segStart, Segments: len(segs),
 	}
 }
