@@ -43,6 +43,7 @@ const (
 	KeyNotActiveInSafemode   = "dfs.ha.nn.not-become-active-in-safemode"
 	KeyTailEditsPeriod       = "dfs.ha.tail-edits.period"
 	KeyTailEditsInProgress   = "dfs.ha.tail-edits.in-progress"
+	KeyTailEditsBackoffMax   = "dfs.ha.tail-edits.period.backoff-max"
 	KeyQJWriteTimeout        = "dfs.qjournal.write-txns.timeout.ms"
 	KeyQJStartTimeout        = "dfs.qjournal.start-segment.timeout.ms"
 	KeyQJPrepareTimeout      = "dfs.qjournal.prepare-recovery.timeout.ms"
@@ -58,6 +59,18 @@ const (
 	ConfiguredFailoverProxyProvider = "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider"
 	// DefaultZKFCPort is Hadoop's dfs.ha.zkfc.port default.
 	DefaultZKFCPort = 8019
+
+	// hactl's standby tailing defaults, rendered when neither the model nor
+	// the passthrough sets the key. They differ from Hadoop's (60s, false, 0):
+	// a standby that tails only finalized segments is up to a log roll
+	// (dfs.ha.log-roll.period, 2 min) behind, so a failover must replay that
+	// much first; tailing in-progress edits every 10 ms keeps it milliseconds
+	// behind, and the backoff (the sleep doubles after each empty round, up
+	// to 1 s) keeps an idle standby from polling the JournalNodes 100 times
+	// a second.
+	DefaultTailEditsPeriod     = 10 * time.Millisecond
+	DefaultTailEditsInProgress = true
+	DefaultTailEditsBackoffMax = time.Second
 )
 
 // nsScopedKeys are the per-nameservice keys: with several nameservices
@@ -95,6 +108,9 @@ func ModelledHadoopKey(core bool, key string) bool {
 		if strings.HasPrefix(key, p+".") {
 			return true
 		}
+	}
+	if key == KeyTailEditsBackoffMax || strings.HasPrefix(key, KeyTailEditsBackoffMax+".") {
+		return false // rendered as a default only: a passthrough value replaces it
 	}
 	for _, k := range nsScopedKeys {
 		if key == k || strings.HasPrefix(key, k+".") {
@@ -208,6 +224,18 @@ func (r *renderer) pickHostNameservice() string {
 	return ""
 }
 
+// passthroughSets reports whether the hadoop {} passthrough sets an
+// hdfs-site key of nameservice ns, generic or suffixed.
+func (r *renderer) passthroughSets(key, ns string) bool {
+	p := r.c.Hadoop
+	if p == nil {
+		return false
+	}
+	_, generic := p.HDFSSite[key]
+	_, suffixed := p.HDFSSite[key+"."+ns]
+	return generic || suffixed
+}
+
 func (r *renderer) federated() bool { return len(r.c.Nameservices) > 1 }
 
 // setNS sets a per-nameservice key (see nsScopedKeys).
@@ -290,11 +318,22 @@ func (r *renderer) nameservice(ns *Nameservice) error {
 	if ns.NotBecomeActiveInSafemode != nil {
 		r.setNS(KeyNotActiveInSafemode, ns.Name, strconv.FormatBool(*ns.NotBecomeActiveInSafemode))
 	}
-	if ns.TailEditsPeriod > 0 {
-		r.setNS(KeyTailEditsPeriod, ns.Name, HadoopDuration(ns.TailEditsPeriod))
+	// Tailing: the model's value, else the passthrough's, else hactl's default.
+	period := ns.TailEditsPeriod
+	if period <= 0 && !r.passthroughSets(KeyTailEditsPeriod, ns.Name) {
+		period = DefaultTailEditsPeriod
+	}
+	if period > 0 {
+		r.setNS(KeyTailEditsPeriod, ns.Name, HadoopDuration(period))
 	}
 	if ns.TailEditsInProgress != nil {
 		r.setNS(KeyTailEditsInProgress, ns.Name, strconv.FormatBool(*ns.TailEditsInProgress))
+	} else if !r.passthroughSets(KeyTailEditsInProgress, ns.Name) {
+		r.setNS(KeyTailEditsInProgress, ns.Name, strconv.FormatBool(DefaultTailEditsInProgress))
+	}
+	if !r.passthroughSets(KeyTailEditsBackoffMax, ns.Name) {
+		// Never below the period (Hadoop raises it to the period with a warning).
+		r.setNS(KeyTailEditsBackoffMax, ns.Name, HadoopDuration(max(DefaultTailEditsBackoffMax, period)))
 	}
 	for _, t := range []struct {
 		key string

@@ -101,6 +101,7 @@ func TestRenderThreeHostLayoutKeyForKey(t *testing.T) {
 		"dfs.ha.nn.not-become-active-in-safemode":      "true",
 		"dfs.ha.tail-edits.period":                     "500ms",
 		"dfs.ha.tail-edits.in-progress":                "true",
+		"dfs.ha.tail-edits.period.backoff-max":         "1s",
 		"dfs.qjournal.write-txns.timeout.ms":           "20000",
 		"dfs.qjournal.new-epoch.timeout.ms":            "1500",
 		"dfs.ha.zkfc.port":                             "8019",
@@ -282,6 +283,58 @@ func TestRenderPassthroughNeverDropped(t *testing.T) {
 		!ModelledHadoopKey(false, "dfs.namenode.shared.edits.dir.ns1") || ModelledHadoopKey(false, "dfs.replication") ||
 		ModelledHadoopKey(false, "dfs.ha.zkfc.port") || !ModelledHadoopKey(false, "dfs.namenode.rpc-address.ns.nn") {
 		t.Error("ModelledHadoopKey classifies wrongly")
+	}
+}
+
+// TestRenderTailEditsDefaults: with neither the model nor the passthrough
+// setting them, hactl renders its own tailing defaults (in-progress tailing
+// every 10 ms, backing off to 1 s when idle), not Hadoop's (60 s, finalized
+// segments only); the model wins over the passthrough, which wins over the
+// defaults; the backoff is never below the period.
+func TestRenderTailEditsDefaults(t *testing.T) {
+	f := false
+	for _, tc := range []struct {
+		name        string
+		period      time.Duration
+		inProgress  *bool
+		passthrough map[string]string
+		want        map[string]string
+	}{
+		{name: "defaults", want: map[string]string{
+			KeyTailEditsPeriod: "10ms", KeyTailEditsInProgress: "true", KeyTailEditsBackoffMax: "1s"}},
+		{name: "model", period: 3 * time.Second, inProgress: &f, want: map[string]string{
+			KeyTailEditsPeriod: "3s", KeyTailEditsInProgress: "false", KeyTailEditsBackoffMax: "3s"}},
+		{name: "passthrough", passthrough: map[string]string{
+			KeyTailEditsPeriod: "2s", KeyTailEditsInProgress: "false", KeyTailEditsBackoffMax: "30s"},
+			want: map[string]string{KeyTailEditsPeriod: "2s", KeyTailEditsInProgress: "false", KeyTailEditsBackoffMax: "30s"}},
+		{name: "suffixed passthrough", passthrough: map[string]string{
+			KeyTailEditsPeriod + ".hacluster": "2s", KeyTailEditsInProgress + ".hacluster": "false"},
+			want: map[string]string{KeyTailEditsPeriod: "", KeyTailEditsPeriod + ".hacluster": "2s",
+				KeyTailEditsInProgress: "", KeyTailEditsInProgress + ".hacluster": "false", KeyTailEditsBackoffMax: "1s"}},
+		{name: "model over passthrough", period: 50 * time.Millisecond, passthrough: map[string]string{KeyTailEditsPeriod: "2s"},
+			want: map[string]string{KeyTailEditsPeriod: "50ms", KeyTailEditsInProgress: "true", KeyTailEditsBackoffMax: "1s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := threeHostCluster()
+			c.Nameservices[0].TailEditsPeriod = tc.period
+			c.Nameservices[0].TailEditsInProgress = tc.inProgress
+			if tc.passthrough != nil {
+				c.Hadoop = &HadoopPassthrough{HDFSSite: tc.passthrough}
+			}
+			r, err := Render(c, "dim")
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdfs := asMap(r.HDFS)
+			for k, w := range tc.want {
+				if hdfs[k] != w {
+					t.Errorf("%s = %q, want %q", k, hdfs[k], w)
+				}
+			}
+		})
+	}
+	if ModelledHadoopKey(false, KeyTailEditsBackoffMax) || !ModelledHadoopKey(false, KeyTailEditsPeriod) {
+		t.Error("the backoff is a default a passthrough replaces, the period is modelled")
 	}
 }
 

@@ -13,6 +13,10 @@ import (
 // Configuration keys the NameNode reads beyond Hadoop's.
 const (
 	KeyMaxInline = "hactl.namenode.max-inline-file-bytes"
+	// KeyPProf serves Go's profiler under /debug/pprof/ on the HTTP
+	// address (default false: it is for diagnosing performance, and a
+	// CPU profile costs the NameNode while it runs).
+	KeyPProf = "hactl.namenode.http.pprof"
 	// DefaultMaxInline bounds a file's inline contents (1 MiB).
 	DefaultMaxInline = 1 << 20
 )
@@ -35,6 +39,7 @@ type Config struct {
 	MaxInline        int64
 	TailPeriod       time.Duration // dfs.ha.tail-edits.period
 	TailInProgress   bool          // dfs.ha.tail-edits.in-progress
+	TailBackoffMax   time.Duration // dfs.ha.tail-edits.period.backoff-max (0: off; see nextTailSleep)
 	CheckpointPeriod time.Duration // dfs.namenode.checkpoint.period
 	CheckpointTxns   int64         // dfs.namenode.checkpoint.txns
 	Retained         int           // dfs.namenode.num.checkpoints.retained
@@ -42,6 +47,7 @@ type Config struct {
 	Superuser        string
 	Supergroup       string // dfs.permissions.superusergroup
 	Secret           []byte
+	PProf            bool // hactl.namenode.http.pprof
 }
 
 // FindNameservice returns the nameservice whose dfs.ha.namenodes.<ns> lists id.
@@ -113,6 +119,12 @@ func LoadConfig(c *hadoopconf.Config, id string) (Config, error) {
 	if cfg.TailInProgress, err = c.Bool("dfs.ha.tail-edits.in-progress", false); err != nil {
 		return Config{}, err
 	}
+	if cfg.TailBackoffMax, err = c.Seconds("dfs.ha.tail-edits.period.backoff-max", 0); err != nil {
+		return Config{}, err
+	}
+	if cfg.TailBackoffMax > 0 && cfg.TailBackoffMax < cfg.TailPeriod {
+		cfg.TailBackoffMax = cfg.TailPeriod // as Hadoop's EditLogTailer (which warns)
+	}
 	if cfg.CheckpointPeriod, err = c.Seconds("dfs.namenode.checkpoint.period", time.Hour); err != nil {
 		return Config{}, err
 	}
@@ -124,6 +136,9 @@ func LoadConfig(c *hadoopconf.Config, id string) (Config, error) {
 		return Config{}, err
 	}
 	cfg.Retained = int(r)
+	if cfg.PProf, err = c.Bool(KeyPProf, false); err != nil {
+		return Config{}, err
+	}
 	auto := c.Get("dfs.ha.automatic-failover.enabled."+ns, "")
 	if auto == "" {
 		auto = c.Get("dfs.ha.automatic-failover.enabled", "false")

@@ -10,8 +10,10 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
@@ -45,7 +47,7 @@ const maxImageBytes = 8 << 30
 func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if webhdfs != nil {
-		mux.Handle("/webhdfs/v1/", webhdfs)
+		mux.Handle(webhdfsPrefix, webhdfs)
 	}
 	mux.HandleFunc("GET /jmx", n.serveJMX)
 	mux.HandleFunc("GET /ha/status", n.signed(n.serveStatus))
@@ -56,8 +58,31 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux.HandleFunc("GET /imagetransfer", n.signed(n.serveGetImage))
 	mux.HandleFunc("PUT /imagetransfer", n.signed(n.servePutImage))
 	mux.HandleFunc("GET /{$}", n.serveStatusPage)
-	return mux
+	if n.cfg.PProf {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	if webhdfs == nil {
+		return mux
+	}
+	// WebHDFS calls are nearly all the traffic: a clean /webhdfs/v1/ path
+	// goes straight to its handler (the mux's pattern matching is a fifth of
+	// a GETFILESTATUS's handling); anything the mux would clean or redirect
+	// ("//", "/./", "/../") still goes through it.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, webhdfsPrefix) && r.Method != http.MethodConnect &&
+			!strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+			webhdfs.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
+
+const webhdfsPrefix = "/webhdfs/v1/"
 
 func (n *NameNode) signed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -244,6 +269,7 @@ func (n *NameNode) Beans(ctx context.Context) []map[string]any {
 		hostPort = n.cfg.HTTPAddr
 	}
 	lastWritten := t.LastTxid
+	lagTotal, lagRecent, lagMax := n.applyLag.snapshot(n.nowMs())
 	return []map[string]any{
 		{
 			"name":                            "Hadoop:service=NameNode,name=NameNodeStatus",
@@ -274,6 +300,15 @@ func (n *NameNode) Beans(ctx context.Context) []map[string]any {
 			"TailLagTxns":                     lagTxns,
 			"TailLagMillis":                   lagMs,
 			"JournalEpoch":                    t.Epoch,
+			// hactl's: how long after the active accepted an edit this
+			// standby applied it. The quantiles and maximum cover the last
+			// one to two minutes (-1: no edit tailed then); the bucket
+			// counts are since start, for a monitor to diff two samples.
+			"TailApplyLagP50Millis":     LagQuantile(lagRecent, lagMax, 0.50),
+			"TailApplyLagP99Millis":     LagQuantile(lagRecent, lagMax, 0.99),
+			"TailApplyLagMaxMillis":     lagMax,
+			"TailApplyLagBucketsMillis": TailLagBoundsMillis(),
+			"TailApplyLagBucketCounts":  lagTotal,
 		},
 	}
 }

@@ -161,3 +161,101 @@ func TestRollEditsOnlyOnActive(t *testing.T) {
 		t.Fatalf("write after roll: %v", err)
 	}
 }
+
+// The profiler is served only when hactl.namenode.http.pprof is true.
+func TestPProfOffByDefault(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		n := newFormatted(t, NewMemJournal(), newClock(), "nn1")[0]
+		n.cfg.PProf = on
+		addr := serve(t, n)
+		resp, err := http.Get("http://" + addr + "/debug/pprof/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{false: http.StatusNotFound, true: http.StatusOK}[on]; resp.StatusCode != want {
+			t.Errorf("pprof %v: /debug/pprof/ answered %d, want %d", on, resp.StatusCode, want)
+		}
+	}
+}
+
+// WebHDFS requests with a clean path skip the mux; the others get the mux's
+// answers as before (a redirect to the cleaned path), and the NameNode's own
+// endpoints are untouched.
+func TestWebHDFSRouting(t *testing.T) {
+	n := newFormatted(t, NewMemJournal(), newClock(), "nn1")[0]
+	var got []string
+	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path)
+		w.WriteHeader(http.StatusTeapot)
+	})
+	h := n.Handler(stub)
+	const redirected = 399
+	for _, tc := range []struct {
+		method, target string
+		code           int
+		reached        string
+	}{
+		{"GET", "/webhdfs/v1/a/b?op=GETFILESTATUS", http.StatusTeapot, "GET /webhdfs/v1/a/b"},
+		{"PUT", "/webhdfs/v1/?op=MKDIRS", http.StatusTeapot, "PUT /webhdfs/v1/"},
+		{"GET", "/webhdfs/v1/.hidden?op=GETFILESTATUS", http.StatusTeapot, "GET /webhdfs/v1/.hidden"},
+		{"GET", "/webhdfs/v1//a?op=GETFILESTATUS", redirected, ""},
+		{"GET", "/webhdfs/v1/a/../b?op=GETFILESTATUS", redirected, ""},
+		{"GET", "/webhdfs/v1?op=GETFILESTATUS", redirected, ""},
+		{"GET", "/jmx", http.StatusOK, ""},
+	} {
+		got = nil
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.target, nil))
+		reached := strings.Join(got, ",")
+		code := w.Code
+		if code >= 300 && code < 400 {
+			code = redirected // the mux's choice of 301/307 is net/http's
+		}
+		if code != tc.code || reached != tc.reached {
+			t.Errorf("%s %s: %d, handler saw %q; want %d, %q", tc.method, tc.target, w.Code, reached, tc.code, tc.reached)
+		}
+	}
+}
+
+// The standby's FSNamesystem bean carries the apply-lag histogram of the
+// edits it tailed; the active's is empty (P50/P99 -1).
+func TestJMXApplyLag(t *testing.T) {
+	ctx := context.Background()
+	nns := newFormatted(t, NewMemJournal(), newClock(), "nn1", "nn2")
+	active, standby := nns[0], nns[1]
+	standby.cfg.TailInProgress = true
+	if err := active.TransitionToActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := active.Mkdirs(ctx, fmt.Sprintf("/d%d", i), 0o755, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := standby.TailOnce(ctx); n != 3 || err != nil {
+		t.Fatalf("tailed %d, %v", n, err)
+	}
+	bean := func(n *NameNode) map[string]any {
+		for _, b := range n.Beans(ctx) {
+			if b["name"] == "Hadoop:service=NameNode,name=FSNamesystem" {
+				return b
+			}
+		}
+		t.Fatal("no FSNamesystem bean")
+		return nil
+	}
+	sb := bean(standby)
+	counts, _ := sb["TailApplyLagBucketCounts"].([]int64)
+	bounds, _ := sb["TailApplyLagBucketsMillis"].([]int64)
+	var total int64
+	for _, c := range counts {
+		total += c
+	}
+	if total != 3 || len(counts) != len(bounds)+1 || sb["TailApplyLagP99Millis"].(int64) < 0 || sb["TailApplyLagMaxMillis"].(int64) < 0 {
+		t.Fatalf("standby bean: counts %v bounds %v p99 %v max %v", counts, bounds, sb["TailApplyLagP99Millis"], sb["TailApplyLagMaxMillis"])
+	}
+	if ab := bean(active); ab["TailApplyLagP99Millis"] != int64(-1) {
+		t.Fatalf("active's p99 apply lag %v, want -1 (it tails nothing)", ab["TailApplyLagP99Millis"])
+	}
+}

@@ -84,6 +84,7 @@ type NameNode struct {
 	rollPeriod     time.Duration
 	extraEdits     int64
 	lastErr        atomic.Pointer[string]
+	applyLag       lagHistogram // standby: edit accepted by the active → applied here
 }
 
 // Options are the injectable parts of a NameNode.
@@ -175,10 +176,19 @@ func (n *NameNode) reload() error {
 	return nil
 }
 
-// applyEdits applies journal edits in order; caller holds stateMu.
-func (n *NameNode) applyEdits(edits []qjm.Edit) error {
+// applyEdits applies journal edits in order; caller holds stateMu. The
+// tailer records each edit's lag behind the active (tailing is true);
+// the catch-up of transitionToActive does not.
+func (n *NameNode) applyEdits(edits []qjm.Edit, tailing bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	var times []int64 // the active's time of each applied edit
+	if tailing {
+		times = make([]int64, 0, len(edits))
+		// Recorded once the whole batch is applied: readers see none of it
+		// before the lock is released.
+		defer func() { n.applyLag.record(n.nowMs(), times) }()
+	}
 	for _, e := range edits {
 		if e.Txid <= n.ns.lastTxid {
 			continue // already applied (an overlapping read)
@@ -189,6 +199,9 @@ func (n *NameNode) applyEdits(edits []qjm.Edit) error {
 		}
 		if err := n.ns.Apply(e.Txid, op); err != nil {
 			return err
+		}
+		if tailing && op.Time > 0 {
+			times = append(times, op.Time)
 		}
 	}
 	return nil
@@ -216,7 +229,7 @@ func (n *NameNode) TailOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("tail edits from %d: %w", from, err)
 		}
-		if err := n.applyEdits(edits); err != nil {
+		if err := n.applyEdits(edits, true); err != nil {
 			n.needReload.Store(true)
 			return total, fmt.Errorf("tail: %w", err)
 		}
@@ -334,7 +347,7 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 			err = fmt.Errorf("%w: journal ends at %d, writer starts after %d", ErrJournal, last, target)
 		}
 		if err == nil {
-			err = n.applyEdits(edits)
+			err = n.applyEdits(edits, false)
 		}
 		if err != nil {
 			w.Close(context.WithoutCancel(ctx))
@@ -623,14 +636,18 @@ func (n *NameNode) Run(ctx context.Context) error {
 	if period <= 0 {
 		period = 10 * time.Millisecond
 	}
-	t := time.NewTicker(period)
+	sleep := period
+	t := time.NewTimer(sleep)
 	defer t.Stop()
 	var (
 		lastTailErr string
 		lastTailLog time.Time
 	)
 	for {
-		if _, err := n.TailOnce(ctx); err != nil && ctx.Err() == nil {
+		before := n.State()
+		applied, err := n.TailOnce(ctx)
+		sleep = n.nextTailSleep(sleep, period, applied > 0 || n.State() != before || before != StateStandby)
+		if err != nil && ctx.Err() == nil {
 			// The tailer retries every period: log a persistent error
 			// (journalnodes down) once per 10 s, not every few milliseconds.
 			if msg := err.Error(); msg != lastTailErr || time.Since(lastTailLog) > 10*time.Second {
@@ -653,6 +670,7 @@ func (n *NameNode) Run(ctx context.Context) error {
 			}
 		}
 		n.maybeRoll(ctx)
+		t.Reset(sleep)
 		select {
 		case <-ctx.Done():
 			stop, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -663,4 +681,17 @@ func (n *NameNode) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// nextTailSleep is the tailer's next sleep (Hadoop's EditLogTailer): the
+// period after a round that applied edits (or a state change, or while not
+// standby), else, with dfs.ha.tail-edits.period.backoff-max set, twice the
+// last sleep up to that maximum, so an idle standby stops polling the
+// JournalNodes every few milliseconds while a busy one stays a period behind.
+func (n *NameNode) nextTailSleep(last, period time.Duration, reset bool) time.Duration {
+	backoffMax := n.cfg.TailBackoffMax
+	if reset || backoffMax <= 0 {
+		return period
+	}
+	return min(max(last, time.Millisecond)*2, max(backoffMax, period))
 }

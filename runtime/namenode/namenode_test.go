@@ -30,7 +30,7 @@ func newClock() *fakeClock {
 }
 func (c *fakeClock) Now() time.Time { return time.UnixMilli(c.ms.Add(1)) }
 
-func testConfig(t *testing.T, id string) Config {
+func testConfig(t testing.TB, id string) Config {
 	dir := t.TempDir()
 	return Config{Nameservice: "ns1", ID: id, NameDirs: []string{filepath.Join(dir, "n1"), filepath.Join(dir, "n2")},
 		MaxInline: 4096, CheckpointTxns: 1 << 40, CheckpointPeriod: 0, Retained: 2, Superuser: "hdfs", Supergroup: "supergroup"}
@@ -40,7 +40,7 @@ var testInfo = qjm.NamespaceInfo{NamespaceID: 42, ClusterID: "CID-test", BlockPo
 
 // newPair formats a journal and one NameNode, bootstraps a second from the
 // first's image, and returns both in standby.
-func newFormatted(t *testing.T, j *MemJournal, clk *fakeClock, ids ...string) []*NameNode {
+func newFormatted(t testing.TB, j *MemJournal, clk *fakeClock, ids ...string) []*NameNode {
 	t.Helper()
 	var out []*NameNode
 	for i, id := range ids {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hactl/hactl/runtime/webhdfs"
@@ -115,11 +116,42 @@ func (ns *Namespace) lookup(parts []string) (*inode, error) {
 }
 
 func (ns *Namespace) resolve(p string) (*inode, error) {
+	if n := ns.walk(p); n != nil {
+		return n, nil
+	}
+	// Not found or not a valid path: splitPath and lookup give the error.
 	parts, err := splitPath(p)
 	if err != nil {
 		return nil, err
 	}
 	return ns.lookup(parts)
+}
+
+// walk is resolve's allocation-free fast path for the common case, a valid
+// path that exists (GETFILESTATUS, OPEN, LISTSTATUS): nil when p is not
+// absolute, has an invalid component or does not resolve, and the caller
+// takes the slow path for the precise error.
+func (ns *Namespace) walk(p string) *inode {
+	if !strings.HasPrefix(p, "/") {
+		return nil
+	}
+	cur := ns.root
+	for rest := p[1:]; rest != ""; {
+		var c string
+		c, rest, _ = strings.Cut(rest, "/")
+		if c == "" {
+			continue
+		}
+		if c == "." || c == ".." || strings.ContainsAny(c, ":\x00") || !cur.dir {
+			return nil
+		}
+		j, ok := cur.child(c)
+		if !ok {
+			return nil
+		}
+		cur = cur.children[j]
+	}
+	return cur
 }
 
 // Prepare checks an operation a client asked for against the tree, fills in
@@ -496,10 +528,28 @@ func (ns *Namespace) Stat(p string) (webhdfs.FileStatus, error) {
 	return st, nil
 }
 
+// permStrings holds the octal text of every permission with the sticky
+// bit (0 to 01777), so a status needs no formatting.
+var permStrings = func() []string {
+	s := make([]string, 0o2000)
+	for i := range s {
+		s[i] = strconv.FormatUint(uint64(i), 8)
+	}
+	return s
+}()
+
+// permString is fmt.Sprintf("%o", perm).
+func permString(perm uint16) string {
+	if int(perm) < len(permStrings) {
+		return permStrings[perm]
+	}
+	return strconv.FormatUint(uint64(perm), 8)
+}
+
 func (ns *Namespace) status(n *inode) webhdfs.FileStatus {
 	st := webhdfs.FileStatus{
 		PathSuffix: n.name, Owner: ns.names[n.owner], Group: ns.names[n.group],
-		Permission: fmt.Sprintf("%o", n.perm), AccessTime: n.atime, ModificationTime: n.mtime,
+		Permission: permString(n.perm), AccessTime: n.atime, ModificationTime: n.mtime,
 		FileID: n.id,
 	}
 	if n.dir {

@@ -130,6 +130,12 @@ func submit(loggers []*logger, timeout time.Duration, fn func(ctx context.Contex
 // wait collects answers until need succeeded (then up to grace more), need
 // became impossible, or the timeout passed.
 func (p *pendingCall) wait(ctx context.Context, need int, grace time.Duration, what string) (map[int]any, error) {
+	return p.waitUntil(ctx, need, grace, what, nil)
+}
+
+// waitUntil is wait that ends the grace early once enough (when not nil)
+// holds for the answers so far: more answers could not change the result.
+func (p *pendingCall) waitUntil(ctx context.Context, need int, grace time.Duration, what string, enough func(ok map[int]any) bool) (map[int]any, error) {
 	loggers, timeout, res := p.loggers, p.timeout, p.res
 	ok := map[int]any{}
 	var errs []error
@@ -156,7 +162,7 @@ func (p *pendingCall) wait(ctx context.Context, need int, grace time.Duration, w
 	if grace > 0 {
 		g := time.NewTimer(grace)
 		defer g.Stop()
-		for len(ok)+len(errs) < len(loggers) {
+		for len(ok)+len(errs) < len(loggers) && (enough == nil || !enough(ok)) {
 			select {
 			case r := <-res:
 				if r.err != nil {

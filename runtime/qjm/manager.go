@@ -13,8 +13,9 @@ import (
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
-// readGrace is how long a read waits for the JNs beyond the first majority.
-const readGrace = 50 * time.Millisecond
+// readGrace is how long a read waits for the JNs beyond the first majority
+// (a variable for tests).
+var readGrace = 50 * time.Millisecond
 
 // fetchFunc downloads a segment from a JournalNode's HTTP endpoint.
 type fetchFunc func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error)
@@ -366,15 +367,37 @@ func (m *Manager) ReadEdits(ctx context.Context, fromTxid int64, inProgressOK bo
 // readFromCaches serves tailing from the JournalNodes' memory caches
 // (getJournaledEdits); ok is false when a majority could not answer from cache.
 func (m *Manager) readFromCaches(ctx context.Context, from int64, max int) ([]Edit, bool) {
-	res, err := quorumGrace(ctx, m.loggers, m.majority(), m.cfg.Timeouts.SelectInputStreams, readGrace, "getJournaledEdits",
+	// The tailer's hot path: as Hadoop's selectRpcInputStreams it goes on
+	// as soon as a majority answered, unless that majority holds nothing
+	// while one of them has edits (a JN out of sync until the next segment
+	// answers 0 quickly): only then are the others worth the grace.
+	res, err := submit(m.loggers, m.cfg.Timeouts.SelectInputStreams,
 		func(ctx context.Context, _ int, l *logger) (any, error) {
 			var r rpc.GetJournaledEditsResponse
 			err := l.ch.Call(ctx, rpc.MethodGetJournaledEdits, rpc.GetJournaledEditsRequest{JournalID: m.cfg.JournalID, SinceTxid: from, MaxTxns: max}, &r)
 			return r, err
-		})
+		}).waitUntil(ctx, m.majority(), readGrace, "getJournaledEdits", func(ok map[int]any) bool {
+		n, longest := m.majorityHeld(ok)
+		return n > 0 || longest.TxnCount == 0
+	})
 	if err != nil {
 		return nil, false
 	}
+	n, longest := m.majorityHeld(res)
+	if longest.TxnCount == 0 {
+		return nil, false // maybe a finalized segment the caches no longer hold
+	}
+	edits, err := rpc.DecodeRecords(longest.Records)
+	if err != nil || len(edits) == 0 || edits[0].Txid != from || int64(len(edits)) < n {
+		return nil, false
+	}
+	return edits[:n], true
+}
+
+// majorityHeld returns how many edits a majority of the answers hold and
+// the longest answer. Only what a majority holds is safe to apply: a
+// minority's extra edits may be discarded by the next recovery.
+func (m *Manager) majorityHeld(res map[int]any) (int64, rpc.GetJournaledEditsResponse) {
 	var counts []int64
 	var longest rpc.GetJournaledEditsResponse
 	for _, v := range res {
@@ -384,18 +407,11 @@ func (m *Manager) readFromCaches(ctx context.Context, from int64, max int) ([]Ed
 			longest = r
 		}
 	}
-	if longest.TxnCount == 0 {
-		return nil, false // maybe a finalized segment the caches no longer hold
+	if len(counts) < m.majority() {
+		return 0, longest
 	}
-	// Only what a majority holds is safe to apply: a minority's extra edits
-	// may be discarded by the next recovery.
 	sort.Slice(counts, func(a, b int) bool { return counts[a] > counts[b] })
-	n := counts[m.majority()-1]
-	edits, err := rpc.DecodeRecords(longest.Records)
-	if err != nil || len(edits) == 0 || edits[0].Txid != from || int64(len(edits)) < n {
-		return nil, false
-	}
-	return edits[:n], true
+	return counts[m.majority()-1], longest
 }
 
 func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK bool, max int) ([]Edit, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/rpc"
@@ -275,4 +276,66 @@ func TestQuorumLossFailsWritesThenRecovers(t *testing.T) {
 		acked[tx] = editData(2, tx)
 	}
 	checkLog(t, m, w2.LastTxid(), acked)
+}
+
+// TestTailReadDoesNotWaitForASlowJN: reading in-progress edits from the
+// caches returns once a majority answered with edits; the third JN, stuck,
+// is not waited for (here the grace is an hour, so waiting would hang).
+func TestTailReadDoesNotWaitForASlowJN(t *testing.T) {
+	c, m := setup(t)
+	_, w := open(t, c)
+	writeN(t, w, 1, 5)
+	old := readGrace
+	readGrace = time.Hour
+	t.Cleanup(func() { readGrace = old })
+	release := make(chan struct{})
+	c.setFault(func(jn int, method string) string {
+		if jn == 2 && method == rpc.MethodGetJournaledEdits {
+			<-release // runs on JN 2's logger goroutine only
+		}
+		return ""
+	})
+	edits, err := m.ReadEdits(bg, 1, true, 0)
+	close(release)
+	if err != nil || len(edits) != 5 || edits[0].Txid != 1 {
+		t.Fatalf("ReadEdits with JN 2 stuck: %d edits, %v", len(edits), err)
+	}
+	c.setFault(nil)
+}
+
+// TestTailReadWaitsWhenTheMajorityHoldsNothing: with a JN out of sync (it
+// answers 0 edits at once), a majority made of it and one in-sync JN holds
+// nothing; the read then waits for the third answer instead of returning no
+// progress, whatever order the JNs answer in.
+func TestTailReadWaitsWhenTheMajorityHoldsNothing(t *testing.T) {
+	c, m := setup(t)
+	_, w := open(t, c)
+	writeN(t, w, 1, 2)
+	missed := false
+	c.setFault(func(jn int, method string) string {
+		if jn == 2 && method == rpc.MethodJournal && !missed {
+			missed = true // JN 2 misses txid 3 and is out of sync for the segment
+			return "before"
+		}
+		return ""
+	})
+	writeN(t, w, 1, 3)
+	// An hour of grace: the read must end because the third JN answered,
+	// never because a timer ran out on a loaded machine.
+	old := readGrace
+	readGrace = time.Hour
+	t.Cleanup(func() { readGrace = old })
+	for round := range 5 {
+		c.setFault(func(jn int, method string) string {
+			if method == rpc.MethodGetJournaledEdits && jn == round%2 {
+				time.Sleep(5 * time.Millisecond) // one in-sync JN answers last
+			}
+			return ""
+		})
+		edits, err := m.ReadEdits(bg, 3, true, 0)
+		if err != nil || len(edits) != 3 || edits[0].Txid != 3 {
+			t.Fatalf("round %d: ReadEdits from 3 with JN 2 out of sync: %d edits, %v", round, len(edits), err)
+		}
+	}
+	c.setFault(nil)
 }

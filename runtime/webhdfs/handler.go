@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // PathPrefix is where WebHDFS lives on a NameNode's HTTP server; mount the
@@ -72,8 +73,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err, h.opts.Logf)
 		return
 	}
-	q := r.URL.Query()
-	op := strings.ToUpper(q.Get("op"))
+	q := parseQuery(r.URL.RawQuery)
+	defer q.release()
+	op := upperASCII(q.Get("op"))
 	if op == "" {
 		writeError(w, badParam("Invalid value for webhdfs parameter \"op\": op is missing"), h.opts.Logf)
 		return
@@ -102,14 +104,25 @@ func cleanPath(p string) (string, error) {
 	}
 }
 
-func (h *handler) user(q url.Values) string {
+// upperASCII is strings.ToUpper without allocating when s is upper case
+// already (the usual op=GETFILESTATUS).
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}
+
+func (h *handler) user(q *query) string {
 	if u := q.Get("user.name"); u != "" {
 		return u
 	}
 	return h.opts.DefaultUser
 }
 
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string, q url.Values) error {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string, q *query) error {
 	ctx := r.Context()
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -122,11 +135,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 				return err
 			}
 			st.PathSuffix = ""
-			b := make([]byte, 0, 320)
-			b = append(b, `{"FileStatus":`...)
+			bp := jsonBufs.Get().(*[]byte)
+			b := append((*bp)[:0], `{"FileStatus":`...)
 			b = appendFileStatus(b, &st)
 			b = append(b, "}\n"...)
-			writeJSON(w, http.StatusOK, b)
+			writeJSON(w, http.StatusOK, b) // copies b into the connection's buffer
+			*bp = b
+			jsonBufs.Put(bp)
 			return nil
 		case "LISTSTATUS":
 			list, err := h.ns.ListStatus(ctx, path)
@@ -242,7 +257,7 @@ var knownOps = map[string]bool{
 // redirect answers the first step of a data operation as Hadoop's NameNode
 // does: 307 to the node holding the data (here: this server) with the same
 // query plus the data marker; noredirect=true returns the Location as JSON.
-func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q url.Values) error {
+func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q *query) error {
 	noRedirect, err := boolParam(q, "noredirect", false)
 	if err != nil {
 		return err
@@ -251,12 +266,8 @@ func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q url.Values)
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	q2 := make(url.Values, len(q)+1)
-	for k, v := range q {
-		if k != "noredirect" {
-			q2[k] = v
-		}
-	}
+	q2 := q.values()
+	delete(q2, "noredirect")
 	q2.Set(dataParam, "true")
 	host := r.Host
 	if host == "" { // HTTP/1.0 without Host: name the address the request came in on
@@ -275,7 +286,7 @@ func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q url.Values)
 	return nil
 }
 
-func isDataStep(q url.Values) bool { return q.Get(dataParam) == "true" }
+func isDataStep(q *query) bool { return q.Get(dataParam) == "true" }
 
 func (h *handler) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.opts.MaxDataBytes {
@@ -291,7 +302,7 @@ func (h *handler) readBody(r *http.Request) ([]byte, error) {
 	return data, nil
 }
 
-func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q *query) error {
 	overwrite, err := boolParam(q, "overwrite", false)
 	if err != nil {
 		return err
@@ -331,7 +342,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q 
 	return nil
 }
 
-func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, q *query) error {
 	if !isDataStep(q) {
 		return h.redirect(w, r, q)
 	}
@@ -346,7 +357,7 @@ func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, 
 	return nil
 }
 
-func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q url.Values) error {
+func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *query) error {
 	offset, err := int64Param(q, "offset", 0)
 	if err != nil {
 		return err
@@ -383,7 +394,7 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q ur
 	return nil
 }
 
-func boolParam(q url.Values, name string, def bool) (bool, error) {
+func boolParam(q *query, name string, def bool) (bool, error) {
 	s := q.Get(name)
 	if s == "" {
 		return def, nil
@@ -397,7 +408,7 @@ func boolParam(q url.Values, name string, def bool) (bool, error) {
 	return false, badParam("Invalid value for webhdfs parameter %q: Failed to parse %q to Boolean.", name, s)
 }
 
-func int64Param(q url.Values, name string, def int64) (int64, error) {
+func int64Param(q *query, name string, def int64) (int64, error) {
 	s := q.Get(name)
 	if s == "" {
 		return def, nil
@@ -409,7 +420,7 @@ func int64Param(q url.Values, name string, def int64) (int64, error) {
 	return n, nil
 }
 
-func permParam(q url.Values, def fs.FileMode) (fs.FileMode, error) {
+func permParam(q *query, def fs.FileMode) (fs.FileMode, error) {
 	s := q.Get("permission")
 	if s == "" {
 		return def, nil
@@ -434,10 +445,26 @@ func PermissionString(perm fs.FileMode) string {
 	return strconv.FormatUint(uint64(n), 8)
 }
 
+// jsonBufs recycles the buffers small JSON answers are built in; the body
+// is copied into the connection's buffer by Write, so a buffer is reused
+// once writeJSON returns.
+var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// jsonContentType is shared by every answer's header map; net/http only
+// reads it.
+var jsonContentType = []string{"application/json"}
+
+// autoLengthMax is below net/http's buffer before chunking (2048 bytes):
+// a body that fits gets its Content-Length from net/http when the handler
+// returns, without formatting a string per response.
+const autoLengthMax = 2000
+
 func writeJSON(w http.ResponseWriter, code int, body []byte) {
 	hd := w.Header()
-	hd["Content-Type"] = []string{"application/json"}
-	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	hd["Content-Type"] = jsonContentType
+	if len(body) > autoLengthMax {
+		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(body) // a write error means the client is gone
 }

@@ -378,3 +378,41 @@ func TestRedirectWithoutHostHeader(t *testing.T) {
 		t.Fatalf("%d Location %q, want a redirect to http://%s/…", resp.StatusCode, resp.Header.Get("Location"), addr)
 	}
 }
+
+// Every JSON answer is sent with a Content-Length, never chunked: small ones
+// get it from net/http, large ones (a long LISTSTATUS) from the handler;
+// HEAD gets the length a GET would have.
+func TestJSONAnswersCarryContentLength(t *testing.T) {
+	mem, srv := newServer(t)
+	ctx := context.Background()
+	for i := range 40 {
+		if err := mem.Mkdirs(ctx, fmt.Sprintf("/big/directory-with-a-long-name-%02d", i), 0o755, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ method, target string }{
+		{http.MethodGet, "/big?op=GETFILESTATUS"},
+		{http.MethodHead, "/big?op=GETFILESTATUS"},
+		{http.MethodGet, "/big?op=LISTSTATUS"},
+		{http.MethodHead, "/big?op=LISTSTATUS"},
+		{http.MethodGet, "/missing?op=GETFILESTATUS"},
+	} {
+		req, err := http.NewRequest(tc.method, srv.URL+webhdfs.PathPrefix+tc.target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(resp.TransferEncoding) != 0 || resp.ContentLength <= 0 ||
+			(tc.method == http.MethodGet && resp.ContentLength != int64(len(body))) {
+			t.Errorf("%s %s: Content-Length %d, Transfer-Encoding %v, %d body bytes", tc.method, tc.target, resp.ContentLength, resp.TransferEncoding, len(body))
+		}
+		if strings.Contains(tc.target, "LISTSTATUS") && resp.ContentLength <= 2048 {
+			t.Errorf("%s: the listing is meant to exceed net/http's 2048-byte buffer, got %d", tc.target, resp.ContentLength)
+		}
+	}
+}

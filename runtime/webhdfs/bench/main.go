@@ -46,6 +46,7 @@ type options struct {
 	user        string
 	cpuProfile  string
 	load        string
+	lag         bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fl.StringVar(&o.prefix, "prefix", "", "directory the benchmark works under (default /bench-<unix time>)")
 	fl.StringVar(&o.user, "user", "bench", "user.name")
 	fl.StringVar(&o.load, "load", "raw", "load generator: raw (minimal keep-alive HTTP/1.1, one connection per client, to the active NameNode) or client (webhdfs.Client with failover, net/http)")
+	fl.BoolVar(&o.lag, "lag", true, "after each write phase, print each standby's tail lag (from its JMX apply-lag histogram; needs every NameNode in -addrs/-config)")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -123,9 +125,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer ld.close()
 	fmt.Fprintf(out, "WebHDFS benchmark: %d clients (%s load), %s per phase, against %s, under %s\n", o.clients, o.load, o.duration, target, o.prefix)
 	fmt.Fprintf(out, "%-14s %10s %12s %10s %10s %10s %7s\n", "op", "ops", "ops/s", "p50", "p99", "max", "errors")
+	var lw *lagWatch
+	if o.lag && o.addrs+o.config != "" {
+		if lw = newLagWatch(ctx, addrs); lw == nil {
+			fmt.Fprintln(out, "(no standby with an apply-lag histogram in its JMX among the addresses: no tail lag figures)")
+		}
+	}
 	created := make([][]string, o.clients) // per worker, the dirs MKDIRS made, for GETFILESTATUS
 	for _, op := range hadoopconf.SplitTrimmed(o.ops, ",") {
 		var res result
+		write := strings.ToLower(op) != "getfilestatus"
+		if lw != nil && write {
+			lw.start(ctx, min(time.Second, o.duration/5), time.Now().Add(o.duration))
+		}
 		switch strings.ToLower(op) {
 		case "mkdirs":
 			res = phase(ctx, o, func(ctx context.Context, w, n int) error {
@@ -160,6 +172,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond), res.errors)
 		if res.firstErr != nil {
 			fmt.Fprintf(out, "  first error: %v\n", res.firstErr)
+		}
+		if lw != nil && write {
+			lw.report(ctx, out, strings.ToUpper(op))
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
