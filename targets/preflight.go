@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/runtime/supervise"
 	"github.com/hactl/hactl/schema"
 )
@@ -29,11 +30,16 @@ import (
 //     configuration puts on the host: present, non-empty, VERSION,
 //     seen_txid, epochs, committed txid, segment names.
 //
+// This script is the one reader of storage, on every host, installed or
+// bare; readStorage is the one place that judges what it saw.
+//
 // Then, when hactl's runtime is installed, it runs the installed
-// `hactl runtime probe` (JSON: daemons, HA state, …). Where it is not (or that
-// probe fails), the script goes on to describe the rest in shell: the binary's
-// hash, config file hashes, ZooKeeper's jar, the supervisor records with the
-// liveness of their processes (/proc/PID/stat) and the ports they listen on.
+// `hactl runtime probe` (JSON: the runtime, config hashes, daemons, HA state,
+// and the storage dirs the installed configuration names, but never what
+// they hold). Where it is not (or that probe fails), the script goes on to
+// describe the rest in shell: the binary's hash, config file hashes,
+// ZooKeeper's jar, the supervisor records with the liveness of their
+// processes (/proc/PID/stat) and the ports they listen on.
 //
 // The output is line-oriented ("<tag> <fields…>", file contents in hex) and
 // interpreted here, so the script stays small and POSIX (sh, od, tr, ls,
@@ -57,8 +63,15 @@ type nameDirCheck struct {
 	dir string
 }
 
+// storageDirs are the dirs whose contents the probe script reads on a host.
+type storageDirs struct {
+	names []nameDirCheck
+	roots []string // JournalNode edits dirs, each holding <jid>/current
+}
+
 // hostStorage lists the storage dirs the configuration puts on host.
-func hostStorage(c *schema.Cluster, host string) (names []nameDirCheck, editsRoots []string) {
+func hostStorage(c *schema.Cluster, host string) storageDirs {
+	var s storageDirs
 	for _, ns := range c.Nameservices {
 		for _, nn := range ns.NameNodes {
 			if nn.Host != host {
@@ -66,7 +79,7 @@ func hostStorage(c *schema.Cluster, host string) (names []nameDirCheck, editsRoo
 			}
 			for _, d := range ns.EffectiveNameDirs(nn) {
 				d = strings.TrimPrefix(d, "file://")
-				names = append(names, nameDirCheck{key: planner.NameNodeKey(ns.Name, nn.ID), ns: ns.Name, id: nn.ID, dir: c.HostDir(host, d)})
+				s.names = append(s.names, nameDirCheck{key: planner.NameNodeKey(ns.Name, nn.ID), ns: ns.Name, id: nn.ID, dir: c.HostDir(host, d)})
 			}
 		}
 		if j := ns.Journal; j != nil && slices.Contains(j.Hosts, host) {
@@ -74,12 +87,60 @@ func hostStorage(c *schema.Cluster, host string) (names []nameDirCheck, editsRoo
 			if j.EditsDir != "" {
 				root = c.HostDir(host, strings.TrimPrefix(j.EditsDir, "file://"))
 			}
-			if !slices.Contains(editsRoots, root) {
-				editsRoots = append(editsRoots, root)
+			if !slices.Contains(s.roots, root) {
+				s.roots = append(s.roots, root)
 			}
 		}
 	}
-	return names, editsRoots
+	return s
+}
+
+// with returns s plus the dirs the installed configuration names (as the
+// installed runtime reported them: real paths on the host) that s lacks, and
+// whether there were any. A configuration changed since it was installed
+// (another name_dir or edits_dir, a NameNode moved away) must not hide the
+// data of the dirs the host still uses. A dir the script cannot read (not
+// absolute, a line break in its name) is an error: the host's storage cannot
+// be described, so it must not be taken for empty.
+func (s storageDirs) with(in *probe.StorageDirs) (storageDirs, bool, error) {
+	if in == nil {
+		return s, false, nil
+	}
+	out := storageDirs{names: slices.Clone(s.names), roots: slices.Clone(s.roots)}
+	usable := func(what, d string) error {
+		if !path.IsAbs(d) || strings.ContainsAny(d, "\n\r") {
+			return fmt.Errorf("the installed configuration names %s %q, which the probe cannot read", what, d)
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(in.NameDirs))
+	for k := range in.NameDirs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	added := false
+	for _, key := range keys {
+		ns, id, _ := strings.Cut(key, "/")
+		for _, d := range in.NameDirs[key] {
+			if err := usable("name dir", d); err != nil {
+				return s, false, err
+			}
+			if !slices.ContainsFunc(out.names, func(n nameDirCheck) bool { return n.key == key && n.dir == d }) {
+				out.names = append(out.names, nameDirCheck{key: key, ns: ns, id: id, dir: d})
+				added = true
+			}
+		}
+	}
+	for _, r := range in.EditsRoots {
+		if err := usable("edits dir", r); err != nil {
+			return s, false, err
+		}
+		if !slices.Contains(out.roots, r) {
+			out.roots = append(out.roots, r)
+			added = true
+		}
+	}
+	return out, added, nil
 }
 
 // preflightFuncs are the script's helpers.
@@ -108,22 +169,16 @@ s() {
 }
 `
 
-// preflightScript renders the probe script for host (see the comment at the
-// top of this file).
-func preflightScript(c *schema.Cluster, host, address string) string {
-	p := c.PathsFor(host)
+// writeStorageScript writes the script lines that read the dirs of s.
+func writeStorageScript(b *strings.Builder, s storageDirs) {
 	q := ShellQuote
-	var b strings.Builder
-	b.WriteString(preflightFuncs)
-	fmt.Fprintf(&b, "echo %s\necho \"os $(uname -s) $(uname -m)\"\n", q(preflightMagic))
-	names, roots := hostStorage(c, host)
-	for i, n := range names {
+	for i, n := range s.names {
 		tag := "nn" + strconv.Itoa(i)
-		fmt.Fprintf(&b, "d %[1]s %[2]s; x %[1]s.version %[2]s/current/VERSION; x %[1]s.seen %[2]s/current/seen_txid\n", tag, q(n.dir))
+		fmt.Fprintf(b, "d %[1]s %[2]s; x %[1]s.version %[2]s/current/VERSION; x %[1]s.seen %[2]s/current/seen_txid\n", tag, q(n.dir))
 	}
-	for i, r := range roots {
+	for i, r := range s.roots {
 		// One line per journal dir under the root (dot dirs are not journals).
-		fmt.Fprintf(&b, `for j in %[2]s/*; do
+		fmt.Fprintf(b, `for j in %[2]s/*; do
   [ -d "$j" ] || continue; id=${j##*/}
   case $id in *[[:space:]]*) continue;; esac
   t="jn%[1]d:$id"; echo "$t journal"; c="$j/current"
@@ -132,6 +187,29 @@ func preflightScript(c *schema.Cluster, host, address string) string {
 done
 `, i, q(r))
 	}
+}
+
+// storageScript renders a script that only reads the dirs of s (the second
+// round trip, when the installed configuration names dirs the cluster
+// configuration does not).
+func storageScript(s storageDirs) string {
+	var b strings.Builder
+	b.WriteString(preflightFuncs)
+	fmt.Fprintf(&b, "echo %s\n", ShellQuote(preflightMagic))
+	writeStorageScript(&b, s)
+	b.WriteString("echo end\n")
+	return b.String()
+}
+
+// preflightScript renders the probe script for host, reading the storage
+// dirs of s (see the comment at the top of this file).
+func preflightScript(c *schema.Cluster, host, address string, s storageDirs) string {
+	p := c.PathsFor(host)
+	q := ShellQuote
+	var b strings.Builder
+	b.WriteString(preflightFuncs)
+	fmt.Fprintf(&b, "echo %s\necho \"os $(uname -s) $(uname -m)\"\n", q(preflightMagic))
+	writeStorageScript(&b, s)
 	args := " runtime probe --conf " + q(p.ConfDir) + " --run-dir " + q(p.RunDir) +
 		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
 	fmt.Fprintf(&b, `b=%[1]s
@@ -170,61 +248,48 @@ if [ -n "$pids" ]; then
 fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
-		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir))
+		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(probe.DefaultZooKeeperJar), q(p.RunDir))
 	return b.String()
 }
-
-// zooKeeperJar is the file whose presence means Debian's zookeeper package is
-// installed (runtime/probe.DefaultZooKeeperJar).
-const zooKeeperJar = "/usr/share/java/zookeeper.jar"
 
 // preflight is the parsed output of the probe script.
 type preflight struct {
 	os, arch string
-	// storage: the NameNode and JournalNode facts, from the shell.
-	nameNodes map[string]*planner.ObservedNameNode
-	journals  map[string]*planner.ObservedJournal
-	errs      []string
-	// installed: the installed runtime's probe ran; its JSON and exit code.
+	// storage: the NameNode and JournalNode facts, from the shell (the one
+	// reader of storage) and the errors found reading them.
+	nameNodes   map[string]*planner.ObservedNameNode
+	journals    map[string]*planner.ObservedJournal
+	storageErrs []string
+	errs        []string
+	// installed: the installed runtime's probe ran; its report (nil unless
+	// it exited 0) and exit code.
 	installed bool
-	probeJSON []byte
+	runtime   *probe.Report
 	probeExit int
 	stderr    string // the script's stderr (tail), for a failed installed probe
 	// bare: the script described the rest itself (no runtime, or its probe failed).
 	bare *planner.ObservedHost
 }
 
-// parsePreflight interprets the probe script's output for host.
-func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, error) {
-	pf := &preflight{nameNodes: map[string]*planner.ObservedNameNode{}, journals: map[string]*planner.ObservedJournal{}}
-	// The installed probe's JSON sits between "installed" and "probe-exit N".
-	if i := bytes.Index(out, []byte("\ninstalled\n")); i >= 0 {
-		rest := out[i+len("\ninstalled\n"):]
-		j := bytes.LastIndex(rest, []byte("\nprobe-exit "))
-		if j < 0 {
-			return nil, errors.New("output ends inside the installed runtime's probe")
-		}
-		pf.installed = true
-		pf.probeJSON = rest[:j]
-		tailLines := rest[j+1:]
-		line, after, _ := bytes.Cut(tailLines, []byte("\n"))
-		n, err := strconv.Atoi(strings.TrimPrefix(string(line), "probe-exit "))
-		if err != nil {
-			return nil, fmt.Errorf("bad probe exit line %q", line)
-		}
-		pf.probeExit = n
-		out = append(append([]byte{}, out[:i+1]...), after...)
-	}
-	names, _ := hostStorage(c, host)
-	fields := map[string]map[string]string{} // tag -> kind -> value
-	ents := map[string][]string{}
-	recs := map[string][]byte{}
-	stats := map[int][]byte{}
-	mainPIDs := map[string]int{}
-	listen := map[string]int{}         // socket inode -> port
-	socks := map[int]map[string]bool{} // pgid -> socket inodes
-	var journalTags []string
-	bare, ended, sawMagic := false, false, false
+// scanned is the probe script's output, split into its tagged lines.
+type scanned struct {
+	fields      map[string]map[string]string // tag -> kind -> value
+	ents        map[string][]string
+	journalTags []string
+	recs        map[string][]byte
+	stats       map[int][]byte
+	mainPIDs    map[string]int
+	listen      map[string]int          // socket inode -> port
+	socks       map[int]map[string]bool // pgid -> socket inodes
+	bare, ended bool
+}
+
+// scanPreflight splits the script's output (without the installed probe's
+// part) into its tagged lines.
+func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
+	s := &scanned{fields: map[string]map[string]string{}, ents: map[string][]string{}, recs: map[string][]byte{},
+		stats: map[int][]byte{}, mainPIDs: map[string]int{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
+	sawMagic := false
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
 	for sc.Scan() {
@@ -238,57 +303,57 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 		case tag == "os":
 			pf.os, pf.arch, _ = strings.Cut(rest, " ")
 		case tag == "bare":
-			bare = true
+			s.bare = true
 		case tag == "end":
-			ended = true
+			s.ended = true
 		case tag == "zkjar":
-			fields["zkjar"] = map[string]string{"": "1"}
+			s.fields["zkjar"] = map[string]string{"": "1"}
 		case tag == "listen":
 			inode, addr, _ := strings.Cut(rest, " ")
 			if k := strings.LastIndexByte(addr, ':'); k >= 0 {
 				if port, err := strconv.ParseUint(addr[k+1:], 16, 16); err == nil {
-					listen[inode] = int(port)
+					s.listen[inode] = int(port)
 				}
 			}
 		case tag == "sock":
 			g, inode, _ := strings.Cut(rest, " ")
 			pg, _ := strconv.Atoi(g)
-			if socks[pg] == nil {
-				socks[pg] = map[string]bool{}
+			if s.socks[pg] == nil {
+				s.socks[pg] = map[string]bool{}
 			}
-			socks[pg][inode] = true
+			s.socks[pg][inode] = true
 		case strings.HasPrefix(tag, "rec:"):
 			b, err := hex.DecodeString(rest)
 			if err != nil {
 				return nil, fmt.Errorf("bad %s line", tag)
 			}
-			recs[strings.TrimPrefix(tag, "rec:")] = b
+			s.recs[strings.TrimPrefix(tag, "rec:")] = b
 		case strings.HasPrefix(tag, "stat:"):
 			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "stat:"))
 			if b, err := hex.DecodeString(rest); err == nil {
-				stats[pid] = b
+				s.stats[pid] = b
 			}
 		case strings.HasPrefix(tag, "mainpid:"):
 			n, _ := strconv.Atoi(strings.TrimSpace(rest))
-			mainPIDs[strings.TrimPrefix(tag, "mainpid:")] = n
+			s.mainPIDs[strings.TrimPrefix(tag, "mainpid:")] = n
 		default:
 			kind, value, _ := strings.Cut(rest, " ")
 			if rest == "journal" {
-				journalTags = append(journalTags, tag)
+				s.journalTags = append(s.journalTags, tag)
 				continue
 			}
 			if kind == "ent" {
-				ents[tag] = append(ents[tag], value)
+				s.ents[tag] = append(s.ents[tag], value)
 				continue
 			}
-			if fields[tag] == nil {
-				fields[tag] = map[string]string{}
+			if s.fields[tag] == nil {
+				s.fields[tag] = map[string]string{}
 			}
 			switch kind {
 			case "dir", "sha":
-				fields[tag][kind] = value
+				s.fields[tag][kind] = value
 			default: // "<tag> <hex>": a file's content
-				fields[tag]["hex"] = rest
+				s.fields[tag]["hex"] = rest
 			}
 		}
 	}
@@ -298,32 +363,48 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 	if !sawMagic {
 		return nil, fmt.Errorf("no %q line", preflightMagic)
 	}
-	file := func(tag string) ([]byte, bool) {
-		f, ok := fields[tag]["hex"]
-		if !ok {
-			return nil, false
-		}
-		b, err := hex.DecodeString(f)
-		return b, err == nil
+	return s, nil
+}
+
+// file returns the content of the file the script sent under tag.
+func (s *scanned) file(tag string) ([]byte, bool) {
+	f, ok := s.fields[tag]["hex"]
+	if !ok {
+		return nil, false
 	}
-	// NameNode storage.
-	for i, n := range names {
+	b, err := hex.DecodeString(f)
+	return b, err == nil
+}
+
+// readStorage judges what the script saw in the storage dirs of dirs. It is
+// the one place that does (runtime/probe reads no storage). The rules:
+//   - a dir that cannot be listed, or is not a dir, holds data (with the
+//     reason in errs): it can never be called empty;
+//   - a non-empty dir holds data, VERSION or not;
+//   - a VERSION present means formatted (a formatted journal holds data);
+//   - a journal holds data when it has an edits segment, paxos state or a
+//     promised epoch.
+func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedNameNode, map[string]*planner.ObservedJournal, []string) {
+	nns := map[string]*planner.ObservedNameNode{}
+	jns := map[string]*planner.ObservedJournal{}
+	var errs []string
+	for i, n := range dirs.names {
 		tag := "nn" + strconv.Itoa(i)
-		o := pf.nameNodes[n.key]
+		o := nns[n.key]
 		if o == nil {
 			o = &planner.ObservedNameNode{Nameservice: n.ns, ID: n.id}
-			pf.nameNodes[n.key] = o
+			nns[n.key] = o
 		}
-		switch st := fields[tag]["dir"]; st {
+		switch st := s.fields[tag]["dir"]; st {
 		case "absent", "empty":
 		case "full":
 			o.HasData = true
 		default:
 			// Unreadable or not a directory: it cannot be called empty.
 			o.HasData = true
-			pf.errs = append(pf.errs, fmt.Sprintf("namenode %s name dir %s: %s", n.key, n.dir, orWord(st, "not checked")))
+			errs = append(errs, fmt.Sprintf("namenode %s name dir %s: %s", n.key, n.dir, orWord(st, "not checked")))
 		}
-		if v, ok := file(tag + ".version"); ok {
+		if v, ok := s.file(tag + ".version"); ok {
 			props := properties(v)
 			o.Formatted = true
 			if o.ClusterID == "" {
@@ -331,35 +412,37 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 				o.NamespaceID, _ = strconv.ParseInt(props["namespaceID"], 10, 64)
 			}
 		}
-		if v, ok := file(tag + ".seen"); ok {
+		if v, ok := s.file(tag + ".seen"); ok {
 			if t, ok := parseLong(v); ok && t > o.LastTxid {
 				o.LastTxid = t
 			}
 		}
 	}
 	// JournalNode storage: <root>/<jid>/current.
-	for _, tag := range journalTags {
+	for _, tag := range s.journalTags {
 		_, jid, _ := strings.Cut(tag, ":")
 		j := &planner.ObservedJournal{JournalID: jid}
-		switch st := fields[tag]["dir"]; st {
+		switch st := s.fields[tag]["dir"]; st {
 		case "absent":
 		case "empty", "full":
-			if v, ok := file(tag + ".version"); ok {
+			if v, ok := s.file(tag + ".version"); ok {
 				props := properties(v)
 				j.Formatted = true
 				j.ClusterID = props["clusterID"]
 				j.NamespaceID, _ = strconv.ParseInt(props["namespaceID"], 10, 64)
 			}
 			for name, dst := range map[string]*int64{"promised": &j.LastPromisedEpoch, "writer": &j.LastWriterEpoch, "committed": &j.CommittedTxid} {
-				if v, ok := file(tag + "." + name); ok {
+				if v, ok := s.file(tag + "." + name); ok {
 					*dst, _ = parseLong(v)
 				}
 			}
-			for _, n := range ents[tag] {
+			for _, n := range s.ents[tag] {
 				switch {
 				case strings.HasPrefix(n, "edits_inprogress_"):
-					if s, err := strconv.ParseInt(strings.TrimPrefix(n, "edits_inprogress_"), 10, 64); err == nil {
-						j.HasData, j.LastTxid = true, max(j.LastTxid, s)
+					// The in-progress segment's end is only known by reading
+					// it; at least its first txid is there.
+					if first, err := strconv.ParseInt(strings.TrimPrefix(n, "edits_inprogress_"), 10, 64); err == nil {
+						j.HasData, j.LastTxid = true, max(j.LastTxid, first)
 					}
 				case strings.HasPrefix(n, "edits_"):
 					if _, end, ok := strings.Cut(strings.TrimPrefix(n, "edits_"), "-"); ok {
@@ -369,7 +452,7 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 					}
 				}
 			}
-			if fields[tag+".paxos"]["dir"] == "full" {
+			if s.fields[tag+".paxos"]["dir"] == "full" {
 				j.HasData = true
 			}
 			if j.Formatted || j.LastPromisedEpoch > 0 {
@@ -377,45 +460,80 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 			}
 		default:
 			j.HasData = true
-			pf.errs = append(pf.errs, fmt.Sprintf("journal %s: current dir %s", jid, orWord(st, "not checked")))
+			errs = append(errs, fmt.Sprintf("journal %s: current dir %s", jid, orWord(st, "not checked")))
 		}
-		if prev := pf.journals[jid]; prev != nil {
+		if prev := jns[jid]; prev != nil {
 			// The same journal ID under two edits roots: keep what holds data.
 			j = mergeJournal(prev, j)
 		}
-		pf.journals[jid] = j
+		jns[jid] = j
 	}
-	if !bare {
-		if !pf.installed {
+	return nns, jns, errs
+}
+
+// parsePreflight interprets the output of preflightScript(…, dirs).
+func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
+	pf := &preflight{}
+	// The installed probe's JSON sits between "installed" and "probe-exit N".
+	var probeJSON []byte
+	if i := bytes.Index(out, []byte("\ninstalled\n")); i >= 0 {
+		rest := out[i+len("\ninstalled\n"):]
+		j := bytes.LastIndex(rest, []byte("\nprobe-exit "))
+		if j < 0 {
+			return nil, errors.New("output ends inside the installed runtime's probe")
+		}
+		pf.installed = true
+		probeJSON = rest[:j]
+		tailLines := rest[j+1:]
+		line, after, _ := bytes.Cut(tailLines, []byte("\n"))
+		n, err := strconv.Atoi(strings.TrimPrefix(string(line), "probe-exit "))
+		if err != nil {
+			return nil, fmt.Errorf("bad probe exit line %q", line)
+		}
+		pf.probeExit = n
+		out = append(append([]byte{}, out[:i+1]...), after...)
+	}
+	s, err := scanPreflight(out, pf)
+	if err != nil {
+		return nil, err
+	}
+	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
+	if !s.bare {
+		if !pf.installed || pf.probeExit != 0 {
 			return nil, errors.New("output ends before the host was described")
+		}
+		// The installed probe succeeded (else the script went on with "bare").
+		pf.runtime = &probe.Report{}
+		if err := json.Unmarshal(bytes.TrimSpace(probeJSON), pf.runtime); err != nil {
+			return nil, fmt.Errorf("bad output of the installed runtime's probe: %w: %q", err, tail(probeJSON, 200))
 		}
 		return pf, nil
 	}
-	if !ended {
+	if !s.ended {
 		return nil, errors.New("output ends before the host was described")
 	}
 	oh := &planner.ObservedHost{}
-	if s := fields["bin"]["sha"]; s != "" {
-		if !isSHA256(s) {
-			return nil, fmt.Errorf("cannot hash the installed runtime (%q): no sha256sum on the host?", s)
+	if sum := s.fields["bin"]["sha"]; sum != "" {
+		if !isSHA256(sum) {
+			return nil, fmt.Errorf("cannot hash the installed runtime (%q): no sha256sum on the host?", sum)
 		}
-		oh.RuntimeSHA256, oh.RuntimeVersion = s, "unknown"
+		oh.RuntimeSHA256, oh.RuntimeVersion = sum, "unknown"
 	}
 	for _, f := range []string{planner.FileCoreSite, planner.FileHDFSSite, planner.FileSecret, planner.FileZooCfg, planner.FileZooKeeperID} {
-		s, ok := fields["cfg:"+f]["sha"]
+		sum, ok := s.fields["cfg:"+f]["sha"]
 		if !ok {
 			continue
 		}
-		if !isSHA256(s) {
-			return nil, fmt.Errorf("cannot hash %s (%q): no sha256sum on the host?", f, s)
+		if !isSHA256(sum) {
+			return nil, fmt.Errorf("cannot hash %s (%q): no sha256sum on the host?", f, sum)
 		}
 		if oh.ConfigSHA256 == nil {
 			oh.ConfigSHA256 = map[string]string{}
 		}
-		oh.ConfigSHA256[f] = s
+		oh.ConfigSHA256[f] = sum
 	}
-	oh.ZooKeeperInstalled = fields["zkjar"] != nil
-	for name, data := range recs {
+	oh.ZooKeeperInstalled = s.fields["zkjar"] != nil
+	for name, data := range s.recs {
 		var r supervise.Record
 		if err := json.Unmarshal(data, &r); err != nil {
 			pf.errs = append(pf.errs, fmt.Sprintf("supervisor record %s: %v", name, err))
@@ -426,21 +544,21 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 		}
 		d := &planner.ObservedDaemon{}
 		for _, kv := range r.Env {
-			if v, ok := strings.CutPrefix(kv, "HACTL_CONFIG_SHA256="); ok {
+			if v, ok := strings.CutPrefix(kv, probe.EnvConfigSHA256+"="); ok {
 				d.ConfigSHA256 = v
 			}
-			if v, ok := strings.CutPrefix(kv, "HACTL_RUNTIME_SHA256="); ok {
+			if v, ok := strings.CutPrefix(kv, probe.EnvRuntimeSHA256+"="); ok {
 				d.RuntimeSHA256 = v
 			}
 		}
 		pid, start := r.ChildPID, r.ChildStart
 		if r.Manager == supervise.ManagerSystemd {
-			pid, start = mainPIDs[r.Name], 0
+			pid, start = s.mainPIDs[r.Name], 0
 		}
-		if pid > 0 && procAlive(stats[pid], start) {
+		if pid > 0 && procAlive(s.stats[pid], start) {
 			d.Running, d.PID, d.StartedAt = true, pid, r.StartedAt
-			for inode := range socks[pid] {
-				if port, ok := listen[inode]; ok && !slices.Contains(d.Listening, port) {
+			for inode := range s.socks[pid] {
+				if port, ok := s.listen[inode]; ok && !slices.Contains(d.Listening, port) {
 					d.Listening = append(d.Listening, port)
 				}
 			}
@@ -455,21 +573,40 @@ func parsePreflight(c *schema.Cluster, host string, out []byte) (*preflight, err
 	return pf, nil
 }
 
-// observed is the host as plan sees it: the installed runtime's probe with
-// the shell's storage facts merged in (any data either saw counts), or the
-// shell's description of a host without a (working) runtime.
+// parseStorage interprets the output of storageScript(dirs): it replaces the
+// storage facts of pf.
+func (pf *preflight) parseStorage(dirs storageDirs, out []byte) error {
+	s, err := scanPreflight(out, pf)
+	if err != nil {
+		return err
+	}
+	if !s.ended {
+		return errors.New("output ends before the storage dirs were read")
+	}
+	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
+	return nil
+}
+
+// observed is the host as plan sees it, a plain combination with no fact
+// from two sources: storage (formatted, has_data, clusterID, namespaceID,
+// seen_txid, journals) from the shell only; the rest from the installed
+// runtime's probe (HA state and health of the NameNodes, daemons, hashes), or
+// from the shell's description of a host without a (working) runtime. A
+// NameNode's last txid is the larger of its seen_txid on disk and the txid
+// the running NameNode says it applied.
 func (pf *preflight) observed() (*planner.ObservedHost, error) {
 	var oh *planner.ObservedHost
 	var errs []string
+	var ha map[string]*planner.ObservedNameNode
 	switch {
-	case pf.installed && pf.probeExit == 0:
-		oh = &planner.ObservedHost{}
-		if err := json.Unmarshal(bytes.TrimSpace(pf.probeJSON), oh); err != nil {
-			return nil, fmt.Errorf("bad output of the installed runtime's probe: %w: %q", err, tail(pf.probeJSON, 200))
-		}
+	case pf.runtime != nil:
+		oh = &pf.runtime.ObservedHost
 		if oh.Error != "" {
 			errs = append(errs, oh.Error)
 		}
+		// Only what needs the daemons is the runtime's: storage fields in
+		// its report (an older runtime read storage too) are not used.
+		ha = oh.NameNodes
 	case pf.bare != nil:
 		oh = pf.bare
 		if pf.installed {
@@ -482,47 +619,35 @@ func (pf *preflight) observed() (*planner.ObservedHost, error) {
 	default:
 		return nil, errors.New("the host was not described")
 	}
-	for k, s := range pf.nameNodes {
-		if oh.NameNodes == nil {
-			oh.NameNodes = map[string]*planner.ObservedNameNode{}
-		}
-		if o := oh.NameNodes[k]; o != nil {
-			oh.NameNodes[k] = mergeNameNode(o, s)
-		} else {
-			oh.NameNodes[k] = s
-		}
+	oh.NameNodes, oh.JournalNodes = nil, nil
+	if len(pf.nameNodes) > 0 || len(ha) > 0 {
+		oh.NameNodes = map[string]*planner.ObservedNameNode{}
 	}
-	for k, s := range pf.journals {
-		if oh.JournalNodes == nil {
-			oh.JournalNodes = map[string]*planner.ObservedJournal{}
+	for k, s := range pf.nameNodes {
+		o := *s
+		oh.NameNodes[k] = &o
+	}
+	for k, r := range ha {
+		o := oh.NameNodes[k]
+		if o == nil {
+			o = &planner.ObservedNameNode{Nameservice: r.Nameservice, ID: r.ID}
+			oh.NameNodes[k] = o
 		}
-		if o := oh.JournalNodes[k]; o != nil {
-			oh.JournalNodes[k] = mergeJournal(o, s)
-		} else {
-			oh.JournalNodes[k] = s
-		}
+		o.HAState, o.Healthy = r.HAState, r.Healthy
+		o.LastTxid = max(o.LastTxid, r.LastTxid)
+	}
+	if len(pf.journals) > 0 {
+		oh.JournalNodes = pf.journals
 	}
 	if want := goArch(pf.arch); pf.os != "" && (pf.os != "Linux" || want != runtime.GOARCH) {
 		errs = append(errs, fmt.Sprintf("the host is %s %s, this hactl is linux/%s: its runtime would not run there", pf.os, pf.arch, runtime.GOARCH))
 	}
-	errs = append(errs, pf.errs...)
+	errs = append(append(errs, pf.storageErrs...), pf.errs...)
 	oh.Error = strings.Join(errs, "; ")
 	return oh, nil
 }
 
-// mergeNameNode combines two views of one NameNode's storage: the runtime's
-// (a, from the host's current config, with HA state) and the shell's (b, the
-// dirs the configuration names). Data either saw is data.
-func mergeNameNode(a, b *planner.ObservedNameNode) *planner.ObservedNameNode {
-	out := *a
-	out.HasData = a.HasData || b.HasData
-	if !a.Formatted && b.Formatted {
-		out.Formatted, out.ClusterID, out.NamespaceID = true, b.ClusterID, b.NamespaceID
-	}
-	out.LastTxid = max(a.LastTxid, b.LastTxid)
-	return &out
-}
-
+// mergeJournal combines one journal ID found under two edits roots.
 func mergeJournal(a, b *planner.ObservedJournal) *planner.ObservedJournal {
 	out := *a
 	if !a.Formatted && b.Formatted {

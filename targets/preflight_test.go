@@ -118,6 +118,14 @@ func TestProbeDescribesBareHosts(t *testing.T) {
 		t.Errorf("the probe created files on bare hosts: %v", ents)
 	}
 
+	if n, plan := formats(t, c, obs); n != 1 {
+		t.Errorf("fresh cluster: %d format steps, want 1\n%s", n, plan)
+	}
+}
+
+// formats plans c against obs: the number of format steps, and the plan.
+func formats(t *testing.T, c *schema.Cluster, obs *planner.Observed) (int, string) {
+	t.Helper()
 	d, err := planner.RenderDesired(c)
 	if err != nil {
 		t.Fatal(err)
@@ -126,25 +134,15 @@ func TestProbeDescribesBareHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countActions(plan, planner.ActFormatNameNode); n != 1 {
-		t.Errorf("fresh cluster: %d format steps, want 1\n%s", n, planText(plan))
-	}
-}
-
-func countActions(p *planner.ClusterPlan, a planner.Action) int {
 	n := 0
-	for _, s := range p.Steps {
-		if s.Action == a {
+	for _, s := range plan.Steps {
+		if s.Action == planner.ActFormatNameNode {
 			n++
 		}
 	}
-	return n
-}
-
-func planText(p *planner.ClusterPlan) string {
 	var b strings.Builder
-	p.WriteText(&b)
-	return b.String()
+	plan.WriteText(&b)
+	return n, b.String()
 }
 
 // A bare host (no hactl runtime, no config: say an older install whose
@@ -163,8 +161,8 @@ func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
 	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/committed-txid", committed)
 	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/edits_0000000000000000001-0000000000000000100", nil)
 	hostFile(t, c, "p3", "/hdfs/journal/ns1/current/edits_inprogress_0000000000000000101", nil)
-	hostFile(t, c, "p2", "/hdfs/journal/ns1/current/paxos/101", []byte("p"))   // unformatted, paxos data only
-	hostFile(t, c, "p1", "/hdfs/journal/.hidden/current/VERSION", []byte("x")) // dot dirs are not journals
+	hostFile(t, c, "p2", "/hdfs/journal/ns1/current/paxos/101", []byte("p"))    // unformatted, paxos data only
+	hostFile(t, c, "p1", "/hdfs/journal/.hidden/current/VERSION", []byte("x"))  // dot dirs are not journals
 	hostFile(t, c, "p1", "/hdfs/journal/odd name/current/VERSION", []byte("x")) // nor names no journal ID can have
 
 	obs := probeLocal(t, c, hosts)
@@ -191,16 +189,8 @@ func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
 		t.Errorf("p1: a dot dir or a name with a space taken for a journal: %+v", j)
 	}
 
-	d, err := planner.RenderDesired(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := planner.PlanDesired(d, obs, planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := countActions(plan, planner.ActFormatNameNode); n != 0 {
-		t.Errorf("plan formats over data found by the probe:\n%s", planText(plan))
+	if n, plan := formats(t, c, obs); n != 0 {
+		t.Errorf("plan formats over data found by the probe:\n%s", plan)
 	}
 	// Only p2's NameNode dir holds something (no VERSION anywhere, journals
 	// empty): still no format.
@@ -208,12 +198,8 @@ func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
 	for _, h := range []string{"p1", "p2", "p3"} {
 		os.RemoveAll(c.HostDir(h, "/hdfs/journal"))
 	}
-	plan, err = planner.PlanDesired(d, probeLocal(t, c, hosts), planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := countActions(plan, planner.ActFormatNameNode); n != 0 {
-		t.Errorf("plan formats while p2's NameNode dir holds data:\n%s", planText(plan))
+	if n, plan := formats(t, c, probeLocal(t, c, hosts)); n != 0 {
+		t.Errorf("plan formats while p2's NameNode dir holds data:\n%s", plan)
 	}
 }
 
@@ -222,9 +208,15 @@ func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
 func TestProbeUnreadableStorageCountsAsData(t *testing.T) {
 	c, hosts := loadLocalCluster(t)
 	hostFile(t, c, "p1", "/hdfs/name", []byte("not a dir"))
-	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	hostFile(t, c, "p2", "/hdfs/journal/ns1/current", []byte("not a dir"))
+	obs := probeLocal(t, c, hosts)
+	oh := obs.Hosts["p1"]
 	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.HasData || !strings.Contains(oh.Error, "notdir") {
 		t.Errorf("p1: %+v %+v", oh, nn)
+	}
+	oh = obs.Hosts["p2"]
+	if j := oh.JournalNodes["ns1"]; j == nil || !j.HasData || !strings.Contains(oh.Error, "journal ns1: current dir notdir") {
+		t.Errorf("p2: %+v %+v", oh, j)
 	}
 }
 
@@ -316,20 +308,28 @@ func installRuntime(t *testing.T, c *schema.Cluster, out string, rc int) {
 	}
 }
 
-// Where the runtime is installed its own probe describes the host; what the
-// shell found in the configured storage dirs is merged in, so data seen by
-// either counts.
-func TestProbeInstalledRuntimeMergesStorage(t *testing.T) {
+// Where the runtime is installed its own probe describes what needs it (HA
+// state, daemons); the storage facts are the shell's alone.
+func TestProbeInstalledRuntimeCombinesWithShellStorage(t *testing.T) {
 	c, hosts := loadLocalCluster(t)
+	nameDir := c.HostDir("p1", "/hdfs/name")
 	installRuntime(t, c, `{"runtime_version":"9.9","runtime_sha256":"`+strings.Repeat("b", 64)+`","supervisor":true,`+
-		`"daemons":{"journalnode":{"running":true,"pid":42}},"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","ha_state":"standby"}}}`, 0)
+		`"daemons":{"journalnode":{"running":true,"pid":42}},"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","ha_state":"standby","healthy":true,"last_txid":120}},`+
+		`"storage_dirs":{"name_dirs":{"ns1/nn1":["`+nameDir+`"]},"edits_roots":["`+c.HostDir("p1", "/hdfs/journal")+`"]}}`, 0)
 	hostFile(t, c, "p1", "/hdfs/name/current/VERSION", []byte("namespaceID=7\nclusterID=CID-7\n"))
+	hostFile(t, c, "p1", "/hdfs/name/current/seen_txid", []byte("117\n"))
+	hostFile(t, c, "p1", "/hdfs/journal/ns1/current/VERSION", []byte("namespaceID=7\nclusterID=CID-7\n"))
 	oh := probeLocal(t, c, hosts).Hosts["p1"]
 	if !oh.Reachable || oh.Error != "" || oh.RuntimeVersion != "9.9" || !oh.Daemons["journalnode"].Running {
 		t.Fatalf("p1: %+v", oh)
 	}
-	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-7" || nn.HAState != "standby" {
-		t.Errorf("merged NameNode: %+v", nn)
+	want := planner.ObservedNameNode{Nameservice: "ns1", ID: "nn1", Formatted: true, HasData: true, ClusterID: "CID-7", NamespaceID: 7,
+		HAState: "standby", Healthy: true, LastTxid: 120}
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || *nn != want {
+		t.Errorf("NameNode:\n got %+v\nwant %+v", nn, want)
+	}
+	if j := oh.JournalNodes["ns1"]; j == nil || !j.Formatted || !j.HasData || j.ClusterID != "CID-7" {
+		t.Errorf("journal: %+v", j)
 	}
 	// A runtime whose probe fails: the shell describes the host instead, and says so.
 	installRuntime(t, c, "", 2)
@@ -353,6 +353,38 @@ func TestProbeInstalledRuntimeMergesStorage(t *testing.T) {
 	}
 }
 
+// The configuration installed on a host names other storage dirs than the
+// cluster configuration does now (name_dir and edits_dir changed, or the
+// NameNode moved away): the data in the dirs the host still uses is read
+// (by the same shell), and plan never formats over it.
+func TestProbeReadsTheInstalledConfigurationsDirs(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	oldName, oldJournal := c.HostDir("p1", "/old/name"), c.HostDir("p1", "/old/journal")
+	installRuntime(t, c, `{"runtime_version":"9.9","supervisor":true,"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","ha_state":"active","healthy":true}},`+
+		`"storage_dirs":{"name_dirs":{"ns1/nn1":["`+oldName+`"],"ns1/nn9":["`+oldName+`9"]},"edits_roots":["`+oldJournal+`"]}}`, 0)
+	hostFile(t, c, "p1", "/old/name/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, c, "p1", "/old/name9/x", []byte("x"))
+	hostFile(t, c, "p1", "/old/journal/ns1/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, c, "p1", "/old/journal/ns1/current/edits_inprogress_0000000000000000042", nil)
+	obs := probeLocal(t, c, hosts)
+	oh := obs.Hosts["p1"]
+	if !oh.Reachable || oh.Error != "" {
+		t.Fatalf("p1: %+v", oh)
+	}
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-old" || nn.HAState != "active" {
+		t.Errorf("nn1, formatted in the installed configuration's dir: %+v", nn)
+	}
+	if nn := oh.NameNodes["ns1/nn9"]; nn == nil || nn.Formatted || !nn.HasData {
+		t.Errorf("nn9, only in the installed configuration: %+v", nn)
+	}
+	if j := oh.JournalNodes["ns1"]; j == nil || !j.Formatted || !j.HasData || j.LastTxid != 42 {
+		t.Errorf("journal in the installed configuration's edits dir: %+v", j)
+	}
+	if n, plan := formats(t, c, obs); n != 0 {
+		t.Errorf("plan formats over the data of the installed configuration's dirs:\n%s", plan)
+	}
+}
+
 // uname is what `uname -s -m` says on a machine that runs this hactl.
 func uname() string {
 	m := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686"}[runtime.GOARCH]
@@ -370,13 +402,13 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		Hosts:  []*schema.Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}, {Name: "c", Address: "10.0.0.3"}, {Name: "d", Address: "10.0.0.4"}, {Name: "e", Address: "10.0.0.5"}},
 		Target: &schema.Target{Kind: schema.TargetSSH},
 		Nameservices: []*schema.Nameservice{{Name: "ns", NameDirs: []string{"/data/nn"},
-			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "a"}, {ID: "nn2", Host: "b"}}}},
+			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "a"}, {ID: "nn2", Host: "b"}, {ID: "nn3", Host: "g"}, {ID: "nn4", Host: "i"}}}},
 	}
 	a := fake.New("a", "10.0.0.1")
 	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nbare\nend\n", 0)
 	b := fake.New("b", "10.0.0.2")
 	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\ninstalled\n"+
-		`{"runtime_version":"1.0","supervisor":true,"daemons":{"journalnode":{"running":true,"pid":42}}}`+"\nprobe-exit 0\n", 0)
+		`{"runtime_version":"1.0","supervisor":true,"daemons":{"journalnode":{"running":true,"pid":42}},"storage_dirs":{"name_dirs":{"ns/nn2":["/data/nn"]}}}`+"\nprobe-exit 0\n", 0)
 	cc := fake.New("c", "10.0.0.3")
 	cc.Unreachable = true
 	d := fake.New("d", "10.0.0.4")
@@ -385,8 +417,28 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	e.On(`hactl-preflight`, "", 1).Result.Stderr = []byte("sudo: a password is required")
 	f := fake.New("f", "10.0.0.6")
 	f.On(`hactl-preflight`, "hactl-preflight 1\nos Linux sparc64\nbare\nend\n", 0)
-	c.Hosts = append(c.Hosts, &schema.Host{Name: "f", Address: "10.0.0.6"})
-	hosts := map[string]targets.Host{"a": a, "b": b, "c": cc, "d": d, "e": e, "f": f}
+	// g's installed configuration names other dirs: a second round trip
+	// reads them all; i's second answer is cut short.
+	installed := "hactl-preflight 1\n" + uname() + "nn0 dir absent\ninstalled\n" +
+		`{"runtime_version":"1.0","namenodes":{"ns/NN":{"nameservice":"ns","id":"NN","ha_state":"active"}},` +
+		`"storage_dirs":{"name_dirs":{"ns/NN":["/old/nn"]},"edits_roots":["/old/jn"]}}` + "\nprobe-exit 0\n"
+	g := fake.New("g", "10.0.0.7")
+	g.On(`hactl-preflight`, strings.ReplaceAll(installed, "NN", "nn3"), 0).Times = 1
+	g.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\nnn1 dir full\nnn1.version "+hex.EncodeToString([]byte("clusterID=old-1\n"))+
+		"\njn0:ns journal\njn0:ns dir full\njn0:ns ent edits_inprogress_0000000000000000007\nend\n", 0)
+	i := fake.New("i", "10.0.0.8")
+	i.On(`hactl-preflight`, strings.ReplaceAll(installed, "NN", "nn4"), 0).Times = 1
+	i.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\n", 0)
+	// k's installed probe failed and the output ends there.
+	k := fake.New("k", "10.0.0.9")
+	k.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n{}\nprobe-exit 3\n", 0)
+	// m's installed configuration names a relative name dir: its storage
+	// cannot be described.
+	m := fake.New("m", "10.0.0.10")
+	m.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n"+`{"storage_dirs":{"name_dirs":{"ns/nn9":["rel/nn"]}}}`+"\nprobe-exit 0\n", 0)
+	c.Hosts = append(c.Hosts, &schema.Host{Name: "f", Address: "10.0.0.6"}, &schema.Host{Name: "g", Address: "10.0.0.7"},
+		&schema.Host{Name: "i", Address: "10.0.0.8"}, &schema.Host{Name: "k", Address: "10.0.0.9"}, &schema.Host{Name: "m", Address: "10.0.0.10"})
+	hosts := map[string]targets.Host{"a": a, "b": b, "c": cc, "d": d, "e": e, "f": f, "g": g, "i": i, "k": k, "m": m}
 	obs, err := targets.ProbeAll(context.Background(), c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
 	if err != nil {
 		t.Fatal(err)
@@ -396,6 +448,29 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		if len(calls) != 1 || !calls[0].Cmd.Sudo || !strings.Contains(calls[0].Cmd.Shell, "--address "+h.Addr) {
 			t.Errorf("%s: want one sudo round trip, got %q", h.HostName, h.Lines())
 		}
+	}
+	for _, h := range []*fake.Host{g, i} {
+		calls := h.Calls()
+		if len(calls) != 2 || !calls[1].Cmd.Sudo || strings.Contains(calls[1].Cmd.Shell, "runtime probe") ||
+			!strings.Contains(calls[1].Cmd.Shell, "d nn0 /data/nn;") || !strings.Contains(calls[1].Cmd.Shell, "d nn1 /old/nn;") || !strings.Contains(calls[1].Cmd.Shell, "in /old/jn/*;") {
+			t.Errorf("%s: want the probe, then one sudo round trip reading every storage dir, got %q", h.HostName, h.Lines())
+		}
+	}
+	og := obs.Hosts["g"]
+	if nn := og.NameNodes["ns/nn3"]; !og.Reachable || og.Error != "" || nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "old-1" || nn.HAState != "active" {
+		t.Errorf("g: %+v, nn3 %+v", og, nn)
+	}
+	if j := og.JournalNodes["ns"]; j == nil || !j.HasData || j.LastTxid != 7 {
+		t.Errorf("g's journal in the installed edits dir: %+v", j)
+	}
+	if om := obs.Hosts["m"]; om.Reachable || !strings.Contains(om.Error, `name dir "rel/nn", which the probe cannot read`) || len(m.Calls()) != 1 {
+		t.Errorf("m, an unreadable installed name dir: %+v", om)
+	}
+	if ok := obs.Hosts["k"]; ok.Reachable || !strings.Contains(ok.Error, "could not be read") {
+		t.Errorf("k, cut short after a failed runtime probe: %+v", ok)
+	}
+	if oi := obs.Hosts["i"]; oi.Reachable || !strings.Contains(oi.Error, "could not be read") {
+		t.Errorf("i, second round trip cut short: %+v", oi)
 	}
 	if oa := obs.Hosts["a"]; !oa.Reachable || oa.Error != "" || oa.NameNodes["ns/nn1"] == nil || oa.NameNodes["ns/nn1"].HasData {
 		t.Errorf("a: %+v", oa)

@@ -70,19 +70,44 @@ func ProbeAll(ctx context.Context, c *schema.Cluster, hosts map[string]Host, opt
 // probeHost runs the probe script on h. Its state is only reported when it
 // could be read: a host that answered but could not be described is
 // Reachable=false too (plan treats it as unknown, never as empty).
+//
+// One round trip, except where the installed runtime reports storage dirs
+// (from the configuration installed on the host) that the cluster
+// configuration does not name: a second script then reads all of them, so
+// data in dirs the host still uses is never missed.
 func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.ObservedHost {
 	fail := func(err error) *planner.ObservedHost {
 		return &planner.ObservedHost{Name: h.Name(), Error: err.Error()}
 	}
-	res, err := h.Run(ctx, Command{Shell: preflightScript(c, h.Name(), h.Address()), Sudo: true})
+	run := func(script string) (Result, error) {
+		res, err := h.Run(ctx, Command{Shell: script, Sudo: true})
+		if err != nil {
+			return res, err
+		}
+		if res.ExitCode != 0 {
+			return res, fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(string(tail(res.Stderr, 2000))))
+		}
+		return res, nil
+	}
+	dirs := hostStorage(c, h.Name())
+	res, err := run(preflightScript(c, h.Name(), h.Address(), dirs))
 	if err != nil {
 		return fail(fmt.Errorf("probe: %w", err))
 	}
-	if res.ExitCode != 0 {
-		return fail(fmt.Errorf("probe: exit %d: %s", res.ExitCode, strings.TrimSpace(string(tail(res.Stderr, 2000)))))
-	}
 	msg := strings.TrimSpace(string(tail(res.Stderr, 500)))
-	pf, err := parsePreflight(c, h.Name(), res.Stdout)
+	pf, err := parsePreflight(dirs, res.Stdout)
+	if err == nil && pf.runtime != nil {
+		var all storageDirs
+		var more bool
+		all, more, err = dirs.with(pf.runtime.Storage)
+		if more {
+			if res, err = run(storageScript(all)); err != nil {
+				return fail(fmt.Errorf("probe of the installed configuration's storage dirs: %w", err))
+			}
+			msg = strings.TrimSpace(string(tail(res.Stderr, 500)))
+			err = pf.parseStorage(all, res.Stdout)
+		}
+	}
 	if err == nil {
 		pf.stderr = msg
 		var oh *planner.ObservedHost

@@ -2,15 +2,12 @@ package probe
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
@@ -18,42 +15,21 @@ import (
 	"github.com/hactl/hactl/runtime/auth"
 )
 
-// readProperties parses a Java properties file such as Hadoop's VERSION.
-func readProperties(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || l[0] == '#' || l[0] == '!' {
-			continue
-		}
-		if k, v, ok := strings.Cut(l, "="); ok {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	return out, nil
-}
+// This file names the storage dirs of the installed configuration and asks
+// running NameNodes for their HA state. It does not read storage: what the
+// dirs hold (VERSION, seen_txid, journals, epochs…) is read by one reader
+// only, the caller's shell preflight (targets/preflight.go), on installed and
+// bare hosts alike; Report.Storage tells the caller which dirs the installed
+// configuration uses so that it reads those too.
 
-// readLong reads a number file: decimal text (Hadoop's PersistentLongFile) or
-// 8 big-endian bytes (BestEffortLongFile, committed-txid). ok=false if absent.
-func readLong(path string) (int64, bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err == nil {
-		return n, true, nil
-	}
-	if len(data) == 8 {
-		return int64(binary.BigEndian.Uint64(data)), true, nil
-	}
-	return 0, false, fmt.Errorf("%s: not a number", path)
+// StorageDirs are the storage dirs the installed configuration names on this
+// host, as Hadoop resolves them (file:// stripped).
+type StorageDirs struct {
+	// NameDirs: "<ns>/<nnid>" -> name dirs, for each NameNode whose
+	// rpc-address is this host.
+	NameDirs map[string][]string `json:"name_dirs,omitempty"`
+	// EditsRoots: the JournalNode edits dirs (each holds <jid>/current).
+	EditsRoots []string `json:"edits_roots,omitempty"`
 }
 
 func stripFileURI(d string) string {
@@ -68,14 +44,37 @@ func stripFileURI(d string) string {
 func nameDirs(conf *hadoopconf.Config, ns, nn string) []string {
 	for _, k := range []string{"dfs.namenode.name.dir." + ns + "." + nn, "dfs.namenode.name.dir." + ns, "dfs.namenode.name.dir"} {
 		if v := conf.Strings(k); len(v) > 0 {
-			return v
+			out := make([]string, 0, len(v))
+			for _, d := range v {
+				out = append(out, stripFileURI(d))
+			}
+			return out
 		}
 	}
 	return nil
 }
 
+// editsRoots returns the generic and per-nameservice JournalNode edits dirs.
+func editsRoots(conf *hadoopconf.Config) []string {
+	var out []string
+	add := func(d string) {
+		if d = stripFileURI(d); d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	add(conf.Get("dfs.journalnode.edits.dir", ""))
+	for _, ns := range conf.Strings("dfs.nameservices") {
+		add(conf.Get("dfs.journalnode.edits.dir."+ns, ""))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// namenodes reports each NameNode of the installed configuration that lives
+// on this host (its HA state when it runs) and the storage dirs to read.
 func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
 	var secret []byte
+	dirs := &StorageDirs{EditsRoots: editsRoots(conf)}
 	for _, ns := range conf.Strings("dfs.nameservices") {
 		for _, nn := range conf.Strings("dfs.ha.namenodes." + ns) {
 			rpc := conf.Get("dfs.namenode.rpc-address."+ns+"."+nn, "")
@@ -83,9 +82,13 @@ func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
 			if err != nil || !g.isThisHost(host) {
 				continue
 			}
+			key := planner.NameNodeKey(ns, nn)
 			o := &planner.ObservedNameNode{Nameservice: ns, ID: nn}
-			for _, d := range nameDirs(conf, ns, nn) {
-				g.nameDir(o, stripFileURI(d))
+			if d := nameDirs(conf, ns, nn); len(d) > 0 {
+				if dirs.NameDirs == nil {
+					dirs.NameDirs = map[string][]string{}
+				}
+				dirs.NameDirs[key] = d
 			}
 			if d := g.out.Daemons["namenode-"+nn]; d != nil && d.Running {
 				if secret == nil {
@@ -101,37 +104,11 @@ func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
 			if g.out.NameNodes == nil {
 				g.out.NameNodes = map[string]*planner.ObservedNameNode{}
 			}
-			g.out.NameNodes[ns+"/"+nn] = o
+			g.out.NameNodes[key] = o
 		}
 	}
-}
-
-// nameDir reads one NameNode storage directory (current/VERSION, seen_txid).
-func (g *gatherer) nameDir(o *planner.ObservedNameNode, dir string) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return
-	}
-	if err != nil {
-		g.fail("namenode %s/%s: %w", o.Nameservice, o.ID, err)
-		return
-	}
-	if len(ents) > 0 {
-		o.HasData = true
-	}
-	v, err := readProperties(filepath.Join(dir, "current", "VERSION"))
-	if errors.Is(err, os.ErrNotExist) {
-		return
-	}
-	if err != nil {
-		g.fail("namenode %s/%s: %w", o.Nameservice, o.ID, err)
-		return
-	}
-	o.Formatted = true
-	o.ClusterID = v["clusterID"]
-	o.NamespaceID, _ = strconv.ParseInt(v["namespaceID"], 10, 64)
-	if t, ok, _ := readLong(filepath.Join(dir, "current", "seen_txid")); ok && t > o.LastTxid {
-		o.LastTxid = t
+	if len(dirs.NameDirs) > 0 || len(dirs.EditsRoots) > 0 {
+		g.report.Storage = dirs
 	}
 }
 
@@ -167,111 +144,9 @@ func (g *gatherer) haState(ctx context.Context, o *planner.ObservedNameNode, htt
 		return
 	}
 	o.HAState = st.State
-	if st.LastAppliedTxid > o.LastTxid {
-		o.LastTxid = st.LastAppliedTxid
-	}
+	o.LastTxid = st.LastAppliedTxid
 	if resp, err := get("/ha/health"); err == nil {
 		o.Healthy = resp.StatusCode == http.StatusOK
 		resp.Body.Close()
 	}
-}
-
-// journalDirs returns each journal's directory: <edits.dir>/<jid> for every
-// journal found under the generic and per-nameservice edits dirs.
-func journalDirs(conf *hadoopconf.Config) map[string]string {
-	roots := map[string]bool{}
-	if d := conf.Get("dfs.journalnode.edits.dir", ""); d != "" {
-		roots[stripFileURI(d)] = true
-	}
-	for _, ns := range conf.Strings("dfs.nameservices") {
-		if d := conf.Get("dfs.journalnode.edits.dir."+ns, ""); d != "" {
-			roots[stripFileURI(d)] = true
-		}
-	}
-	out := map[string]string{}
-	for root := range roots {
-		ents, _ := os.ReadDir(root)
-		for _, e := range ents {
-			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-				out[e.Name()] = filepath.Join(root, e.Name())
-			}
-		}
-	}
-	return out
-}
-
-func (g *gatherer) journals(conf *hadoopconf.Config) {
-	for jid, dir := range journalDirs(conf) {
-		j, err := readJournal(jid, dir)
-		if err != nil {
-			g.fail("journal %s: %w", jid, err)
-		}
-		if j == nil {
-			continue
-		}
-		if g.out.JournalNodes == nil {
-			g.out.JournalNodes = map[string]*planner.ObservedJournal{}
-		}
-		g.out.JournalNodes[jid] = j
-	}
-}
-
-// readJournal reads <edits.dir>/<jid>/current as Hadoop's Journal lays it out.
-func readJournal(jid, dir string) (*planner.ObservedJournal, error) {
-	cur := filepath.Join(dir, "current")
-	ents, err := os.ReadDir(cur)
-	if errors.Is(err, os.ErrNotExist) {
-		return &planner.ObservedJournal{JournalID: jid}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	j := &planner.ObservedJournal{JournalID: jid}
-	var errs []error
-	if v, err := readProperties(filepath.Join(cur, "VERSION")); err == nil {
-		j.Formatted = true
-		j.ClusterID = v["clusterID"]
-		j.NamespaceID, _ = strconv.ParseInt(v["namespaceID"], 10, 64)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	for name, dst := range map[string]*int64{
-		"last-promised-epoch": &j.LastPromisedEpoch,
-		"last-writer-epoch":   &j.LastWriterEpoch,
-		"committed-txid":      &j.CommittedTxid,
-	} {
-		n, _, err := readLong(filepath.Join(cur, name))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		*dst = n
-	}
-	for _, e := range ents {
-		n := e.Name()
-		switch {
-		case strings.HasPrefix(n, "edits_inprogress_"):
-			// The in-progress segment's end is only known by reading it;
-			// at least its first txid is there.
-			if s, err := strconv.ParseInt(strings.TrimPrefix(n, "edits_inprogress_"), 10, 64); err == nil {
-				j.HasData = true
-				j.LastTxid = max(j.LastTxid, s)
-			}
-		case strings.HasPrefix(n, "edits_"):
-			if _, end, ok := strings.Cut(strings.TrimPrefix(n, "edits_"), "-"); ok {
-				if e, err := strconv.ParseInt(end, 10, 64); err == nil {
-					j.HasData = true
-					j.LastTxid = max(j.LastTxid, e)
-				}
-			}
-		case n == "paxos":
-			if p, _ := os.ReadDir(filepath.Join(cur, n)); len(p) > 0 {
-				j.HasData = true
-			}
-		}
-	}
-	if j.Formatted || j.LastPromisedEpoch > 0 {
-		// A formatted journal holds a namespace: formatting over it loses it.
-		j.HasData = true
-	}
-	return j, errors.Join(errs...)
 }

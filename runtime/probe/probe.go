@@ -1,6 +1,10 @@
-// Package probe gathers what hactl needs to know about one host, in one
-// process on that host: the installed runtime, config hashes, supervised
-// daemons, NameNode and JournalNode storage, and the NameNodes' HA state.
+// Package probe gathers what hactl needs to know about one host that only
+// the installed runtime can tell, in one process on that host: the installed
+// runtime, config hashes, supervised daemons with their listening ports, the
+// NameNodes' HA state over their signed HTTP, and the storage dirs the
+// installed configuration names. It does not read storage: the caller's shell
+// preflight (targets/preflight.go) is the one reader of what NameNode and
+// JournalNode dirs hold, on every host, installed or bare.
 package probe
 
 import (
@@ -43,10 +47,19 @@ type Options struct {
 	Now           func() time.Time
 }
 
+// Report is what `hactl runtime probe` prints (one JSON object): the host as
+// observed, without storage facts (NameNodes carry HA state only, no
+// JournalNodes), and the storage dirs the installed configuration names, for
+// the caller to read.
+type Report struct {
+	planner.ObservedHost
+	Storage *StorageDirs `json:"storage_dirs,omitempty"`
+}
+
 // Gather probes this host. Name and Reachable are left for the caller.
 // Problems reading one part are recorded in Error (joined) rather than
 // aborting: a partial picture with its gaps named beats none.
-func Gather(ctx context.Context, opts Options) (*planner.ObservedHost, error) {
+func Gather(ctx context.Context, opts Options) (*Report, error) {
 	if opts.InstallDir == "" {
 		opts.InstallDir = "/opt/hactl"
 	}
@@ -59,13 +72,13 @@ func Gather(ctx context.Context, opts Options) (*planner.ObservedHost, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	g := &gatherer{opts: opts, out: &planner.ObservedHost{}, hashes: map[string]string{}}
+	g := &gatherer{opts: opts, report: &Report{}, hashes: map[string]string{}}
+	g.out = &g.report.ObservedHost
 	g.runtime(ctx)
 	conf := g.config()
 	g.daemons()
 	if conf != nil {
 		g.namenodes(ctx, conf)
-		g.journals(conf)
 	}
 	if _, err := os.Stat(opts.ZooKeeperJar); err == nil {
 		g.out.ZooKeeperInstalled = true
@@ -73,12 +86,13 @@ func Gather(ctx context.Context, opts Options) (*planner.ObservedHost, error) {
 	if len(g.errs) > 0 {
 		g.out.Error = errors.Join(g.errs...).Error()
 	}
-	return g.out, nil
+	return g.report, nil
 }
 
 type gatherer struct {
 	opts   Options
-	out    *planner.ObservedHost
+	report *Report
+	out    *planner.ObservedHost // &report.ObservedHost
 	errs   []error
 	hashes map[string]string // file path -> sha256, so a binary is hashed once
 }

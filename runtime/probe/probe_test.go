@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/supervise"
 )
@@ -77,9 +78,15 @@ func TestGatherBareHost(t *testing.T) {
 		len(obs.Daemons) != 0 || len(obs.NameNodes) != 0 || len(obs.JournalNodes) != 0 || obs.ZooKeeperInstalled || obs.Error != "" {
 		t.Errorf("bare host: %+v", obs)
 	}
+	if obs.Storage != nil {
+		t.Errorf("storage dirs without a config: %+v", obs.Storage)
+	}
 }
 
-func TestGatherStorageDaemonsAndHAState(t *testing.T) {
+// The runtime reports daemons, HA state and the storage dirs its
+// configuration names, and never what those dirs hold: storage has one
+// reader, the caller's shell (targets/preflight.go).
+func TestGatherDaemonsHAStateAndStorageDirs(t *testing.T) {
 	var h host
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, _ := auth.LoadSecret(filepath.Join(h.conf, "cluster.secret"))
@@ -101,22 +108,9 @@ func TestGatherStorageDaemonsAndHAState(t *testing.T) {
 
 	// Installed runtime, the same binary as "self".
 	write(t, filepath.Join(h.install, "bin", "hactl"), "binary-v1")
-	// NameNode nn1: first dir formatted, second dir empty.
+	// Storage that holds data: not this package's to read.
 	write(t, filepath.Join(h.name1, "current", "VERSION"), "#Fri\nnamespaceID=4711\nclusterID=CID-abc\ncTime=0\nstorageType=NAME_NODE\n")
-	write(t, filepath.Join(h.name1, "current", "seen_txid"), "42\n")
-	os.MkdirAll(h.name2, 0o755)
-	// Journal "ns": formatted, epochs, finalized and in-progress segments;
-	// committed-txid in Hadoop's 8-byte form. Journal "empty": nothing yet.
-	cur := filepath.Join(h.edits, "ns", "current")
-	write(t, filepath.Join(cur, "VERSION"), "namespaceID=4711\nclusterID=CID-abc\nstorageType=JOURNAL_NODE\n")
-	write(t, filepath.Join(cur, "last-promised-epoch"), "3\n")
-	write(t, filepath.Join(cur, "last-writer-epoch"), "2\n")
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], 50)
-	write(t, filepath.Join(cur, "committed-txid"), string(b[:]))
-	write(t, filepath.Join(cur, "edits_0000000000000000001-0000000000000000050"), "x")
-	write(t, filepath.Join(cur, "edits_inprogress_0000000000000000051"), "x")
-	os.MkdirAll(filepath.Join(h.edits, "empty"), 0o755)
+	write(t, filepath.Join(h.edits, "ns", "current", "VERSION"), "namespaceID=4711\nclusterID=CID-abc\nstorageType=JOURNAL_NODE\n")
 	// Managed ZooKeeper config and myid.
 	zk := filepath.Join(h.root, "zkdata")
 	write(t, filepath.Join(h.conf, "zookeeper", "zoo.cfg"), "tickTime=2000\ndataDir="+zk+"\n")
@@ -150,13 +144,19 @@ func TestGatherStorageDaemonsAndHAState(t *testing.T) {
 	if obs.ConfigSHA256["myid"] != sha("1\n") {
 		t.Errorf("myid hash = %s", obs.ConfigSHA256["myid"])
 	}
-	nn := obs.NameNodes["ns/nn1"]
-	if nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "CID-abc" || nn.NamespaceID != 4711 ||
-		nn.HAState != "active" || !nn.Healthy || nn.LastTxid != 57 {
-		t.Errorf("namenode nn1: %+v", nn)
+	want := planner.ObservedNameNode{Nameservice: "ns", ID: "nn1", HAState: "active", Healthy: true, LastTxid: 57}
+	if nn := obs.NameNodes["ns/nn1"]; nn == nil || *nn != want {
+		t.Errorf("namenode nn1 (HA state only, storage is the shell's):\n got %+v\nwant %+v", nn, want)
 	}
 	if _, ok := obs.NameNodes["ns/nn2"]; ok {
 		t.Error("nn2 lives on another host but was reported here")
+	}
+	if len(obs.JournalNodes) != 0 {
+		t.Errorf("journal storage read by the runtime: %+v", obs.JournalNodes)
+	}
+	wantDirs := &StorageDirs{NameDirs: map[string][]string{"ns/nn1": {h.name1, h.name2}}, EditsRoots: []string{h.edits}}
+	if !reflect.DeepEqual(obs.Storage, wantDirs) {
+		t.Errorf("storage dirs:\n got %+v\nwant %+v", obs.Storage, wantDirs)
 	}
 	d := obs.Daemons["namenode-nn1"]
 	if d == nil || !d.Running || d.PID != me || d.StartedAt != 1700000000 || d.ConfigSHA256 != "cafe" {
@@ -165,26 +165,43 @@ func TestGatherStorageDaemonsAndHAState(t *testing.T) {
 	if jn := obs.Daemons["journalnode"]; jn == nil || jn.Running || jn.PID != 0 {
 		t.Errorf("dead journalnode reported as %+v", jn)
 	}
-	j := obs.JournalNodes["ns"]
-	if j == nil || !j.Formatted || !j.HasData || j.ClusterID != "CID-abc" || j.NamespaceID != 4711 ||
-		j.LastPromisedEpoch != 3 || j.LastWriterEpoch != 2 || j.CommittedTxid != 50 || j.LastTxid != 51 {
-		t.Errorf("journal ns: %+v", j)
+	// The wire form: one JSON object, the storage dirs beside the host's fields.
+	b, err := json.Marshal(obs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if e := obs.JournalNodes["empty"]; e == nil || e.Formatted || e.HasData {
-		t.Errorf("empty journal: %+v", e)
+	var wire map[string]json.RawMessage
+	json.Unmarshal(b, &wire)
+	if wire["storage_dirs"] == nil || wire["runtime_version"] == nil || wire["namenodes"] == nil || wire["journals"] != nil {
+		t.Errorf("JSON: %s", b)
 	}
 }
 
-func TestUnformattedNameNodeWithStrayFilesHasData(t *testing.T) {
+// Storage dirs as Hadoop resolves them: the most specific suffixed name dir
+// key wins, file:// is stripped, per-nameservice edits dirs count too.
+func TestStorageDirsAsHadoopResolvesThem(t *testing.T) {
 	h := newHost(t, "127.0.0.1:1")
-	write(t, filepath.Join(h.name2, "lost+found", "x"), "x")
+	hdfs := hadoopconf.New()
+	hdfs.Set("dfs.nameservices", "ns,other")
+	hdfs.Set("dfs.ha.namenodes.ns", "nn1,nn2")
+	hdfs.Set("dfs.ha.namenodes.other", "o1")
+	hdfs.Set("dfs.namenode.rpc-address.ns.nn1", "10.0.0.1:8020")
+	hdfs.Set("dfs.namenode.rpc-address.ns.nn2", "10.0.0.2:8020")
+	hdfs.Set("dfs.namenode.rpc-address.other.o1", "10.0.0.1:8021")
+	hdfs.Set("dfs.namenode.name.dir", "/generic")
+	hdfs.Set("dfs.namenode.name.dir.ns.nn1", "file:///a,/b")
+	hdfs.Set("dfs.journalnode.edits.dir", "file:///jn")
+	hdfs.Set("dfs.journalnode.edits.dir.other", "/jn-other")
+	write(t, filepath.Join(h.conf, "hdfs-site.xml"), string(hdfs.Marshal()))
 	obs, _ := Gather(context.Background(), Options{ConfDir: h.conf, RunDir: h.run, InstallDir: h.install, Address: "10.0.0.1"})
-	nn := obs.NameNodes["ns/nn1"]
-	if nn == nil || nn.Formatted || !nn.HasData {
-		t.Errorf("namenode with a non-empty, unformatted dir: %+v (format would destroy it)", nn)
+	want := &StorageDirs{NameDirs: map[string][]string{"ns/nn1": {"/a", "/b"}, "other/o1": {"/generic"}}, EditsRoots: []string{"/jn", "/jn-other"}}
+	if !reflect.DeepEqual(obs.Storage, want) {
+		t.Errorf("storage dirs:\n got %+v\nwant %+v", obs.Storage, want)
 	}
-	if nn.HAState != "" {
-		t.Errorf("HA state of a NameNode that is not running: %q", nn.HAState)
+	for _, nn := range obs.NameNodes {
+		if nn.Formatted || nn.HasData || nn.HAState != "" {
+			t.Errorf("a NameNode that does not run: %+v", nn)
+		}
 	}
 }
 
