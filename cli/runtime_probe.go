@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 
 	ucli "github.com/urfave/cli/v3"
@@ -14,25 +15,34 @@ func init() { registerRuntime(probeCommand) }
 
 func probeCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:      "probe",
-		Usage:     "print this host's observed state as JSON (run by plan/apply on every host)",
-		UsageText: "hactl runtime probe --conf DIR --run-dir RUN [--install-dir D] [--address A]",
+		Name:  "probe",
+		Usage: "print what only the installed runtime can tell about this host as JSON (run by plan/apply on every host)",
+		UsageText: "" + probe.ReportEnv + "=" + probe.ReportFormat +
+			" hactl runtime probe --conf DIR [--install-dir D] [--address A]",
+		Description: "Prints the runtime's version, each local NameNode's HA state and the storage dirs of the installed\n" +
+			"configuration. The caller's shell reads everything else (hashes, supervisor records, storage), so the\n" +
+			"caller must say it knows this report by setting " + probe.ReportEnv + "=" + probe.ReportFormat + ": an older hactl,\n" +
+			"which would take the missing daemons for stopped ones, gets an error and describes the host itself.",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "conf", Required: true, Usage: "hactl's config dir on this host"},
-			&ucli.StringFlag{Name: "run-dir", Required: true, Usage: "supervisor records"},
+			&ucli.StringFlag{Name: "run-dir", Usage: "unused (the caller's shell reads the supervisor records); accepted from callers of any version"},
 			&ucli.StringFlag{Name: "install-dir", Value: "/opt/hactl"},
 			&ucli.StringFlag{Name: "address", Usage: "this host's address in the cluster config (which NameNodes are local)"},
 		},
 		Action: func(ctx context.Context, c *ucli.Command) error {
+			if v := os.Getenv(probe.ReportEnv); v != probe.ReportFormat {
+				return exitCode(3, fmt.Errorf("this runtime reports only what needs it (format %s); the caller must set %s=%s (got %q)",
+					probe.ReportFormat, probe.ReportEnv, probe.ReportFormat, v))
+			}
 			self, _ := os.Executable()
-			obs, err := probe.Gather(ctx, probe.Options{
-				ConfDir: c.String("conf"), RunDir: c.String("run-dir"), InstallDir: c.String("install-dir"),
+			rep, err := probe.Gather(ctx, probe.Options{
+				ConfDir: c.String("conf"), InstallDir: c.String("install-dir"),
 				Address: c.String("address"), Version: Version, Self: self,
 			})
 			if err != nil {
 				return exitCode(1, err)
 			}
-			return json.NewEncoder(c.Root().Writer).Encode(obs)
+			return json.NewEncoder(c.Root().Writer).Encode(rep)
 		},
 	}
 }

@@ -4,8 +4,9 @@
 package planner
 
 // Observed is what a probe found on every host, plus ZooKeeper's state.
-// It is JSON-encoded by `hactl runtime probe` on each host and decoded here,
-// so field names are part of the wire contract.
+// targets builds it from each host's probe (its shell preflight plus the
+// installed runtime's report) and saved plans carry it as JSON, so field
+// names are part of the plan file's contract.
 type Observed struct {
 	Hosts     map[string]*ObservedHost `json:"hosts"`     // by host name (schema.Host.Name)
 	ZooKeeper *ObservedZooKeeper       `json:"zookeeper"` // nil when not probed

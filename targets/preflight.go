@@ -22,28 +22,35 @@ import (
 )
 
 // The probe of a host is one shell script, run as root in one round trip. It
-// first describes what plan must know even where hactl is not installed
+// reads everything a shell can read, on every host, installed or bare
 // (nothing is uploaded to do so):
 //
 //   - the OS and architecture (uname);
 //   - every NameNode storage dir and JournalNode edits dir the
 //     configuration puts on the host: present, non-empty, VERSION,
-//     seen_txid, epochs, committed txid, segment names.
+//     seen_txid, epochs, committed txid, segment names;
+//   - the runtime binary's sha256 (its sidecar bin/hactl.sha256 when that is
+//     not older than the binary), the config files' hashes, ZooKeeper's myid
+//     and jar;
+//   - the supervisor records (RUN/NAME.json), /proc/PID/stat of each
+//     daemon's process (systemd's MainPID for a unit), the binary it runs
+//     when its record does not say, and the TCP ports its process group
+//     listens on.
 //
-// This script is the one reader of storage, on every host, installed or
-// bare; readStorage is the one place that judges what it saw.
+// Then, where hactl's runtime is installed, it runs the installed
+// `hactl runtime probe`, which reports only what needs the binary (JSON,
+// probe.Report): its version, the local NameNodes' HA state over their
+// signed HTTP, and the storage dirs the installed configuration names.
 //
-// Then, when hactl's runtime is installed, it runs the installed
-// `hactl runtime probe` (JSON: the runtime, config hashes, daemons, HA state,
-// and the storage dirs the installed configuration names, but never what
-// they hold). Where it is not (or that probe fails), the script goes on to
-// describe the rest in shell: the binary's hash, config file hashes,
-// ZooKeeper's jar, the supervisor records with the liveness of their
-// processes (/proc/PID/stat) and the ports they listen on.
+// The script is the one reader of each of these facts and this file the one
+// place that interprets them (readStorage for storage, describeHost for the
+// rest; runtime/probe reads neither); observed combines the two reports, no
+// field coming from both.
 //
 // The output is line-oriented ("<tag> <fields…>", file contents in hex) and
 // interpreted here, so the script stays small and POSIX (sh, od, tr, ls,
-// sed, awk, sha256sum) and every judgement is made, and tested, in Go.
+// sed, awk, cut, grep, readlink, sha256sum) and every judgement is made, and
+// tested, in Go.
 
 // journalDefaultEditsDir is where the JournalNode keeps its journals when
 // the configuration names no edits dir (runtime/journal's default).
@@ -51,6 +58,17 @@ const journalDefaultEditsDir = "/tmp/hadoop/dfs/journalnode"
 
 // preflightMagic starts the script's output (and versions its format).
 const preflightMagic = "hactl-preflight 1"
+
+// zooKeeperJar is the file whose presence means Debian's zookeeper package
+// is installed (runtime/zookeeper.Jar; that package's tests import this one).
+const zooKeeperJar = "/usr/share/java/zookeeper.jar"
+
+// The env keys the executor passes with `supervise start --env`
+// (internal/apply): the config and binary a daemon was started with.
+const (
+	envConfigSHA256  = "HACTL_CONFIG_SHA256"
+	envRuntimeSHA256 = "HACTL_RUNTIME_SHA256"
+)
 
 // maxProbeFile bounds the bytes of one small file the script sends.
 const maxProbeFile = 65536
@@ -213,14 +231,13 @@ func preflightScript(c *schema.Cluster, host, address string, s storageDirs) str
 	args := " runtime probe --conf " + q(p.ConfDir) + " --run-dir " + q(p.RunDir) +
 		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
 	fmt.Fprintf(&b, `b=%[1]s
-if [ -x "$b" ]; then
-  echo installed
-  "$b"%[2]s; rc=$?
-  printf '\nprobe-exit %%d\n' "$rc"
-  [ "$rc" = 0 ] && exit 0
+if [ -e "$b" ]; then
+  c=
+  if [ -f "$b.sha256" ] && [ ! "$b.sha256" -ot "$b" ]; then
+    c=$(cut -c1-64 "$b.sha256" | head -n 1); case $c in *[!0-9a-f]*) c=;; esac; [ ${#c} = 64 ] || c=
+  fi
+  if [ -n "$c" ]; then echo "bin sha $c"; else s bin "$b"; fi
 fi
-echo bare
-if [ -e "$b" ]; then s bin "$b"; fi
 s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s
 zc=%[6]s; s cfg:zoo.cfg "$zc"
 if [ -f "$zc" ]; then zd=$(sed -n 's/^[[:space:]]*dataDir=[[:space:]]*//p' "$zc" | head -n 1 | sed 's/[[:space:]]*$//'); [ -n "$zd" ] && s cfg:myid "$zd/myid"; fi
@@ -228,14 +245,16 @@ if [ -f "$zc" ]; then zd=$(sed -n 's/^[[:space:]]*dataDir=[[:space:]]*//p' "$zc"
 pids=
 for r in %[8]s/*.json; do
   [ -f "$r" ] || continue; n=${r##*/}; n=${n%%.json}; x "rec:$n" "$r"
-  for k in child_pid supervisor_pid; do
-    pid=$(sed -n "s/.*\"$k\": *\([0-9][0-9]*\).*/\1/p" "$r" | head -n 1)
-    if [ -n "$pid" ] && [ -f "/proc/$pid/stat" ]; then x "stat:$pid" "/proc/$pid/stat"; pids="$pids $pid"; fi
-  done
+  p=$(sed -n 's/.*"child_pid": *\([0-9][0-9]*\).*/\1/p' "$r" | head -n 1)
   if grep -q '"manager": *"systemd"' "$r" && command -v systemctl >/dev/null 2>&1; then
-    pid=$(systemctl show -p MainPID --value "hactl-$n.service" 2>/dev/null)
-    echo "mainpid:$n $pid"
-    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -f "/proc/$pid/stat" ]; then x "stat:$pid" "/proc/$pid/stat"; pids="$pids $pid"; fi
+    p=$(systemctl show -p MainPID --value "hactl-$n.service" 2>/dev/null); echo "mainpid:$n $p"
+  fi
+  if [ -n "$p" ] && [ "$p" != 0 ] && [ -f "/proc/$p/stat" ]; then
+    x "stat:$p" "/proc/$p/stat"; pids="$pids $p"
+    if ! grep -q '%[9]s=' "$r" && l=$(readlink "/proc/$p/exe" 2>/dev/null); then
+      echo "exe:$p $l"
+      case ${l##*/} in "hactl"|"hactl (deleted)") [ "$l" = "$b" ] || s "exesha:$p" "/proc/$p/exe";; esac
+    fi
   fi
 done
 if [ -n "$pids" ]; then
@@ -246,9 +265,15 @@ if [ -n "$pids" ]; then
     ls -l "/proc/$p/fd" 2>/dev/null | sed -n "s/.*socket:\[\([0-9]*\)\].*/sock $g \1/p"
   done
 fi
+if [ -f "$b" ] && [ -x "$b" ]; then
+  echo installed
+  %[10]s=%[11]s "$b"%[2]s; rc=$?
+  printf '\nprobe-exit %%d\n' "$rc"
+fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
-		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(probe.DefaultZooKeeperJar), q(p.RunDir))
+		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir),
+		envRuntimeSHA256, probe.ReportEnv, probe.ReportFormat)
 	return b.String()
 }
 
@@ -260,15 +285,16 @@ type preflight struct {
 	nameNodes   map[string]*planner.ObservedNameNode
 	journals    map[string]*planner.ObservedJournal
 	storageErrs []string
-	errs        []string
+	// host: the rest of the host as the shell read it (runtime and config
+	// hashes, ZooKeeper, daemons), and the errors found reading it.
+	host *planner.ObservedHost
+	errs []string
 	// installed: the installed runtime's probe ran; its report (nil unless
 	// it exited 0) and exit code.
 	installed bool
 	runtime   *probe.Report
 	probeExit int
 	stderr    string // the script's stderr (tail), for a failed installed probe
-	// bare: the script described the rest itself (no runtime, or its probe failed).
-	bare *planner.ObservedHost
 }
 
 // scanned is the probe script's output, split into its tagged lines.
@@ -279,16 +305,17 @@ type scanned struct {
 	recs        map[string][]byte
 	stats       map[int][]byte
 	mainPIDs    map[string]int
+	exes        map[int]string          // pid -> the binary it runs (readlink /proc/PID/exe)
 	listen      map[string]int          // socket inode -> port
 	socks       map[int]map[string]bool // pgid -> socket inodes
-	bare, ended bool
+	ended       bool
 }
 
 // scanPreflight splits the script's output (without the installed probe's
 // part) into its tagged lines.
 func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 	s := &scanned{fields: map[string]map[string]string{}, ents: map[string][]string{}, recs: map[string][]byte{},
-		stats: map[int][]byte{}, mainPIDs: map[string]int{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
+		stats: map[int][]byte{}, mainPIDs: map[string]int{}, exes: map[int]string{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
 	sawMagic := false
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
@@ -302,8 +329,6 @@ func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 		switch {
 		case tag == "os":
 			pf.os, pf.arch, _ = strings.Cut(rest, " ")
-		case tag == "bare":
-			s.bare = true
 		case tag == "end":
 			s.ended = true
 		case tag == "zkjar":
@@ -333,6 +358,9 @@ func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 			if b, err := hex.DecodeString(rest); err == nil {
 				s.stats[pid] = b
 			}
+		case strings.HasPrefix(tag, "exe:"):
+			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "exe:"))
+			s.exes[pid] = rest
 		case strings.HasPrefix(tag, "mainpid:"):
 			n, _ := strconv.Atoi(strings.TrimSpace(rest))
 			s.mainPIDs[strings.TrimPrefix(tag, "mainpid:")] = n
@@ -471,8 +499,9 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 	return nns, jns, errs
 }
 
-// parsePreflight interprets the output of preflightScript(…, dirs).
-func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
+// parsePreflight interprets the output of preflightScript(…, dirs); binary is
+// the runtime binary's path on the host.
+func parsePreflight(dirs storageDirs, binary string, out []byte) (*preflight, error) {
 	pf := &preflight{}
 	// The installed probe's JSON sits between "installed" and "probe-exit N".
 	var probeJSON []byte
@@ -497,27 +526,42 @@ func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !s.ended {
+		return nil, errors.New("output ends before the host was described")
+	}
 	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
-	if !s.bare {
-		if !pf.installed || pf.probeExit != 0 {
-			return nil, errors.New("output ends before the host was described")
-		}
-		// The installed probe succeeded (else the script went on with "bare").
+	if pf.host, pf.errs, err = describeHost(s, binary); err != nil {
+		return nil, err
+	}
+	if pf.installed && pf.probeExit == 0 {
 		pf.runtime = &probe.Report{}
 		if err := json.Unmarshal(bytes.TrimSpace(probeJSON), pf.runtime); err != nil {
 			return nil, fmt.Errorf("bad output of the installed runtime's probe: %w: %q", err, tail(probeJSON, 200))
 		}
-		return pf, nil
 	}
-	if !s.ended {
-		return nil, errors.New("output ends before the host was described")
-	}
+	return pf, nil
+}
+
+// describeHost judges what the script saw outside the storage dirs: the
+// runtime binary's and the config files' hashes, ZooKeeper's jar, and the
+// daemons. It is the one place that does (runtime/probe reads none of it).
+// The rules:
+//   - a hash that is not a sha256 (no sha256sum on the host) is an error:
+//     the host cannot be described;
+//   - a daemon runs only when the process its record names is alive (not a
+//     zombie) and started at the time the record says: a recycled PID is
+//     another process; a systemd unit's is its MainPID;
+//   - a running daemon listens on the ports its process group listens on,
+//     and runs the binary its record's HACTL_RUNTIME_SHA256 names, else the
+//     one /proc/PID/exe shows when that is hactl.
+func describeHost(s *scanned, binary string) (*planner.ObservedHost, []string, error) {
 	oh := &planner.ObservedHost{}
-	if sum := s.fields["bin"]["sha"]; sum != "" {
+	var errs []string
+	if sum, ok := s.fields["bin"]["sha"]; ok {
 		if !isSHA256(sum) {
-			return nil, fmt.Errorf("cannot hash the installed runtime (%q): no sha256sum on the host?", sum)
+			return nil, nil, fmt.Errorf("cannot hash the installed runtime (%q): no sha256sum on the host?", sum)
 		}
-		oh.RuntimeSHA256, oh.RuntimeVersion = sum, "unknown"
+		oh.RuntimeSHA256 = sum
 	}
 	for _, f := range []string{planner.FileCoreSite, planner.FileHDFSSite, planner.FileSecret, planner.FileZooCfg, planner.FileZooKeeperID} {
 		sum, ok := s.fields["cfg:"+f]["sha"]
@@ -525,7 +569,7 @@ func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
 			continue
 		}
 		if !isSHA256(sum) {
-			return nil, fmt.Errorf("cannot hash %s (%q): no sha256sum on the host?", f, sum)
+			return nil, nil, fmt.Errorf("cannot hash %s (%q): no sha256sum on the host?", f, sum)
 		}
 		if oh.ConfigSHA256 == nil {
 			oh.ConfigSHA256 = map[string]string{}
@@ -536,7 +580,7 @@ func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
 	for name, data := range s.recs {
 		var r supervise.Record
 		if err := json.Unmarshal(data, &r); err != nil {
-			pf.errs = append(pf.errs, fmt.Sprintf("supervisor record %s: %v", name, err))
+			errs = append(errs, fmt.Sprintf("supervisor record %s: %v", name, err))
 			continue
 		}
 		if r.Name == "" {
@@ -544,16 +588,16 @@ func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
 		}
 		d := &planner.ObservedDaemon{}
 		for _, kv := range r.Env {
-			if v, ok := strings.CutPrefix(kv, probe.EnvConfigSHA256+"="); ok {
+			if v, ok := strings.CutPrefix(kv, envConfigSHA256+"="); ok {
 				d.ConfigSHA256 = v
 			}
-			if v, ok := strings.CutPrefix(kv, probe.EnvRuntimeSHA256+"="); ok {
+			if v, ok := strings.CutPrefix(kv, envRuntimeSHA256+"="); ok {
 				d.RuntimeSHA256 = v
 			}
 		}
 		pid, start := r.ChildPID, r.ChildStart
 		if r.Manager == supervise.ManagerSystemd {
-			pid, start = s.mainPIDs[r.Name], 0
+			pid, start = s.mainPIDs[name], 0
 		}
 		if pid > 0 && procAlive(s.stats[pid], start) {
 			d.Running, d.PID, d.StartedAt = true, pid, r.StartedAt
@@ -563,14 +607,21 @@ func parsePreflight(dirs storageDirs, out []byte) (*preflight, error) {
 				}
 			}
 			sort.Ints(d.Listening)
+			if d.RuntimeSHA256 == "" {
+				switch exe := s.exes[pid]; {
+				case exe != "" && exe == binary:
+					d.RuntimeSHA256 = oh.RuntimeSHA256
+				case isSHA256(s.fields["exesha:"+strconv.Itoa(pid)]["sha"]):
+					d.RuntimeSHA256 = s.fields["exesha:"+strconv.Itoa(pid)]["sha"]
+				}
+			}
 		}
 		if oh.Daemons == nil {
 			oh.Daemons = map[string]*planner.ObservedDaemon{}
 		}
 		oh.Daemons[r.Name] = d
 	}
-	pf.bare = oh
-	return pf, nil
+	return oh, errs, nil
 }
 
 // parseStorage interprets the output of storageScript(dirs): it replaces the
@@ -587,37 +638,41 @@ func (pf *preflight) parseStorage(dirs storageDirs, out []byte) error {
 	return nil
 }
 
-// observed is the host as plan sees it, a plain combination with no fact
-// from two sources: storage (formatted, has_data, clusterID, namespaceID,
-// seen_txid, journals) from the shell only; the rest from the installed
-// runtime's probe (HA state and health of the NameNodes, daemons, hashes), or
-// from the shell's description of a host without a (working) runtime. A
-// NameNode's last txid is the larger of its seen_txid on disk and the txid
-// the running NameNode says it applied.
+// observed is the host as plan sees it, a plain combination of two reports
+// with no fact from both: from the shell, storage (formatted, has_data,
+// clusterID, namespaceID, seen_txid, journals) and the rest of the host
+// (hashes, daemons, ZooKeeper); from the installed runtime's probe, only what
+// needs it: its version and the HA state, health and applied txid of the
+// NameNodes it asked. A NameNode's last txid is the larger of its seen_txid
+// on disk and the txid the running NameNode says it applied; its HA state is
+// only taken while the shell saw its daemon running (and a running NameNode
+// without one is named in Error: unknown, never guessed).
 func (pf *preflight) observed() (*planner.ObservedHost, error) {
-	var oh *planner.ObservedHost
+	if pf.host == nil {
+		return nil, errors.New("the host was not described")
+	}
+	o := *pf.host
+	oh := &o
 	var errs []string
-	var ha map[string]*planner.ObservedNameNode
+	var ha map[string]*probe.NameNode
 	switch {
 	case pf.runtime != nil:
-		oh = &pf.runtime.ObservedHost
-		if oh.Error != "" {
-			errs = append(errs, oh.Error)
+		oh.RuntimeVersion = pf.runtime.RuntimeVersion
+		if pf.runtime.Error != "" {
+			errs = append(errs, pf.runtime.Error)
 		}
-		// Only what needs the daemons is the runtime's: storage fields in
-		// its report (an older runtime read storage too) are not used.
-		ha = oh.NameNodes
-	case pf.bare != nil:
-		oh = pf.bare
-		if pf.installed {
-			msg := fmt.Sprintf("the installed runtime's probe failed (exit %d", pf.probeExit)
-			if pf.stderr != "" {
-				msg += ": " + pf.stderr
-			}
-			errs = append(errs, msg+"); described by the shell instead")
+		ha = pf.runtime.NameNodes
+	case pf.installed:
+		msg := fmt.Sprintf("the installed runtime's probe failed (exit %d", pf.probeExit)
+		if pf.stderr != "" {
+			msg += ": " + pf.stderr
 		}
-	default:
-		return nil, errors.New("the host was not described")
+		errs = append(errs, msg+"); its version and the NameNodes' HA state are unknown")
+	}
+	// The supervisor ships inside the runtime binary.
+	oh.Supervisor = pf.installed
+	if oh.RuntimeSHA256 != "" && oh.RuntimeVersion == "" {
+		oh.RuntimeVersion = "unknown"
 	}
 	oh.NameNodes, oh.JournalNodes = nil, nil
 	if len(pf.nameNodes) > 0 || len(ha) > 0 {
@@ -627,14 +682,28 @@ func (pf *preflight) observed() (*planner.ObservedHost, error) {
 		o := *s
 		oh.NameNodes[k] = &o
 	}
-	for k, r := range ha {
+	keys := make([]string, 0, len(ha))
+	for k := range ha {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := ha[k]
 		o := oh.NameNodes[k]
 		if o == nil {
 			o = &planner.ObservedNameNode{Nameservice: r.Nameservice, ID: r.ID}
 			oh.NameNodes[k] = o
 		}
-		o.HAState, o.Healthy = r.HAState, r.Healthy
-		o.LastTxid = max(o.LastTxid, r.LastTxid)
+		d := oh.Daemons[planner.NameNodeDaemon(r.ID)]
+		switch {
+		case d == nil || !d.Running:
+			// Not ours to ask about: whatever answered is not the daemon.
+		case r.HAState == "":
+			errs = append(errs, fmt.Sprintf("namenode %s runs (pid %d) but its HA state is unknown", k, d.PID))
+		default:
+			o.HAState, o.Healthy = r.HAState, r.Healthy
+			o.LastTxid = max(o.LastTxid, r.LastAppliedTxid)
+		}
 	}
 	if len(pf.journals) > 0 {
 		oh.JournalNodes = pf.journals

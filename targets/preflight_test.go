@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/supervise"
@@ -220,27 +222,27 @@ func TestProbeUnreadableStorageCountsAsData(t *testing.T) {
 	}
 }
 
-// Config hashes, ZooKeeper's myid and supervisor records of a host whose
-// runtime binary is gone: a live daemon (with the port it listens on) and a
-// dead one.
-func TestProbeBareHostConfigAndDaemons(t *testing.T) {
-	c, hosts := loadLocalCluster(t)
-	p := c.PathsFor("p1")
-	core := []byte("<configuration/>\n")
-	hostFile(t, c, "p1", "/etc/hactl/core-site.xml", core)
-	hostFile(t, c, "p1", "/etc/hactl/hdfs-site.xml", []byte("<configuration></configuration>\n"))
-	hostFile(t, c, "p1", "/etc/hactl/cluster.secret", []byte("s3cret"))
-	zdata := c.HostDir("p1", "/var/lib/zk")
-	hostFile(t, c, "p1", "/etc/hactl/zookeeper/zoo.cfg", []byte("tickTime=200\n  dataDir="+zdata+"  \nclientPort=21981\n"))
-	hostFile(t, c, "p1", "/var/lib/zk/myid", []byte("1\n"))
-
-	// A stand-in daemon in its own process group, listening on 127.0.2.1.
+// standIn starts a stand-in daemon (the test binary, or a copy of it at
+// exe when exe != "") in its own process group, listening on addr; it ends
+// with the test.
+func standIn(t *testing.T, exe, addr string) (pid, port int) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if exe != "" {
+		data, err := os.ReadFile(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(exe, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		self = exe
+	}
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), listenHelperEnv+"=127.0.2.1:0")
+	cmd.Env = append(os.Environ(), listenHelperEnv+"="+addr)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
@@ -252,21 +254,47 @@ func TestProbeBareHostConfigAndDaemons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, _ := strconv.Atoi(strings.TrimSpace(line))
-	pid := cmd.Process.Pid
-	rec := func(name string, child int, start uint64, env ...string) {
-		b, _ := json.MarshalIndent(supervise.Record{Name: name, Argv: []string{"x"}, Env: env, ChildPID: child, ChildStart: start,
-			StartedAt: 1700000000, State: supervise.StateRunning}, "", "  ")
-		if err := os.MkdirAll(p.RunDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(p.RunDir, name+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	port, _ = strconv.Atoi(strings.TrimSpace(line))
+	return cmd.Process.Pid, port
+}
+
+// record writes the supervisor record of daemon name on host.
+func record(t *testing.T, c *schema.Cluster, host, name string, child int, start uint64, env ...string) {
+	t.Helper()
+	p := c.PathsFor(host)
+	b, _ := json.MarshalIndent(supervise.Record{Name: name, Argv: []string{"x"}, Env: env, ChildPID: child, ChildStart: start,
+		StartedAt: 1700000000, State: supervise.StateRunning}, "", "  ")
+	if err := os.MkdirAll(p.RunDir, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	rec("journalnode", pid, supervise.ProcStart(pid), "HACTL_CONFIG_SHA256=cafe")
-	rec("namenode-nn1", pid, supervise.ProcStart(pid)+1) // a recycled PID is not our process
-	rec("zkfc-nn1", 0, 0)
+	if err := os.WriteFile(filepath.Join(p.RunDir, name+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Config hashes, ZooKeeper's myid and supervisor records are read by the
+// shell on every host, here one whose runtime binary is gone: a live daemon
+// (with the port it listens on), one whose PID was recycled, a stopped one,
+// and one that runs a hactl binary its record does not name.
+func TestProbeConfigAndDaemons(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	core := []byte("<configuration/>\n")
+	hostFile(t, c, "p1", "/etc/hactl/core-site.xml", core)
+	hostFile(t, c, "p1", "/etc/hactl/hdfs-site.xml", []byte("<configuration></configuration>\n"))
+	hostFile(t, c, "p1", "/etc/hactl/cluster.secret", []byte("s3cret"))
+	zdata := c.HostDir("p1", "/var/lib/zk")
+	hostFile(t, c, "p1", "/etc/hactl/zookeeper/zoo.cfg", []byte("tickTime=200\n  dataDir="+zdata+"  \nclientPort=21981\n"))
+	hostFile(t, c, "p1", "/var/lib/zk/myid", []byte("1\n"))
+
+	pid, port := standIn(t, "", "127.0.2.1:0")
+	record(t, c, "p1", "journalnode", pid, supervise.ProcStart(pid), "HACTL_CONFIG_SHA256=cafe")
+	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid)+1) // a recycled PID is not our process
+	record(t, c, "p1", "zkfc-nn1", 0, 0)
+	// A daemon started without HACTL_RUNTIME_SHA256 that runs a hactl
+	// binary: the binary it runs is hashed.
+	hactl := filepath.Join(t.TempDir(), "hactl")
+	zpid, _ := standIn(t, hactl, "127.0.2.1:0")
+	record(t, c, "p1", "zookeeper", zpid, supervise.ProcStart(zpid))
 
 	oh := probeLocal(t, c, hosts).Hosts["p1"]
 	if !oh.Reachable || oh.Error != "" || oh.RuntimeSHA256 != "" {
@@ -284,7 +312,8 @@ func TestProbeBareHostConfigAndDaemons(t *testing.T) {
 		t.Errorf("config hashes: %v", oh.ConfigSHA256)
 	}
 	jn := oh.Daemons["journalnode"]
-	if jn == nil || !jn.Running || jn.PID != pid || jn.ConfigSHA256 != "cafe" || jn.StartedAt != 1700000000 || len(jn.Listening) != 1 || jn.Listening[0] != port {
+	if jn == nil || !jn.Running || jn.PID != pid || jn.ConfigSHA256 != "cafe" || jn.StartedAt != 1700000000 || len(jn.Listening) != 1 || jn.Listening[0] != port ||
+		jn.RuntimeSHA256 != "" {
 		t.Errorf("live daemon (pid %d, port %d): %+v", pid, port, jn)
 	}
 	if d := oh.Daemons["namenode-nn1"]; d == nil || d.Running {
@@ -293,13 +322,17 @@ func TestProbeBareHostConfigAndDaemons(t *testing.T) {
 	if d := oh.Daemons["zkfc-nn1"]; d == nil || d.Running {
 		t.Errorf("stopped daemon: %+v", d)
 	}
+	data, _ := os.ReadFile(hactl)
+	if d := oh.Daemons["zookeeper"]; d == nil || !d.Running || d.RuntimeSHA256 != sum(data) {
+		t.Errorf("daemon running %s: %+v", hactl, d)
+	}
 }
 
 // installRuntime puts a stand-in runtime on p1 that prints out and exits rc.
 func installRuntime(t *testing.T, c *schema.Cluster, out string, rc int) {
 	t.Helper()
 	bin := c.PathsFor("p1").Binary
-	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\necho \"args: $*\" >&2\nexit " + strconv.Itoa(rc) + "\n"
+	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\necho \"args: $* ($HACTL_PROBE_REPORT)\" >&2\nexit " + strconv.Itoa(rc) + "\n"
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -308,48 +341,95 @@ func installRuntime(t *testing.T, c *schema.Cluster, out string, rc int) {
 	}
 }
 
-// Where the runtime is installed its own probe describes what needs it (HA
-// state, daemons); the storage facts are the shell's alone.
-func TestProbeInstalledRuntimeCombinesWithShellStorage(t *testing.T) {
+// Where the runtime is installed its own probe reports only what needs it
+// (version, HA state); everything else is the shell's, on this host as on a
+// bare one: the combination has no field from both.
+func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 	c, hosts := loadLocalCluster(t)
 	nameDir := c.HostDir("p1", "/hdfs/name")
+	// The report of a runtime as old as the shell's single reading: it still
+	// sends hashes and daemons (ignored) besides version and HA state.
 	installRuntime(t, c, `{"runtime_version":"9.9","runtime_sha256":"`+strings.Repeat("b", 64)+`","supervisor":true,`+
-		`"daemons":{"journalnode":{"running":true,"pid":42}},"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","ha_state":"standby","healthy":true,"last_txid":120}},`+
+		`"config_sha256":{"core-site.xml":"`+strings.Repeat("c", 64)+`"},"zookeeper_installed":true,`+
+		`"daemons":{"journalnode":{"running":true,"pid":42}},"journals":{"ns1":{"journal_id":"ns1","has_data":true}},`+
+		`"namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1","formatted":true,"has_data":true,"cluster_id":"wrong","ha_state":"standby","healthy":true,"last_txid":120}},`+
 		`"storage_dirs":{"name_dirs":{"ns1/nn1":["`+nameDir+`"]},"edits_roots":["`+c.HostDir("p1", "/hdfs/journal")+`"]}}`, 0)
 	hostFile(t, c, "p1", "/hdfs/name/current/VERSION", []byte("namespaceID=7\nclusterID=CID-7\n"))
 	hostFile(t, c, "p1", "/hdfs/name/current/seen_txid", []byte("117\n"))
 	hostFile(t, c, "p1", "/hdfs/journal/ns1/current/VERSION", []byte("namespaceID=7\nclusterID=CID-7\n"))
+	// Not running yet: the HA state the runtime sent is not the daemon's.
 	oh := probeLocal(t, c, hosts).Hosts["p1"]
-	if !oh.Reachable || oh.Error != "" || oh.RuntimeVersion != "9.9" || !oh.Daemons["journalnode"].Running {
-		t.Fatalf("p1: %+v", oh)
+	bin, _ := os.ReadFile(c.PathsFor("p1").Binary)
+	if !oh.Reachable || oh.Error != "" || oh.RuntimeVersion != "9.9" || oh.RuntimeSHA256 != sum(bin) || !oh.Supervisor ||
+		len(oh.Daemons) != 0 || len(oh.ConfigSHA256) != 0 {
+		t.Fatalf("p1, facts taken from the runtime's report: %+v", oh)
 	}
-	want := planner.ObservedNameNode{Nameservice: "ns1", ID: "nn1", Formatted: true, HasData: true, ClusterID: "CID-7", NamespaceID: 7,
-		HAState: "standby", Healthy: true, LastTxid: 120}
+	want := planner.ObservedNameNode{Nameservice: "ns1", ID: "nn1", Formatted: true, HasData: true, ClusterID: "CID-7", NamespaceID: 7, LastTxid: 117}
 	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || *nn != want {
-		t.Errorf("NameNode:\n got %+v\nwant %+v", nn, want)
+		t.Errorf("NameNode that does not run:\n got %+v\nwant %+v", nn, want)
 	}
 	if j := oh.JournalNodes["ns1"]; j == nil || !j.Formatted || !j.HasData || j.ClusterID != "CID-7" {
 		t.Errorf("journal: %+v", j)
 	}
-	// A runtime whose probe fails: the shell describes the host instead, and says so.
+	// Its daemon runs: HA state, health and applied txid are the runtime's.
+	pid, _ := standIn(t, "", "127.0.2.1:0")
+	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
+	oh = probeLocal(t, c, hosts).Hosts["p1"]
+	want.HAState, want.Healthy, want.LastTxid = "standby", true, 120
+	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || oh.Error != "" || nn == nil || *nn != want || !oh.Daemons["namenode-nn1"].Running {
+		t.Errorf("running NameNode:\n got %+v %+v\nwant %+v", oh, nn, want)
+	}
+	// It runs but the runtime could not tell its HA state: unknown, and said.
+	installRuntime(t, c, `{"runtime_version":"9.9","namenodes":{"ns1/nn1":{"nameservice":"ns1","id":"nn1"}}}`, 0)
+	oh = probeLocal(t, c, hosts).Hosts["p1"]
+	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || nn == nil || nn.HAState != "" || !strings.Contains(oh.Error, "namenode ns1/nn1 runs (pid "+strconv.Itoa(pid)+") but its HA state is unknown") {
+		t.Errorf("running NameNode without HA state: %+v %+v", oh, nn)
+	}
+
+	// A runtime whose probe fails: the shell's description stands, and the
+	// error says what is missing.
 	installRuntime(t, c, "", 2)
 	hostFile(t, c, "p1", "/etc/hactl/core-site.xml", []byte("<configuration/>"))
 	oh = probeLocal(t, c, hosts).Hosts["p1"]
-	bin, _ := os.ReadFile(c.PathsFor("p1").Binary)
+	bin, _ = os.ReadFile(c.PathsFor("p1").Binary)
 	p := c.PathsFor("p1")
-	args := "args: runtime probe --conf " + p.ConfDir + " --run-dir " + p.RunDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1"
-	if !oh.Reachable || !strings.Contains(oh.Error, "installed runtime's probe failed (exit 2: "+args+")") ||
-		oh.RuntimeSHA256 != sum(bin) || oh.ConfigSHA256[planner.FileCoreSite] == "" {
+	args := "args: runtime probe --conf " + p.ConfDir + " --run-dir " + p.RunDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1 (2)"
+	if !oh.Reachable || !strings.Contains(oh.Error, "installed runtime's probe failed (exit 2: "+args+"); its version and the NameNodes' HA state are unknown") ||
+		oh.RuntimeSHA256 != sum(bin) || oh.RuntimeVersion != "unknown" || oh.ConfigSHA256[planner.FileCoreSite] == "" || !oh.Daemons["namenode-nn1"].Running {
 		t.Errorf("failing runtime: %+v", oh)
 	}
-	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted {
-		t.Errorf("failing runtime: storage not reported: %+v", nn)
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || nn.HAState != "" {
+		t.Errorf("failing runtime: storage not reported, or HA state guessed: %+v", nn)
 	}
 	// Its output is garbage: the host's state is unknown, never guessed empty.
 	installRuntime(t, c, "not json", 0)
 	oh = probeLocal(t, c, hosts).Hosts["p1"]
 	if oh.Reachable || !strings.Contains(oh.Error, "bad output") {
 		t.Errorf("garbage probe output: %+v", oh)
+	}
+}
+
+// The runtime's checksum is its sidecar's (apply writes it after a checked
+// upload) unless the binary is newer; then the shell hashes the binary.
+func TestProbeRuntimeChecksumFromSidecarUnlessStale(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	installRuntime(t, c, `{"runtime_version":"9.9"}`, 0)
+	bin := c.PathsFor("p1").Binary
+	sidecar := strings.Repeat("c", 64)
+	hostFile(t, c, "p1", "/opt/hactl/bin/hactl.sha256", []byte(sidecar+"  hactl\n"))
+	if oh := probeLocal(t, c, hosts).Hosts["p1"]; oh.RuntimeSHA256 != sidecar || oh.RuntimeVersion != "9.9" || oh.Error != "" {
+		t.Errorf("with a current sidecar: %+v", oh)
+	}
+	data, _ := os.ReadFile(bin)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(bin+".sha256", old, old)
+	if oh := probeLocal(t, c, hosts).Hosts["p1"]; oh.RuntimeSHA256 != sum(data) {
+		t.Errorf("stale sidecar trusted: %+v", oh)
+	}
+	os.Chtimes(bin+".sha256", time.Now(), time.Now())
+	hostFile(t, c, "p1", "/opt/hactl/bin/hactl.sha256", []byte("not a checksum\n"))
+	if oh := probeLocal(t, c, hosts).Hosts["p1"]; oh.RuntimeSHA256 != sum(data) {
+		t.Errorf("garbage sidecar trusted: %+v", oh)
 	}
 }
 
@@ -366,6 +446,8 @@ func TestProbeReadsTheInstalledConfigurationsDirs(t *testing.T) {
 	hostFile(t, c, "p1", "/old/name9/x", []byte("x"))
 	hostFile(t, c, "p1", "/old/journal/ns1/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
 	hostFile(t, c, "p1", "/old/journal/ns1/current/edits_inprogress_0000000000000000042", nil)
+	pid, _ := standIn(t, "", "127.0.2.1:0")
+	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
 	obs := probeLocal(t, c, hosts)
 	oh := obs.Hosts["p1"]
 	if !oh.Reachable || oh.Error != "" {
@@ -405,10 +487,25 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "a"}, {ID: "nn2", Host: "b"}, {ID: "nn3", Host: "g"}, {ID: "nn4", Host: "i"}}}},
 	}
 	a := fake.New("a", "10.0.0.1")
-	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nbare\nend\n", 0)
+	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nend\n", 0)
+	// b: installed; the shell saw a live journalnode (pid 42) and a
+	// namenode-nn2 whose pid 43 now belongs to a process started later, and
+	// the runtime's probe reports nn2 active: not that daemon's state.
+	rec := func(name string, pid int, start uint64, env ...string) string {
+		data, _ := json.MarshalIndent(supervise.Record{Name: name, ChildPID: pid, ChildStart: start, Env: env}, "", "  ")
+		return "rec:" + name + " " + hex.EncodeToString(data) + "\n"
+	}
+	stat := func(pid int, start uint64) string {
+		line := strconv.Itoa(pid) + " (java) S 1 " + strconv.Itoa(pid) + " " + strconv.Itoa(pid) + " 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 " + strconv.FormatUint(start, 10) + " 1 1\n"
+		return "stat:" + strconv.Itoa(pid) + " " + hex.EncodeToString([]byte(line)) + "\n"
+	}
 	b := fake.New("b", "10.0.0.2")
-	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\ninstalled\n"+
-		`{"runtime_version":"1.0","supervisor":true,"daemons":{"journalnode":{"running":true,"pid":42}},"storage_dirs":{"name_dirs":{"ns/nn2":["/data/nn"]}}}`+"\nprobe-exit 0\n", 0)
+	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\n"+
+		"bin sha "+strings.Repeat("d", 64)+"\n"+rec("journalnode", 42, 1000, "HACTL_RUNTIME_SHA256="+strings.Repeat("e", 64))+stat(42, 1000)+
+		rec("namenode-nn2", 43, 1000)+stat(43, 2000)+rec("zkfc-nn2", 45, 1000)+stat(45, 1000)+"exe:45 /opt/hactl/bin/hactl\n"+
+		"listen 777 0100007F:1F90\nsock 42 777\ninstalled\n"+
+		`{"runtime_version":"1.0","namenodes":{"ns/nn2":{"nameservice":"ns","id":"nn2","ha_state":"active","healthy":true}},"storage_dirs":{"name_dirs":{"ns/nn2":["/data/nn"]}}}`+
+		"\nprobe-exit 0\nend\n", 0)
 	cc := fake.New("c", "10.0.0.3")
 	cc.Unreachable = true
 	d := fake.New("d", "10.0.0.4")
@@ -416,18 +513,20 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	e := fake.New("e", "10.0.0.5")
 	e.On(`hactl-preflight`, "", 1).Result.Stderr = []byte("sudo: a password is required")
 	f := fake.New("f", "10.0.0.6")
-	f.On(`hactl-preflight`, "hactl-preflight 1\nos Linux sparc64\nbare\nend\n", 0)
+	f.On(`hactl-preflight`, "hactl-preflight 1\nos Linux sparc64\nend\n", 0)
 	// g's installed configuration names other dirs: a second round trip
 	// reads them all; i's second answer is cut short.
-	installed := "hactl-preflight 1\n" + uname() + "nn0 dir absent\ninstalled\n" +
-		`{"runtime_version":"1.0","namenodes":{"ns/NN":{"nameservice":"ns","id":"NN","ha_state":"active"}},` +
-		`"storage_dirs":{"name_dirs":{"ns/NN":["/old/nn"]},"edits_roots":["/old/jn"]}}` + "\nprobe-exit 0\n"
+	installed := func(nn string) string {
+		return "hactl-preflight 1\n" + uname() + "nn0 dir absent\n" + rec("namenode-"+nn, 44, 1000) + stat(44, 1000) + "installed\n" +
+			strings.ReplaceAll(`{"runtime_version":"1.0","namenodes":{"ns/NN":{"nameservice":"ns","id":"NN","ha_state":"active"}},`+
+				`"storage_dirs":{"name_dirs":{"ns/NN":["/old/nn"]},"edits_roots":["/old/jn"]}}`, "NN", nn) + "\nprobe-exit 0\nend\n"
+	}
 	g := fake.New("g", "10.0.0.7")
-	g.On(`hactl-preflight`, strings.ReplaceAll(installed, "NN", "nn3"), 0).Times = 1
+	g.On(`hactl-preflight`, installed("nn3"), 0).Times = 1
 	g.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\nnn1 dir full\nnn1.version "+hex.EncodeToString([]byte("clusterID=old-1\n"))+
 		"\njn0:ns journal\njn0:ns dir full\njn0:ns ent edits_inprogress_0000000000000000007\nend\n", 0)
 	i := fake.New("i", "10.0.0.8")
-	i.On(`hactl-preflight`, strings.ReplaceAll(installed, "NN", "nn4"), 0).Times = 1
+	i.On(`hactl-preflight`, installed("nn4"), 0).Times = 1
 	i.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\n", 0)
 	// k's installed probe failed and the output ends there.
 	k := fake.New("k", "10.0.0.9")
@@ -435,7 +534,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	// m's installed configuration names a relative name dir: its storage
 	// cannot be described.
 	m := fake.New("m", "10.0.0.10")
-	m.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n"+`{"storage_dirs":{"name_dirs":{"ns/nn9":["rel/nn"]}}}`+"\nprobe-exit 0\n", 0)
+	m.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n"+`{"storage_dirs":{"name_dirs":{"ns/nn9":["rel/nn"]}}}`+"\nprobe-exit 0\nend\n", 0)
 	c.Hosts = append(c.Hosts, &schema.Host{Name: "f", Address: "10.0.0.6"}, &schema.Host{Name: "g", Address: "10.0.0.7"},
 		&schema.Host{Name: "i", Address: "10.0.0.8"}, &schema.Host{Name: "k", Address: "10.0.0.9"}, &schema.Host{Name: "m", Address: "10.0.0.10"})
 	hosts := map[string]targets.Host{"a": a, "b": b, "c": cc, "d": d, "e": e, "f": f, "g": g, "i": i, "k": k, "m": m}
@@ -479,11 +578,19 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		t.Errorf("f, another architecture: %+v", of)
 	}
 	ob := obs.Hosts["b"]
-	if !ob.Reachable || ob.RuntimeVersion != "1.0" || !ob.Daemons["journalnode"].Running {
-		t.Errorf("b: %+v", ob)
+	jn := ob.Daemons["journalnode"]
+	if !ob.Reachable || ob.Error != "" || ob.RuntimeVersion != "1.0" || ob.RuntimeSHA256 != strings.Repeat("d", 64) || !ob.Supervisor ||
+		jn == nil || !jn.Running || jn.PID != 42 || !slices.Equal(jn.Listening, []int{8080}) || jn.RuntimeSHA256 != strings.Repeat("e", 64) {
+		t.Errorf("b: %+v, journalnode %+v", ob, jn)
 	}
-	if nn := ob.NameNodes["ns/nn2"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "x-1" {
-		t.Errorf("b's NameNode from the shell: %+v", nn)
+	if d := ob.Daemons["zkfc-nn2"]; d == nil || !d.Running || d.RuntimeSHA256 != strings.Repeat("d", 64) {
+		t.Errorf("b's zkfc-nn2, running the installed binary: %+v", d)
+	}
+	if d := ob.Daemons["namenode-nn2"]; d == nil || d.Running || d.PID != 0 {
+		t.Errorf("b's namenode-nn2 with a recycled pid: %+v", d)
+	}
+	if nn := ob.NameNodes["ns/nn2"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "x-1" || nn.HAState != "" || nn.Healthy {
+		t.Errorf("b's NameNode: storage from the shell, no HA state while its daemon does not run: %+v", nn)
 	}
 	if oc := obs.Hosts["c"]; oc.Reachable || !strings.Contains(oc.Error, "unreachable") {
 		t.Errorf("c: %+v (an unreachable host must say so, not be guessed)", oc)

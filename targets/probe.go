@@ -24,9 +24,9 @@ type ProbeOptions struct {
 }
 
 // ProbeAll observes every host of c in parallel, one round trip each (a shell
-// script that describes a host without hactl's runtime itself and runs the
-// installed `hactl runtime probe` where there is one: nothing is uploaded),
-// and ZooKeeper, at the same time as the hosts. A host that cannot be reached,
+// script that reads everything a shell can read on every host and runs the
+// installed `hactl runtime probe` where there is one, for what needs the
+// binary: nothing is uploaded), and ZooKeeper, at the same time as the hosts. A host that cannot be reached,
 // or whose state could not be read, is reported with Reachable=false and the
 // reason, never guessed.
 func ProbeAll(ctx context.Context, c *schema.Cluster, hosts map[string]Host, opts ProbeOptions) (*planner.Observed, error) {
@@ -95,7 +95,7 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 		return fail(fmt.Errorf("probe: %w", err))
 	}
 	msg := strings.TrimSpace(string(tail(res.Stderr, 500)))
-	pf, err := parsePreflight(dirs, res.Stdout)
+	pf, err := parsePreflight(dirs, c.PathsFor(h.Name()).Binary, res.Stdout)
 	if err == nil && pf.runtime != nil {
 		var all storageDirs
 		var more bool

@@ -41,8 +41,7 @@ func TestInstalledConfigurationNamesTheConfiguredStorageDirs(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rep, err := probe.Gather(context.Background(), probe.Options{ConfDir: conf, RunDir: filepath.Join(conf, "run"),
-				InstallDir: filepath.Join(conf, "opt"), Address: h.Address, ZooKeeperJar: filepath.Join(conf, "none")})
+			rep, err := probe.Gather(context.Background(), probe.Options{ConfDir: conf, InstallDir: filepath.Join(conf, "opt"), Address: h.Address})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,12 +3,15 @@ package probe
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/planner"
@@ -16,7 +19,7 @@ import (
 )
 
 // This file names the storage dirs of the installed configuration and asks
-// running NameNodes for their HA state. It does not read storage: what the
+// the local NameNodes for their HA state. It does not read storage: what the
 // dirs hold (VERSION, seen_txid, journals, epochs…) is read by one reader
 // only, the caller's shell preflight (targets/preflight.go), on installed and
 // bare hosts alike; Report.Storage tells the caller which dirs the installed
@@ -71,10 +74,17 @@ func editsRoots(conf *hadoopconf.Config) []string {
 }
 
 // namenodes reports each NameNode of the installed configuration that lives
-// on this host (its HA state when it runs) and the storage dirs to read.
+// on this host (its HA state when it answers) and the storage dirs to read.
 func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
-	var secret []byte
 	dirs := &StorageDirs{EditsRoots: editsRoots(conf)}
+	var secret []byte
+	var secretErr error
+	loadSecret := func() ([]byte, error) {
+		if secret == nil && secretErr == nil {
+			secret, secretErr = auth.LoadSecret(conf.Get(auth.ConfKey, filepath.Join(g.opts.ConfDir, "cluster.secret")))
+		}
+		return secret, secretErr
+	}
 	for _, ns := range conf.Strings("dfs.nameservices") {
 		for _, nn := range conf.Strings("dfs.ha.namenodes." + ns) {
 			rpc := conf.Get("dfs.namenode.rpc-address."+ns+"."+nn, "")
@@ -83,28 +93,18 @@ func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
 				continue
 			}
 			key := planner.NameNodeKey(ns, nn)
-			o := &planner.ObservedNameNode{Nameservice: ns, ID: nn}
+			o := &NameNode{Nameservice: ns, ID: nn}
 			if d := nameDirs(conf, ns, nn); len(d) > 0 {
 				if dirs.NameDirs == nil {
 					dirs.NameDirs = map[string][]string{}
 				}
 				dirs.NameDirs[key] = d
 			}
-			if d := g.out.Daemons["namenode-"+nn]; d != nil && d.Running {
-				if secret == nil {
-					secret, err = auth.LoadSecret(conf.Get(auth.ConfKey, filepath.Join(g.opts.ConfDir, "cluster.secret")))
-					if err != nil {
-						g.fail("namenode %s/%s HA state: %w", ns, nn, err)
-					}
-				}
-				if secret != nil {
-					g.haState(ctx, o, conf.Get("dfs.namenode.http-address."+ns+"."+nn, ""), secret)
-				}
+			g.haState(ctx, o, conf.Get("dfs.namenode.http-address."+ns+"."+nn, ""), loadSecret)
+			if g.report.NameNodes == nil {
+				g.report.NameNodes = map[string]*NameNode{}
 			}
-			if g.out.NameNodes == nil {
-				g.out.NameNodes = map[string]*planner.ObservedNameNode{}
-			}
-			g.out.NameNodes[key] = o
+			g.report.NameNodes[key] = o
 		}
 	}
 	if len(dirs.NameDirs) > 0 || len(dirs.EditsRoots) > 0 {
@@ -118,8 +118,27 @@ type haStatus struct {
 	LastAppliedTxid int64  `json:"lastAppliedTxid"`
 }
 
-func (g *gatherer) haState(ctx context.Context, o *planner.ObservedNameNode, httpAddr string, secret []byte) {
+// haState asks the NameNode at httpAddr for its HA state and health. Nothing
+// listening there (connection refused) is a NameNode that does not run: no
+// state and no error. Whether its daemon runs is the caller's to judge (the
+// shell reads the supervisor records); every other failure is an error.
+func (g *gatherer) haState(ctx context.Context, o *NameNode, httpAddr string, loadSecret func() ([]byte, error)) {
 	if httpAddr == "" {
+		return
+	}
+	fail := func(err error) { g.fail("namenode %s/%s HA state: %w", o.Nameservice, o.ID, err) }
+	conn, err := (&net.Dialer{Timeout: g.opts.HTTPTimeout}).DialContext(ctx, "tcp", httpAddr)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	conn.Close()
+	secret, err := loadSecret()
+	if err != nil {
+		fail(err)
 		return
 	}
 	client := &http.Client{Timeout: g.opts.HTTPTimeout}
@@ -133,18 +152,18 @@ func (g *gatherer) haState(ctx context.Context, o *planner.ObservedNameNode, htt
 	}
 	resp, err := get("/ha/status")
 	if err != nil {
-		g.fail("namenode %s/%s HA state: %w", o.Nameservice, o.ID, err)
+		fail(err)
 		return
 	}
 	var st haStatus
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || err != nil {
-		g.fail("namenode %s/%s HA state: HTTP %d %v", o.Nameservice, o.ID, resp.StatusCode, err)
+		fail(fmt.Errorf("HTTP %d %v", resp.StatusCode, err))
 		return
 	}
 	o.HAState = st.State
-	o.LastTxid = st.LastAppliedTxid
+	o.LastAppliedTxid = st.LastAppliedTxid
 	if resp, err := get("/ha/health"); err == nil {
 		o.Healthy = resp.StatusCode == http.StatusOK
 		resp.Body.Close()
