@@ -607,20 +607,11 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("Processes", func(t *testing.T) { testProcesses(t, ens) })
 
-	t.Run("RandomizedFailovers", func(t *testing.T) {
-		n := 20
-		if v, err := strconv.Atoi(os.Getenv("HACTL_FAILOVERS")); err == nil && v > 0 {
-			n = v
-		}
-		seed := time.Now().UnixNano() % 100000
-		if v, err := strconv.ParseInt(os.Getenv("HACTL_FAILOVER_SEED"), 10, 64); err == nil {
-			seed = v
-		}
-		h := newHAEnv(t, ens, "nsrandom", 9230, map[string]string{
-			"real-namenodes":         "1",
-			"dfs.ha.fencing.methods": "shell(/bin/true)",
-		})
-		testRandomizedFailovers(t, h, n, seed)
+	t.Run("ProcessHungNameNode", func(t *testing.T) { testProcessHungNameNode(t, ens) })
+
+	t.Run("ProcessRandomizedFailovers", func(t *testing.T) {
+		n, seed := failoverRunParams()
+		testProcessRandomizedFailovers(t, ens, n, seed)
 	})
 
 	// Last: it stops ZooKeeper servers.
@@ -637,7 +628,7 @@ func TestIntegrationFailover(t *testing.T) {
 		t.Cleanup(func() { ens.Restart(0); ens.Restart(1) })
 		// Out of touch with ZooKeeper, the active steps down before its
 		// session could expire (2/3 of 2 s), and nobody else goes active.
-		waitFor(t, 5*time.Second, act+" standby", func() bool { s, _ := h.nn[act].State(); return s == "standby" })
+		waitFor(t, 10*time.Second, act+" standby", func() bool { s, _ := h.nn[act].State(); return s == "standby" })
 		lost := time.Now()
 		h.nn[act].Kill()
 		time.Sleep(3 * time.Second)
