@@ -34,8 +34,9 @@ var (
 const preallocBytes = 1 << 20
 
 // FetchFunc downloads the segment starting at start of journal jid from the
-// JournalNode whose HTTP endpoint is httpAddr.
-type FetchFunc func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error)
+// JournalNode whose HTTP endpoint is httpAddr, from a byte offset (0: the
+// whole file; the JournalNode itself always downloads whole segments).
+type FetchFunc = rpc.SegmentFetchFunc
 
 // paxosData is the content of paxos/<txid>: the segment accepted in recovery
 // and the epoch that accepted it. Persisting it is the commit point of acceptRecovery.
@@ -71,6 +72,18 @@ type Journal struct {
 	segAlloc      int64 // bytes of the file already written (records plus zero padding)
 	nextTxid      int64
 	committedFile *os.File
+
+	// scans remembers what in-progress segments not open for writing hold,
+	// by file name, while their file is unchanged: a reader catching up
+	// asks for the manifest once per batch, and scanning a long segment
+	// each time would make its catch-up quadratic again.
+	scans     map[string]cachedScan
+	scanCount int // segment files scanned for the manifest (tests)
+}
+
+type cachedScan struct {
+	fi  os.FileInfo
+	res scanResult
 }
 
 func openJournal(root, jid, self string, noSync bool, fetch FetchFunc, cacheBytes int) (*Journal, error) {
@@ -220,6 +233,7 @@ func (j *Journal) checkWriteRequest(r rpc.RequestInfo) error {
 }
 
 func (j *Journal) abortSegment() {
+	j.scans = nil // the open segment becomes one the manifest scans
 	if j.segFile != nil {
 		j.segFile.Close()
 	}
@@ -383,6 +397,7 @@ func (j *Journal) segmentInfo(start int64) (*rpc.SegmentState, error) {
 func (j *Journal) StartLogSegment(r rpc.RequestInfo, txid int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.scans = nil // the segment files change
 	if err := j.checkFormatted(); err != nil {
 		return err
 	}
@@ -526,6 +541,7 @@ func (j *Journal) Heartbeat(r rpc.RequestInfo) error {
 func (j *Journal) FinalizeLogSegment(r rpc.RequestInfo, start, end int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.scans = nil // the segment files change
 	if err := j.checkFormatted(); err != nil {
 		return err
 	}
@@ -624,7 +640,7 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 			if s.StartTxid == j.segStart {
 				st.EndTxid = j.nextTxid - 1
 			} else {
-				res, err := scanSegment(filepath.Join(j.cur, s.name), s.StartTxid)
+				res, err := j.scanUnchanged(s.name, s.StartTxid)
 				if err != nil {
 					return nil, err
 				}
@@ -639,6 +655,30 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 		}
 	}
 	return out, nil
+}
+
+// scanUnchanged scans the segment file name of the journal's current
+// directory, or returns the last scan of it if the file is still the same
+// (same inode, size and modification time). Caller holds j.mu.
+func (j *Journal) scanUnchanged(name string, start int64) (scanResult, error) {
+	p := filepath.Join(j.cur, name)
+	fi, err := os.Stat(p)
+	if err != nil {
+		return scanResult{}, err
+	}
+	if c, ok := j.scans[name]; ok && os.SameFile(c.fi, fi) && c.fi.Size() == fi.Size() && c.fi.ModTime().Equal(fi.ModTime()) {
+		return c.res, nil
+	}
+	res, err := scanSegment(p, start)
+	if err != nil {
+		return scanResult{}, err
+	}
+	j.scanCount++
+	if j.scans == nil || len(j.scans) > 16 {
+		j.scans = map[string]cachedScan{}
+	}
+	j.scans[name] = cachedScan{fi, res}
+	return res, nil
 }
 
 // JournaledEdits returns up to max edits from since out of the memory cache.
@@ -740,6 +780,7 @@ func (j *Journal) PrepareRecovery(r rpc.RequestInfo, start int64) (rpc.PrepareRe
 func (j *Journal) AcceptRecovery(ctx context.Context, r rpc.RequestInfo, seg rpc.SegmentState, fromHTTP string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.scans = nil // the segment files change
 	if err := j.checkFormatted(); err != nil {
 		return err
 	}
@@ -808,7 +849,7 @@ func (j *Journal) download(ctx context.Context, epoch int64, seg rpc.SegmentStat
 	if j.fetch == nil {
 		return "", fmt.Errorf("journal %s: no way to download segments", j.id)
 	}
-	body, err := j.fetch(ctx, fromHTTP, j.id, seg.StartTxid)
+	body, err := j.fetch(ctx, fromHTTP, j.id, seg.StartTxid, 0)
 	if err != nil {
 		return "", fmt.Errorf("journal %s: download %s from %s: %w", j.id, seg, fromHTTP, err)
 	}
@@ -861,6 +902,7 @@ func copySegment(path string, r io.Reader, seg rpc.SegmentState, noSync bool) er
 func (j *Journal) PurgeLogs(r rpc.RequestInfo, minTxid int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.scans = nil // the segment files change
 	if err := j.checkFormatted(); err != nil {
 		return err
 	}
@@ -894,20 +936,34 @@ func (j *Journal) Status() rpc.StatusResponse {
 }
 
 // openSegmentForRead opens the segment file beginning at start (finalized
-// preferred) for download.
-func (j *Journal) openSegmentForRead(start int64) (*os.File, error) {
+// preferred) for download. size is how many bytes of it hold the header and
+// whole records: for the segment being written, where the next record goes
+// (not the preallocated padding after it); otherwise the file's size.
+func (j *Journal) openSegmentForRead(start int64) (f *os.File, size int64, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	segs, err := listSegments(j.cur)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, s := range segs {
-		if s.StartTxid == start {
-			return os.Open(filepath.Join(j.cur, s.name))
+		if s.StartTxid != start {
+			continue
 		}
+		if f, err = os.Open(filepath.Join(j.cur, s.name)); err != nil {
+			return nil, 0, err
+		}
+		if s.InProgress && s.StartTxid == j.segStart && j.segFile != nil {
+			return f, j.segOff, nil
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		return f, st.Size(), nil
 	}
-	return nil, fmt.Errorf("journal %s: segment %d: %w", j.id, start, ErrNoSuchSegment)
+	return nil, 0, fmt.Errorf("journal %s: segment %d: %w", j.id, start, ErrNoSuchSegment)
 }
 
 // installFinalized adds a finalized segment copied from a peer (the syncer).
@@ -915,7 +971,7 @@ func (j *Journal) installFinalized(ctx context.Context, seg rpc.SegmentState, fr
 	if j.fetch == nil {
 		return errors.New("no way to download segments")
 	}
-	body, err := j.fetch(ctx, fromHTTP, j.id, seg.StartTxid)
+	body, err := j.fetch(ctx, fromHTTP, j.id, seg.StartTxid, 0)
 	if err != nil {
 		return err
 	}
@@ -927,6 +983,7 @@ func (j *Journal) installFinalized(ctx context.Context, seg rpc.SegmentState, fr
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.scans = nil // the segment files change
 	// Re-check under the lock: the writer may have moved meanwhile.
 	segs, err := listSegments(j.cur)
 	if err != nil {

@@ -304,3 +304,65 @@ func TestCacheAndManifestAndPurge(t *testing.T) {
 		t.Fatalf("after purge %v", man)
 	}
 }
+
+// A catching-up reader asks for the manifest once per batch: an in-progress
+// segment no writer has open (the JN restarted) is scanned once, and again
+// only when its file changes.
+func TestManifestScansAnUnchangedSegmentOnce(t *testing.T) {
+	dir := t.TempDir()
+	n, err := NewNode(Options{Dir: dir, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := n.Journal("ns1")
+	if err := j.Format(ns, false); err != nil {
+		t.Fatal(err)
+	}
+	w := becomeWriter(t, j, 1, 1)
+	if err := w.journal(1, 1, 10); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	if n, err = NewNode(Options{Dir: dir, NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	j, _ = n.Journal("ns1")
+	manifestEnd := func() int64 {
+		t.Helper()
+		segs, err := j.Manifest(1, true)
+		if err != nil || len(segs) != 1 || !segs[0].InProgress {
+			t.Fatalf("manifest %v, %v", segs, err)
+		}
+		return segs[0].EndTxid
+	}
+	for range 3 {
+		if end := manifestEnd(); end != 10 {
+			t.Fatalf("end %d, want 10", end)
+		}
+	}
+	if j.scanCount != 1 {
+		t.Fatalf("%d scans for 3 manifests of an unchanged segment", j.scanCount)
+	}
+	// Replaced by another file (as a recovery would): scanned again.
+	p := filepath.Join(dir, "ns1", "current", inProgressName(1))
+	if err := os.WriteFile(p+".new", append(append([]byte(nil), segmentMagic...), batch(1, 4)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	if end := manifestEnd(); end != 4 || j.scanCount != 2 {
+		t.Fatalf("after replacing the file: end %d after %d scans, want 4 after 2", end, j.scanCount)
+	}
+	// Grown in place: scanned again.
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(batch(5, 3))
+	f.Close()
+	if end := manifestEnd(); end != 7 || j.scanCount != 3 {
+		t.Fatalf("after appending: end %d after %d scans, want 7 after 3", end, j.scanCount)
+	}
+}

@@ -236,19 +236,46 @@ func (n *Node) HTTPHandler() http.Handler {
 			http.Error(w, "segmentTxId: "+err.Error(), http.StatusBadRequest)
 			return
 		}
+		offset := int64(0)
+		if v := q.Get("offset"); v != "" {
+			// A reader continuing where its last download stopped: the
+			// response is the segment header then the file from offset, so
+			// it still parses as a segment stream.
+			if offset, err = strconv.ParseInt(v, 10, 64); err != nil || offset < headerLen {
+				http.Error(w, fmt.Sprintf("offset %q: want a byte offset of at least %d (the segment header)", v, headerLen), http.StatusBadRequest)
+				return
+			}
+		}
 		j, err := n.Journal(q.Get("jid"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		f, err := j.openSegmentForRead(start)
+		f, size, err := j.openSegmentForRead(start)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
 		defer f.Close()
+		// A known length (and a *os.File under io.LimitedReader) lets
+		// net/http send the file with sendfile.
 		w.Header().Set("Content-Type", "application/octet-stream")
-		io.Copy(w, f)
+		if offset == 0 {
+			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+			io.Copy(w, io.LimitReader(f, size))
+			return
+		}
+		if err := checkSegmentHeader(f, offset, size); err != nil {
+			http.Error(w, fmt.Sprintf("segment %d: %v", start, err), http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			http.Error(w, fmt.Sprintf("segment %d: %v", start, err), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.FormatInt(headerLen+size-offset, 10))
+		w.Write(segmentMagic)
+		io.Copy(w, io.LimitReader(f, size-offset))
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		out := map[string]rpc.StatusResponse{}
@@ -261,4 +288,18 @@ func (n *Node) HTTPHandler() http.Handler {
 		json.NewEncoder(w).Encode(map[string]any{"journals": out})
 	})
 	return mux
+}
+
+// checkSegmentHeader checks that f is a segment file of this format whose
+// first size bytes hold offset (size itself included: nothing written after
+// it yet).
+func checkSegmentHeader(f *os.File, offset, size int64) error {
+	if offset > size {
+		return fmt.Errorf("offset %d is beyond the end of the segment (%d bytes)", offset, size)
+	}
+	hdr := make([]byte, headerLen)
+	if _, err := f.ReadAt(hdr, 0); err != nil || string(hdr) != string(segmentMagic) {
+		return fmt.Errorf("not a segment file of this format (header %q)", hdr)
+	}
+	return nil
 }

@@ -20,7 +20,10 @@ var syncSecret = []byte("sync-test-secret-0123456789")
 // their real signed HTTP handlers.
 func inProcessQuorum(t *testing.T, n int) []*Node {
 	nodes := make([]*Node, n)
-	fetch := func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error) {
+	fetch := func(ctx context.Context, httpAddr, jid string, start, offset int64) (io.ReadCloser, error) {
+		if offset != 0 {
+			return nil, fmt.Errorf("the JournalNode downloads whole segments, asked for offset %d", offset)
+		}
 		var i int
 		fmt.Sscanf(httpAddr, "jn%d:8480", &i)
 		req := httptest.NewRequest("GET", fmt.Sprintf("/getJournal?jid=%s&segmentTxId=%d", jid, start), nil)

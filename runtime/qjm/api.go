@@ -57,6 +57,10 @@ type Config struct {
 	Addrs     []string // host:port of each JN RPC endpoint, in URI order
 	Secret    []byte
 	Timeouts  Timeouts // from dfs.qjournal.*.timeout.ms; zero fields take Hadoop's defaults
+	// WholeSegmentReads makes every segment read download the segment from
+	// its start, as before reads continued from a byte offset (for
+	// benchmarks comparing the two; nothing else needs it).
+	WholeSegmentReads bool
 }
 
 // NamespaceInfo identifies the namespace a journal belongs to.

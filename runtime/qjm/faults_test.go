@@ -8,11 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hactl/hactl/runtime/rpc"
 )
+
+// Segment downloads from a byte offset over all iterations, and how many of
+// them the tailers found refused or stale and read again whole.
+var offsetReads, staleOffsetReads atomic.Int64
 
 var (
 	qjmIterations = flag.Int("qjm.iterations", 150, "iterations of TestQJMWithFaults (long runs: 10000+)")
@@ -40,7 +45,11 @@ func TestQJMWithFaults(t *testing.T) {
 		}
 		os.RemoveAll(dir)
 	}
-	t.Logf("%d iterations from seed %d passed in %s", *qjmIterations, *qjmSeed, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d iterations from seed %d passed in %s; the tailers' segment downloads: %d from a byte offset, %d of them refused or stale and read again whole",
+		*qjmIterations, *qjmSeed, time.Since(start).Round(time.Millisecond), offsetReads.Load(), staleOffsetReads.Load())
+	if *qjmIterations >= 20 && offsetReads.Load() == 0 {
+		t.Fatal("no segment read continued from a byte offset: the tailer does not exercise it")
+	}
 }
 
 func runFaultIteration(t *testing.T, dir string, seed int64) error {
@@ -63,6 +72,35 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 	if err := c.manager().Format(bg, testNS, false); err != nil {
 		return fmt.Errorf("format: %w", err)
 	}
+	// A tailer reads the segments in small batches between writers, as a
+	// standby does, so its reads continue from byte offsets into segments
+	// that recoveries and restarts replace; every edit it read must be the
+	// recovered log's.
+	tailer := c.manager()
+	var tailed []Edit
+	tail := func() error {
+		for {
+			next := int64(len(tailed)) + 1
+			edits, err := tailer.readFromSegments(bg, next, true, 3)
+			if err != nil || len(edits) == 0 {
+				return nil // faults: the next round goes on from here
+			}
+			for i, e := range edits {
+				if e.Txid != next+int64(i) {
+					return fmt.Errorf("tailer read txid %d where %d belongs", e.Txid, next+int64(i))
+				}
+			}
+			tailed = append(tailed, edits...)
+		}
+	}
+	defer func() {
+		for _, f := range c.takeFetches() {
+			if f.offset > 0 {
+				offsetReads.Add(1)
+			}
+		}
+		staleOffsetReads.Add(tailer.staleCursors.Load())
+	}()
 	acked := map[int64][]byte{} // txid → data of every acknowledged edit
 	var maxAcked, lastEpoch int64
 	pFail := 0.02 + rng.Float64()*0.08
@@ -139,6 +177,9 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 		} else if !errors.Is(err, ErrNoQuorum) {
 			return fmt.Errorf("writer %d: open failed with an unexpected error: %w", writer, err)
 		}
+		if err := tail(); err != nil {
+			return err
+		}
 		if down >= 0 {
 			c.start(down)
 		}
@@ -170,6 +211,14 @@ func runFaultIteration(t *testing.T, dir string, seed int64) error {
 		}
 		if d, ok := acked[e.Txid]; ok && string(d) != string(e.Data) {
 			return fmt.Errorf("acknowledged txid %d holds %q, want %q", e.Txid, e.Data, d)
+		}
+	}
+	if len(tailed) > len(edits) {
+		return fmt.Errorf("the tailer read %d edits, the recovered log holds %d", len(tailed), len(edits))
+	}
+	for i, e := range tailed {
+		if string(e.Data) != string(edits[i].Data) {
+			return fmt.Errorf("the tailer read txid %d as %q, the recovered log holds %q", e.Txid, e.Data, edits[i].Data)
 		}
 	}
 	return nil

@@ -38,6 +38,23 @@ type cluster struct {
 	// ("after") reaching the JN, or not at all ("").
 	fault    func(jn int, method string) string
 	managers []*Manager
+	fetches  []fetchRecord // every segment download, in order
+}
+
+// fetchRecord is one segment download served by the cluster.
+type fetchRecord struct {
+	httpAddr      string
+	start, offset int64
+	code, bytes   int
+}
+
+// takeFetches returns the downloads since the last call.
+func (c *cluster) takeFetches() []fetchRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.fetches
+	c.fetches = nil
+	return f
 }
 
 func newCluster(t testing.TB, root string, n int) *cluster {
@@ -54,7 +71,7 @@ func (c *cluster) httpAddr(i int) string { return fmt.Sprintf("jn%d:8480", i) }
 
 // fetch serves a segment download from the in-process JN named by httpAddr,
 // through its real (signed) HTTP handler.
-func (c *cluster) fetch(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error) {
+func (c *cluster) fetch(ctx context.Context, httpAddr, jid string, start, offset int64) (io.ReadCloser, error) {
 	i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(httpAddr, "jn"), ":8480"))
 	if err != nil {
 		return nil, err
@@ -65,10 +82,17 @@ func (c *cluster) fetch(ctx context.Context, httpAddr, jid string, start int64) 
 	if n == nil {
 		return nil, errDown
 	}
-	req := httptest.NewRequest("GET", fmt.Sprintf("/getJournal?jid=%s&segmentTxId=%d", jid, start), nil)
+	u := fmt.Sprintf("/getJournal?jid=%s&segmentTxId=%d", jid, start)
+	if offset > 0 {
+		u += fmt.Sprintf("&offset=%d", offset)
+	}
+	req := httptest.NewRequest("GET", u, nil)
 	auth.SignRequest(req, testSecret, time.Now())
 	rec := httptest.NewRecorder()
 	n.HTTPHandler().ServeHTTP(rec, req)
+	c.mu.Lock()
+	c.fetches = append(c.fetches, fetchRecord{httpAddr, start, offset, rec.Code, rec.Body.Len()})
+	c.mu.Unlock()
 	if rec.Code != http.StatusOK {
 		return nil, fmt.Errorf("GET segment %d from %s: %d %s", start, httpAddr, rec.Code, rec.Body.String())
 	}

@@ -3,11 +3,13 @@ package qjm
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hactl/hactl/runtime/rpc"
@@ -18,7 +20,7 @@ import (
 var readGrace = 50 * time.Millisecond
 
 // fetchFunc downloads a segment from a JournalNode's HTTP endpoint.
-type fetchFunc func(ctx context.Context, httpAddr, jid string, start int64) (io.ReadCloser, error)
+type fetchFunc = rpc.SegmentFetchFunc
 
 // Manager is the client side of the quorum journal (Hadoop's
 // QuorumJournalManager). One Writer at a time per Manager.
@@ -29,6 +31,10 @@ type Manager struct {
 
 	mu     sync.Mutex
 	writer *Writer
+
+	cursorMu     sync.Mutex
+	cursors      map[string]segCursor // by JournalNode HTTP address: where the last segment read stopped
+	staleCursors atomic.Int64         // reads from a cursor that had to start over
 }
 
 // New returns a Manager for cfg; connections are made on first use.
@@ -428,6 +434,13 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 	if err != nil {
 		return nil, fmt.Errorf("read edits of %s from txid %d: %w", m.cfg.JournalID, from, err)
 	}
+	// Answers in JournalNode order, so the choice of source is deterministic.
+	mfs := make([]manifest, 0, len(res))
+	for i := range m.loggers {
+		if v, ok := res[i]; ok {
+			mfs = append(mfs, v.(manifest))
+		}
+	}
 	var out []Edit
 	next := from
 	for len(out) < max {
@@ -435,16 +448,14 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 		// In-progress copies count only as far as a majority holds them, and
 		// only copies of the same segment (a stale copy left by a JN that
 		// missed a finalize must not mix with the current one).
-		var src string
 		var seg *rpc.SegmentState
-		type copies struct {
-			ends    []int64
-			src     string
-			longest int64
+		var srcs []string // JNs holding all of seg
+		type inprogCopy struct {
+			end  int64
+			http string
 		}
-		inprog := map[int64]*copies{}
-		for _, v := range res {
-			mf := v.(manifest)
+		inprog := map[int64][]inprogCopy{}
+		for _, mf := range mfs {
 			for _, s := range mf.segs {
 				if s.StartTxid > next || s.EndTxid < next {
 					continue
@@ -452,29 +463,35 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 				if !s.InProgress {
 					if seg == nil {
 						s := s
-						seg, src = &s, mf.http
+						seg = &s
+					}
+					if s == *seg {
+						srcs = append(srcs, mf.http)
 					}
 					continue
 				}
-				cp := inprog[s.StartTxid]
-				if cp == nil {
-					cp = &copies{longest: -1}
-					inprog[s.StartTxid] = cp
-				}
-				cp.ends = append(cp.ends, s.EndTxid)
-				if s.EndTxid > cp.longest {
-					cp.longest, cp.src = s.EndTxid, mf.http
-				}
+				inprog[s.StartTxid] = append(inprog[s.StartTxid], inprogCopy{s.EndTxid, mf.http})
 			}
 		}
 		if seg == nil && inProgressOK {
-			for start, cp := range inprog {
-				if len(cp.ends) < m.majority() {
+			for start, cps := range inprog {
+				if len(cps) < m.majority() {
 					continue
 				}
-				sort.Slice(cp.ends, func(a, b int) bool { return cp.ends[a] > cp.ends[b] })
-				if end := cp.ends[m.majority()-1]; end >= next {
-					seg, src = &rpc.SegmentState{StartTxid: start, EndTxid: end, InProgress: true}, cp.src
+				ends := make([]int64, len(cps))
+				for i, cp := range cps {
+					ends[i] = cp.end
+				}
+				sort.Slice(ends, func(a, b int) bool { return ends[a] > ends[b] })
+				if end := ends[m.majority()-1]; end >= next {
+					seg = &rpc.SegmentState{StartTxid: start, EndTxid: end, InProgress: true}
+					// Longest copy first, as recovery would prefer it.
+					sort.SliceStable(cps, func(a, b int) bool { return cps[a].end > cps[b].end })
+					for _, cp := range cps {
+						if cp.end >= end {
+							srcs = append(srcs, cp.http)
+						}
+					}
 					break
 				}
 			}
@@ -482,7 +499,7 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 		if seg == nil {
 			break
 		}
-		edits, err := m.readSegment(ctx, src, *seg, next, max-len(out))
+		edits, err := m.readSegment(ctx, m.pickSource(srcs, seg.StartTxid, next), *seg, next, max-len(out))
 		if err != nil {
 			return out, fmt.Errorf("read edits of %s: %w", m.cfg.JournalID, err)
 		}
@@ -495,54 +512,147 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 	return out, nil
 }
 
+// segCursor is where the last download of a segment from one JournalNode
+// stopped: the last record returned, by its byte offset in the segment file
+// and its frame header (length, CRC-32C of txid and data, txid).
+type segCursor struct {
+	segStart int64
+	txid     int64
+	offset   int64
+	hdr      [rpc.RecordHeaderLen]byte
+}
+
+// errStaleCursor means the segment file no longer holds, at the cursor's
+// offset, the record the cursor remembers (the JN replaced the segment).
+var errStaleCursor = errors.New("segment changed since the last read")
+
+// pickSource returns the JN among srcs (all holding the edits wanted) whose
+// last download of segment segStart stopped just before txid next, so the
+// read can continue from its byte offset; else the first.
+func (m *Manager) pickSource(srcs []string, segStart, next int64) string {
+	m.cursorMu.Lock()
+	defer m.cursorMu.Unlock()
+	for _, s := range srcs {
+		if c, ok := m.cursors[s]; ok && c.segStart == segStart && c.txid == next-1 {
+			return s
+		}
+	}
+	return srcs[0]
+}
+
+// takeCursor removes and returns the cursor of httpAddr when a read of
+// segStart from txid from can start at it.
+func (m *Manager) takeCursor(httpAddr string, segStart, from int64) (segCursor, bool) {
+	m.cursorMu.Lock()
+	defer m.cursorMu.Unlock()
+	c, ok := m.cursors[httpAddr]
+	if !ok || c.segStart != segStart || c.txid >= from || m.cfg.WholeSegmentReads {
+		return segCursor{}, false
+	}
+	delete(m.cursors, httpAddr)
+	return c, true
+}
+
+func (m *Manager) putCursor(httpAddr string, c segCursor) {
+	m.cursorMu.Lock()
+	defer m.cursorMu.Unlock()
+	if m.cursors == nil {
+		m.cursors = map[string]segCursor{}
+	}
+	m.cursors[httpAddr] = c
+}
+
 // readSegment downloads seg from the JN at httpAddr and returns its edits
-// from..seg.EndTxid, at most max.
+// from..seg.EndTxid, at most max. When the last read from that JN stopped
+// inside the same segment before from, it asks for the file from the last
+// record it returned (by byte offset) instead of from the start, and checks
+// that record is still there, byte for byte as far as its checksum tells;
+// anything else (a segment replaced by recovery, a shorter file, a JN
+// restarted on other storage) falls back to reading the whole segment.
 func (m *Manager) readSegment(ctx context.Context, httpAddr string, seg rpc.SegmentState, from int64, max int) ([]Edit, error) {
+	if c, ok := m.takeCursor(httpAddr, seg.StartTxid, from); ok {
+		edits, err := m.downloadRecords(ctx, httpAddr, seg, from, max, &c)
+		if err == nil {
+			return edits, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		m.staleCursors.Add(1)
+	}
+	return m.downloadRecords(ctx, httpAddr, seg, from, max, nil)
+}
+
+func (m *Manager) downloadRecords(ctx context.Context, httpAddr string, seg rpc.SegmentState, from int64, max int, cur *segCursor) ([]Edit, error) {
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.Timeouts.SelectInputStreams)
 	defer cancel()
-	body, err := m.fetch(cctx, httpAddr, m.cfg.JournalID, seg.StartTxid)
+	offset := int64(0)
+	if cur != nil {
+		offset = cur.offset
+	}
+	body, err := m.fetch(cctx, httpAddr, m.cfg.JournalID, seg.StartTxid, offset)
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
-	return readRecords(bufio.NewReaderSize(body, 256<<10), seg, from, max)
+	edits, last, err := readRecords(bufio.NewReaderSize(body, 256<<10), seg, from, max, cur)
+	if last.txid >= seg.StartTxid {
+		m.putCursor(httpAddr, last)
+	}
+	return edits, err
 }
 
-var errStop = errors.New("stop")
-
-// readRecords decodes a segment file stream.
-func readRecords(r *bufio.Reader, seg rpc.SegmentState, from int64, max int) ([]Edit, error) {
+// readRecords decodes a segment stream: the whole file, or with cur the
+// header then the file from the record cur names, which must be there
+// unchanged. It returns the edits from..seg.EndTxid (at most max) and the
+// cursor after the last one.
+func readRecords(r *bufio.Reader, seg rpc.SegmentState, from int64, max int, cur *segCursor) ([]Edit, segCursor, error) {
 	hdr := make([]byte, 8)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, fmt.Errorf("segment %s: short header", seg)
+		return nil, segCursor{}, fmt.Errorf("segment %s: short header", seg)
 	}
 	var out []Edit
 	var h [rpc.RecordHeaderLen]byte
-	want := seg.StartTxid
+	want, off := seg.StartTxid, int64(len(hdr))
+	if cur != nil {
+		want, off = cur.txid, cur.offset
+	}
+	last := segCursor{segStart: seg.StartTxid, txid: seg.StartTxid - 1}
 	for want <= seg.EndTxid && len(out) < max {
-		if _, err := io.ReadFull(r, h[:]); err != nil {
-			break
+		e, n, err := readRecord(r, &h)
+		if cur != nil && want == cur.txid && (err != nil || h != cur.hdr) {
+			return nil, segCursor{}, fmt.Errorf("segment %s at byte %d: %w", seg, cur.offset, errStaleCursor)
 		}
-		n := int(uint32(h[0])<<24 | uint32(h[1])<<16 | uint32(h[2])<<8 | uint32(h[3]))
-		if n > rpc.MaxRecordLen {
-			break
-		}
-		buf := make([]byte, rpc.RecordHeaderLen+n)
-		copy(buf, h[:])
-		if _, err := io.ReadFull(r, buf[rpc.RecordHeaderLen:]); err != nil {
-			break
-		}
-		e, _, err := rpc.ReadRecord(buf)
 		if err != nil || e.Txid != want {
 			break
 		}
+		last = segCursor{segStart: seg.StartTxid, txid: e.Txid, offset: off, hdr: h}
+		off += int64(n)
 		want++
 		if e.Txid >= from {
 			out = append(out, e)
 		}
 	}
 	if want <= seg.EndTxid && len(out) < max {
-		return out, fmt.Errorf("%s holds txids only up to %d", seg, want-1)
+		return out, last, fmt.Errorf("%s holds txids only up to %d", seg, want-1)
 	}
-	return out, nil
+	return out, last, nil
+}
+
+// readRecord reads one framed record into a buffer of its own, leaving its
+// frame header in h; n is its framed length.
+func readRecord(r *bufio.Reader, h *[rpc.RecordHeaderLen]byte) (Edit, int, error) {
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return Edit{}, 0, err
+	}
+	n := int(binary.BigEndian.Uint32(h[:4]))
+	if n > rpc.MaxRecordLen {
+		return Edit{}, 0, rpc.ErrTornRecord
+	}
+	buf := make([]byte, rpc.RecordHeaderLen+n)
+	copy(buf, h[:])
+	if _, err := io.ReadFull(r, buf[rpc.RecordHeaderLen:]); err != nil {
+		return Edit{}, 0, err
+	}
+	return rpc.ReadRecord(buf)
 }
