@@ -14,6 +14,7 @@ type editCache struct {
 	mu      sync.RWMutex
 	limit   int
 	size    int
+	epoch   int64 // the writer epoch every cached batch was journaled in
 	batches []cachedBatch
 }
 
@@ -32,15 +33,18 @@ func newEditCache(limit int) *editCache {
 func (c *editCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.batches, c.size = nil, 0
+	c.batches, c.size, c.epoch = nil, 0, 0
 }
 
-func (c *editCache) add(first, last int64, records []byte) {
+// add caches a batch journaled by the writer of epoch. The cache holds one
+// writer's edits only: a batch of another epoch starts it over.
+func (c *editCache) add(epoch, first, last int64, records []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.batches) > 0 && c.batches[len(c.batches)-1].last+1 != first {
-		c.batches, c.size = nil, 0 // only a contiguous run is useful
+	if len(c.batches) > 0 && (c.batches[len(c.batches)-1].last+1 != first || c.epoch != epoch) {
+		c.batches, c.size = nil, 0 // only a contiguous run of one writer is useful
 	}
+	c.epoch = epoch
 	c.batches = append(c.batches, cachedBatch{first, last, records}) // records is the call's own buffer, never reused
 	c.size += len(records)
 	for c.size > c.limit && len(c.batches) > 1 {
@@ -50,15 +54,17 @@ func (c *editCache) add(first, last int64, records []byte) {
 	}
 }
 
-// read returns up to max framed records starting at since.
-func (c *editCache) read(since int64, max int) (int64, []byte, error) {
+// read returns up to max framed records starting at since, and the epoch of
+// the writer that journaled them (read under the same lock, so the two
+// always belong together).
+func (c *editCache) read(since int64, max int) (int64, []byte, int64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if len(c.batches) == 0 || since < c.batches[0].first {
-		return 0, nil, ErrCacheMiss
+		return 0, nil, 0, ErrCacheMiss
 	}
 	if since > c.batches[len(c.batches)-1].last {
-		return 0, nil, nil
+		return 0, nil, c.epoch, nil
 	}
 	if max <= 0 {
 		max = 1 << 30
@@ -73,7 +79,7 @@ func (c *editCache) read(since int64, max int) (int64, []byte, error) {
 		for len(buf) > 0 && n < int64(max) {
 			e, l, err := rpc.ReadRecord(buf)
 			if err != nil {
-				return n, out, nil
+				return n, out, c.epoch, nil
 			}
 			if e.Txid >= since {
 				out = append(out, buf[:l]...)
@@ -85,5 +91,5 @@ func (c *editCache) read(since int64, max int) (int64, []byte, error) {
 			break
 		}
 	}
-	return n, out, nil
+	return n, out, c.epoch, nil
 }

@@ -523,7 +523,7 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 	last := req.FirstTxid + n - 1
 	j.nextTxid = last + 1
 	j.highestWritten = max(j.highestWritten, last)
-	j.cache.add(req.FirstTxid, last, req.Records)
+	j.cache.add(j.writerEpoch, req.FirstTxid, last, req.Records)
 	return nil
 }
 
@@ -631,7 +631,7 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 		return nil, err
 	}
 	var out []rpc.SegmentState
-	for _, s := range segs {
+	for i, s := range segs {
 		st := s.SegmentState
 		if s.InProgress {
 			if !inProgressOK {
@@ -649,12 +649,51 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 			if st.EndTxid < st.StartTxid {
 				continue
 			}
+			// The segment being written is the last writer's; with none
+			// open, the newest segment is.
+			latest := i == len(segs)-1
+			if j.segFile != nil {
+				latest = s.StartTxid == j.segStart
+			}
+			if st.WriterEpoch, err = j.inProgressEpoch(st, latest); err != nil {
+				return nil, err
+			}
 		}
 		if st.EndTxid >= since {
 			out = append(out, st)
 		}
 	}
 	return out, nil
+}
+
+// inProgressEpoch is the epoch this JN vouches the bytes of in-progress
+// segment st for, as recovery ranks a copy (max of acceptedInEpoch and
+// lastWriterEpoch): the last writer epoch when st is the segment open for
+// writing or, with none open, the newest segment (only the writer of that
+// epoch started it, or wrote to it, or renamed an older copy at its start
+// aside), and the epoch that accepted st in a
+// recovery whose copy is in place. An older in-progress segment not
+// accepted in recovery is vouched for by no epoch (0): a later writer may
+// have finalized it elsewhere, or another writer's copy of it be current.
+// Caller holds j.mu.
+func (j *Journal) inProgressEpoch(st rpc.SegmentState, latest bool) (int64, error) {
+	e := int64(0)
+	if latest {
+		e = j.writerEpoch
+	}
+	p, err := j.readPaxos(st.StartTxid)
+	if err != nil || p == nil {
+		return e, err
+	}
+	// An accept that crashed before its download was moved into place
+	// left the old copy there: that copy is not the accepted one.
+	if _, err := os.Stat(j.syncTmpPath(st.StartTxid, p.AcceptedInEpoch)); err == nil {
+		return e, nil
+	}
+	if p.Segment.StartTxid == st.StartTxid && p.Segment.EndTxid == st.EndTxid {
+		e = max(e, p.AcceptedInEpoch)
+	}
+	return e, nil
 }
 
 // scanUnchanged scans the segment file name of the journal's current
@@ -681,19 +720,21 @@ func (j *Journal) scanUnchanged(name string, start int64) (scanResult, error) {
 	return res, nil
 }
 
-// JournaledEdits returns up to max edits from since out of the memory cache.
-// It does not take the journal's lock, which Journal holds across its fsync:
-// a tailing standby never waits behind a write. Batches enter the cache only
+// JournaledEdits returns up to max edits from since out of the memory cache,
+// and the epoch of the writer that journaled them: a reader must not take
+// an older writer's edits for the current one's (see the qjm reader). It
+// does not take the journal's lock, which Journal holds across its fsync: a
+// tailing standby never waits behind a write. Batches enter the cache only
 // once they are fsynced, as in Hadoop's JournaledEditsCache.
-func (j *Journal) JournaledEdits(since int64, max int) (int64, []byte, error) {
+func (j *Journal) JournaledEdits(since int64, max int) (n int64, recs []byte, epoch int64, err error) {
 	if err := j.checkFormatted(); err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
-	n, recs, err := j.cache.read(since, max)
+	n, recs, epoch, err = j.cache.read(since, max)
 	if err != nil {
-		return 0, nil, fmt.Errorf("journal %s: txid %d: %w", j.id, since, err)
+		return 0, nil, 0, fmt.Errorf("journal %s: txid %d: %w", j.id, since, err)
 	}
-	return n, recs, nil
+	return n, recs, epoch, nil
 }
 
 func (j *Journal) readPaxos(start int64) (*paxosData, error) {

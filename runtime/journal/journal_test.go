@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -273,25 +274,25 @@ func TestCacheAndManifestAndPurge(t *testing.T) {
 	w := becomeWriter(t, j, 1, 1)
 	w.journal(1, 1, 3)
 	w.journal(1, 4, 2)
-	cnt, recs, err := j.JournaledEdits(2, 10)
-	if err != nil || cnt != 4 {
-		t.Fatalf("cache read = %d, %v", cnt, err)
+	cnt, recs, epoch, err := j.JournaledEdits(2, 10)
+	if err != nil || cnt != 4 || epoch != 1 {
+		t.Fatalf("cache read = %d (epoch %d), %v", cnt, epoch, err)
 	}
 	edits, _ := rpc.DecodeRecords(recs)
 	if edits[0].Txid != 2 || edits[3].Txid != 5 {
 		t.Fatalf("cache edits %v", edits)
 	}
-	if cnt, _, _ := j.JournaledEdits(2, 2); cnt != 2 {
+	if cnt, _, _, _ := j.JournaledEdits(2, 2); cnt != 2 {
 		t.Fatalf("max not honoured: %d", cnt)
 	}
 	j.FinalizeLogSegment(w.req(), 1, 5)
 	j.StartLogSegment(w.req(), 6)
 	w.journal(6, 6, 2)
-	if _, _, err := j.JournaledEdits(1, 10); !errors.Is(err, ErrCacheMiss) {
+	if _, _, _, err := j.JournaledEdits(1, 10); !errors.Is(err, ErrCacheMiss) {
 		t.Fatalf("read below the cache: %v", err)
 	}
 	man, _ := j.Manifest(1, true)
-	if len(man) != 2 || man[0] != (rpc.SegmentState{StartTxid: 1, EndTxid: 5}) || man[1] != (rpc.SegmentState{StartTxid: 6, EndTxid: 7, InProgress: true}) {
+	if len(man) != 2 || man[0] != (rpc.SegmentState{StartTxid: 1, EndTxid: 5}) || man[1] != (rpc.SegmentState{StartTxid: 6, EndTxid: 7, InProgress: true, WriterEpoch: 1}) {
 		t.Fatalf("manifest %v", man)
 	}
 	if man, _ := j.Manifest(1, false); len(man) != 1 {
@@ -365,4 +366,129 @@ func TestManifestScansAnUnchangedSegmentOnce(t *testing.T) {
 	if end := manifestEnd(); end != 7 || j.scanCount != 3 {
 		t.Fatalf("after appending: end %d after %d scans, want 7 after 3", end, j.scanCount)
 	}
+}
+
+// TestAnswersCarryTheWriterEpoch: getJournaledEdits and the manifest's
+// in-progress segments say which writer epoch produced their edits, so a
+// reader can tell an old writer's unacknowledged tail from the current
+// writer's edits at the same txids.
+func TestAnswersCarryTheWriterEpoch(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Dir: dir, NoSync: true, HTTPAddr: "self:8480"}
+	n, err := NewNode(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	j, _ := n.Journal("ns1")
+	if err := j.Format(ns, false); err != nil {
+		t.Fatal(err)
+	}
+	cacheEpoch := func(since int64) (int64, int64, error) {
+		t.Helper()
+		cnt, _, epoch, err := j.JournaledEdits(since, 100)
+		return cnt, epoch, err
+	}
+	inProgress := func() map[int64]rpc.SegmentState {
+		t.Helper()
+		segs, err := j.Manifest(1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]rpc.SegmentState{}
+		for _, s := range segs {
+			if s.InProgress {
+				out[s.StartTxid] = s
+			} else if s.WriterEpoch != 0 {
+				t.Fatalf("finalized %s carries writer epoch %d", s, s.WriterEpoch)
+			}
+		}
+		return out
+	}
+	w1 := becomeWriter(t, j, 1, 1)
+	if err := w1.journal(1, 1, 4); err != nil {
+		t.Fatal(err)
+	}
+	if cnt, e, err := cacheEpoch(1); cnt != 4 || e != 1 || err != nil {
+		t.Fatalf("cache: %d edits of epoch %d, %v", cnt, e, err)
+	}
+	if cnt, e, err := cacheEpoch(5); cnt != 0 || e != 1 || err != nil {
+		t.Fatalf("cache past its end: %d edits of epoch %d, %v", cnt, e, err)
+	}
+	if s := inProgress()[1]; s.EndTxid != 4 || s.WriterEpoch != 1 {
+		t.Fatalf("manifest: %+v", s)
+	}
+	// A request of epoch 2 raises the promise only: the edits are still
+	// epoch 1's and say so.
+	if err := j.Heartbeat((&writer{j: j, epoch: 2, serial: 100}).req()); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, _ := cacheEpoch(1); e != 1 {
+		t.Fatalf("cache after a heartbeat of epoch 2: epoch %d", e)
+	}
+	if s := inProgress()[1]; s.WriterEpoch != 1 {
+		t.Fatalf("manifest after a heartbeat of epoch 2: %+v", s)
+	}
+	// newEpoch drops the cache: the old writer's edits are no longer served
+	// from memory; on disk they stay epoch 1's.
+	if _, err := j.NewEpoch(ns, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cacheEpoch(1); !errors.Is(err, ErrCacheMiss) {
+		t.Fatalf("cache after newEpoch: %v", err)
+	}
+	if s := inProgress()[1]; s.WriterEpoch != 1 {
+		t.Fatalf("manifest after newEpoch 3: %+v", s)
+	}
+	// Writer 3 starts segment 5 here (this JN missed the finalize of 1):
+	// the old in-progress 1 is no longer the latest, no epoch vouches for it.
+	w3 := &writer{j: j, epoch: 3}
+	if err := j.StartLogSegment(w3.req(), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := w3.journal(5, 5, 2); err != nil {
+		t.Fatal(err)
+	}
+	ip := inProgress()
+	if ip[1].WriterEpoch != 0 || ip[5].EndTxid != 6 || ip[5].WriterEpoch != 3 {
+		t.Fatalf("manifest after writer 3's segment 5: %+v", ip)
+	}
+	if cnt, e, _ := cacheEpoch(5); cnt != 2 || e != 3 {
+		t.Fatalf("cache of writer 3: %d edits of epoch %d", cnt, e)
+	}
+	// After a restart the epoch comes from last-writer-epoch.
+	n.Close()
+	if n, err = NewNode(opts); err != nil {
+		t.Fatal(err)
+	}
+	j, _ = n.Journal("ns1")
+	if s := inProgress()[5]; s.WriterEpoch != 3 {
+		t.Fatalf("manifest after a restart: %+v", s)
+	}
+	// Accepted in a recovery of epoch 4 (this JN's copy is the chosen one):
+	// the copy is vouched for by epoch 4.
+	w4 := &writer{j: j, epoch: 4}
+	if _, err := j.NewEpoch(ns, 4); err != nil {
+		t.Fatal(err)
+	}
+	prep, err := j.PrepareRecovery(w4.req(), 5)
+	if err != nil || prep.Segment == nil {
+		t.Fatalf("prepareRecovery: %+v, %v", prep, err)
+	}
+	if err := j.AcceptRecovery(context.Background(), w4.req(), *prep.Segment, "self:8480"); err != nil {
+		t.Fatal(err)
+	}
+	if s := inProgress()[5]; s.WriterEpoch != 4 {
+		t.Fatalf("manifest after accepting in epoch 4: %+v", s)
+	}
+	// An accept that crashed before moving its download into place does
+	// not vouch for the copy still there.
+	tmp := j.syncTmpPath(5, 4)
+	if err := os.WriteFile(tmp, segmentMagic, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s := inProgress()[5]; s.WriterEpoch != 3 {
+		t.Fatalf("manifest with a half-done accept: %+v", s)
+	}
+	os.Remove(tmp)
 }

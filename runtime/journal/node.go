@@ -194,8 +194,8 @@ func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, err
 		if err != nil {
 			return nil, err
 		}
-		cnt, recs, err := j.JournaledEdits(r.SinceTxid, r.MaxTxns)
-		return rpc.GetJournaledEditsResponse{TxnCount: cnt, Records: recs}, err
+		cnt, recs, epoch, err := j.JournaledEdits(r.SinceTxid, r.MaxTxns)
+		return rpc.GetJournaledEditsResponse{TxnCount: cnt, WriterEpoch: epoch, Records: recs}, err
 	case rpc.MethodPrepareRecovery:
 		r, j, err := withJournal(n, body, func(r *rpc.PrepareRecoveryRequest) string { return r.Req.JournalID })
 		if err != nil {

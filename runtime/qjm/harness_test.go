@@ -144,6 +144,10 @@ func (c *cluster) node(i int) *journal.Node {
 type fakeChan struct {
 	c *cluster
 	i int
+	// local, when set, faults this manager's calls only (a partition
+	// between one client and some JNs); it is consulted before the
+	// cluster's fault.
+	local func(jn int, method string) string
 }
 
 func (f *fakeChan) Close() error { return nil }
@@ -154,10 +158,13 @@ func (f *fakeChan) Call(ctx context.Context, method string, req, resp any) error
 		return errDown
 	}
 	mode := ""
+	if f.local != nil {
+		mode = f.local(f.i, method)
+	}
 	f.c.mu.Lock()
 	fault := f.c.fault
 	f.c.mu.Unlock()
-	if fault != nil {
+	if fault != nil && mode == "" {
 		mode = fault(f.i, method)
 	}
 	if mode == "before" {
@@ -184,12 +191,16 @@ func (f *fakeChan) Call(ctx context.Context, method string, req, resp any) error
 	return rpc.Decode(b, resp)
 }
 
-func (c *cluster) manager() *Manager {
+func (c *cluster) manager() *Manager { return c.managerWithFault(nil) }
+
+// managerWithFault returns a manager whose calls also go through local (nil:
+// none), e.g. a writer partitioned from one JN that readers still reach.
+func (c *cluster) managerWithFault(local func(jn int, method string) string) *Manager {
 	var addrs []string
 	var chans []channel
 	for i := range c.dirs {
 		addrs = append(addrs, fmt.Sprintf("jn%d:8485", i))
-		chans = append(chans, &fakeChan{c, i})
+		chans = append(chans, &fakeChan{c, i, local})
 	}
 	t := DefaultTimeouts()
 	m := newManager(Config{JournalID: "testjournal", Addrs: addrs, Secret: testSecret, Timeouts: t}, chans, c.fetch)
@@ -197,6 +208,18 @@ func (c *cluster) manager() *Manager {
 	c.managers = append(c.managers, m)
 	c.mu.Unlock()
 	return m
+}
+
+// cutFrom returns a fault function failing every call to the listed JNs.
+func cutFrom(jns ...int) func(int, string) string {
+	return func(jn int, _ string) string {
+		for _, j := range jns {
+			if j == jn {
+				return "before"
+			}
+		}
+		return ""
+	}
 }
 
 // failOn returns a fault function failing method on the listed JNs.

@@ -35,6 +35,7 @@ type Manager struct {
 	cursorMu     sync.Mutex
 	cursors      map[string]segCursor // by JournalNode HTTP address: where the last segment read stopped
 	staleCursors atomic.Int64         // reads from a cursor that had to start over
+	olderCopies  atomic.Int64         // in-progress answers left out of reads as an older writer epoch's
 }
 
 // New returns a Manager for cfg; connections are made on first use.
@@ -356,8 +357,9 @@ func (m *Manager) JournalStatus(ctx context.Context) []JNStatus {
 
 // ReadEdits returns up to max edits from fromTxid on, in order: from
 // finalized segments, and with inProgressOK also from the segment being
-// written, but only as far as a majority of JournalNodes hold it (what a
-// recovery would keep). max <= 0 means no limit.
+// written, but only as far as a majority of JournalNodes hold it in the
+// newest writer epoch among their answers (what a recovery would keep).
+// max <= 0 means no limit.
 func (m *Manager) ReadEdits(ctx context.Context, fromTxid int64, inProgressOK bool, max int) ([]Edit, error) {
 	if max <= 0 {
 		max = int(^uint(0) >> 1)
@@ -371,7 +373,8 @@ func (m *Manager) ReadEdits(ctx context.Context, fromTxid int64, inProgressOK bo
 }
 
 // readFromCaches serves tailing from the JournalNodes' memory caches
-// (getJournaledEdits); ok is false when a majority could not answer from cache.
+// (getJournaledEdits); ok is false when a majority could not answer from
+// cache in the newest writer epoch.
 func (m *Manager) readFromCaches(ctx context.Context, from int64, max int) ([]Edit, bool) {
 	// The tailer's hot path: as Hadoop's selectRpcInputStreams it goes on
 	// as soon as a majority answered, unless that majority holds nothing
@@ -383,41 +386,67 @@ func (m *Manager) readFromCaches(ctx context.Context, from int64, max int) ([]Ed
 			err := l.ch.Call(ctx, rpc.MethodGetJournaledEdits, rpc.GetJournaledEditsRequest{JournalID: m.cfg.JournalID, SinceTxid: from, MaxTxns: max}, &r)
 			return r, err
 		}).waitUntil(ctx, m.majority(), readGrace, "getJournaledEdits", func(ok map[int]any) bool {
-		n, longest := m.majorityHeld(ok)
-		return n > 0 || longest.TxnCount == 0
+		n, src, _ := m.majorityHeld(ok)
+		return n > 0 || src.TxnCount == 0
 	})
 	if err != nil {
 		return nil, false
 	}
-	n, longest := m.majorityHeld(res)
-	if longest.TxnCount == 0 {
-		return nil, false // maybe a finalized segment the caches no longer hold
+	n, src, decided := m.majorityHeld(res)
+	top := newestEpoch(res)
+	for _, v := range res {
+		if r := v.(rpc.GetJournaledEditsResponse); r.WriterEpoch < top && r.TxnCount > 0 {
+			m.olderCopies.Add(1)
+		}
 	}
-	edits, err := rpc.DecodeRecords(longest.Records)
+	if !decided || src.TxnCount == 0 {
+		// Not a majority of caches in the newest epoch (a JN whose cache
+		// missed may hold the edits on disk), or maybe a finalized
+		// segment the caches no longer hold: the manifests decide.
+		return nil, false
+	}
+	edits, err := rpc.DecodeRecords(src.Records)
 	if err != nil || len(edits) == 0 || edits[0].Txid != from || int64(len(edits)) < n {
 		return nil, false
 	}
 	return edits[:n], true
 }
 
-// majorityHeld returns how many edits a majority of the answers hold and
-// the longest answer. Only what a majority holds is safe to apply: a
-// minority's extra edits may be discarded by the next recovery.
-func (m *Manager) majorityHeld(res map[int]any) (int64, rpc.GetJournaledEditsResponse) {
+// majorityHeld returns how many edits a majority of the answers hold, and
+// the longest answer to take them from, counting only answers of the
+// newest writer epoch among them (decided is false when those are not a
+// majority). Only what a majority holds is safe to apply: a minority's
+// extra edits may be discarded by the next recovery. And only the newest
+// epoch's copies count: a JN the current writer never reached may still
+// cache an older writer's unacknowledged edits at the same txids, and be
+// the longest answer.
+func (m *Manager) majorityHeld(res map[int]any) (n int64, src rpc.GetJournaledEditsResponse, decided bool) {
+	top := newestEpoch(res)
 	var counts []int64
-	var longest rpc.GetJournaledEditsResponse
 	for _, v := range res {
 		r := v.(rpc.GetJournaledEditsResponse)
+		if r.WriterEpoch != top {
+			continue
+		}
 		counts = append(counts, r.TxnCount)
-		if r.TxnCount > longest.TxnCount {
-			longest = r
+		if r.TxnCount > src.TxnCount {
+			src = r // copies of one epoch agree: one writer wrote each txid once
 		}
 	}
 	if len(counts) < m.majority() {
-		return 0, longest
+		return 0, src, false
 	}
 	sort.Slice(counts, func(a, b int) bool { return counts[a] > counts[b] })
-	return counts[m.majority()-1], longest
+	return counts[m.majority()-1], src, true
+}
+
+// newestEpoch is the highest writer epoch among getJournaledEdits answers.
+func newestEpoch(res map[int]any) int64 {
+	top := int64(0)
+	for _, v := range res {
+		top = max(top, v.(rpc.GetJournaledEditsResponse).WriterEpoch)
+	}
+	return top
 }
 
 func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK bool, max int) ([]Edit, error) {
@@ -445,14 +474,17 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 	next := from
 	for len(out) < max {
 		// A finalized segment holding next, from any JN, is authoritative.
-		// In-progress copies count only as far as a majority holds them, and
+		// In-progress copies count only as far as a majority holds them,
 		// only copies of the same segment (a stale copy left by a JN that
-		// missed a finalize must not mix with the current one).
+		// missed a finalize must not mix with the current one), and only
+		// copies of the newest writer epoch among them: a JN the current
+		// writer never reached may hold an older writer's unacknowledged
+		// edits at the same txids, longer than the current writer's.
 		var seg *rpc.SegmentState
 		var srcs []string // JNs holding all of seg
 		type inprogCopy struct {
-			end  int64
-			http string
+			end, epoch int64
+			http       string
 		}
 		inprog := map[int64][]inprogCopy{}
 		for _, mf := range mfs {
@@ -470,31 +502,54 @@ func (m *Manager) readFromSegments(ctx context.Context, from int64, inProgressOK
 					}
 					continue
 				}
-				inprog[s.StartTxid] = append(inprog[s.StartTxid], inprogCopy{s.EndTxid, mf.http})
+				inprog[s.StartTxid] = append(inprog[s.StartTxid], inprogCopy{s.EndTxid, s.WriterEpoch, mf.http})
 			}
 		}
 		if seg == nil && inProgressOK {
+			var best *rpc.SegmentState
 			for start, cps := range inprog {
-				if len(cps) < m.majority() {
-					continue
+				top := int64(-1)
+				for _, cp := range cps {
+					if cp.epoch > top {
+						top = cp.epoch
+					}
 				}
-				ends := make([]int64, len(cps))
-				for i, cp := range cps {
+				var trusted []inprogCopy // in JournalNode order
+				for _, cp := range cps {
+					if cp.epoch == top {
+						trusted = append(trusted, cp)
+					} else {
+						m.olderCopies.Add(1)
+					}
+				}
+				if len(trusted) < m.majority() {
+					continue // nothing new rather than a guess
+				}
+				ends := make([]int64, len(trusted))
+				for i, cp := range trusted {
 					ends[i] = cp.end
 				}
 				sort.Slice(ends, func(a, b int) bool { return ends[a] > ends[b] })
-				if end := ends[m.majority()-1]; end >= next {
-					seg = &rpc.SegmentState{StartTxid: start, EndTxid: end, InProgress: true}
-					// Longest copy first, as recovery would prefer it.
-					sort.SliceStable(cps, func(a, b int) bool { return cps[a].end > cps[b].end })
-					for _, cp := range cps {
-						if cp.end >= end {
-							srcs = append(srcs, cp.http)
-						}
+				end := ends[m.majority()-1]
+				if end < next {
+					continue
+				}
+				// Two groups cannot both qualify in a correct journal; if
+				// they did, the newest epoch wins, deterministically.
+				if best != nil && (top < best.WriterEpoch || top == best.WriterEpoch && start < best.StartTxid) {
+					continue
+				}
+				best = &rpc.SegmentState{StartTxid: start, EndTxid: end, InProgress: true, WriterEpoch: top}
+				// Longest copy first, as recovery would prefer it.
+				sort.SliceStable(trusted, func(a, b int) bool { return trusted[a].end > trusted[b].end })
+				srcs = srcs[:0]
+				for _, cp := range trusted {
+					if cp.end >= end {
+						srcs = append(srcs, cp.http)
 					}
-					break
 				}
 			}
+			seg = best
 		}
 		if seg == nil {
 			break
@@ -528,7 +583,9 @@ var errStaleCursor = errors.New("segment changed since the last read")
 
 // pickSource returns the JN among srcs (all holding the edits wanted) whose
 // last download of segment segStart stopped just before txid next, so the
-// read can continue from its byte offset; else the first.
+// read can continue from its byte offset; else the first. Only a JN in srcs
+// is ever chosen: a cursor left on a copy that no longer counts (an older
+// writer's, see readFromSegments) is never followed.
 func (m *Manager) pickSource(srcs []string, segStart, next int64) string {
 	m.cursorMu.Lock()
 	defer m.cursorMu.Unlock()

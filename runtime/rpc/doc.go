@@ -26,6 +26,16 @@
 // maps back to a sentinel (ErrEpochTooOld, ErrNotFormatted, ErrOutOfSync, …).
 // Connections are kept and reused; a call that times out closes its connection.
 //
+// Messages may gain fields within version 1, never change or lose one: a
+// receiver ignores JSON fields it does not know, and a field missing from an
+// older peer's message reads as its zero value, which every added field
+// defines as the safe reading. So far: writerEpoch in getJournaledEdits
+// answers and in the in-progress segments of getEditLogManifest answers (the
+// writer epoch whose edits the copy holds; 0, from an older JournalNode,
+// ranks below every epoch, so a reader trusts such a copy only when no
+// answer carries an epoch, as before the field existed). A change a
+// receiver cannot ignore needs version 2 in the handshake.
+//
 // Edits travel and rest as framed records (AppendRecord): u32 data length,
 // u32 CRC-32C of txid and data, u64 txid, data.
 package rpc

@@ -64,6 +64,16 @@ type SegmentState struct {
 	StartTxid  int64 `json:"startTxid"`
 	EndTxid    int64 `json:"endTxid"`
 	InProgress bool  `json:"inProgress"`
+	// WriterEpoch, in getEditLogManifest answers and for in-progress
+	// segments only, is the epoch whose writer (or recovery) produced the
+	// copy's bytes as the JournalNode vouches for it: the JN's
+	// last-writer-epoch for the segment it has open (none open: its newest
+	// segment), or the epoch that accepted
+	// the copy in recovery (the higher of the two, as recovery ranks
+	// copies). 0 means the JN vouches for no epoch (an older in-progress
+	// segment it did not finalize, or a JN from before this field): such a
+	// copy ranks below every other.
+	WriterEpoch int64 `json:"writerEpoch,omitempty"`
 }
 
 func (s SegmentState) String() string {
@@ -163,8 +173,11 @@ type GetJournaledEditsRequest struct {
 
 // GetJournaledEditsResponse carries framed records (see ReadRecord).
 type GetJournaledEditsResponse struct {
-	TxnCount int64  `json:"txnCount"`
-	Records  []byte `json:"-"` // sent raw after the JSON header
+	TxnCount int64 `json:"txnCount"`
+	// WriterEpoch is the epoch of the writer whose edits the cache holds
+	// (they were all journaled in it; 0 from a JN before this field).
+	WriterEpoch int64  `json:"writerEpoch,omitempty"`
+	Records     []byte `json:"-"` // sent raw after the JSON header
 }
 
 // RawPayload implements RawCarrier.

@@ -3,6 +3,8 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -143,5 +145,38 @@ func TestRecordFramingDetectsTornAndCorrupt(t *testing.T) {
 	bad[RecordHeaderLen] ^= 1
 	if _, _, err := ReadRecord(bad); !errors.Is(err, ErrTornRecord) {
 		t.Fatal("flipped bit accepted")
+	}
+}
+
+// TestWriterEpochFieldCompatible: the writer epoch added to version 1 reads
+// as 0 from a peer that does not send it, and round-trips when sent.
+func TestWriterEpochFieldCompatible(t *testing.T) {
+	recs := AppendRecord(nil, 9, []byte("x"))
+	b, err := Encode(GetJournaledEditsResponse{TxnCount: 1, WriterEpoch: 3, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r GetJournaledEditsResponse
+	if err := Decode(b, &r); err != nil || r.WriterEpoch != 3 || r.TxnCount != 1 || string(r.Records) != string(recs) {
+		t.Fatalf("round trip: %+v, %v", r, err)
+	}
+	// A body as a JournalNode from before the field sends it.
+	body := func(js string, raw []byte) []byte {
+		return append(append(binary.BigEndian.AppendUint32(nil, uint32(len(js))), js...), raw...)
+	}
+	r = GetJournaledEditsResponse{}
+	if err := Decode(body(`{"txnCount":1}`, recs), &r); err != nil || r.WriterEpoch != 0 || r.TxnCount != 1 || string(r.Records) != string(recs) {
+		t.Fatalf("answer of a JN without the field: %+v, %v", r, err)
+	}
+	var m GetEditLogManifestResponse
+	if err := Decode(body(`{"segments":[{"startTxid":9,"endTxid":12,"inProgress":true}],"httpAddr":"a:1"}`, nil), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Segments) != 1 || m.Segments[0].WriterEpoch != 0 {
+		t.Fatalf("manifest of a JN without the field: %+v", m)
+	}
+	// A finalized segment (and a paxos file's) carries no epoch on the wire.
+	if b, _ := json.Marshal(SegmentState{StartTxid: 1, EndTxid: 8}); strings.Contains(string(b), "writerEpoch") {
+		t.Fatalf("finalized segment encodes %s", b)
 	}
 }
