@@ -11,16 +11,23 @@ import (
 	"time"
 )
 
-// A refused connection means the address is reachable and nothing listens:
-// the ZooKeeper probe does not go on to try it through every SSH host.
-func TestZooKeeperDialRefusedIsNotTunnelled(t *testing.T) {
+// oneSSHHost is an in-process SSH server reached through one pooled host
+// "h"; srv.conns counts the connections it accepted.
+func oneSSHHost(t *testing.T) (*testServer, map[string]Host) {
+	t.Helper()
 	f := newSSHFixture(t)
 	hk := ed25519Signer(t)
 	srv := newTestServer(t, f.signer.PublicKey(), hk)
 	f.trust(t, srv.addr, hk.PublicKey())
 	p := NewPool(Options{})
-	defer p.Close()
-	hosts := map[string]Host{"h": f.host(p, srv.addr)}
+	t.Cleanup(func() { p.Close() })
+	return srv, map[string]Host{"h": f.host(p, srv.addr)}
+}
+
+// A refused connection means the address is reachable and nothing listens:
+// the ZooKeeper probe does not go on to try it through every SSH host.
+func TestZooKeeperDialRefusedIsNotTunnelled(t *testing.T) {
+	srv, hosts := oneSSHHost(t)
 	l, err := net.Listen("tcp", "127.0.2.40:0")
 	if err != nil {
 		t.Fatal(err)
@@ -39,13 +46,7 @@ func TestZooKeeperDialRefusedIsNotTunnelled(t *testing.T) {
 // An address this machine cannot reach (timeout, no route) is dialled
 // through an SSH host, which can.
 func TestZooKeeperDialTunnelsWhenUnreachable(t *testing.T) {
-	f := newSSHFixture(t)
-	hk := ed25519Signer(t)
-	srv := newTestServer(t, f.signer.PublicKey(), hk)
-	f.trust(t, srv.addr, hk.PublicKey())
-	p := NewPool(Options{})
-	defer p.Close()
-	hosts := map[string]Host{"h": f.host(p, srv.addr)}
+	srv, hosts := oneSSHHost(t)
 	l, err := net.Listen("tcp", "127.0.2.41:0")
 	if err != nil {
 		t.Fatal(err)

@@ -29,18 +29,7 @@ func getJournal(t *testing.T, n *Node, query string, unsigned bool) (int, []byte
 }
 
 func TestGetJournalFromOffset(t *testing.T) {
-	n, err := NewNode(Options{Dir: t.TempDir(), Secret: httpSecret, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
-	j, err := n.Journal("ns1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := j.Format(ns, false); err != nil {
-		t.Fatal(err)
-	}
+	n, j := newJournalWith(t, Options{Dir: t.TempDir(), Secret: httpSecret, NoSync: true})
 	w := becomeWriter(t, j, 1, 1)
 	if err := w.journal(1, 1, 10); err != nil {
 		t.Fatal(err)

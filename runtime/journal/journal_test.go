@@ -16,7 +16,14 @@ var ns = rpc.NamespaceInfo{NamespaceID: 42, ClusterID: "CID-1", BlockPoolID: "BP
 func newJournal(t *testing.T) (*Node, *Journal, string) {
 	t.Helper()
 	dir := t.TempDir()
-	n, err := NewNode(Options{Dir: dir, NoSync: false})
+	n, j := newJournalWith(t, Options{Dir: dir, NoSync: false})
+	return n, j, dir
+}
+
+// newJournalWith starts a Node with o and formats its journal ns1.
+func newJournalWith(t *testing.T, o Options) (*Node, *Journal) {
+	t.Helper()
+	n, err := NewNode(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +35,7 @@ func newJournal(t *testing.T) (*Node, *Journal, string) {
 	if err := j.Format(ns, false); err != nil {
 		t.Fatal(err)
 	}
-	return n, j, dir
+	return n, j
 }
 
 type writer struct {
