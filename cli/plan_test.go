@@ -69,8 +69,10 @@ func TestPlanFlagsValidated(t *testing.T) {
 	}
 }
 
-func TestApplyRefusesSavedPlanFromAnotherBinary(t *testing.T) {
-	dir := writeHCL(t, `
+// threeHostLocal is a valid two-NameNode cluster on 127.0.7.1-3 with the
+// local target's state in stateDir.
+func threeHostLocal(stateDir string) string {
+	return `
 host "a" { address = "127.0.7.1" }
 host "b" { address = "127.0.7.2" }
 host "c" { address = "127.0.7.3" }
@@ -89,8 +91,12 @@ nameservice "ns" {
   fencing { methods = ["shell(/bin/true)"] }
   name_dir = "/hdfs/nn"
 }
-target "local" { state_dir = "state" }
-`)
+target "local" { state_dir = "` + stateDir + `" }
+`
+}
+
+func TestApplyRefusesSavedPlanFromAnotherBinary(t *testing.T) {
+	dir := writeHCL(t, threeHostLocal("state"))
 	pf := &planner.PlanFile{ConfigPath: dir, Options: planner.Options{RuntimeSHA256: "not-this-binary"}, Plan: &planner.ClusterPlan{}}
 	file := filepath.Join(t.TempDir(), "p.plan")
 	if err := writePlanFile(file, pf); err != nil {
@@ -189,27 +195,7 @@ func TestStatusJSONListsEveryNameNode(t *testing.T) {
 // before it probes or touches any host.
 func TestApplyWaitsForTheClusterLockThenFails(t *testing.T) {
 	state := t.TempDir()
-	dir := writeHCL(t, `
-host "a" { address = "127.0.7.1" }
-host "b" { address = "127.0.7.2" }
-host "c" { address = "127.0.7.3" }
-zookeeper {
-  managed = true
-  servers = ["a", "b", "c"]
-}
-nameservice "ns" {
-  namenode "nn1" { host = "a" }
-  namenode "nn2" { host = "b" }
-  journal {
-    hosts     = ["a", "b", "c"]
-    edits_dir = "/hdfs/jn"
-  }
-  automatic_failover = true
-  fencing { methods = ["shell(/bin/true)"] }
-  name_dir = "/hdfs/nn"
-}
-target "local" { state_dir = "`+state+`" }
-`)
+	dir := writeHCL(t, threeHostLocal(state))
 	c, diags := schema.Load(dir, schema.LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatal(diags)

@@ -369,7 +369,8 @@ func (c *testCluster) scenarioWipeStandby(wantNNs int, files map[string]string) 
 	if len(pids) == 0 {
 		c.t.Fatalf("no supervisor record for namenode-%s on %s", nn.ID, nn.Host)
 	}
-	if err := KillAllOn(c, nn.Host, pids); err != nil {
+	// Namespace hosts share this machine's pid namespace: a plain kill works.
+	if err := netns.KillAll(pids, 10*time.Second); err != nil {
 		c.t.Fatal(err)
 	}
 	for _, d := range ns.EffectiveNameDirs(nn) {
@@ -418,12 +419,6 @@ func (c *testCluster) scenarioWipeStandby(wantNNs int, files map[string]string) 
 	c.waitOneActive(wantNNs, 20*time.Second)
 	c.requireConverged()
 	c.checkFiles(files)
-}
-
-// KillAllOn kill -9s pids on host (where pids are host-local: the lab's
-// hosts share this machine's pid namespace, so plain kill works for both).
-func KillAllOn(c *testCluster, host string, pids []int) error {
-	return netns.KillAll(pids, 10*time.Second)
 }
 
 // scenarioInterrupt starts an apply of a changed configuration, SIGINTs it

@@ -283,6 +283,18 @@ func (h *haEnv) activeNN(timeout time.Duration) string {
 
 // waitStandbyReady waits until id's ZKFC is a healthy standby in the election
 // (a ZKFC that has not finished its first health check refuses a failover).
+// electPair formats ZooKeeper, starts both ZKFCs and waits until one
+// NameNode is active and the other a ready standby: (active, standby).
+func (h *haEnv) electPair() (string, string) {
+	h.formatZK()
+	h.startZKFC("nn1")
+	h.startZKFC("nn2")
+	act := h.activeNN(15 * time.Second)
+	st := peerOf(act)
+	h.waitStandbyReady(st)
+	return act, st
+}
+
 func (h *haEnv) waitStandbyReady(id string) {
 	h.t.Helper()
 	waitFor(h.t, 10*time.Second, id+" a healthy standby in the election", func() bool {
@@ -426,12 +438,7 @@ func TestIntegrationFailover(t *testing.T) {
 			KeyACL:  "digest:hdfs:" + digestOf("hdfs:s3cret") + ":rwcda",
 			KeyAuth: "digest:hdfs:s3cret",
 		})
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		if s, _ := h.nn[st].State(); s != "standby" {
 			t.Fatalf("%s is %s", st, s)
 		}
@@ -463,12 +470,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("KillActiveZKFC", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nskillzkfc", 9130, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		killed := time.Now()
 		h.stopZKFC(act, syscall.SIGKILL)
 		// Until the session expires (2 s) nothing changes.
@@ -490,12 +492,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("HungNameNode", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nshung", 9140, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		h.nn[act].Hang(true) // as SIGSTOP: accepts, never answers
 		waitFor(t, 15*time.Second, st+" active", h.nn[st].ActiveAlive)
 		if !strings.Contains(h.fenced(), act) {
@@ -509,12 +506,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("FailingFencerBlocksActive", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nsfencefail", 9150, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		if err := os.WriteFile(h.failFile, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -536,12 +528,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("UnhealthyQuitsAndRejoins", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nsunhealthy", 9160, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		h.nn[act].SetHealthy(false)
 		waitFor(t, 10*time.Second, st+" active", h.nn[st].ActiveAlive)
 		// Unhealthy but answering: graceful fencing made it standby.
@@ -557,12 +544,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("GracefulFailover", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nsgraceful", 9170, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		start := time.Now()
 		code, body := h.zkfcCall(st, "POST", "/zkfc/gracefulFailover")
 		if code != 200 {
@@ -617,12 +599,7 @@ func TestIntegrationFailover(t *testing.T) {
 	// Last: it stops ZooKeeper servers.
 	t.Run("QuorumLoss", func(t *testing.T) {
 		h := newHAEnv(t, ens, "nsquorum", 9180, nil)
-		h.formatZK()
-		h.startZKFC("nn1")
-		h.startZKFC("nn2")
-		act := h.activeNN(15 * time.Second)
-		st := peerOf(act)
-		h.waitStandbyReady(st)
+		act, st := h.electPair()
 		ens.Kill(0)
 		ens.Kill(1)
 		t.Cleanup(func() { ens.Restart(0); ens.Restart(1) })
