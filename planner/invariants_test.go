@@ -128,31 +128,6 @@ func checkSafety(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error {
 	return nil
 }
 
-var fiveJN = `
-host "a" { address = "10.0.0.1" }
-host "b" { address = "10.0.0.2" }
-host "c" { address = "10.0.0.3" }
-host "d" { address = "10.0.0.4" }
-host "e" { address = "10.0.0.5" }
-zookeeper {
-  managed = true
-  servers = ["a", "b", "c"]
-}
-nameservice "ns1" {
-  namenode "nn1" { host = "a" }
-  namenode "nn2" { host = "b" }
-  namenode "nn3" { host = "c" }
-  journal {
-    hosts     = ["a", "b", "c", "d", "e"]
-    edits_dir = "/hdfs/jn"
-  }
-  automatic_failover = true
-  fencing { methods = ["shell(/bin/true)"] }
-  name_dir = "/hdfs/nn"
-}
-target "ssh" {}
-`
-
 // randomObserved perturbs a converged state at random: hosts unreachable,
 // daemons down, storage wiped or holding stray data, configs and binaries
 // stale, ZooKeeper down or its znode gone.
@@ -235,7 +210,7 @@ func randomObserved(t *testing.T, c *schema.Cluster, rng *rand.Rand) *Observed {
 // against the invariants, twice over: the planner's own check and this
 // file's independent one. It also checks that planning is deterministic.
 func TestPlanInvariantsRandomized(t *testing.T) {
-	configs := map[string]string{"three": "@fixture three", "two": "@fixture two", "fivejn": fiveJN}
+	configs := map[string]string{"three": "@fixture three", "two": "@fixture two", "fivejn": "@fixture fivejn"}
 	iterations := 1500
 	if testing.Short() {
 		iterations = 200
