@@ -119,6 +119,10 @@ var (
 	RuleAbsolutePath = defRule("HA070", sevErr, "directories and key files are absolute paths")
 	RuleDirOverlap   = defRule("HA071", sevErr, "two daemons' storage directories (name, edits, ZooKeeper data) are not the same or nested on one host")
 
+	// Path safety (every path reaches shell scripts on the hosts and Hadoop's XML).
+	RulePathControlChar = defRule("HA090", sevErr, "no path contains a control character (newline, tab, …)")
+	RulePathComma       = defRule("HA091", sevErr, "name_dir and private_key_files entries contain no comma (Hadoop splits those settings on commas)")
+
 	// Passthrough.
 	RulePassthroughModelled = defRule("HA080", sevWarn, "a hadoop passthrough key overrides a key hactl renders from the model")
 )

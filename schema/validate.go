@@ -48,6 +48,7 @@ func validate(c *Cluster) hcl.Diagnostics {
 	v.ports()
 	v.storageDirs()
 	v.runtimeDirs()
+	v.pathCharacters()
 	v.passthrough()
 	v.unusedHosts()
 	return v.diags

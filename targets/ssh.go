@@ -518,23 +518,26 @@ func (h *SSHHost) run(ctx context.Context, line string, stdin io.Reader) (Result
 func (h *SSHHost) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode, sum string) error {
 	hash := sha256.New()
 	tee := io.TeeReader(data, hash)
-	dir := path.Dir(dst)
-	script := fmt.Sprintf(`set -e
+	// Every path reaches the script as a positional parameter, never inside
+	// its text: a path is data, so no character in it (quote, $(...), `;`)
+	// can change what the shell runs.
+	const script = `set -e
 umask 077
-mkdir -p %[1]s
-t=%[1]s/.%[2]s.tmp-$$
-trap 'rm -f "$t"' EXIT
+dir=$1 base=$2 sum=$3 mode=$4 dst=$5
+mkdir -p -- "$dir"
+t="$dir/.$base.tmp-$$"
+trap 'rm -f -- "$t"' EXIT
 cat > "$t"
 sync "$t" 2>/dev/null || true
-s=$(sha256sum "$t" | cut -d' ' -f1)
+s=$(sha256sum < "$t" | cut -d' ' -f1)
 echo "$s"
-if [ -n %[3]s ] && [ "$s" != %[3]s ]; then echo "sha256 mismatch: got $s, want "%[3]s >&2; exit 65; fi
-chmod %[4]o "$t"
-mv -f "$t" %[5]s
+if [ -n "$sum" ] && [ "$s" != "$sum" ]; then echo "sha256 mismatch: got $s, want $sum" >&2; exit 65; fi
+chmod "$mode" "$t"
+mv -f -- "$t" "$dst"
 trap - EXIT
-sync %[1]s 2>/dev/null || true
-`, ShellQuote(dir), strings.ReplaceAll(path.Base(dst), "'", ""), ShellQuote(sum), mode.Perm(), ShellQuote(dst))
-	cmd := Command{Args: []string{"sh", "-c", script}, Sudo: true}
+sync "$dir" 2>/dev/null || true
+`
+	cmd := Command{Args: []string{"sh", "-c", script, "hactl-upload", path.Dir(dst), path.Base(dst), sum, fmt.Sprintf("%o", mode.Perm()), dst}, Sudo: true}
 	line, err := h.commandLine(cmd)
 	if err != nil {
 		return err

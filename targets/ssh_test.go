@@ -335,3 +335,40 @@ func TestSSHPoolParsesKnownHostsOnce(t *testing.T) {
 		t.Errorf("known_hosts parsed %d times after it changed, want 2", got)
 	}
 }
+
+// TestSSHUploadPathIsData uploads to paths full of shell syntax: the file
+// must land at exactly that path and nothing in the path may run (the temp
+// name was once built from path.Base(dst) unquoted, so
+// secret_file = "/etc/hactl/s$(id>/tmp/p)" ran id).
+func TestSSHUploadPathIsData(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ecdsaSigner(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{})
+	defer p.Close()
+	h := f.host(p, srv.addr)
+	root := t.TempDir()
+	marker := filepath.Join(root, "ran")
+	// The in-process server's shell inherits this environment; a file name
+	// cannot hold the marker's path (it has slashes), so it names the variable.
+	t.Setenv("HACTL_TEST_MARKER", marker)
+	for _, name := range []string{
+		"s$(touch $HACTL_TEST_MARKER)",
+		"s`touch $HACTL_TEST_MARKER`",
+		"it's; touch $HACTL_TEST_MARKER",
+		"-n \"$HOME\" *",
+	} {
+		dir := filepath.Join(root, "d $(touch $HACTL_TEST_MARKER)")
+		dst := filepath.Join(dir, name)
+		if err := h.Upload(context.Background(), dst, strings.NewReader("secret"), 0o600, sha("secret")); err != nil {
+			t.Fatalf("upload %q: %v", dst, err)
+		}
+		if b, err := os.ReadFile(dst); err != nil || string(b) != "secret" {
+			t.Errorf("%q holds %q (%v), want the uploaded data", dst, b, err)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("uploading to %q ran a command embedded in the path", dst)
+		}
+	}
+}

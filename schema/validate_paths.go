@@ -1,0 +1,116 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// pathField is one path the configuration gives, with where it was written.
+type pathField struct {
+	what string
+	val  string
+	rng  hcl.Range
+	// list: Hadoop splits the rendered key on commas, so a comma inside
+	// one path would silently become two paths.
+	list bool
+}
+
+// pathFields lists every path of the configuration: the ones hactl writes
+// into scripts run on the hosts and into Hadoop's XML, and the operator's
+// own files (keys, known_hosts, the local target's state dir).
+func (v *validator) pathFields() []pathField {
+	var out []pathField
+	add := func(what, val string, rng hcl.Range, list bool) {
+		if val != "" {
+			out = append(out, pathField{what, val, rng, list})
+		}
+	}
+	if r := v.c.Runtime; r != nil {
+		for _, f := range []struct{ attr, val string }{
+			{"install_dir", r.InstallDir}, {"conf_dir", r.ConfDir}, {"log_dir", r.LogDir},
+			{"run_dir", r.RunDir}, {"secret_file", r.SecretFile},
+		} {
+			if rng, set := r.Ranges[f.attr]; set {
+				add(f.attr, f.val, rng, false)
+			}
+		}
+	}
+	for _, ns := range v.c.Nameservices {
+		for i, d := range ns.NameDirs {
+			add("name_dir", d, elemAt(ns.Ranges, "name_dir", i, ns.DeclRange), true)
+		}
+		for _, nn := range ns.NameNodes {
+			for i, d := range nn.NameDirs {
+				add("name_dir", d, elemAt(nn.Ranges, "name_dir", i, nn.DeclRange), true)
+			}
+		}
+		if j := ns.Journal; j != nil {
+			add("edits_dir", j.EditsDir, at(j.Ranges, "edits_dir", j.DeclRange), false)
+		}
+		if f := ns.Fencing; f != nil {
+			for i, k := range f.PrivateKeyFiles {
+				add("private_key_files entry", k, elemAt(f.Ranges, "private_key_files", i, f.DeclRange), true)
+			}
+		}
+	}
+	if z := v.c.ZooKeeper; z != nil {
+		add("data_dir", z.DataDir, at(z.Ranges, "data_dir", z.DeclRange), false)
+	}
+	sshPaths := func(s *SSH) {
+		if s == nil {
+			return
+		}
+		add("private_key", s.PrivateKey, at(s.Ranges, "private_key", s.DeclRange), false)
+		add("known_hosts", s.KnownHosts, at(s.Ranges, "known_hosts", s.DeclRange), false)
+	}
+	sshPaths(v.c.SSH)
+	for _, h := range v.c.Hosts {
+		sshPaths(h.SSH)
+	}
+	if t := v.c.Target; t != nil {
+		add("state_dir", t.StateDir, at(t.Ranges, "state_dir", t.DeclRange), false)
+	}
+	return out
+}
+
+// pathCharacters refuses control characters (newlines included) in every
+// path, and commas in paths Hadoop reads as comma-separated lists. The
+// scripts hactl runs on the hosts quote every path, but a newline in a path
+// still breaks the line-oriented probe output (leaving the host
+// unplannable after apply) and Hadoop's XML.
+func (v *validator) pathCharacters() {
+	for _, f := range v.pathFields() {
+		if i := strings.IndexFunc(f.val, unicode.IsControl); i >= 0 {
+			v.report(RulePathControlChar, f.rng, "Control character in path",
+				"%s %q contains the control character %s at byte %d; paths may not contain newlines, tabs or other control characters.", f.what, f.val, controlName(firstRune(f.val[i:])), i)
+			continue
+		}
+		if f.list && strings.Contains(f.val, ",") {
+			v.report(RulePathComma, f.rng, "Comma in path",
+				"%s %q contains a comma; Hadoop splits this setting on commas, so it would read it as several paths. Choose a path without a comma.", f.what, f.val)
+		}
+	}
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+func controlName(r rune) string {
+	switch r {
+	case '\n':
+		return `\n (newline)`
+	case '\r':
+		return `\r (carriage return)`
+	case '\t':
+		return `\t (tab)`
+	case 0:
+		return "NUL"
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
