@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -612,4 +613,26 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// An offset plus a length past int64 reads to the end of the file; it
+// overflowed into a slice-bounds panic.
+func TestReadLengthOverflow(t *testing.T) {
+	ns := NewNamespace(1<<20, "hdfs", "supergroup", 1)
+	op := &Op{Code: OpCreate, Path: "/f", Data: []byte("0123456789"), Perm: 0o644, Owner: "hdfs"}
+	if _, err := ns.Prepare(op); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Apply(1, op); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		offset, length int64
+		want           string
+	}{{1, math.MaxInt64, "123456789"}, {10, math.MaxInt64, ""}, {2, 3, "234"}, {2, -1, "23456789"}} {
+		got, err := ns.Read("/f", c.offset, c.length)
+		if err != nil || string(got) != c.want {
+			t.Errorf("Read(%d, %d) = %q, %v; want %q", c.offset, c.length, got, err, c.want)
+		}
+	}
 }

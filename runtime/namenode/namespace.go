@@ -595,7 +595,7 @@ func (ns *Namespace) Read(p string, offset, length int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: offset %d is outside the file (%d bytes)", webhdfs.ErrInvalidPath, offset, len(n.data))
 	}
 	end := int64(len(n.data))
-	if length >= 0 && offset+length < end {
+	if length >= 0 && length < end-offset { // not offset+length: it may overflow
 		end = offset + length
 	}
 	return slices.Clone(n.data[offset:end]), nil

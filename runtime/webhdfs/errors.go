@@ -69,6 +69,7 @@ var exceptionMap = []exceptionInfo{
 	// 403 rather than 413: Hadoop answers IOExceptions with 403 and
 	// off-the-shelf clients (the npm webhdfs package) only parse 4xx they know.
 	{ErrTooLarge, "IOException", "java.io.IOException", http.StatusForbidden},
+	{errIOException, "IOException", "java.io.IOException", http.StatusForbidden},
 	{errIllegalArgument, "IllegalArgumentException", "java.lang.IllegalArgumentException", http.StatusBadRequest},
 }
 
@@ -93,8 +94,8 @@ func toRemoteException(err error) *RemoteException {
 func errorMessage(err, sentinel error) string {
 	msg := err.Error()
 	switch sentinel {
-	case errIllegalArgument:
-		return strings.TrimPrefix(msg, errIllegalArgument.Error()+": ")
+	case errIllegalArgument, errIOException:
+		return strings.TrimPrefix(msg, sentinel.Error()+": ")
 	case ErrStandby:
 		// fmt.Errorf("%w: Operation category READ …", ErrStandby) would repeat
 		// the sentinel's own WRITE sentence: keep the most specific one.

@@ -58,6 +58,10 @@ func Handler(ns Namesystem, opts HandlerOptions) http.Handler {
 // errIllegalArgument is a bad request parameter (IllegalArgumentException, 400).
 var errIllegalArgument = errors.New("IllegalArgumentException")
 
+// errIOException is a request Hadoop refuses with a plain IOException (403),
+// such as an OPEN offset beyond the end of the file.
+var errIOException = errors.New("IOException")
+
 func badParam(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errIllegalArgument, fmt.Sprintf(format, args...))
 }
@@ -312,20 +316,22 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q 
 		return err
 	}
 	repl := h.opts.DefaultReplication
-	if s := q.Get("replication"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 16)
-		if err != nil || n <= 0 {
-			return badParam("Invalid value for webhdfs parameter \"replication\": %q", s)
-		}
+	n, err := intParam(q, "replication", 16, 1)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
 		repl = int16(n)
 	}
-	bs := h.opts.DefaultBlockSize
-	if s := q.Get("blocksize"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 {
-			return badParam("Invalid value for webhdfs parameter \"blocksize\": %q", s)
-		}
-		bs = n
+	bs, err := intParam(q, "blocksize", 64, 1)
+	if err != nil {
+		return err
+	}
+	if bs == 0 {
+		bs = h.opts.DefaultBlockSize
+	}
+	if _, err := intParam(q, "buffersize", 32, 1); err != nil {
+		return err
 	}
 	if !isDataStep(q) {
 		return h.redirect(w, r, q)
@@ -358,16 +364,20 @@ func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, 
 }
 
 func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *query) error {
-	offset, err := int64Param(q, "offset", 0)
+	offset, err := intParam(q, "offset", 64, 0)
 	if err != nil {
 		return err
 	}
-	length, err := int64Param(q, "length", -1)
-	if err != nil {
-		return err
+	// Hadoop's LengthParam is a long >= 0, absent meaning to the end of
+	// the file; -1 is what some clients send for "absent".
+	length := int64(-1)
+	if s := q.Get("length"); s != "" && s != "-1" {
+		if length, err = intParam(q, "length", 64, 0); err != nil {
+			return err
+		}
 	}
-	if offset < 0 {
-		return badParam("Invalid value for webhdfs parameter \"offset\": %d < 0", offset)
+	if _, err := intParam(q, "buffersize", 32, 1); err != nil {
+		return err
 	}
 	if !isDataStep(q) {
 		// Hadoop checks the file exists before redirecting, so a missing
@@ -378,6 +388,9 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *q
 		}
 		if st.Type == TypeDirectory {
 			return fmt.Errorf("%w: %s is a directory", ErrNotFound, path)
+		}
+		if offset > st.Length {
+			return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", errIOException, offset, st.Length, path)
 		}
 		return h.redirect(w, r, q)
 	}
@@ -408,14 +421,22 @@ func boolParam(q *query, name string, def bool) (bool, error) {
 	return false, badParam("Invalid value for webhdfs parameter %q: Failed to parse %q to Boolean.", name, s)
 }
 
-func int64Param(q *query, name string, def int64) (int64, error) {
+// intParam parses a radix-10 integer parameter of bitSize bits (Hadoop's
+// ShortParam, IntegerParam, LongParam) that must be at least min; absent, it
+// is 0. Hadoop's wording, so a client sees the IllegalArgumentException
+// Hadoop's ParamException gives.
+func intParam(q *query, name string, bitSize int, min int64) (int64, error) {
 	s := q.Get(name)
 	if s == "" {
-		return def, nil
+		return 0, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(s, 10, bitSize)
 	if err != nil {
-		return 0, badParam("Invalid value for webhdfs parameter %q: %q is not a number", name, s)
+		kind := map[int]string{16: "short integer", 32: "integer", 64: "long integer"}[bitSize]
+		return 0, badParam("Invalid value for webhdfs parameter %q: Failed to parse %q as a radix-10 %s.", name, s, kind)
+	}
+	if n < min {
+		return 0, badParam("Invalid value for webhdfs parameter %q: Invalid parameter range: %s = %d < %d", name, name, n, min)
 	}
 	return n, nil
 }
@@ -425,9 +446,12 @@ func permParam(q *query, def fs.FileMode) (fs.FileMode, error) {
 	if s == "" {
 		return def, nil
 	}
-	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || n > 0o1777 {
-		return 0, badParam("Invalid value for webhdfs parameter \"permission\": %q is not an octal permission in [0, 1777]", s)
+	n, err := strconv.ParseUint(s, 8, 16)
+	if err != nil {
+		return 0, badParam("Invalid value for webhdfs parameter \"permission\": Failed to parse %q as a radix-8 short integer.", s)
+	}
+	if n > 0o1777 {
+		return 0, badParam("Invalid value for webhdfs parameter \"permission\": Invalid parameter range: permission = %o > 1777", n)
 	}
 	perm := fs.FileMode(n & 0o777)
 	if n&0o1000 != 0 {

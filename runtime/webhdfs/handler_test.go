@@ -237,6 +237,73 @@ func TestOpenAndAppend(t *testing.T) {
 	wantRemote(t, big, 403, "IOException", "java.io.IOException", "limit of 1024 bytes")
 }
 
+// OPEN's offset and length are validated as Hadoop's OffsetParam and
+// LengthParam (longs >= 0; -1 accepted as "to the end"), and an offset plus a
+// length past int64 reads to the end instead of overflowing into a panic.
+func TestOpenOffsetLength(t *testing.T) {
+	mem, srv := newServer(t)
+	base := srv.URL + "/webhdfs/v1"
+	if err := mem.Create(context.Background(), "/f", []byte("0123456789"), false, 0o644, 3, 1024, "u"); err != nil {
+		t.Fatal(err)
+	}
+	const iae, iaeClass = "IllegalArgumentException", "java.lang.IllegalArgumentException"
+	for _, c := range []struct {
+		query string
+		code  int
+		want  string // body, or a part of the RemoteException message
+	}{
+		{"offset=1&length=9223372036854775807", 200, "123456789"},
+		{"offset=9&length=9223372036854775807", 200, "9"},
+		{"offset=10&length=9223372036854775807", 200, ""},
+		{"offset=3&length=-1", 200, "3456789"},
+		{"offset=3&length=0", 200, ""},
+		{"length=-2", 400, `Invalid value for webhdfs parameter "length": Invalid parameter range: length = -2 < 0`},
+		{"length=-9223372036854775808", 400, "length = -9223372036854775808 < 0"},
+		{"offset=-1", 400, `Invalid value for webhdfs parameter "offset": Invalid parameter range: offset = -1 < 0`},
+		{"offset=9223372036854775808", 400, `Failed to parse "9223372036854775808" as a radix-10 long integer.`},
+		{"length=1e3", 400, `Failed to parse "1e3" as a radix-10 long integer.`},
+		{"buffersize=0", 400, `Invalid value for webhdfs parameter "buffersize": Invalid parameter range: buffersize = 0 < 1`},
+		{"offset=11", 403, "Offset=11 out of the range [0, 10); OPEN, path=/f"},
+	} {
+		first := do(t, "GET", base+"/f?op=OPEN&"+c.query, nil)
+		if c.code == 400 {
+			wantRemote(t, first, 400, iae, iaeClass, c.want)
+			continue
+		}
+		if c.code == 403 {
+			wantRemote(t, first, 403, "IOException", "java.io.IOException", c.want)
+			continue
+		}
+		if first.code != http.StatusTemporaryRedirect {
+			t.Fatalf("OPEN?%s: first step %d %s", c.query, first.code, first.body)
+		}
+		got := do(t, "GET", first.header.Get("Location"), nil)
+		if got.code != c.code || string(got.body) != c.want {
+			t.Errorf("OPEN?%s: %d %q, want %d %q", c.query, got.code, got.body, c.code, c.want)
+		}
+	}
+}
+
+// Every numeric parameter is checked the same way, in Hadoop's words.
+func TestNumericParams(t *testing.T) {
+	_, srv := newServer(t)
+	base := srv.URL + "/webhdfs/v1"
+	const iae, iaeClass = "IllegalArgumentException", "java.lang.IllegalArgumentException"
+	for q, want := range map[string]string{
+		"op=CREATE&replication=0":            `"replication": Invalid parameter range: replication = 0 < 1`,
+		"op=CREATE&replication=40000":        `"replication": Failed to parse "40000" as a radix-10 short integer.`,
+		"op=CREATE&blocksize=-5":             `"blocksize": Invalid parameter range: blocksize = -5 < 1`,
+		"op=CREATE&blocksize=x":              `"blocksize": Failed to parse "x" as a radix-10 long integer.`,
+		"op=CREATE&buffersize=4294967296":    `"buffersize": Failed to parse "4294967296" as a radix-10 integer.`,
+		"op=CREATE&permission=2000":          `"permission": Invalid parameter range: permission = 2000 > 1777`,
+		"op=CREATE&permission=-1":            `"permission": Failed to parse "-1" as a radix-8 short integer.`,
+		"op=MKDIRS&permission=8":             `"permission": Failed to parse "8" as a radix-8 short integer.`,
+		"op=SETPERMISSION&permission=777777": `"permission": Failed to parse "777777" as a radix-8 short integer.`,
+	} {
+		wantRemote(t, do(t, "PUT", base+"/n?"+q, nil), 400, iae, iaeClass, want)
+	}
+}
+
 func TestDeleteRenameSetters(t *testing.T) {
 	mem, srv := newServer(t)
 	base := srv.URL + "/webhdfs/v1"

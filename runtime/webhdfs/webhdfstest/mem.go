@@ -204,7 +204,7 @@ func (m *Mem) Open(_ context.Context, p string, offset, length int64) ([]byte, e
 		return nil, fmt.Errorf("Offset=%d out of the range [0, %d]; OPEN, path=%s", offset, size, p)
 	}
 	end := size
-	if length >= 0 && offset+length < size {
+	if length >= 0 && length < size-offset { // not offset+length: it may overflow
 		end = offset + length
 	}
 	return append([]byte(nil), n.data[offset:end]...), nil
