@@ -1,14 +1,12 @@
 package targets
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"runtime"
 	"slices"
 	"sort"
@@ -18,7 +16,6 @@ import (
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/runtime/supervise"
-	"github.com/hactl/hactl/schema"
 )
 
 // The probe of a host is one shell script, run as root in one round trip. It
@@ -43,239 +40,16 @@ import (
 // signed HTTP, and the storage dirs the installed configuration names.
 //
 // The script is the one reader of each of these facts and this file the one
-// place that interprets them (readStorage for storage, describeHost for the
+// place that judges them (readStorage for storage, describeHost for the
 // rest; runtime/probe reads neither); observed combines the two reports, no
 // field coming from both.
 //
 // The output is line-oriented ("<tag> <fields…>", file contents in hex) and
-// interpreted here, so the script stays small and POSIX (sh, od, tr, ls,
+// interpreted in Go, so the script stays small and POSIX (sh, od, tr, ls,
 // sed, awk, cut, grep, readlink, sha256sum) and every judgement is made, and
-// tested, in Go.
-
-// journalDefaultEditsDir is where the JournalNode keeps its journals when
-// the configuration names no edits dir (runtime/journal's default).
-const journalDefaultEditsDir = "/tmp/hadoop/dfs/journalnode"
-
-// preflightMagic starts the script's output (and versions its format).
-const preflightMagic = "hactl-preflight 1"
-
-// zooKeeperJar is the file whose presence means Debian's zookeeper package
-// is installed (runtime/zookeeper.Jar; that package's tests import this one).
-const zooKeeperJar = "/usr/share/java/zookeeper.jar"
-
-// The env keys the executor passes with `supervise start --env`
-// (internal/apply): the config and binary a daemon was started with.
-const (
-	envConfigSHA256  = "HACTL_CONFIG_SHA256"
-	envRuntimeSHA256 = "HACTL_RUNTIME_SHA256"
-)
-
-// maxProbeFile bounds the bytes of one small file the script sends.
-const maxProbeFile = 65536
-
-// nameDirCheck is one NameNode storage dir on a host.
-type nameDirCheck struct {
-	key string // planner.NameNodeKey(ns, id)
-	ns  string
-	id  string
-	dir string
-}
-
-// storageDirs are the dirs whose contents the probe script reads on a host.
-type storageDirs struct {
-	names []nameDirCheck
-	roots []string // JournalNode edits dirs, each holding <jid>/current
-}
-
-// hostStorage lists the storage dirs the configuration puts on host.
-func hostStorage(c *schema.Cluster, host string) storageDirs {
-	var s storageDirs
-	for _, ns := range c.Nameservices {
-		for _, nn := range ns.NameNodes {
-			if nn.Host != host {
-				continue
-			}
-			for _, d := range ns.EffectiveNameDirs(nn) {
-				d = strings.TrimPrefix(d, "file://")
-				s.names = append(s.names, nameDirCheck{key: planner.NameNodeKey(ns.Name, nn.ID), ns: ns.Name, id: nn.ID, dir: c.HostDir(host, d)})
-			}
-		}
-		if j := ns.Journal; j != nil && slices.Contains(j.Hosts, host) {
-			root := journalDefaultEditsDir
-			if j.EditsDir != "" {
-				root = c.HostDir(host, strings.TrimPrefix(j.EditsDir, "file://"))
-			}
-			if !slices.Contains(s.roots, root) {
-				s.roots = append(s.roots, root)
-			}
-		}
-	}
-	return s
-}
-
-// with returns s plus the dirs the installed configuration names (as the
-// installed runtime reported them: real paths on the host) that s lacks, and
-// whether there were any. A configuration changed since it was installed
-// (another name_dir or edits_dir, a NameNode moved away) must not hide the
-// data of the dirs the host still uses. A dir the script cannot read (not
-// absolute, a line break in its name) is an error: the host's storage cannot
-// be described, so it must not be taken for empty.
-func (s storageDirs) with(in *probe.StorageDirs) (storageDirs, bool, error) {
-	if in == nil {
-		return s, false, nil
-	}
-	out := storageDirs{names: slices.Clone(s.names), roots: slices.Clone(s.roots)}
-	usable := func(what, d string) error {
-		if !path.IsAbs(d) || strings.ContainsAny(d, "\n\r") {
-			return fmt.Errorf("the installed configuration names %s %q, which the probe cannot read", what, d)
-		}
-		return nil
-	}
-	keys := make([]string, 0, len(in.NameDirs))
-	for k := range in.NameDirs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	added := false
-	for _, key := range keys {
-		ns, id, _ := strings.Cut(key, "/")
-		for _, d := range in.NameDirs[key] {
-			if err := usable("name dir", d); err != nil {
-				return s, false, err
-			}
-			if !slices.ContainsFunc(out.names, func(n nameDirCheck) bool { return n.key == key && n.dir == d }) {
-				out.names = append(out.names, nameDirCheck{key: key, ns: ns, id: id, dir: d})
-				added = true
-			}
-		}
-	}
-	for _, r := range in.EditsRoots {
-		if err := usable("edits dir", r); err != nil {
-			return s, false, err
-		}
-		if !slices.Contains(out.roots, r) {
-			out.roots = append(out.roots, r)
-			added = true
-		}
-	}
-	return out, added, nil
-}
-
-// preflightFuncs are the script's helpers.
-//
-//	x TAG FILE   "TAG <hex>" of FILE's first bytes, when it is a file
-//	d TAG DIR    "TAG dir absent|notdir|empty|full|error"
-//	e TAG DIR    "TAG ent <name>" per entry of DIR
-//	s TAG FILE   "TAG sha <sha256>" when FILE is a file
-var preflightFuncs = `x() { if [ -f "$2" ]; then printf '%s ' "$1"; od -An -v -tx1 -N ` + strconv.Itoa(maxProbeFile) + ` "$2" | tr -d ' \n'; echo; fi; }
-d() {
-  if [ -d "$2" ]; then
-    if l=$(ls -A "$2" 2>/dev/null); then
-      if [ -n "$l" ]; then echo "$1 dir full"; else echo "$1 dir empty"; fi
-    else echo "$1 dir error"; fi
-  elif [ -e "$2" ]; then echo "$1 dir notdir"
-  else echo "$1 dir absent"; fi
-}
-e() { ls -A "$2" 2>/dev/null | while IFS= read -r n; do echo "$1 ent $n"; done; }
-s() {
-  if [ -f "$2" ]; then
-    if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum <"$2")
-    elif command -v shasum >/dev/null 2>&1; then h=$(shasum -a 256 <"$2")
-    else h=$(openssl dgst -sha256 -r <"$2" 2>/dev/null); fi
-    echo "$1 sha $(printf '%s' "$h" | cut -c1-64)"
-  fi
-}
-`
-
-// writeStorageScript writes the script lines that read the dirs of s.
-func writeStorageScript(b *strings.Builder, s storageDirs) {
-	q := ShellQuote
-	for i, n := range s.names {
-		tag := "nn" + strconv.Itoa(i)
-		fmt.Fprintf(b, "d %[1]s %[2]s; x %[1]s.version %[2]s/current/VERSION; x %[1]s.seen %[2]s/current/seen_txid\n", tag, q(n.dir))
-	}
-	for i, r := range s.roots {
-		// One line per journal dir under the root (dot dirs are not journals).
-		fmt.Fprintf(b, `for j in %[2]s/*; do
-  [ -d "$j" ] || continue; id=${j##*/}
-  case $id in *[[:space:]]*) continue;; esac
-  t="jn%[1]d:$id"; echo "$t journal"; c="$j/current"
-  d "$t" "$c"; e "$t" "$c"; x "$t.version" "$c/VERSION"; x "$t.promised" "$c/last-promised-epoch"
-  x "$t.writer" "$c/last-writer-epoch"; x "$t.committed" "$c/committed-txid"; d "$t.paxos" "$c/paxos"
-done
-`, i, q(r))
-	}
-}
-
-// storageScript renders a script that only reads the dirs of s (the second
-// round trip, when the installed configuration names dirs the cluster
-// configuration does not).
-func storageScript(s storageDirs) string {
-	var b strings.Builder
-	b.WriteString(preflightFuncs)
-	fmt.Fprintf(&b, "echo %s\n", ShellQuote(preflightMagic))
-	writeStorageScript(&b, s)
-	b.WriteString("echo end\n")
-	return b.String()
-}
-
-// preflightScript renders the probe script for host, reading the storage
-// dirs of s (see the comment at the top of this file).
-func preflightScript(c *schema.Cluster, host, address string, s storageDirs) string {
-	p := c.PathsFor(host)
-	q := ShellQuote
-	var b strings.Builder
-	b.WriteString(preflightFuncs)
-	fmt.Fprintf(&b, "echo %s\necho \"os $(uname -s) $(uname -m)\"\n", q(preflightMagic))
-	writeStorageScript(&b, s)
-	args := " runtime probe --conf " + q(p.ConfDir) + " --run-dir " + q(p.RunDir) +
-		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
-	fmt.Fprintf(&b, `b=%[1]s
-if [ -e "$b" ]; then
-  c=
-  if [ -f "$b.sha256" ] && [ ! "$b.sha256" -ot "$b" ]; then
-    c=$(cut -c1-64 "$b.sha256" | head -n 1); case $c in *[!0-9a-f]*) c=;; esac; [ ${#c} = 64 ] || c=
-  fi
-  if [ -n "$c" ]; then echo "bin sha $c"; else s bin "$b"; fi
-fi
-s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s
-zc=%[6]s; s cfg:zoo.cfg "$zc"
-if [ -f "$zc" ]; then zd=$(sed -n 's/^[[:space:]]*dataDir=[[:space:]]*//p' "$zc" | head -n 1 | sed 's/[[:space:]]*$//'); [ -n "$zd" ] && s cfg:myid "$zd/myid"; fi
-[ -f %[7]s ] && echo zkjar
-pids=
-for r in %[8]s/*.json; do
-  [ -f "$r" ] || continue; n=${r##*/}; n=${n%%.json}; x "rec:$n" "$r"
-  p=$(sed -n 's/.*"child_pid": *\([0-9][0-9]*\).*/\1/p' "$r" | head -n 1)
-  if grep -q '"manager": *"systemd"' "$r" && command -v systemctl >/dev/null 2>&1; then
-    p=$(systemctl show -p MainPID --value "hactl-$n.service" 2>/dev/null); echo "mainpid:$n $p"
-  fi
-  if [ -n "$p" ] && [ "$p" != 0 ] && [ -f "/proc/$p/stat" ]; then
-    x "stat:$p" "/proc/$p/stat"; pids="$pids $p"
-    if ! grep -q '%[9]s=' "$r" && l=$(readlink "/proc/$p/exe" 2>/dev/null); then
-      echo "exe:$p $l"
-      case ${l##*/} in "hactl"|"hactl (deleted)") [ "$l" = "$b" ] || s "exesha:$p" "/proc/$p/exe";; esac
-    fi
-  fi
-done
-if [ -n "$pids" ]; then
-  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { print "listen", $10, $2 }'
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pids="$pids" 'BEGIN { n = split(pids, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 }
-    { s = $0; sub(/.*\) /, "", s); split(s, f, " "); if (f[3] in w) print $1, f[3] }' |
-  while read -r p g; do
-    ls -l "/proc/$p/fd" 2>/dev/null | sed -n "s/.*socket:\[\([0-9]*\)\].*/sock $g \1/p"
-  done
-fi
-if [ -f "$b" ] && [ -x "$b" ]; then
-  echo installed
-  %[10]s=%[11]s "$b"%[2]s; rc=$?
-  printf '\nprobe-exit %%d\n' "$rc"
-fi
-echo end
-`, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
-		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir),
-		envRuntimeSHA256, probe.ReportEnv, probe.ReportFormat)
-	return b.String()
-}
+// tested, in Go. Three files, one job each: preflight_script.go renders the
+// script, preflight_scan.go splits its output into tagged lines, and this
+// file judges them.
 
 // preflight is the parsed output of the probe script.
 type preflight struct {
@@ -295,113 +69,6 @@ type preflight struct {
 	runtime   *probe.Report
 	probeExit int
 	stderr    string // the script's stderr (tail), for a failed installed probe
-}
-
-// scanned is the probe script's output, split into its tagged lines.
-type scanned struct {
-	fields      map[string]map[string]string // tag -> kind -> value
-	ents        map[string][]string
-	journalTags []string
-	recs        map[string][]byte
-	stats       map[int][]byte
-	mainPIDs    map[string]int
-	exes        map[int]string          // pid -> the binary it runs (readlink /proc/PID/exe)
-	listen      map[string]int          // socket inode -> port
-	socks       map[int]map[string]bool // pgid -> socket inodes
-	ended       bool
-}
-
-// scanPreflight splits the script's output (without the installed probe's
-// part) into its tagged lines.
-func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
-	s := &scanned{fields: map[string]map[string]string{}, ents: map[string][]string{}, recs: map[string][]byte{},
-		stats: map[int][]byte{}, mainPIDs: map[string]int{}, exes: map[int]string{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
-	sawMagic := false
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
-	for sc.Scan() {
-		line := sc.Text()
-		if !sawMagic {
-			sawMagic = line == preflightMagic
-			continue
-		}
-		tag, rest, _ := strings.Cut(line, " ")
-		switch {
-		case tag == "os":
-			pf.os, pf.arch, _ = strings.Cut(rest, " ")
-		case tag == "end":
-			s.ended = true
-		case tag == "zkjar":
-			s.fields["zkjar"] = map[string]string{"": "1"}
-		case tag == "listen":
-			inode, addr, _ := strings.Cut(rest, " ")
-			if k := strings.LastIndexByte(addr, ':'); k >= 0 {
-				if port, err := strconv.ParseUint(addr[k+1:], 16, 16); err == nil {
-					s.listen[inode] = int(port)
-				}
-			}
-		case tag == "sock":
-			g, inode, _ := strings.Cut(rest, " ")
-			pg, _ := strconv.Atoi(g)
-			if s.socks[pg] == nil {
-				s.socks[pg] = map[string]bool{}
-			}
-			s.socks[pg][inode] = true
-		case strings.HasPrefix(tag, "rec:"):
-			b, err := hex.DecodeString(rest)
-			if err != nil {
-				return nil, fmt.Errorf("bad %s line", tag)
-			}
-			s.recs[strings.TrimPrefix(tag, "rec:")] = b
-		case strings.HasPrefix(tag, "stat:"):
-			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "stat:"))
-			if b, err := hex.DecodeString(rest); err == nil {
-				s.stats[pid] = b
-			}
-		case strings.HasPrefix(tag, "exe:"):
-			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "exe:"))
-			s.exes[pid] = rest
-		case strings.HasPrefix(tag, "mainpid:"):
-			n, _ := strconv.Atoi(strings.TrimSpace(rest))
-			s.mainPIDs[strings.TrimPrefix(tag, "mainpid:")] = n
-		default:
-			kind, value, _ := strings.Cut(rest, " ")
-			if rest == "journal" {
-				s.journalTags = append(s.journalTags, tag)
-				continue
-			}
-			if kind == "ent" {
-				s.ents[tag] = append(s.ents[tag], value)
-				continue
-			}
-			if s.fields[tag] == nil {
-				s.fields[tag] = map[string]string{}
-			}
-			switch kind {
-			case "dir", "sha":
-				s.fields[tag][kind] = value
-			default: // "<tag> <hex>": a file's content
-				s.fields[tag]["hex"] = rest
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if !sawMagic {
-		return nil, fmt.Errorf("no %q line", preflightMagic)
-	}
-	return s, nil
-}
-
-// file returns the content of the file the script sent under tag.
-func (s *scanned) file(tag string) ([]byte, bool) {
-	f, ok := s.fields[tag]["hex"]
-	if !ok {
-		return nil, false
-	}
-	b, err := hex.DecodeString(f)
-	return b, err == nil
 }
 
 // readStorage judges what the script saw in the storage dirs of dirs. It is

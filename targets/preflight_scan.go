@@ -1,0 +1,120 @@
+package targets
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// This file splits the probe script's output into its tagged lines; the
+// judging of them is in preflight.go.
+
+// scanned is the probe script's output, split into its tagged lines.
+type scanned struct {
+	fields      map[string]map[string]string // tag -> kind -> value
+	ents        map[string][]string
+	journalTags []string
+	recs        map[string][]byte
+	stats       map[int][]byte
+	mainPIDs    map[string]int
+	exes        map[int]string          // pid -> the binary it runs (readlink /proc/PID/exe)
+	listen      map[string]int          // socket inode -> port
+	socks       map[int]map[string]bool // pgid -> socket inodes
+	ended       bool
+}
+
+// scanPreflight splits the script's output (without the installed probe's
+// part) into its tagged lines.
+func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
+	s := &scanned{fields: map[string]map[string]string{}, ents: map[string][]string{}, recs: map[string][]byte{},
+		stats: map[int][]byte{}, mainPIDs: map[string]int{}, exes: map[int]string{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
+	sawMagic := false
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
+	for sc.Scan() {
+		line := sc.Text()
+		if !sawMagic {
+			sawMagic = line == preflightMagic
+			continue
+		}
+		tag, rest, _ := strings.Cut(line, " ")
+		switch {
+		case tag == "os":
+			pf.os, pf.arch, _ = strings.Cut(rest, " ")
+		case tag == "end":
+			s.ended = true
+		case tag == "zkjar":
+			s.fields["zkjar"] = map[string]string{"": "1"}
+		case tag == "listen":
+			inode, addr, _ := strings.Cut(rest, " ")
+			if k := strings.LastIndexByte(addr, ':'); k >= 0 {
+				if port, err := strconv.ParseUint(addr[k+1:], 16, 16); err == nil {
+					s.listen[inode] = int(port)
+				}
+			}
+		case tag == "sock":
+			g, inode, _ := strings.Cut(rest, " ")
+			pg, _ := strconv.Atoi(g)
+			if s.socks[pg] == nil {
+				s.socks[pg] = map[string]bool{}
+			}
+			s.socks[pg][inode] = true
+		case strings.HasPrefix(tag, "rec:"):
+			b, err := hex.DecodeString(rest)
+			if err != nil {
+				return nil, fmt.Errorf("bad %s line", tag)
+			}
+			s.recs[strings.TrimPrefix(tag, "rec:")] = b
+		case strings.HasPrefix(tag, "stat:"):
+			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "stat:"))
+			if b, err := hex.DecodeString(rest); err == nil {
+				s.stats[pid] = b
+			}
+		case strings.HasPrefix(tag, "exe:"):
+			pid, _ := strconv.Atoi(strings.TrimPrefix(tag, "exe:"))
+			s.exes[pid] = rest
+		case strings.HasPrefix(tag, "mainpid:"):
+			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+			s.mainPIDs[strings.TrimPrefix(tag, "mainpid:")] = n
+		default:
+			kind, value, _ := strings.Cut(rest, " ")
+			if rest == "journal" {
+				s.journalTags = append(s.journalTags, tag)
+				continue
+			}
+			if kind == "ent" {
+				s.ents[tag] = append(s.ents[tag], value)
+				continue
+			}
+			if s.fields[tag] == nil {
+				s.fields[tag] = map[string]string{}
+			}
+			switch kind {
+			case "dir", "sha":
+				s.fields[tag][kind] = value
+			default: // "<tag> <hex>": a file's content
+				s.fields[tag]["hex"] = rest
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if !sawMagic {
+		return nil, fmt.Errorf("no %q line", preflightMagic)
+	}
+	return s, nil
+}
+
+// file returns the content of the file the script sent under tag.
+func (s *scanned) file(tag string) ([]byte, bool) {
+	f, ok := s.fields[tag]["hex"]
+	if !ok {
+		return nil, false
+	}
+	b, err := hex.DecodeString(f)
+	return b, err == nil
+}
