@@ -29,12 +29,12 @@ func runtimeBootstrapCommand() *ucli.Command {
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
-			env, err := loadNNEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("bootstrap-standby: %w", err))
 			}
 			force := cmd.Bool("force")
-			st := &namenode.Storage{Dirs: env.cfg.NameDirs}
+			st := &namenode.Storage{Dirs: env.Config.NameDirs}
 			if d, err := st.HasData(); err != nil {
 				return exitCode(1, fmt.Errorf("bootstrap-standby: %w", err))
 			} else if d != "" && !force {
@@ -48,13 +48,13 @@ func runtimeBootstrapCommand() *ucli.Command {
 				}
 				force = true
 			}
-			j, err := env.openJournal()
+			j, err := env.OpenJournal()
 			if err != nil {
 				return exitCode(1, fmt.Errorf("bootstrap-standby: %w", err))
 			}
 			defer j.Close()
-			client := namenode.NewClient(env.secret, 5*time.Minute)
-			txid, err := namenode.BootstrapStandby(ctx, env.cfg, j, client, force)
+			client := namenode.NewClient(env.Secret, 5*time.Minute)
+			txid, err := namenode.BootstrapStandby(ctx, env.Config, j, client, force)
 			if err != nil {
 				code := 1
 				switch {
@@ -69,7 +69,7 @@ func runtimeBootstrapCommand() *ucli.Command {
 				}
 				return exitCode(code, fmt.Errorf("bootstrap-standby: %w", err))
 			}
-			fmt.Fprintf(out, "Downloaded %s and checked the shared edits; NameNode %s is ready to start as standby.\n", namenode.ImageName(txid), env.cfg.ID)
+			fmt.Fprintf(out, "Downloaded %s and checked the shared edits; NameNode %s is ready to start as standby.\n", namenode.ImageName(txid), env.Config.ID)
 			return nil
 		},
 	}

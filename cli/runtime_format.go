@@ -29,16 +29,16 @@ func runtimeFormatCommand() *ucli.Command {
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
-			env, err := loadNNEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("format: %w", err))
 			}
-			j, err := env.openJournal()
+			j, err := env.OpenJournal()
 			if err != nil {
 				return exitCode(1, fmt.Errorf("format: %w", err))
 			}
 			defer j.Close()
-			st := &namenode.Storage{Dirs: env.cfg.NameDirs}
+			st := &namenode.Storage{Dirs: env.Config.NameDirs}
 			where, err := namenode.DataLocations(ctx, st, j)
 			if err != nil {
 				return exitCode(1, fmt.Errorf("format: %w", err))
@@ -56,13 +56,13 @@ func runtimeFormatCommand() *ucli.Command {
 				}
 				force = true
 			}
-			host, _, _ := net.SplitHostPort(env.cfg.HTTPAddr)
+			host, _, _ := net.SplitHostPort(env.Config.HTTPAddr)
 			now := time.Now()
 			info := namenode.NewNamespaceInfo(cmd.String("clusterid"), host, now)
-			if err := namenode.Format(ctx, env.cfg, j, info, force || len(where) > 0, now); err != nil {
+			if err := namenode.Format(ctx, env.Config, j, info, force || len(where) > 0, now); err != nil {
 				return exitCode(1, fmt.Errorf("format: %w", err))
 			}
-			for _, d := range env.cfg.NameDirs {
+			for _, d := range env.Config.NameDirs {
 				fmt.Fprintf(out, "Storage directory %s has been successfully formatted.\n", d)
 			}
 			fmt.Fprintf(out, "Formatted namespace %d, cluster %s, block pool %s.\n", info.NamespaceID, info.ClusterID, info.BlockPoolID)

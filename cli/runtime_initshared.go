@@ -27,11 +27,11 @@ func runtimeInitSharedCommand() *ucli.Command {
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
-			env, err := loadNNEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("initialize-shared-edits: %w", err))
 			}
-			j, err := env.openJournal()
+			j, err := env.OpenJournal()
 			if err != nil {
 				return exitCode(1, fmt.Errorf("initialize-shared-edits: %w", err))
 			}
@@ -52,10 +52,10 @@ func runtimeInitSharedCommand() *ucli.Command {
 				}
 				force = true
 			}
-			if err := namenode.InitializeSharedEdits(ctx, env.cfg, j, force); err != nil {
+			if err := namenode.InitializeSharedEdits(ctx, env.Config, j, force); err != nil {
 				return exitCode(1, fmt.Errorf("initialize-shared-edits: %w", err))
 			}
-			fmt.Fprintf(out, "Shared edits of nameservice %s initialized from NameNode %s.\n", env.cfg.Nameservice, env.cfg.ID)
+			fmt.Fprintf(out, "Shared edits of nameservice %s initialized from NameNode %s.\n", env.Config.Nameservice, env.Config.ID)
 			return nil
 		},
 	}

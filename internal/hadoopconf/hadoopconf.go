@@ -146,6 +146,26 @@ func (c *Config) Seconds(key string, def time.Duration) (time.Duration, error) {
 	return 0, fmt.Errorf("configuration key %s: %q is not a number of seconds", key, v)
 }
 
+// Size returns key as a number of bytes in Hadoop's size notation
+// (dfs.blocksize: 134217728, 128m, 1g), def when unset or malformed.
+func (c *Config) Size(key string, def int64) int64 {
+	v := strings.ToLower(c.Get(key, ""))
+	if v == "" {
+		return def
+	}
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40} {
+		if strings.HasSuffix(v, suffix) {
+			v, mult = strings.TrimSuffix(v, suffix), m
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n * mult
+}
+
 // Strings returns a comma-separated key as trimmed, non-empty parts (Hadoop's getTrimmedStrings).
 func (c *Config) Strings(key string) []string {
 	return SplitTrimmed(c.Get(key, ""), ",")

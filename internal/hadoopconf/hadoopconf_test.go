@@ -48,3 +48,15 @@ func TestTypedGettersAndFinal(t *testing.T) {
 		t.Fatal("default not used")
 	}
 }
+
+func TestSizeReadsHadoopSuffixes(t *testing.T) {
+	c := New()
+	for k, v := range map[string]string{"plain": "134217728", "m": "128m", "g": "1G", "bad": "12x"} {
+		c.Set(k, v)
+	}
+	for key, want := range map[string]int64{"plain": 134217728, "m": 128 << 20, "g": 1 << 30, "bad": 5, "missing": 5} {
+		if got := c.Size(key, 5); got != want {
+			t.Errorf("Size(%q) = %d, want %d", key, got, want)
+		}
+	}
+}

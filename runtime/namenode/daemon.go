@@ -1,0 +1,115 @@
+package namenode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/qjm"
+	"github.com/hactl/hactl/runtime/webhdfs"
+)
+
+// Env is what the NameNode's commands (run, format, bootstrap-standby,
+// initialize-shared-edits) resolve from a configuration dir and a NameNode
+// ID: the Hadoop configuration, this NameNode's Config and the cluster
+// secret.
+type Env struct {
+	Conf   *hadoopconf.Config
+	Config Config
+	Secret []byte
+}
+
+// LoadEnv reads core-site.xml and hdfs-site.xml from confDir and resolves
+// NameNode id and the cluster secret they name.
+func LoadEnv(confDir, id string) (*Env, error) {
+	conf, err := hadoopconf.LoadDir(confDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(conf, id)
+	if err != nil {
+		return nil, err
+	}
+	secretFile := conf.Get(auth.ConfKey, "")
+	if secretFile == "" {
+		return nil, fmt.Errorf("%s is not set: the NameNode needs the cluster secret", auth.ConfKey)
+	}
+	secret, err := auth.LoadSecret(secretFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Secret = secret
+	return &Env{Conf: conf, Config: cfg, Secret: secret}, nil
+}
+
+// OpenJournal returns the quorum journal of the NameNode's nameservice
+// (connections are made on first use).
+func (e *Env) OpenJournal() (Journal, error) {
+	qc, err := qjm.ConfigFromHadoop(e.Conf, e.Config.Nameservice, e.Secret)
+	if err != nil {
+		return nil, err
+	}
+	m, err := qjm.New(qc)
+	if err != nil {
+		return nil, fmt.Errorf("quorum journal client: %w", err)
+	}
+	return NewQJMJournal[*qjm.Writer](m), nil
+}
+
+// Run serves the NameNode of env (namespace, quorum journal, WebHDFS, /jmx,
+// HA admin on its HTTP address) until ctx ends, then stops it cleanly.
+func Run(ctx context.Context, env *Env, logger *log.Logger) error {
+	c := env.Conf
+	j, err := env.OpenJournal()
+	if err != nil {
+		return fmt.Errorf("namenode: %w", err)
+	}
+	defer j.Close()
+	allowStale, err := c.Bool("dfs.ha.allow.stale.reads", false)
+	if err != nil {
+		return err
+	}
+	roll, err := c.Seconds("dfs.ha.log-roll.period", 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	extra, err := c.Int("dfs.namenode.num.extra.edits.retained", 1000000)
+	if err != nil {
+		return err
+	}
+	nn := New(env.Config, j, Options{Logf: logger.Printf, AllowStale: allowStale, RollPeriod: roll, ExtraEdits: extra})
+	client := NewClient(env.Secret, 5*time.Minute)
+	nn.Upload = client.UploadImage
+	repl, _ := c.Int("dfs.replication", 3)
+	wh := webhdfs.Handler(nn, webhdfs.HandlerOptions{
+		DefaultReplication: int16(repl),
+		DefaultBlockSize:   c.Size("dfs.blocksize", 128<<20),
+		// Bodies up to 64 MiB reach the namespace, whose error names the
+		// hactl.namenode.max-inline-file-bytes key.
+		MaxDataBytes: max(env.Config.MaxInline+1, 64<<20),
+		Logf:         logger.Printf,
+	})
+	ln, err := net.Listen("tcp", env.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("namenode: listen on %s: %w", env.Config.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: nn.Handler(wh), ReadHeaderTimeout: 30 * time.Second}
+	go srv.Serve(ln)
+	logger.Printf("namenode %s of %s: HTTP on %s", env.Config.ID, env.Config.Nameservice, env.Config.HTTPAddr)
+
+	runErr := nn.Run(ctx)
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shut)
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return fmt.Errorf("namenode: %w", runErr)
+	}
+	logger.Printf("namenode %s: stopped", env.Config.ID)
+	return nil
+}
