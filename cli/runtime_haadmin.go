@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,17 +69,52 @@ func runtimeHAAdminCommand() *ucli.Command {
 	}
 }
 
+// haadminFailed is Hadoop's -1 exit code.
+const haadminFailed = 255
+
+// haadminArgs is an haadmin command line, parsed.
+type haadminArgs struct {
+	confDir, ns, command     string
+	forceActive, forceManual bool
+	rest                     []string // the command's arguments
+}
+
 // runHAAdmin runs one haadmin command and returns the process exit code
 // (Hadoop's -1 is 255).
 func runHAAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
-	const failed = 255
-	var confDir, ns, command string
-	var forceActive, forceManual bool
-	var rest []string
+	a, ok := parseHAAdminArgs(args, errw)
+	if !ok {
+		return haadminFailed
+	}
+	if a.command == "-help" {
+		printHAAdminUsage(out, "")
+		return 0
+	}
+	h, ok := newHAAdmin(a, out, errw)
+	if !ok {
+		return haadminFailed
+	}
+	switch a.command {
+	case "-getServiceState":
+		return h.getServiceState(ctx)
+	case "-getAllServiceState":
+		return h.getAllServiceState(ctx)
+	case "-checkHealth":
+		return h.checkHealth(ctx)
+	case "-transitionToStandby", "-transitionToActive":
+		return h.transition(ctx)
+	}
+	return haadminFailed
+}
+
+// parseHAAdminArgs reads hdfs haadmin's single-dash options and the command;
+// on a bad command line it says why on errw and returns false.
+func parseHAAdminArgs(args []string, errw io.Writer) (haadminArgs, bool) {
+	var a haadminArgs
 	for i := 0; i < len(args); i++ {
-		a := args[i]
+		arg := args[i]
 		val := func() (string, bool) {
-			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
+			if k, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(k, "-") {
 				return v, true
 			}
 			if i+1 < len(args) {
@@ -87,195 +123,203 @@ func runHAAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
 			}
 			return "", false
 		}
-		name, _, _ := strings.Cut(a, "=")
+		name, _, _ := strings.Cut(arg, "=")
 		switch name {
 		case "--conf", "-conf", "--config":
 			v, ok := val()
 			if !ok {
 				fmt.Fprintln(errw, "--conf needs a directory")
-				return failed
+				return a, false
 			}
-			confDir = v
+			a.confDir = v
 		case "-ns", "--ns":
 			v, ok := val()
 			if !ok {
 				fmt.Fprintln(errw, "-ns needs a nameservice id")
-				return failed
+				return a, false
 			}
-			ns = v
+			a.ns = v
 		case "--forceactive", "-forceactive":
-			forceActive = true
+			a.forceActive = true
 		case "--forcemanual", "-forcemanual":
-			forceManual = true
+			a.forceManual = true
 		default:
-			if command == "" && strings.HasPrefix(a, "-") {
-				command = a
-			} else if command == "" {
-				fmt.Fprintf(errw, "Bad command '%s': expected command starting with '-'\n", a)
+			if a.command == "" && strings.HasPrefix(arg, "-") {
+				a.command = arg
+			} else if a.command == "" {
+				fmt.Fprintf(errw, "Bad command '%s': expected command starting with '-'\n", arg)
 				printHAAdminUsage(errw, "")
-				return failed
+				return a, false
 			} else {
-				rest = append(rest, a)
+				a.rest = append(a.rest, arg)
 			}
 		}
 	}
-	if command == "" {
+	if a.command == "" {
 		printHAAdminUsage(errw, "")
-		return failed
+		return a, false
 	}
-	known := false
-	for _, u := range haadminUsage {
-		known = known || u.cmd == command
-	}
-	if !known {
-		fmt.Fprintf(errw, "%s: Unknown command\n", strings.TrimPrefix(command, "-"))
+	if !slices.ContainsFunc(haadminUsage, func(u struct{ cmd, args string }) bool { return u.cmd == a.command }) {
+		fmt.Fprintf(errw, "%s: Unknown command\n", strings.TrimPrefix(a.command, "-"))
 		printHAAdminUsage(errw, "")
-		return failed
+		return a, false
 	}
-	if command == "-help" {
-		printHAAdminUsage(out, "")
-		return 0
-	}
-	if confDir == "" {
+	return a, true
+}
+
+// newHAAdmin loads the configuration and the cluster secret the command
+// needs; on failure it says why on errw and returns false.
+func newHAAdmin(a haadminArgs, out, errw io.Writer) (*haAdmin, bool) {
+	if a.confDir == "" {
 		fmt.Fprintln(errw, "--conf DIR is required (the directory holding core-site.xml and hdfs-site.xml)")
-		return failed
+		return nil, false
 	}
-	conf, err := hadoopconf.LoadDir(confDir)
+	conf, err := hadoopconf.LoadDir(a.confDir)
 	if err != nil {
 		fmt.Fprintf(errw, "Illegal argument: %v\n", err)
-		return failed
+		return nil, false
 	}
 	secret, err := auth.LoadSecret(conf.Get(auth.ConfKey, ""))
 	if err != nil {
 		fmt.Fprintf(errw, "Operation failed: %v\n", err)
-		return failed
+		return nil, false
 	}
 	checkTimeout, _ := conf.Millis("ha.failover-controller.cli-check.rpc-timeout.ms", 20*time.Second)
-	checks := namenode.NewClient(secret, checkTimeout)
-	transitions := namenode.NewClient(secret, 5*time.Minute)
-	h := &haAdmin{conf: conf, ns: ns, out: out, errw: errw}
+	return &haAdmin{
+		conf: conf, ns: a.ns, args: a, out: out, errw: errw,
+		checks:      namenode.NewClient(secret, checkTimeout),
+		transitions: namenode.NewClient(secret, 5*time.Minute),
+	}, true
+}
 
-	needOne := func(name string) (string, bool) {
-		if len(rest) != 1 {
-			fmt.Fprintf(errw, "%s: incorrect number of arguments\n", name)
-			printHAAdminUsage(errw, command)
-			return "", false
-		}
-		return rest[0], true
+// target resolves the command's one argument, a NameNode ID; else it says
+// why on errw and returns false.
+func (h *haAdmin) target() (haTarget, bool) {
+	name := strings.TrimPrefix(h.args.command, "-")
+	if len(h.args.rest) != 1 {
+		fmt.Fprintf(h.errw, "%s: incorrect number of arguments\n", name)
+		printHAAdminUsage(h.errw, h.args.command)
+		return haTarget{}, false
 	}
-	switch command {
-	case "-getServiceState":
-		id, ok := needOne("getServiceState")
-		if !ok {
-			return failed
-		}
-		t, err := h.resolve(id)
+	t, err := h.resolve(h.args.rest[0])
+	if err != nil {
+		fmt.Fprintf(h.errw, "Illegal argument: %v\n", err)
+		return haTarget{}, false
+	}
+	return t, true
+}
+
+func (h *haAdmin) getServiceState(ctx context.Context) int {
+	t, ok := h.target()
+	if !ok {
+		return haadminFailed
+	}
+	st, err := h.checks.GetServiceStatus(ctx, t.HTTPAddr)
+	if err != nil {
+		fmt.Fprintf(h.errw, "Operation failed: %v\n", err)
+		return haadminFailed
+	}
+	fmt.Fprintln(h.out, st.State)
+	return 0
+}
+
+func (h *haAdmin) getAllServiceState(ctx context.Context) int {
+	ids, nsID, err := h.allTargets()
+	if err != nil || len(ids) == 0 {
+		fmt.Fprintln(h.errw, "Failed to get service IDs")
+		return haadminFailed
+	}
+	for _, id := range ids {
+		httpAddr, rpcAddr, err := namenode.NamenodeAddrs(h.conf, nsID, id)
 		if err != nil {
-			fmt.Fprintf(errw, "Illegal argument: %v\n", err)
-			return failed
+			fmt.Fprintf(h.errw, "Illegal argument: %v\n", err)
+			return haadminFailed
 		}
-		st, err := checks.GetServiceStatus(ctx, t.HTTPAddr)
+		addr := rpcAddr
+		if addr == "" {
+			addr = httpAddr
+		}
+		st, err := h.checks.GetServiceStatus(ctx, httpAddr)
+		state := st.State
 		if err != nil {
-			fmt.Fprintf(errw, "Operation failed: %v\n", err)
-			return failed
+			state = "Failed to connect: " + err.Error()
 		}
-		fmt.Fprintln(out, st.State)
-		return 0
-	case "-getAllServiceState":
-		ids, nsID, err := h.allTargets()
-		if err != nil || len(ids) == 0 {
-			fmt.Fprintln(errw, "Failed to get service IDs")
-			return failed
-		}
-		for _, id := range ids {
-			httpAddr, rpcAddr, err := namenode.NamenodeAddrs(conf, nsID, id)
-			if err != nil {
-				fmt.Fprintf(errw, "Illegal argument: %v\n", err)
-				return failed
-			}
-			addr := rpcAddr
-			if addr == "" {
-				addr = httpAddr
-			}
-			st, err := checks.GetServiceStatus(ctx, httpAddr)
-			state := st.State
-			if err != nil {
-				state = "Failed to connect: " + err.Error()
-			}
-			fmt.Fprintf(out, "%-50s %-10s\n", addr, state)
-		}
-		return 0
-	case "-checkHealth":
-		id, ok := needOne("checkHealth")
-		if !ok {
-			return failed
-		}
-		t, err := h.resolve(id)
-		if err != nil {
-			fmt.Fprintf(errw, "Illegal argument: %v\n", err)
-			return failed
-		}
-		if err := checks.MonitorHealth(ctx, t.HTTPAddr); err != nil {
-			var re *namenode.RemoteError
-			if errors.As(err, &re) && re.Status == 503 {
-				fmt.Fprintf(errw, "Health check failed: %s\n", re.Message)
-			} else {
-				fmt.Fprintf(errw, "Operation failed: %v\n", err)
-			}
-			return failed
-		}
-		return 0
-	case "-transitionToStandby", "-transitionToActive":
-		name := strings.TrimPrefix(command, "-")
-		id, ok := needOne(name)
-		if !ok {
-			return failed
-		}
-		t, err := h.resolve(id)
-		if err != nil {
-			fmt.Fprintf(errw, "Illegal argument: %v\n", err)
-			return failed
-		}
-		if !h.manualOK(t, forceManual) {
-			return failed
-		}
-		if command == "-transitionToActive" && !forceActive {
-			ids, nsID, _ := h.allTargets()
-			for _, other := range ids {
-				if other == t.ID {
-					continue
-				}
-				ot, err := h.resolveIn(nsID, other)
-				if err != nil {
-					fmt.Fprintf(errw, "Unexpected error occurred  %v\n", err)
-					printHAAdminUsage(errw, command)
-					return failed
-				}
-				st, err := checks.GetServiceStatus(ctx, ot.HTTPAddr)
-				if err != nil {
-					fmt.Fprintf(errw, "Unexpected error occurred  %v\n", err)
-					printHAAdminUsage(errw, command)
-					return failed
-				}
-				if st.State == "active" {
-					fmt.Fprintf(errw, "transitionToActive: Node %s is already active\n", other)
-					printHAAdminUsage(errw, command)
-					return failed
-				}
-			}
-		}
-		if command == "-transitionToActive" {
-			err = transitions.TransitionToActive(ctx, t.HTTPAddr)
+		fmt.Fprintf(h.out, "%-50s %-10s\n", addr, state)
+	}
+	return 0
+}
+
+func (h *haAdmin) checkHealth(ctx context.Context) int {
+	t, ok := h.target()
+	if !ok {
+		return haadminFailed
+	}
+	if err := h.checks.MonitorHealth(ctx, t.HTTPAddr); err != nil {
+		var re *namenode.RemoteError
+		if errors.As(err, &re) && re.Status == 503 {
+			fmt.Fprintf(h.errw, "Health check failed: %s\n", re.Message)
 		} else {
-			err = transitions.TransitionToStandby(ctx, t.HTTPAddr)
+			fmt.Fprintf(h.errw, "Operation failed: %v\n", err)
 		}
-		if err != nil {
-			fmt.Fprintf(errw, "Operation failed: %v\n", err)
-			return failed
-		}
-		return 0
+		return haadminFailed
 	}
-	return failed
+	return 0
+}
+
+// transition runs -transitionToActive or -transitionToStandby.
+func (h *haAdmin) transition(ctx context.Context) int {
+	t, ok := h.target()
+	if !ok {
+		return haadminFailed
+	}
+	if !h.manualOK(t, h.args.forceManual) {
+		return haadminFailed
+	}
+	toActive := h.args.command == "-transitionToActive"
+	if toActive && !h.args.forceActive && !h.noOtherActive(ctx, t) {
+		return haadminFailed
+	}
+	var err error
+	if toActive {
+		err = h.transitions.TransitionToActive(ctx, t.HTTPAddr)
+	} else {
+		err = h.transitions.TransitionToStandby(ctx, t.HTTPAddr)
+	}
+	if err != nil {
+		fmt.Fprintf(h.errw, "Operation failed: %v\n", err)
+		return haadminFailed
+	}
+	return 0
+}
+
+// noOtherActive checks, as Hadoop's haadmin does before transitionToActive
+// without --forceactive, that no other NameNode of the nameservice is
+// active or unreachable; else it says which on errw and returns false.
+func (h *haAdmin) noOtherActive(ctx context.Context, t haTarget) bool {
+	ids, nsID, _ := h.allTargets()
+	for _, other := range ids {
+		if other == t.ID {
+			continue
+		}
+		ot, err := h.resolveIn(nsID, other)
+		if err != nil {
+			fmt.Fprintf(h.errw, "Unexpected error occurred  %v\n", err)
+			printHAAdminUsage(h.errw, h.args.command)
+			return false
+		}
+		st, err := h.checks.GetServiceStatus(ctx, ot.HTTPAddr)
+		if err != nil {
+			fmt.Fprintf(h.errw, "Unexpected error occurred  %v\n", err)
+			printHAAdminUsage(h.errw, h.args.command)
+			return false
+		}
+		if st.State == "active" {
+			fmt.Fprintf(h.errw, "transitionToActive: Node %s is already active\n", other)
+			printHAAdminUsage(h.errw, h.args.command)
+			return false
+		}
+	}
+	return true
 }
 
 type haTarget struct {
@@ -283,9 +327,11 @@ type haTarget struct {
 }
 
 type haAdmin struct {
-	conf      *hadoopconf.Config
-	ns        string
-	out, errw io.Writer
+	conf                *hadoopconf.Config
+	ns                  string
+	args                haadminArgs
+	out, errw           io.Writer
+	checks, transitions *namenode.Client
 }
 
 func (h *haAdmin) nameservice(id string) (string, error) {
