@@ -1,12 +1,9 @@
 package journal
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,16 +35,10 @@ const preallocBytes = 1 << 20
 // whole file; the JournalNode itself always downloads whole segments).
 type FetchFunc = rpc.SegmentFetchFunc
 
-// paxosData is the content of paxos/<txid>: the segment accepted in recovery
-// and the epoch that accepted it. Persisting it is the commit point of acceptRecovery.
-type paxosData struct {
-	Segment         rpc.SegmentState `json:"segment"`
-	AcceptedInEpoch int64            `json:"acceptedInEpoch"`
-}
-
-// Journal is one journal (one journal ID) on a JournalNode: its storage and
-// the epoch rules of Hadoop's Journal class. All methods are safe for
-// concurrent use; calls are applied one at a time.
+// Journal is one journal (one journal ID) on a JournalNode: its storage,
+// deciding each call by the epoch rules of Hadoop's Journal class (the pure
+// epochs of epochs.go). All methods are safe for concurrent use; calls are
+// applied one at a time.
 type Journal struct {
 	mu     sync.Mutex
 	id     string
@@ -60,10 +51,7 @@ type Journal struct {
 
 	formatted      atomic.Bool // read without mu by JournaledEdits
 	ns             rpc.NamespaceInfo
-	promised       int64
-	writerEpoch    int64
-	committed      int64
-	ipcSerial      int64
+	ep             epochs // the epoch rules' state (epochs.go), as persisted
 	highestWritten int64
 
 	segStart      int64 // start of the open in-progress segment, -1 when none
@@ -89,7 +77,7 @@ type cachedScan struct {
 func openJournal(root, jid, self string, noSync bool, fetch FetchFunc, cacheBytes int) (*Journal, error) {
 	j := &Journal{
 		id: jid, dir: filepath.Join(root, jid), noSync: noSync, fetch: fetch, self: self,
-		cache: newEditCache(cacheBytes), committed: -1, ipcSerial: -1, segStart: -1,
+		cache: newEditCache(cacheBytes), ep: newEpochs(), segStart: -1,
 	}
 	j.cur = filepath.Join(j.dir, "current")
 	if err := j.load(); err != nil {
@@ -113,13 +101,13 @@ func (j *Journal) load() error {
 	j.ns.CTime, _ = strconv.ParseInt(p["cTime"], 10, 64)
 	j.ns.BlockPoolID = p["blockpoolID"]
 	j.formatted.Store(true)
-	if j.promised, err = readLong(filepath.Join(j.cur, "last-promised-epoch"), 0); err != nil {
+	if j.ep.promised, err = readLong(filepath.Join(j.cur, "last-promised-epoch"), 0); err != nil {
 		return err
 	}
-	if j.writerEpoch, err = readLong(filepath.Join(j.cur, "last-writer-epoch"), 0); err != nil {
+	if j.ep.writer, err = readLong(filepath.Join(j.cur, "last-writer-epoch"), 0); err != nil {
 		return err
 	}
-	if j.committed, err = readLong(filepath.Join(j.cur, "committed-txid"), -1); err != nil {
+	if j.ep.committed, err = readLong(filepath.Join(j.cur, "committed-txid"), -1); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(j.cur, "paxos"), 0o755); err != nil {
@@ -169,41 +157,42 @@ func (j *Journal) checkFormatted() error {
 	return nil
 }
 
-func (j *Journal) updatePromise(epoch int64) error {
-	if err := j.persistLong("last-promised-epoch", epoch); err != nil {
-		return err
+// adopt persists what next changes of the journal's epoch state, then takes
+// it (see epochs.go); refused, the decision's refusal, is returned after:
+// a refused call may still have changed the state.
+func (j *Journal) adopt(next epochs, refused error) error {
+	if next.promised != j.ep.promised {
+		if err := j.persistLong("last-promised-epoch", next.promised); err != nil {
+			return err
+		}
 	}
-	j.promised = epoch
-	// A new epoch starts a new sequence of IPC serial numbers.
-	j.ipcSerial = -1
+	if next.writer != j.ep.writer {
+		if err := j.persistLong("last-writer-epoch", next.writer); err != nil {
+			next.writer = j.ep.writer
+			j.take(next)
+			return err
+		}
+	}
+	j.take(next)
+	if refused != nil {
+		return fmt.Errorf("journal %s: %w", j.id, refused)
+	}
 	return nil
+}
+
+// take makes next the journal's epoch state; its promise and writer epoch
+// are on disk already.
+func (j *Journal) take(next epochs) {
+	moved := next.committed != j.ep.committed
+	j.ep = next
+	if moved {
+		j.writeCommitted()
+	}
 }
 
 // checkRequest applies Hadoop's rules to every epoch-carrying call.
 func (j *Journal) checkRequest(r rpc.RequestInfo) error {
-	if r.Epoch < j.promised {
-		return fmt.Errorf("journal %s: IPC's epoch %d is less than the last promised epoch %d: %w", j.id, r.Epoch, j.promised, ErrEpochTooOld)
-	}
-	if r.Epoch > j.promised {
-		// A writer that got its epoch from a quorum we were not part of.
-		if err := j.updatePromise(r.Epoch); err != nil {
-			return err
-		}
-	}
-	if r.IPCSerial <= j.ipcSerial {
-		return fmt.Errorf("journal %s: IPC serial %d was not higher than prior highest IPC serial %d: %w", j.id, r.IPCSerial, j.ipcSerial, ErrOutOfSync)
-	}
-	j.ipcSerial = r.IPCSerial
-	if r.CommittedTxid >= 0 {
-		if r.CommittedTxid < j.committed {
-			return fmt.Errorf("journal %s: client trying to move committed txid backward from %d to %d: %w", j.id, j.committed, r.CommittedTxid, rpc.ErrCommittedTxidBackward)
-		}
-		if r.CommittedTxid != j.committed {
-			j.committed = r.CommittedTxid
-			j.writeCommitted()
-		}
-	}
-	return nil
+	return j.adopt(j.ep.admit(r))
 }
 
 // writeCommitted records committed-txid best-effort (as Hadoop's
@@ -216,20 +205,15 @@ func (j *Journal) writeCommitted() {
 		}
 		j.committedFile = f
 	}
-	s := strconv.FormatInt(j.committed, 10) + "\n"
+	s := strconv.FormatInt(j.ep.committed, 10) + "\n"
 	if _, err := j.committedFile.WriteAt([]byte(s), 0); err == nil {
 		j.committedFile.Truncate(int64(len(s)))
 	}
 }
 
+// checkWriteRequest is checkRequest for a call that writes edits.
 func (j *Journal) checkWriteRequest(r rpc.RequestInfo) error {
-	if err := j.checkRequest(r); err != nil {
-		return err
-	}
-	if r.Epoch != j.writerEpoch {
-		return fmt.Errorf("journal %s: IPC's epoch %d is not the current writer epoch %d: %w", j.id, r.Epoch, j.writerEpoch, ErrNotWriter)
-	}
-	return nil
+	return j.adopt(j.ep.admitWrite(r))
 }
 
 func (j *Journal) abortSegment() {
@@ -272,7 +256,7 @@ func (j *Journal) Format(ns rpc.NamespaceInfo, force bool) error {
 		if !j.ns.Compatible(ns) {
 			return fmt.Errorf("journal %s is formatted for %s, refusing to format it for %s: %w", j.id, j.ns, ns, ErrIncompatibleNS)
 		}
-		if j.hasEdits() || j.promised > 0 {
+		if j.hasEdits() || j.ep.promised > 0 {
 			return fmt.Errorf("journal %s already formatted for %s and holds data: %w", j.id, j.ns, ErrAlreadyFormatted)
 		}
 		return nil // the same namespace, nothing written yet: formatting again changes nothing
@@ -297,7 +281,7 @@ func (j *Journal) Format(ns rpc.NamespaceInfo, force bool) error {
 	}
 	j.ns = ns
 	j.formatted.Store(true)
-	j.promised, j.writerEpoch, j.committed, j.ipcSerial, j.highestWritten = 0, 0, -1, -1, 0
+	j.ep, j.highestWritten = newEpochs(), 0
 	j.cache.clear()
 	return nil
 }
@@ -309,7 +293,7 @@ func (j *Journal) GetJournalState() (int64, error) {
 	if err := j.checkFormatted(); err != nil {
 		return 0, err
 	}
-	return j.promised, nil
+	return j.ep.promised, nil
 }
 
 // NewEpoch promises epoch (it must exceed every earlier promise) and returns
@@ -323,10 +307,11 @@ func (j *Journal) NewEpoch(ns rpc.NamespaceInfo, epoch int64) (int64, error) {
 	if !j.ns.Compatible(ns) {
 		return 0, fmt.Errorf("journal %s holds %s, the writer has %s: %w", j.id, j.ns, ns, ErrIncompatibleNS)
 	}
-	if epoch <= j.promised {
-		return 0, fmt.Errorf("journal %s: proposed epoch %d <= last promise %d: %w", j.id, epoch, j.promised, ErrEpochTooOld)
+	next, err := j.ep.newEpoch(epoch)
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", j.id, err)
 	}
-	if err := j.updatePromise(epoch); err != nil {
+	if err := j.adopt(next, nil); err != nil {
 		return 0, err
 	}
 	j.abortSegment()
@@ -407,11 +392,8 @@ func (j *Journal) StartLogSegment(r rpc.RequestInfo, txid int64) error {
 	if txid < 1 {
 		return fmt.Errorf("journal %s: segment start txid %d: %w", j.id, txid, rpc.ErrBadRequest)
 	}
-	if j.writerEpoch != r.Epoch {
-		if err := j.persistLong("last-writer-epoch", r.Epoch); err != nil {
-			return err
-		}
-		j.writerEpoch = r.Epoch
+	if err := j.adopt(j.ep.startSegment(r.Epoch), nil); err != nil {
+		return err
 	}
 	j.abortSegment()
 	segs, err := listSegments(j.cur)
@@ -523,7 +505,7 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 	last := req.FirstTxid + n - 1
 	j.nextTxid = last + 1
 	j.highestWritten = max(j.highestWritten, last)
-	j.cache.add(j.writerEpoch, req.FirstTxid, last, req.Records)
+	j.cache.add(j.ep.writer, req.FirstTxid, last, req.Records)
 	return nil
 }
 
@@ -563,17 +545,12 @@ func (j *Journal) FinalizeLogSegment(r rpc.RequestInfo, start, end int64) error 
 			continue
 		}
 		if s.InProgress {
-			// Only finalize a copy this epoch vouches for: the newest segment
-			// written by this writer, or the copy accepted in this epoch's
-			// recovery. A stale copy of equal length from an older writer
-			// must not become a finalized segment.
 			latest := segs[len(segs)-1].StartTxid == start
 			p, err := j.readPaxos(start)
 			if err != nil {
 				return err
 			}
-			accepted := p != nil && p.AcceptedInEpoch == r.Epoch && p.Segment.EndTxid == end
-			if !accepted && !(latest && j.writerEpoch == r.Epoch) {
+			if !j.ep.mayFinalize(r.Epoch, end, latest, p) {
 				return fmt.Errorf("journal %s: in-progress segment %d was neither written nor accepted in epoch %d: %w", j.id, start, r.Epoch, ErrOutOfSync)
 			}
 		}
@@ -667,33 +644,19 @@ func (j *Journal) Manifest(since int64, inProgressOK bool) ([]rpc.SegmentState, 
 }
 
 // inProgressEpoch is the epoch this JN vouches the bytes of in-progress
-// segment st for, as recovery ranks a copy (max of acceptedInEpoch and
-// lastWriterEpoch): the last writer epoch when st is the segment open for
-// writing or, with none open, the newest segment (only the writer of that
-// epoch started it, or wrote to it, or renamed an older copy at its start
-// aside), and the epoch that accepted st in a
-// recovery whose copy is in place. An older in-progress segment not
-// accepted in recovery is vouched for by no epoch (0): a later writer may
-// have finalized it elsewhere, or another writer's copy of it be current.
-// Caller holds j.mu.
+// segment st for (epochs.vouchedEpoch), latest when st is the segment open
+// for writing or, with none open, the newest. Caller holds j.mu.
 func (j *Journal) inProgressEpoch(st rpc.SegmentState, latest bool) (int64, error) {
-	e := int64(0)
-	if latest {
-		e = j.writerEpoch
-	}
 	p, err := j.readPaxos(st.StartTxid)
-	if err != nil || p == nil {
-		return e, err
+	if err != nil {
+		return j.ep.vouchedEpoch(st, latest, nil, false), err
 	}
-	// An accept that crashed before its download was moved into place
-	// left the old copy there: that copy is not the accepted one.
-	if _, err := os.Stat(j.syncTmpPath(st.StartTxid, p.AcceptedInEpoch)); err == nil {
-		return e, nil
+	halfDone := false
+	if p != nil {
+		_, err := os.Stat(j.syncTmpPath(st.StartTxid, p.AcceptedInEpoch))
+		halfDone = err == nil
 	}
-	if p.Segment.StartTxid == st.StartTxid && p.Segment.EndTxid == st.EndTxid {
-		e = max(e, p.AcceptedInEpoch)
-	}
-	return e, nil
+	return j.ep.vouchedEpoch(st, latest, p, halfDone), nil
 }
 
 // scanUnchanged scans the segment file name of the journal's current
@@ -737,207 +700,6 @@ func (j *Journal) JournaledEdits(since int64, max int) (n int64, recs []byte, ep
 	return n, recs, epoch, nil
 }
 
-func (j *Journal) readPaxos(start int64) (*paxosData, error) {
-	b, err := os.ReadFile(filepath.Join(j.cur, "paxos", strconv.FormatInt(start, 10)))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var p paxosData
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("paxos/%d: %w", start, err)
-	}
-	return &p, nil
-}
-
-func (j *Journal) syncTmpPath(start, epoch int64) string {
-	return filepath.Join(j.cur, "paxos", fmt.Sprintf("%d.epoch=%d.tmp", start, epoch))
-}
-
-// completeHalfDoneAccept finishes an acceptRecovery that persisted its paxos
-// decision but crashed before moving the downloaded segment into place.
-func (j *Journal) completeHalfDoneAccept(p *paxosData) error {
-	if p == nil {
-		return nil
-	}
-	tmp := j.syncTmpPath(p.Segment.StartTxid, p.AcceptedInEpoch)
-	if _, err := os.Stat(tmp); err != nil {
-		return nil
-	}
-	if err := os.Rename(tmp, filepath.Join(j.cur, inProgressName(p.Segment.StartTxid))); err != nil {
-		return err
-	}
-	if j.noSync {
-		return nil
-	}
-	return syncDir(j.cur)
-}
-
-// PrepareRecovery is paxos phase 1 for the segment starting at start.
-func (j *Journal) PrepareRecovery(r rpc.RequestInfo, start int64) (rpc.PrepareRecoveryResponse, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	var resp rpc.PrepareRecoveryResponse
-	if err := j.checkFormatted(); err != nil {
-		return resp, err
-	}
-	if err := j.checkRequest(r); err != nil {
-		return resp, err
-	}
-	if j.segStart == start {
-		j.abortSegment()
-	}
-	prev, err := j.readPaxos(start)
-	if err != nil {
-		return resp, err
-	}
-	if err := j.completeHalfDoneAccept(prev); err != nil {
-		return resp, err
-	}
-	seg, err := j.segmentInfo(start)
-	if err != nil {
-		return resp, err
-	}
-	finalized := seg != nil && !seg.InProgress
-	if prev != nil && !finalized {
-		if seg == nil || seg.EndTxid != prev.Segment.EndTxid {
-			return resp, fmt.Errorf("journal %s: accepted %s in epoch %d but holds %v", j.id, prev.Segment, prev.AcceptedInEpoch, seg)
-		}
-		s := prev.Segment
-		resp.Segment, resp.AcceptedInEpoch = &s, prev.AcceptedInEpoch
-	} else {
-		resp.Segment = seg
-	}
-	resp.LastWriterEpoch = j.writerEpoch
-	resp.LastCommitted = j.committed
-	return resp, nil
-}
-
-// AcceptRecovery is paxos phase 2: make the local copy of the segment equal to
-// seg, downloading it from fromHTTP if it differs, with the paxos file as the
-// commit point.
-func (j *Journal) AcceptRecovery(ctx context.Context, r rpc.RequestInfo, seg rpc.SegmentState, fromHTTP string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.scans = nil // the segment files change
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	if err := j.checkRequest(r); err != nil {
-		return err
-	}
-	start := seg.StartTxid
-	if j.segStart == start {
-		j.abortSegment()
-	}
-	cur, err := j.segmentInfo(start)
-	if err != nil {
-		return err
-	}
-	var synced string
-	// Edits are opaque, so two in-progress copies of equal length may still
-	// differ (one written by an older writer that no quorum acknowledged):
-	// unless this JN is the chosen source, take the chosen copy's bytes.
-	if cur == nil || cur.EndTxid != seg.EndTxid || (cur.InProgress && fromHTTP != j.self) {
-		if cur != nil && !cur.InProgress {
-			return fmt.Errorf("journal %s: asked to replace %s with %s: %w", j.id, cur, seg, ErrFinalizedSegment)
-		}
-		if cur != nil && j.committed >= start && seg.EndTxid < j.committed && cur.EndTxid >= j.committed {
-			return fmt.Errorf("journal %s: cannot replace %s with %s: it would lose committed txid %d: %w", j.id, cur, seg, j.committed, ErrOutOfSync)
-		}
-		if synced, err = j.download(ctx, r.Epoch, seg, fromHTTP); err != nil {
-			return err
-		}
-	}
-	old, err := j.readPaxos(start)
-	if err != nil {
-		return err
-	}
-	if old != nil && old.AcceptedInEpoch > r.Epoch {
-		return fmt.Errorf("journal %s: bad paxos transition: accepted in epoch %d, now %d", j.id, old.AcceptedInEpoch, r.Epoch)
-	}
-	b, _ := json.Marshal(paxosData{Segment: seg, AcceptedInEpoch: r.Epoch})
-	if err := writeFileAtomic(filepath.Join(j.cur, "paxos", strconv.FormatInt(start, 10)), b, j.noSync); err != nil {
-		return err
-	}
-	if synced != "" {
-		if err := os.Rename(synced, filepath.Join(j.cur, inProgressName(start))); err != nil {
-			return err
-		}
-		if !j.noSync {
-			if err := syncDir(j.cur); err != nil {
-				return err
-			}
-		}
-		// The synced copy may be shorter than what was here: an older
-		// writer's unacknowledged tail is gone, so when this is the
-		// latest segment its end is now the highest txid held.
-		if latest, err := j.latestSegmentStart(); err == nil && latest <= start {
-			j.highestWritten = seg.EndTxid
-		} else {
-			j.highestWritten = max(j.highestWritten, seg.EndTxid)
-		}
-	}
-	j.cache.clear()
-	return nil
-}
-
-// download fetches seg from another JournalNode into a temporary file, keeping
-// exactly txids seg.StartTxid..seg.EndTxid.
-func (j *Journal) download(ctx context.Context, epoch int64, seg rpc.SegmentState, fromHTTP string) (string, error) {
-	if j.fetch == nil {
-		return "", fmt.Errorf("journal %s: no way to download segments", j.id)
-	}
-	body, err := j.fetch(ctx, fromHTTP, j.id, seg.StartTxid, 0)
-	if err != nil {
-		return "", fmt.Errorf("journal %s: download %s from %s: %w", j.id, seg, fromHTTP, err)
-	}
-	defer body.Close()
-	tmp := j.syncTmpPath(seg.StartTxid, epoch)
-	if err := copySegment(tmp, body, seg, j.noSync); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("journal %s: download %s from %s: %w", j.id, seg, fromHTTP, err)
-	}
-	return tmp, nil
-}
-
-// copySegment writes the records seg.StartTxid..seg.EndTxid read from r to
-// path (fsynced), failing if r holds fewer.
-func copySegment(path string, r io.Reader, seg rpc.SegmentState, noSync bool) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 256<<10)
-	w.Write(segmentMagic)
-	var rec []byte
-	stop := errors.New("stop")
-	res, err := scanReader(bufio.NewReaderSize(r, 256<<10), seg.StartTxid, func(e rpc.Edit) error {
-		if e.Txid > seg.EndTxid {
-			return stop
-		}
-		rec = rpc.AppendRecord(rec[:0], e.Txid, e.Data)
-		_, err := w.Write(rec)
-		return err
-	})
-	if err != nil && err != stop {
-		return err
-	}
-	if res.lastTxid < seg.EndTxid {
-		return fmt.Errorf("source holds txids only up to %d, want %d", res.lastTxid, seg.EndTxid)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if !noSync {
-		return f.Sync()
-	}
-	return nil
-}
-
 // PurgeLogs removes finalized segments that end below minTxid (and stale
 // in-progress ones and paxos files that begin below it).
 func (j *Journal) PurgeLogs(r rpc.RequestInfo, minTxid int64) error {
@@ -971,8 +733,8 @@ func (j *Journal) Status() rpc.StatusResponse {
 	defer j.mu.Unlock()
 	segs, _ := listSegments(j.cur)
 	return rpc.StatusResponse{
-		Formatted: j.formatted.Load(), Namespace: j.ns, PromisedEpoch: j.promised, WriterEpoch: j.writerEpoch,
-		CommittedTxid: j.committed, HighestTxid: j.highestWritten, CurrentSegment: j.segStart, Segments: len(segs),
+		Formatted: j.formatted.Load(), Namespace: j.ns, PromisedEpoch: j.ep.promised, WriterEpoch: j.ep.writer,
+		CommittedTxid: j.ep.committed, HighestTxid: j.highestWritten, CurrentSegment: j.segStart, Segments: len(segs),
 	}
 }
 
