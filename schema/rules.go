@@ -115,9 +115,10 @@ var (
 	RuleFencingFallback = defRule("HA064", sevWarn, "sshfence alone stalls failover when the old active's host is down; end with a shell() fallback")
 
 	// Bindings and storage.
-	RulePortConflict = defRule("HA066", sevErr, "no two daemons bind the same host:port")
-	RuleAbsolutePath = defRule("HA070", sevErr, "directories and key files are absolute paths")
-	RuleDirOverlap   = defRule("HA071", sevErr, "two daemons' storage directories (name, edits, ZooKeeper data) are not the same or nested on one host")
+	RulePortConflict     = defRule("HA066", sevErr, "no two daemons bind the same host:port")
+	RuleAbsolutePath     = defRule("HA070", sevErr, "directories and key files are absolute paths")
+	RuleDirOverlap       = defRule("HA071", sevErr, "two daemons' storage directories (name, edits, ZooKeeper data) are not the same or nested on one host")
+	RuleRuntimeDirSafety = defRule("HA073", sevErr, "hactl's runtime dirs and the storage dirs are no system directory; runtime dirs overlap no storage dir and no other runtime dir")
 
 	// Path safety (every path reaches shell scripts on the hosts and Hadoop's XML).
 	RulePathControlChar = defRule("HA090", sevErr, "no path contains a control character (newline, tab, …)")

@@ -49,6 +49,7 @@ func validate(c *Cluster) hcl.Diagnostics {
 	v.storageDirs()
 	v.runtimeDirs()
 	v.pathCharacters()
+	v.runtimeDirsSafe()
 	v.passthrough()
 	v.unusedHosts()
 	return v.diags

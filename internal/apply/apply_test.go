@@ -307,8 +307,13 @@ func TestDestroyStopsAndRemoves(t *testing.T) {
 			}
 			p := c.PathsFor(h.Name)
 			lines := strings.Join(s.fakes[h.Name].Lines(), "\n")
-			if !strings.Contains(lines, "rm -rf "+p.ConfDir) || !strings.Contains(lines, "rm -rf "+p.InstallDir) {
+			if !strings.Contains(lines, filepath.Join(p.ConfDir, "hdfs-site.xml")) || !strings.Contains(lines, p.Binary) {
 				t.Errorf("%s: config or runtime not removed", h.Name)
+			}
+			for _, d := range []string{p.ConfDir, p.LogDir, p.RunDir, p.InstallDir} {
+				if strings.Contains(lines, "rm -rf "+d) {
+					t.Errorf("%s: destroy removes the whole of %s", h.Name, d)
+				}
 			}
 			purged := strings.Contains(lines, "rm -rf /hdfs/namenode")
 			if purged != purge {

@@ -20,6 +20,11 @@ func (r *purgeData) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("purge data: the step was not planned with --purge-data")
 	}
 	dirs := planner.DataDirs(env.Cluster, r.s.Host)
+	// A name_dir = "/var" that validation would refuse (an old plan file)
+	// must not take the system with it.
+	if err := refuseSystemDirs(env.Cluster, r.s.Host, dirs...); err != nil {
+		return fmt.Errorf("purge data: %w", err)
+	}
 	// On target local the host's whole tree under the state dir is hactl's.
 	if root := env.Cluster.LocalRoot(r.s.Host); root != "" {
 		dirs = append(dirs, root)

@@ -5,17 +5,23 @@ import (
 	"fmt"
 
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/targets"
 )
 
-// removeConfig removes hactl's configuration (with the cluster secret and
-// zoo.cfg), logs and pid files/records of a host.
+// removeConfig removes the files hactl wrote as configuration (with the
+// cluster secret and zoo.cfg), the daemons' logs and supervisor records of a
+// host — by name, never a whole directory (ownedFilesScript).
 type removeConfig struct{ s *planner.Step }
 
 func (r *removeConfig) Title() string { return r.s.Title() }
 
 func (r *removeConfig) Run(ctx context.Context, env *Env) error {
-	p := env.paths(r.s.Host)
-	if err := env.wetArgs(ctx, r.s.Host, "rm", "-rf", p.ConfDir, p.LogDir, p.RunDir, p.SecretFile); err != nil {
+	script, err := ownedFilesScript(env.Cluster, r.s.Host)
+	if err != nil {
+		return fmt.Errorf("remove config: %w", err)
+	}
+	if err := env.wetRun(ctx, r.s.Host, oneLine(script),
+		targets.Command{Shell: script, Sudo: true}); err != nil {
 		return fmt.Errorf("remove config: %w", err)
 	}
 	return nil

@@ -8,14 +8,18 @@ import (
 	"github.com/hactl/hactl/targets"
 )
 
-// removeRuntime removes the hactl binary and its install dir.
+// removeRuntime removes the hactl binary and its checksum file, and the
+// install dir only when nothing else is left in it.
 type removeRuntime struct{ s *planner.Step }
 
 func (r *removeRuntime) Title() string { return r.s.Title() }
 
 func (r *removeRuntime) Run(ctx context.Context, env *Env) error {
-	p := env.paths(r.s.Host)
-	if err := env.wetArgs(ctx, r.s.Host, "rm", "-rf", p.InstallDir); err != nil {
+	script, err := runtimeFilesScript(env.Cluster, r.s.Host)
+	if err != nil {
+		return fmt.Errorf("remove runtime: %w", err)
+	}
+	if err := env.wetRun(ctx, r.s.Host, oneLine(script), targets.Command{Shell: script, Sudo: true}); err != nil {
 		return fmt.Errorf("remove runtime: %w", err)
 	}
 	// A probe copy uploaded while the installed runtime was stale (an upgrade).

@@ -1,0 +1,173 @@
+package apply
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+)
+
+// applyThenDestroyFiles writes hactl's files on a real local host the way
+// apply does (install-runtime, write-config, write-zookeeper-config, plus the
+// supervisor's records and logs), then runs destroy's remove-config and
+// remove-runtime steps.
+func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string) {
+	t.Helper()
+	d, err := planner.RenderDesired(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Cluster: c, Desired: d, Guard: &Guard{}, Binary: testBinary(t),
+		Hosts:     map[string]targets.Host{host: targets.NewLocal(host, "127.0.0.1", "")},
+		NewSecret: func() ([]byte, error) { return []byte("0123456789abcdef0123456789abcdef"), nil }}
+	run := func(act planner.Action) {
+		t.Helper()
+		r, err := New(&planner.Step{Host: host, Action: act})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Run(context.Background(), env); err != nil {
+			t.Fatalf("%s: %v", act, err)
+		}
+	}
+	run(planner.ActInstallRuntime)
+	run(planner.ActWriteConfig)
+	run(planner.ActWriteZooKeeperConfig)
+	p := c.PathsFor(host)
+	for _, daemon := range []string{"journalnode", "namenode-dnn", "zkfc-dnn", "zookeeper"} {
+		for _, f := range []string{filepath.Join(p.LogDir, daemon+".log"), filepath.Join(p.RunDir, daemon+".json"),
+			filepath.Join(p.RunDir, daemon+".pid"), filepath.Join(p.RunDir, "."+daemon+".lock")} {
+			writeFile(t, f, "x")
+		}
+	}
+	run(planner.ActRemoveConfig)
+	run(planner.ActRemoveRuntime)
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func treeOf(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && p != root {
+			out = append(out, strings.TrimPrefix(p, root))
+		}
+		return nil
+	})
+	return out
+}
+
+// TestDestroyRemovesOnlyWhatHactlWrote: runtime dirs pointed at data (as a
+// config from before validation refused it, or an old plan file, would)
+// lose hactl's files and nothing else.
+func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
+	tmp := t.TempDir()
+	c := loadFixture(t, "three", nil)
+	hdfs := filepath.Join(tmp, "hdfs")
+	c.Nameservice("hacluster").NameDirs = []string{filepath.Join(hdfs, "namenode")}
+	c.Nameservice("hacluster").Journal.EditsDir = filepath.Join(hdfs, "journalnode")
+	c.ZooKeeper.DataDir = filepath.Join(tmp, "zk")
+	c.Runtime.ConfDir = hdfs                              // conf_dir = "/hdfs"
+	c.Runtime.LogDir = filepath.Join(hdfs, "namenode")    // log_dir = "/hdfs/namenode"
+	c.Runtime.RunDir = filepath.Join(tmp, "etc")          // run_dir = a dir of others' files
+	c.Runtime.InstallDir = filepath.Join(tmp, "usrlocal") // install_dir = a shared prefix
+	c.Runtime.SecretFile = filepath.Join(hdfs, "cluster.secret")
+
+	data := map[string]string{
+		"hdfs/namenode/current/VERSION":                  "namespaceID=1\n",
+		"hdfs/namenode/current/fsimage_0000000000000042": "image",
+		"hdfs/journalnode/hacluster/current/VERSION":     "namespaceID=1\n",
+		"hdfs/important.txt":                             "keep me",
+		"etc/passwd":                                     "root:x:0:0::/root:/bin/sh\n",
+		"usrlocal/bin/other-tool":                        "#!/bin/sh\n",
+	}
+	for f, v := range data {
+		writeFile(t, filepath.Join(tmp, f), v)
+	}
+	applyThenDestroyFiles(t, c, "dim")
+
+	for f, v := range data {
+		got, err := os.ReadFile(filepath.Join(tmp, f))
+		if err != nil || string(got) != v {
+			t.Errorf("%s: destroy without --purge-data changed it (%q, %v)", f, got, err)
+		}
+	}
+	// Only the data, the others' files and the ZooKeeper data dir (myid) remain.
+	for _, f := range treeOf(t, tmp) {
+		switch {
+		case strings.HasPrefix(f, "/zk"):
+		case data[strings.TrimPrefix(f, "/")] != "":
+		default:
+			if fi, err := os.Stat(filepath.Join(tmp, f)); err == nil && fi.IsDir() {
+				continue // a parent of kept data
+			}
+			t.Errorf("%s left behind by destroy", f)
+		}
+	}
+}
+
+// TestDestroyLeavesNoHactlDir: with dirs of its own, hactl's files are all
+// removed and the emptied dirs with them (the file list is complete).
+func TestDestroyLeavesNoHactlDir(t *testing.T) {
+	tmp := t.TempDir()
+	c := loadFixture(t, "three", nil)
+	c.ZooKeeper.DataDir = filepath.Join(tmp, "zk")
+	c.Runtime.ConfDir = filepath.Join(tmp, "etc/hactl")
+	c.Runtime.LogDir = filepath.Join(tmp, "var/log/hactl")
+	c.Runtime.RunDir = filepath.Join(tmp, "var/run/hactl")
+	c.Runtime.InstallDir = filepath.Join(tmp, "opt/hactl")
+	c.Runtime.SecretFile = filepath.Join(tmp, "etc/hactl/cluster.secret")
+	applyThenDestroyFiles(t, c, "dim")
+	for _, f := range treeOf(t, tmp) {
+		if strings.Contains(f, "hactl") {
+			t.Errorf("%s left behind by destroy", f)
+		}
+	}
+}
+
+// TestDestroyRefusesSystemDirs: a conf_dir = "/etc" that bypassed validation
+// is refused before anything runs.
+func TestDestroyRefusesSystemDirs(t *testing.T) {
+	for _, tc := range []struct {
+		set func(r *schema.Runtime)
+		act planner.Action
+	}{
+		{func(r *schema.Runtime) { r.ConfDir = "/etc" }, planner.ActRemoveConfig},
+		{func(r *schema.Runtime) { r.LogDir = "/var/log" }, planner.ActRemoveConfig},
+		{func(r *schema.Runtime) { r.SecretFile = "/root/secret" }, planner.ActRemoveConfig},
+		{func(r *schema.Runtime) { r.InstallDir = "/usr" }, planner.ActRemoveRuntime},
+		{nil, planner.ActPurgeData}, // name_dir = "/var"
+	} {
+		c := loadFixture(t, "three", nil)
+		if tc.set != nil {
+			tc.set(c.Runtime)
+		} else {
+			c.Nameservice("hacluster").NameDirs = []string{"/var"}
+		}
+		s := newSim(t, c)
+		env := s.env(c, testBinary(t), false, &strings.Builder{})
+		r, _ := New(&planner.Step{Host: "dim", Action: tc.act, PurgeData: tc.act == planner.ActPurgeData})
+		err := r.Run(context.Background(), env)
+		if err == nil || !strings.Contains(err.Error(), "refusing") {
+			t.Errorf("%s with %+v: err = %v", tc.act, c.Runtime, err)
+		}
+		if n := len(mutatingCalls(s)); n != 0 {
+			t.Errorf("%s: %d mutations despite the refusal", tc.act, n)
+		}
+	}
+}
