@@ -101,6 +101,7 @@ type Env struct {
 
 	secretOnce sync.Mutex
 	secret     []byte
+	machines   machineLocks
 }
 
 func (e *Env) now() time.Time {

@@ -156,7 +156,7 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 	}
 	args := cmd.Args
 	idx := slices.Index(args, "runtime")
-	if strings.Contains(line, "apt-get install") {
+	if regexp.MustCompile(`apt-get( -o \S+)* install`).MatchString(line) {
 		s.zkInstalled[host] = true
 		return targets.Result{}, nil
 	}
