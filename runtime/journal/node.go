@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/rpc"
@@ -222,8 +221,9 @@ func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, err
 // GetJournalEditServlet) and /status (public JSON summary).
 func (n *Node) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
+	verifier := auth.NewVerifier(n.opts.Secret, n.opts.HTTPAddr)
 	mux.HandleFunc("GET /getJournal", func(w http.ResponseWriter, r *http.Request) {
-		if err := auth.VerifyRequest(r, n.opts.Secret, time.Now()); err != nil {
+		if err := verifier.Verify(r); err != nil {
 			if n.opts.Log != nil {
 				n.opts.Log.Printf("refused %s %s from %s: %v", r.Method, r.URL.Path, r.RemoteAddr, err)
 			}

@@ -26,7 +26,7 @@ func inProcessQuorum(t *testing.T, n int) []*Node {
 		}
 		var i int
 		fmt.Sscanf(httpAddr, "jn%d:8480", &i)
-		req := httptest.NewRequest("GET", fmt.Sprintf("/getJournal?jid=%s&segmentTxId=%d", jid, start), nil)
+		req := httptest.NewRequest("GET", fmt.Sprintf("http://"+httpAddr+"/getJournal?jid=%s&segmentTxId=%d", jid, start), nil)
 		auth.SignRequest(req, syncSecret, time.Now())
 		rec := httptest.NewRecorder()
 		nodes[i].HTTPHandler().ServeHTTP(rec, req)

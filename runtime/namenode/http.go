@@ -46,6 +46,7 @@ const maxImageBytes = 8 << 30
 // /webhdfs/v1/), /jmx, the status page, HA admin and image transfer.
 func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	n.verifier = auth.NewVerifier(n.cfg.Secret, n.cfg.HTTPAddr)
 	if webhdfs != nil {
 		mux.Handle(webhdfsPrefix, webhdfs)
 	}
@@ -90,7 +91,7 @@ func (n *NameNode) signed(h http.HandlerFunc) http.HandlerFunc {
 			writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", "no cluster secret configured ("+auth.ConfKey+")")
 			return
 		}
-		if err := auth.VerifyRequest(r, n.cfg.Secret, time.Now()); err != nil {
+		if err := n.verifier.Verify(r); err != nil {
 			writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", err.Error())
 			return
 		}

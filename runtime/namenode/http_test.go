@@ -1,16 +1,21 @@
 package namenode
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/runtime/auth"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -257,5 +262,103 @@ func TestJMXApplyLag(t *testing.T) {
 	}
 	if ab := bean(active); ab["TailApplyLagP99Millis"] != int64(-1) {
 		t.Fatalf("active's p99 apply lag %v, want -1 (it tails nothing)", ab["TailApplyLagP99Millis"])
+	}
+}
+
+// capture records the signed requests a client sends (an attacker on the
+// network sees the same), with their bodies.
+type capture struct {
+	reqs   []*http.Request
+	bodies [][]byte
+}
+
+func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
+	var b []byte
+	if r.Body != nil {
+		b, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	c.reqs = append(c.reqs, r.Clone(r.Context()))
+	c.bodies = append(c.bodies, b)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func resend(t *testing.T, r *http.Request, host string, body []byte) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(r.Method, "http://"+host+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = r.Header.Clone()
+	req.Host = r.Host // the signed Host, as captured
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// TestCapturedCallsCannotBeReplayed replays captured signed calls: a
+// transition again, an image upload with another body, a call to the other
+// NameNode.
+func TestCapturedCallsCannotBeReplayed(t *testing.T) {
+	ctx := context.Background()
+	j := NewMemJournal()
+	nns := newFormatted(t, j, newClock(), "nn1", "nn2")
+	var addrs []string
+	for _, n := range nns {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.cfg.Secret, n.cfg.HTTPAddr = testSecret, ln.Addr().String()
+		srv := httptest.NewUnstartedServer(n.Handler(nil))
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Start()
+		t.Cleanup(srv.Close)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	active, standby := nns[0], nns[1]
+	cap := &capture{}
+	c := NewClient(testSecret, 5*time.Second)
+	c.HTTP.Transport.(*auth.Transport).Base = cap
+	if err := c.TransitionToActive(ctx, addrs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := active.Mkdirs(ctx, "/d", 0o755, "u"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := standby.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	txid, img, err := standby.Checkpoint(true)
+	if err != nil || img == nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	if err := c.UploadImage(ctx, Peer{HTTPAddr: addrs[0]}, txid, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.TransitionToStandby(ctx, addrs[0]); err != nil {
+		t.Fatal(err)
+	}
+	toActive, upload := cap.reqs[0], cap.reqs[1]
+	if toActive.URL.Path != "/ha/transitionToActive" || upload.URL.Path != "/imagetransfer" {
+		t.Fatalf("captured %s, %s", toActive.URL, upload.URL)
+	}
+	if resp := resend(t, toActive, addrs[0], nil); resp.StatusCode != http.StatusUnauthorized || active.State() != StateStandby {
+		t.Fatalf("replayed transitionToActive: HTTP %d, state %s", resp.StatusCode, active.State())
+	}
+	// The image upload with another body whose checksum header matches it.
+	forged := bytes.Clone(cap.bodies[1])
+	forged[len(forged)-1] ^= 1
+	upload.Header.Set("X-Image-Checksum", fmt.Sprintf("%x", sha256.Sum256(forged)))
+	if resp := resend(t, upload, addrs[0], forged); resp.StatusCode == http.StatusOK {
+		t.Fatal("an image upload replayed with another body was accepted")
+	}
+	// The same calls sent to the other NameNode (signed for the first).
+	if resp := resend(t, toActive, addrs[1], nil); resp.StatusCode != http.StatusUnauthorized || standby.State() != StateStandby {
+		t.Fatalf("transitionToActive signed for nn1 sent to nn2: HTTP %d, state %s", resp.StatusCode, standby.State())
 	}
 }

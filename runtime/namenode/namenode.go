@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/qjm"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -42,6 +43,9 @@ func (s State) String() string {
 var (
 	ErrNotReady = errors.New("namenode is not ready to become active")
 	ErrJournal  = errors.New("journal and namespace disagree")
+	// ErrImageTxid refuses an uploaded image whose txid is not the one it holds
+	// or lies beyond what this NameNode wrote.
+	ErrImageTxid = errors.New("checkpoint image refused")
 )
 
 // tailBatch bounds the edits read per call, so one tail round holds the
@@ -52,11 +56,12 @@ const tailBatch = 5000
 // active, the tailer when standby, checkpoints, and the Namesystem that
 // WebHDFS serves.
 type NameNode struct {
-	cfg     Config
-	journal Journal
-	storage *Storage
-	now     func() time.Time
-	logf    func(format string, args ...any)
+	cfg      Config
+	verifier *auth.Verifier // checks the signed HA and image-transfer calls (set by Handler)
+	journal  Journal
+	storage  *Storage
+	now      func() time.Time
+	logf     func(format string, args ...any)
 	// Upload sends a checkpoint image to a peer (nil: no upload); set by the
 	// daemon to an HTTP client, left nil by unit tests.
 	Upload func(ctx context.Context, p Peer, txid int64, image []byte) error
@@ -285,8 +290,21 @@ func (n *NameNode) AcceptImage(ctx context.Context, txid int64, image []byte) er
 		return nil // already have it or newer
 	}
 	// Decode before keeping it: a corrupt image must never become the newest.
-	if _, err := DecodeImage(image, n.cfg.MaxInline); err != nil {
+	ns, err := DecodeImage(image, n.cfg.MaxInline)
+	if err != nil {
 		return err
+	}
+	// The txid decides which edits are purged: an image labelled beyond
+	// what it holds, or beyond what this NameNode wrote (a standby can only
+	// have applied edits the active wrote), would purge edits no image has.
+	if ns.lastTxid != txid {
+		return fmt.Errorf("%w: the upload says txid %d but the image holds the namespace at txid %d", ErrImageTxid, txid, ns.lastTxid)
+	}
+	n.mu.RLock()
+	have := n.ns.lastTxid
+	n.mu.RUnlock()
+	if txid > have {
+		return fmt.Errorf("%w: image at txid %d is beyond the last txid this NameNode wrote (%d)", ErrImageTxid, txid, have)
 	}
 	if err := n.storage.SaveImage(txid, image); err != nil {
 		return err

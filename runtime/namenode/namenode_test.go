@@ -636,3 +636,47 @@ func TestReadLengthOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptImageRefusesTxidBeyondApplied uploads images whose txid would
+// make the active purge edits that no image holds: one labelled beyond its
+// contents and one genuinely beyond what the active wrote.
+func TestAcceptImageRefusesTxidBeyondApplied(t *testing.T) {
+	ctx := context.Background()
+	j := NewMemJournal()
+	clk := newClock()
+	nns := newFormatted(t, j, clk, "nn1", "nn2")
+	active, standby := nns[0], nns[1]
+	if err := active.TransitionToActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 3 {
+		if err := active.Mkdirs(ctx, fmt.Sprintf("/d%d", k), 0o755, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := standby.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	txid, img, err := standby.Checkpoint(true)
+	if err != nil || img == nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	before := active.storage.Images()
+	if err := active.AcceptImage(ctx, txid+1000, img); !errors.Is(err, ErrImageTxid) {
+		t.Fatalf("image relabelled to txid %d: %v, want ErrImageTxid", txid+1000, err)
+	}
+	ahead, err := DecodeImage(img, active.cfg.MaxInline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.lastTxid = txid + 1000
+	if err := active.AcceptImage(ctx, txid+1000, ahead.EncodeImage()); !errors.Is(err, ErrImageTxid) {
+		t.Fatalf("image beyond the active's last txid: %v, want ErrImageTxid", err)
+	}
+	if got := active.storage.Images(); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatalf("a refused image was kept: images %v, before %v", got, before)
+	}
+	if err := active.AcceptImage(ctx, txid, img); err != nil {
+		t.Fatalf("the genuine image: %v", err)
+	}
+}

@@ -147,7 +147,9 @@ func (g *gatherer) haState(ctx context.Context, o *NameNode, httpAddr string, lo
 		if err != nil {
 			return nil, err
 		}
-		auth.SignRequest(req, secret, g.opts.Now())
+		if err := auth.SignRequest(req, secret, g.opts.Now()); err != nil {
+			return nil, err
+		}
 		return client.Do(req)
 	}
 	resp, err := get("/ha/status")

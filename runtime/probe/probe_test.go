@@ -82,7 +82,7 @@ func TestGatherHAStateAndStorageDirs(t *testing.T) {
 	var h host
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, _ := auth.LoadSecret(filepath.Join(h.conf, "cluster.secret"))
-		if err := auth.VerifyRequest(r, secret, time.Now()); err != nil {
+		if err := auth.NewVerifier(secret).Verify(r); err != nil {
 			http.Error(w, "unsigned", http.StatusUnauthorized)
 			return
 		}

@@ -86,7 +86,7 @@ func (c *cluster) fetch(ctx context.Context, httpAddr, jid string, start, offset
 	if offset > 0 {
 		u += fmt.Sprintf("&offset=%d", offset)
 	}
-	req := httptest.NewRequest("GET", u, nil)
+	req := httptest.NewRequest("GET", "http://"+httpAddr+u, nil)
 	auth.SignRequest(req, testSecret, time.Now())
 	rec := httptest.NewRecorder()
 	n.HTTPHandler().ServeHTTP(rec, req)

@@ -467,8 +467,9 @@ func (c *Controller) Handler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, c.Snapshot())
 	})
+	verifier := auth.NewVerifier(c.cfg.Secret, c.cfg.Self.ZKFCAddr)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := auth.VerifyRequest(r, c.cfg.Secret, time.Now()); err != nil {
+		if err := verifier.Verify(r); err != nil {
 			writeErr(w, http.StatusUnauthorized, "AccessControlException", err.Error())
 			return
 		}

@@ -35,6 +35,7 @@ type NameNode struct {
 	HTTPAddr string
 	RPCAddr  string
 	secret   []byte
+	verifier *auth.Verifier
 	cluster  *Cluster
 
 	mu          sync.Mutex
@@ -51,7 +52,7 @@ type NameNode struct {
 
 // Start serves a standby, healthy NameNode on httpAddr and rpcAddr.
 func (c *Cluster) Start(id, httpAddr, rpcAddr string, secret []byte) (*NameNode, error) {
-	n := &NameNode{ID: id, HTTPAddr: httpAddr, RPCAddr: rpcAddr, secret: secret, cluster: c,
+	n := &NameNode{ID: id, HTTPAddr: httpAddr, RPCAddr: rpcAddr, secret: secret, verifier: auth.NewVerifier(secret, httpAddr), cluster: c,
 		state: "standby", healthy: true, conns: map[net.Conn]struct{}{}}
 	if err := n.listen(); err != nil {
 		return nil, err
@@ -194,7 +195,7 @@ func (n *NameNode) BecameActiveAfter(t time.Time) time.Time {
 func (n *NameNode) record(s string) { n.transitions = append(n.transitions, Transition{time.Now(), s}) }
 
 func (n *NameNode) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := auth.VerifyRequest(r, n.secret, time.Now()); err != nil {
+	if err := n.verifier.Verify(r); err != nil {
 		http.Error(w, `{"RemoteException":{"exception":"AccessControlException","message":"unsigned"}}`, http.StatusUnauthorized)
 		return
 	}
