@@ -50,6 +50,8 @@ type ObservedNameNode struct {
 	HAState     string `json:"ha_state,omitempty"` // active | standby | initializing | "" (not running / unknown)
 	Healthy     bool   `json:"healthy"`
 	LastTxid    int64  `json:"last_txid,omitempty"`
+	// Dirs are the name dirs that hold data (formatted or not), for messages.
+	Dirs []string `json:"dirs,omitempty"`
 }
 
 // ObservedJournal is one journal ID's storage on a JournalNode.
@@ -63,6 +65,8 @@ type ObservedJournal struct {
 	LastWriterEpoch   int64  `json:"last_writer_epoch,omitempty"`
 	LastTxid          int64  `json:"last_txid,omitempty"`
 	CommittedTxid     int64  `json:"committed_txid,omitempty"`
+	// Dir is <edits_dir>/<journal ID> on the host, for messages.
+	Dir string `json:"dir,omitempty"`
 }
 
 // ObservedZooKeeper is the quorum's health and the HA znodes.

@@ -59,7 +59,7 @@ func PlanDesired(d *Desired, observed *Observed, opts Options) (*ClusterPlan, er
 		warnedOutages: map[string]bool{},
 	}
 	if err := p.run(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	if err := CheckInvariants(d.Cluster, observed, p.plan); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
@@ -182,6 +182,9 @@ func short(sha string) string {
 }
 
 func (p *planner) run() error {
+	if err := p.foreignStorage(); err != nil {
+		return err
+	}
 	for _, h := range p.c.Hosts {
 		p.hostFiles(h.Name)
 	}

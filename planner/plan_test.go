@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -141,7 +142,7 @@ func converged(t testing.TB, c *schema.Cluster) *Observed {
 				obs.ZooKeeper.ActiveNameNodes[ns.Name] = nn.ID
 			}
 			oh.NameNodes[NameNodeKey(ns.Name, nn.ID)] = &ObservedNameNode{Nameservice: ns.Name, ID: nn.ID, Formatted: true, HasData: true,
-				ClusterID: "CID-1", NamespaceID: 42, HAState: state, Healthy: true, LastTxid: 1000}
+				ClusterID: "CID-1", NamespaceID: 42, HAState: state, Healthy: true, LastTxid: 1000, Dirs: slices.Clone(ns.EffectiveNameDirs(nn))}
 			cfg := d.Hosts[nn.Host].HadoopConfigSHA256()
 			oh.Daemons[NameNodeDaemon(nn.ID)] = daemon(cfg)
 			if ns.AutomaticFailover {
@@ -151,7 +152,8 @@ func converged(t testing.TB, c *schema.Cluster) *Observed {
 		if ns.Journal != nil {
 			for _, h := range ns.Journal.Hosts {
 				obs.Hosts[h].JournalNodes[JournalID(ns)] = &ObservedJournal{JournalID: JournalID(ns), Formatted: true, HasData: true,
-					ClusterID: "CID-1", NamespaceID: 42, LastPromisedEpoch: 3, LastWriterEpoch: 3, LastTxid: 1000, CommittedTxid: 1000}
+					ClusterID: "CID-1", NamespaceID: 42, LastPromisedEpoch: 3, LastWriterEpoch: 3, LastTxid: 1000, CommittedTxid: 1000,
+					Dir: path.Join(ns.Journal.EditsDir, JournalID(ns))}
 			}
 		}
 	}

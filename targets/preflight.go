@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
 	"slices"
 	"sort"
@@ -94,9 +95,11 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 		case "absent", "empty":
 		case "full":
 			o.HasData = true
+			o.Dirs = appendNew(o.Dirs, n.dir)
 		default:
 			// Unreadable or not a directory: it cannot be called empty.
 			o.HasData = true
+			o.Dirs = appendNew(o.Dirs, n.dir)
 			errs = append(errs, fmt.Sprintf("namenode %s name dir %s: %s", n.key, n.dir, orWord(st, "not checked")))
 		}
 		if v, ok := s.file(tag + ".version"); ok {
@@ -115,8 +118,11 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 	}
 	// JournalNode storage: <root>/<jid>/current.
 	for _, tag := range s.journalTags {
-		_, jid, _ := strings.Cut(tag, ":")
+		root, jid, _ := strings.Cut(tag, ":")
 		j := &planner.ObservedJournal{JournalID: jid}
+		if i, err := strconv.Atoi(strings.TrimPrefix(root, "jn")); err == nil && i >= 0 && i < len(dirs.roots) {
+			j.Dir = path.Join(dirs.roots[i], jid)
+		}
 		switch st := s.fields[tag]["dir"]; st {
 		case "absent":
 		case "empty", "full":
@@ -386,7 +392,7 @@ func (pf *preflight) observed() (*planner.ObservedHost, error) {
 // mergeJournal combines one journal ID found under two edits roots.
 func mergeJournal(a, b *planner.ObservedJournal) *planner.ObservedJournal {
 	out := *a
-	if !a.Formatted && b.Formatted {
+	if (!a.Formatted && b.Formatted) || (!a.HasData && b.HasData) {
 		out = *b
 	}
 	out.HasData = a.HasData || b.HasData
@@ -475,4 +481,12 @@ func orWord(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// appendNew appends v to list unless it is there already.
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }

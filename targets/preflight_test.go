@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -180,7 +181,7 @@ func TestProbeBareHostWithDataIsNeverFormatted(t *testing.T) {
 		t.Errorf("p2's non-empty NameNode storage: %+v", nn)
 	}
 	want := planner.ObservedJournal{JournalID: "ns1", Formatted: true, HasData: true, ClusterID: "CID-old", NamespaceID: 4242,
-		LastPromisedEpoch: 7, LastWriterEpoch: 6, LastTxid: 101, CommittedTxid: 115}
+		LastPromisedEpoch: 7, LastWriterEpoch: 6, LastTxid: 101, CommittedTxid: 115, Dir: c.HostDir("p3", "/hdfs/journal/ns1")}
 	if j := obs.Hosts["p3"].JournalNodes["ns1"]; j == nil || *j != want {
 		t.Errorf("p3's journal:\n got %+v\nwant %+v", j, want)
 	}
@@ -364,8 +365,9 @@ func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 		len(oh.Daemons) != 0 || len(oh.ConfigSHA256) != 0 {
 		t.Fatalf("p1, facts taken from the runtime's report: %+v", oh)
 	}
-	want := planner.ObservedNameNode{Nameservice: "ns1", ID: "nn1", Formatted: true, HasData: true, ClusterID: "CID-7", NamespaceID: 7, LastTxid: 117}
-	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || *nn != want {
+	want := planner.ObservedNameNode{Nameservice: "ns1", ID: "nn1", Formatted: true, HasData: true, ClusterID: "CID-7", NamespaceID: 7, LastTxid: 117,
+		Dirs: []string{nameDir}}
+	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !reflect.DeepEqual(*nn, want) {
 		t.Errorf("NameNode that does not run:\n got %+v\nwant %+v", nn, want)
 	}
 	if j := oh.JournalNodes["ns1"]; j == nil || !j.Formatted || !j.HasData || j.ClusterID != "CID-7" {
@@ -376,7 +378,7 @@ func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
 	oh = probeLocal(t, c, hosts).Hosts["p1"]
 	want.HAState, want.Healthy, want.LastTxid = "standby", true, 120
-	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || oh.Error != "" || nn == nil || *nn != want || !oh.Daemons["namenode-nn1"].Running {
+	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || oh.Error != "" || nn == nil || !reflect.DeepEqual(*nn, want) || !oh.Daemons["namenode-nn1"].Running {
 		t.Errorf("running NameNode:\n got %+v %+v\nwant %+v", oh, nn, want)
 	}
 	// It runs but the runtime could not tell its HA state: unknown, and said.
