@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/hactl/hactl/internal/daemon"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -134,11 +135,11 @@ func TestStatusJSONListsEveryNameNode(t *testing.T) {
 	}
 	obs := &planner.Observed{Hosts: map[string]*planner.ObservedHost{
 		"dim": {Name: "dim", Reachable: true,
-			Daemons:      map[string]*planner.ObservedDaemon{"namenode-dnn": {Running: true, PID: 11}, "journalnode": {Running: true, PID: 12}},
+			Daemons:      map[string]*planner.ObservedDaemon{daemon.NameNodeID("hacluster", "dnn").Name(): {Running: true, PID: 11}, "journalnode": {Running: true, PID: 12}},
 			NameNodes:    map[string]*planner.ObservedNameNode{"hacluster/dnn": {Formatted: true, HAState: "active", LastTxid: 50}},
 			JournalNodes: map[string]*planner.ObservedJournal{"hacluster": {Formatted: true, LastTxid: 50}}},
 		"oim": {Name: "oim", Reachable: true,
-			Daemons:      map[string]*planner.ObservedDaemon{"namenode-onn": {Running: true, PID: 21}, "journalnode": {Running: true, PID: 22}},
+			Daemons:      map[string]*planner.ObservedDaemon{daemon.NameNodeID("hacluster", "onn").Name(): {Running: true, PID: 21}, "journalnode": {Running: true, PID: 22}},
 			NameNodes:    map[string]*planner.ObservedNameNode{"hacluster/onn": {Formatted: true, HAState: "standby", LastTxid: 48}},
 			JournalNodes: map[string]*planner.ObservedJournal{"hacluster": {Formatted: true, LastTxid: 45}}},
 		"jim": {Name: "jim", Error: "i/o timeout"},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 	ucli "github.com/urfave/cli/v3"
@@ -48,6 +49,9 @@ type NameNodeStatus struct {
 	Formatted   bool   `json:"formatted"`
 	LastTxid    int64  `json:"last_txid"`
 	ZKFCRunning bool   `json:"zkfc_running"`
+	// Sidecars: whether each per-NameNode daemon kind beside the NameNode
+	// (the registry's StatusColumn kinds: zkfc) runs, by kind.
+	Sidecars map[string]bool `json:"sidecars,omitempty"`
 }
 
 // JournalNodeStatus is one journal on one JournalNode.
@@ -85,9 +89,13 @@ type HostStatus struct {
 
 // DaemonStatus is one supervised daemon.
 type DaemonStatus struct {
-	Name    string `json:"name"`
-	Running bool   `json:"running"`
-	PID     int    `json:"pid,omitempty"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind,omitempty"`        // "" for a record of a kind this build does not know
+	Nameservice string `json:"nameservice,omitempty"` // per-NameNode kinds
+	NameNode    string `json:"namenode,omitempty"`
+	Record      string `json:"record,omitempty"` // the supervisor record, when an earlier hactl named it otherwise
+	Running     bool   `json:"running"`
+	PID         int    `json:"pid,omitempty"`
 }
 
 // BuildStatus turns a probe into the status report.
@@ -108,7 +116,14 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			hs.Daemons = append(hs.Daemons, DaemonStatus{Name: n, Running: oh.Daemons[n].Running, PID: oh.Daemons[n].PID})
+			d := oh.Daemons[n]
+			ds := DaemonStatus{Name: n, Record: d.Record, Running: d.Running, PID: d.PID}
+			if id, ok := daemon.Parse(n); ok {
+				ds.Kind, ds.Nameservice, ds.NameNode = string(id.Kind), id.Nameservice, id.NameNode
+			} else if l, ok := daemon.ParseLegacy(n); ok {
+				ds.Kind, ds.NameNode = string(l.Kind), l.NameNode
+			}
+			hs.Daemons = append(hs.Daemons, ds)
 		}
 		st.Hosts = append(st.Hosts, hs)
 	}
@@ -116,12 +131,17 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		for _, nn := range ns.NameNodes {
 			oh := host(nn.Host)
 			s := NameNodeStatus{Nameservice: ns.Name, ID: nn.ID, Host: nn.Host, HAState: "unknown"}
-			if d := oh.Daemons[planner.NameNodeDaemon(nn.ID)]; d != nil && d.Running {
+			if d := oh.Daemon(daemon.NameNodeID(ns.Name, nn.ID)); d != nil && d.Running {
 				s.Running, s.PID = true, d.PID
 			}
-			if d := oh.Daemons[planner.ZKFCDaemon(nn.ID)]; d != nil {
-				s.ZKFCRunning = d.Running
+			for _, k := range statusColumns() {
+				d := oh.Daemon(daemon.OfNameNode(k.Kind, ns.Name, nn.ID))
+				if s.Sidecars == nil {
+					s.Sidecars = map[string]bool{}
+				}
+				s.Sidecars[string(k.Kind)] = d != nil && d.Running
 			}
+			s.ZKFCRunning = s.Sidecars[string(daemon.ZKFC)]
 			if o := oh.NameNodes[planner.NameNodeKey(ns.Name, nn.ID)]; o != nil {
 				s.Formatted, s.LastTxid = o.Formatted, o.LastTxid
 				if o.HAState != "" {
@@ -145,7 +165,7 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		for _, h := range ns.Journal.Hosts {
 			oh := host(h)
 			s := JournalNodeStatus{Host: h, JournalID: jid, Reachable: oh.Reachable}
-			if d := oh.Daemons[planner.DaemonJournalNode]; d != nil && d.Running {
+			if d := oh.Daemon(daemon.Host(daemon.JournalNode)); d != nil && d.Running {
 				s.Running, s.PID = true, d.PID
 			}
 			if j := oh.JournalNodes[jid]; j != nil {
@@ -177,13 +197,21 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 // WriteText prints the status as tables.
 func (st *ClusterStatus) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESERVICE\tNAMENODE\tHOST\tSTATE\tPID\tZKFC\tLAST TXID")
+	head := "NAMESERVICE\tNAMENODE\tHOST\tSTATE\tPID"
+	for _, k := range statusColumns() {
+		head += "\t" + k.StatusColumn
+	}
+	fmt.Fprintln(tw, head+"\tLAST TXID")
 	for _, n := range st.NameNodes {
-		zkfc := "-"
-		if n.ZKFCRunning {
-			zkfc = "running"
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", n.Nameservice, n.ID, n.Host, n.HAState, pidText(n.PID))
+		for _, k := range statusColumns() {
+			mark := "-"
+			if n.Sidecars[string(k.Kind)] {
+				mark = "running"
+			}
+			line += "\t" + mark
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", n.Nameservice, n.ID, n.Host, n.HAState, pidText(n.PID), zkfc, n.LastTxid)
+		fmt.Fprintf(tw, "%s\t%d\n", line, n.LastTxid)
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "JOURNAL\tJOURNALNODE\tSTATE\tPID\tEPOCH\tLAST TXID\tCOMMITTED\tLAG")
@@ -238,6 +266,18 @@ func (st *ClusterStatus) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.Address, strings.Join(ds, " "))
 	}
 	return tw.Flush()
+}
+
+// statusColumns are the daemon kinds the NameNode table shows a column for
+// (the registry's per-NameNode kinds with a StatusColumn).
+func statusColumns() []daemon.Spec {
+	var out []daemon.Spec
+	for _, s := range daemon.Registry {
+		if s.PerNameNode && s.StatusColumn != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func pidText(pid int) string {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/internal/netns"
 	"github.com/hactl/hactl/schema"
 )
@@ -365,9 +366,10 @@ func (c *testCluster) scenarioWipeStandby(wantNNs int, files map[string]string) 
 		c.t.Fatalf("status names NameNode %q, which the configuration lacks", victim.ID)
 	}
 	// The disk is gone: the NameNode (and its supervisor) die with it.
-	pids := c.supervisorPids(nn.Host, "namenode-"+nn.ID)
+	name := daemon.NameNodeID(ns.Name, nn.ID).Name()
+	pids := c.supervisorPids(nn.Host, name)
 	if len(pids) == 0 {
-		c.t.Fatalf("no supervisor record for namenode-%s on %s", nn.ID, nn.Host)
+		c.t.Fatalf("no supervisor record for %s on %s", name, nn.Host)
 	}
 	// Namespace hosts share this machine's pid namespace: a plain kill works.
 	if err := netns.KillAll(pids, 10*time.Second); err != nil {

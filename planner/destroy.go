@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -32,54 +33,40 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			p.warn("host %s is unreachable: nothing of hactl is removed from it; re-run destroy when it is back", h.Name)
 		}
 	}
-	stop := func(host, daemon string, act Action, ns, nn string) {
-		if p.unreachable[host] || !p.running(host, daemon) {
-			return
-		}
-		p.add(&Step{Host: host, Action: act, Daemon: daemon, Nameservice: ns, NameNode: nn, Disruptive: true,
-			Reason: "destroy: stop " + daemon})
-	}
 	// Every daemon of every host, whether the configuration still names it
-	// or not: destroy leaves nothing of hactl running. ZKFCs first (so no
-	// failover races the shutdown), then standby NameNodes, the active ones
-	// last, then JournalNodes, then ZooKeeper.
-	type daemonRef struct{ host, name string }
-	var ranked [5][]daemonRef
+	// or not: destroy leaves nothing of hactl running. In the registry's
+	// stop order: ZKFCs first (so no failover races the shutdown), then
+	// NameNodes (standbys before the active ones), then JournalNodes, then
+	// ZooKeeper. A record of a kind this build does not know is left alone.
+	type daemonRef struct {
+		host, name string
+		kind       daemon.Kind
+		rank       int
+	}
+	var refs []daemonRef
 	for _, h := range c.Hosts {
 		if p.unreachable[h.Name] {
 			continue
 		}
 		oh := p.host(h.Name)
 		for _, name := range sortedKeys(oh.Daemons) {
-			r := 4
-			switch {
-			case strings.HasPrefix(name, "zkfc-"):
-				r = 0
-			case strings.HasPrefix(name, "namenode-"):
-				r = 1 + activeRank(oh, name)
-			case name == DaemonJournalNode:
-				r = 3
-			case name == DaemonZooKeeper:
-				r = 4
-			default:
+			k, ok := daemon.Of(name)
+			if !ok || !oh.Daemons[name].Running {
 				continue
 			}
-			ranked[r] = append(ranked[r], daemonRef{h.Name, name})
+			refs = append(refs, daemonRef{h.Name, name, k, 2*daemon.StopRank(k) + activeRank(oh, name)})
 		}
 	}
-	for r, refs := range ranked {
-		for _, d := range refs {
-			switch r {
-			case 0:
-				stop(d.host, d.name, ActStopZKFC, nsOfDaemon(c, d.host, d.name), strings.TrimPrefix(d.name, "zkfc-"))
-			case 1, 2:
-				stop(d.host, d.name, ActStopNameNode, nsOfDaemon(c, d.host, d.name), strings.TrimPrefix(d.name, "namenode-"))
-			case 3:
-				stop(d.host, d.name, ActStopJournalNode, "", "")
-			case 4:
-				stop(d.host, d.name, ActStopZooKeeper, "", "")
-			}
+	slices.SortStableFunc(refs, func(a, b daemonRef) int { return a.rank - b.rank })
+	for _, d := range refs {
+		record := d.name
+		if r := p.daemonByName(d.host, d.name).Record; r != "" {
+			record = r
 		}
+		s := &Step{Host: d.host, Action: DaemonAction("stop", d.kind), Daemon: d.name, Disruptive: true,
+			Reason: "destroy: stop " + record}
+		s.Nameservice, s.NameNode = nameNodeOf(p.host(d.host), d.name)
+		p.add(s)
 	}
 	for _, h := range c.Hosts {
 		if p.unreachable[h.Name] {
@@ -111,24 +98,19 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 	return p.plan, nil
 }
 
-func activeRank(oh *ObservedHost, daemon string) int {
-	id := strings.TrimPrefix(daemon, "namenode-")
+// activeRank is 1 for a NameNode the host reports active (it stops after
+// the standbys), else 0.
+func activeRank(oh *ObservedHost, name string) int {
+	if kindOf(name) != daemon.NameNode {
+		return 0
+	}
+	ns, id := nameNodeOf(oh, name)
 	for _, nn := range oh.NameNodes {
-		if nn.ID == id && nn.HAState == "active" {
+		if nn.ID == id && (ns == "" || nn.Nameservice == ns) && nn.HAState == "active" {
 			return 1
 		}
 	}
 	return 0
-}
-
-func nsOfDaemon(c *schema.Cluster, host, daemon string) string {
-	id := daemon[strings.Index(daemon, "-")+1:]
-	for _, ns := range c.Nameservices {
-		if nn := ns.NameNode(id); nn != nil && nn.Host == host {
-			return ns.Name
-		}
-	}
-	return ""
 }
 
 func hostHasData(oh *ObservedHost) bool {
@@ -145,7 +127,7 @@ func hostHasData(oh *ObservedHost) bool {
 			return true
 		}
 	}
-	return oh.Daemons[DaemonZooKeeper] != nil || oh.ConfigSHA256[FileZooCfg] != ""
+	return oh.Daemon(daemon.Host(daemon.ZooKeeper)) != nil || oh.ConfigSHA256[FileZooCfg] != ""
 }
 
 // DataDirs are the data directories of host: name dirs of its NameNodes,

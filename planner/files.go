@@ -12,16 +12,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 
 // File names as the probe reports them in ObservedHost.ConfigSHA256.
 const (
-	FileCoreSite    = "core-site.xml"
-	FileHDFSSite    = "hdfs-site.xml"
-	FileSecret      = "cluster.secret"
-	FileZooCfg      = "zoo.cfg"
-	FileZooKeeperID = "myid"
+	FileCoreSite    = daemon.FileCoreSite
+	FileHDFSSite    = daemon.FileHDFSSite
+	FileSecret      = daemon.FileSecret
+	FileZooCfg      = daemon.FileZooCfg
+	FileZooKeeperID = daemon.FileZooKeeperID
 )
 
 // DefaultZooKeeperDataDir is where a managed ZooKeeper keeps its data when the
@@ -41,15 +42,14 @@ type DesiredHost struct {
 	SHA256 map[string]string // file name -> sha256 hex
 }
 
-// HadoopConfigSHA256 is the hash the NameNode, JournalNode and ZKFC daemons
-// of the host are expected to run with (core-site.xml and hdfs-site.xml).
-func (d *DesiredHost) HadoopConfigSHA256() string {
-	return CombinedSHA256(d.SHA256, FileCoreSite, FileHDFSSite)
-}
-
-// ZooKeeperConfigSHA256 is the hash a managed ZooKeeper server runs with.
-func (d *DesiredHost) ZooKeeperConfigSHA256() string {
-	return CombinedSHA256(d.SHA256, FileZooCfg, FileZooKeeperID)
+// ConfigSHA256 is the hash a daemon of kind k on the host is expected to
+// run with: its registry entry's ConfigFiles, combined.
+func (d *DesiredHost) ConfigSHA256(k daemon.Kind) string {
+	var files []string
+	if s := daemon.Lookup(k); s != nil {
+		files = s.ConfigFiles
+	}
+	return CombinedSHA256(d.SHA256, files...)
 }
 
 // CombinedSHA256 hashes "name=sha256\n" lines of the named files, in the given
@@ -187,18 +187,6 @@ func ZooKeeperClientAddrs(c *schema.Cluster) []string {
 	}
 	return out
 }
-
-// Daemon names, as the supervisor records them (CONTRACTS.md "Host layout").
-const (
-	DaemonJournalNode = "journalnode"
-	DaemonZooKeeper   = "zookeeper"
-)
-
-// NameNodeDaemon is the supervisor name of NameNode id.
-func NameNodeDaemon(id string) string { return "namenode-" + id }
-
-// ZKFCDaemon is the supervisor name of the ZKFC of NameNode id.
-func ZKFCDaemon(id string) string { return "zkfc-" + id }
 
 // JournalHosts are the hosts that run a JournalNode for any nameservice, in
 // declaration order.

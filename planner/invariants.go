@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -57,7 +58,7 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 			k := NameNodeKey(ns.Name, nn.ID)
 			o := nnObs(nn.Host, ns.Name, nn.ID)
 			nnFormatted[k] = o != nil && o.Formatted
-			nnUp[k] = running(nn.Host, NameNodeDaemon(nn.ID)) && nnFormatted[k]
+			nnUp[k] = running(nn.Host, daemon.NameNodeID(ns.Name, nn.ID).Name()) && nnFormatted[k]
 			if o != nil && o.HAState == "active" && nnUp[k] {
 				active[ns.Name] = nn.ID
 			}
@@ -66,7 +67,7 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 	jnHosts := JournalHosts(c)
 	jnUp := map[string]bool{}
 	for _, h := range jnHosts {
-		jnUp[h] = running(h, DaemonJournalNode)
+		jnUp[h] = running(h, daemon.Host(daemon.JournalNode).Name())
 	}
 	jnLimit := quorumBudget(len(jnHosts))
 

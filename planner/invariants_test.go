@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"github.com/hactl/hactl/internal/daemon"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -52,7 +53,7 @@ func checkSafety(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error {
 			k := NameNodeKey(ns.Name, nn.ID)
 			if up(nn.Host) {
 				o := obs.Hosts[nn.Host].NameNodes[k]
-				d := obs.Hosts[nn.Host].Daemons[NameNodeDaemon(nn.ID)]
+				d := obs.Hosts[nn.Host].Daemon(daemon.NameNodeID(ns.Name, nn.ID))
 				serving[k] = o != nil && o.Formatted && d != nil && d.Running
 				if serving[k] && o.HAState == "active" {
 					active[ns.Name] = nn.ID
@@ -63,7 +64,7 @@ func checkSafety(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error {
 	jns := JournalHosts(c)
 	jnRunning := map[string]bool{}
 	for _, h := range jns {
-		jnRunning[h] = up(h) && obs.Hosts[h].Daemons[DaemonJournalNode] != nil && obs.Hosts[h].Daemons[DaemonJournalNode].Running
+		jnRunning[h] = up(h) && obs.Hosts[h].Daemon(daemon.Host(daemon.JournalNode)) != nil && obs.Hosts[h].Daemon(daemon.Host(daemon.JournalNode)).Running
 	}
 	for _, s := range plan.Steps {
 		if !up(s.Host) {
@@ -275,7 +276,7 @@ func TestCheckInvariantsCatchesUnsafePlans(t *testing.T) {
 				for k := range h.NameNodes {
 					h.NameNodes[k] = &ObservedNameNode{}
 				}
-				delete(h.Daemons, "namenode-dnn")
+				delete(h.Daemons, daemon.NameNodeID("hacluster", "dnn").Name())
 			}
 			return o
 		}, []*Step{{ID: "f", Host: "dim", Action: ActFormatNameNode, Nameservice: "hacluster", NameNode: "dnn"}}},
@@ -284,7 +285,7 @@ func TestCheckInvariantsCatchesUnsafePlans(t *testing.T) {
 		{"active restarted without failover", base, []*Step{{ID: "r", Host: "dim", Action: ActRestartNameNode, Nameservice: "hacluster", NameNode: "dnn"}}},
 		{"two NameNodes down", func() *Observed {
 			o := base()
-			o.Hosts["jim"].Daemons["namenode-jnn"].Running = false
+			o.Hosts["jim"].Daemon(daemon.NameNodeID("hacluster", "jnn")).Running = false
 			return o
 		}, []*Step{{ID: "r", Host: "oim", Action: ActRestartNameNode, Nameservice: "hacluster", NameNode: "onn"}}},
 		{"two JournalNodes down", func() *Observed {

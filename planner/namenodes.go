@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -66,8 +67,8 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 			if o := p.observedNN(nn.Host, ns.Name, nn.ID); o != nil {
 				st.formatted, st.hasData, st.haState, st.clusterID = o.Formatted, o.HasData, o.HAState, o.ClusterID
 			}
-			st.running = p.running(nn.Host, NameNodeDaemon(nn.ID))
-			st.zkfc = p.running(nn.Host, ZKFCDaemon(nn.ID))
+			st.running = p.running(nn.Host, daemon.NameNodeID(ns.Name, nn.ID))
+			st.zkfc = p.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID))
 		}
 		nns = append(nns, st)
 	}
@@ -162,7 +163,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 	// 2. Start it, so that the others can copy its image.
 	if primary != nil && !primary.running {
 		primary.startID = p.add(&Step{Host: primary.host, Action: ActStartNameNode, Nameservice: ns.Name, NameNode: primary.nn.ID,
-			Daemon: NameNodeDaemon(primary.nn.ID), Reason: "NameNode is not running"},
+			Daemon: daemon.NameNodeID(ns.Name, primary.nn.ID).Name(), Reason: "NameNode is not running"},
 			append(append([]string{formatID}, p.hostPrep[primary.host]...), jnDeps...)...)
 	}
 
@@ -186,7 +187,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 			// A NameNode running on wiped storage serves nothing; it must
 			// stop before bootstrapStandby fills its dirs.
 			deps = append(deps, p.add(&Step{Host: st.host, Action: ActStopNameNode, Change: ChangeReplace, Nameservice: ns.Name, NameNode: st.nn.ID,
-				Daemon: NameNodeDaemon(st.nn.ID), Disruptive: true,
+				Daemon: daemon.NameNodeID(ns.Name, st.nn.ID).Name(), Disruptive: true,
 				Reason: "its storage is empty (wiped?) while it runs: stop it so bootstrapStandby can fill it"}))
 			p.stoppedNN[NameNodeKey(ns.Name, st.nn.ID)] = true
 			st.running = false
@@ -229,7 +230,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 				continue
 			}
 			st.startID = p.add(&Step{Host: st.host, Action: ActStartNameNode, Nameservice: ns.Name, NameNode: st.nn.ID,
-				Daemon: NameNodeDaemon(st.nn.ID), Reason: "NameNode is not running"},
+				Daemon: daemon.NameNodeID(ns.Name, st.nn.ID).Name(), Reason: "NameNode is not running"},
 				append(append([]string{st.prepID, primary.startID}, p.hostPrep[st.host]...), jnDeps...)...)
 		}
 	}
@@ -243,7 +244,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 			}
 			st.zkfc = true
 			p.add(&Step{Host: st.host, Action: ActStartZKFC, Nameservice: ns.Name, NameNode: st.nn.ID,
-				Daemon: ZKFCDaemon(st.nn.ID), Reason: "ZKFC is not running"},
+				Daemon: daemon.ZKFCID(ns.Name, st.nn.ID).Name(), Reason: "ZKFC is not running"},
 				append([]string{st.startID, formatZKID}, p.hostPrep[st.host]...)...)
 		}
 	}
@@ -293,9 +294,9 @@ func (p *planner) rollNameNodes(ns *schema.Nameservice, nns []*nnState) {
 		if !st.reachable || !st.running || p.stoppedNN[NameNodeKey(ns.Name, st.nn.ID)] {
 			continue
 		}
-		r := roll{st: st, nnWhy: p.restartReason(st.host, NameNodeDaemon(st.nn.ID), false)}
+		r := roll{st: st, nnWhy: p.restartReason(st.host, daemon.NameNodeID(ns.Name, st.nn.ID))}
 		if st.zkfc && st.startID == "" {
-			r.zkWhy = p.restartReason(st.host, ZKFCDaemon(st.nn.ID), false)
+			r.zkWhy = p.restartReason(st.host, daemon.ZKFCID(ns.Name, st.nn.ID))
 		}
 		if r.nnWhy != "" || r.zkWhy != "" {
 			rolls = append(rolls, r)
@@ -318,12 +319,12 @@ func (p *planner) rollNameNodes(ns *schema.Nameservice, nns []*nnState) {
 		var last string
 		if r.nnWhy != "" {
 			last = p.add(&Step{Host: r.st.host, Action: ActRestartNameNode, Nameservice: ns.Name, NameNode: r.st.nn.ID,
-				Daemon: NameNodeDaemon(r.st.nn.ID), Disruptive: true, Reason: r.nnWhy + "; restarted as a standby"}, p.hostPrep[r.st.host]...)
+				Daemon: daemon.NameNodeID(ns.Name, r.st.nn.ID).Name(), Disruptive: true, Reason: r.nnWhy + "; restarted as a standby"}, p.hostPrep[r.st.host]...)
 		}
 		if r.zkWhy != "" {
 			why := r.zkWhy
 			last = p.add(&Step{Host: r.st.host, Action: ActRestartZKFC, Nameservice: ns.Name, NameNode: r.st.nn.ID,
-				Daemon: ZKFCDaemon(r.st.nn.ID), Disruptive: true, Reason: why}, last)
+				Daemon: daemon.ZKFCID(ns.Name, r.st.nn.ID).Name(), Disruptive: true, Reason: why}, last)
 		}
 		return last
 	}

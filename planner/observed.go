@@ -3,6 +3,11 @@
 // one to the other. No I/O, no clock.
 package planner
 
+import (
+	"github.com/hactl/hactl/internal/daemon"
+	"github.com/hactl/hactl/schema"
+)
+
 // Observed is what a probe found on every host, plus ZooKeeper's state.
 // targets builds it from each host's probe (its shell preflight plus the
 // installed runtime's report) and saved plans carry it as JSON, so field
@@ -23,7 +28,7 @@ type ObservedHost struct {
 	ConfigSHA256   map[string]string `json:"config_sha256,omitempty"` // file name (core-site.xml, hdfs-site.xml, cluster.secret, zoo.cfg, myid) -> sha256
 	Supervisor     bool              `json:"supervisor"`              // hactl's supervisor (or systemd units) installed and running
 
-	Daemons            map[string]*ObservedDaemon   `json:"daemons,omitempty"`   // by daemon name: journalnode, namenode-<id>, zkfc-<id>, zookeeper
+	Daemons            map[string]*ObservedDaemon   `json:"daemons,omitempty"`   // by supervisor name (daemon.ID.Name); see AdoptLegacyDaemons
 	NameNodes          map[string]*ObservedNameNode `json:"namenodes,omitempty"` // by "<ns>/<nnid>"
 	JournalNodes       map[string]*ObservedJournal  `json:"journals,omitempty"`  // by journal ID
 	ZooKeeperInstalled bool                         `json:"zookeeper_installed"`
@@ -37,6 +42,59 @@ type ObservedDaemon struct {
 	StartedAt     int64  `json:"started_at,omitempty"`     // unix seconds
 	ConfigSHA256  string `json:"config_sha256,omitempty"`  // hash of the config it was started with
 	RuntimeSHA256 string `json:"runtime_sha256,omitempty"` // hash of the binary it runs
+	// Record is the supervisor record's name when it is not the key: a
+	// daemon an earlier hactl started under a legacy name ("namenode-nn1"),
+	// adopted under its identity. Stopping it stops Record.
+	Record string `json:"record,omitempty"`
+}
+
+// Daemon is the observed daemon of identity id (nil when none).
+func (h *ObservedHost) Daemon(id daemon.ID) *ObservedDaemon {
+	if h == nil {
+		return nil
+	}
+	return h.Daemons[id.Name()]
+}
+
+// AdoptLegacyDaemons files the daemons an earlier hactl named without their
+// nameservice ("namenode-nn1", "zkfc-nn1") under their identity, with Record
+// keeping the record's name, when the identity is unambiguous: exactly one
+// nameservice of c has a NameNode of that ID on the host, or, when several
+// do, exactly one of them has formatted storage there. An ambiguous one, or
+// one c no longer names, stays under its legacy name: plan stops it as a
+// daemon that is no longer in the configuration. A legacy record whose
+// identity also has a current record stays too (two copies: the legacy one
+// is stopped).
+func AdoptLegacyDaemons(c *schema.Cluster, host string, oh *ObservedHost) {
+	if oh == nil {
+		return
+	}
+	for _, name := range sortedKeys(oh.Daemons) {
+		l, ok := daemon.ParseLegacy(name)
+		if !ok {
+			continue
+		}
+		var nss, formatted []string
+		for _, ns := range c.Nameservices {
+			if nn := ns.NameNode(l.NameNode); nn != nil && nn.Host == host {
+				nss = append(nss, ns.Name)
+				if o := oh.NameNodes[NameNodeKey(ns.Name, nn.ID)]; o != nil && o.Formatted {
+					formatted = append(formatted, ns.Name)
+				}
+			}
+		}
+		if len(nss) > 1 {
+			nss = formatted
+		}
+		id, ok := l.Resolve(nss)
+		if !ok || oh.Daemons[id.Name()] != nil {
+			continue
+		}
+		d := oh.Daemons[name]
+		d.Record = name
+		oh.Daemons[id.Name()] = d
+		delete(oh.Daemons, name)
+	}
 }
 
 // ObservedNameNode is a NameNode's storage and HA state.

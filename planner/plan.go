@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -47,8 +48,7 @@ func PlanDesired(d *Desired, observed *Observed, opts Options) (*ClusterPlan, er
 		c: d.Cluster, d: d, obs: observed, opts: opts,
 		plan:          &ClusterPlan{},
 		ids:           map[string]bool{},
-		writesHadoop:  map[string]bool{},
-		writesZK:      map[string]bool{},
+		writes:        map[string]map[string]bool{},
 		installsBin:   map[string]string{},
 		hostPrep:      map[string][]string{},
 		startedNN:     map[string]string{},
@@ -76,13 +76,12 @@ type planner struct {
 	ids  map[string]bool
 
 	unreachable  map[string]bool
-	writesHadoop map[string]bool     // host -> core/hdfs-site.xml rewritten by this plan
-	writesZK     map[string]bool     // host -> zoo.cfg/myid rewritten
-	installsBin  map[string]string   // host -> install-runtime step ID
-	hostPrep     map[string][]string // host -> IDs of install/config steps (deps of daemon starts)
-	jnStarted    map[string]string   // host -> start-journalnode step ID
-	startedNN    map[string]string   // ns/nn -> start step ID
-	stoppedNN    map[string]bool     // ns/nn stopped by this plan (and not restarted)
+	writes       map[string]map[string]bool // host -> file name -> rewritten by this plan
+	installsBin  map[string]string          // host -> install-runtime step ID
+	hostPrep     map[string][]string        // host -> IDs of install/config steps (deps of daemon starts)
+	jnStarted    map[string]string          // host -> start-journalnode step ID
+	startedNN    map[string]string          // ns/nn -> start step ID
+	stoppedNN    map[string]bool            // ns/nn stopped by this plan (and not restarted)
 	zkStartSteps []string
 
 	warnedOutages map[string]bool
@@ -109,6 +108,11 @@ func (p *planner) add(s *Step, deps ...string) string {
 	}
 	s.ID = id
 	p.ids[id] = true
+	// A daemon an earlier hactl runs under another record name: stopping
+	// or restarting it goes through that record.
+	if d := p.daemonByName(s.Host, s.Daemon); d != nil && d.Record != "" && s.Action != DaemonAction("start", kindOf(s.Daemon)) {
+		s.Record = d.Record
+	}
 	for _, dep := range deps {
 		if dep != "" && !slices.Contains(s.Depends, dep) {
 			s.Depends = append(s.Depends, dep)
@@ -145,17 +149,27 @@ func (p *planner) reachable(name string) bool {
 	return h != nil && h.Reachable
 }
 
-func (p *planner) daemon(host, name string) *ObservedDaemon {
+func (p *planner) daemonByName(host, name string) *ObservedDaemon {
 	h := p.host(host)
-	if h == nil || h.Daemons == nil {
+	if h == nil || h.Daemons == nil || name == "" {
 		return nil
 	}
 	return h.Daemons[name]
 }
 
-func (p *planner) running(host, name string) bool {
-	d := p.daemon(host, name)
+func (p *planner) daemon(host string, id daemon.ID) *ObservedDaemon {
+	return p.daemonByName(host, id.Name())
+}
+
+func (p *planner) running(host string, id daemon.ID) bool {
+	d := p.daemon(host, id)
 	return d != nil && d.Running
+}
+
+// kindOf is the kind of a supervisor name, current or legacy ("" unknown).
+func kindOf(name string) daemon.Kind {
+	k, _ := daemon.Of(name)
+	return k
 }
 
 func (p *planner) observedNN(host, ns, id string) *ObservedNameNode {
@@ -259,7 +273,9 @@ func (p *planner) hostFiles(host string) {
 		s.Reason = strings.Join(parts, "; ")
 		id := p.add(s, p.installsBin[host])
 		p.hostPrep[host] = append(p.hostPrep[host], id)
-		p.writesHadoop[host] = len(missing)+len(differ) > 0
+		if len(missing)+len(differ) > 0 {
+			p.wrote(host, FileCoreSite, FileHDFSSite)
+		}
 	}
 }
 
@@ -270,33 +286,49 @@ func orUnknown(s string) string {
 	return s
 }
 
-// restartReason says why a running daemon must restart, or "" when it need not.
-func (p *planner) restartReason(host, daemon string, zk bool) string {
-	d := p.daemon(host, daemon)
-	if d == nil || !d.Running {
+func (p *planner) wrote(host string, files ...string) {
+	if p.writes[host] == nil {
+		p.writes[host] = map[string]bool{}
+	}
+	for _, f := range files {
+		p.writes[host][f] = true
+	}
+}
+
+// restartReason says why a running daemon must restart, or "" when it need
+// not: what its registry entry says it depends on (its config files, and
+// the hactl binary for the daemons hactl itself runs) changed, or an
+// earlier hactl runs it under a record name of its own.
+func (p *planner) restartReason(host string, id daemon.ID) string {
+	d := p.daemon(host, id)
+	spec := id.Spec()
+	if d == nil || !d.Running || spec == nil {
 		return ""
 	}
 	dh := p.d.Hosts[host]
-	if zk {
-		if p.writesZK[host] {
-			return "zoo.cfg changed"
-		}
-		if d.ConfigSHA256 != "" && d.ConfigSHA256 != dh.ZooKeeperConfigSHA256() {
-			return "running with an older zoo.cfg"
-		}
-		return ""
+	config := "configuration"
+	if spec.ConfigName != "" {
+		config = spec.ConfigName
 	}
-	if p.writesHadoop[host] {
-		return "its configuration changed"
+	for _, f := range spec.ConfigFiles {
+		if p.writes[host][f] {
+			if spec.ConfigName == "" {
+				return "its configuration changed"
+			}
+			return config + " changed"
+		}
 	}
-	if _, ok := p.installsBin[host]; ok {
+	if _, ok := p.installsBin[host]; ok && spec.RunsHactl {
 		return "the hactl runtime is upgraded"
 	}
-	if d.ConfigSHA256 != "" && d.ConfigSHA256 != dh.HadoopConfigSHA256() {
-		return "running with an older configuration"
+	if d.ConfigSHA256 != "" && d.ConfigSHA256 != dh.ConfigSHA256(id.Kind) {
+		return "running with an older " + config
 	}
-	if want := p.opts.RuntimeSHA256; want != "" && d.RuntimeSHA256 != "" && d.RuntimeSHA256 != want {
+	if want := p.opts.RuntimeSHA256; spec.RunsHactl && want != "" && d.RuntimeSHA256 != "" && d.RuntimeSHA256 != want {
 		return "running an older hactl binary"
+	}
+	if d.Record != "" {
+		return fmt.Sprintf("an earlier hactl runs it as %s", d.Record)
 	}
 	return ""
 }
@@ -328,6 +360,7 @@ func (p *planner) zookeeper() {
 		}
 		return
 	}
+	zkID := daemon.Host(daemon.ZooKeeper)
 	var restart []string
 	down := 0
 	for _, host := range zk.Servers {
@@ -356,13 +389,13 @@ func (p *planner) zookeeper() {
 				s.Reason = strings.Join(differ, ", ") + " changed"
 			}
 			deps = append(deps, p.add(s, p.installsBin[host]))
-			p.writesZK[host] = true
+			p.wrote(host, FileZooCfg, FileZooKeeperID)
 		}
-		if !p.running(host, DaemonZooKeeper) {
-			id := p.add(&Step{Host: host, Action: ActStartZooKeeper, Daemon: DaemonZooKeeper,
+		if !p.running(host, zkID) {
+			id := p.add(&Step{Host: host, Action: ActStartZooKeeper, Daemon: zkID.Name(),
 				Reason: fmt.Sprintf("ZooKeeper server %d is not running", ZooKeeperServerID(p.c, host))}, deps...)
 			p.zkStartSteps = append(p.zkStartSteps, id)
-		} else if p.restartReason(host, DaemonZooKeeper, true) != "" {
+		} else if p.restartReason(host, zkID) != "" {
 			restart = append(restart, host)
 		}
 	}
@@ -370,11 +403,11 @@ func (p *planner) zookeeper() {
 	for _, host := range restart {
 		if down+1 > budget {
 			p.warn("ZooKeeper on %s needs a restart (%s), deferred: %d of %d servers are unreachable and a restart would lose the quorum",
-				host, p.restartReason(host, DaemonZooKeeper, true), down, len(zk.Servers))
+				host, p.restartReason(host, zkID), down, len(zk.Servers))
 			continue
 		}
-		p.add(&Step{Host: host, Action: ActRestartZooKeeper, Daemon: DaemonZooKeeper, Disruptive: true,
-			Reason: p.restartReason(host, DaemonZooKeeper, true) + "; one server at a time, the quorum stays up"}, p.hostPrep[host]...)
+		p.add(&Step{Host: host, Action: ActRestartZooKeeper, Daemon: zkID.Name(), Disruptive: true,
+			Reason: p.restartReason(host, zkID) + "; one server at a time, the quorum stays up"}, p.hostPrep[host]...)
 	}
 }
 
@@ -385,6 +418,7 @@ func (p *planner) journalNodes() {
 	if len(hosts) == 0 {
 		return
 	}
+	jnID := daemon.Host(daemon.JournalNode)
 	var restart []string
 	down := 0
 	for _, host := range hosts {
@@ -392,10 +426,10 @@ func (p *planner) journalNodes() {
 			down++
 			continue
 		}
-		if !p.running(host, DaemonJournalNode) {
-			p.jnStarted[host] = p.add(&Step{Host: host, Action: ActStartJournalNode, Daemon: DaemonJournalNode,
+		if !p.running(host, jnID) {
+			p.jnStarted[host] = p.add(&Step{Host: host, Action: ActStartJournalNode, Daemon: jnID.Name(),
 				Reason: p.jnStartReason(host)}, p.hostPrep[host]...)
-		} else if p.restartReason(host, DaemonJournalNode, false) != "" {
+		} else if p.restartReason(host, jnID) != "" {
 			restart = append(restart, host)
 		}
 	}
@@ -404,13 +438,13 @@ func (p *planner) journalNodes() {
 		p.warn("the JournalNode quorum has %d member(s): restarting one stops edits until it is back; use 3 or more JournalNodes", len(hosts))
 	}
 	for _, host := range restart {
-		why := p.restartReason(host, DaemonJournalNode, false)
+		why := p.restartReason(host, jnID)
 		if down+1 > budget {
 			p.warn("JournalNode on %s needs a restart (%s), deferred: %d of %d JournalNodes are down and at most %d may be down at once",
 				host, why, down, len(hosts), budget)
 			continue
 		}
-		p.add(&Step{Host: host, Action: ActRestartJournalNode, Daemon: DaemonJournalNode, Disruptive: true,
+		p.add(&Step{Host: host, Action: ActRestartJournalNode, Daemon: jnID.Name(), Disruptive: true,
 			Reason: why + "; one JournalNode at a time, the quorum keeps writing"}, p.hostPrep[host]...)
 	}
 }
@@ -440,19 +474,21 @@ func (p *planner) jnStartReason(host string) string {
 	return "JournalNode is not running"
 }
 
-// removed stops daemons that run on a host but are no longer in the configuration.
+// removed stops daemons that run on a host but are no longer in the
+// configuration, in the registry's stop order (ZKFCs before NameNodes before
+// JournalNodes before ZooKeeper, as a shutdown must go).
 func (p *planner) removed() {
 	want := map[string]map[string]bool{}
 	for _, h := range p.c.Hosts {
 		want[h.Name] = map[string]bool{}
 	}
 	for _, h := range JournalHosts(p.c) {
-		want[h][DaemonJournalNode] = true
+		want[h][daemon.Host(daemon.JournalNode).Name()] = true
 	}
 	if zk := p.c.ZooKeeper; zk != nil && zk.Managed {
 		for _, s := range zk.Servers {
 			if want[s] != nil {
-				want[s][DaemonZooKeeper] = true
+				want[s][daemon.Host(daemon.ZooKeeper).Name()] = true
 			}
 		}
 	}
@@ -461,26 +497,11 @@ func (p *planner) removed() {
 			if want[nn.Host] == nil {
 				continue
 			}
-			want[nn.Host][NameNodeDaemon(nn.ID)] = true
+			want[nn.Host][daemon.NameNodeID(ns.Name, nn.ID).Name()] = true
 			if ns.AutomaticFailover {
-				want[nn.Host][ZKFCDaemon(nn.ID)] = true
+				want[nn.Host][daemon.ZKFCID(ns.Name, nn.ID).Name()] = true
 			}
 		}
-	}
-	// ZKFCs before NameNodes before JournalNodes before ZooKeeper, as a
-	// shutdown must go.
-	order := func(name string) int {
-		switch {
-		case strings.HasPrefix(name, "zkfc-"):
-			return 0
-		case strings.HasPrefix(name, "namenode-"):
-			return 1
-		case name == DaemonJournalNode:
-			return 2
-		case name == DaemonZooKeeper:
-			return 3
-		}
-		return 4
 	}
 	// A removed NameNode that is active hands over gracefully first.
 	for _, h := range p.c.Hosts {
@@ -490,7 +511,8 @@ func (p *planner) removed() {
 		oh := p.host(h.Name)
 		for _, k := range sortedKeys(oh.NameNodes) {
 			o := oh.NameNodes[k]
-			if o.HAState != "active" || want[h.Name][NameNodeDaemon(o.ID)] || !p.running(h.Name, NameNodeDaemon(o.ID)) {
+			id := daemon.NameNodeID(o.Nameservice, o.ID)
+			if o.HAState != "active" || want[h.Name][id.Name()] || !p.running(h.Name, id) {
 				continue
 			}
 			ns := p.c.Nameservice(o.Nameservice)
@@ -498,7 +520,7 @@ func (p *planner) removed() {
 				continue
 			}
 			for _, nn := range ns.NameNodes {
-				if on := p.observedNN(nn.Host, ns.Name, nn.ID); on != nil && on.Formatted && !p.unreachable[nn.Host] && p.running(nn.Host, NameNodeDaemon(nn.ID)) {
+				if on := p.observedNN(nn.Host, ns.Name, nn.ID); on != nil && on.Formatted && !p.unreachable[nn.Host] && p.running(nn.Host, daemon.NameNodeID(ns.Name, nn.ID)) {
 					p.add(&Step{Host: nn.Host, Action: ActFailover, Nameservice: ns.Name, NameNode: nn.ID, Disruptive: true,
 						Reason: fmt.Sprintf("make %s active before the removed NameNode %s stops", nn.ID, o.ID)})
 					break
@@ -506,29 +528,45 @@ func (p *planner) removed() {
 			}
 		}
 	}
-	for rank := 0; rank < 4; rank++ {
+	for _, kind := range daemon.Kinds() {
 		for _, h := range p.c.Hosts {
 			if p.unreachable[h.Name] {
 				continue
 			}
 			oh := p.host(h.Name)
 			for _, name := range sortedKeys(oh.Daemons) {
-				if order(name) != rank || want[h.Name][name] || !oh.Daemons[name].Running {
+				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Running {
 					continue
 				}
-				act := map[int]Action{0: ActStopZKFC, 1: ActStopNameNode, 2: ActStopJournalNode, 3: ActStopZooKeeper}[rank]
-				s := &Step{Host: h.Name, Action: act, Daemon: name, Disruptive: rank == 1,
+				s := &Step{Host: h.Name, Action: DaemonAction("stop", kind), Daemon: name, Disruptive: kind == daemon.NameNode,
 					Reason: fmt.Sprintf("%s is no longer in the configuration", name)}
-				if rank <= 1 {
-					s.NameNode = name[strings.Index(name, "-")+1:]
-					for _, o := range oh.NameNodes {
-						if o.ID == s.NameNode {
-							s.Nameservice = o.Nameservice
-						}
-					}
-				}
+				s.Nameservice, s.NameNode = nameNodeOf(oh, name)
 				p.add(s)
 			}
 		}
 	}
+}
+
+// nameNodeOf is the nameservice and NameNode ID of a per-NameNode daemon
+// from its supervisor name; for a legacy name (no nameservice in it) the
+// nameservice is the one the host's storage shows for that NameNode ID,
+// when only one does.
+func nameNodeOf(oh *ObservedHost, name string) (ns, nn string) {
+	if id, ok := daemon.Parse(name); ok {
+		return id.Nameservice, id.NameNode
+	}
+	l, ok := daemon.ParseLegacy(name)
+	if !ok {
+		return "", ""
+	}
+	var found []string
+	for _, o := range oh.NameNodes {
+		if o.ID == l.NameNode && !slices.Contains(found, o.Nameservice) {
+			found = append(found, o.Nameservice)
+		}
+	}
+	if len(found) == 1 {
+		ns = found[0]
+	}
+	return ns, l.NameNode
 }

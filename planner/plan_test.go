@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	hactldaemon "github.com/hactl/hactl/internal/daemon"
 	"os"
 	"path"
 	"path/filepath"
@@ -125,10 +126,10 @@ func converged(t testing.TB, c *schema.Cluster) *Observed {
 		}
 		if ZooKeeperServerID(c, h.Name) > 0 {
 			oh.ZooKeeperInstalled = true
-			oh.Daemons[DaemonZooKeeper] = daemon(dh.ZooKeeperConfigSHA256())
+			oh.Daemons[hactldaemon.Host(hactldaemon.ZooKeeper).Name()] = daemon(dh.ConfigSHA256(hactldaemon.ZooKeeper))
 		}
 		if slices.Contains(JournalHosts(c), h.Name) {
-			oh.Daemons[DaemonJournalNode] = daemon(dh.HadoopConfigSHA256())
+			oh.Daemons[hactldaemon.Host(hactldaemon.JournalNode).Name()] = daemon(dh.ConfigSHA256(hactldaemon.JournalNode))
 		}
 		obs.Hosts[h.Name] = oh
 	}
@@ -143,10 +144,10 @@ func converged(t testing.TB, c *schema.Cluster) *Observed {
 			}
 			oh.NameNodes[NameNodeKey(ns.Name, nn.ID)] = &ObservedNameNode{Nameservice: ns.Name, ID: nn.ID, Formatted: true, HasData: true,
 				ClusterID: "CID-1", NamespaceID: 42, HAState: state, Healthy: true, LastTxid: 1000, Dirs: slices.Clone(ns.EffectiveNameDirs(nn))}
-			cfg := d.Hosts[nn.Host].HadoopConfigSHA256()
-			oh.Daemons[NameNodeDaemon(nn.ID)] = daemon(cfg)
+			cfg := d.Hosts[nn.Host].ConfigSHA256(hactldaemon.NameNode)
+			oh.Daemons[hactldaemon.NameNodeID(ns.Name, nn.ID).Name()] = daemon(cfg)
 			if ns.AutomaticFailover {
-				oh.Daemons[ZKFCDaemon(nn.ID)] = daemon(cfg)
+				oh.Daemons[hactldaemon.ZKFCID(ns.Name, nn.ID).Name()] = daemon(cfg)
 			}
 		}
 		if ns.Journal != nil {
@@ -405,6 +406,9 @@ func buildObserved(t *testing.T, c, old *schema.Cluster, dsl string) (*Observed,
 		if obs.Hosts[h.Name] == nil {
 			obs.Hosts[h.Name] = bareHost(h.Name)
 		}
+		// As targets does with every probe: records of an earlier hactl are
+		// filed under their identity.
+		AdoptLegacyDaemons(c, h.Name, obs.Hosts[h.Name])
 	}
 	return obs, opts, flags
 }

@@ -1,6 +1,10 @@
 package planner
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/hactl/hactl/internal/daemon"
+)
 
 // Action is what a step does. The names are the vocabulary of the plan output
 // and of the plan file (part of its format).
@@ -34,6 +38,10 @@ const (
 	ActRemoveRuntime        Action = "remove-runtime"
 	ActPurgeData            Action = "purge-data"
 )
+
+// DaemonAction is the start, restart or stop action of a daemon kind
+// ("start-namenode"): every kind of the daemon registry has the three.
+func DaemonAction(verb string, k daemon.Kind) Action { return Action(verb + "-" + string(k)) }
 
 // Change is how a step shows in the Terraform-style plan and which summary
 // count it adds to.
@@ -71,7 +79,8 @@ type Step struct {
 	Host        string   `json:"host"`
 	Action      Action   `json:"action"`
 	Change      Change   `json:"change"`
-	Daemon      string   `json:"daemon,omitempty"`      // supervisor name, for daemon steps
+	Daemon      string   `json:"daemon,omitempty"`      // supervisor name (daemon.ID.Name), for daemon steps
+	Record      string   `json:"record,omitempty"`      // restart/stop: the running record's name when not Daemon (an earlier hactl's)
 	Nameservice string   `json:"nameservice,omitempty"` // NameNode, ZKFC, format-zk, failover steps
 	NameNode    string   `json:"namenode,omitempty"`    // NameNode ID (failover: the one to make active)
 	Force       bool     `json:"force,omitempty"`       // format-namenode over existing data (--force-format)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/runtime/supervise"
@@ -367,7 +368,11 @@ func (pf *preflight) observed() (*planner.ObservedHost, error) {
 			o = &planner.ObservedNameNode{Nameservice: r.Nameservice, ID: r.ID}
 			oh.NameNodes[k] = o
 		}
-		d := oh.Daemons[planner.NameNodeDaemon(r.ID)]
+		d := oh.Daemon(daemon.NameNodeID(r.Nameservice, r.ID))
+		if d == nil {
+			// An earlier hactl's record (probeHost adopts it next).
+			d = oh.Daemons[daemon.Legacy{Kind: daemon.NameNode, NameNode: r.ID}.Name()]
+		}
 		switch {
 		case d == nil || !d.Running:
 			// Not ours to ask about: whatever answered is not the daemon.

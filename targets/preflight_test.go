@@ -289,7 +289,9 @@ func TestProbeConfigAndDaemons(t *testing.T) {
 
 	pid, port := standIn(t, "", "127.0.2.1:0")
 	record(t, c, "p1", "journalnode", pid, supervise.ProcStart(pid), "HACTL_CONFIG_SHA256=cafe")
-	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid)+1) // a recycled PID is not our process
+	record(t, c, "p1", "namenode.ns1.nn1", pid, supervise.ProcStart(pid)+1) // a recycled PID is not our process
+	// An earlier hactl's record (named without the nameservice): filed
+	// under its identity, the record's name kept to stop it by.
 	record(t, c, "p1", "zkfc-nn1", 0, 0)
 	// A daemon started without HACTL_RUNTIME_SHA256 that runs a hactl
 	// binary: the binary it runs is hashed.
@@ -317,11 +319,11 @@ func TestProbeConfigAndDaemons(t *testing.T) {
 		jn.RuntimeSHA256 != "" {
 		t.Errorf("live daemon (pid %d, port %d): %+v", pid, port, jn)
 	}
-	if d := oh.Daemons["namenode-nn1"]; d == nil || d.Running {
+	if d := oh.Daemons["namenode.ns1.nn1"]; d == nil || d.Running || d.Record != "" {
 		t.Errorf("recycled pid: %+v", d)
 	}
-	if d := oh.Daemons["zkfc-nn1"]; d == nil || d.Running {
-		t.Errorf("stopped daemon: %+v", d)
+	if d := oh.Daemons["zkfc.ns1.nn1"]; d == nil || d.Running || d.Record != "zkfc-nn1" || oh.Daemons["zkfc-nn1"] != nil {
+		t.Errorf("stopped daemon of an earlier hactl: %+v (daemons %v)", d, oh.Daemons)
 	}
 	data, _ := os.ReadFile(hactl)
 	if d := oh.Daemons["zookeeper"]; d == nil || !d.Running || d.RuntimeSHA256 != sum(data) {
@@ -373,12 +375,14 @@ func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 	if j := oh.JournalNodes["ns1"]; j == nil || !j.Formatted || !j.HasData || j.ClusterID != "CID-7" {
 		t.Errorf("journal: %+v", j)
 	}
-	// Its daemon runs: HA state, health and applied txid are the runtime's.
+	// Its daemon runs (under an earlier hactl's record name, without the
+	// nameservice): HA state, health and applied txid are the runtime's.
 	pid, _ := standIn(t, "", "127.0.2.1:0")
 	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
 	oh = probeLocal(t, c, hosts).Hosts["p1"]
 	want.HAState, want.Healthy, want.LastTxid = "standby", true, 120
-	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || oh.Error != "" || nn == nil || !reflect.DeepEqual(*nn, want) || !oh.Daemons["namenode-nn1"].Running {
+	if nn := oh.NameNodes["ns1/nn1"]; !oh.Reachable || oh.Error != "" || nn == nil || !reflect.DeepEqual(*nn, want) || !oh.Daemons["namenode.ns1.nn1"].Running ||
+		oh.Daemons["namenode.ns1.nn1"].Record != "namenode-nn1" {
 		t.Errorf("running NameNode:\n got %+v %+v\nwant %+v", oh, nn, want)
 	}
 	// It runs but the runtime could not tell its HA state: unknown, and said.
@@ -397,7 +401,7 @@ func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 	p := c.PathsFor("p1")
 	args := "args: runtime probe --conf " + p.ConfDir + " --run-dir " + p.RunDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1 (2)"
 	if !oh.Reachable || !strings.Contains(oh.Error, "installed runtime's probe failed (exit 2: "+args+"); its version and the NameNodes' HA state are unknown") ||
-		oh.RuntimeSHA256 != sum(bin) || oh.RuntimeVersion != "unknown" || oh.ConfigSHA256[planner.FileCoreSite] == "" || !oh.Daemons["namenode-nn1"].Running {
+		oh.RuntimeSHA256 != sum(bin) || oh.RuntimeVersion != "unknown" || oh.ConfigSHA256[planner.FileCoreSite] == "" || !oh.Daemons["namenode.ns1.nn1"].Running {
 		t.Errorf("failing runtime: %+v", oh)
 	}
 	if nn := oh.NameNodes["ns1/nn1"]; nn == nil || !nn.Formatted || nn.HAState != "" {
@@ -449,7 +453,7 @@ func TestProbeReadsTheInstalledConfigurationsDirs(t *testing.T) {
 	hostFile(t, c, "p1", "/old/journal/ns1/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
 	hostFile(t, c, "p1", "/old/journal/ns1/current/edits_inprogress_0000000000000000042", nil)
 	pid, _ := standIn(t, "", "127.0.2.1:0")
-	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
+	record(t, c, "p1", "namenode.ns1.nn1", pid, supervise.ProcStart(pid))
 	obs := probeLocal(t, c, hosts)
 	oh := obs.Hosts["p1"]
 	if !oh.Reachable || oh.Error != "" {
@@ -491,7 +495,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	a := fake.New("a", "10.0.0.1")
 	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nend\n", 0)
 	// b: installed; the shell saw a live journalnode (pid 42) and a
-	// namenode-nn2 whose pid 43 now belongs to a process started later, and
+	// namenode.ns.nn2 whose pid 43 now belongs to a process started later, and
 	// the runtime's probe reports nn2 active: not that daemon's state.
 	rec := func(name string, pid int, start uint64, env ...string) string {
 		data, _ := json.MarshalIndent(supervise.Record{Name: name, ChildPID: pid, ChildStart: start, Env: env}, "", "  ")
@@ -504,7 +508,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	b := fake.New("b", "10.0.0.2")
 	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\n"+
 		"bin sha "+strings.Repeat("d", 64)+"\n"+rec("journalnode", 42, 1000, "HACTL_RUNTIME_SHA256="+strings.Repeat("e", 64))+stat(42, 1000)+
-		rec("namenode-nn2", 43, 1000)+stat(43, 2000)+rec("zkfc-nn2", 45, 1000)+stat(45, 1000)+"exe:45 /opt/hactl/bin/hactl\n"+
+		rec("namenode.ns.nn2", 43, 1000)+stat(43, 2000)+rec("zkfc.ns.nn2", 45, 1000)+stat(45, 1000)+"exe:45 /opt/hactl/bin/hactl\n"+
 		"listen 777 0100007F:1F90\nsock 42 777\ninstalled\n"+
 		`{"runtime_version":"1.0","namenodes":{"ns/nn2":{"nameservice":"ns","id":"nn2","ha_state":"active","healthy":true}},"storage_dirs":{"name_dirs":{"ns/nn2":["/data/nn"]}}}`+
 		"\nprobe-exit 0\nend\n", 0)
@@ -519,7 +523,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	// g's installed configuration names other dirs: a second round trip
 	// reads them all; i's second answer is cut short.
 	installed := func(nn string) string {
-		return "hactl-preflight 1\n" + uname() + "nn0 dir absent\n" + rec("namenode-"+nn, 44, 1000) + stat(44, 1000) + "installed\n" +
+		return "hactl-preflight 1\n" + uname() + "nn0 dir absent\n" + rec("namenode.ns."+nn, 44, 1000) + stat(44, 1000) + "installed\n" +
 			strings.ReplaceAll(`{"runtime_version":"1.0","namenodes":{"ns/NN":{"nameservice":"ns","id":"NN","ha_state":"active"}},`+
 				`"storage_dirs":{"name_dirs":{"ns/NN":["/old/nn"]},"edits_roots":["/old/jn"]}}`, "NN", nn) + "\nprobe-exit 0\nend\n"
 	}
@@ -585,11 +589,11 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		jn == nil || !jn.Running || jn.PID != 42 || !slices.Equal(jn.Listening, []int{8080}) || jn.RuntimeSHA256 != strings.Repeat("e", 64) {
 		t.Errorf("b: %+v, journalnode %+v", ob, jn)
 	}
-	if d := ob.Daemons["zkfc-nn2"]; d == nil || !d.Running || d.RuntimeSHA256 != strings.Repeat("d", 64) {
-		t.Errorf("b's zkfc-nn2, running the installed binary: %+v", d)
+	if d := ob.Daemons["zkfc.ns.nn2"]; d == nil || !d.Running || d.RuntimeSHA256 != strings.Repeat("d", 64) {
+		t.Errorf("b's zkfc.ns.nn2, running the installed binary: %+v", d)
 	}
-	if d := ob.Daemons["namenode-nn2"]; d == nil || d.Running || d.PID != 0 {
-		t.Errorf("b's namenode-nn2 with a recycled pid: %+v", d)
+	if d := ob.Daemons["namenode.ns.nn2"]; d == nil || d.Running || d.PID != 0 {
+		t.Errorf("b's namenode.ns.nn2 with a recycled pid: %+v", d)
 	}
 	if nn := ob.NameNodes["ns/nn2"]; nn == nil || !nn.Formatted || !nn.HasData || nn.ClusterID != "x-1" || nn.HAState != "" || nn.Healthy {
 		t.Errorf("b's NameNode: storage from the shell, no HA state while its daemon does not run: %+v", nn)

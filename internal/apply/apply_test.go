@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hactl/hactl/internal/daemon"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -161,7 +162,7 @@ func TestFailureStopsAndNamesStepAndHost(t *testing.T) {
 			t.Errorf("step %s ran after the failure", st.ID)
 		}
 	}
-	if s.running("jim", "zkfc-jnn") {
+	if s.running("jim", daemon.ZKFCID("hacluster", "jnn").Name()) {
 		t.Errorf("a later step (start-zkfc on jim) ran after the failure")
 	}
 	// Fixed, a re-run converges.
@@ -271,7 +272,7 @@ func TestSimCatchesUnsafeRestart(t *testing.T) {
 	}
 	active := s.active["hacluster"]
 	nn := c.Nameservice("hacluster").NameNode(active)
-	st := &planner.Step{Host: nn.Host, Action: planner.ActRestartNameNode, Nameservice: "hacluster", NameNode: active, Daemon: planner.NameNodeDaemon(active)}
+	st := &planner.Step{Host: nn.Host, Action: planner.ActRestartNameNode, Nameservice: "hacluster", NameNode: active, Daemon: daemon.NameNodeID("hacluster", active).Name()}
 	r, _ := New(st)
 	if err := r.Run(context.Background(), s.env(c, bin, false, &strings.Builder{})); err != nil {
 		t.Fatal(err)
@@ -395,5 +396,34 @@ func TestFailoverRetriesAZKFCNotYetInTheElection(t *testing.T) {
 	err := r.Run(context.Background(), env)
 	if err == nil || !strings.Contains(err.Error(), "not in the election yet") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A daemon an earlier hactl runs under its own record name is restarted
+// under its identity's name: the old record is the one stopped, so the
+// daemon never runs twice.
+func TestRestartOfALegacyRecordStopsTheRecord(t *testing.T) {
+	c := loadFixture(t, "three", nil)
+	bin := testBinary(t)
+	s := newSim(t, c)
+	if _, out, err := s.apply(c, bin, false); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	id := daemon.ZKFCID("hacluster", "onn")
+	legacy := daemon.Legacy{Kind: daemon.ZKFC, NameNode: "onn"}.Name()
+	s.mu.Lock()
+	s.daemons["oim"][legacy] = s.daemons["oim"][id.Name()]
+	delete(s.daemons["oim"], id.Name())
+	s.mu.Unlock()
+	st := &planner.Step{Host: "oim", Action: planner.ActRestartZKFC, Nameservice: "hacluster", NameNode: "onn", Daemon: id.Name(), Record: legacy}
+	r, err := New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background(), s.env(c, bin, false, &strings.Builder{})); err != nil {
+		t.Fatal(err)
+	}
+	if s.running("oim", legacy) || !s.running("oim", id.Name()) {
+		t.Errorf("after the restart: legacy running=%v, %s running=%v", s.running("oim", legacy), id, s.running("oim", id.Name()))
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 )
 
@@ -18,41 +18,27 @@ const (
 
 // daemonSpec is how one supervised daemon is started on a host.
 type daemonSpec struct {
+	id        daemon.ID
 	name      string
 	argv      []string
 	configSHA string
 }
 
-// specFor builds the command line of the daemon a step names.
+// specFor builds the command line of the daemon a step names, from the
+// daemon registry.
 func specFor(env *Env, s *planner.Step) (daemonSpec, error) {
 	p := env.paths(s.Host)
 	dh := env.Desired.Hosts[s.Host]
 	if dh == nil {
 		return daemonSpec{}, fmt.Errorf("host %s is not in the configuration", s.Host)
 	}
-	name := s.Daemon
-	switch {
-	case name == planner.DaemonJournalNode:
-		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(),
-			argv: []string{p.Binary, "runtime", "journalnode", "--conf", p.ConfDir}}, nil
-	case name == planner.DaemonZooKeeper:
-		cfg := planner.ZooKeeperConfPath(env.Cluster, s.Host)
-		// Debian's layout: every jar of /usr/share/java on the class path,
-		// as zkServer.sh does; exec so the supervisor signals java itself.
-		script := `exec java -cp "$(ls /usr/share/java/*.jar | tr '\n' ':')" -Dzookeeper.log.dir=` + shq(p.LogDir) +
-			` org.apache.zookeeper.server.quorum.QuorumPeerMain ` + shq(cfg)
-		return daemonSpec{name: name, configSHA: dh.ZooKeeperConfigSHA256(), argv: []string{"/bin/sh", "-c", script}}, nil
-	case strings.HasPrefix(name, "namenode-"):
-		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(),
-			argv: []string{p.Binary, "runtime", "namenode", "--conf", p.ConfDir, "--id", strings.TrimPrefix(name, "namenode-")}}, nil
-	case strings.HasPrefix(name, "zkfc-"):
-		argv := []string{p.Binary, "runtime", "zkfc", "--conf", p.ConfDir, "--id", strings.TrimPrefix(name, "zkfc-")}
-		if s.Nameservice != "" {
-			argv = append(argv, "--nameservice", s.Nameservice)
-		}
-		return daemonSpec{name: name, configSHA: dh.HadoopConfigSHA256(), argv: argv}, nil
+	id, ok := daemon.Parse(s.Daemon)
+	if !ok {
+		return daemonSpec{}, fmt.Errorf("unknown daemon %q", s.Daemon)
 	}
-	return daemonSpec{}, fmt.Errorf("unknown daemon %q", name)
+	argv := id.Spec().Argv(daemon.Args{ID: id, Binary: p.Binary, ConfDir: p.ConfDir, LogDir: p.LogDir,
+		ZooCfg: planner.ZooKeeperConfPath(env.Cluster, s.Host)})
+	return daemonSpec{id: id, name: id.Name(), configSHA: dh.ConfigSHA256(id.Kind), argv: argv}, nil
 }
 
 // superviseStart starts the daemon under hactl's supervisor (idempotent: the

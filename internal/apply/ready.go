@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 	"github.com/hactl/hactl/targets"
 )
@@ -57,18 +57,24 @@ func DefaultReady(ctx context.Context, env *Env, host, daemon string) error {
 	}
 }
 
-func readyCheck(ctx context.Context, env *Env, host, daemon string) (func(context.Context) error, error) {
+// readyCheck is the check the daemon's registry entry names, aimed at the
+// address the cluster gives it.
+func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.Context) error, error) {
 	c := env.Cluster
 	addr := hostAddress(c, host)
-	switch {
-	case daemon == planner.DaemonZooKeeper:
+	id, ok := daemon.Parse(name)
+	if !ok {
+		return nil, fmt.Errorf("no readiness check for daemon %q", name)
+	}
+	switch id.Spec().Ready {
+	case daemon.CheckZooKeeperRuok:
 		port := schema.DefaultZooKeeperClientPort
 		if c.ZooKeeper != nil && c.ZooKeeper.ClientPort != 0 {
 			port = c.ZooKeeper.ClientPort
 		}
 		hp := net.JoinHostPort(addr, strconv.Itoa(port))
 		return func(ctx context.Context) error { return ruok(ctx, hp) }, nil
-	case daemon == planner.DaemonJournalNode:
+	case daemon.CheckJournalRPC:
 		port := schema.DefaultJournalRPCPort
 		for _, ns := range c.Nameservices {
 			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, host) && ns.Journal.RPCPort != 0 {
@@ -85,44 +91,36 @@ func readyCheck(ctx context.Context, env *Env, host, daemon string) (func(contex
 			}
 			return conn.Close()
 		}, nil
-	case strings.HasPrefix(daemon, "namenode-"), strings.HasPrefix(daemon, "zkfc-"):
-		id := daemon[strings.Index(daemon, "-")+1:]
-		ns := nameserviceOf(c, host, id)
+	case daemon.CheckNameNodeHA:
 		client, err := env.client(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(daemon, "namenode-") {
-			hp, err := NameNodeHTTPAddr(c, ns, id)
-			if err != nil {
-				return nil, err
-			}
-			// Serving means standby or active: "initializing" is still
-			// loading its image or catching up on edits.
-			return func(ctx context.Context) error {
-				st, err := GetHAStatus(ctx, client, hp)
-				if err == nil && st.State != "active" && st.State != "standby" {
-					err = fmt.Errorf("state %q", st.State)
-				}
-				return err
-			}, nil
+		hp, err := NameNodeHTTPAddr(c, id.Nameservice, id.NameNode)
+		if err != nil {
+			return nil, err
 		}
-		hp, err := ZKFCAddr(c, ns, id)
+		// Serving means standby or active: "initializing" is still
+		// loading its image or catching up on edits.
+		return func(ctx context.Context) error {
+			st, err := GetHAStatus(ctx, client, hp)
+			if err == nil && st.State != "active" && st.State != "standby" {
+				err = fmt.Errorf("state %q", st.State)
+			}
+			return err
+		}, nil
+	case daemon.CheckZKFCStatus:
+		client, err := env.client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		hp, err := ZKFCAddr(c, id.Nameservice, id.NameNode)
 		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context) error { _, err := GetZKFCStatus(ctx, client, hp); return err }, nil
 	}
-	return nil, fmt.Errorf("no readiness check for daemon %q", daemon)
-}
-
-func nameserviceOf(c *schema.Cluster, host, id string) string {
-	for _, ns := range c.Nameservices {
-		if nn := ns.NameNode(id); nn != nil && nn.Host == host {
-			return ns.Name
-		}
-	}
-	return ""
+	return nil, fmt.Errorf("no readiness check for daemon %q", name)
 }
 
 // ruok sends ZooKeeper's four-letter "ruok" and expects "imok".

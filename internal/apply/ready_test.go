@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"github.com/hactl/hactl/internal/daemon"
 	"net"
 	"net/http"
 	"regexp"
@@ -47,7 +48,7 @@ func TestReadyReportsACrashingDaemonWithItsLog(t *testing.T) {
 	h.On(`supervise status`, `[{"name":"journalnode","state":"failed","last_exit":"exit status 1"}]`, 0)
 	h.On(`^tail -n 15 .*journalnode.log$`, "Error: flag provided but not defined: -conf\n", 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
-	err := DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
+	err := DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "gave up") || !strings.Contains(err.Error(), "flag provided but not defined") {
 		t.Fatalf("err = %v, want the supervisor's verdict and the log", err)
 	}
@@ -70,7 +71,7 @@ func TestReadyReportsACrashLoopBeforeTheSupervisorGivesUp(t *testing.T) {
 	h.On(`^tail -n 15 .*journalnode.log$`, "Error: cannot lock /hdfs/journalnode\n", 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
 	start := env.now()
-	err := DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
+	err := DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "restarted 2 times") || !strings.Contains(err.Error(), "cannot lock") ||
 		!strings.Contains(err.Error(), "exit status 2") {
 		t.Fatalf("err = %v, want the crash loop and the log", err)
@@ -84,7 +85,7 @@ func TestReadyReportsACrashLoopBeforeTheSupervisorGivesUp(t *testing.T) {
 	h = fake.New("dim", "127.0.7.1")
 	h.On(`supervise status`, `[{"name":"journalnode","state":"running","restarts":5}]`, 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
-	err = DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode)
+	err = DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "still not serving") {
 		t.Fatalf("steady restart count: err = %v, want the timeout", err)
 	}
@@ -98,14 +99,14 @@ func TestReadyWaitsForAJournalNodeToListen(t *testing.T) {
 	defer l.Close()
 	env := loopbackCluster(t, l.Addr().(*net.TCPAddr).Port)
 	env.Hosts = map[string]targets.Host{"dim": fake.New("dim", "127.0.7.1")}
-	if err := DefaultReady(context.Background(), env, "dim", planner.DaemonJournalNode); err != nil {
+	if err := DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name()); err != nil {
 		t.Fatalf("ready: %v", err)
 	}
 	// Nothing listening and a supervisor that keeps trying: the timeout,
 	// on the injected clock.
 	env2 := loopbackCluster(t, freePort(t))
 	env2.Hosts = map[string]targets.Host{"dim": fake.New("dim", "127.0.7.1")}
-	err = DefaultReady(context.Background(), env2, "dim", planner.DaemonJournalNode)
+	err = DefaultReady(context.Background(), env2, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "still not serving after 1m0s") {
 		t.Fatalf("err = %v, want a timeout", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 )
 
@@ -19,8 +20,14 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}
-	if err := superviseStop(ctx, env, r.s.Host, d.name); err != nil {
-		return fmt.Errorf("restart %s: stop: %w", d.name, err)
+	// A daemon an earlier hactl named otherwise is stopped under that
+	// record and started under its identity's name.
+	stop := d.name
+	if r.s.Record != "" {
+		stop = r.s.Record
+	}
+	if err := superviseStop(ctx, env, r.s.Host, stop); err != nil {
+		return fmt.Errorf("restart %s: stop %s: %w", d.name, stop, err)
 	}
 	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
 		return fmt.Errorf("restart %s: start: %w", d.name, err)
@@ -31,12 +38,12 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 	// A ZooKeeper server that answers ruok may still be looking for its
 	// leader; the next server may only go down once this one serves again,
 	// or the ensemble loses its quorum.
-	if d.name == planner.DaemonZooKeeper && env.ZooKeeperServing != nil && !env.Guard.DryRun {
+	if d.id.Kind == daemon.ZooKeeper && env.ZooKeeperServing != nil && !env.Guard.DryRun {
 		if err := env.ZooKeeperServing(ctx, env, r.s.Host); err != nil {
 			return fmt.Errorf("restart zookeeper: %w", err)
 		}
 	}
-	if d.name == planner.DaemonJournalNode && env.JournalInSync != nil && !env.Guard.DryRun {
+	if d.id.Kind == daemon.JournalNode && env.JournalInSync != nil && !env.Guard.DryRun {
 		if err := env.JournalInSync(ctx, env, r.s.Host); err != nil {
 			return fmt.Errorf("restart journalnode: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hactl/hactl/internal/daemon"
 	"io"
 	"io/fs"
 	"net"
@@ -163,7 +164,15 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 	if idx < 0 || idx+1 >= len(args) {
 		return targets.Result{}, nil // mkdir, rm: nothing to model
 	}
-	ns := func(id string) string { return nameserviceOf(s.c, host, id) }
+	// format and bootstrap-standby name the NameNode by its ID only.
+	ns := func(id string) string {
+		for _, n := range s.c.Nameservices {
+			if nn := n.NameNode(id); nn != nil && nn.Host == host {
+				return n.Name
+			}
+		}
+		return ""
+	}
 	exit := func(code int, msg string) (targets.Result, error) {
 		return targets.Result{ExitCode: code, Stderr: []byte(msg + "\n")}, nil
 	}
@@ -202,7 +211,7 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 			}
 		}
 		for _, h := range n.Journal.Hosts {
-			if !s.running(h, planner.DaemonJournalNode) {
+			if !s.running(h, daemon.Host(daemon.JournalNode).Name()) {
 				return exit(1, "format needs every JournalNode")
 			}
 			if s.jnFormatted[h+"/"+planner.JournalID(n)] && !force {
@@ -222,7 +231,7 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		}
 		peer := false
 		for _, nn := range n.NameNodes {
-			peer = peer || (nn.ID != id && s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && s.running(nn.Host, planner.NameNodeDaemon(nn.ID)))
+			peer = peer || (nn.ID != id && s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && s.running(nn.Host, daemon.NameNodeID(n.Name, nn.ID).Name()))
 		}
 		if !peer {
 			return exit(1, "no running formatted peer")
@@ -253,7 +262,7 @@ func (s *sim) running(host, daemon string) bool {
 func (s *sim) zkUp() bool {
 	up := 0
 	for _, h := range s.c.ZooKeeper.Servers {
-		if s.running(h, planner.DaemonZooKeeper) {
+		if s.running(h, daemon.Host(daemon.ZooKeeper).Name()) {
 			up++
 		}
 	}
@@ -262,21 +271,22 @@ func (s *sim) zkUp() bool {
 
 // serving: a NameNode running on formatted storage.
 func (s *sim) serving(ns string, nn *schema.NameNode) bool {
-	return s.running(nn.Host, planner.NameNodeDaemon(nn.ID)) && s.nnFormatted[planner.NameNodeKey(ns, nn.ID)]
+	return s.running(nn.Host, daemon.NameNodeID(ns, nn.ID).Name()) && s.nnFormatted[planner.NameNodeKey(ns, nn.ID)]
 }
 
 // checkStop records a safety violation when stopping daemon would take a
 // second NameNode or JournalNode down, or the active NameNode while a
 // standby could have taken over. Destroy (every NN stopping) is exempt via
 // allowOutage.
-func (s *sim) checkStop(host, daemon string) {
-	if !s.running(host, daemon) || allowOutage {
+func (s *sim) checkStop(host, name string) {
+	if !s.running(host, name) || allowOutage {
 		return
 	}
-	if daemon == planner.DaemonJournalNode {
+	id, _ := daemon.Parse(name)
+	if id.Kind == daemon.JournalNode {
 		down := 1
 		for _, h := range planner.JournalHosts(s.c) {
-			if h != host && !s.running(h, planner.DaemonJournalNode) {
+			if h != host && !s.running(h, daemon.Host(daemon.JournalNode).Name()) {
 				down++
 			}
 		}
@@ -284,19 +294,19 @@ func (s *sim) checkStop(host, daemon string) {
 			s.violations = append(s.violations, fmt.Sprintf("%d of %d JournalNodes down", down, n))
 		}
 	}
-	if id, ok := strings.CutPrefix(daemon, "namenode-"); ok {
-		n := s.c.Nameservice(nameserviceOf(s.c, host, id))
+	if id.Kind == daemon.NameNode {
+		n := s.c.Nameservice(id.Nameservice)
 		down := 1
 		for _, nn := range n.NameNodes {
-			if nn.ID != id && !s.serving(n.Name, nn) {
+			if nn.ID != id.NameNode && !s.serving(n.Name, nn) {
 				down++
 			}
 		}
 		if down > 1 {
 			s.violations = append(s.violations, fmt.Sprintf("%d NameNodes of %s down", down, n.Name))
 		}
-		if s.active[n.Name] == id {
-			s.violations = append(s.violations, fmt.Sprintf("active NameNode %s stopped without a failover", id))
+		if s.active[n.Name] == id.NameNode {
+			s.violations = append(s.violations, fmt.Sprintf("active NameNode %s stopped without a failover", id.NameNode))
 		}
 	}
 }
@@ -317,7 +327,7 @@ func (s *sim) elect() {
 			continue
 		}
 		for _, nn := range ns.NameNodes {
-			if s.serving(ns.Name, nn) && s.running(nn.Host, planner.ZKFCDaemon(nn.ID)) {
+			if s.serving(ns.Name, nn) && s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 				s.active[ns.Name] = nn.ID
 				break
 			}
@@ -397,14 +407,14 @@ func (s *sim) observe() *planner.Observed {
 
 // ready: a started daemon serves when it runs (a NameNode also needs
 // formatted storage).
-func (s *sim) ready(_ context.Context, _ *Env, host, daemon string) error {
+func (s *sim) ready(_ context.Context, _ *Env, host, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.running(host, daemon) {
-		return fmt.Errorf("%s not running", daemon)
+	if !s.running(host, name) {
+		return fmt.Errorf("%s not running", name)
 	}
-	if id, ok := strings.CutPrefix(daemon, "namenode-"); ok && !s.nnFormatted[planner.NameNodeKey(nameserviceOf(s.c, host, id), id)] {
-		return fmt.Errorf("%s has no namespace", daemon)
+	if id, _ := daemon.Parse(name); id.Kind == daemon.NameNode && !s.nnFormatted[planner.NameNodeKey(id.Nameservice, id.NameNode)] {
+		return fmt.Errorf("%s has no namespace", name)
 	}
 	return nil
 }
@@ -431,7 +441,7 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 				}
 				return jsonResp(`{"state":"` + state + `"}`), nil
 			case r.URL.Path == "/zkfc/gracefulFailover" && port == schema.DefaultZKFCPort:
-				if !s.serving(ns.Name, nn) || !s.running(nn.Host, planner.ZKFCDaemon(nn.ID)) {
+				if !s.serving(ns.Name, nn) || !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 					return nil, errors.New("connection refused")
 				}
 				s.active[ns.Name] = nn.ID
