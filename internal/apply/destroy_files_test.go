@@ -40,7 +40,8 @@ func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string) {
 	run(planner.ActWriteConfig)
 	run(planner.ActWriteZooKeeperConfig)
 	p := c.PathsFor(host)
-	for _, daemon := range []string{"journalnode", "namenode-dnn", "zkfc-dnn", "zookeeper"} {
+	// Current names and an earlier hactl's (namenode-<id>).
+	for _, daemon := range []string{"journalnode", "namenode.hacluster.dnn", "zkfc.hacluster.dnn", "namenode-dnn", "zkfc-dnn", "zookeeper"} {
 		for _, f := range []string{filepath.Join(p.LogDir, daemon+".log"), filepath.Join(p.RunDir, daemon+".json"),
 			filepath.Join(p.RunDir, daemon+".pid"), filepath.Join(p.RunDir, "."+daemon+".lock")} {
 			writeFile(t, f, "x")

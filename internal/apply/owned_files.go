@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 )
@@ -15,8 +16,9 @@ import (
 // file from before validation refused it, conf_dir = "/etc") loses only what
 // hactl wrote there. Directories are removed only when they are left empty.
 
-// daemonPatterns match every daemon name hactl supervises (shell globs).
-var daemonPatterns = []string{planner.DaemonJournalNode, "namenode-*", "zkfc-*", planner.DaemonZooKeeper}
+// daemonPatterns match every daemon name hactl supervises or an earlier
+// hactl supervised (shell globs).
+var daemonPatterns = daemon.Globs()
 
 // uploadLeftovers are the temp files an interrupted atomic upload of name
 // leaves next to it (targets.Local and the SSH target both use ".NAME.tmp-*").

@@ -181,3 +181,18 @@ func NameNodeID(ns, nn string) ID { return OfNameNode(NameNode, ns, nn) }
 
 // ZKFCID is the identity of the ZKFC of NameNode nn of nameservice ns.
 func ZKFCID(ns, nn string) ID { return OfNameNode(ZKFC, ns, nn) }
+
+// Globs are shell patterns matching every supervisor name hactl gives or
+// gave a daemon (an earlier hactl's legacy names included): what destroy
+// may remove records and logs of.
+func Globs() []string {
+	var out []string
+	for _, s := range Registry {
+		if !s.PerNameNode {
+			out = append(out, string(s.Kind))
+			continue
+		}
+		out = append(out, string(s.Kind)+sep+"*"+sep+"*", string(s.Kind)+"-*")
+	}
+	return out
+}
