@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 
 	ucli "github.com/urfave/cli/v3"
@@ -15,25 +14,17 @@ func init() { registerRuntime(probeCommand) }
 
 func probeCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:  "probe",
-		Usage: "print what only the installed runtime can tell about this host as JSON (run by plan/apply on every host)",
-		UsageText: "" + probe.ReportEnv + "=" + probe.ReportFormat +
-			" hactl runtime probe --conf DIR [--install-dir D] [--address A]",
+		Name:      "probe",
+		Usage:     "print what only the installed runtime can tell about this host as JSON (run by plan/apply on every host)",
+		UsageText: "hactl runtime probe --conf DIR [--install-dir D] [--address A]",
 		Description: "Prints the runtime's version, each local NameNode's HA state and the storage dirs of the installed\n" +
-			"configuration. The caller's shell reads everything else (hashes, supervisor records, storage), so the\n" +
-			"caller must say it knows this report by setting " + probe.ReportEnv + "=" + probe.ReportFormat + ": an older hactl,\n" +
-			"which would take the missing daemons for stopped ones, gets an error and describes the host itself.",
+			"configuration. The caller's shell reads everything else (hashes, supervisor records, storage).",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "conf", Required: true, Usage: "hactl's config dir on this host"},
-			&ucli.StringFlag{Name: "run-dir", Usage: "unused (the caller's shell reads the supervisor records); accepted from callers of any version"},
 			&ucli.StringFlag{Name: "install-dir", Value: "/opt/hactl"},
 			&ucli.StringFlag{Name: "address", Usage: "this host's address in the cluster config (which NameNodes are local)"},
 		},
 		Action: func(ctx context.Context, c *ucli.Command) error {
-			if v := os.Getenv(probe.ReportEnv); v != probe.ReportFormat {
-				return exitCode(3, fmt.Errorf("this runtime reports only what needs it (format %s); the caller must set %s=%s (got %q)",
-					probe.ReportFormat, probe.ReportEnv, probe.ReportFormat, v))
-			}
 			self, _ := os.Executable()
 			rep, err := probe.Gather(ctx, probe.Options{
 				ConfDir: c.String("conf"), InstallDir: c.String("install-dir"),

@@ -9,8 +9,8 @@ import (
 	"github.com/hactl/hactl/schema"
 )
 
-// ErrInvariant marks a plan that breaks one of DESIGN.md's safety
-// invariants. Plan checks its own output and returns this rather than an
+// ErrInvariant marks a plan that breaks one of the safety invariants
+// (README.md, "How apply keeps data safe"). Plan checks its own output and returns this rather than an
 // unsafe plan: it is a planner bug, never an operator error.
 var ErrInvariant = errors.New("plan breaks a safety invariant")
 

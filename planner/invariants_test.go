@@ -12,9 +12,9 @@ import (
 	"github.com/hactl/hactl/schema"
 )
 
-// checkSafety restates DESIGN.md's invariants independently of
-// CheckInvariants, so a bug shared by the planner and its own check still
-// fails the tests.
+// checkSafety restates the safety invariants (README.md, "How apply keeps
+// data safe") independently of CheckInvariants, so a bug shared by the
+// planner and its own check still fails the tests.
 func checkSafety(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error {
 	if plan.Destroy {
 		for _, s := range plan.Steps {

@@ -82,7 +82,7 @@ var (
 	hadoopSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "core_site"}, {Name: "hdfs_site"}}}
 )
 
-// Runtime defaults (DESIGN.md's host layout).
+// Runtime defaults (the host layout of docs/CONTRACTS.md).
 const (
 	DefaultInstallDir = "/opt/hactl"
 	DefaultConfDir    = "/etc/hactl"

@@ -11,7 +11,7 @@ import (
 
 func boolp(b bool) *bool { return &b }
 
-// threeHostCluster is DESIGN.md's layout, built in Go so render is tested
+// threeHostCluster is examples/baremetal's layout, built in Go so render is tested
 // independently of the loader.
 func threeHostCluster() *Cluster {
 	return &Cluster{

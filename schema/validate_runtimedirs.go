@@ -8,8 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// defaultZooKeeperDataDir mirrors runtime/zookeeper.DefaultDataDir (schema
-// cannot import the runtime).
+// defaultZooKeeperDataDir mirrors planner.DefaultZooKeeperDataDir (schema
+// cannot import the planner).
 const defaultZooKeeperDataDir = "/var/lib/hactl/zookeeper"
 
 // runtimeDirsSafe checks that hactl's own directories (install_dir, conf_dir,

@@ -24,7 +24,7 @@ const journalDefaultEditsDir = "/tmp/hadoop/dfs/journalnode"
 const preflightMagic = "hactl-preflight 1"
 
 // zooKeeperJar is the file whose presence means Debian's zookeeper package
-// is installed (runtime/zookeeper.Jar; that package's tests import this one).
+// is installed (internal/apply.ZooKeeperJar installs it).
 const zooKeeperJar = "/usr/share/java/zookeeper.jar"
 
 // The env keys the executor passes with `supervise start --env`
@@ -192,7 +192,7 @@ func preflightScript(c *schema.Cluster, host, address string, s storageDirs) str
 	b.WriteString(preflightFuncs)
 	fmt.Fprintf(&b, "echo %s\necho \"os $(uname -s) $(uname -m)\"\n", q(preflightMagic))
 	writeStorageScript(&b, s)
-	args := " runtime probe --conf " + q(p.ConfDir) + " --run-dir " + q(p.RunDir) +
+	args := " runtime probe --conf " + q(p.ConfDir) +
 		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
 	fmt.Fprintf(&b, `b=%[1]s
 if [ -e "$b" ]; then
@@ -231,12 +231,12 @@ if [ -n "$pids" ]; then
 fi
 if [ -f "$b" ] && [ -x "$b" ]; then
   echo installed
-  %[10]s=%[11]s "$b"%[2]s; rc=$?
+  "$b"%[2]s; rc=$?
   printf '\nprobe-exit %%d\n' "$rc"
 fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
 		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir),
-		envRuntimeSHA256, probe.ReportEnv, probe.ReportFormat)
+		envRuntimeSHA256)
 	return b.String()
 }

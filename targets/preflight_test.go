@@ -335,7 +335,7 @@ func TestProbeConfigAndDaemons(t *testing.T) {
 func installRuntime(t *testing.T, c *schema.Cluster, out string, rc int) {
 	t.Helper()
 	bin := c.PathsFor("p1").Binary
-	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\necho \"args: $* ($HACTL_PROBE_REPORT)\" >&2\nexit " + strconv.Itoa(rc) + "\n"
+	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\necho \"args: $*\" >&2\nexit " + strconv.Itoa(rc) + "\n"
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestProbeInstalledRuntimeCombinesWithTheShell(t *testing.T) {
 	oh = probeLocal(t, c, hosts).Hosts["p1"]
 	bin, _ = os.ReadFile(c.PathsFor("p1").Binary)
 	p := c.PathsFor("p1")
-	args := "args: runtime probe --conf " + p.ConfDir + " --run-dir " + p.RunDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1 (2)"
+	args := "args: runtime probe --conf " + p.ConfDir + " --install-dir " + p.InstallDir + " --address 127.0.2.1"
 	if !oh.Reachable || !strings.Contains(oh.Error, "installed runtime's probe failed (exit 2: "+args+"); its version and the NameNodes' HA state are unknown") ||
 		oh.RuntimeSHA256 != sum(bin) || oh.RuntimeVersion != "unknown" || oh.ConfigSHA256[planner.FileCoreSite] == "" || !oh.Daemons["namenode.ns1.nn1"].Running {
 		t.Errorf("failing runtime: %+v", oh)

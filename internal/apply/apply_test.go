@@ -178,7 +178,7 @@ func TestFailureStopsAndNamesStepAndHost(t *testing.T) {
 // TestInterruptedApplyConverges cuts the connection at every mutation of a
 // fresh apply in turn (before and after the host persisted it) and checks
 // that re-running apply converges, with exactly one format and no safety
-// violation: DESIGN.md invariant 7.
+// violation: invariant 7 of README.md's "How apply keeps data safe".
 func TestInterruptedApplyConverges(t *testing.T) {
 	c := loadFixture(t, "three", nil)
 	bin := testBinary(t)

@@ -108,16 +108,6 @@ func (c *Client) TransitionToStandby(ctx context.Context, httpAddr string) error
 	return c.getJSON(ctx, http.MethodPost, "http://"+httpAddr+"/ha/transitionToStandby", nil)
 }
 
-// RollEdits calls POST /ha/rollEdits on the active and returns the first
-// txid of the new segment.
-func (c *Client) RollEdits(ctx context.Context, httpAddr string) (int64, error) {
-	var out struct {
-		NewSegmentTxID int64 `json:"newSegmentTxId"`
-	}
-	err := c.getJSON(ctx, http.MethodPost, "http://"+httpAddr+"/ha/rollEdits", &out)
-	return out.NewSegmentTxID, err
-}
-
 // FetchImage downloads a peer's newest image and checks its checksum.
 func (c *Client) FetchImage(ctx context.Context, p Peer) (int64, []byte, error) {
 	resp, err := c.do(ctx, http.MethodGet, "http://"+p.HTTPAddr+"/imagetransfer?getimage=1", nil, nil)

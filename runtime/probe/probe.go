@@ -25,17 +25,6 @@ import (
 	"github.com/hactl/hactl/internal/hadoopconf"
 )
 
-// The caller says it knows this package's report by setting ReportEnv to
-// ReportFormat when it runs `hactl runtime probe`. An older hactl reads the
-// supervisor records with its shell only where no runtime answers, so it
-// would take the daemons this report no longer lists for stopped ones; without
-// the variable the command fails, and such a caller describes the host with
-// its own shell instead.
-const (
-	ReportEnv    = "HACTL_PROBE_REPORT"
-	ReportFormat = "2"
-)
-
 // Options says where to look.
 type Options struct {
 	ConfDir    string // core-site.xml, hdfs-site.xml, cluster.secret

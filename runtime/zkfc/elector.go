@@ -436,19 +436,3 @@ func (e *Elector) next() []Action {
 	}
 	return nil
 }
-
-// NextDeadline is the earliest time a Tick can change something (zero: none).
-func (e *Elector) NextDeadline() time.Time {
-	var d time.Time
-	consider := func(t time.Time) {
-		if t.After(e.now) && (d.IsZero() || t.Before(d)) {
-			d = t
-		}
-	}
-	consider(e.retryAt)
-	consider(e.cededUntil)
-	if !e.connected && e.role == Active && !e.disconnectedAt.IsZero() {
-		consider(e.disconnectedAt.Add(e.cfg.SessionTimeout * 2 / 3))
-	}
-	return d
-}

@@ -253,15 +253,6 @@ func TestElectorFailedTransitionToActiveRetries(t *testing.T) {
 	})
 }
 
-func TestElectorNextDeadline(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	e.Step(Disconnected{Now: at(1000)})
-	if got, want := e.NextDeadline(), at(3000); !got.Equal(want) {
-		t.Fatalf("deadline %s, want %s", got, want)
-	}
-}
-
 // TestElectorNeverActiveWithoutFencingOrLock drives the elector with a fixed
 // seed through random events (answering its actions randomly) and checks the
 // safety rule: TransitionToActive is only asked while connected, holding the
