@@ -82,24 +82,30 @@ type fsCtx struct {
 }
 
 func newFsCtx(c *ucli.Command) (*fsCtx, error) {
-	user := c.String("user")
-	if user == "" {
-		user = os.Getenv("HADOOP_USER_NAME")
-	}
-	if user == "" {
-		user = os.Getenv("USER")
-	}
-	if user == "" { // as Hadoop's client: the OS login user
-		if u, err := osuser.Current(); err == nil {
-			user = u.Username
-		}
-	}
+	user := fsUser(c.String("user"), os.Getenv)
 	errw := c.Root().ErrWriter
 	fc := &fsCtx{out: c.Root().Writer, opts: webhdfs.ClientOptions{User: user, Logf: func(format string, args ...any) {
 		fmt.Fprintf(errw, "INFO "+format+"\n", args...)
 	}}}
 	fc.conf, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
 	return fc, nil
+}
+
+// fsUser is the user.name hactl fs sends, chosen as Hadoop's client picks
+// its user: --user, else $HADOOP_USER_NAME, else the OS user the process
+// runs as ($USER only when the OS has no name for the uid, since $USER
+// survives su and sudo and would name someone else).
+func fsUser(flag string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	if u := getenv("HADOOP_USER_NAME"); u != "" {
+		return u
+	}
+	if u, err := osuser.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return getenv("USER")
 }
 
 // loadClientConfig reads Hadoop XML from a conf dir, or renders an HCL

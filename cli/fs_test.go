@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,11 +134,11 @@ func TestFsCommandsAgainstHANameservice(t *testing.T) {
 	fail(2, "want", "cat")
 
 	// Everything went to the active; the standby's namespace stayed empty.
-	if list, err := active.ListStatus(context.Background(), "/"); err != nil || len(list) != 0 {
+	if list, err := active.ListStatus(context.Background(), "/", "hdfs"); err != nil || len(list) != 0 {
 		t.Fatalf("active after rm -r: %v %v", list, err)
 	}
 	standby.SetStandby(false)
-	if list, _ := standby.ListStatus(context.Background(), "/"); len(list) != 0 {
+	if list, _ := standby.ListStatus(context.Background(), "/", "hdfs"); len(list) != 0 {
 		t.Fatalf("the standby was written to: %v", list)
 	}
 }
@@ -179,5 +180,24 @@ target "local" {}
 	out, errOut, code := fsRun(t, "ls", "/", "--config", dir)
 	if code != 0 || !strings.Contains(out, "/from-hcl") {
 		t.Fatalf("ls with an HCL config: exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+// The user hactl fs sends is Hadoop's client's: --user, $HADOOP_USER_NAME,
+// else the OS user (not $USER, which sudo and su leave pointing elsewhere).
+func TestFsUser(t *testing.T) {
+	env := map[string]string{"USER": "someone-else", "HADOOP_USER_NAME": ""}
+	getenv := func(k string) string { return env[k] }
+	if got := fsUser("alice", getenv); got != "alice" {
+		t.Errorf("--user: %q", got)
+	}
+	if u, err := osuser.Current(); err == nil {
+		if got := fsUser("", getenv); got != u.Username {
+			t.Errorf("default: %q, want the OS user %q", got, u.Username)
+		}
+	}
+	env["HADOOP_USER_NAME"] = "bob"
+	if got := fsUser("", getenv); got != "bob" {
+		t.Errorf("HADOOP_USER_NAME: %q", got)
 	}
 }

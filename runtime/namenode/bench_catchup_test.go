@@ -128,7 +128,7 @@ func TestBenchCatchUp(t *testing.T) {
 		}
 		cfg.CheckpointTxns = 1 << 40
 		cfg.TailInProgress = true
-		n := New(cfg, NewQJMJournal[*qjm.Writer](manager(whole)), Options{Logf: func(string, ...any) {}})
+		n := New(cfg, NewQJMJournal[*qjm.Writer](manager(whole)), Options{Logf: func(string, ...any) {}, Groups: superGroups})
 		if err := n.Load(); err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func TestBenchJournaledMkdirs(t *testing.T) {
 		cfg.CheckpointTxns = 1 << 40
 		tj := &timedJournal{Journal: NewQJMJournal[*qjm.Writer](m)}
 		journals = append(journals, tj)
-		n := New(cfg, tj, Options{Logf: func(string, ...any) {}})
+		n := New(cfg, tj, Options{Logf: func(string, ...any) {}, Groups: superGroups})
 		if err := n.Load(); err != nil {
 			t.Fatal(err)
 		}

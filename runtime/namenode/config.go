@@ -3,6 +3,8 @@ package namenode
 import (
 	"fmt"
 	"net"
+	"os"
+	osuser "os/user"
 	"slices"
 	"strings"
 	"time"
@@ -44,10 +46,27 @@ type Config struct {
 	CheckpointTxns   int64         // dfs.namenode.checkpoint.txns
 	Retained         int           // dfs.namenode.num.checkpoints.retained
 	AutoFailover     bool          // dfs.ha.automatic-failover.enabled[.<ns>]
-	Superuser        string
-	Supergroup       string // dfs.permissions.superusergroup
-	Secret           []byte
-	PProf            bool // hactl.namenode.http.pprof
+	Superuser        string        // the user the NameNode runs as: Hadoop's superuser
+	Supergroup       string        // dfs.permissions.superusergroup: its members are superusers too
+	// PermissionsDisabled is dfs.permissions.enabled=false: no permission
+	// checks at all (the zero value enforces them).
+	PermissionsDisabled bool
+	GroupsCacheTTL      time.Duration // hadoop.security.groups.cache.secs
+	GroupsNegativeTTL   time.Duration // hadoop.security.groups.negative-cache.secs
+	Secret              []byte
+	PProf               bool // hactl.namenode.http.pprof
+}
+
+// processUser is the OS user this process runs as: Hadoop's NameNode is the
+// superuser as the user it runs as, and format makes that user the root's owner.
+func processUser() (string, error) {
+	if u, err := osuser.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u, nil
+	}
+	return "", fmt.Errorf("cannot tell which user the NameNode runs as (uid %d has no passwd entry and $USER is unset): it is the HDFS superuser", os.Getuid())
 }
 
 // FindNameservice returns the nameservice whose dfs.ha.namenodes.<ns> lists id.
@@ -90,7 +109,21 @@ func LoadConfig(c *hadoopconf.Config, id string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{Nameservice: ns, ID: id, Superuser: "hdfs", Supergroup: c.Get("dfs.permissions.superusergroup", "supergroup")}
+	cfg := Config{Nameservice: ns, ID: id, Supergroup: c.Get("dfs.permissions.superusergroup", "supergroup")}
+	if cfg.Superuser, err = processUser(); err != nil {
+		return Config{}, err
+	}
+	perms, err := c.Bool("dfs.permissions.enabled", true)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.PermissionsDisabled = !perms
+	if cfg.GroupsCacheTTL, err = c.Seconds("hadoop.security.groups.cache.secs", 300*time.Second); err != nil {
+		return Config{}, err
+	}
+	if cfg.GroupsNegativeTTL, err = c.Seconds("hadoop.security.groups.negative-cache.secs", 30*time.Second); err != nil {
+		return Config{}, err
+	}
 	if cfg.HTTPAddr, cfg.RPCAddr, err = NamenodeAddrs(c, ns, id); err != nil {
 		return Config{}, err
 	}

@@ -83,7 +83,7 @@ func TestConcurrentWritesDuringFailovers(t *testing.T) {
 		t.Fatal("no write acknowledged")
 	}
 	for _, p := range acked {
-		if _, err := nns[cur].GetFileStatus(ctx, p); err != nil {
+		if _, err := nns[cur].GetFileStatus(ctx, p, "hdfs"); err != nil {
 			t.Fatalf("acknowledged %s lost: %v", p, err)
 		}
 	}

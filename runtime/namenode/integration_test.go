@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -266,9 +268,18 @@ func (c *itCluster) status(id string) (HAStatus, error) {
 	return cl.GetServiceStatus(context.Background(), c.nnHTTP[id])
 }
 
+// itUser is the user.name of the raw WebHDFS calls: the user the NameNode
+// processes run as, their superuser.
+var itUser = func() string {
+	if u, err := osuser.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}()
+
 // webhdfs makes one raw WebHDFS call to one NameNode.
 func (c *itCluster) webhdfs(id, method, path, query string) (int, []byte) {
-	req, _ := http.NewRequest(method, "http://"+c.nnHTTP[id]+"/webhdfs/v1"+path+"?user.name=it&"+query, nil)
+	req, _ := http.NewRequest(method, "http://"+c.nnHTTP[id]+"/webhdfs/v1"+path+"?user.name="+url.QueryEscape(itUser)+"&"+query, nil)
 	cl := &http.Client{Timeout: 10 * time.Second}
 	resp, err := cl.Do(req)
 	if err != nil {

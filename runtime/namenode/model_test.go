@@ -235,16 +235,16 @@ func TestRandomOpsMatchModel(t *testing.T) {
 			case 4:
 				rec := rng.IntN(2) == 0
 				desc = fmt.Sprintf("delete %s recursive=%v", p, rec)
-				gotOK, gotErr = nn.Delete(ctx, p, rec)
+				gotOK, gotErr = nn.Delete(ctx, p, rec, "hdfs")
 				wantOK, wantErr = m.delete(p, rec)
 			case 5:
 				dst := randPath()
 				desc = "rename " + p + " " + dst
-				gotOK, gotErr = nn.Rename(ctx, p, dst)
+				gotOK, gotErr = nn.Rename(ctx, p, dst, "hdfs")
 				wantOK = m.rename(p, dst)
 			case 6:
 				desc = "setpermission " + p
-				gotErr = nn.SetPermission(ctx, p, fs.FileMode(0o711))
+				gotErr = nn.SetPermission(ctx, p, fs.FileMode(0o711), "hdfs")
 				e, err := m.lookup(p)
 				if wantErr = err; err == nil {
 					e.perm = "711"

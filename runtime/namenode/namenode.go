@@ -90,6 +90,7 @@ type NameNode struct {
 	extraEdits     int64
 	lastErr        atomic.Pointer[string]
 	applyLag       lagHistogram // standby: edit accepted by the active → applied here
+	groups         *groupCache
 }
 
 // Options are the injectable parts of a NameNode.
@@ -99,6 +100,9 @@ type Options struct {
 	AllowStale bool          // dfs.ha.allow.stale.reads
 	RollPeriod time.Duration // dfs.ha.log-roll.period
 	ExtraEdits int64         // dfs.namenode.num.extra.edits.retained (0: purge as soon as the images allow)
+	// Groups resolves a user's groups for the permission checker (default
+	// OSGroups, Hadoop's ShellBasedUnixGroupsMapping); results are cached.
+	Groups func(user string) ([]string, error)
 }
 
 // New returns a NameNode in state INITIALIZING; Load brings it to STANDBY.
@@ -116,6 +120,10 @@ func New(cfg Config, j Journal, opts Options) *NameNode {
 	}
 	if n.cfg.MaxInline <= 0 {
 		n.cfg.MaxInline = DefaultMaxInline
+	}
+	n.groups = &groupCache{resolve: opts.Groups, ttl: cfg.GroupsCacheTTL, negTTL: cfg.GroupsNegativeTTL, now: n.now, logf: n.logf}
+	if n.groups.resolve == nil {
+		n.groups.resolve = OSGroups
 	}
 	return n
 }
@@ -491,17 +499,35 @@ func standbyError(category string, s State) error {
 	return fmt.Errorf("%w: Operation category %s is not supported in state %s. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby, category, s)
 }
 
-// mutate runs one client mutation: prepared, applied and appended under the
+// caller resolves who user is for the permission checker: nil when
+// dfs.permissions.enabled is false, a superuser when user is the NameNode's
+// own user or a member of dfs.permissions.superusergroup.
+func (n *NameNode) caller(user string) *caller {
+	if n.cfg.PermissionsDisabled {
+		return nil
+	}
+	user = defUser(user)
+	c := &caller{user: user, groups: n.groups.groups(user)}
+	c.super = user == n.cfg.Superuser || c.inGroup(n.cfg.Supergroup)
+	return c
+}
+
+// mutate runs one client mutation as user: prepared, applied and appended under the
 // namespace lock, then synced outside it (group commit). It returns only
 // once a majority of JournalNodes holds the edit, or with an error.
-func (n *NameNode) mutate(ctx context.Context, op *Op) (bool, error) {
+func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error) {
 	if op.Time == 0 {
 		op.Time = n.nowMs()
 	}
+	c := n.caller(user)
 	n.mu.Lock()
 	if s := n.State(); s != StateActive || n.writer == nil {
 		n.mu.Unlock()
 		return false, standbyError("WRITE", s)
+	}
+	if err := n.ns.checkOp(c, op); err != nil {
+		n.mu.Unlock()
+		return false, err
 	}
 	changed, err := n.ns.Prepare(op)
 	if err != nil || !changed {
@@ -552,71 +578,88 @@ func defUser(u string) string {
 }
 
 // --- webhdfs.Namesystem ---
+//
+// Every call runs as user and is checked by the permission checker
+// (permission.go) under the namespace lock, so any front end gets the checks.
 
 func (n *NameNode) Mkdirs(ctx context.Context, path string, perm fs.FileMode, user string) error {
-	_, err := n.mutate(ctx, &Op{Code: OpMkdirs, Path: path, Perm: permOf(perm), Owner: defUser(user)})
+	_, err := n.mutate(ctx, user, &Op{Code: OpMkdirs, Path: path, Perm: permOf(perm), Owner: defUser(user)})
 	return err
 }
 
 func (n *NameNode) Create(ctx context.Context, path string, data []byte, overwrite bool, perm fs.FileMode, replication int16, blockSize int64, user string) error {
-	_, err := n.mutate(ctx, &Op{Code: OpCreate, Path: path, Data: data, Overwrite: overwrite, Perm: permOf(perm),
+	_, err := n.mutate(ctx, user, &Op{Code: OpCreate, Path: path, Data: data, Overwrite: overwrite, Perm: permOf(perm),
 		Replication: replication, BlockSize: blockSize, Owner: defUser(user)})
 	return err
 }
 
 func (n *NameNode) Append(ctx context.Context, path string, data []byte, user string) error {
-	_, err := n.mutate(ctx, &Op{Code: OpAppend, Path: path, Data: data})
+	_, err := n.mutate(ctx, user, &Op{Code: OpAppend, Path: path, Data: data})
 	return err
 }
 
-func (n *NameNode) Open(ctx context.Context, path string, offset, length int64) ([]byte, error) {
+// read runs f under the read lock after checking that user may do a read
+// of kind on path.
+func (n *NameNode) read(path, user string, kind readKind, f func() error) error {
+	c := n.caller(user)
 	if err := n.readLock(); err != nil {
-		return nil, err
+		return err
 	}
 	defer n.mu.RUnlock()
-	return n.ns.Read(path, offset, length)
-}
-
-func (n *NameNode) GetFileStatus(ctx context.Context, path string) (webhdfs.FileStatus, error) {
-	if err := n.readLock(); err != nil {
-		return webhdfs.FileStatus{}, err
+	if err := n.ns.checkRead(c, path, kind); err != nil {
+		return err
 	}
-	defer n.mu.RUnlock()
-	return n.ns.Stat(path)
+	return f()
 }
 
-func (n *NameNode) ListStatus(ctx context.Context, path string) ([]webhdfs.FileStatus, error) {
-	if err := n.readLock(); err != nil {
-		return nil, err
-	}
-	defer n.mu.RUnlock()
-	return n.ns.List(path)
+func (n *NameNode) Open(ctx context.Context, path string, offset, length int64, user string) (data []byte, err error) {
+	err = n.read(path, user, readOpen, func() error {
+		data, err = n.ns.Read(path, offset, length)
+		return err
+	})
+	return data, err
 }
 
-func (n *NameNode) Delete(ctx context.Context, path string, recursive bool) (bool, error) {
-	return n.mutate(ctx, &Op{Code: OpDelete, Path: path, Recursive: recursive})
+func (n *NameNode) GetFileStatus(ctx context.Context, path, user string) (st webhdfs.FileStatus, err error) {
+	err = n.read(path, user, readStatus, func() error {
+		st, err = n.ns.Stat(path)
+		return err
+	})
+	return st, err
 }
 
-func (n *NameNode) Rename(ctx context.Context, src, dst string) (bool, error) {
-	return n.mutate(ctx, &Op{Code: OpRename, Path: src, Dst: dst})
+func (n *NameNode) ListStatus(ctx context.Context, path, user string) (list []webhdfs.FileStatus, err error) {
+	err = n.read(path, user, readList, func() error {
+		list, err = n.ns.List(path)
+		return err
+	})
+	return list, err
 }
 
-func (n *NameNode) SetPermission(ctx context.Context, path string, perm fs.FileMode) error {
-	_, err := n.mutate(ctx, &Op{Code: OpSetPermission, Path: path, Perm: permOf(perm)})
+func (n *NameNode) Delete(ctx context.Context, path string, recursive bool, user string) (bool, error) {
+	return n.mutate(ctx, user, &Op{Code: OpDelete, Path: path, Recursive: recursive})
+}
+
+func (n *NameNode) Rename(ctx context.Context, src, dst, user string) (bool, error) {
+	return n.mutate(ctx, user, &Op{Code: OpRename, Path: src, Dst: dst})
+}
+
+func (n *NameNode) SetPermission(ctx context.Context, path string, perm fs.FileMode, user string) error {
+	_, err := n.mutate(ctx, user, &Op{Code: OpSetPermission, Path: path, Perm: permOf(perm)})
 	return err
 }
 
-func (n *NameNode) SetOwner(ctx context.Context, path, owner, group string) error {
-	_, err := n.mutate(ctx, &Op{Code: OpSetOwner, Path: path, Owner: owner, Group: group})
+func (n *NameNode) SetOwner(ctx context.Context, path, owner, group, user string) error {
+	_, err := n.mutate(ctx, user, &Op{Code: OpSetOwner, Path: path, Owner: owner, Group: group})
 	return err
 }
 
-func (n *NameNode) GetContentSummary(ctx context.Context, path string) (webhdfs.ContentSummary, error) {
-	if err := n.readLock(); err != nil {
-		return webhdfs.ContentSummary{}, err
-	}
-	defer n.mu.RUnlock()
-	return n.ns.Summary(path)
+func (n *NameNode) GetContentSummary(ctx context.Context, path, user string) (cs webhdfs.ContentSummary, err error) {
+	err = n.read(path, user, readSummary, func() error {
+		cs, err = n.ns.Summary(path)
+		return err
+	})
+	return cs, err
 }
 
 var _ webhdfs.Namesystem = (*NameNode)(nil)

@@ -60,7 +60,7 @@ func newFormatted(t testing.TB, j *MemJournal, clk *fakeClock, ids ...string) []
 				t.Fatal(err)
 			}
 		}
-		n := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf})
+		n := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 		if err := n.Load(); err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestStandbyRefusesAndActiveWrites(t *testing.T) {
 	if err := nn1.Mkdirs(ctx, "/x", 0o755, "alice"); !errors.Is(err, webhdfs.ErrStandby) {
 		t.Fatalf("standby accepted a write: %v", err)
 	}
-	if _, err := nn1.GetFileStatus(ctx, "/"); !errors.Is(err, webhdfs.ErrStandby) {
+	if _, err := nn1.GetFileStatus(ctx, "/", "hdfs"); !errors.Is(err, webhdfs.ErrStandby) {
 		t.Fatalf("standby served a read: %v", err)
 	}
 	if err := nn1.TransitionToActive(ctx); err != nil {
@@ -161,7 +161,7 @@ func TestStandbyRefusesAndActiveWrites(t *testing.T) {
 	if err := nn1.Create(ctx, "/x/y/f", []byte("data"), false, 0o640, 3, 1<<20, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	st, err := nn1.GetFileStatus(ctx, "/x/y/f")
+	st, err := nn1.GetFileStatus(ctx, "/x/y/f", "hdfs")
 	if err != nil || st.Length != 4 || st.Owner != "bob" || st.Group != "supergroup" || st.Permission != "640" {
 		t.Fatalf("stat = %+v, %v", st, err)
 	}
@@ -182,7 +182,7 @@ func TestStandbyRefusesAndActiveWrites(t *testing.T) {
 	if err := nn2.TransitionToActive(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := nn2.Open(ctx, "/x/y/f", 1, 2); err != nil || string(b) != "at" {
+	if b, err := nn2.Open(ctx, "/x/y/f", 1, 2, "hdfs"); err != nil || string(b) != "at" {
 		t.Fatalf("open = %q, %v", b, err)
 	}
 	if err := nn2.Append(ctx, "/x/y/f", []byte("!"), "bob"); err != nil {
@@ -229,7 +229,7 @@ func TestFencedWriterNeverAcks(t *testing.T) {
 	if a, b := dump(nn1.ns), dump(nn2.ns); a != b {
 		t.Fatalf("fenced NameNode did not converge:\n%s\n---\n%s", a, b)
 	}
-	if _, err := nn2.GetFileStatus(ctx, "/lost"); !errors.Is(err, webhdfs.ErrNotFound) {
+	if _, err := nn2.GetFileStatus(ctx, "/lost", "hdfs"); !errors.Is(err, webhdfs.ErrNotFound) {
 		t.Fatalf("unacknowledged edit is visible: %v", err)
 	}
 }
@@ -257,7 +257,7 @@ func TestLostQuorumDropsToStandby(t *testing.T) {
 	if err := nn.TransitionToActive(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nn.GetFileStatus(ctx, "/x"); !errors.Is(err, webhdfs.ErrNotFound) {
+	if _, err := nn.GetFileStatus(ctx, "/x", "hdfs"); !errors.Is(err, webhdfs.ErrNotFound) {
 		t.Fatalf("unacknowledged /x survived: %v", err)
 	}
 }
@@ -305,7 +305,7 @@ func TestCheckpointRestartAndRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A restarted standby loads the newest image and replays only the rest.
-	restarted := New(standby.cfg, j, Options{Now: clk.Now, Logf: t.Logf})
+	restarted := New(standby.cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 	if err := restarted.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestBootstrapStandby(t *testing.T) {
 	if err != nil || txid != 0 {
 		t.Fatalf("bootstrap: txid %d, %v", txid, err)
 	}
-	nn2 := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf})
+	nn2 := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 	if err := nn2.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +469,7 @@ func TestInitializeSharedEditsContinuesAfterImage(t *testing.T) {
 	if err := InitializeSharedEdits(ctx, nn.cfg, j2, false); err != nil {
 		t.Fatal(err)
 	}
-	nn2 := New(nn.cfg, j2, Options{Now: clk.Now, Logf: t.Logf})
+	nn2 := New(nn.cfg, j2, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 	if err := nn2.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestInitializeSharedEditsKeepsJournalEdits(t *testing.T) {
 	if imgs := nn.storage.Images(); imgs[0] != 3 {
 		t.Fatalf("images %v, want a new fsimage at txid 3", imgs)
 	}
-	nn2 := New(nn.cfg, j, Options{Now: clk.Now, Logf: t.Logf})
+	nn2 := New(nn.cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 	if err := nn2.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -545,27 +545,27 @@ func TestRenameAndDeleteSemantics(t *testing.T) {
 		{"/a/b/g", "/t/x", false}, // the target file exists
 		{"/", "/x", false},
 	} {
-		got, err := nn.Rename(ctx, c.src, c.dst)
+		got, err := nn.Rename(ctx, c.src, c.dst, "hdfs")
 		if err != nil || got != c.want {
 			t.Errorf("rename %s %s = %v, %v; want %v", c.src, c.dst, got, err, c.want)
 		}
 	}
-	if _, err := nn.GetFileStatus(ctx, "/a/b/g"); err != nil {
+	if _, err := nn.GetFileStatus(ctx, "/a/b/g", "hdfs"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nn.Delete(ctx, "/a", false); !errors.Is(err, webhdfs.ErrNotEmpty) {
+	if _, err := nn.Delete(ctx, "/a", false, "hdfs"); !errors.Is(err, webhdfs.ErrNotEmpty) {
 		t.Fatalf("non-recursive delete of a non-empty dir: %v", err)
 	}
-	if ok, err := nn.Delete(ctx, "/a", true); !ok || err != nil {
+	if ok, err := nn.Delete(ctx, "/a", true, "hdfs"); !ok || err != nil {
 		t.Fatalf("recursive delete: %v %v", ok, err)
 	}
-	if ok, _ := nn.Delete(ctx, "/a", true); ok {
+	if ok, _ := nn.Delete(ctx, "/a", true, "hdfs"); ok {
 		t.Fatal("deleting a missing path returned true")
 	}
-	if ok, _ := nn.Delete(ctx, "/", true); ok {
+	if ok, _ := nn.Delete(ctx, "/", true, "hdfs"); ok {
 		t.Fatal("deleted /")
 	}
-	cs, err := nn.GetContentSummary(ctx, "/")
+	cs, err := nn.GetContentSummary(ctx, "/", "hdfs")
 	if err != nil || cs.DirectoryCount != 2 || cs.FileCount != 1 {
 		t.Fatalf("summary %+v %v", cs, err)
 	}
@@ -574,9 +574,9 @@ func TestRenameAndDeleteSemantics(t *testing.T) {
 			t.Errorf("mkdirs %q: %v", bad, err)
 		}
 	}
-	must(nn.SetOwner(ctx, "/t", "o", ""))
-	must(nn.SetPermission(ctx, "/t", fs.FileMode(0o700)|fs.ModeSticky))
-	st, _ := nn.GetFileStatus(ctx, "/t")
+	must(nn.SetOwner(ctx, "/t", "o", "", "hdfs"))
+	must(nn.SetPermission(ctx, "/t", fs.FileMode(0o700)|fs.ModeSticky, "hdfs"))
+	st, _ := nn.GetFileStatus(ctx, "/t", "hdfs")
 	if st.Owner != "o" || st.Group != "supergroup" || st.Permission != "1700" {
 		t.Fatalf("after setowner/setpermission: %+v", st)
 	}
@@ -587,7 +587,7 @@ func listAll(t *testing.T, nn *NameNode) map[string]string {
 	out := map[string]string{}
 	var walk func(p string)
 	walk = func(p string) {
-		sts, err := nn.ListStatus(context.Background(), p)
+		sts, err := nn.ListStatus(context.Background(), p, "hdfs")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -597,7 +597,7 @@ func listAll(t *testing.T, nn *NameNode) map[string]string {
 				out[cp] = "dir " + s.Permission
 				walk(cp)
 			} else {
-				b, _ := nn.Open(context.Background(), cp, 0, -1)
+				b, _ := nn.Open(context.Background(), cp, 0, -1, "hdfs")
 				out[cp] = "file " + s.Permission + " " + string(b)
 			}
 		}
@@ -680,3 +680,6 @@ func TestAcceptImageRefusesTxidBeyondApplied(t *testing.T) {
 		t.Fatalf("the genuine image: %v", err)
 	}
 }
+// superGroups puts every user in the supergroup: the HA, journal and
+// checkpoint tests act as superusers; permission_test.go tests the checker.
+func superGroups(string) ([]string, error) { return []string{"supergroup"}, nil }

@@ -69,7 +69,7 @@ func TestClientFailsOverFromStandbyAndRemembersActive(t *testing.T) {
 	if ok, err := c.Mkdirs(ctx, "/user/alice", 0o750); err != nil || !ok {
 		t.Fatalf("Mkdirs: %v %v", ok, err)
 	}
-	if st, err := nn2.mem.GetFileStatus(ctx, "/user/alice"); err != nil || st.Owner != "alice" || st.Permission != "750" {
+	if st, err := nn2.mem.GetFileStatus(ctx, "/user/alice", "hdfs"); err != nil || st.Owner != "alice" || st.Permission != "750" {
 		t.Fatalf("on the active: %+v %v", st, err)
 	}
 	if len(rec.got) != 1 || rec.got[0] != 0 {
@@ -116,7 +116,7 @@ func TestClientFailsOverOnConnectionRefused(t *testing.T) {
 	if err := c.Create(context.Background(), "/f", []byte("data"), webhdfs.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := nn.mem.Open(context.Background(), "/f", 0, -1); err != nil || string(b) != "data" {
+	if b, err := nn.mem.Open(context.Background(), "/f", 0, -1, "hdfs"); err != nil || string(b) != "data" {
 		t.Fatalf("file %q %v", b, err)
 	}
 }

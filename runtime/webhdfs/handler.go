@@ -134,7 +134,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 		case "OPEN":
 			return h.open(w, r, path, q)
 		case "GETFILESTATUS":
-			st, err := h.ns.GetFileStatus(ctx, path)
+			st, err := h.ns.GetFileStatus(ctx, path, h.user(q))
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			jsonBufs.Put(bp)
 			return nil
 		case "LISTSTATUS":
-			list, err := h.ns.ListStatus(ctx, path)
+			list, err := h.ns.ListStatus(ctx, path, h.user(q))
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			writeJSON(w, http.StatusOK, b)
 			return nil
 		case "GETCONTENTSUMMARY":
-			cs, err := h.ns.GetContentSummary(ctx, path)
+			cs, err := h.ns.GetContentSummary(ctx, path, h.user(q))
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			if err != nil {
 				return err
 			}
-			ok, err := h.ns.Rename(ctx, path, dst)
+			ok, err := h.ns.Rename(ctx, path, dst, h.user(q))
 			if err != nil {
 				return err
 			}
@@ -212,7 +212,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			if err != nil {
 				return err
 			}
-			if err := h.ns.SetPermission(ctx, path, perm); err != nil {
+			if err := h.ns.SetPermission(ctx, path, perm, h.user(q)); err != nil {
 				return err
 			}
 			writeEmpty(w, http.StatusOK)
@@ -222,7 +222,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			if owner == "" && group == "" {
 				return badParam("Both owner and group are empty")
 			}
-			if err := h.ns.SetOwner(ctx, path, owner, group); err != nil {
+			if err := h.ns.SetOwner(ctx, path, owner, group, h.user(q)); err != nil {
 				return err
 			}
 			writeEmpty(w, http.StatusOK)
@@ -238,7 +238,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			if err != nil {
 				return err
 			}
-			ok, err := h.ns.Delete(ctx, path, recursive)
+			ok, err := h.ns.Delete(ctx, path, recursive, h.user(q))
 			if err != nil {
 				return err
 			}
@@ -382,7 +382,7 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *q
 	if !isDataStep(q) {
 		// Hadoop checks the file exists before redirecting, so a missing
 		// file is a 404 on the first request, not after the redirect.
-		st, err := h.ns.GetFileStatus(r.Context(), path)
+		st, err := h.ns.GetFileStatus(r.Context(), path, h.user(q))
 		if err != nil {
 			return err
 		}
@@ -392,9 +392,14 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *q
 		if offset > st.Length {
 			return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", errIOException, offset, st.Length, path)
 		}
+		// And whether the user may read it (Hadoop's getBlockLocations
+		// checks READ before it names a DataNode): a zero-length read.
+		if _, err := h.ns.Open(r.Context(), path, 0, 0, h.user(q)); err != nil {
+			return err
+		}
 		return h.redirect(w, r, q)
 	}
-	data, err := h.ns.Open(r.Context(), path, offset, length)
+	data, err := h.ns.Open(r.Context(), path, offset, length, h.user(q))
 	if err != nil {
 		return err
 	}

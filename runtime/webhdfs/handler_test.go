@@ -163,14 +163,14 @@ func TestCreateIsTwoStep(t *testing.T) {
 	if loc.Query().Get("op") != "CREATE" || loc.Query().Get("datanode") != "true" || loc.Query().Get("replication") != "2" {
 		t.Fatalf("Location %q lost the parameters or the data marker", loc)
 	}
-	if _, err := mem.GetFileStatus(context.Background(), "/d/f.txt"); !errors.Is(err, webhdfs.ErrNotFound) {
+	if _, err := mem.GetFileStatus(context.Background(), "/d/f.txt", "hdfs"); !errors.Is(err, webhdfs.ErrNotFound) {
 		t.Fatalf("the first step created the file (err %v)", err)
 	}
 	second := do(t, "PUT", loc.String(), []byte("hello, world"))
 	if second.code != http.StatusCreated || !strings.HasPrefix(second.header.Get("Location"), "webhdfs://") {
 		t.Fatalf("second CREATE step: %d Location %q %s", second.code, second.header.Get("Location"), second.body)
 	}
-	st, err := mem.GetFileStatus(context.Background(), "/d/f.txt")
+	st, err := mem.GetFileStatus(context.Background(), "/d/f.txt", "hdfs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestCreateIsTwoStep(t *testing.T) {
 	if over.code != 201 {
 		t.Fatalf("overwrite: %d %s", over.code, over.body)
 	}
-	if st, _ := mem.GetFileStatus(context.Background(), "/d/f.txt"); st.Length != 3 || st.Replication != 3 || st.BlockSize != 128<<20 {
+	if st, _ := mem.GetFileStatus(context.Background(), "/d/f.txt", "hdfs"); st.Length != 3 || st.Replication != 3 || st.BlockSize != 128<<20 {
 		t.Fatalf("after overwrite %+v, want 3 bytes with the default replication and block size", st)
 	}
 
@@ -229,7 +229,7 @@ func TestOpenAndAppend(t *testing.T) {
 	if got := do(t, "POST", ap.header.Get("Location"), []byte("abc")); got.code != 200 {
 		t.Fatalf("APPEND data %d %s", got.code, got.body)
 	}
-	if b, _ := mem.Open(context.Background(), "/f", 0, -1); string(b) != "0123456789abc" {
+	if b, _ := mem.Open(context.Background(), "/f", 0, -1, "hdfs"); string(b) != "0123456789abc" {
 		t.Fatalf("after append %q", b)
 	}
 	// Bodies over MaxDataBytes are refused with a clear message.
@@ -329,7 +329,7 @@ func TestDeleteRenameSetters(t *testing.T) {
 	if a := do(t, "PUT", base+"/a/g?op=SETOWNER&owner=carol&group=staff", nil); a.code != 200 {
 		t.Fatalf("SETOWNER %d %s", a.code, a.body)
 	}
-	st, _ := mem.GetFileStatus(ctx, "/a/g")
+	st, _ := mem.GetFileStatus(ctx, "/a/g", "hdfs")
 	if st.Permission != "1777" || st.Owner != "carol" || st.Group != "staff" {
 		t.Fatalf("after setters %+v", st)
 	}
@@ -347,7 +347,7 @@ type failing struct {
 }
 
 func (f failing) Mkdirs(context.Context, string, fs.FileMode, string) error { return f.err }
-func (f failing) GetFileStatus(context.Context, string) (webhdfs.FileStatus, error) {
+func (f failing) GetFileStatus(context.Context, string, string) (webhdfs.FileStatus, error) {
 	return webhdfs.FileStatus{}, f.err
 }
 

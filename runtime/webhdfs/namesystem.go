@@ -7,19 +7,20 @@ import (
 )
 
 // Namesystem is the namespace the WebHDFS handler serves; the HA NameNode
-// implements it, and tests use an in-memory fake.
+// implements it, and tests use an in-memory fake. Every call names the user
+// it runs as (user.name), whom the NameNode's permission checker checks.
 type Namesystem interface {
 	Mkdirs(ctx context.Context, path string, perm fs.FileMode, user string) error
 	Create(ctx context.Context, path string, data []byte, overwrite bool, perm fs.FileMode, replication int16, blockSize int64, user string) error
 	Append(ctx context.Context, path string, data []byte, user string) error
-	Open(ctx context.Context, path string, offset, length int64) ([]byte, error)
-	GetFileStatus(ctx context.Context, path string) (FileStatus, error)
-	ListStatus(ctx context.Context, path string) ([]FileStatus, error)
-	Delete(ctx context.Context, path string, recursive bool) (bool, error)
-	Rename(ctx context.Context, src, dst string) (bool, error)
-	SetPermission(ctx context.Context, path string, perm fs.FileMode) error
-	SetOwner(ctx context.Context, path, owner, group string) error
-	GetContentSummary(ctx context.Context, path string) (ContentSummary, error)
+	Open(ctx context.Context, path string, offset, length int64, user string) ([]byte, error)
+	GetFileStatus(ctx context.Context, path, user string) (FileStatus, error)
+	ListStatus(ctx context.Context, path, user string) ([]FileStatus, error)
+	Delete(ctx context.Context, path string, recursive bool, user string) (bool, error)
+	Rename(ctx context.Context, src, dst, user string) (bool, error)
+	SetPermission(ctx context.Context, path string, perm fs.FileMode, user string) error
+	SetOwner(ctx context.Context, path, owner, group, user string) error
+	GetContentSummary(ctx context.Context, path, user string) (ContentSummary, error)
 }
 
 // File types as WebHDFS spells them in FileStatus.Type.

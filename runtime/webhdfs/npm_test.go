@@ -100,10 +100,10 @@ func TestOffTheShelfNodeClient(t *testing.T) {
 		t.Errorf("stat of a missing file: error %v, want Hadoop's message", got.MissingError)
 	}
 	// The server's namespace holds what the client left.
-	if b, err := mem.Open(context.Background(), "/npm/kept.txt", 0, -1); err != nil || string(b) != "kept" {
+	if b, err := mem.Open(context.Background(), "/npm/kept.txt", 0, -1, "nodeuser"); err != nil || string(b) != "kept" {
 		t.Errorf("/npm/kept.txt on the server: %q %v", b, err)
 	}
-	if _, err := mem.GetFileStatus(context.Background(), "/npm/dir"); err == nil {
+	if _, err := mem.GetFileStatus(context.Background(), "/npm/dir", "nodeuser"); err == nil {
 		t.Error("/npm/dir still exists on the server")
 	}
 }

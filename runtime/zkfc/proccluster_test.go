@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -315,6 +316,15 @@ func (c *procCluster) state(id string) string {
 // up on it (not acknowledged) and tries elsewhere.
 const mkdirTimeout = 5 * time.Second
 
+// nnUser is the user.name of the WebHDFS calls: the user the NameNode
+// processes run as, so their superuser (they check permissions).
+var nnUser = func() string {
+	if u, err := osuser.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}()
+
 // mkdir is WebHDFS MKDIRS; it reports whether the NameNode acknowledged it
 // (200 and {"boolean":true}), and what it answered otherwise.
 func (c *procCluster) mkdir(id, p string) (bool, string) {
@@ -322,7 +332,7 @@ func (c *procCluster) mkdir(id, p string) (bool, string) {
 }
 
 func (c *procCluster) mkdirWith(client *http.Client, id, p string) (bool, string) {
-	req, _ := http.NewRequest(http.MethodPut, "http://"+c.httpAddr(id)+"/webhdfs/v1"+p+"?user.name=hdfs&op=MKDIRS", nil)
+	req, _ := http.NewRequest(http.MethodPut, "http://"+c.httpAddr(id)+"/webhdfs/v1"+p+"?user.name="+nnUser+"&op=MKDIRS", nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		return false, err.Error()
@@ -337,7 +347,7 @@ func (c *procCluster) mkdirWith(client *http.Client, id, p string) (bool, string
 
 // exists is WebHDFS GETFILESTATUS on id.
 func (c *procCluster) exists(id, p string) bool {
-	resp, err := c.plain.Get("http://" + c.httpAddr(id) + "/webhdfs/v1" + p + "?user.name=hdfs&op=GETFILESTATUS")
+	resp, err := c.plain.Get("http://" + c.httpAddr(id) + "/webhdfs/v1" + p + "?user.name=" + nnUser + "&op=GETFILESTATUS")
 	if err != nil {
 		return false
 	}
@@ -348,7 +358,7 @@ func (c *procCluster) exists(id, p string) bool {
 // list is WebHDFS LISTSTATUS on id: the names in directory p.
 func (c *procCluster) list(id, p string) ([]string, error) {
 	client := &http.Client{Timeout: 60 * time.Second}
-	resp, err := client.Get("http://" + c.httpAddr(id) + "/webhdfs/v1" + p + "?user.name=hdfs&op=LISTSTATUS")
+	resp, err := client.Get("http://" + c.httpAddr(id) + "/webhdfs/v1" + p + "?user.name=" + nnUser + "&op=LISTSTATUS")
 	if err != nil {
 		return nil, err
 	}

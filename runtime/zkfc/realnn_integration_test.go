@@ -65,6 +65,7 @@ func startRealNameNodes(t *testing.T, h *haEnv, portBase int) map[string]*realNN
 			t.Fatal(err)
 		}
 		cfg.Secret = h.secret
+		cfg.Superuser = "hdfs" // as if run by hdfs, the user these tests write as (NameNodes check permissions)
 		cfg.TailPeriod = 20 * time.Millisecond
 		cfg.TailInProgress = true
 		if id == "nn1" {
@@ -134,14 +135,14 @@ func testRealNameNodes(t *testing.T, h *haEnv) {
 	})
 	t.Logf("real NameNode failover: first write accepted by the new active %s after the old one's death", firstWrite.Round(time.Millisecond))
 	for i := range 20 {
-		if _, err := nns[st].nn.GetFileStatus(ctx, fmt.Sprintf("/acked/%d", i)); err != nil {
+		if _, err := nns[st].nn.GetFileStatus(ctx, fmt.Sprintf("/acked/%d", i), "hdfs"); err != nil {
 			t.Fatalf("acknowledged write /acked/%d missing on the new active: %v", i, err)
 		}
 	}
 	if err := nns[act].nn.Mkdirs(ctx, "/from-the-old-active", 0o755, "hdfs"); err == nil {
 		t.Fatal("the old active acknowledged a write after the failover")
 	}
-	if _, err := nns[st].nn.GetFileStatus(ctx, "/from-the-old-active"); err == nil {
+	if _, err := nns[st].nn.GetFileStatus(ctx, "/from-the-old-active", "hdfs"); err == nil {
 		t.Fatal("the old active's late write reached the namespace")
 	}
 }

@@ -32,8 +32,10 @@ type node struct {
 
 // Mem is an in-memory namespace with HDFS semantics for the calls WebHDFS
 // makes (mkdirs -p, create with overwrite, non-recursive delete refusing a
-// non-empty directory, rename into a directory). It can pretend to be a
-// standby NameNode, refusing every call with webhdfs.ErrStandby.
+// non-empty directory, rename into a directory). It records the user as the
+// owner of what it creates but checks no permissions (the NameNode's
+// checker is tested in runtime/namenode). It can pretend to be a standby
+// NameNode, refusing every call with webhdfs.ErrStandby.
 type Mem struct {
 	mu      sync.RWMutex
 	root    *node
@@ -186,7 +188,7 @@ func (m *Mem) Append(_ context.Context, p string, data []byte, _ string) error {
 }
 
 // Open reads length bytes from offset; a negative length reads to the end.
-func (m *Mem) Open(_ context.Context, p string, offset, length int64) ([]byte, error) {
+func (m *Mem) Open(_ context.Context, p string, offset, length int64, _ string) ([]byte, error) {
 	if err := m.check("READ"); err != nil {
 		return nil, err
 	}
@@ -224,7 +226,7 @@ func (n *node) status(name string) webhdfs.FileStatus {
 }
 
 // GetFileStatus describes p (PathSuffix is its base name).
-func (m *Mem) GetFileStatus(_ context.Context, p string) (webhdfs.FileStatus, error) {
+func (m *Mem) GetFileStatus(_ context.Context, p, _ string) (webhdfs.FileStatus, error) {
 	if err := m.check("READ"); err != nil {
 		return webhdfs.FileStatus{}, err
 	}
@@ -238,7 +240,7 @@ func (m *Mem) GetFileStatus(_ context.Context, p string) (webhdfs.FileStatus, er
 }
 
 // ListStatus lists a directory's children by name, or a file as itself.
-func (m *Mem) ListStatus(_ context.Context, p string) ([]webhdfs.FileStatus, error) {
+func (m *Mem) ListStatus(_ context.Context, p, _ string) ([]webhdfs.FileStatus, error) {
 	if err := m.check("READ"); err != nil {
 		return nil, err
 	}
@@ -264,7 +266,7 @@ func (m *Mem) ListStatus(_ context.Context, p string) ([]webhdfs.FileStatus, err
 }
 
 // Delete removes p; false when it did not exist. A non-empty directory needs recursive.
-func (m *Mem) Delete(_ context.Context, p string, recursive bool) (bool, error) {
+func (m *Mem) Delete(_ context.Context, p string, recursive bool, _ string) (bool, error) {
 	if err := m.check("WRITE"); err != nil {
 		return false, err
 	}
@@ -291,7 +293,7 @@ func (m *Mem) Delete(_ context.Context, p string, recursive bool) (bool, error) 
 
 // Rename moves src to dst, or into dst when dst is a directory; false when
 // src is missing, dst exists as a file, or dst is inside src.
-func (m *Mem) Rename(_ context.Context, src, dst string) (bool, error) {
+func (m *Mem) Rename(_ context.Context, src, dst, _ string) (bool, error) {
 	if err := m.check("WRITE"); err != nil {
 		return false, err
 	}
@@ -332,7 +334,7 @@ func (m *Mem) Rename(_ context.Context, src, dst string) (bool, error) {
 }
 
 // SetPermission changes p's mode.
-func (m *Mem) SetPermission(_ context.Context, p string, perm fs.FileMode) error {
+func (m *Mem) SetPermission(_ context.Context, p string, perm fs.FileMode, _ string) error {
 	if err := m.check("WRITE"); err != nil {
 		return err
 	}
@@ -347,7 +349,7 @@ func (m *Mem) SetPermission(_ context.Context, p string, perm fs.FileMode) error
 }
 
 // SetOwner changes p's owner and/or group (an empty one is left alone).
-func (m *Mem) SetOwner(_ context.Context, p, owner, group string) error {
+func (m *Mem) SetOwner(_ context.Context, p, owner, group, _ string) error {
 	if err := m.check("WRITE"); err != nil {
 		return err
 	}
@@ -367,7 +369,7 @@ func (m *Mem) SetOwner(_ context.Context, p, owner, group string) error {
 }
 
 // GetContentSummary sums sizes and counts below p (p itself included).
-func (m *Mem) GetContentSummary(_ context.Context, p string) (webhdfs.ContentSummary, error) {
+func (m *Mem) GetContentSummary(_ context.Context, p, _ string) (webhdfs.ContentSummary, error) {
 	if err := m.check("READ"); err != nil {
 		return webhdfs.ContentSummary{}, err
 	}
