@@ -65,15 +65,21 @@ func superviseCommand() *ucli.Command {
 			{
 				Name:      "stop",
 				Usage:     "stop NAME: SIGTERM, SIGKILL after the timeout (not running is fine)",
-				UsageText: "hactl runtime supervise stop --name NAME --run-dir RUN [--timeout 15s]",
+				UsageText: "hactl runtime supervise stop --name NAME --run-dir RUN [--timeout 15s] [--forget]",
 				Flags: []ucli.Flag{
 					&ucli.StringFlag{Name: "name", Required: true},
 					&ucli.StringFlag{Name: "run-dir", Required: true},
 					&ucli.DurationFlag{Name: "timeout", Value: 15 * time.Second},
+					&ucli.BoolFlag{Name: "forget", Usage: "also remove NAME's record and pid file (the daemon leaves the configuration)"},
 				},
 				Action: func(ctx context.Context, c *ucli.Command) error {
 					if err := supervise.Stop(c.String("run-dir"), c.String("name"), c.Duration("timeout")); err != nil {
 						return exitCode(1, err)
+					}
+					if c.Bool("forget") {
+						if err := supervise.Forget(c.String("run-dir"), c.String("name")); err != nil {
+							return exitCode(1, err)
+						}
 					}
 					return nil
 				},

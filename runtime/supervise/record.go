@@ -42,6 +42,9 @@ type Record struct {
 	Manager       string   `json:"manager,omitempty"` // "" or "supervisor", or "systemd" (then Unit names the unit)
 	Unit          string   `json:"unit,omitempty"`
 	LastExit      string   `json:"last_exit,omitempty"`
+	// NextStartAt is when a supervisor in backoff starts the daemon again
+	// (unix milliseconds; 0 outside backoff), for status's "next try in N s".
+	NextStartAt int64 `json:"next_start_at_ms,omitempty"`
 	// Process start times (clock ticks since boot, /proc/PID/stat field 22),
 	// so that a recycled PID is never taken for our process.
 	SupervisorStart uint64 `json:"supervisor_start_ticks,omitempty"`
@@ -146,6 +149,18 @@ type Status struct {
 
 // Running reports whether the daemon is up right now.
 func (s Status) Running() bool { return s.ChildAlive }
+
+// Forget removes NAME's record and pid file, so that nothing reads a daemon
+// that was taken out of the configuration (or destroyed) as one that merely
+// stopped. The caller stops it first.
+func Forget(runDir, name string) error {
+	for _, p := range []string{RecordPath(runDir, name), PidFilePath(runDir, name)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("forget %s: %w", name, err)
+		}
+	}
+	return nil
+}
 
 // StatusOf adds liveness to r (asking systemctl for a systemd unit's).
 func StatusOf(r *Record) Status {

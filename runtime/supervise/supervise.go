@@ -234,12 +234,22 @@ func Supervise(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("supervise %s: gave up after %d fast crashes (last: %s)", cfg.Name, fast, rec.LastExit)
 		}
 		rec.State = StateBackoff
+		rec.NextStartAt = time.Now().Add(backoff).UnixMilli()
 		save()
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			rec.State = StateStopped
+			rec.State, rec.NextStartAt = StateStopped, 0
 			save()
+			return nil
+		}
+		rec.NextStartAt = 0
+		// The record is the supervisor's lease: when it is gone (destroy
+		// removed the run dir) or names another supervisor (a replace
+		// raced us), whoever removed or took it owns the daemon now, and a
+		// restart would run it over a removed configuration, binary or data.
+		if cur, err := ReadRecord(cfg.RunDir, cfg.Name); err == nil && (cur == nil || cur.SupervisorPID != rec.SupervisorPID) {
+			note("record %s is gone or names another supervisor: not restarting %s", RecordPath(cfg.RunDir, cfg.Name), cfg.Name)
 			return nil
 		}
 		backoff = min(backoff*2, cfg.MaxBackoff)

@@ -258,3 +258,57 @@ func countLines(s, line string) int {
 	}
 	return n
 }
+
+// A supervisor in backoff says when it tries next, and does not restart a
+// daemon whose record was removed under it (destroy removed the run dir):
+// the record is its lease.
+func TestBackoffNextStartAndRecordLease(t *testing.T) {
+	cfg, opts := testConfig(t, "sh", "-c", "exit 7")
+	cfg.MinBackoff, cfg.MaxBackoff, cfg.MaxFastCrashes = 2*time.Second, 2*time.Second, 100
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	eventually(t, "backoff", func() bool { st = status(t, cfg); return st.State == StateBackoff })
+	now := time.Now().UnixMilli()
+	if st.NextStartAt <= now-100 || st.NextStartAt > now+2100 || st.LastExit != "exit status 7" || !st.SupervisorAlive {
+		t.Fatalf("backoff record: next start %d (now %d), %+v", st.NextStartAt, now, st)
+	}
+	before, _ := os.ReadFile(cfg.Log)
+	if err := os.Remove(RecordPath(cfg.RunDir, cfg.Name)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "supervisor exit", func() bool { return !Alive(st.SupervisorPID, st.SupervisorStart) })
+	after, _ := os.ReadFile(cfg.Log)
+	if n, m := strings.Count(string(before), "started pid"), strings.Count(string(after), "started pid"); n != m {
+		t.Errorf("the daemon was started again after its record was removed (%d → %d starts):\n%s", n, m, after)
+	}
+	if !strings.Contains(string(after), "not restarting") {
+		t.Errorf("log does not say why the supervisor left:\n%s", after)
+	}
+	if r, _ := ReadRecord(cfg.RunDir, cfg.Name); r != nil {
+		t.Errorf("a record came back: %+v", r)
+	}
+}
+
+// Forget removes the record and pid file of a stopped daemon.
+func TestForget(t *testing.T) {
+	cfg, opts := testConfig(t, "sleep", "300")
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stop(cfg.RunDir, cfg.Name, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := Forget(cfg.RunDir, cfg.Name); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{RecordPath(cfg.RunDir, cfg.Name), PidFilePath(cfg.RunDir, cfg.Name)} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", p, err)
+		}
+	}
+	if err := Forget(cfg.RunDir, cfg.Name); err != nil {
+		t.Errorf("second Forget: %v", err)
+	}
+}

@@ -152,10 +152,16 @@ func (s Systemd) Stop(runDir string, rec *Record) error {
 		unit = UnitName(rec.Name)
 	}
 	if _, err := s.systemctl("disable", "--now", unit); err != nil {
-		if out, _ := s.systemctl("is-active", unit); strings.TrimSpace(string(out)) == "active" {
+		// A unit waiting to restart (activating, auto-restart) is as alive
+		// as an active one: only inactive or failed counts as stopped.
+		switch out, _ := s.systemctl("is-active", unit); strings.TrimSpace(string(out)) {
+		case "active", "activating", "deactivating", "reloading":
 			return err
 		}
 	}
+	// A unit that gave up (failed) keeps that state, and systemd's
+	// StartLimit counters, until reset: clear them with the record.
+	s.systemctl("reset-failed", unit)
 	if err := os.Remove(filepath.Join(s.unitDir(), unit)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -167,7 +173,7 @@ func (s Systemd) Stop(runDir string, rec *Record) error {
 
 // refresh fills the record's live fields from `systemctl show`.
 func (s Systemd) refresh(r *Record) {
-	out, err := s.systemctl("show", "-p", "MainPID", "-p", "ActiveState", "-p", "NRestarts", r.Unit)
+	out, err := s.systemctl("show", "-p", "MainPID", "-p", "ActiveState", "-p", "NRestarts", "-p", "Result", r.Unit)
 	if err != nil {
 		r.State = "unknown"
 		return
@@ -191,6 +197,9 @@ func (s Systemd) refresh(r *Record) {
 		r.State = StateBackoff
 	case "failed":
 		r.State = StateFailed
+		if res := props["Result"]; res != "" && res != "success" {
+			r.LastExit = res
+		}
 	default:
 		r.State = StateStopped
 	}

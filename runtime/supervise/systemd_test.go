@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestSystemdManager(t *testing.T) {
 			t.Errorf("unit lacks %q:\n%s", want, unit)
 		}
 	}
-	if got := strings.Join(fake.calls, "|"); got != "daemon-reload|enable hactl-journalnode.service|restart hactl-journalnode.service|show -p MainPID -p ActiveState -p NRestarts hactl-journalnode.service" {
+	if got := strings.Join(fake.calls, "|"); got != "daemon-reload|enable hactl-journalnode.service|restart hactl-journalnode.service|show -p MainPID -p ActiveState -p NRestarts -p Result hactl-journalnode.service" {
 		t.Errorf("systemctl calls: %s", got)
 	}
 	rec, _ := ReadRecord(cfg.RunDir, cfg.Name)
@@ -114,5 +115,46 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	out, err := exec.Command("systemd-analyze", "verify", "--man=no", p).CombinedOutput()
 	if err != nil || strings.Contains(string(out), p) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// A unit that is restarting (activating, auto-restart) is still running for
+// stop; a failed one is stopped, and reset so its failure does not linger.
+func TestSystemdStopRestartingAndFailedUnits(t *testing.T) {
+	for _, tc := range []struct {
+		state   string
+		wantErr bool
+	}{{"activating", true}, {"failed", false}, {"inactive", false}} {
+		dir := t.TempDir()
+		var calls []string
+		sd := Systemd{UnitDir: dir, Systemctl: func(args ...string) ([]byte, error) {
+			calls = append(calls, strings.Join(args, " "))
+			switch args[0] {
+			case "disable":
+				return nil, errors.New("exit 1")
+			case "is-active":
+				return []byte(tc.state + "\n"), errors.New("exit 3")
+			}
+			return nil, nil
+		}}
+		rec := &Record{Name: "namenode-nn1", Manager: ManagerSystemd, Unit: UnitName("namenode-nn1"), State: StateBackoff}
+		err := sd.Stop(dir, rec)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s unit: Stop = %v, want error %v", tc.state, err, tc.wantErr)
+		}
+		if !tc.wantErr && !slices.Contains(calls, "reset-failed hactl-namenode-nn1.service") {
+			t.Errorf("%s unit: no reset-failed in %q", tc.state, calls)
+		}
+	}
+}
+
+func TestSystemdFailedUnitLastExit(t *testing.T) {
+	sd := Systemd{Systemctl: func(args ...string) ([]byte, error) {
+		return []byte("MainPID=0\nActiveState=failed\nNRestarts=5\nResult=exit-code\n"), nil
+	}}
+	r := &Record{Name: "zkfc-nn1", Manager: ManagerSystemd, Unit: UnitName("zkfc-nn1")}
+	sd.refresh(r)
+	if r.State != StateFailed || r.Restarts != 5 || r.LastExit != "exit-code" {
+		t.Errorf("failed unit: %+v", r)
 	}
 }
