@@ -51,7 +51,11 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		oh := p.host(h.Name)
 		for _, name := range sortedKeys(oh.Daemons) {
 			k, ok := daemon.Of(name)
-			if !ok || !oh.Daemons[name].Running {
+			// Whatever keeps the daemon up or may bring it back: a
+			// supervisor waiting to restart it has no daemon running, and
+			// removing its files under it would leave it restarting into
+			// the void.
+			if !ok || !oh.Daemons[name].Supervised() {
 				continue
 			}
 			refs = append(refs, daemonRef{h.Name, name, k, 2*daemon.StopRank(k) + activeRank(oh, name)})
@@ -73,6 +77,13 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			continue
 		}
 		oh := p.host(h.Name)
+		purge := opts.PurgeData && (len(DataDirs(c, h.Name)) > 0 || c.LocalRoot(h.Name) != "")
+		if len(oh.Daemons) > 0 || len(oh.ConfigSHA256) > 0 || oh.RuntimeSHA256 != "" || purge {
+			// Before anything of the host goes: a daemon that survived its
+			// stop would run on over removed files (and purged data).
+			p.add(&Step{Host: h.Name, Action: ActVerifyStopped,
+				Reason: "destroy: no hactl process left, nothing listening on a daemon's address"})
+		}
 		if len(oh.ConfigSHA256) > 0 {
 			p.add(&Step{Host: h.Name, Action: ActRemoveConfig, Reason: "destroy: remove hactl's configuration, logs and pid files"})
 		}
@@ -82,7 +93,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		// The probe finds storage only through the host's config, which an
 		// earlier destroy may have removed: purge whatever the configuration
 		// places on the host (rm -rf of what is absent is a no-op).
-		if opts.PurgeData && (len(DataDirs(c, h.Name)) > 0 || c.LocalRoot(h.Name) != "") {
+		if purge {
 			p.add(&Step{Host: h.Name, Action: ActPurgeData, PurgeData: true, Disruptive: true,
 				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
 		}

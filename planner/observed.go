@@ -46,6 +46,16 @@ type ObservedDaemon struct {
 	// daemon an earlier hactl started under a legacy name ("namenode-nn1"),
 	// adopted under its identity. Stopping it stops Record.
 	Record string `json:"record,omitempty"`
+
+	// The supervisor's view (its record, or the systemd unit's state).
+	State           string `json:"state,omitempty"`            // running | backoff | failed | starting | stopping | stopped
+	SupervisorAlive bool   `json:"supervisor_alive,omitempty"` // its supervisor lives (a unit is active or activating): it keeps the daemon up, or brings it back
+	Restarts        int    `json:"restarts,omitempty"`
+	LastExit        string `json:"last_exit,omitempty"`
+	NextStartIn     int    `json:"next_start_in_s,omitempty"` // seconds until a supervisor in backoff starts it again
+	// Unrecorded are processes of this daemon, or supervisors of it, under
+	// the host's paths that no live record names (a lost record).
+	Unrecorded []int `json:"unrecorded_pids,omitempty"`
 }
 
 // Daemon is the observed daemon of identity id (nil when none).
@@ -95,6 +105,14 @@ func AdoptLegacyDaemons(c *schema.Cluster, host string, oh *ObservedHost) {
 		oh.Daemons[id.Name()] = d
 		delete(oh.Daemons, name)
 	}
+}
+
+// Supervised reports whether stopping the daemon has anything to do: it
+// runs, its supervisor lives (also between restarts, with no daemon up), its
+// record is failed and not cleared, or processes of it run that no record
+// names. Stop steps key on this, not on Running.
+func (d *ObservedDaemon) Supervised() bool {
+	return d != nil && (d.Running || d.SupervisorAlive || d.State == "failed" || len(d.Unrecorded) > 0)
 }
 
 // ObservedNameNode is a NameNode's storage and HA state.

@@ -131,7 +131,7 @@ func changeOf(a Action) Change {
 		return ChangeDestroy
 	case ActFailover, ActTransitionToActive:
 		return ChangeUpdate
-	case ActVerifyHA:
+	case ActVerifyHA, ActVerifyStopped:
 		return ChangeRead
 	}
 	return ChangeCreate
@@ -535,7 +535,7 @@ func (p *planner) removed() {
 			}
 			oh := p.host(h.Name)
 			for _, name := range sortedKeys(oh.Daemons) {
-				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Running {
+				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Supervised() {
 					continue
 				}
 				s := &Step{Host: h.Name, Action: DaemonAction("stop", kind), Daemon: name, Disruptive: kind == daemon.NameNode,

@@ -303,6 +303,12 @@ func buildObserved(t *testing.T, c, old *schema.Cluster, dsl string) (*Observed,
 					d.Running = true
 				case "stopped":
 					d.Running, d.PID = false, 0
+				case "backoff": // crashed; its supervisor waits to restart it
+					d.Running, d.PID, d.SupervisorAlive, d.State = false, 0, true, "backoff"
+				case "failed": // its supervisor gave up
+					d.Running, d.PID, d.SupervisorAlive, d.State = false, 0, false, "failed"
+				case "unrecorded": // runs, but its record was lost
+					d.Running, d.PID, d.Unrecorded = false, 0, []int{4242}
 				case "absent":
 					delete(h.Daemons, f[2])
 				case "config-stale":

@@ -37,6 +37,9 @@ const (
 	ActRemoveConfig         Action = "remove-config"
 	ActRemoveRuntime        Action = "remove-runtime"
 	ActPurgeData            Action = "purge-data"
+	// ActVerifyStopped checks destroy's postcondition on a host before its
+	// files go: no hactl process, no listener on a daemon's address.
+	ActVerifyStopped Action = "verify-stopped"
 )
 
 // DaemonAction is the start, restart or stop action of a daemon kind

@@ -18,6 +18,7 @@ import (
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/runtime/supervise"
+	"github.com/hactl/hactl/schema"
 )
 
 // The probe of a host is one shell script, run as root in one round trip. It
@@ -175,7 +176,7 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 
 // parsePreflight interprets the output of preflightScript(…, dirs); binary is
 // the runtime binary's path on the host.
-func parsePreflight(dirs storageDirs, binary string, out []byte) (*preflight, error) {
+func parsePreflight(dirs storageDirs, paths schema.HostPaths, out []byte) (*preflight, error) {
 	pf := &preflight{}
 	// The installed probe's JSON sits between "installed" and "probe-exit N".
 	var probeJSON []byte
@@ -204,9 +205,17 @@ func parsePreflight(dirs storageDirs, binary string, out []byte) (*preflight, er
 		return nil, errors.New("output ends before the host was described")
 	}
 	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
-	if pf.host, pf.errs, err = describeHost(s, binary); err != nil {
+	if pf.host, pf.errs, err = describeHost(s, paths.Binary); err != nil {
 		return nil, err
 	}
+	recs := map[string]*supervise.Record{}
+	for name, data := range s.recs {
+		var r supervise.Record
+		if json.Unmarshal(data, &r) == nil {
+			recs[name] = &r
+		}
+	}
+	markUnrecorded(pf.host, judgeProcs(paths, s.cmds, s.stats, recs, s.mainPIDs))
 	if pf.installed && pf.probeExit == 0 {
 		pf.runtime = &probe.Report{}
 		if err := json.Unmarshal(bytes.TrimSpace(probeJSON), pf.runtime); err != nil {
@@ -269,9 +278,25 @@ func describeHost(s *scanned, binary string) (*planner.ObservedHost, []string, e
 				d.RuntimeSHA256 = v
 			}
 		}
+		d.State, d.Restarts, d.LastExit = r.State, r.Restarts, r.LastExit
 		pid, start := r.ChildPID, r.ChildStart
 		if r.Manager == supervise.ManagerSystemd {
 			pid, start = s.mainPIDs[name], 0
+			// The unit's state stands for the supervisor's (systemctl show).
+			if st, ok := s.unitStates[name]; ok {
+				d.State = st
+			}
+			d.SupervisorAlive = d.State == supervise.StateRunning || d.State == supervise.StateBackoff
+		} else {
+			d.SupervisorAlive = r.SupervisorPID > 0 && procAlive(s.stats[r.SupervisorPID], r.SupervisorStart)
+			if !d.SupervisorAlive && (d.State != supervise.StateFailed && d.State != supervise.StateStopped) {
+				// Nobody is left to update the record: a supervisor killed
+				// (or a host rebooted) leaves "running" or "backoff" behind.
+				d.State = "dead"
+			}
+		}
+		if d.State == supervise.StateBackoff && r.NextStartAt > 0 && s.now > 0 {
+			d.NextStartIn = max(0, int((r.NextStartAt+999)/1000-s.now))
 		}
 		if pid > 0 && procAlive(s.stats[pid], start) {
 			d.Running, d.PID, d.StartedAt = true, pid, r.StartedAt

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -24,13 +25,22 @@ type scanned struct {
 	listen      map[string]int          // socket inode -> port
 	socks       map[int]map[string]bool // pgid -> socket inodes
 	ended       bool
+	// procscan.go's: command lines of the host's processes (NUL-separated
+	// argv) and of the holders of listening sockets; listening addresses
+	// and their holders by socket inode; the host's clock.
+	cmds, hcmds map[int][]byte
+	listenAddrs map[string]netip.AddrPort
+	holders     map[string][]int
+	now         int64
+	unitStates  map[string]string // daemon -> the systemd unit's state, as a supervisor state
 }
 
 // scanPreflight splits the script's output (without the installed probe's
 // part) into its tagged lines.
 func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 	s := &scanned{fields: map[string]map[string]string{}, ents: map[string][]string{}, recs: map[string][]byte{},
-		stats: map[int][]byte{}, mainPIDs: map[string]int{}, exes: map[int]string{}, listen: map[string]int{}, socks: map[int]map[string]bool{}}
+		stats: map[int][]byte{}, mainPIDs: map[string]int{}, exes: map[int]string{}, listen: map[string]int{}, socks: map[int]map[string]bool{},
+		cmds: map[int][]byte{}, hcmds: map[int][]byte{}, listenAddrs: map[string]netip.AddrPort{}, holders: map[string][]int{}, unitStates: map[string]string{}}
 	sawMagic := false
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
@@ -55,6 +65,25 @@ func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 					s.listen[inode] = int(port)
 				}
 			}
+			if a, ok := procAddr(addr); ok {
+				s.listenAddrs[inode] = a
+			}
+		case tag == "holder":
+			pid, inode, _ := strings.Cut(rest, " ")
+			if n, err := strconv.Atoi(pid); err == nil {
+				s.holders[inode] = append(s.holders[inode], n)
+			}
+		case tag == "now":
+			s.now, _ = strconv.ParseInt(rest, 10, 64)
+		case strings.HasPrefix(tag, "cmd:"), strings.HasPrefix(tag, "hcmd:"):
+			k, pid, _ := strings.Cut(tag, ":")
+			n, err := strconv.Atoi(pid)
+			b, herr := hex.DecodeString(rest)
+			if err == nil && herr == nil {
+				map[string]map[int][]byte{"cmd": s.cmds, "hcmd": s.hcmds}[k][n] = b
+			}
+		case strings.HasPrefix(tag, "unitstate:"):
+			s.unitStates[strings.TrimPrefix(tag, "unitstate:")] = unitState(strings.TrimSpace(rest))
 		case tag == "sock":
 			g, inode, _ := strings.Cut(rest, " ")
 			pg, _ := strconv.Atoi(g)

@@ -192,6 +192,8 @@ func preflightScript(c *schema.Cluster, host, address string, s storageDirs) str
 	b.WriteString(preflightFuncs)
 	fmt.Fprintf(&b, "echo %s\necho \"os $(uname -s) $(uname -m)\"\n", q(preflightMagic))
 	writeStorageScript(&b, s)
+	var procScan strings.Builder
+	procScanScript(&procScan, p)
 	args := " runtime probe --conf " + q(p.ConfDir) +
 		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
 	fmt.Fprintf(&b, `b=%[1]s
@@ -212,7 +214,10 @@ for r in %[8]s/*.json; do
   p=$(sed -n 's/.*"child_pid": *\([0-9][0-9]*\).*/\1/p' "$r" | head -n 1)
   if grep -q '"manager": *"systemd"' "$r" && command -v systemctl >/dev/null 2>&1; then
     p=$(systemctl show -p MainPID --value "hactl-$n.service" 2>/dev/null); echo "mainpid:$n $p"
+    echo "unitstate:$n $(systemctl show -p ActiveState --value "hactl-$n.service" 2>/dev/null)"
   fi
+  sp=$(sed -n 's/.*"supervisor_pid": *\([0-9][0-9]*\).*/\1/p' "$r" | head -n 1)
+  [ -n "$sp" ] && [ -f "/proc/$sp/stat" ] && x "stat:$sp" "/proc/$sp/stat"
   if [ -n "$p" ] && [ "$p" != 0 ] && [ -f "/proc/$p/stat" ]; then
     x "stat:$p" "/proc/$p/stat"; pids="$pids $p"
     if ! grep -q '%[9]s=' "$r" && l=$(readlink "/proc/$p/exe" 2>/dev/null); then
@@ -221,6 +226,8 @@ for r in %[8]s/*.json; do
     fi
   fi
 done
+echo "now $(date +%%s)"
+%[10]s
 if [ -n "$pids" ]; then
   cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { print "listen", $10, $2 }'
   cat /proc/[0-9]*/stat 2>/dev/null | awk -v pids="$pids" 'BEGIN { n = split(pids, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 }
@@ -237,6 +244,6 @@ fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
 		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir),
-		envRuntimeSHA256)
+		envRuntimeSHA256, procScan.String())
 	return b.String()
 }
