@@ -192,7 +192,7 @@ func (h *Hactl) RunInterrupt(ctx context.Context, timeout time.Duration, afterSt
 // naming one of them is a step line.
 var actionRE = regexp.MustCompile(`\b(install-runtime|write-config|install-zookeeper|write-zookeeper-config|` +
 	`(start|restart|stop)-(zookeeper|journalnode|namenode|zkfc)|format-namenode|bootstrap-standby|format-zk|` +
-	`transition-to-active|failover|verify-ha|remove-config|remove-runtime|purge-data)\b`)
+	`transition-to-active|failover|verify-ha|verify-stopped|remove-config|remove-runtime|purge-data)\b`)
 
 // progressRE is the executor's line for a step it ran ("[3/12] n2
 // start-journalnode ... ok (0.4s)"); apply may print the plan first, whose

@@ -176,7 +176,8 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 
 // parsePreflight interprets the output of preflightScript(…, dirs); binary is
 // the runtime binary's path on the host.
-func parsePreflight(dirs storageDirs, paths schema.HostPaths, out []byte) (*preflight, error) {
+func parsePreflight(dirs storageDirs, c *schema.Cluster, host string, out []byte) (*preflight, error) {
+	paths := c.PathsFor(host)
 	pf := &preflight{}
 	// The installed probe's JSON sits between "installed" and "probe-exit N".
 	var probeJSON []byte
@@ -215,7 +216,7 @@ func parsePreflight(dirs storageDirs, paths schema.HostPaths, out []byte) (*pref
 			recs[name] = &r
 		}
 	}
-	markUnrecorded(pf.host, judgeProcs(paths, s.cmds, s.stats, recs, s.mainPIDs))
+	markUnrecorded(pf.host, judgeProcs(c, host, paths, s.cmds, s.stats, recs, s.mainPIDs))
 	if pf.installed && pf.probeExit == 0 {
 		pf.runtime = &probe.Report{}
 		if err := json.Unmarshal(bytes.TrimSpace(probeJSON), pf.runtime); err != nil {

@@ -95,7 +95,7 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 		return fail(fmt.Errorf("probe: %w", err))
 	}
 	msg := strings.TrimSpace(string(tail(res.Stderr, 500)))
-	pf, err := parsePreflight(dirs, c.PathsFor(h.Name()), res.Stdout)
+	pf, err := parsePreflight(dirs, c, h.Name(), res.Stdout)
 	if err == nil && pf.runtime != nil {
 		var all storageDirs
 		var more bool

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/supervise"
 	"github.com/hactl/hactl/schema"
@@ -53,9 +54,11 @@ func (p Process) Command() string {
 	return s
 }
 
-// judgeCmdline says which daemon of the host whose paths are p the command
-// line argv is, if any.
-func judgeCmdline(p schema.HostPaths, argv []string) (daemon string, supervisor bool) {
+// judgeCmdline says which daemon of host (whose paths are p) the command
+// line argv is, if any, by its supervisor name (daemon.ID.Name). A
+// NameNode's command line has no nameservice: it is the host's one NameNode
+// of that ID, else (an ID repeated across nameservices) its legacy name.
+func judgeCmdline(c *schema.Cluster, host string, p schema.HostPaths, argv []string) (name string, supervisor bool) {
 	flag := func(name string) (string, bool) {
 		i := slices.Index(argv, name)
 		if i < 0 || i+1 >= len(argv) {
@@ -63,11 +66,26 @@ func judgeCmdline(p schema.HostPaths, argv []string) (daemon string, supervisor 
 		}
 		return argv[i+1], true
 	}
+	perNameNode := func(k daemon.Kind, id, ns string) string {
+		if ns == "" {
+			var nss []string
+			for _, n := range c.Nameservices {
+				if nn := n.NameNode(id); nn != nil && nn.Host == host {
+					nss = append(nss, n.Name)
+				}
+			}
+			if len(nss) != 1 {
+				return daemon.Legacy{Kind: k, NameNode: id}.Name()
+			}
+			ns = nss[0]
+		}
+		return daemon.OfNameNode(k, ns, id).Name()
+	}
 	if i := slices.Index(argv, "runtime"); i >= 0 && i+1 < len(argv) {
 		// The daemon's own arguments come after "--" of a supervisor.
 		if dd := slices.Index(argv, "--"); dd < 0 || dd > i {
-			switch argv[i+1] {
-			case "supervise":
+			switch k := daemon.Kind(argv[i+1]); {
+			case k == "supervise":
 				if i+2 < len(argv) && argv[i+2] == "run" {
 					if run, ok := flag("--run-dir"); ok && path.Clean(run) == path.Clean(p.RunDir) {
 						name, _ := flag("--name")
@@ -75,32 +93,30 @@ func judgeCmdline(p schema.HostPaths, argv []string) (daemon string, supervisor 
 					}
 				}
 				return "", false
-			case "journalnode", "namenode", "zkfc":
+			case k == daemon.JournalNode || k == daemon.NameNode || k == daemon.ZKFC:
 				if conf, ok := flag("--conf"); !ok || path.Clean(conf) != path.Clean(p.ConfDir) {
 					return "", false
 				}
-				if argv[i+1] == "journalnode" {
-					return planner.DaemonJournalNode, false
+				if k == daemon.JournalNode {
+					return daemon.Host(k).Name(), false
 				}
 				id, ok := flag("--id")
 				if !ok || id == "" {
 					return "", false
 				}
-				if argv[i+1] == "namenode" {
-					return planner.NameNodeDaemon(id), false
-				}
-				return planner.ZKFCDaemon(id), false
+				ns, _ := flag("--nameservice")
+				return perNameNode(k, id, ns), false
 			}
 		}
 	}
-	zooCfg := path.Join(p.ConfDir, "zookeeper", planner.FileZooCfg)
+	zooCfg := path.Join(p.ConfDir, "zookeeper", daemon.FileZooCfg)
 	switch {
 	case len(argv) > 1 && slices.Contains(argv, quorumPeerMain) && argv[len(argv)-1] == zooCfg:
-		return planner.DaemonZooKeeper, false
+		return daemon.Host(daemon.ZooKeeper).Name(), false
 	case len(argv) == 3 && argv[1] == "-c" && strings.Contains(argv[2], quorumPeerMain) &&
 		(strings.HasSuffix(argv[2], " "+ShellQuote(zooCfg)) || strings.HasSuffix(argv[2], " "+zooCfg)):
 		// The shell of `sh -c 'exec java …'` before its exec.
-		return planner.DaemonZooKeeper, false
+		return daemon.Host(daemon.ZooKeeper).Name(), false
 	}
 	return "", false
 }
@@ -114,7 +130,7 @@ func procScanScript(b *strings.Builder, p schema.HostPaths) {
   p=${f#/proc/}; p=${p%%/cmdline}; case $p in *[!0-9]*) continue;; esac
   x "cmd:$p" "$f"; x "stat:$p" "/proc/$p/stat"; pids="$pids $p"
 done
-`, ShellQuote(p.RunDir), ShellQuote(p.ConfDir), ShellQuote(path.Join(p.ConfDir, "zookeeper", planner.FileZooCfg)))
+`, ShellQuote(p.RunDir), ShellQuote(p.ConfDir), ShellQuote(path.Join(p.ConfDir, "zookeeper", daemon.FileZooCfg)))
 }
 
 // statFields parses /proc/PID/stat: state, ppid, pgid and start ticks.
@@ -137,7 +153,7 @@ func statFields(stat []byte) (state string, ppid, pgid int, start uint64, ok boo
 // judgeProcs turns the command lines and stats the script sent into the
 // host's processes (alive, not zombies), marking those a live record names.
 // mainPIDs are the systemd units' MainPIDs by daemon name.
-func judgeProcs(p schema.HostPaths, cmds, stats map[int][]byte, recs map[string]*supervise.Record, mainPIDs map[string]int) []Process {
+func judgeProcs(c *schema.Cluster, host string, p schema.HostPaths, cmds, stats map[int][]byte, recs map[string]*supervise.Record, mainPIDs map[string]int) []Process {
 	var out []Process
 	for pid, cmd := range cmds {
 		state, ppid, pgid, start, ok := statFields(stats[pid])
@@ -146,7 +162,7 @@ func judgeProcs(p schema.HostPaths, cmds, stats map[int][]byte, recs map[string]
 		}
 		argv := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
 		pr := Process{PID: pid, PPID: ppid, PGID: pgid, Start: start, Argv: argv}
-		pr.Daemon, pr.Supervisor = judgeCmdline(p, argv)
+		pr.Daemon, pr.Supervisor = judgeCmdline(c, host, p, argv)
 		if pr.Daemon == "" {
 			continue
 		}
@@ -269,7 +285,8 @@ echo end
 // command line, whether or not a record names them), every listening TCP
 // socket with the processes that hold it, and whether the runtime binary is
 // installed. It only reads.
-func ScanProcesses(ctx context.Context, h Host, p schema.HostPaths) (*ProcScan, error) {
+func ScanProcesses(ctx context.Context, h Host, c *schema.Cluster, host string) (*ProcScan, error) {
+	p := c.PathsFor(host)
 	cmd := Command{Shell: scanScript(p), Sudo: true}
 	res, err := h.Run(ctx, cmd)
 	if err != nil {
@@ -278,10 +295,11 @@ func ScanProcesses(ctx context.Context, h Host, p schema.HostPaths) (*ProcScan, 
 	if res.ExitCode != 0 && !strings.Contains(string(res.Stdout), "\nend\n") {
 		return nil, fmt.Errorf("scan processes on %s: exit %d: %s", h.Name(), res.ExitCode, strings.TrimSpace(string(tail(res.Stderr, 300))))
 	}
-	return parseScan(p, res.Stdout)
+	return parseScan(c, host, res.Stdout)
 }
 
-func parseScan(p schema.HostPaths, out []byte) (*ProcScan, error) {
+func parseScan(c *schema.Cluster, host string, out []byte) (*ProcScan, error) {
+	p := c.PathsFor(host)
 	s, err := scanPreflight(out, &preflight{})
 	if err != nil {
 		return nil, err
@@ -297,7 +315,7 @@ func parseScan(p schema.HostPaths, out []byte) (*ProcScan, error) {
 		}
 	}
 	ps := &ProcScan{Binary: s.fields["bin"] != nil, Holders: map[int]Process{}}
-	ps.Procs = judgeProcs(p, s.cmds, s.stats, recs, s.mainPIDs)
+	ps.Procs = judgeProcs(c, host, p, s.cmds, s.stats, recs, s.mainPIDs)
 	for inode, addr := range s.listenAddrs {
 		ps.Listeners = append(ps.Listeners, Listener{Addr: addr, PIDs: s.holders[inode]})
 	}
@@ -306,7 +324,7 @@ func parseScan(p schema.HostPaths, out []byte) (*ProcScan, error) {
 		_, ppid, pgid, start, _ := statFields(s.stats[pid])
 		argv := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
 		pr := Process{PID: pid, PPID: ppid, PGID: pgid, Start: start, Argv: argv}
-		pr.Daemon, pr.Supervisor = judgeCmdline(p, argv)
+		pr.Daemon, pr.Supervisor = judgeCmdline(c, host, p, argv)
 		for _, q := range ps.Procs {
 			if q.PID == pid {
 				pr.Recorded = q.Recorded

@@ -52,8 +52,8 @@ func writeRecord(t *testing.T, c *schema.Cluster, r supervise.Record) {
 func TestProbeSupervisorViewAndLostRecords(t *testing.T) {
 	c, hosts := loadLocalCluster(t)
 	p1, p2 := c.PathsFor("p1"), c.PathsFor("p2")
-	sup := fakeProc(t, p1.Binary, "runtime", "supervise", "run", "--name", "zkfc-nn1", "--run-dir", p1.RunDir, "--log", "x", "--", p1.Binary, "runtime", "zkfc")
-	writeRecord(t, c, supervise.Record{Name: "namenode-nn1", SupervisorPID: sup, SupervisorStart: supervise.ProcStart(sup),
+	sup := fakeProc(t, p1.Binary, "runtime", "supervise", "run", "--name", "zkfc.ns1.nn1", "--run-dir", p1.RunDir, "--log", "x", "--", p1.Binary, "runtime", "zkfc")
+	writeRecord(t, c, supervise.Record{Name: "namenode.ns1.nn1", SupervisorPID: sup, SupervisorStart: supervise.ProcStart(sup),
 		State: supervise.StateBackoff, Restarts: 3, LastExit: "signal: killed", NextStartAt: time.Now().Add(4 * time.Second).UnixMilli()})
 	writeRecord(t, c, supervise.Record{Name: "journalnode", State: supervise.StateFailed, Restarts: 4, LastExit: "exit status 1"})
 	writeRecord(t, c, supervise.Record{Name: "zookeeper", SupervisorPID: 1, SupervisorStart: 12345, ChildPID: 1, ChildStart: 12345, State: supervise.StateRunning})
@@ -63,15 +63,15 @@ func TestProbeSupervisorViewAndLostRecords(t *testing.T) {
 
 	obs := probeLocal(t, c, hosts)
 	oh := obs.Hosts["p1"]
-	nn := oh.Daemons["namenode-nn1"]
+	nn := oh.Daemons["namenode.ns1.nn1"]
 	if nn == nil || nn.Running || !nn.SupervisorAlive || nn.State != supervise.StateBackoff || nn.Restarts != 3 || nn.LastExit != "signal: killed" ||
 		nn.NextStartIn < 3 || nn.NextStartIn > 5 || !slices.Equal(nn.Unrecorded, []int{orphan}) || !nn.Supervised() {
-		t.Errorf("namenode-nn1 (backing off, orphan %d): %+v", orphan, nn)
+		t.Errorf("namenode.ns1.nn1 (backing off, orphan %d): %+v", orphan, nn)
 	}
 	// The record names sup as namenode-nn1's supervisor, but its command
-	// line says zkfc-nn1: for zkfc-nn1 it is a process no record names.
-	if z := oh.Daemons["zkfc-nn1"]; z == nil || !slices.Equal(z.Unrecorded, []int{sup}) || !z.Supervised() {
-		t.Errorf("zkfc-nn1 (supervisor %d without record): %+v", sup, z)
+	// line says zkfc.ns1.nn1: for zkfc.ns1.nn1 it is a process no record names.
+	if z := oh.Daemons["zkfc.ns1.nn1"]; z == nil || !slices.Equal(z.Unrecorded, []int{sup}) || !z.Supervised() {
+		t.Errorf("zkfc.ns1.nn1 (supervisor %d without record): %+v", sup, z)
 	}
 	if j := oh.Daemons["journalnode"]; j == nil || j.State != supervise.StateFailed || j.LastExit != "exit status 1" || j.SupervisorAlive || !j.Supervised() {
 		t.Errorf("failed journalnode: %+v", j)
@@ -79,7 +79,7 @@ func TestProbeSupervisorViewAndLostRecords(t *testing.T) {
 	if z := oh.Daemons["zookeeper"]; z == nil || z.Running || z.SupervisorAlive || z.State != "dead" || z.Supervised() {
 		t.Errorf("zookeeper whose supervisor is gone: %+v", z)
 	}
-	if d := obs.Hosts["p2"].Daemons["namenode-nn2"]; d == nil || !slices.Equal(d.Unrecorded, []int{other}) {
+	if d := obs.Hosts["p2"].Daemons["namenode.ns1.nn2"]; d == nil || !slices.Equal(d.Unrecorded, []int{other}) {
 		t.Errorf("p2's own orphan: %+v", d)
 	}
 	for name, d := range oh.Daemons {
@@ -100,7 +100,7 @@ func TestScanProcesses(t *testing.T) {
 	writeRecord(t, c, supervise.Record{Name: "zookeeper", ChildPID: recorded, ChildStart: supervise.ProcStart(recorded), State: supervise.StateRunning})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	scan, err := targets.ScanProcesses(ctx, hosts["p1"], p1)
+	scan, err := targets.ScanProcesses(ctx, hosts["p1"], c, "p1")
 	if err != nil {
 		t.Fatal(err)
 	}

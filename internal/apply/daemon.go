@@ -57,10 +57,15 @@ func superviseStart(ctx context.Context, env *Env, host string, d daemonSpec) er
 	return env.wetArgs(ctx, host, args...)
 }
 
-// superviseStop stops the daemon (idempotent: not running is fine).
-func superviseStop(ctx context.Context, env *Env, host, name string) error {
+// superviseStop stops the daemon (idempotent: not running is fine); forget
+// also clears its record (the daemon leaves the configuration).
+func superviseStop(ctx context.Context, env *Env, host, name string, forget bool) error {
 	p := env.paths(host)
-	return env.wetArgs(ctx, host, p.Binary, "runtime", "supervise", "stop", "--name", name, "--run-dir", p.RunDir, "--timeout", "30s")
+	args := []string{p.Binary, "runtime", "supervise", "stop", "--name", name, "--run-dir", p.RunDir, "--timeout", "30s"}
+	if forget {
+		args = append(args, "--forget")
+	}
+	return env.wetArgs(ctx, host, args...)
 }
 
 // waitReady waits for the daemon to serve; skipped in a dry run, where

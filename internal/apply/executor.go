@@ -86,6 +86,9 @@ type Env struct {
 	// JournalInSync waits until a restarted JournalNode holds its peers'
 	// edits again (DefaultJournalInSync); nil skips the wait (tests).
 	JournalInSync func(ctx context.Context, env *Env, host string) error
+	// Processes scans a host's hactl processes and listening sockets
+	// (default targets.ScanProcesses); tests replace it.
+	Processes func(ctx context.Context, env *Env, host string) (*targets.ProcScan, error)
 	// HTTP is the client for the daemons' signed HTTP APIs (failover, HA status).
 	HTTP *http.Client
 	// Now and Sleep are the clock (injected so tests never sleep).
@@ -466,6 +469,8 @@ func New(s *planner.Step) (Runner, error) {
 		return &removeRuntime{s}, nil
 	case planner.ActPurgeData:
 		return &purgeData{s}, nil
+	case planner.ActVerifyStopped:
+		return &verifyStopped{s}, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownAction, s.Action)
 }

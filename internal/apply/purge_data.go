@@ -32,6 +32,11 @@ func (r *purgeData) Run(ctx context.Context, env *Env) error {
 	if len(dirs) == 0 {
 		return nil
 	}
+	// Never under a live daemon: it would go on over deleted storage (and a
+	// supervisor would restart it into the void).
+	if err := checkNothingRuns(ctx, env, r.s.Host); err != nil {
+		return fmt.Errorf("purge data: refused, the data stays: %w", err)
+	}
 	for _, d := range dirs {
 		// Never hand rm a relative path or /: a broken config must not wipe a host.
 		if !filepath.IsAbs(d) || filepath.Clean(d) == "/" {

@@ -26,8 +26,11 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 	if r.s.Record != "" {
 		stop = r.s.Record
 	}
-	if err := superviseStop(ctx, env, r.s.Host, stop); err != nil {
+	if err := superviseStop(ctx, env, r.s.Host, stop, false); err != nil {
 		return fmt.Errorf("restart %s: stop %s: %w", d.name, stop, err)
+	}
+	if err := claimPorts(ctx, env, r.s.Host, d.name); err != nil {
+		return fmt.Errorf("restart %s: %w", d.name, err)
 	}
 	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
 		return fmt.Errorf("restart %s: start: %w", d.name, err)

@@ -8,6 +8,7 @@ import (
 	"github.com/hactl/hactl/internal/daemon"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -504,7 +505,7 @@ func (s *sim) env(c *schema.Cluster, bin Binary, dry bool, out io.Writer) *Env {
 	}
 	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	return &Env{Cluster: c, Desired: d, Hosts: s.hosts, Guard: &Guard{DryRun: dry}, Binary: bin, Out: out,
-		Ready: s.ready, HTTP: &http.Client{Transport: s}, Now: clk.Now, Sleep: clk.Sleep, ReadyTimeout: 5 * time.Second,
+		Ready: s.ready, Processes: s.processes, HTTP: &http.Client{Transport: s}, Now: clk.Now, Sleep: clk.Sleep, ReadyTimeout: 5 * time.Second,
 		NewSecret: func() ([]byte, error) {
 			return []byte("5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"), nil
 		}}
@@ -519,4 +520,20 @@ func (s *sim) apply(c *schema.Cluster, bin Binary, dry bool) (*planner.ClusterPl
 	var out bytes.Buffer
 	_, err = Execute(context.Background(), s.env(c, bin, dry, &out), plan)
 	return plan, out.String(), err
+}
+
+// processes is the model's process table: one recorded process per running
+// daemon (the sim's supervisor never loses a record).
+func (s *sim) processes(_ context.Context, _ *Env, host string) (*targets.ProcScan, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	scan := &targets.ProcScan{Binary: true}
+	pid := 100
+	for _, name := range slices.Sorted(maps.Keys(s.daemons[host])) {
+		pid++
+		if s.daemons[host][name].running {
+			scan.Procs = append(scan.Procs, targets.Process{PID: pid, PGID: pid, Start: 1, Daemon: name, Recorded: true})
+		}
+	}
+	return scan, nil
 }

@@ -18,6 +18,9 @@ func (r *startDaemon) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
+	if err := claimPorts(ctx, env, r.s.Host, d.name); err != nil {
+		return fmt.Errorf("start %s: %w", d.name, err)
+	}
 	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
 		return fmt.Errorf("start %s: %w", d.name, err)
 	}

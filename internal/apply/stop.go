@@ -8,18 +8,19 @@ import (
 )
 
 // stopDaemon stops a supervised daemon (destroy, or a daemon no longer in
-// the configuration).
+// the configuration) and clears its record; whatever of it runs without a
+// record is stopped too, and a process of it that survives fails the step.
 type stopDaemon struct{ s *planner.Step }
 
 func (r *stopDaemon) Title() string { return r.s.Title() }
 
 func (r *stopDaemon) Run(ctx context.Context, env *Env) error {
-	name := r.s.Daemon
+	record := r.s.Daemon
 	if r.s.Record != "" {
-		name = r.s.Record // an earlier hactl's record of the daemon
+		record = r.s.Record // an earlier hactl's record of the daemon
 	}
-	if err := superviseStop(ctx, env, r.s.Host, name); err != nil {
-		return fmt.Errorf("stop %s: %w", name, err)
+	if err := stopEverything(ctx, env, r.s.Host, r.s.Daemon, record, true); err != nil {
+		return fmt.Errorf("stop %s: %w", record, err)
 	}
 	return nil
 }
