@@ -12,6 +12,7 @@ import (
 
 	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/supervise"
 	"github.com/hactl/hactl/schema"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -49,6 +50,8 @@ type NameNodeStatus struct {
 	Formatted   bool   `json:"formatted"`
 	LastTxid    int64  `json:"last_txid"`
 	ZKFCRunning bool   `json:"zkfc_running"`
+	// Supervisor is the NameNode's supervisor's view (nil: no record).
+	Supervisor *SupervisorView `json:"supervisor,omitempty"`
 	// Sidecars: whether each per-NameNode daemon kind beside the NameNode
 	// (the registry's StatusColumn kinds: zkfc) runs, by kind.
 	Sidecars map[string]bool `json:"sidecars,omitempty"`
@@ -66,6 +69,8 @@ type JournalNodeStatus struct {
 	LastTxid      int64  `json:"last_txid"`
 	CommittedTxid int64  `json:"committed_txid"`
 	Lag           int64  `json:"lag"` // transactions behind the most advanced JournalNode of the journal
+	// Supervisor is the JournalNode's supervisor's view (nil: no record).
+	Supervisor *SupervisorView `json:"supervisor,omitempty"`
 }
 
 // ZooKeeperStatus is the quorum's health.
@@ -96,6 +101,74 @@ type DaemonStatus struct {
 	Record      string `json:"record,omitempty"` // the supervisor record, when an earlier hactl named it otherwise
 	Running     bool   `json:"running"`
 	PID         int    `json:"pid,omitempty"`
+	// Supervisor is what keeps it running, as its supervisor sees it.
+	Supervisor SupervisorView `json:"supervisor"`
+}
+
+// Supervisor states as status shows them (the record's, plus what only the
+// probe can tell).
+const (
+	SupervisorRunning    = "running"
+	SupervisorBackoff    = "backoff"    // the daemon crashed; its supervisor starts it again in NextStartIn s
+	SupervisorFailed     = "failed"     // its supervisor gave up after repeated fast crashes
+	SupervisorStopped    = "stopped"    // stopped, or never started
+	SupervisorGone       = "dead"       // its supervisor was killed (or the host rebooted): nothing restarts it
+	SupervisorUnrecorded = "unrecorded" // runs, but no record names it (its record was lost)
+)
+
+// SupervisorView is a daemon as its supervisor sees it.
+type SupervisorView struct {
+	State          string `json:"state"` // one of the Supervisor* constants (or the record's own state)
+	Restarts       int    `json:"restarts"`
+	LastExit       string `json:"last_exit,omitempty"`
+	NextStartIn    *int   `json:"next_start_in_s,omitempty"` // backoff only
+	UnrecordedPIDs []int  `json:"unrecorded_pids,omitempty"`
+}
+
+func supervisorView(d *planner.ObservedDaemon) SupervisorView {
+	v := SupervisorView{State: SupervisorStopped, Restarts: d.Restarts, LastExit: d.LastExit, UnrecordedPIDs: d.Unrecorded}
+	switch {
+	case d.Running:
+		v.State = SupervisorRunning
+	case len(d.Unrecorded) > 0:
+		v.State = SupervisorUnrecorded
+	case d.State == SupervisorBackoff:
+		v.State = SupervisorBackoff
+		n := d.NextStartIn
+		v.NextStartIn = &n
+	case d.State != "" && d.State != supervise.StateRunning && d.State != supervise.StateStarting:
+		v.State = d.State
+	}
+	return v
+}
+
+// Text is the view in a few words, for the tables: a crash-looping or
+// failed daemon stands out.
+func (v SupervisorView) Text() string {
+	last := ""
+	if v.LastExit != "" {
+		last = ", last exit: " + v.LastExit
+	}
+	switch v.State {
+	case SupervisorRunning:
+		if v.Restarts > 0 {
+			return fmt.Sprintf("running (%d restarts)", v.Restarts)
+		}
+		return "running"
+	case SupervisorBackoff:
+		next := 0
+		if v.NextStartIn != nil {
+			next = *v.NextStartIn
+		}
+		return fmt.Sprintf("BACKING OFF (%d restarts so far, next try in %ds%s)", v.Restarts, next, last)
+	case SupervisorFailed:
+		return fmt.Sprintf("FAILED (gave up after %d restarts%s)", v.Restarts, last)
+	case SupervisorGone:
+		return "DEAD (its supervisor is gone, nothing restarts it" + last + ")"
+	case SupervisorUnrecorded:
+		return fmt.Sprintf("RUNNING WITHOUT RECORD (pid %s)", strings.Trim(fmt.Sprint(v.UnrecordedPIDs), "[]"))
+	}
+	return v.State
 }
 
 // BuildStatus turns a probe into the status report.
@@ -117,7 +190,7 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		sort.Strings(names)
 		for _, n := range names {
 			d := oh.Daemons[n]
-			ds := DaemonStatus{Name: n, Record: d.Record, Running: d.Running, PID: d.PID}
+			ds := DaemonStatus{Name: n, Record: d.Record, Running: d.Running, PID: d.PID, Supervisor: supervisorView(d)}
 			if id, ok := daemon.Parse(n); ok {
 				ds.Kind, ds.Nameservice, ds.NameNode = string(id.Kind), id.Nameservice, id.NameNode
 			} else if l, ok := daemon.ParseLegacy(n); ok {
@@ -131,8 +204,12 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		for _, nn := range ns.NameNodes {
 			oh := host(nn.Host)
 			s := NameNodeStatus{Nameservice: ns.Name, ID: nn.ID, Host: nn.Host, HAState: "unknown"}
-			if d := oh.Daemon(daemon.NameNodeID(ns.Name, nn.ID)); d != nil && d.Running {
-				s.Running, s.PID = true, d.PID
+			if d := oh.Daemon(daemon.NameNodeID(ns.Name, nn.ID)); d != nil {
+				v := supervisorView(d)
+				s.Supervisor = &v
+				if d.Running {
+					s.Running, s.PID = true, d.PID
+				}
 			}
 			for _, k := range statusColumns() {
 				d := oh.Daemon(daemon.OfNameNode(k.Kind, ns.Name, nn.ID))
@@ -165,8 +242,12 @@ func BuildStatus(c *schema.Cluster, obs *planner.Observed) *ClusterStatus {
 		for _, h := range ns.Journal.Hosts {
 			oh := host(h)
 			s := JournalNodeStatus{Host: h, JournalID: jid, Reachable: oh.Reachable}
-			if d := oh.Daemon(daemon.Host(daemon.JournalNode)); d != nil && d.Running {
-				s.Running, s.PID = true, d.PID
+			if d := oh.Daemon(daemon.Host(daemon.JournalNode)); d != nil {
+				v := supervisorView(d)
+				s.Supervisor = &v
+				if d.Running {
+					s.Running, s.PID = true, d.PID
+				}
 			}
 			if j := oh.JournalNodes[jid]; j != nil {
 				s.Formatted, s.Epoch, s.LastTxid, s.CommittedTxid = j.Formatted, j.LastWriterEpoch, j.LastTxid, j.CommittedTxid
@@ -203,7 +284,11 @@ func (st *ClusterStatus) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(tw, head+"\tLAST TXID")
 	for _, n := range st.NameNodes {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", n.Nameservice, n.ID, n.Host, n.HAState, pidText(n.PID))
+		state := n.HAState
+		if n.HAState == "stopped" && n.Supervisor != nil {
+			state = n.Supervisor.Text() // why it is down, and whether it comes back
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", n.Nameservice, n.ID, n.Host, state, pidText(n.PID))
 		for _, k := range statusColumns() {
 			mark := "-"
 			if n.Sidecars[string(k.Kind)] {
@@ -222,6 +307,8 @@ func (st *ClusterStatus) WriteText(w io.Writer) error {
 			state = "unreachable"
 		case j.Running:
 			state = "running"
+		case j.Supervisor != nil:
+			state = j.Supervisor.Text()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", j.JournalID, j.Host, state, pidText(j.PID), j.Epoch, j.LastTxid, j.CommittedTxid, j.Lag)
 	}
@@ -246,24 +333,18 @@ func (st *ClusterStatus) WriteText(w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "HOST\tADDRESS\tDAEMONS")
+	fmt.Fprintln(tw, "HOST\tADDRESS\tDAEMON\tPID\tSUPERVISOR")
 	for _, h := range st.Hosts {
 		if !h.Reachable {
-			fmt.Fprintf(tw, "%s\t%s\tUNREACHABLE: %s\n", h.Name, h.Address, h.Error)
+			fmt.Fprintf(tw, "%s\t%s\tUNREACHABLE: %s\t\t\n", h.Name, h.Address, h.Error)
 			continue
 		}
-		var ds []string
+		if len(h.Daemons) == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\n", h.Name, h.Address)
+		}
 		for _, d := range h.Daemons {
-			if d.Running {
-				ds = append(ds, fmt.Sprintf("%s(%d)", d.Name, d.PID))
-			} else {
-				ds = append(ds, d.Name+"(stopped)")
-			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, h.Address, d.Name, pidText(d.PID), d.Supervisor.Text())
 		}
-		if len(ds) == 0 {
-			ds = []string{"-"}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.Address, strings.Join(ds, " "))
 	}
 	return tw.Flush()
 }
