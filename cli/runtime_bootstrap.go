@@ -29,7 +29,7 @@ func runtimeBootstrapCommand() *ucli.Command {
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
-			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("nameservice"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("bootstrap-standby: %w", err))
 			}

@@ -27,7 +27,7 @@ func runtimeInitSharedCommand() *ucli.Command {
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
-			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("nameservice"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("initialize-shared-edits: %w", err))
 			}

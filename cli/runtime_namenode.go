@@ -33,6 +33,7 @@ func commonNNFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "conf", Usage: "directory holding core-site.xml and hdfs-site.xml", Required: true},
 		&ucli.StringFlag{Name: "id", Usage: "NameNode ID (from dfs.ha.namenodes.<ns>)", Required: true},
+		&ucli.StringFlag{Name: "nameservice", Usage: "nameservice of the NameNode (default: the one listing --id; needed when several do)"},
 	}
 }
 
@@ -45,7 +46,7 @@ func runtimeNamenodeCommand() *ucli.Command {
 			"signed HA admin calls on dfs.namenode.http-address.<ns>.<id>. SIGTERM stops it cleanly.",
 		Flags: commonNNFlags(),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
-			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("id"))
+			env, err := namenode.LoadEnv(cmd.String("conf"), cmd.String("nameservice"), cmd.String("id"))
 			if err != nil {
 				return exitCode(1, fmt.Errorf("namenode: %w", err))
 			}

@@ -43,7 +43,7 @@ func TestAdoptLegacyDaemons(t *testing.T) {
 
 	// Two nameservices with a NameNode nn1 on the host: ambiguous unless
 	// exactly one of them is formatted there.
-	c, errText := loadConfig(t, sharedIDsConfig)
+	c, errText := loadConfig(t, "@fixture federation-shared-ids")
 	if c == nil {
 		t.Fatal(errText)
 	}
@@ -133,55 +133,3 @@ func TestLegacyDuplicateIsStopped(t *testing.T) {
 		t.Fatalf("plan: %+v", plan.Steps)
 	}
 }
-
-// Two nameservices whose NameNodes are both nn1 and nn2, on the same hosts.
-const sharedIDsConfig = `
-host "a" { address = "10.0.0.1" }
-host "b" { address = "10.0.0.2" }
-host "c" { address = "10.0.0.3" }
-
-zookeeper {
-  managed = true
-  servers = ["a", "b", "c"]
-}
-
-hadoop {
-  hdfs_site = {
-    "dfs.ha.zkfc.port.ns2" = "8029"
-  }
-}
-
-nameservice "ns1" {
-  namenode "nn1" { host = "a" }
-  namenode "nn2" { host = "b" }
-  journal {
-    hosts     = ["a", "b", "c"]
-    edits_dir = "/hdfs/jn"
-  }
-  automatic_failover = true
-  fencing { methods = ["shell(/bin/true)"] }
-  name_dir = "/hdfs/ns1"
-}
-
-nameservice "ns2" {
-  namenode "nn1" {
-    host      = "a"
-    rpc_port  = 8021
-    http_port = 9871
-  }
-  namenode "nn2" {
-    host      = "b"
-    rpc_port  = 8021
-    http_port = 9871
-  }
-  journal {
-    hosts     = ["a", "b", "c"]
-    edits_dir = "/hdfs/jn"
-  }
-  automatic_failover = true
-  fencing { methods = ["shell(/bin/true)"] }
-  name_dir = "/hdfs/ns2"
-}
-
-target "ssh" {}
-`

@@ -749,20 +749,6 @@ type binding struct {
 	rng          hcl.Range
 }
 
-// zkfcPort is the ZKFC port of one NameNode: Hadoop resolves
-// dfs.ha.zkfc.port with the .<ns>.<nn> and .<ns> suffixes first, which is how
-// federated NameNodes sharing a host give their ZKFCs distinct ports.
-func (v *validator) zkfcPort(ns, nn string) int {
-	if h := v.c.Hadoop; h != nil {
-		for _, k := range []string{KeyZKFCPort + "." + ns + "." + nn, KeyZKFCPort + "." + ns, KeyZKFCPort} {
-			if p, err := strconv.Atoi(strings.TrimSpace(h.HDFSSite[k])); err == nil && p > 0 && p < 65536 {
-				return p
-			}
-		}
-	}
-	return DefaultZKFCPort
-}
-
 func (v *validator) ports() {
 	var binds []binding
 	add := func(host, daemon string, port int, rng hcl.Range) {
@@ -780,7 +766,7 @@ func (v *validator) ports() {
 			add(nn.Host, who+" RPC", nn.RPCPort, at(nn.Ranges, "rpc_port", nn.DeclRange))
 			add(nn.Host, who+" HTTP", nn.HTTPPort, at(nn.Ranges, "http_port", nn.DeclRange))
 			if ns.AutomaticFailover {
-				add(nn.Host, fmt.Sprintf("ZKFC %s.%s", ns.Name, nn.ID), v.zkfcPort(ns.Name, nn.ID), nn.DeclRange)
+				add(nn.Host, fmt.Sprintf("ZKFC %s.%s", ns.Name, nn.ID), v.c.ZKFCPort(ns.Name, nn.ID), nn.DeclRange)
 			}
 		}
 		if j := ns.Journal; j != nil {

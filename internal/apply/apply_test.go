@@ -427,3 +427,40 @@ func TestRestartOfALegacyRecordStopsTheRecord(t *testing.T) {
 		t.Errorf("after the restart: legacy running=%v, %s running=%v", s.running("oim", legacy), id, s.running("oim", id.Name()))
 	}
 }
+
+// Two nameservices whose NameNodes are both nn1 and nn2, on the same hosts:
+// apply runs four NameNodes and four ZKFCs under distinct names (none evicts
+// another), each nameservice is formatted once and ends with an active, and
+// a second plan is empty.
+func TestApplyFederationWithRepeatedNameNodeIDs(t *testing.T) {
+	c := loadFixture(t, "federation-shared-ids", nil)
+	s := newSim(t, c)
+	bin := testBinary(t)
+	if _, out, err := s.apply(c, bin, false); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if s.formats != 2 || len(s.violations) > 0 {
+		t.Errorf("formats = %d (want one per nameservice), violations %v", s.formats, s.violations)
+	}
+	for _, ns := range c.Nameservices {
+		if s.active[ns.Name] == "" {
+			t.Errorf("%s: no active NameNode", ns.Name)
+		}
+		for _, nn := range ns.NameNodes {
+			for _, id := range []daemon.ID{daemon.NameNodeID(ns.Name, nn.ID), daemon.ZKFCID(ns.Name, nn.ID)} {
+				if !s.running(nn.Host, id.Name()) {
+					t.Errorf("%s on %s is not running (daemons %v)", id, nn.Host, s.daemons[nn.Host])
+				}
+			}
+		}
+	}
+	if n := len(s.daemons["a"]); n != 6 { // journalnode, zookeeper, 2 NameNodes, 2 ZKFCs
+		t.Errorf("host a runs %d daemons, want 6: %v", n, s.daemons["a"])
+	}
+	again, err := planner.Plan(c, s.observe(), planner.Options{RuntimeSHA256: bin.SHA256})
+	if err != nil || !again.Empty() {
+		var b strings.Builder
+		again.WriteText(&b)
+		t.Fatalf("second plan not empty (err %v):\n%s", err, b.String())
+	}
+}

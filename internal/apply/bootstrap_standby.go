@@ -16,7 +16,7 @@ func (r *bootstrapStandby) Title() string { return r.s.Title() }
 
 func (r *bootstrapStandby) Run(ctx context.Context, env *Env) error {
 	p := env.paths(r.s.Host)
-	if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "bootstrap-standby", "--conf", p.ConfDir, "--id", r.s.NameNode, "--non-interactive"); err != nil {
+	if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "bootstrap-standby", "--conf", p.ConfDir, "--nameservice", r.s.Nameservice, "--id", r.s.NameNode, "--non-interactive"); err != nil {
 		return fmt.Errorf("bootstrap standby %s: %w", r.s.NameNode, err)
 	}
 	return nil

@@ -17,7 +17,7 @@ func (r *formatNameNode) Title() string { return r.s.Title() }
 
 func (r *formatNameNode) Run(ctx context.Context, env *Env) error {
 	p := env.paths(r.s.Host)
-	args := []string{p.Binary, "runtime", "format", "--conf", p.ConfDir, "--id", r.s.NameNode, "--non-interactive"}
+	args := []string{p.Binary, "runtime", "format", "--conf", p.ConfDir, "--nameservice", r.s.Nameservice, "--id", r.s.NameNode, "--non-interactive"}
 	if r.s.Force {
 		args = append(args, "--force")
 	}

@@ -64,13 +64,7 @@ func ZKFCAddr(c *schema.Cluster, ns, id string) (string, error) {
 	if n == nil || n.NameNode(id) == nil {
 		return "", fmt.Errorf("no NameNode %s/%s", ns, id)
 	}
-	port := schema.DefaultZKFCPort
-	if c.Hadoop != nil {
-		if v, err := strconv.Atoi(c.Hadoop.HDFSSite[schema.KeyZKFCPort]); err == nil && v > 0 {
-			port = v
-		}
-	}
-	return net.JoinHostPort(hostAddress(c, n.NameNode(id).Host), strconv.Itoa(port)), nil
+	return net.JoinHostPort(hostAddress(c, n.NameNode(id).Host), strconv.Itoa(c.ZKFCPort(ns, id))), nil
 }
 
 func hostAddress(c *schema.Cluster, host string) string {

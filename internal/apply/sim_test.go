@@ -165,15 +165,6 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 	if idx < 0 || idx+1 >= len(args) {
 		return targets.Result{}, nil // mkdir, rm: nothing to model
 	}
-	// format and bootstrap-standby name the NameNode by its ID only.
-	ns := func(id string) string {
-		for _, n := range s.c.Nameservices {
-			if nn := n.NameNode(id); nn != nil && nn.Host == host {
-				return n.Name
-			}
-		}
-		return ""
-	}
 	exit := func(code int, msg string) (targets.Result, error) {
 		return targets.Result{ExitCode: code, Stderr: []byte(msg + "\n")}, nil
 	}
@@ -204,7 +195,10 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		s.elect()
 	case "format":
 		id := flagValue(args, "--id")
-		n := s.c.Nameservice(ns(id))
+		n := s.c.Nameservice(flagValue(args, "--nameservice"))
+		if n == nil || n.NameNode(id) == nil || n.NameNode(id).Host != host {
+			return exit(1, "no NameNode "+flagValue(args, "--nameservice")+"/"+id+" on "+host)
+		}
 		force := slices.Contains(args, "--force")
 		for _, nn := range n.NameNodes {
 			if s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && !force {
@@ -226,7 +220,10 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		s.formats++
 	case "bootstrap-standby":
 		id := flagValue(args, "--id")
-		n := s.c.Nameservice(ns(id))
+		n := s.c.Nameservice(flagValue(args, "--nameservice"))
+		if n == nil || n.NameNode(id) == nil || n.NameNode(id).Host != host {
+			return exit(1, "no NameNode "+flagValue(args, "--nameservice")+"/"+id+" on "+host)
+		}
 		if s.nnFormatted[planner.NameNodeKey(n.Name, id)] {
 			return exit(5, "local storage holds data")
 		}
@@ -432,7 +429,7 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 				continue
 			}
 			switch {
-			case r.URL.Path == "/ha/status" && port == schema.DefaultNameNodeHTTPPort:
+			case r.URL.Path == "/ha/status" && port == nn.HTTPPort:
 				if !s.serving(ns.Name, nn) {
 					return nil, errors.New("connection refused")
 				}
@@ -441,7 +438,7 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 					state = "active"
 				}
 				return jsonResp(`{"state":"` + state + `"}`), nil
-			case r.URL.Path == "/zkfc/gracefulFailover" && port == schema.DefaultZKFCPort:
+			case r.URL.Path == "/zkfc/gracefulFailover" && port == s.c.ZKFCPort(ns.Name, nn.ID):
 				if !s.serving(ns.Name, nn) || !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 					return nil, errors.New("connection refused")
 				}

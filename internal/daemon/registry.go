@@ -80,7 +80,8 @@ var Registry = []Spec{
 		Kind: NameNode, Title: "NameNode", PerNameNode: true, RunsHactl: true,
 		ConfigFiles: []string{FileCoreSite, FileHDFSSite},
 		Argv: func(a Args) []string {
-			return []string{a.Binary, "runtime", "namenode", "--conf", a.ConfDir, "--id", a.ID.NameNode}
+			return []string{a.Binary, "runtime", "namenode", "--conf", a.ConfDir,
+				"--nameservice", a.ID.Nameservice, "--id", a.ID.NameNode}
 		},
 		Ready: CheckNameNodeHA,
 	},

@@ -303,3 +303,21 @@ func (c *Config) Marshal() []byte {
 	b.WriteString("</configuration>\n")
 	return b.Bytes()
 }
+
+// NameNodeView is Hadoop's NameNode.initializeGenericKeys for NameNode nn of
+// nameservice ns: a key suffixed with .<ns> or .<ns>.<nn> also sets its
+// generic key (the more specific suffix wins), so on a host running NameNodes
+// of several nameservices each reads its own dfs.namenode.name.dir.<ns>.<nn>
+// and dfs.ha.fencing.methods.<ns> as the generic keys.
+func NameNodeView(c *Config, ns, nn string) *Config {
+	out := New()
+	out.Merge(c)
+	for _, suffix := range []string{"." + ns, "." + ns + "." + nn} {
+		for _, p := range c.Properties() {
+			if base, ok := strings.CutSuffix(p.Name, suffix); ok && base != "" {
+				out.Set(base, p.Value)
+			}
+		}
+	}
+	return out
+}

@@ -109,7 +109,7 @@ func TestBenchCatchUp(t *testing.T) {
 	run := 0
 	fresh := func(whole bool) *NameNode {
 		run++
-		cfg, err := LoadConfig(hc, "nn2")
+		cfg, err := LoadConfig(hc, "", "nn2")
 		if err != nil {
 			t.Fatal(err)
 		}

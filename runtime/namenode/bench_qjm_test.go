@@ -47,7 +47,7 @@ func TestBenchJournaledMkdirs(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
-		cfg, err := LoadConfig(hc, id)
+		cfg, err := LoadConfig(hc, "", id)
 		if err != nil {
 			t.Fatal(err)
 		}

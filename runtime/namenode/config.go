@@ -69,7 +69,9 @@ func processUser() (string, error) {
 	return "", fmt.Errorf("cannot tell which user the NameNode runs as (uid %d has no passwd entry and $USER is unset): it is the HDFS superuser", os.Getuid())
 }
 
-// FindNameservice returns the nameservice whose dfs.ha.namenodes.<ns> lists id.
+// FindNameservice returns the nameservice whose dfs.ha.namenodes.<ns> lists
+// id, for a caller given no nameservice. A NameNode ID may repeat across
+// nameservices (Hadoop allows it): then the nameservice must be given.
 func FindNameservice(c *hadoopconf.Config, id string) (string, error) {
 	nss := c.Strings("dfs.nameservices")
 	if len(nss) == 0 {
@@ -87,7 +89,7 @@ func FindNameservice(c *hadoopconf.Config, id string) (string, error) {
 	case 1:
 		return found[0], nil
 	}
-	return "", fmt.Errorf("namenode %q is in several nameservices (%s): ids must be unique", id, strings.Join(found, ", "))
+	return "", fmt.Errorf("namenode %q is in several nameservices (%s): give the nameservice (--nameservice)", id, strings.Join(found, ", "))
 }
 
 // NamenodeAddrs returns the http and rpc addresses of one NameNode.
@@ -103,12 +105,21 @@ func NamenodeAddrs(c *hadoopconf.Config, ns, id string) (httpAddr, rpcAddr strin
 	return httpAddr, rpcAddr, nil
 }
 
-// LoadConfig resolves the configuration of NameNode id.
-func LoadConfig(c *hadoopconf.Config, id string) (Config, error) {
-	ns, err := FindNameservice(c, id)
-	if err != nil {
-		return Config{}, err
+// LoadConfig resolves the configuration of NameNode id of nameservice ns
+// ("" = the one nameservice listing id).
+func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
+	var err error
+	if ns == "" {
+		if ns, err = FindNameservice(c, id); err != nil {
+			return Config{}, err
+		}
+	} else if !slices.Contains(c.Strings("dfs.ha.namenodes."+ns), id) {
+		return Config{}, fmt.Errorf("namenode %q is not in dfs.ha.namenodes.%s (%s)", id, ns, strings.Join(c.Strings("dfs.ha.namenodes."+ns), ","))
 	}
+	// Keys suffixed with the nameservice and NameNode ID are this
+	// NameNode's (a host may run NameNodes of several nameservices, each
+	// with its own name dirs), as Hadoop's initializeGenericKeys.
+	c = hadoopconf.NameNodeView(c, ns, id)
 	cfg := Config{Nameservice: ns, ID: id, Supergroup: c.Get("dfs.permissions.superusergroup", "supergroup")}
 	if cfg.Superuser, err = processUser(); err != nil {
 		return Config{}, err

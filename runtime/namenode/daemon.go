@@ -26,13 +26,14 @@ type Env struct {
 }
 
 // LoadEnv reads core-site.xml and hdfs-site.xml from confDir and resolves
-// NameNode id and the cluster secret they name.
-func LoadEnv(confDir, id string) (*Env, error) {
+// NameNode id of nameservice ns ("" = the one listing id) and the cluster
+// secret they name.
+func LoadEnv(confDir, ns, id string) (*Env, error) {
 	conf, err := hadoopconf.LoadDir(confDir)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(conf, id)
+	cfg, err := LoadConfig(conf, ns, id)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +46,8 @@ func LoadEnv(confDir, id string) (*Env, error) {
 		return nil, err
 	}
 	cfg.Secret = secret
+	// The daemon reads the rest of its keys as this NameNode's.
+	conf = hadoopconf.NameNodeView(conf, cfg.Nameservice, cfg.ID)
 	return &Env{Conf: conf, Config: cfg, Secret: secret}, nil
 }
 

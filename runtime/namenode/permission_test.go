@@ -365,7 +365,7 @@ func TestLoadConfigPermissions(t *testing.T) {
 	c.Set("dfs.ha.namenodes.ns1", "nn1")
 	c.Set("dfs.namenode.http-address.ns1.nn1", "127.0.4.1:9870")
 	c.Set("dfs.namenode.name.dir", "/data/nn")
-	cfg, err := LoadConfig(c, "nn1")
+	cfg, err := LoadConfig(c, "", "nn1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,11 +380,11 @@ func TestLoadConfigPermissions(t *testing.T) {
 	c.Set("dfs.permissions.enabled", "false")
 	c.Set("dfs.permissions.superusergroup", "hadoop")
 	c.Set("hadoop.security.groups.cache.secs", "60")
-	if cfg, err = LoadConfig(c, "nn1"); err != nil || !cfg.PermissionsDisabled || cfg.Supergroup != "hadoop" || cfg.GroupsCacheTTL != time.Minute {
+	if cfg, err = LoadConfig(c, "", "nn1"); err != nil || !cfg.PermissionsDisabled || cfg.Supergroup != "hadoop" || cfg.GroupsCacheTTL != time.Minute {
 		t.Errorf("set: %+v %v", cfg, err)
 	}
 	c.Set("dfs.permissions.enabled", "perhaps")
-	if _, err := LoadConfig(c, "nn1"); err == nil || !strings.Contains(err.Error(), "dfs.permissions.enabled") {
+	if _, err := LoadConfig(c, "", "nn1"); err == nil || !strings.Contains(err.Error(), "dfs.permissions.enabled") {
 		t.Errorf("a malformed dfs.permissions.enabled: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -249,7 +250,7 @@ func TestLoadConfigTailing(t *testing.T) {
 		for k, v := range tc.set {
 			c.Set(k, v)
 		}
-		cfg, err := LoadConfig(c, "nn1")
+		cfg, err := LoadConfig(c, "", "nn1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +260,40 @@ func TestLoadConfigTailing(t *testing.T) {
 	}
 	c := base()
 	c.Set("dfs.ha.tail-edits.period.backoff-max", "soon")
-	if _, err := LoadConfig(c, "nn1"); err == nil {
+	if _, err := LoadConfig(c, "", "nn1"); err == nil {
 		t.Error("a malformed backoff maximum was accepted")
+	}
+}
+
+// A NameNode ID may repeat across nameservices (Hadoop allows it): each
+// (nameservice, ID) resolves to its own addresses and peers, and the ID
+// alone is refused as ambiguous, naming both nameservices.
+func TestLoadConfigFederationRepeatedIDs(t *testing.T) {
+	c := hadoopconf.New()
+	c.Set("dfs.nameservices", "ns1,ns2")
+	c.Set("dfs.ha.namenodes.ns1", "nn1,nn2")
+	c.Set("dfs.ha.namenodes.ns2", "nn1,nn2")
+	for _, ns := range []string{"ns1", "ns2"} {
+		port := map[string]string{"ns1": "9870", "ns2": "9871"}[ns]
+		c.Set("dfs.namenode.http-address."+ns+".nn1", "127.0.4.1:"+port)
+		c.Set("dfs.namenode.http-address."+ns+".nn2", "127.0.4.2:"+port)
+		c.Set("dfs.namenode.name.dir."+ns+".nn1", "/data/"+ns)
+		c.Set("dfs.namenode.name.dir."+ns+".nn2", "/data/"+ns)
+	}
+	for _, ns := range []string{"ns1", "ns2"} {
+		cfg, err := LoadConfig(c, ns, "nn1")
+		if err != nil {
+			t.Fatalf("%s/nn1: %v", ns, err)
+		}
+		want := map[string]string{"ns1": "127.0.4.1:9870", "ns2": "127.0.4.1:9871"}[ns]
+		if cfg.Nameservice != ns || cfg.ID != "nn1" || cfg.HTTPAddr != want || len(cfg.NameDirs) != 1 || cfg.NameDirs[0] != "/data/"+ns {
+			t.Errorf("%s/nn1: ns %q id %q http %q dirs %q, want %q and /data/%s", ns, cfg.Nameservice, cfg.ID, cfg.HTTPAddr, cfg.NameDirs, want, ns)
+		}
+	}
+	if _, err := LoadConfig(c, "", "nn1"); err == nil || !strings.Contains(err.Error(), "ns1, ns2") || strings.Contains(err.Error(), "unique") {
+		t.Errorf("nn1 without its nameservice: %v", err)
+	}
+	if _, err := LoadConfig(c, "ns3", "nn1"); err == nil {
+		t.Error("a nameservice that does not list the NameNode was accepted")
 	}
 }

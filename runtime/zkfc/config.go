@@ -180,17 +180,20 @@ func LoadConfig(c *hadoopconf.Config, ns, nnID string) (*Config, error) {
 			return nil, err
 		}
 	}
+	all := c
 	c = namenodeView(c, ns, nnID)
 	cfg := &Config{Nameservice: ns}
-	zkfcPort, err := c.Int("dfs.ha.zkfc.port", DefaultZKFCPort)
-	if err != nil {
-		return nil, err
-	}
 	ids := c.Strings("dfs.ha.namenodes." + ns)
 	if !slices.Contains(ids, nnID) {
 		return nil, fmt.Errorf("NameNode %q is not in dfs.ha.namenodes.%s (%s)", nnID, ns, strings.Join(ids, ","))
 	}
 	for _, id := range ids {
+		// Each ZKFC's port is its own NameNode's dfs.ha.zkfc.port[.<ns>[.<nn>]]:
+		// federated NameNodes sharing a host give their ZKFCs distinct ports.
+		zkfcPort, err := namenodeView(all, ns, id).Int("dfs.ha.zkfc.port", DefaultZKFCPort)
+		if err != nil {
+			return nil, err
+		}
 		a, err := nameNodeAddrs(c, ns, id, int(zkfcPort))
 		if err != nil {
 			return nil, err
@@ -260,18 +263,9 @@ func (c *Config) Peer(id string) (NameNodeAddrs, bool) {
 	return NameNodeAddrs{}, false
 }
 
-// namenodeView is Hadoop's NameNode.initializeGenericKeys: a key suffixed with
-// .<ns> (federated rendering) or .<ns>.<nn> also sets its generic key, so
-// dfs.ha.fencing.methods.<ns> is this nameservice's dfs.ha.fencing.methods.
+// namenodeView is hadoopconf.NameNodeView (Hadoop's
+// NameNode.initializeGenericKeys): dfs.ha.fencing.methods.<ns> is this
+// nameservice's dfs.ha.fencing.methods.
 func namenodeView(c *hadoopconf.Config, ns, nn string) *hadoopconf.Config {
-	out := hadoopconf.New()
-	out.Merge(c)
-	for _, suffix := range []string{"." + ns, "." + ns + "." + nn} {
-		for _, p := range c.Properties() {
-			if base, ok := strings.CutSuffix(p.Name, suffix); ok && base != "" {
-				out.Set(base, p.Value)
-			}
-		}
-	}
-	return out
+	return hadoopconf.NameNodeView(c, ns, nn)
 }

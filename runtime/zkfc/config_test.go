@@ -92,3 +92,35 @@ func TestExitCodesAreHadoops(t *testing.T) {
 		}
 	}
 }
+
+// Two nameservices whose NameNodes are both nn1 and nn2, on the same hosts:
+// each ZKFC resolves its own nameservice's NameNodes, and its peers' ZKFC
+// ports are theirs (dfs.ha.zkfc.port.<ns>), not its own.
+func TestLoadConfigFederationRepeatedIDs(t *testing.T) {
+	c := testHadoopConf(t)
+	c.Set("dfs.ha.namenodes.ns2", "nn1,nn2")
+	c.Set("dfs.namenode.rpc-address.ns2.nn1", "127.0.6.11:8021")
+	c.Set("dfs.namenode.http-address.ns2.nn1", "127.0.6.11:9871")
+	c.Set("dfs.namenode.rpc-address.ns2.nn2", "127.0.6.12:8021")
+	c.Set("dfs.namenode.http-address.ns2.nn2", "127.0.6.12:9871")
+	c.Set("dfs.ha.zkfc.port.ns2", "8029")
+	c.Set("dfs.ha.zkfc.port.ns1.nn1", "8018")
+	if _, err := LoadConfig(c, "", "nn1"); err == nil || !strings.Contains(err.Error(), "ns1, ns2") {
+		t.Errorf("nn1 without its nameservice: %v", err)
+	}
+	cfg, err := LoadConfig(c, "ns2", "nn1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Nameservice != "ns2" || cfg.Self.ZKFCAddr != "127.0.6.11:8029" || cfg.Self.HTTPAddr != "127.0.6.11:9871" ||
+		len(cfg.Peers) != 1 || cfg.Peers[0].ID != "nn2" || cfg.Peers[0].ZKFCAddr != "127.0.6.12:8029" || cfg.Peers[0].HTTPAddr != "127.0.6.12:9871" {
+		t.Errorf("ns2/nn1: %+v", cfg)
+	}
+	cfg, err = LoadConfig(c, "ns1", "nn2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Self.ZKFCAddr != "127.0.6.12:8019" || len(cfg.Peers) != 1 || cfg.Peers[0].ZKFCAddr != "127.0.6.11:8018" {
+		t.Errorf("ns1/nn2: self %+v peers %+v", cfg.Self, cfg.Peers)
+	}
+}

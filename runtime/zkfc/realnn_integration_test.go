@@ -60,7 +60,7 @@ func startRealNameNodes(t *testing.T, h *haEnv, portBase int) map[string]*realNN
 	for _, id := range []string{"nn1", "nn2"} {
 		conf := namenodeView(h.conf, h.ns, id)
 		conf.Set("dfs.namenode.name.dir", filepath.Join(h.dir, id, "name"))
-		cfg, err := namenode.LoadConfig(conf, id)
+		cfg, err := namenode.LoadConfig(conf, "", id)
 		if err != nil {
 			t.Fatal(err)
 		}
