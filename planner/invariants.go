@@ -70,6 +70,17 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 		jnUp[h] = running(h, daemon.Host(daemon.JournalNode).Name())
 	}
 	jnLimit := quorumBudget(len(jnHosts))
+	// A changed JournalNode set must be synced before a NameNode writes to it.
+	journalMoves, journalSynced := map[string]bool{}, map[string]bool{}
+	for _, ns := range c.Nameservices {
+		_, journalMoves[ns.Name] = JournalSetChange(c, obs, ns)
+	}
+	firstWriter := func(s *Step) error {
+		if journalMoves[s.Nameservice] && !journalSynced[s.Nameservice] {
+			return fail(s, "a NameNode of %s writes to the new JournalNode set before a majority of it holds the old writer's last txid (no sync-journal first)", s.Nameservice)
+		}
+		return nil
+	}
 
 	for _, s := range plan.Steps {
 		if !reachable(s.Host) {
@@ -130,7 +141,18 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 			if !nnFormatted[k] {
 				return fail(s, "start of an unformatted NameNode")
 			}
+			if ns != nil && !slices.ContainsFunc(ns.NameNodes, func(nn *schema.NameNode) bool { return nnUp[NameNodeKey(ns.Name, nn.ID)] }) {
+				if err := firstWriter(s); err != nil {
+					return err
+				}
+			}
 			nnUp[k] = true
+		case ActSyncJournal:
+			journalSynced[s.Nameservice] = true
+		case ActTransitionToActive:
+			if err := firstWriter(s); err != nil {
+				return err
+			}
 		case ActRestartNameNode, ActStopNameNode, ActRestartZKFC:
 			if ns == nil || ns.NameNode(s.NameNode) == nil {
 				break // a NameNode no longer in the configuration
@@ -155,6 +177,9 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 				nnUp[k] = false
 			}
 		case ActFailover:
+			if err := firstWriter(s); err != nil {
+				return err
+			}
 			active[s.Nameservice] = s.NameNode
 			if !nnUp[k] {
 				return fail(s, "failover to a NameNode that is not up")

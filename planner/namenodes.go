@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/hactl/hactl/internal/daemon"
@@ -162,9 +163,14 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 
 	// 2. Start it, so that the others can copy its image.
 	if primary != nil && !primary.running {
+		syncID := ""
+		if !slices.ContainsFunc(nns, func(s *nnState) bool { return s.running && s.formatted }) {
+			// It will be the first writer on the configured JournalNodes.
+			syncID = p.syncJournal(ns, nil, jnDeps...)
+		}
 		primary.startID = p.add(&Step{Host: primary.host, Action: ActStartNameNode, Nameservice: ns.Name, NameNode: primary.nn.ID,
 			Daemon: daemon.NameNodeID(ns.Name, primary.nn.ID).Name(), Reason: "NameNode is not running"},
-			append(append([]string{formatID}, p.hostPrep[primary.host]...), jnDeps...)...)
+			append(append([]string{formatID, syncID}, p.hostPrep[primary.host]...), jnDeps...)...)
 	}
 
 	// 3. bootstrapStandby on every other empty NameNode.
@@ -362,6 +368,9 @@ func (p *planner) rollNameNodes(ns *schema.Nameservice, nns []*nnState) {
 		restart(*active)
 		return
 	}
+	// The writer moves to the new configuration here: a changed JournalNode
+	// set is brought up to date first, with writes paused.
+	p.syncJournal(ns, to)
 	how := "graceful failover through the ZKFCs"
 	if !ns.AutomaticFailover {
 		how = "manual failover: transitionToStandby, then transitionToActive"

@@ -129,7 +129,7 @@ func changeOf(a Action) Change {
 	case ActStopZooKeeper, ActStopJournalNode, ActStopNameNode, ActStopZKFC,
 		ActRemoveConfig, ActRemoveRuntime, ActPurgeData:
 		return ChangeDestroy
-	case ActFailover, ActTransitionToActive:
+	case ActFailover, ActTransitionToActive, ActSyncJournal:
 		return ChangeUpdate
 	case ActVerifyHA, ActVerifyStopped:
 		return ChangeRead

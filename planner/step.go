@@ -33,6 +33,7 @@ const (
 	ActStopZKFC             Action = "stop-zkfc"
 	ActTransitionToActive   Action = "transition-to-active"
 	ActFailover             Action = "failover"
+	ActSyncJournal          Action = "sync-journal"
 	ActVerifyHA             Action = "verify-ha"
 	ActRemoveConfig         Action = "remove-config"
 	ActRemoveRuntime        Action = "remove-runtime"
@@ -91,6 +92,9 @@ type Step struct {
 	Reason      string   `json:"reason"`
 	Disruptive  bool     `json:"disruptive"`
 	Depends     []string `json:"depends,omitempty"`
+	// SyncFrom are the hosts that held the journal when planned (sync-journal:
+	// the old JournalNode set the new one copies from).
+	SyncFrom []string `json:"sync_from,omitempty"`
 }
 
 // Subject names what the step acts on beyond the host ("hacluster/nn1").

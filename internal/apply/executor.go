@@ -101,6 +101,9 @@ type Env struct {
 	ReadyTimeout time.Duration
 	// NewSecret makes the cluster secret when no host has one (crypto/rand).
 	NewSecret func() ([]byte, error)
+	// JournalCall makes journal RPC calls (sync-journal); nil: signed RPC
+	// with the cluster secret.
+	JournalCall JournalCaller
 
 	secretOnce sync.Mutex
 	secret     []byte
@@ -459,6 +462,8 @@ func New(s *planner.Step) (Runner, error) {
 		return &formatZK{s}, nil
 	case planner.ActFailover:
 		return &failover{s}, nil
+	case planner.ActSyncJournal:
+		return &syncJournal{s}, nil
 	case planner.ActTransitionToActive:
 		return &transitionToActive{s}, nil
 	case planner.ActVerifyHA:

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/rpc"
 	"github.com/hactl/hactl/schema"
 	"github.com/hactl/hactl/targets"
 	"github.com/hactl/hactl/targets/fake"
@@ -57,6 +58,17 @@ type sim struct {
 	// failMatch makes mutations whose line matches fail with exit 1.
 	failMatch *regexp.Regexp
 	failHost  string
+
+	// Journal contents, for JournalNode set changes: the highest txid of
+	// each host/jid, the last txid each nameservice's writer wrote, the
+	// NameNodes whose ZKFC left the election (cedeActive), and per
+	// nameservice the configured JournalNode hosts a NameNode started with
+	// newConfig (host -> config sha) writes to.
+	jnTxid     map[string]int64
+	lastTxid   map[string]int64
+	ceded      map[string]bool
+	newConfig  map[string]string
+	newJournal map[string][]string
 }
 
 type simDaemon struct {
@@ -67,7 +79,9 @@ type simDaemon struct {
 func newSim(t *testing.T, c *schema.Cluster) *sim {
 	s := &sim{t: t, c: c, fakes: map[string]*fake.Host{}, hosts: map[string]targets.Host{},
 		daemons: map[string]map[string]*simDaemon{}, nnFormatted: map[string]bool{}, jnFormatted: map[string]bool{},
-		znodes: map[string]bool{}, zkInstalled: map[string]bool{}, active: map[string]string{}}
+		znodes: map[string]bool{}, zkInstalled: map[string]bool{}, active: map[string]string{},
+		jnTxid: map[string]int64{}, lastTxid: map[string]int64{}, ceded: map[string]bool{}, newConfig: map[string]string{},
+		newJournal: map[string][]string{}}
 	for _, h := range c.Hosts {
 		f := fake.New(h.Name, h.Address)
 		name := h.Name
@@ -325,12 +339,71 @@ func (s *sim) elect() {
 			continue
 		}
 		for _, nn := range ns.NameNodes {
-			if s.serving(ns.Name, nn) && s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
-				s.active[ns.Name] = nn.ID
+			if s.serving(ns.Name, nn) && s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) && !s.ceded[planner.NameNodeKey(ns.Name, nn.ID)] {
+				s.becomeActive(ns.Name, nn)
 				break
 			}
 		}
 	}
+}
+
+// becomeActive makes nn the writer, recording a violation when it writes to
+// a new JournalNode set of which no majority holds the last writer's txid.
+func (s *sim) becomeActive(ns string, nn *schema.NameNode) {
+	s.active[ns] = nn.ID
+	set := s.newJournal[ns]
+	d := s.daemons[nn.Host][daemon.NameNodeID(ns, nn.ID).Name()]
+	if len(set) == 0 || d == nil || d.cfg != s.newConfig[nn.Host] {
+		return
+	}
+	n := s.c.Nameservice(ns)
+	have := 0
+	for _, h := range set {
+		if s.jnTxid[h+"/"+planner.JournalID(n)] >= s.lastTxid[ns] {
+			have++
+		}
+	}
+	if have <= len(set)/2 {
+		s.violations = append(s.violations, fmt.Sprintf("%s became active on the new JournalNode set with %d of %d holding txid %d", nn.ID, have, len(set), s.lastTxid[ns]))
+	}
+}
+
+// journalCall serves sync-journal's getStatus and syncJournal calls.
+func (s *sim) journalCall(_ context.Context, addr, method string, req, resp any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hostOf := func(a string) string {
+		ip, _, _ := net.SplitHostPort(a)
+		for _, h := range s.c.Hosts {
+			if h.Address == ip {
+				return h.Name
+			}
+		}
+		return ""
+	}
+	host := hostOf(addr)
+	if host == "" || !s.running(host, daemon.Host(daemon.JournalNode).Name()) {
+		return errors.New("connection refused")
+	}
+	switch method {
+	case rpc.MethodGetStatus:
+		k := host + "/" + req.(rpc.JournalIDRequest).JournalID
+		*resp.(*rpc.StatusResponse) = rpc.StatusResponse{Formatted: s.jnFormatted[k], HighestTxid: s.jnTxid[k]}
+	case rpc.MethodSyncJournal:
+		r := req.(rpc.SyncJournalRequest)
+		k := host + "/" + r.JournalID
+		for _, p := range r.Peers {
+			ph := hostOf(p)
+			if pk := ph + "/" + r.JournalID; ph != "" && s.running(ph, daemon.Host(daemon.JournalNode).Name()) && s.jnFormatted[pk] {
+				s.jnFormatted[k] = true
+				s.jnTxid[k] = max(s.jnTxid[k], s.jnTxid[pk])
+			}
+		}
+		*resp.(*rpc.SyncJournalResponse) = rpc.SyncJournalResponse{Formatted: s.jnFormatted[k], HighestTxid: s.jnTxid[k]}
+	default:
+		return fmt.Errorf("sim: journal method %s", method)
+	}
+	return nil
 }
 
 func sha(f fake.File, ok bool) string {
@@ -384,8 +457,8 @@ func (s *sim) observe() *planner.Observed {
 				}
 				oh.NameNodes[k] = o
 			}
-			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, h.Name) {
-				jid := planner.JournalID(ns)
+			jid := planner.JournalID(ns)
+			if (ns.Journal != nil && slices.Contains(ns.Journal.Hosts, h.Name)) || s.jnFormatted[h.Name+"/"+jid] {
 				oh.JournalNodes[jid] = &planner.ObservedJournal{JournalID: jid, Formatted: s.jnFormatted[h.Name+"/"+jid], HasData: s.jnFormatted[h.Name+"/"+jid]}
 			}
 		}
@@ -437,12 +510,32 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 				if s.active[ns.Name] == nn.ID {
 					state = "active"
 				}
-				return jsonResp(`{"state":"` + state + `"}`), nil
+				return jsonResp(fmt.Sprintf(`{"state":%q,"lastAppliedTxid":%d}`, state, s.lastTxid[ns.Name])), nil
 			case r.URL.Path == "/zkfc/gracefulFailover" && port == s.c.ZKFCPort(ns.Name, nn.ID):
 				if !s.serving(ns.Name, nn) || !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 					return nil, errors.New("connection refused")
 				}
-				s.active[ns.Name] = nn.ID
+				if s.active[ns.Name] != nn.ID {
+					s.becomeActive(ns.Name, nn)
+				}
+				for _, o := range ns.NameNodes {
+					delete(s.ceded, planner.NameNodeKey(ns.Name, o.ID))
+				}
+				return jsonResp(`{}`), nil
+			case r.URL.Path == "/zkfc/cedeActive" && port == s.c.ZKFCPort(ns.Name, nn.ID):
+				if !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
+					return nil, errors.New("connection refused")
+				}
+				k := planner.NameNodeKey(ns.Name, nn.ID)
+				if r.URL.Query().Get("millis") != "0" {
+					s.ceded[k] = true
+					if s.active[ns.Name] == nn.ID {
+						delete(s.active, ns.Name)
+					}
+				} else {
+					delete(s.ceded, k)
+				}
+				s.elect()
 				return jsonResp(`{}`), nil
 			}
 		}
@@ -502,7 +595,7 @@ func (s *sim) env(c *schema.Cluster, bin Binary, dry bool, out io.Writer) *Env {
 	}
 	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	return &Env{Cluster: c, Desired: d, Hosts: s.hosts, Guard: &Guard{DryRun: dry}, Binary: bin, Out: out,
-		Ready: s.ready, Processes: s.processes, HTTP: &http.Client{Transport: s}, Now: clk.Now, Sleep: clk.Sleep, ReadyTimeout: 5 * time.Second,
+		Ready: s.ready, Processes: s.processes, HTTP: &http.Client{Transport: s}, JournalCall: s.journalCall, Now: clk.Now, Sleep: clk.Sleep, ReadyTimeout: 5 * time.Second,
 		NewSecret: func() ([]byte, error) {
 			return []byte("5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7"), nil
 		}}

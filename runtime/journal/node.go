@@ -131,6 +131,8 @@ func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, err
 		}
 		ns, ok := j.Namespace()
 		return rpc.GetNamespaceInfoResponse{Formatted: ok, Namespace: ns}, nil
+	case rpc.MethodSyncJournal:
+		return n.syncJournal(ctx, body)
 	case rpc.MethodGetStatus:
 		_, j, err := withJournal(n, body, func(r *rpc.JournalIDRequest) string { return r.JournalID })
 		if err != nil {
