@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/httpserve"
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
@@ -232,6 +233,7 @@ func (n *Node) HTTPHandler() http.Handler {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
+		httpserve.Unbounded(w) // a NameNode's segment download may outlast the default deadlines
 		q := r.URL.Query()
 		start, err := strconv.ParseInt(q.Get("segmentTxId"), 10, 64)
 		if err != nil {

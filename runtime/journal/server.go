@@ -13,6 +13,7 @@ import (
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/httpserve"
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
@@ -26,6 +27,7 @@ type Config struct {
 	SyncEnabled  bool                // dfs.journalnode.enable.sync
 	SyncInterval time.Duration       // dfs.journalnode.sync.interval (ms)
 	Quorums      map[string][]string // journal id → JN RPC addresses, from dfs.namenode.shared.edits.dir[.<ns>]
+	HTTPLimits   httpserve.Limits    // zero fields: httpserve.Defaults
 }
 
 // ConfigFromHadoop reads a JournalNode's settings; the secret file must be
@@ -125,11 +127,10 @@ func Start(cfg Config, logger *log.Logger) (*Daemon, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Daemon{
 		Node: node, RPCAddr: rln.Addr(), HTTPAddr: hln.Addr(), cancel: cancel, done: make(chan struct{}),
-		rpcSrv:  &rpc.Server{Secret: cfg.Secret, Handler: node.Handle, Log: logger},
-		httpSrv: &http.Server{Handler: node.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger},
+		rpcSrv: &rpc.Server{Secret: cfg.Secret, Handler: node.Handle, Log: logger},
 	}
 	go d.rpcSrv.Serve(rln)
-	go d.httpSrv.Serve(hln)
+	d.httpSrv = httpserve.Start(hln, node.HTTPHandler(), cfg.HTTPLimits.OrDefaults(), logger)
 	syncer := &Syncer{Node: node, Journals: map[string][]Peer{}, Interval: cfg.SyncInterval, Log: logger}
 	for jid, addrs := range cfg.Quorums {
 		for _, a := range addrs {

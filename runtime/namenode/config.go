@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/httpserve"
 )
 
 // Configuration keys the NameNode reads beyond Hadoop's.
@@ -19,6 +20,9 @@ const (
 	// address (default false: it is for diagnosing performance, and a
 	// CPU profile costs the NameNode while it runs).
 	KeyPProf = "hactl.namenode.http.pprof"
+	// KeyHTTPMaxConns bounds the connections the HTTP server serves at
+	// once (default httpserve.Defaults.MaxConns); more wait to be accepted.
+	KeyHTTPMaxConns = "hactl.namenode.http.max-connections"
 	// DefaultMaxInline bounds a file's inline contents (1 MiB).
 	DefaultMaxInline = 1 << 20
 )
@@ -53,8 +57,12 @@ type Config struct {
 	PermissionsDisabled bool
 	GroupsCacheTTL      time.Duration // hadoop.security.groups.cache.secs
 	GroupsNegativeTTL   time.Duration // hadoop.security.groups.negative-cache.secs
-	Secret              []byte
-	PProf               bool // hactl.namenode.http.pprof
+	// HTTPLimits bound the HTTP server's request phases and connections
+	// (hadoop.http.idle_timeout.ms, hactl.namenode.http.max-connections);
+	// zero fields take httpserve.Defaults.
+	HTTPLimits httpserve.Limits
+	Secret     []byte
+	PProf      bool // hactl.namenode.http.pprof
 }
 
 // processUser is the OS user this process runs as: Hadoop's NameNode is the
@@ -135,6 +143,16 @@ func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
 	if cfg.GroupsNegativeTTL, err = c.Seconds("hadoop.security.groups.negative-cache.secs", 30*time.Second); err != nil {
 		return Config{}, err
 	}
+	idle, err := c.Int("hadoop.http.idle_timeout.ms", httpserve.Defaults.IdleTimeout.Milliseconds())
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.HTTPLimits.IdleTimeout = time.Duration(idle) * time.Millisecond
+	conns, err := c.Int(KeyHTTPMaxConns, int64(httpserve.Defaults.MaxConns))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.HTTPLimits.MaxConns = int(conns)
 	if cfg.HTTPAddr, cfg.RPCAddr, err = NamenodeAddrs(c, ns, id); err != nil {
 		return Config{}, err
 	}

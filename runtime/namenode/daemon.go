@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
@@ -90,20 +89,16 @@ func Run(ctx context.Context, env *Env, logger *log.Logger) error {
 	client := NewClient(env.Secret, 5*time.Minute)
 	nn.Upload = client.UploadImage
 	repl, _ := c.Int("dfs.replication", 3)
-	wh := webhdfs.Handler(nn, webhdfs.HandlerOptions{
+	wh := nn.WebHDFSHandler(webhdfs.HandlerOptions{
 		DefaultReplication: int16(repl),
 		DefaultBlockSize:   c.Size("dfs.blocksize", 128<<20),
-		// Bodies up to 64 MiB reach the namespace, whose error names the
-		// hactl.namenode.max-inline-file-bytes key.
-		MaxDataBytes: max(env.Config.MaxInline+1, 64<<20),
-		Logf:         logger.Printf,
+		Logf:               logger.Printf,
 	})
 	ln, err := net.Listen("tcp", env.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("namenode: listen on %s: %w", env.Config.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: nn.Handler(wh), ReadHeaderTimeout: 30 * time.Second}
-	go srv.Serve(ln)
+	srv := nn.StartHTTP(ln, wh)
 	logger.Printf("namenode %s of %s: HTTP on %s", env.Config.ID, env.Config.Nameservice, env.Config.HTTPAddr)
 
 	runErr := nn.Run(ctx)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"path"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/httpserve"
 	"github.com/hactl/hactl/runtime/qjm"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -95,8 +98,34 @@ func (n *NameNode) signed(h http.HandlerFunc) http.HandlerFunc {
 			writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", err.Error())
 			return
 		}
+		// Image transfers run to gigabytes: an authenticated peer's call
+		// is not held to the deadlines meant for anonymous clients.
+		httpserve.Unbounded(w)
 		h(w, r)
 	}
+}
+
+// WebHDFSHandler is the WebHDFS handler over n. A CREATE or APPEND body is
+// refused once it passes the inline file limit, before more of it is read:
+// no larger file can be stored, so buffering more only costs memory.
+func (n *NameNode) WebHDFSHandler(opts webhdfs.HandlerOptions) http.Handler {
+	opts.MaxDataBytes = n.cfg.MaxInline
+	opts.MaxDataKey = KeyMaxInline
+	return webhdfs.Handler(n, opts)
+}
+
+// StartHTTP serves n's HTTP endpoints (webhdfs mounted under /webhdfs/v1/)
+// on ln with the configured limits (httpserve.Defaults for what is unset).
+func (n *NameNode) StartHTTP(ln net.Listener, webhdfs http.Handler) *http.Server {
+	return httpserve.Start(ln, n.Handler(webhdfs), n.cfg.HTTPLimits.OrDefaults(), log.New(logWriter{n.logf}, "", 0))
+}
+
+// logWriter sends net/http's error log lines to the NameNode's log.
+type logWriter struct{ logf func(string, ...any) }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.logf("%s", strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

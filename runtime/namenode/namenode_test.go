@@ -680,6 +680,7 @@ func TestAcceptImageRefusesTxidBeyondApplied(t *testing.T) {
 		t.Fatalf("the genuine image: %v", err)
 	}
 }
+
 // superGroups puts every user in the supergroup: the HA, journal and
 // checkpoint tests act as superusers; permission_test.go tests the checker.
 func superGroups(string) ([]string, error) { return []string{"supergroup"}, nil }

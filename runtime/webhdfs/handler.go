@@ -1,9 +1,9 @@
 package webhdfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -28,6 +28,7 @@ type HandlerOptions struct {
 	DefaultReplication int16  // dfs.replication; 3
 	DefaultBlockSize   int64  // dfs.blocksize; 128 MiB
 	MaxDataBytes       int64  // largest CREATE/APPEND body; 64 MiB
+	MaxDataKey         string // the configuration key that sets MaxDataBytes, named in the refusal
 	// Logf, when set, receives the internal errors answered with 500.
 	Logf func(format string, args ...any)
 }
@@ -292,18 +293,33 @@ func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q *query) err
 
 func isDataStep(q *query) bool { return q.Get(dataParam) == "true" }
 
-func (h *handler) readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength > h.opts.MaxDataBytes {
-		return nil, fmt.Errorf("%w: %d bytes exceed the limit of %d bytes per request", ErrTooLarge, r.ContentLength, h.opts.MaxDataBytes)
+// readBody reads a CREATE/APPEND body of at most MaxDataBytes. A longer one
+// is refused as soon as it passes the limit, by its Content-Length before
+// any of it is read, and the connection is closed after the answer rather
+// than drained (http.MaxBytesReader), so a client cannot make the server
+// buffer or read more than the limit.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := h.opts.MaxDataBytes
+	hint := ""
+	if h.opts.MaxDataKey != "" {
+		hint = " (" + h.opts.MaxDataKey + ")"
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxDataBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
+	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close")
+		return nil, fmt.Errorf("%w: %d bytes exceed the limit of %d bytes per request%s", ErrTooLarge, r.ContentLength, limit, hint)
 	}
-	if int64(len(data)) > h.opts.MaxDataBytes {
-		return nil, fmt.Errorf("%w: body exceeds the limit of %d bytes per request", ErrTooLarge, h.opts.MaxDataBytes)
+	body := http.MaxBytesReader(w, r.Body, limit)
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("%w: body exceeds the limit of %d bytes per request%s", ErrTooLarge, limit, hint)
+		}
+		// The client's failure (a timeout, a reset), not the server's:
+		// an IOException it may see, not a logged 500.
+		return nil, fmt.Errorf("%w: read request body: %v", errIOException, err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q *query) error {
@@ -336,7 +352,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q 
 	if !isDataStep(q) {
 		return h.redirect(w, r, q)
 	}
-	data, err := h.readBody(r)
+	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -352,7 +368,7 @@ func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, 
 	if !isDataStep(q) {
 		return h.redirect(w, r, q)
 	}
-	data, err := h.readBody(r)
+	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}

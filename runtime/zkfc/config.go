@@ -14,6 +14,7 @@ import (
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/fence"
+	"github.com/hactl/hactl/runtime/httpserve"
 )
 
 // Exit codes of Hadoop's ZKFailoverController, kept by hactl's commands.
@@ -93,6 +94,7 @@ type Config struct {
 	Fencers          []fence.Method
 	FencerErr        error // why Fencers is empty, reported at start (exit 4)
 	Secret           []byte
+	HTTPLimits       httpserve.Limits // the ZKFC's HTTP server; zero fields: httpserve.Defaults
 }
 
 // LoadZKConfig reads the ha.zookeeper.* keys.

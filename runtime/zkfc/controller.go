@@ -16,6 +16,7 @@ import (
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/fence"
+	"github.com/hactl/hactl/runtime/httpserve"
 )
 
 // tickEvery bounds how late a deadline of the elector is noticed.
@@ -131,8 +132,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		l = c.listener
 	}
-	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
+	srv := httpserve.Start(l, c.Handler(), c.cfg.HTTPLimits.OrDefaults(), nil)
 	defer srv.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -473,6 +473,9 @@ func (c *Controller) Handler() http.Handler {
 			writeErr(w, http.StatusUnauthorized, "AccessControlException", err.Error())
 			return
 		}
+		// A graceful failover waits for the other ZKFC and NameNode: an
+		// authenticated caller's request may outlast the default deadlines.
+		httpserve.Unbounded(w)
 		mux.ServeHTTP(w, r)
 	})
 }
