@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/runtime/supervise"
 )
 
@@ -26,7 +27,7 @@ func TestApplyLocalClusterIntegration(t *testing.T) {
 	if os.Getenv("HACTL_INTEGRATION") != "1" {
 		t.Skip("set HACTL_INTEGRATION=1 to run (builds hactl, starts ZooKeeper and the daemons on 127.0.7.1-3)")
 	}
-	if _, err := os.Stat("/usr/share/java/zookeeper.jar"); err != nil {
+	if _, err := os.Stat(zkserver.Jar); err != nil {
 		t.Skip("ZooKeeper is not installed (scripts/install-test-deps.sh installs it)")
 	}
 	dir := t.TempDir()

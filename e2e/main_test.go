@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/internal/netns"
+	"github.com/hactl/hactl/internal/zkserver"
 )
 
 // hactlBin is the binary every test runs, built once by TestMain.
@@ -42,7 +43,7 @@ func needIntegration(t *testing.T) {
 	if !integration() {
 		t.Skip("end-to-end test: set HACTL_INTEGRATION=1 (needs ZooKeeper from scripts/install-test-deps.sh)")
 	}
-	if _, err := os.Stat("/usr/share/java/zookeeper.jar"); err != nil {
+	if _, err := os.Stat(zkserver.Jar); err != nil {
 		t.Fatalf("ZooKeeper is not installed (run scripts/install-test-deps.sh): %v", err)
 	}
 }

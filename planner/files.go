@@ -25,10 +25,6 @@ const (
 	FileZooKeeperID = daemon.FileZooKeeperID
 )
 
-// DefaultZooKeeperDataDir is where a managed ZooKeeper keeps its data when the
-// configuration names no data_dir.
-const DefaultZooKeeperDataDir = "/var/lib/hactl/zookeeper"
-
 // Desired is what every host should hold: the rendered files and their
 // hashes. Rendering is pure, so the planner computes it itself.
 type Desired struct {
@@ -110,9 +106,9 @@ func ZooKeeperServerID(c *schema.Cluster, host string) int {
 // ZooKeeperDataDir is the managed ZooKeeper's data dir on host (rooted under
 // the host's tree on target local).
 func ZooKeeperDataDir(c *schema.Cluster, host string) string {
-	dir := DefaultZooKeeperDataDir
-	if c.ZooKeeper != nil && c.ZooKeeper.DataDir != "" {
-		dir = c.ZooKeeper.DataDir
+	dir := schema.DefaultZooKeeperDataDir
+	if c.ZooKeeper != nil {
+		dir = c.ZooKeeper.EffectiveDataDir()
 	}
 	return c.HostDir(host, dir)
 }
@@ -125,67 +121,26 @@ func ZooKeeperConfPath(c *schema.Cluster, host string) string {
 // RenderZooCfg renders zoo.cfg of a managed ZooKeeper server on host.
 func RenderZooCfg(c *schema.Cluster, host string) []byte {
 	zk := c.ZooKeeper
-	or := func(v, d int) int {
-		if v == 0 {
-			return d
-		}
-		return v
-	}
-	tick := zk.TickTime
-	if tick == 0 {
-		tick = schema.DefaultZooKeeperTickTime
-	}
-	addr := func(name string) string {
-		if h := c.Host(name); h != nil && h.Address != "" {
-			return h.Address
-		}
-		return name
-	}
 	lines := []string{
 		"# Written by hactl; changes are overwritten by the next apply.",
-		"tickTime=" + strconv.FormatInt(int64(tick/time.Millisecond), 10),
+		"tickTime=" + strconv.FormatInt(int64(zk.EffectiveTickTime()/time.Millisecond), 10),
 		"initLimit=10",
 		"syncLimit=5",
 		"dataDir=" + ZooKeeperDataDir(c, host),
-		"clientPort=" + strconv.Itoa(or(zk.ClientPort, schema.DefaultZooKeeperClientPort)),
-		"clientPortAddress=" + addr(host),
+		"clientPort=" + strconv.Itoa(zk.EffectiveClientPort()),
+		"clientPortAddress=" + c.HostAddr(host),
 		"admin.enableServer=false",
 		"4lw.commands.whitelist=ruok,srvr,mntr",
 		"autopurge.purgeInterval=24",
 	}
 	if len(zk.Servers) > 1 {
-		var servers []string
 		for i, s := range zk.Servers {
-			servers = append(servers, fmt.Sprintf("server.%d=%s:%d:%d", i+1, addr(s),
-				or(zk.PeerPort, schema.DefaultZooKeeperPeerPort), or(zk.ElectionPort, schema.DefaultZooKeeperElectionPort)))
+			// server.N=host:peer:election, an IPv6 address in brackets.
+			peer := net.JoinHostPort(c.HostAddr(s), strconv.Itoa(zk.EffectivePeerPort()))
+			lines = append(lines, fmt.Sprintf("server.%d=%s:%d", i+1, peer, zk.EffectiveElectionPort()))
 		}
-		lines = append(lines, servers...)
 	}
 	return []byte(strings.Join(lines, "\n") + "\n")
-}
-
-// ZooKeeperClientAddrs are host:port of every server of the quorum.
-func ZooKeeperClientAddrs(c *schema.Cluster) []string {
-	if c.ZooKeeper == nil {
-		return nil
-	}
-	port := c.ZooKeeper.ClientPort
-	if port == 0 {
-		port = schema.DefaultZooKeeperClientPort
-	}
-	var out []string
-	for _, s := range c.ZooKeeper.Servers {
-		if h := c.Host(s); h != nil {
-			out = append(out, net.JoinHostPort(h.Address, strconv.Itoa(port)))
-			continue
-		}
-		if _, _, err := net.SplitHostPort(s); err == nil {
-			out = append(out, s)
-		} else {
-			out = append(out, net.JoinHostPort(s, strconv.Itoa(port)))
-		}
-	}
-	return out
 }
 
 // JournalHosts are the hosts that run a JournalNode for any nameservice, in

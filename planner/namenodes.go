@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -28,15 +27,6 @@ type nnState struct {
 }
 
 func (s *nnState) up() bool { return s.running || s.startID != "" }
-
-// ParentZnode is /hadoop-ha/<ns> (with the configured parent).
-func ParentZnode(c *schema.Cluster, ns string) string {
-	parent := schema.DefaultParentZnode
-	if c.ZooKeeper != nil && c.ZooKeeper.ParentZnode != "" {
-		parent = c.ZooKeeper.ParentZnode
-	}
-	return path.Join(parent, ns)
-}
 
 // zkUsable reports whether ZooKeeper is, or will be after this plan, up.
 func (p *planner) zkUsable() bool {
@@ -208,7 +198,7 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 	var formatZKID string
 	if ns.AutomaticFailover {
 		zkOK = p.zkUsable()
-		znode := ParentZnode(p.c, ns.Name)
+		znode := p.c.HAZnode(ns.Name)
 		// formatZK runs on the primary's host, once there is a namespace.
 		var host string
 		if primary != nil && primary.reachable {

@@ -356,7 +356,7 @@ func (p *planner) zookeeper() {
 			if z != nil && z.Error != "" {
 				why = z.Error
 			}
-			p.warn("the external ZooKeeper quorum %s is unreachable (%s): formatZK and ZKFC steps are left out", strings.Join(ZooKeeperClientAddrs(p.c), ","), why)
+			p.warn("the external ZooKeeper quorum %s is unreachable (%s): formatZK and ZKFC steps are left out", p.c.ZooKeeperQuorumString(), why)
 		}
 		return
 	}

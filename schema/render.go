@@ -255,29 +255,16 @@ func (r *renderer) zookeeper() error {
 	if z == nil {
 		return nil
 	}
-	port := renderOrInt(z.ClientPort, DefaultZooKeeperClientPort)
-	var quorum []string
 	for _, s := range z.Servers {
-		if z.Managed {
-			h := r.c.Host(s)
-			if h == nil {
-				return fmt.Errorf("zookeeper server %q is not a declared host", s)
-			}
-			quorum = append(quorum, net.JoinHostPort(renderHostAddress(h), strconv.Itoa(port)))
-			continue
-		}
-		// External: given as host or host:port; a bare host gets the client port.
-		if _, _, err := net.SplitHostPort(s); err == nil {
-			quorum = append(quorum, s)
-		} else {
-			quorum = append(quorum, net.JoinHostPort(strings.Trim(s, "[]"), strconv.Itoa(port)))
+		if z.Managed && r.c.Host(s) == nil {
+			return fmt.Errorf("zookeeper server %q is not a declared host", s)
 		}
 	}
-	if len(quorum) > 0 {
-		r.core[KeyZKQuorum] = strings.Join(quorum, ",")
+	if q := r.c.ZooKeeperQuorumString(); q != "" {
+		r.core[KeyZKQuorum] = q
 	}
-	r.core[KeyZKSessionTimeout] = renderMillis(renderOrDur(z.SessionTimeout, DefaultSessionTimeout))
-	r.core[KeyZKParentZnode] = renderOrStr(z.ParentZnode, DefaultParentZnode)
+	r.core[KeyZKSessionTimeout] = renderMillis(z.EffectiveSessionTimeout())
+	r.core[KeyZKParentZnode] = z.EffectiveParentZnode()
 	return nil
 }
 
@@ -290,9 +277,8 @@ func (r *renderer) nameservice(ns *Nameservice) error {
 			return fmt.Errorf("nameservice %s: namenode %s: host %q is not declared", ns.Name, nn.ID, nn.Host)
 		}
 		suffix := "." + ns.Name + "." + nn.ID
-		addr := renderHostAddress(h)
-		r.hdfs[KeyNameNodeRPCAddress+suffix] = net.JoinHostPort(addr, strconv.Itoa(renderOrInt(nn.RPCPort, DefaultNameNodeRPCPort)))
-		r.hdfs[KeyNameNodeHTTPAddress+suffix] = net.JoinHostPort(addr, strconv.Itoa(renderOrInt(nn.HTTPPort, DefaultNameNodeHTTPPort)))
+		r.hdfs[KeyNameNodeRPCAddress+suffix] = r.c.NameNodeRPCAddr(nn)
+		r.hdfs[KeyNameNodeHTTPAddress+suffix] = r.c.NameNodeHTTPAddr(nn)
 	}
 	r.hdfs[KeyHANameNodes+"."+ns.Name] = strings.Join(ids, ",")
 
@@ -372,22 +358,22 @@ func (r *renderer) sharedEdits(ns *Nameservice) (string, error) {
 		// block; the operator's spelling is kept.
 		return ns.SharedEdits, nil
 	}
-	port := strconv.Itoa(renderOrInt(j.RPCPort, DefaultJournalRPCPort))
+	port := strconv.Itoa(j.EffectiveRPCPort())
 	parts := make([]string, 0, len(j.Hosts))
 	for _, name := range j.Hosts {
 		h := r.c.Host(name)
 		if h == nil {
 			return "", fmt.Errorf("nameservice %s: journal host %q is not declared", ns.Name, name)
 		}
-		parts = append(parts, net.JoinHostPort(renderHostAddress(h), port))
+		parts = append(parts, net.JoinHostPort(h.Addr(), port))
 	}
-	return "qjournal://" + strings.Join(parts, ";") + "/" + renderOrStr(j.JournalID, ns.Name), nil
+	return "qjournal://" + strings.Join(parts, ";") + "/" + orDefault(j.JournalID, ns.Name), nil
 }
 
 // localDaemons renders what only the daemons on this host need: NameNode
 // storage and JournalNode storage and bind addresses.
 func (r *renderer) localDaemons() error {
-	addr := renderHostAddress(r.h)
+	addr := r.h.Addr()
 	firstNN := true
 	for _, ns := range r.c.Nameservices {
 		for _, nn := range ns.NameNodes {
@@ -422,8 +408,8 @@ func (r *renderer) localDaemons() error {
 		}
 		if firstJN {
 			// One JournalNode process per host serves every journal on it.
-			r.hdfs[KeyJournalRPCAddress] = net.JoinHostPort(addr, strconv.Itoa(renderOrInt(j.RPCPort, DefaultJournalRPCPort)))
-			r.hdfs[KeyJournalHTTPAddress] = net.JoinHostPort(addr, strconv.Itoa(renderOrInt(j.HTTPPort, DefaultJournalHTTPPort)))
+			r.hdfs[KeyJournalRPCAddress] = net.JoinHostPort(addr, strconv.Itoa(j.EffectiveRPCPort()))
+			r.hdfs[KeyJournalHTTPAddress] = net.JoinHostPort(addr, strconv.Itoa(j.EffectiveHTTPPort()))
 			if j.EditsDir != "" {
 				r.hdfs[KeyJournalEditsDir] = r.root(j.EditsDir)
 			}
@@ -463,15 +449,6 @@ func HadoopDuration(d time.Duration) string {
 
 func renderMillis(d time.Duration) string { return strconv.FormatInt(int64(d/time.Millisecond), 10) }
 
-// hostAddress is the address daemons bind and peers dial; the name when a
-// host has no address yet (an ec2 host before it is provisioned).
-func renderHostAddress(h *Host) string {
-	if h.Address != "" {
-		return h.Address
-	}
-	return h.Name
-}
-
 func sortedConfig(m map[string]string) *hadoopconf.Config {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -483,25 +460,4 @@ func sortedConfig(m map[string]string) *hadoopconf.Config {
 		c.Set(k, m[k])
 	}
 	return c
-}
-
-func renderOrInt(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func renderOrDur(v, def time.Duration) time.Duration {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func renderOrStr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

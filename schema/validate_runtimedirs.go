@@ -8,10 +8,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// defaultZooKeeperDataDir mirrors planner.DefaultZooKeeperDataDir (schema
-// cannot import the planner).
-const defaultZooKeeperDataDir = "/var/lib/hactl/zookeeper"
-
 // runtimeDirsSafe checks that hactl's own directories (install_dir, conf_dir,
 // log_dir, run_dir, secret_file) are dedicated to hactl: not a system
 // directory, not the same as or nested with a storage dir (destroy removes
@@ -76,11 +72,7 @@ func (v *validator) runtimeDirsSafe() {
 		}
 	}
 	if z := v.c.ZooKeeper; z != nil && z.Managed {
-		d := z.DataDir
-		if d == "" {
-			d = defaultZooKeeperDataDir
-		}
-		addStorage(d, "the ZooKeeper data dir", at(z.Ranges, "data_dir", z.DeclRange))
+		addStorage(z.EffectiveDataDir(), "the ZooKeeper data dir", at(z.Ranges, "data_dir", z.DeclRange))
 	}
 
 	all := append([]dirUse{}, runtime...)

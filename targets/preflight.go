@@ -272,10 +272,10 @@ func describeHost(s *scanned, binary string) (*planner.ObservedHost, []string, e
 		}
 		d := &planner.ObservedDaemon{}
 		for _, kv := range r.Env {
-			if v, ok := strings.CutPrefix(kv, envConfigSHA256+"="); ok {
+			if v, ok := strings.CutPrefix(kv, daemon.EnvConfigSHA256+"="); ok {
 				d.ConfigSHA256 = v
 			}
-			if v, ok := strings.CutPrefix(kv, envRuntimeSHA256+"="); ok {
+			if v, ok := strings.CutPrefix(kv, daemon.EnvRuntimeSHA256+"="); ok {
 				d.RuntimeSHA256 = v
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hactl/hactl/internal/daemon"
+	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/schema"
@@ -22,17 +24,6 @@ const journalDefaultEditsDir = "/tmp/hadoop/dfs/journalnode"
 
 // preflightMagic starts the script's output (and versions its format).
 const preflightMagic = "hactl-preflight 1"
-
-// zooKeeperJar is the file whose presence means Debian's zookeeper package
-// is installed (internal/apply.ZooKeeperJar installs it).
-const zooKeeperJar = "/usr/share/java/zookeeper.jar"
-
-// The env keys the executor passes with `supervise start --env`
-// (internal/apply): the config and binary a daemon was started with.
-const (
-	envConfigSHA256  = "HACTL_CONFIG_SHA256"
-	envRuntimeSHA256 = "HACTL_RUNTIME_SHA256"
-)
 
 // maxProbeFile bounds the bytes of one small file the script sends.
 const maxProbeFile = 65536
@@ -243,7 +234,7 @@ if [ -f "$b" ] && [ -x "$b" ]; then
 fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
-		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zooKeeperJar), q(p.RunDir),
-		envRuntimeSHA256, procScan.String())
+		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zkserver.Jar), q(p.RunDir),
+		daemon.EnvRuntimeSHA256, procScan.String())
 	return b.String()
 }

@@ -8,76 +8,16 @@ import (
 	"log"
 	"net"
 	"path"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 )
-
-// ZooKeeperServer is one configured ZooKeeper server.
-type ZooKeeperServer struct {
-	Name string // host name (managed) or host:port (external)
-	Addr string // host:port of the client port
-}
-
-// ZooKeeperServers lists the quorum of c as ha.zookeeper.quorum has it.
-func ZooKeeperServers(c *schema.Cluster) []ZooKeeperServer {
-	z := c.ZooKeeper
-	if z == nil {
-		return nil
-	}
-	port := z.ClientPort
-	if port == 0 {
-		port = schema.DefaultZooKeeperClientPort
-	}
-	var out []ZooKeeperServer
-	for _, s := range z.Servers {
-		if z.Managed {
-			addr := s
-			if h := c.Host(s); h != nil && h.Address != "" {
-				addr = h.Address
-			}
-			out = append(out, ZooKeeperServer{Name: s, Addr: net.JoinHostPort(addr, strconv.Itoa(port))})
-			continue
-		}
-		if _, _, err := net.SplitHostPort(s); err == nil {
-			out = append(out, ZooKeeperServer{Name: s, Addr: s})
-		} else {
-			out = append(out, ZooKeeperServer{Name: s, Addr: net.JoinHostPort(strings.Trim(s, "[]"), strconv.Itoa(port))})
-		}
-	}
-	return out
-}
-
-// Ruok asks a ZooKeeper server whether it is serving (four-letter word). A
-// server that refuses the word (not in 4lw.commands.whitelist) but answers
-// still counts as up.
-func Ruok(ctx context.Context, dial DialFunc, addr string, timeout time.Duration) error {
-	conn, err := dial(ctx, addr, timeout)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(timeout))
-	if _, err := conn.Write([]byte("ruok")); err != nil {
-		return err
-	}
-	b, err := io.ReadAll(io.LimitReader(conn, 512))
-	switch {
-	case string(b) == "imok", strings.Contains(string(b), "whitelist"):
-		return nil
-	case err != nil:
-		return err
-	default:
-		return errors.New("zookeeper: no imok (server not serving)")
-	}
-}
 
 // DialFunc opens a TCP connection to addr.
 type DialFunc func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
@@ -158,7 +98,7 @@ func ProbeZooKeeper(ctx context.Context, c *schema.Cluster, hosts map[string]Hos
 
 func probeZooKeeper(ctx context.Context, c *schema.Cluster, dial DialFunc, timeout time.Duration) *planner.ObservedZooKeeper {
 	out := &planner.ObservedZooKeeper{}
-	servers := ZooKeeperServers(c)
+	servers := c.ZooKeeperQuorum()
 	if len(servers) == 0 {
 		out.Error = "no ZooKeeper servers configured"
 		return out
@@ -169,7 +109,14 @@ func probeZooKeeper(ctx context.Context, c *schema.Cluster, dial DialFunc, timeo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			up[i] = Ruok(ctx, dial, s.Addr, min(timeout, 2*time.Second)) == nil
+			// A server that refuses the word (not in its
+			// 4lw.commands.whitelist) but answers still counts as up.
+			rctx, cancel := context.WithTimeout(ctx, min(timeout, 2*time.Second))
+			defer cancel()
+			err := zkserver.Ruok(rctx, func(ctx context.Context, addr string) (net.Conn, error) {
+				return dial(ctx, addr, min(timeout, 2*time.Second))
+			}, s.Addr)
+			up[i] = err == nil || errors.Is(err, zkserver.ErrNotWhitelisted)
 		}()
 	}
 	wg.Wait()
@@ -209,13 +156,9 @@ wait:
 		}
 	}
 	out.Reachable = true
-	parent := c.ZooKeeper.ParentZnode
-	if parent == "" {
-		parent = schema.DefaultParentZnode
-	}
 	out.ParentZnodes = map[string]bool{}
 	for _, ns := range c.Nameservices {
-		p := path.Join(parent, ns.Name)
+		p := c.HAZnode(ns.Name)
 		ok, _, err := conn.Exists(p)
 		if err != nil {
 			out.Error = "zookeeper: exists " + p + ": " + err.Error()

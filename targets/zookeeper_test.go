@@ -27,22 +27,6 @@ func TestBreadcrumbNameNode(t *testing.T) {
 	}
 }
 
-func TestZooKeeperServers(t *testing.T) {
-	c := &schema.Cluster{
-		Hosts:     []*schema.Host{{Name: "a", Address: "10.0.0.1"}, {Name: "b", Address: "10.0.0.2"}},
-		ZooKeeper: &schema.ZooKeeper{Managed: true, Servers: []string{"a", "b"}, ClientPort: 2281},
-	}
-	got := targets.ZooKeeperServers(c)
-	if len(got) != 2 || got[0] != (targets.ZooKeeperServer{Name: "a", Addr: "10.0.0.1:2281"}) {
-		t.Errorf("managed: %+v", got)
-	}
-	c.ZooKeeper = &schema.ZooKeeper{Servers: []string{"zk1.example:2182", "zk2.example"}}
-	got = targets.ZooKeeperServers(c)
-	if len(got) != 2 || got[0].Addr != "zk1.example:2182" || got[1].Addr != "zk2.example:2181" {
-		t.Errorf("external: %+v", got)
-	}
-}
-
 func TestProbeZooKeeperNoServer(t *testing.T) {
 	c := &schema.Cluster{
 		Hosts:     []*schema.Host{{Name: "a", Address: "127.0.2.250"}},

@@ -9,13 +9,6 @@ import (
 	"github.com/hactl/hactl/planner"
 )
 
-// Environment variables the supervisor passes to a daemon so the probe can
-// tell which configuration and binary it was started with (runtime/probe).
-const (
-	EnvConfigSHA256  = "HACTL_CONFIG_SHA256"
-	EnvRuntimeSHA256 = "HACTL_RUNTIME_SHA256"
-)
-
 // daemonSpec is how one supervised daemon is started on a host.
 type daemonSpec struct {
 	id        daemon.ID
@@ -48,9 +41,9 @@ func superviseStart(ctx context.Context, env *Env, host string, d daemonSpec) er
 	p := env.paths(host)
 	args := []string{p.Binary, "runtime", "supervise", "start", "--name", d.name, "--run-dir", p.RunDir,
 		"--log", filepath.Join(p.LogDir, d.name+".log"), "--replace",
-		"--env", EnvConfigSHA256 + "=" + d.configSHA}
+		"--env", daemon.EnvConfigSHA256 + "=" + d.configSHA}
 	if env.Binary.SHA256 != "" {
-		args = append(args, "--env", EnvRuntimeSHA256+"="+env.Binary.SHA256)
+		args = append(args, "--env", daemon.EnvRuntimeSHA256+"="+env.Binary.SHA256)
 	}
 	args = append(args, "--")
 	args = append(args, d.argv...)

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,35 +41,32 @@ func SignedClient(secret []byte, timeout time.Duration) *http.Client {
 
 // NameNodeHTTPAddr is host:port of a NameNode's HTTP server.
 func NameNodeHTTPAddr(c *schema.Cluster, ns, id string) (string, error) {
-	n := c.Nameservice(ns)
-	if n == nil {
-		return "", fmt.Errorf("no nameservice %q", ns)
+	nn, err := lookupNameNode(c, ns, id)
+	if err != nil {
+		return "", err
 	}
-	nn := n.NameNode(id)
-	if nn == nil {
-		return "", fmt.Errorf("nameservice %s has no NameNode %q", ns, id)
-	}
-	port := nn.HTTPPort
-	if port == 0 {
-		port = schema.DefaultNameNodeHTTPPort
-	}
-	return net.JoinHostPort(hostAddress(c, nn.Host), strconv.Itoa(port)), nil
+	return c.NameNodeHTTPAddr(nn), nil
 }
 
 // ZKFCAddr is host:port of the ZKFC of a NameNode.
 func ZKFCAddr(c *schema.Cluster, ns, id string) (string, error) {
-	n := c.Nameservice(ns)
-	if n == nil || n.NameNode(id) == nil {
-		return "", fmt.Errorf("no NameNode %s/%s", ns, id)
+	nn, err := lookupNameNode(c, ns, id)
+	if err != nil {
+		return "", err
 	}
-	return net.JoinHostPort(hostAddress(c, n.NameNode(id).Host), strconv.Itoa(c.ZKFCPort(ns, id))), nil
+	return c.ZKFCAddr(ns, nn), nil
 }
 
-func hostAddress(c *schema.Cluster, host string) string {
-	if h := c.Host(host); h != nil && h.Address != "" {
-		return h.Address
+func lookupNameNode(c *schema.Cluster, ns, id string) (*schema.NameNode, error) {
+	n := c.Nameservice(ns)
+	if n == nil {
+		return nil, fmt.Errorf("no nameservice %q", ns)
 	}
-	return host
+	nn := n.NameNode(id)
+	if nn == nil {
+		return nil, fmt.Errorf("nameservice %s has no NameNode %q", ns, id)
+	}
+	return nn, nil
 }
 
 func getJSON(ctx context.Context, client *http.Client, method, url string, into any) error {

@@ -6,12 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/targets"
 )
-
-// ZooKeeperJar is where Debian's zookeeper package puts the server.
-const ZooKeeperJar = "/usr/share/java/zookeeper.jar"
 
 // AptLockTimeout bounds how long each apt-get waits for the dpkg lock, which
 // unattended-upgrades (or another install on the same machine) may hold.
@@ -36,9 +34,9 @@ func (r *installZooKeeper) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("install zookeeper: %w", err)
 	}
 	defer unlock()
-	script := "[ -f " + ZooKeeperJar + " ] || { export DEBIAN_FRONTEND=noninteractive; " +
+	script := "[ -f " + zkserver.Jar + " ] || { export DEBIAN_FRONTEND=noninteractive; " +
 		aptGet("update -qq") + " && " + aptGet("install -y -qq --no-install-recommends zookeeper") + "; }"
-	if err := env.wetRun(ctx, r.s.Host, "apt-get install zookeeper (when "+ZooKeeperJar+" is missing)", targets.Command{Shell: script, Sudo: true}); err != nil {
+	if err := env.wetRun(ctx, r.s.Host, "apt-get install zookeeper (when "+zkserver.Jar+" is missing)", targets.Command{Shell: script, Sudo: true}); err != nil {
 		return fmt.Errorf("install zookeeper: %w", err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,13 +40,9 @@ func getJNStatus(ctx context.Context, hostport string) (*jnStatus, error) {
 func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 	c := env.Cluster
 	var peers []string
-	port := schema.DefaultJournalHTTPPort
 	for _, ns := range c.Nameservices {
 		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
 			continue
-		}
-		if ns.Journal.HTTPPort != 0 {
-			port = ns.Journal.HTTPPort
 		}
 		for _, h := range ns.Journal.Hosts {
 			if h != host && !slices.Contains(peers, h) {
@@ -55,7 +50,7 @@ func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 			}
 		}
 	}
-	addr := func(h string) string { return net.JoinHostPort(hostAddress(c, h), strconv.Itoa(port)) }
+	addr := c.JournalHTTPAddr
 	// What the peers had when this JournalNode came back: it must reach that.
 	target := map[string]int64{}
 	for _, p := range peers {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hactl/hactl/internal/daemon"
-	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/targets"
 )
 
@@ -61,28 +58,16 @@ func DefaultReady(ctx context.Context, env *Env, host, daemon string) error {
 // address the cluster gives it.
 func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.Context) error, error) {
 	c := env.Cluster
-	addr := hostAddress(c, host)
 	id, ok := daemon.Parse(name)
 	if !ok {
 		return nil, fmt.Errorf("no readiness check for daemon %q", name)
 	}
 	switch id.Spec().Ready {
 	case daemon.CheckZooKeeperRuok:
-		port := schema.DefaultZooKeeperClientPort
-		if c.ZooKeeper != nil && c.ZooKeeper.ClientPort != 0 {
-			port = c.ZooKeeper.ClientPort
-		}
-		hp := net.JoinHostPort(addr, strconv.Itoa(port))
-		return func(ctx context.Context) error { return ruok(ctx, hp) }, nil
+		hp := c.ZooKeeperClientAddr(host)
+		return func(ctx context.Context) error { return zkserver.Ruok(ctx, nil, hp) }, nil
 	case daemon.CheckJournalRPC:
-		port := schema.DefaultJournalRPCPort
-		for _, ns := range c.Nameservices {
-			if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, host) && ns.Journal.RPCPort != 0 {
-				port = ns.Journal.RPCPort
-				break
-			}
-		}
-		hp := net.JoinHostPort(addr, strconv.Itoa(port))
+		hp := c.JournalRPCAddr(host)
 		return func(ctx context.Context) error {
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", hp)
@@ -121,27 +106,6 @@ func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.
 		return func(ctx context.Context) error { _, err := GetZKFCStatus(ctx, client, hp); return err }, nil
 	}
 	return nil, fmt.Errorf("no readiness check for daemon %q", name)
-}
-
-// ruok sends ZooKeeper's four-letter "ruok" and expects "imok".
-func ruok(ctx context.Context, hostport string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	if _, err := conn.Write([]byte("ruok")); err != nil {
-		return err
-	}
-	b, _ := io.ReadAll(io.LimitReader(conn, 16))
-	if string(b) != "imok" {
-		return fmt.Errorf("zookeeper %s answered %q to ruok", hostport, b)
-	}
-	return nil
 }
 
 // crashLoopRestarts is how many restarts while apply waits for a daemon
@@ -195,21 +159,14 @@ func crashLooping(ctx context.Context, env *Env, host, daemon string, base *int,
 // DefaultZooKeeperServing polls ZooKeeper's "srvr" until the server reports a
 // Mode (leader, follower or standalone), i.e. it serves requests again.
 func DefaultZooKeeperServing(ctx context.Context, env *Env, host string) error {
-	port := schema.DefaultZooKeeperClientPort
-	if c := env.Cluster.ZooKeeper; c != nil && c.ClientPort != 0 {
-		port = c.ClientPort
-	}
-	hp := net.JoinHostPort(hostAddress(env.Cluster, host), strconv.Itoa(port))
+	hp := env.Cluster.ZooKeeperClientAddr(host)
 	deadline := env.now().Add(env.readyTimeout())
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		out, err := fourLetter(cctx, hp, "srvr")
+		_, err := zkserver.Mode(cctx, nil, hp)
 		cancel()
-		if err == nil && strings.Contains(out, "Mode: ") {
-			return nil
-		}
 		if err == nil {
-			err = fmt.Errorf("%s: %s", hp, strings.TrimSpace(out))
+			return nil
 		}
 		if env.now().After(deadline) {
 			return fmt.Errorf("ZooKeeper on %s is not serving after %s: %w", host, env.readyTimeout(), err)
@@ -218,25 +175,4 @@ func DefaultZooKeeperServing(ctx context.Context, env *Env, host string) error {
 			return err
 		}
 	}
-}
-
-// fourLetter sends one of ZooKeeper's four-letter words and returns the answer.
-func fourLetter(ctx context.Context, hostport, word string) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	if _, err := conn.Write([]byte(word)); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(io.LimitReader(conn, 4096))
-	if err != nil && len(b) == 0 {
-		return "", err
-	}
-	return string(b), nil
 }

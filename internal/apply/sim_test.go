@@ -193,10 +193,10 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		if args[idx+2] == "start" {
 			for i, a := range args {
 				if a == "--env" && i+1 < len(args) {
-					if v, ok := strings.CutPrefix(args[i+1], EnvConfigSHA256+"="); ok {
+					if v, ok := strings.CutPrefix(args[i+1], daemon.EnvConfigSHA256+"="); ok {
 						d.cfg = v
 					}
-					if v, ok := strings.CutPrefix(args[i+1], EnvRuntimeSHA256+"="); ok {
+					if v, ok := strings.CutPrefix(args[i+1], daemon.EnvRuntimeSHA256+"="); ok {
 						d.rt = v
 					}
 				}
@@ -498,7 +498,7 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 	port, _ := strconv.Atoi(portStr)
 	for _, ns := range s.c.Nameservices {
 		for _, nn := range ns.NameNodes {
-			if hostAddress(s.c, nn.Host) != host {
+			if s.c.HostAddr(nn.Host) != host {
 				continue
 			}
 			switch {

@@ -63,11 +63,8 @@ func (r *syncJournal) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("sync journal: no NameNode %s in the configuration", r.s.Subject())
 	}
 	jid := planner.JournalID(ns)
-	port := ns.Journal.RPCPort
-	if port == 0 {
-		port = schema.DefaultJournalRPCPort
-	}
-	addr := func(h string) string { return net.JoinHostPort(hostAddress(c, h), strconv.Itoa(port)) }
+	port := strconv.Itoa(ns.Journal.EffectiveRPCPort())
+	addr := func(h string) string { return net.JoinHostPort(c.HostAddr(h), port) }
 	var newSet, sources []string
 	for _, h := range ns.Journal.Hosts {
 		newSet = append(newSet, addr(h))

@@ -2,8 +2,8 @@
 package zktest
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -13,10 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// Jar is Debian's ZooKeeper server jar.
-const Jar = "/usr/share/java/zookeeper.jar"
+	"github.com/hactl/hactl/internal/zkserver"
+)
 
 // Options describe the ensemble. Every server listens on its own loopback
 // address with the same ports, like distinct hosts.
@@ -51,8 +50,8 @@ type Ensemble struct {
 
 // Available says why an ensemble cannot start here (nil when it can).
 func Available() error {
-	if _, err := os.Stat(Jar); err != nil {
-		return fmt.Errorf("ZooKeeper is not installed (%s: apt-get install zookeeper, or scripts/install-test-deps.sh): %w", Jar, err)
+	if _, err := os.Stat(zkserver.Jar); err != nil {
+		return fmt.Errorf("ZooKeeper is not installed (%s: apt-get install zookeeper, or scripts/install-test-deps.sh): %w", zkserver.Jar, err)
 	}
 	if _, err := exec.LookPath("java"); err != nil {
 		return fmt.Errorf("java not found: %w", err)
@@ -145,7 +144,7 @@ func (e *Ensemble) Quorum() string {
 func (e *Ensemble) Addrs() []string { return strings.Split(e.Quorum(), ",") }
 
 func classpath() string {
-	cp := []string{Jar}
+	cp := []string{zkserver.Jar}
 	jars, _ := filepath.Glob("/usr/share/java/*.jar")
 	return strings.Join(append(cp, jars...), ":")
 }
@@ -222,25 +221,13 @@ func (e *Ensemble) WaitServing(timeout time.Duration, servers ...*Server) error 
 	return nil
 }
 
-// Mode returns the server's mode from the srvr four-letter word ("" if it does
-// not answer; "not serving" text when it is up without a quorum).
+// Mode returns the server's mode from the srvr four-letter word ("" when it
+// does not answer or is up without a quorum).
 func Mode(addr string) string {
-	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("srvr")); err != nil {
-		return ""
-	}
-	data, _ := io.ReadAll(c)
-	for _, line := range strings.Split(string(data), "\n") {
-		if m, ok := strings.CutPrefix(line, "Mode: "); ok {
-			return strings.TrimSpace(m)
-		}
-	}
-	return ""
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	m, _ := zkserver.Mode(ctx, nil, addr)
+	return m
 }
 
 func (e *Ensemble) dumpLogs() {
