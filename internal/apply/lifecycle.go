@@ -46,13 +46,7 @@ func (a daemonAddr) String() string { return net.JoinHostPort(a.addr, strconv.It
 // host: NameNode RPC and HTTP, ZKFC, JournalNode RPC and HTTP, and a managed
 // ZooKeeper's client, peer and election ports.
 func daemonAddrs(c *schema.Cluster, host string) []daemonAddr {
-	addr := hostAddress(c, host)
-	or := func(v, d int) int {
-		if v > 0 {
-			return v
-		}
-		return d
-	}
+	addr := c.HostAddr(host)
 	var out []daemonAddr
 	add := func(daemon string, port int) {
 		a := daemonAddr{daemon, addr, port}
@@ -65,26 +59,21 @@ func daemonAddrs(c *schema.Cluster, host string) []daemonAddr {
 			if nn.Host != host {
 				continue
 			}
-			add(daemon.OfNameNode(daemon.NameNode, ns.Name, nn.ID).Name(), or(nn.RPCPort, schema.DefaultNameNodeRPCPort))
-			add(daemon.OfNameNode(daemon.NameNode, ns.Name, nn.ID).Name(), or(nn.HTTPPort, schema.DefaultNameNodeHTTPPort))
+			add(daemon.OfNameNode(daemon.NameNode, ns.Name, nn.ID).Name(), nn.EffectiveRPCPort())
+			add(daemon.OfNameNode(daemon.NameNode, ns.Name, nn.ID).Name(), nn.EffectiveHTTPPort())
 			if ns.AutomaticFailover {
-				if hp, err := ZKFCAddr(c, ns.Name, nn.ID); err == nil {
-					if _, p, err := net.SplitHostPort(hp); err == nil {
-						n, _ := strconv.Atoi(p)
-						add(daemon.OfNameNode(daemon.ZKFC, ns.Name, nn.ID).Name(), n)
-					}
-				}
+				add(daemon.OfNameNode(daemon.ZKFC, ns.Name, nn.ID).Name(), c.ZKFCPort(ns.Name, nn.ID))
 			}
 		}
 		if j := ns.Journal; j != nil && slices.Contains(j.Hosts, host) {
-			add(daemon.Host(daemon.JournalNode).Name(), or(j.RPCPort, schema.DefaultJournalRPCPort))
-			add(daemon.Host(daemon.JournalNode).Name(), or(j.HTTPPort, schema.DefaultJournalHTTPPort))
+			add(daemon.Host(daemon.JournalNode).Name(), j.EffectiveRPCPort())
+			add(daemon.Host(daemon.JournalNode).Name(), j.EffectiveHTTPPort())
 		}
 	}
 	if z := c.ZooKeeper; z != nil && z.Managed && slices.Contains(z.Servers, host) {
-		add(daemon.Host(daemon.ZooKeeper).Name(), or(z.ClientPort, schema.DefaultZooKeeperClientPort))
-		add(daemon.Host(daemon.ZooKeeper).Name(), or(z.PeerPort, schema.DefaultZooKeeperPeerPort))
-		add(daemon.Host(daemon.ZooKeeper).Name(), or(z.ElectionPort, schema.DefaultZooKeeperElectionPort))
+		add(daemon.Host(daemon.ZooKeeper).Name(), z.EffectiveClientPort())
+		add(daemon.Host(daemon.ZooKeeper).Name(), z.EffectivePeerPort())
+		add(daemon.Host(daemon.ZooKeeper).Name(), z.EffectiveElectionPort())
 	}
 	return out
 }
