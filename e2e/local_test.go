@@ -66,11 +66,18 @@ func newLocalCluster(t *testing.T) *testCluster {
 	t.Helper()
 	needIntegration(t)
 	dir, stateDir := copyLocalExample(t)
+	return newLocalClusterAt(t, dir, stateDir, localRange)
+}
+
+// newLocalClusterAt is the local-target cluster configured in dir, whose
+// state_dir is stateDir and whose host addresses are in addrRange.
+func newLocalClusterAt(t *testing.T, dir, stateDir, addrRange string) *testCluster {
+	t.Helper()
 	c := &testCluster{t: t, h: &Hactl{Bin: hactlBin}, dir: dir}
 	cl := c.load()
 	for _, h := range cl.Hosts {
-		if !strings.HasPrefix(h.Address, localRange) {
-			t.Fatalf("host %s has address %s outside %sx", h.Name, h.Address, localRange)
+		if !strings.HasPrefix(h.Address, addrRange) {
+			t.Fatalf("host %s has address %s outside %sx", h.Name, h.Address, addrRange)
 		}
 	}
 	hostRoot := func(host string) string { return cl.LocalRoot(host) + "/" }
