@@ -109,11 +109,11 @@ type DaemonStatus struct {
 // probe can tell).
 const (
 	SupervisorRunning    = "running"
-	SupervisorBackoff    = "backoff"    // the daemon crashed; its supervisor starts it again in NextStartIn s
-	SupervisorFailed     = "failed"     // its supervisor gave up after repeated fast crashes
-	SupervisorStopped    = "stopped"    // stopped, or never started
-	SupervisorGone       = "dead"       // its supervisor was killed (or the host rebooted): nothing restarts it
-	SupervisorUnrecorded = "unrecorded" // runs, but no record names it (its record was lost)
+	SupervisorBackoff    = "backoff"                   // the daemon crashed; its supervisor starts it again in NextStartIn s
+	SupervisorFailed     = "failed"                    // its supervisor gave up after repeated fast crashes
+	SupervisorStopped    = "stopped"                   // stopped, or never started
+	SupervisorGone       = planner.StateSupervisorGone // its supervisor was killed (or the host rebooted): nothing restarts it
+	SupervisorUnrecorded = "unrecorded"                // runs, but no record names it (its record was lost)
 )
 
 // SupervisorView is a daemon as its supervisor sees it.

@@ -107,6 +107,11 @@ func AdoptLegacyDaemons(c *schema.Cluster, host string, oh *ObservedHost) {
 	}
 }
 
+// StateSupervisorGone is ObservedDaemon.State when the record's supervisor
+// no longer runs although the record says it should (killed, or the host
+// rebooted): nobody keeps the daemon up.
+const StateSupervisorGone = "dead"
+
 // Supervised reports whether stopping the daemon has anything to do: it
 // runs, its supervisor lives (also between restarts, with no daemon up), its
 // record is failed and not cleared, or processes of it run that no record

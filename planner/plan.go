@@ -330,6 +330,9 @@ func (p *planner) restartReason(host string, id daemon.ID) string {
 	if d.Record != "" {
 		return fmt.Sprintf("an earlier hactl runs it as %s", d.Record)
 	}
+	if d.State == StateSupervisorGone {
+		return "its supervisor is gone: nothing would restart it after a crash"
+	}
 	return ""
 }
 

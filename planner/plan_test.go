@@ -307,6 +307,8 @@ func buildObserved(t *testing.T, c, old *schema.Cluster, dsl string) (*Observed,
 					d.Running, d.PID, d.SupervisorAlive, d.State = false, 0, true, "backoff"
 				case "failed": // its supervisor gave up
 					d.Running, d.PID, d.SupervisorAlive, d.State = false, 0, false, "failed"
+				case "unsupervised": // runs, but its supervisor was killed
+					d.Running, d.SupervisorAlive, d.State = true, false, StateSupervisorGone
 				case "unrecorded": // runs, but its record was lost
 					d.Running, d.PID, d.Unrecorded = false, 0, []int{4242}
 				case "absent":

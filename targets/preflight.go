@@ -293,7 +293,7 @@ func describeHost(s *scanned, binary string) (*planner.ObservedHost, []string, e
 			if !d.SupervisorAlive && (d.State != supervise.StateFailed && d.State != supervise.StateStopped) {
 				// Nobody is left to update the record: a supervisor killed
 				// (or a host rebooted) leaves "running" or "backoff" behind.
-				d.State = "dead"
+				d.State = planner.StateSupervisorGone
 			}
 		}
 		if d.State == supervise.StateBackoff && r.NextStartAt > 0 && s.now > 0 {
