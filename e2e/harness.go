@@ -123,6 +123,12 @@ type Interrupted struct {
 // afterSteps lines naming a plan action (the executor prints each step as it
 // runs), then waits for it to exit (bounded by timeout).
 func (h *Hactl) RunInterrupt(ctx context.Context, timeout time.Duration, afterSteps int, args ...string) Interrupted {
+	return h.RunSignal(ctx, timeout, afterSteps, syscall.SIGINT, args...)
+}
+
+// RunSignal is RunInterrupt with signal sig (SIGKILL: hactl dies between
+// two steps, as on a crash or an OOM kill).
+func (h *Hactl) RunSignal(ctx context.Context, timeout time.Duration, afterSteps int, sig syscall.Signal, args ...string) Interrupted {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.Bin, args...)
@@ -158,7 +164,7 @@ func (h *Hactl) RunInterrupt(ctx context.Context, timeout time.Duration, afterSt
 					out2.StepsSeen++
 					if out2.StepsSeen == afterSteps && !out2.Interrupted {
 						out2.Interrupted = true
-						_ = cmd.Process.Signal(syscall.SIGINT)
+						_ = cmd.Process.Signal(sig)
 					}
 				}
 				line = line[:0]

@@ -22,6 +22,13 @@ const localRange = "127.0.10."
 // moved to localRange and its state_dir to an absolute temp dir.
 func copyLocalExample(t *testing.T) (dir, stateDir string) {
 	t.Helper()
+	return copyLocalExampleAt(t, localRange)
+}
+
+// copyLocalExampleAt is copyLocalExample onto the loopback addresses
+// prefix+1, prefix+2, ….
+func copyLocalExampleAt(t *testing.T, prefix string) (dir, stateDir string) {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,7 @@ func copyLocalExample(t *testing.T) (dir, stateDir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := strings.ReplaceAll(string(b), "127.0.1.", localRange)
+		s := strings.ReplaceAll(string(b), "127.0.1.", prefix)
 		if stateRE.MatchString(s) {
 			n++
 			s = stateRE.ReplaceAllString(s, fmt.Sprintf("state_dir = %q", stateDir))
