@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hactl/hactl/planner"
 )
 
 // RepoRoot returns the module root (the directory holding go.mod), found by
@@ -194,11 +196,17 @@ func (h *Hactl) RunSignal(ctx context.Context, timeout time.Duration, afterSteps
 	return out2
 }
 
-// actions are the planner's step names (planner/step.go); an output line
-// naming one of them is a step line.
-var actionRE = regexp.MustCompile(`\b(install-runtime|write-config|install-zookeeper|write-zookeeper-config|` +
-	`(start|restart|stop)-(zookeeper|journalnode|namenode|zkfc)|format-namenode|bootstrap-standby|format-zk|` +
-	`transition-to-active|failover|verify-ha|verify-stopped|remove-config|remove-runtime|purge-data)\b`)
+// actionRE matches the planner's step names (planner.StepKinds); an output
+// line naming one of them is a step line.
+var actionRE = func() *regexp.Regexp {
+	var names []string
+	for _, k := range planner.StepKinds() {
+		names = append(names, regexp.QuoteMeta(string(k.Action)))
+	}
+	// Longest first, so no name matches as the prefix of a longer one.
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
+}()
 
 // progressRE is the executor's line for a step it ran ("[3/12] n2
 // start-journalnode ... ok (0.4s)"); apply may print the plan first, whose

@@ -67,7 +67,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		if r := p.daemonByName(d.host, d.name).Record; r != "" {
 			record = r
 		}
-		s := &Step{Host: d.host, Action: DaemonAction("stop", d.kind), Daemon: d.name, Disruptive: true,
+		s := &Step{Host: d.host, Action: DaemonAction(VerbStop, d.kind), Daemon: d.name, Disruptive: true,
 			Reason: "destroy: stop " + record}
 		s.Nameservice, s.NameNode = nameNodeOf(p.host(d.host), d.name)
 		p.add(s)

@@ -3,12 +3,12 @@ package planner
 import (
 	"errors"
 	"fmt"
-	"github.com/hactl/hactl/internal/daemon"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 

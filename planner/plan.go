@@ -110,7 +110,7 @@ func (p *planner) add(s *Step, deps ...string) string {
 	p.ids[id] = true
 	// A daemon an earlier hactl runs under another record name: stopping
 	// or restarting it goes through that record.
-	if d := p.daemonByName(s.Host, s.Daemon); d != nil && d.Record != "" && s.Action != DaemonAction("start", kindOf(s.Daemon)) {
+	if d := p.daemonByName(s.Host, s.Daemon); d != nil && d.Record != "" && s.Action != DaemonAction(VerbStart, kindOf(s.Daemon)) {
 		s.Record = d.Record
 	}
 	for _, dep := range deps {
@@ -122,17 +122,11 @@ func (p *planner) add(s *Step, deps ...string) string {
 	return id
 }
 
+// changeOf is the step kind's Change (a create for an unknown action,
+// which the executor refuses anyway).
 func changeOf(a Action) Change {
-	switch a {
-	case ActRestartZooKeeper, ActRestartJournalNode, ActRestartNameNode, ActRestartZKFC:
-		return ChangeReplace
-	case ActStopZooKeeper, ActStopJournalNode, ActStopNameNode, ActStopZKFC,
-		ActRemoveConfig, ActRemoveRuntime, ActPurgeData:
-		return ChangeDestroy
-	case ActFailover, ActTransitionToActive, ActSyncJournal:
-		return ChangeUpdate
-	case ActVerifyHA, ActVerifyStopped:
-		return ChangeRead
+	if k, ok := KindOf(a); ok {
+		return k.Change
 	}
 	return ChangeCreate
 }
@@ -541,7 +535,7 @@ func (p *planner) removed() {
 				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Supervised() {
 					continue
 				}
-				s := &Step{Host: h.Name, Action: DaemonAction("stop", kind), Daemon: name, Disruptive: kind == daemon.NameNode,
+				s := &Step{Host: h.Name, Action: DaemonAction(VerbStop, kind), Daemon: name, Disruptive: kind == daemon.NameNode,
 					Reason: fmt.Sprintf("%s is no longer in the configuration", name)}
 				s.Nameservice, s.NameNode = nameNodeOf(oh, name)
 				p.add(s)

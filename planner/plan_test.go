@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	hactldaemon "github.com/hactl/hactl/internal/daemon"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	hactldaemon "github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/schema"
 )
 

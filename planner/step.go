@@ -1,51 +1,6 @@
 package planner
 
-import (
-	"fmt"
-
-	"github.com/hactl/hactl/internal/daemon"
-)
-
-// Action is what a step does. The names are the vocabulary of the plan output
-// and of the plan file (part of its format).
-type Action string
-
-// Actions, in roughly the order a fresh cluster needs them.
-const (
-	ActInstallRuntime       Action = "install-runtime"
-	ActWriteConfig          Action = "write-config"
-	ActInstallZooKeeper     Action = "install-zookeeper"
-	ActWriteZooKeeperConfig Action = "write-zookeeper-config"
-	ActStartZooKeeper       Action = "start-zookeeper"
-	ActRestartZooKeeper     Action = "restart-zookeeper"
-	ActStopZooKeeper        Action = "stop-zookeeper"
-	ActStartJournalNode     Action = "start-journalnode"
-	ActRestartJournalNode   Action = "restart-journalnode"
-	ActStopJournalNode      Action = "stop-journalnode"
-	ActFormatNameNode       Action = "format-namenode"
-	ActStartNameNode        Action = "start-namenode"
-	ActRestartNameNode      Action = "restart-namenode"
-	ActStopNameNode         Action = "stop-namenode"
-	ActBootstrapStandby     Action = "bootstrap-standby"
-	ActFormatZK             Action = "format-zk"
-	ActStartZKFC            Action = "start-zkfc"
-	ActRestartZKFC          Action = "restart-zkfc"
-	ActStopZKFC             Action = "stop-zkfc"
-	ActTransitionToActive   Action = "transition-to-active"
-	ActFailover             Action = "failover"
-	ActSyncJournal          Action = "sync-journal"
-	ActVerifyHA             Action = "verify-ha"
-	ActRemoveConfig         Action = "remove-config"
-	ActRemoveRuntime        Action = "remove-runtime"
-	ActPurgeData            Action = "purge-data"
-	// ActVerifyStopped checks destroy's postcondition on a host before its
-	// files go: no hactl process, no listener on a daemon's address.
-	ActVerifyStopped Action = "verify-stopped"
-)
-
-// DaemonAction is the start, restart or stop action of a daemon kind
-// ("start-namenode"): every kind of the daemon registry has the three.
-func DaemonAction(verb string, k daemon.Kind) Action { return Action(verb + "-" + string(k)) }
+import "fmt"
 
 // Change is how a step shows in the Terraform-style plan and which summary
 // count it adds to.

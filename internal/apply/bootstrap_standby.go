@@ -12,6 +12,10 @@ import (
 // (exit 5) when the local storage holds data.
 type bootstrapStandby struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActBootstrapStandby, func(s *planner.Step) Runner { return &bootstrapStandby{s} })
+}
+
 func (r *bootstrapStandby) Title() string { return r.s.Title() }
 
 func (r *bootstrapStandby) Run(ctx context.Context, env *Env) error {

@@ -248,14 +248,14 @@ type Report struct {
 	Elapsed   time.Duration
 }
 
-// parallelSafe are the actions that touch only their own host and no
-// running service's availability: consecutive runs of them execute on all
-// hosts at once (each host's steps still in plan order). Restarts, stops,
-// formats, bootstraps and failovers always run one at a time.
-var parallelSafe = map[planner.Action]bool{
-	planner.ActInstallRuntime: true, planner.ActWriteConfig: true, planner.ActInstallZooKeeper: true,
-	planner.ActWriteZooKeeperConfig: true, planner.ActStartZooKeeper: true, planner.ActStartJournalNode: true,
-	planner.ActRemoveConfig: true, planner.ActRemoveRuntime: true, planner.ActPurgeData: true,
+// parallelSafe: the step kind touches only its own host and no running
+// service's availability (planner.StepKind.HostLocal), so consecutive runs
+// of such steps execute on all hosts at once (each host's steps still in
+// plan order). Restarts, stops, formats, bootstraps and failovers always run
+// one at a time.
+func parallelSafe(a planner.Action) bool {
+	k, ok := planner.KindOf(a)
+	return ok && k.HostLocal
 }
 
 // Execute runs the plan's steps in order, printing each as it runs
@@ -290,8 +290,8 @@ func Execute(ctx context.Context, env *Env, plan *planner.ClusterPlan) (rep Repo
 	}
 	for i := 0; i < len(plan.Steps); {
 		j := i + 1
-		if !env.Guard.DryRun && limit > 1 && parallelSafe[plan.Steps[i].Action] {
-			for j < len(plan.Steps) && parallelSafe[plan.Steps[j].Action] {
+		if !env.Guard.DryRun && limit > 1 && parallelSafe(plan.Steps[i].Action) {
+			for j < len(plan.Steps) && parallelSafe(plan.Steps[j].Action) {
 				j++
 			}
 		}
@@ -424,60 +424,6 @@ func (x *executor) batch(ctx context.Context, i, j, limit int) *StepError {
 	wg.Wait()
 	x.env.Guard.Drain()
 	return first
-}
-
-// Runner is one step kind: a small type per action (one file each), as
-// k0sctl's phases.
-type Runner interface {
-	Title() string
-	Run(ctx context.Context, env *Env) error
-}
-
-// ErrUnknownAction is returned for a plan step this build cannot run (a plan
-// file from a newer hactl).
-var ErrUnknownAction = errors.New("unknown step action")
-
-// New returns the runner of a plan step.
-func New(s *planner.Step) (Runner, error) {
-	switch s.Action {
-	case planner.ActInstallRuntime:
-		return &installRuntime{s}, nil
-	case planner.ActWriteConfig:
-		return &writeConfig{s}, nil
-	case planner.ActInstallZooKeeper:
-		return &installZooKeeper{s}, nil
-	case planner.ActWriteZooKeeperConfig:
-		return &writeZooKeeperConfig{s}, nil
-	case planner.ActStartZooKeeper, planner.ActStartJournalNode, planner.ActStartNameNode, planner.ActStartZKFC:
-		return &startDaemon{s}, nil
-	case planner.ActRestartZooKeeper, planner.ActRestartJournalNode, planner.ActRestartNameNode, planner.ActRestartZKFC:
-		return &restartDaemon{s}, nil
-	case planner.ActStopZooKeeper, planner.ActStopJournalNode, planner.ActStopNameNode, planner.ActStopZKFC:
-		return &stopDaemon{s}, nil
-	case planner.ActFormatNameNode:
-		return &formatNameNode{s}, nil
-	case planner.ActBootstrapStandby:
-		return &bootstrapStandby{s}, nil
-	case planner.ActFormatZK:
-		return &formatZK{s}, nil
-	case planner.ActFailover:
-		return &failover{s}, nil
-	case planner.ActSyncJournal:
-		return &syncJournal{s}, nil
-	case planner.ActTransitionToActive:
-		return &transitionToActive{s}, nil
-	case planner.ActVerifyHA:
-		return &verifyHA{s}, nil
-	case planner.ActRemoveConfig:
-		return &removeConfig{s}, nil
-	case planner.ActRemoveRuntime:
-		return &removeRuntime{s}, nil
-	case planner.ActPurgeData:
-		return &purgeData{s}, nil
-	case planner.ActVerifyStopped:
-		return &verifyStopped{s}, nil
-	}
-	return nil, fmt.Errorf("%w %q", ErrUnknownAction, s.Action)
 }
 
 func shellLine(args []string) string {

@@ -14,6 +14,10 @@ import (
 // active). It waits until the NameNode reports active.
 type failover struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActFailover, func(s *planner.Step) Runner { return &failover{s} })
+}
+
 func (r *failover) Title() string { return r.s.Title() }
 
 func (r *failover) Run(ctx context.Context, env *Env) error {

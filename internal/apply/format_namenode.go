@@ -13,6 +13,10 @@ import (
 // one unforgivable bug. --force only with the plan's explicit Force.
 type formatNameNode struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActFormatNameNode, func(s *planner.Step) Runner { return &formatNameNode{s} })
+}
+
 func (r *formatNameNode) Title() string { return r.s.Title() }
 
 func (r *formatNameNode) Run(ctx context.Context, env *Env) error {

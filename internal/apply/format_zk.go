@@ -18,6 +18,10 @@ const formatZKExists = 2
 // existing znode is left alone (exit 2), which is the converged state.
 type formatZK struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActFormatZK, func(s *planner.Step) Runner { return &formatZK{s} })
+}
+
 func (r *formatZK) Title() string { return r.s.Title() }
 
 func (r *formatZK) Run(ctx context.Context, env *Env) error {

@@ -12,6 +12,10 @@ import (
 // .sha256 file, which the probe compares to decide whether it is current.
 type installRuntime struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActInstallRuntime, func(s *planner.Step) Runner { return &installRuntime{s} })
+}
+
 func (r *installRuntime) Title() string { return r.s.Title() }
 
 func (r *installRuntime) Run(ctx context.Context, env *Env) error {

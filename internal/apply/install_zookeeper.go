@@ -24,6 +24,10 @@ func aptGet(args string) string {
 // installZooKeeper installs Debian's zookeeper package where it is missing.
 type installZooKeeper struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActInstallZooKeeper, func(s *planner.Step) Runner { return &installZooKeeper{s} })
+}
+
 func (r *installZooKeeper) Title() string { return r.s.Title() }
 
 func (r *installZooKeeper) Run(ctx context.Context, env *Env) error {

@@ -13,6 +13,10 @@ import (
 // (destroy --purge-data only).
 type purgeData struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActPurgeData, func(s *planner.Step) Runner { return &purgeData{s} })
+}
+
 func (r *purgeData) Title() string { return r.s.Title() }
 
 func (r *purgeData) Run(ctx context.Context, env *Env) error {

@@ -13,6 +13,10 @@ import (
 // host — by name, never a whole directory (ownedFilesScript).
 type removeConfig struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActRemoveConfig, func(s *planner.Step) Runner { return &removeConfig{s} })
+}
+
 func (r *removeConfig) Title() string { return r.s.Title() }
 
 func (r *removeConfig) Run(ctx context.Context, env *Env) error {

@@ -12,6 +12,10 @@ import (
 // install dir only when nothing else is left in it.
 type removeRuntime struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActRemoveRuntime, func(s *planner.Step) Runner { return &removeRuntime{s} })
+}
+
 func (r *removeRuntime) Title() string { return r.s.Title() }
 
 func (r *removeRuntime) Run(ctx context.Context, env *Env) error {

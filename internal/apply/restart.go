@@ -13,6 +13,13 @@ import (
 // at a time, so the wait is what keeps a second one from going down.
 type restartDaemon struct{ s *planner.Step }
 
+// The restart step of every registered daemon kind.
+func init() {
+	for _, d := range daemon.Registry {
+		register(planner.DaemonAction(planner.VerbRestart, d.Kind), func(s *planner.Step) Runner { return &restartDaemon{s} })
+	}
+}
+
 func (r *restartDaemon) Title() string { return r.s.Title() }
 
 func (r *restartDaemon) Run(ctx context.Context, env *Env) error {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hactl/hactl/internal/daemon"
 	"io"
 	"io/fs"
 	"maps"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/rpc"
 	"github.com/hactl/hactl/schema"

@@ -4,12 +4,20 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 )
 
 // startDaemon starts a supervised daemon (ZooKeeper, JournalNode, NameNode,
 // ZKFC) and waits until it serves, so the next step can rely on it.
 type startDaemon struct{ s *planner.Step }
+
+// The start step of every registered daemon kind.
+func init() {
+	for _, d := range daemon.Registry {
+		register(planner.DaemonAction(planner.VerbStart, d.Kind), func(s *planner.Step) Runner { return &startDaemon{s} })
+	}
+}
 
 func (r *startDaemon) Title() string { return r.s.Title() }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 )
 
@@ -11,6 +12,13 @@ import (
 // the configuration) and clears its record; whatever of it runs without a
 // record is stopped too, and a process of it that survives fails the step.
 type stopDaemon struct{ s *planner.Step }
+
+// The stop step of every registered daemon kind.
+func init() {
+	for _, d := range daemon.Registry {
+		register(planner.DaemonAction(planner.VerbStop, d.Kind), func(s *planner.Step) Runner { return &stopDaemon{s} })
+	}
+}
 
 func (r *stopDaemon) Title() string { return r.s.Title() }
 

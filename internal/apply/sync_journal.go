@@ -51,6 +51,10 @@ func (e *Env) journalCaller(ctx context.Context) (JournalCaller, error) {
 // old set and the step fails: the NameNodes are not switched.
 type syncJournal struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActSyncJournal, func(s *planner.Step) Runner { return &syncJournal{s} })
+}
+
 func (r *syncJournal) Title() string { return r.s.Title() }
 
 func (r *syncJournal) Run(ctx context.Context, env *Env) error {

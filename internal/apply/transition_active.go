@@ -11,6 +11,10 @@ import (
 // and no NameNode active yet).
 type transitionToActive struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActTransitionToActive, func(s *planner.Step) Runner { return &transitionToActive{s} })
+}
+
 func (r *transitionToActive) Title() string { return r.s.Title() }
 
 func (r *transitionToActive) Run(ctx context.Context, env *Env) error {

@@ -13,6 +13,10 @@ import (
 // every other one standby (read-only; skipped in a dry run).
 type verifyHA struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActVerifyHA, func(s *planner.Step) Runner { return &verifyHA{s} })
+}
+
 func (r *verifyHA) Title() string { return r.s.Title() }
 
 func (r *verifyHA) Run(ctx context.Context, env *Env) error {

@@ -14,6 +14,10 @@ import (
 // host's configuration, binary and data stay.
 type verifyStopped struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActVerifyStopped, func(s *planner.Step) Runner { return &verifyStopped{s} })
+}
+
 func (r *verifyStopped) Title() string { return r.s.Title() }
 
 func (r *verifyStopped) Run(ctx context.Context, env *Env) error {

@@ -13,6 +13,10 @@ import (
 // an existing secret is kept).
 type writeConfig struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActWriteConfig, func(s *planner.Step) Runner { return &writeConfig{s} })
+}
+
 func (r *writeConfig) Title() string { return r.s.Title() }
 
 func (r *writeConfig) Run(ctx context.Context, env *Env) error {

@@ -11,6 +11,10 @@ import (
 // writeZooKeeperConfig writes zoo.cfg and the server's myid.
 type writeZooKeeperConfig struct{ s *planner.Step }
 
+func init() {
+	register(planner.ActWriteZooKeeperConfig, func(s *planner.Step) Runner { return &writeZooKeeperConfig{s} })
+}
+
 func (r *writeZooKeeperConfig) Title() string { return r.s.Title() }
 
 func (r *writeZooKeeperConfig) Run(ctx context.Context, env *Env) error {

@@ -59,6 +59,10 @@ type Spec struct {
 	Argv func(a Args) []string
 	// Ready is how apply waits for it to serve.
 	Ready Check
+	// ParallelStart: starting it disturbs nothing that runs (a new member of
+	// a quorum, not a NameNode that may become active), so apply starts it on
+	// every host at once.
+	ParallelStart bool
 	// StatusColumn, for a per-NameNode kind other than the NameNode itself,
 	// is the column of the status NameNode table that shows whether it runs.
 	StatusColumn string
@@ -86,7 +90,7 @@ var Registry = []Spec{
 		Ready: CheckNameNodeHA,
 	},
 	{
-		Kind: JournalNode, Title: "JournalNode", RunsHactl: true,
+		Kind: JournalNode, Title: "JournalNode", RunsHactl: true, ParallelStart: true,
 		ConfigFiles: []string{FileCoreSite, FileHDFSSite},
 		Argv: func(a Args) []string {
 			return []string{a.Binary, "runtime", "journalnode", "--conf", a.ConfDir}
@@ -94,7 +98,7 @@ var Registry = []Spec{
 		Ready: CheckJournalRPC,
 	},
 	{
-		Kind: ZooKeeper, Title: "ZooKeeper",
+		Kind: ZooKeeper, Title: "ZooKeeper", ParallelStart: true,
 		ConfigFiles: []string{FileZooCfg, FileZooKeeperID}, ConfigName: "zoo.cfg",
 		Argv: func(a Args) []string {
 			// Debian's layout: every jar of /usr/share/java on the class
