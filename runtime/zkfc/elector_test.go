@@ -17,7 +17,8 @@ var (
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
-// names renders actions compactly, leaving out Log, for table assertions.
+// names renders actions compactly, leaving out Log, for the scripts'
+// expected output.
 func names(acts []Action) string {
 	var s []string
 	for _, a := range acts {
@@ -32,226 +33,16 @@ func names(acts []Action) string {
 	return strings.Join(s, ",")
 }
 
-type step struct {
-	ev   any
-	want string
+// testElectorConfig is the elector of every test: session timeout 3 s,
+// retry after a failure 1 s.
+func testElectorConfig() ElectorConfig {
+	return ElectorConfig{Self: self, SessionTimeout: 3 * time.Second, RetryAfterFailure: time.Second}
 }
 
-func run(t *testing.T, e *Elector, steps []step) {
-	t.Helper()
-	for i, s := range steps {
-		got := names(e.Step(s.ev))
-		if got != s.want {
-			t.Fatalf("step %d (%T %+v): actions %q, want %q", i, s.ev, s.ev, got, s.want)
-		}
-	}
-}
+func newTestElector() *Elector { return NewElector(testElectorConfig()) }
 
-func newTestElector() *Elector {
-	return NewElector(ElectorConfig{Self: self, SessionTimeout: 3 * time.Second, RetryAfterFailure: time.Second})
-}
-
-// becomeActive drives a fresh elector to active with an empty breadcrumb.
-func becomeActive(t *testing.T, e *Elector) {
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3)}, "WriteBreadcrumb"},
-		{BreadcrumbWritten{Now: at(4)}, "TransitionToActive"},
-		{Transitioned{Now: at(5), To: Active}, ""},
-	})
-	if e.Role() != Active {
-		t.Fatalf("role %s, want active", e.Role())
-	}
-}
-
-func TestElectorBecomesActiveOnlyWhenHealthy(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: Initializing}, ""},
-		{HealthChanged{Now: at(2), State: ServiceNotResponding}, ""},
-		{Tick{Now: at(3000)}, ""},
-	})
-	e2 := newTestElector()
-	becomeActive(t, e2)
-}
-
-func TestElectorFencesTheBreadcrumbsNode(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3), Data: other.Encode()}, "Fence(nn2)"},
-		{Fenced{Now: at(4)}, "WriteBreadcrumb"},
-		{BreadcrumbWritten{Now: at(5)}, "TransitionToActive"},
-		{Transitioned{Now: at(6), To: Active}, ""},
-	})
-}
-
-func TestElectorSkipsFencingItself(t *testing.T) {
-	e := newTestElector()
-	moved := self
-	moved.Host = "10.0.0.9" // same NameNode, new address: still itself
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3), Data: moved.Encode()}, "WriteBreadcrumb"},
-	})
-}
-
-func TestElectorFailedFencingNeverGoesActiveAndRetries(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3), Data: other.Encode()}, "Fence(nn2)"},
-		// Leaves the lock (so another candidate may try) but keeps the breadcrumb.
-		{Fenced{Now: at(10), Err: boom}, "DeleteLock"},
-		{LockDeleted{Now: at(11)}, ""},
-		{Tick{Now: at(500)}, ""},
-		{Tick{Now: at(1010)}, "CreateLock"},
-		{LockCreated{Now: at(1011), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(1012), Data: other.Encode()}, "Fence(nn2)"},
-	})
-	if e.Role() == Active || e.Failures() != 1 {
-		t.Fatalf("role %s failures %d", e.Role(), e.Failures())
-	}
-}
-
-func TestElectorUnreadableBreadcrumbBlocksActive(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3), Data: []byte{0xff, 0xff}}, "DeleteLock"},
-	})
-	if !strings.Contains(e.Status(), "breadcrumb unreadable") {
-		t.Fatalf("status %q", e.Status())
-	}
-}
-
-func TestElectorStandbyWatchesAndCompetesAgain(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Exists: true}, "TransitionToStandby"},
-		{Transitioned{Now: at(3), To: Standby}, "WatchLock"},
-		{LockWatched{Now: at(4), Exists: true}, ""},
-		{Tick{Now: at(5000)}, ""},
-		{LockChanged{Now: at(5001)}, "CreateLock"},
-		{LockCreated{Now: at(5002), Exists: true}, "WatchLock"}, // already standby: no second transition
-		{LockWatched{Now: at(5003), Exists: false}, "CreateLock"},
-		{LockCreated{Now: at(5004), Mine: true}, "ReadBreadcrumb"},
-	})
-}
-
-func TestElectorUnhealthyActiveQuitsLeavingBreadcrumb(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{
-		{HealthChanged{Now: at(100), State: ServiceNotResponding}, "DeleteLock"},
-		{LockDeleted{Now: at(101)}, ""}, // no DeleteBreadcrumb: the next active must fence it
-		{Tick{Now: at(5000)}, ""},
-		{HealthChanged{Now: at(6000), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(6001), Exists: true}, "TransitionToStandby"},
-	})
-}
-
-func TestElectorStepsDownWhenZooKeeperIsLost(t *testing.T) {
-	e := newTestElector() // session timeout 3 s: steps down after 2 s
-	becomeActive(t, e)
-	run(t, e, []step{
-		{Disconnected{Now: at(1000)}, ""},
-		{Tick{Now: at(2900)}, ""},
-		{Tick{Now: at(3000)}, "TransitionToStandby"},
-		{Transitioned{Now: at(3001), To: Standby, Err: boom}, ""}, // even if the NameNode does not answer
-	})
-	if e.Role() != Neutral {
-		t.Fatalf("role %s, want neutral", e.Role())
-	}
-	// The same session comes back: the lock is still ours, so become active again.
-	run(t, e, []step{
-		{Connected{Now: at(3500)}, "CreateLock"},
-		{LockCreated{Now: at(3501), Mine: true, Exists: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3502), Data: self.Encode()}, "WriteBreadcrumb"},
-	})
-}
-
-func TestElectorShortDisconnectKeepsActive(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{
-		{Disconnected{Now: at(1000)}, ""},
-		{Tick{Now: at(1500)}, ""},
-		{Connected{Now: at(1600)}, ""},
-		{Tick{Now: at(9000)}, ""},
-	})
-	if e.Role() != Active {
-		t.Fatalf("role %s", e.Role())
-	}
-}
-
-func TestElectorSessionExpiryMakesStandbyAtOnce(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{
-		{Expired{Now: at(100)}, "TransitionToStandby"},
-		{Transitioned{Now: at(101), To: Standby}, ""},
-		{Connected{Now: at(200), NewSession: true}, "CreateLock"},
-		{LockCreated{Now: at(201), Exists: true}, "TransitionToStandby"},
-	})
-}
-
-func TestElectorNewSessionWhileActiveStepsDown(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{{Connected{Now: at(100), NewSession: true}, "TransitionToStandby"}})
-}
-
-func TestElectorCedeDeletesBreadcrumbWhenStandbyWorked(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{
-		{Cede{Now: at(100), Until: at(10100)}, "TransitionToStandby"},
-		{Transitioned{Now: at(200), To: Standby}, "DeleteLock"},
-		{LockDeleted{Now: at(201)}, "DeleteBreadcrumb"},
-		{BreadcrumbDeleted{Now: at(202)}, ""},
-		{Tick{Now: at(5000)}, ""},
-		{Tick{Now: at(10100)}, "CreateLock"},
-	})
-}
-
-func TestElectorCedeKeepsBreadcrumbWhenStandbyFailed(t *testing.T) {
-	e := newTestElector()
-	becomeActive(t, e)
-	run(t, e, []step{
-		{Cede{Now: at(100), Until: at(10100)}, "TransitionToStandby"},
-		{Transitioned{Now: at(200), To: Standby, Err: boom}, "DeleteLock"},
-		{LockDeleted{Now: at(201)}, ""},
-		{Cede{Now: at(300)}, "CreateLock"}, // cede 0: rejoin at once
-	})
-}
-
-func TestElectorFailedTransitionToActiveRetries(t *testing.T) {
-	e := newTestElector()
-	run(t, e, []step{
-		{Connected{Now: at(0)}, ""},
-		{HealthChanged{Now: at(1), State: ServiceHealthy}, "CreateLock"},
-		{LockCreated{Now: at(2), Mine: true}, "ReadBreadcrumb"},
-		{BreadcrumbRead{Now: at(3)}, "WriteBreadcrumb"},
-		{BreadcrumbWritten{Now: at(4)}, "TransitionToActive"},
-		{Transitioned{Now: at(5), To: Active, Err: boom}, "DeleteLock"},
-		{LockDeleted{Now: at(6)}, ""},
-		{Tick{Now: at(1005)}, "CreateLock"},
-	})
-}
+// The scenarios of the elector are scripts in testdata/elector
+// (elector_script_test.go); this file keeps the randomized safety test.
 
 // TestElectorNeverActiveWithoutFencingOrLock drives the elector with a fixed
 // seed through random events (answering its actions randomly) and checks the
