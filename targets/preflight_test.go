@@ -493,7 +493,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 			NameNodes: []*schema.NameNode{{ID: "nn1", Host: "a"}, {ID: "nn2", Host: "b"}, {ID: "nn3", Host: "g"}, {ID: "nn4", Host: "i"}}}},
 	}
 	a := fake.New("a", "10.0.0.1")
-	a.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nend\n", 0)
+	a.On(fake.IsProbe, "hactl-preflight 1\n"+uname()+"nn0 dir absent\nend\n", 0)
 	// b: installed; the shell saw a live journalnode (pid 42) and a
 	// namenode.ns.nn2 whose pid 43 now belongs to a process started later, and
 	// the runtime's probe reports nn2 active: not that daemon's state.
@@ -506,7 +506,7 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		return "stat:" + strconv.Itoa(pid) + " " + hex.EncodeToString([]byte(line)) + "\n"
 	}
 	b := fake.New("b", "10.0.0.2")
-	b.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\n"+
+	b.On(fake.IsProbe, "hactl-preflight 1\n"+uname()+"nn0 dir full\nnn0.version "+hex.EncodeToString([]byte("clusterID=x-1\n"))+"\n"+
 		"bin sha "+strings.Repeat("d", 64)+"\n"+rec("journalnode", 42, 1000, "HACTL_RUNTIME_SHA256="+strings.Repeat("e", 64))+stat(42, 1000)+
 		rec("namenode.ns.nn2", 43, 1000)+stat(43, 2000)+rec("zkfc.ns.nn2", 45, 1000)+stat(45, 1000)+"exe:45 /opt/hactl/bin/hactl\n"+
 		"listen 777 0100007F:1F90\nsock 42 777\ninstalled\n"+
@@ -515,11 +515,11 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	cc := fake.New("c", "10.0.0.3")
 	cc.Unreachable = true
 	d := fake.New("d", "10.0.0.4")
-	d.On(`hactl-preflight`, "hactl-preflight 1\n"+uname(), 0) // cut short
+	d.On(fake.IsProbe, "hactl-preflight 1\n"+uname(), 0) // cut short
 	e := fake.New("e", "10.0.0.5")
-	e.On(`hactl-preflight`, "", 1).Result.Stderr = []byte("sudo: a password is required")
+	e.On(fake.IsProbe, "", 1).Result.Stderr = []byte("sudo: a password is required")
 	f := fake.New("f", "10.0.0.6")
-	f.On(`hactl-preflight`, "hactl-preflight 1\nos Linux sparc64\nend\n", 0)
+	f.On(fake.IsProbe, "hactl-preflight 1\nos Linux sparc64\nend\n", 0)
 	// g's installed configuration names other dirs: a second round trip
 	// reads them all; i's second answer is cut short.
 	installed := func(nn string) string {
@@ -528,19 +528,19 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 				`"storage_dirs":{"name_dirs":{"ns/NN":["/old/nn"]},"edits_roots":["/old/jn"]}}`, "NN", nn) + "\nprobe-exit 0\nend\n"
 	}
 	g := fake.New("g", "10.0.0.7")
-	g.On(`hactl-preflight`, installed("nn3"), 0).Times = 1
-	g.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\nnn1 dir full\nnn1.version "+hex.EncodeToString([]byte("clusterID=old-1\n"))+
+	g.On(fake.IsProbe, installed("nn3"), 0).Times = 1
+	g.On(fake.IsProbe, "hactl-preflight 1\nnn0 dir absent\nnn1 dir full\nnn1.version "+hex.EncodeToString([]byte("clusterID=old-1\n"))+
 		"\njn0:ns journal\njn0:ns dir full\njn0:ns ent edits_inprogress_0000000000000000007\nend\n", 0)
 	i := fake.New("i", "10.0.0.8")
-	i.On(`hactl-preflight`, installed("nn4"), 0).Times = 1
-	i.On(`hactl-preflight`, "hactl-preflight 1\nnn0 dir absent\n", 0)
+	i.On(fake.IsProbe, installed("nn4"), 0).Times = 1
+	i.On(fake.IsProbe, "hactl-preflight 1\nnn0 dir absent\n", 0)
 	// k's installed probe failed and the output ends there.
 	k := fake.New("k", "10.0.0.9")
-	k.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n{}\nprobe-exit 3\n", 0)
+	k.On(fake.IsProbe, "hactl-preflight 1\n"+uname()+"installed\n{}\nprobe-exit 3\n", 0)
 	// m's installed configuration names a relative name dir: its storage
 	// cannot be described.
 	m := fake.New("m", "10.0.0.10")
-	m.On(`hactl-preflight`, "hactl-preflight 1\n"+uname()+"installed\n"+`{"storage_dirs":{"name_dirs":{"ns/nn9":["rel/nn"]}}}`+"\nprobe-exit 0\nend\n", 0)
+	m.On(fake.IsProbe, "hactl-preflight 1\n"+uname()+"installed\n"+`{"storage_dirs":{"name_dirs":{"ns/nn9":["rel/nn"]}}}`+"\nprobe-exit 0\nend\n", 0)
 	c.Hosts = append(c.Hosts, &schema.Host{Name: "f", Address: "10.0.0.6"}, &schema.Host{Name: "g", Address: "10.0.0.7"},
 		&schema.Host{Name: "i", Address: "10.0.0.8"}, &schema.Host{Name: "k", Address: "10.0.0.9"}, &schema.Host{Name: "m", Address: "10.0.0.10"})
 	hosts := map[string]targets.Host{"a": a, "b": b, "c": cc, "d": d, "e": e, "f": f, "g": g, "i": i, "k": k, "m": m}
@@ -550,15 +550,14 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 	}
 	for _, h := range []*fake.Host{a, b, d, e, f} {
 		calls := h.Calls()
-		if len(calls) != 1 || !calls[0].Cmd.Sudo || !strings.Contains(calls[0].Cmd.Shell, "--address "+h.Addr) {
-			t.Errorf("%s: want one sudo round trip, got %q", h.HostName, h.Lines())
+		if p, ok := calls[0].Op.(fake.Probe); len(calls) != 1 || !calls[0].Sudo || !ok || !p.RuntimeProbe || p.Address != h.Addr {
+			t.Errorf("%s: want one sudo round trip, got %+v", h.HostName, h.Ops())
 		}
 	}
 	for _, h := range []*fake.Host{g, i} {
 		calls := h.Calls()
-		if len(calls) != 2 || !calls[1].Cmd.Sudo || strings.Contains(calls[1].Cmd.Shell, "runtime probe") ||
-			!strings.Contains(calls[1].Cmd.Shell, "d nn0 /data/nn;") || !strings.Contains(calls[1].Cmd.Shell, "d nn1 /old/nn;") || !strings.Contains(calls[1].Cmd.Shell, "in /old/jn/*;") {
-			t.Errorf("%s: want the probe, then one sudo round trip reading every storage dir, got %q", h.HostName, h.Lines())
+		if len(calls) != 2 || !calls[1].Sudo || !reflect.DeepEqual(calls[1].Op, fake.Probe{NameDirs: []string{"/data/nn", "/old/nn"}, EditsRoots: []string{"/old/jn"}}) {
+			t.Errorf("%s: want the probe, then one sudo round trip reading every storage dir, got %+v", h.HostName, h.Ops())
 		}
 	}
 	og := obs.Hosts["g"]

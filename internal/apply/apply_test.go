@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/targets"
+	"github.com/hactl/hactl/targets/fake"
 )
 
 func TestApplyFreshClusterConverges(t *testing.T) {
@@ -82,9 +84,9 @@ func TestApplyKeepsAnExistingSecret(t *testing.T) {
 func mutatingCalls(s *sim) []string {
 	var out []string
 	for _, h := range s.fakes {
-		for _, l := range h.Lines() {
-			if !readOnly.MatchString(l) {
-				out = append(out, h.Name()+": "+l)
+		for _, op := range h.Ops() {
+			if !readOnly(op) {
+				out = append(out, fmt.Sprintf("%s: %+v", h.Name(), op))
 			}
 		}
 	}
@@ -138,7 +140,7 @@ func TestDryRunExecutesNoMutationAndIsExact(t *testing.T) {
 func TestFailureStopsAndNamesStepAndHost(t *testing.T) {
 	c := loadFixture(t, "three", nil)
 	s := newSim(t, c)
-	s.failMatch, s.failHost = regexp.MustCompile(`runtime bootstrap-standby`), "oim"
+	s.failMatch, s.failHost = fake.IsRuntime("bootstrap-standby"), "oim"
 	plan, out, err := s.apply(c, testBinary(t), false)
 	var se *StepError
 	if !errors.As(err, &se) {
@@ -307,21 +309,29 @@ func TestDestroyStopsAndRemoves(t *testing.T) {
 				}
 			}
 			p := c.PathsFor(h.Name)
-			lines := strings.Join(s.fakes[h.Name].Lines(), "\n")
-			if !strings.Contains(lines, filepath.Join(p.ConfDir, "hdfs-site.xml")) || !strings.Contains(lines, p.Binary) {
-				t.Errorf("%s: config or runtime not removed", h.Name)
+			var removed, trees []string
+			for _, op := range s.fakes[h.Name].Ops() {
+				switch op := op.(type) {
+				case fake.RemoveFiles:
+					removed = append(removed, op.Files...)
+				case fake.RemoveTree:
+					trees = append(trees, op.Dirs...)
+				}
+			}
+			if !slices.Contains(removed, filepath.Join(p.ConfDir, "hdfs-site.xml")) || !slices.Contains(removed, p.Binary) {
+				t.Errorf("%s: config or runtime not removed: %q", h.Name, removed)
 			}
 			for _, d := range []string{p.ConfDir, p.LogDir, p.RunDir, p.InstallDir} {
-				if strings.Contains(lines, "rm -rf "+d) {
+				if slices.Contains(trees, d) {
 					t.Errorf("%s: destroy removes the whole of %s", h.Name, d)
 				}
 			}
-			purged := strings.Contains(lines, "rm -rf /hdfs/namenode")
+			purged := slices.Contains(trees, "/hdfs/namenode")
 			if purged != purge {
-				t.Errorf("%s: data dirs removed = %v with purge-data = %v", h.Name, purged, purge)
+				t.Errorf("%s: data dirs removed = %v with purge-data = %v (%q)", h.Name, purged, purge, trees)
 			}
-			if purge && !strings.Contains(lines, filepath.Clean("/hdfs/journalnode")) {
-				t.Errorf("%s: journal dir not purged", h.Name)
+			if purge && !slices.Contains(trees, "/hdfs/journalnode") {
+				t.Errorf("%s: journal dir not purged: %q", h.Name, trees)
 			}
 		}
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,14 +24,14 @@ type installRecorder struct {
 	inFlight  int
 	maxFlight int
 	installed bool
-	scripts   []string
+	installs  []fake.InstallPackages
 }
 
-func (r *installRecorder) respond(h *fake.Host, cmd targets.Command, _ []byte) (targets.Result, error) {
+func (r *installRecorder) respond(h *fake.Host, c fake.Call) (targets.Result, error) {
 	r.mu.Lock()
 	r.inFlight++
 	r.maxFlight = max(r.maxFlight, r.inFlight)
-	r.scripts = append(r.scripts, cmd.Shell)
+	r.installs = append(r.installs, c.Op.(fake.InstallPackages))
 	r.mu.Unlock()
 	// Hold the "dpkg lock" long enough that a concurrent install overlaps.
 	time.Sleep(30 * time.Millisecond)
@@ -38,7 +39,7 @@ func (r *installRecorder) respond(h *fake.Host, cmd targets.Command, _ []byte) (
 	r.installed = true
 	r.inFlight--
 	r.mu.Unlock()
-	if !cmd.Sudo {
+	if !c.Sudo {
 		return targets.Result{ExitCode: 100, Stderr: []byte("E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\n")}, nil
 	}
 	return targets.Result{}, nil
@@ -61,7 +62,7 @@ func TestInstallZooKeeperSerializedOnOneMachine(t *testing.T) {
 	plan := &planner.ClusterPlan{}
 	for _, h := range c.Hosts {
 		fh := fake.New(h.Name, h.Address)
-		fh.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`apt-get`), Respond: rec.respond})
+		fh.AddRule(&fake.Rule{Match: fake.IsInstall, Respond: rec.respond})
 		hosts[h.Name] = fh
 		plan.Steps = append(plan.Steps, &planner.Step{Host: h.Name, Action: planner.ActInstallZooKeeper})
 	}
@@ -72,23 +73,24 @@ func TestInstallZooKeeperSerializedOnOneMachine(t *testing.T) {
 	if rec.maxFlight != 1 {
 		t.Errorf("%d installs ran at once on one machine", rec.maxFlight)
 	}
-	if len(rec.scripts) != 3 {
-		t.Fatalf("%d install commands, want 3", len(rec.scripts))
+	if len(rec.installs) != 3 {
+		t.Fatalf("%d install commands, want 3", len(rec.installs))
 	}
-	aptCall := regexp.MustCompile(`apt-get( -o \S+)*`)
-	for _, s := range rec.scripts {
-		calls := aptCall.FindAllString(s, -1)
-		if len(calls) < 2 {
-			t.Fatalf("install script runs %d apt-get: %s", len(calls), s)
+	for _, in := range rec.installs {
+		if !slices.Equal(in.Packages, []string{"zookeeper"}) || len(in.AptGets) < 2 {
+			t.Fatalf("install runs %d apt-get for %q: %+v", len(in.AptGets), in.Packages, in)
 		}
-		for _, call := range calls {
-			if !strings.Contains(call, "-o DPkg::Lock::Timeout=") {
-				t.Errorf("apt-get without a dpkg lock timeout: %q in %s", call, s)
+		for _, a := range in.AptGets {
+			timeout := ""
+			for _, o := range a.Options {
+				if v, ok := strings.CutPrefix(o, "DPkg::Lock::Timeout="); ok {
+					timeout = v
+				}
+			}
+			if n, err := strconv.Atoi(timeout); err != nil || n <= 0 {
+				t.Errorf("apt-get %s without a bounded, positive dpkg lock timeout: options %q", a.Command, a.Options)
 			}
 		}
-	}
-	if m := regexp.MustCompile(`DPkg::Lock::Timeout=(\d+)`).FindStringSubmatch(rec.scripts[0]); m == nil || m[1] == "0" || m[1] == "-1" {
-		t.Errorf("lock timeout not bounded and positive: %v", m)
 	}
 }
 
@@ -103,7 +105,7 @@ func TestInstallZooKeeperParallelOnDistinctMachines(t *testing.T) {
 	plan := &planner.ClusterPlan{}
 	for _, h := range c.Hosts {
 		fh := fake.New(h.Name, h.Address)
-		fh.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`apt-get`), Respond: func(*fake.Host, targets.Command, []byte) (targets.Result, error) {
+		fh.AddRule(&fake.Rule{Match: fake.IsInstall, Respond: func(*fake.Host, fake.Call) (targets.Result, error) {
 			mu.Lock()
 			inFlight++
 			maxFlight = max(maxFlight, inFlight)

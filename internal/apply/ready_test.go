@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,11 +42,19 @@ func freePort(t *testing.T) int {
 	return port
 }
 
+// isTailOf matches apply's `tail -n 15` of the log named name.
+func isTailOf(name string) fake.Match {
+	return func(op fake.Op) bool {
+		e, ok := op.(fake.Exec)
+		return ok && len(e.Args) == 4 && e.Args[0] == "tail" && e.Args[1] == "-n" && e.Args[2] == "15" && filepath.Base(e.Args[3]) == name
+	}
+}
+
 func TestReadyReportsACrashingDaemonWithItsLog(t *testing.T) {
 	env := loopbackCluster(t, freePort(t))
 	h := fake.New("dim", "127.0.7.1")
-	h.On(`supervise status`, `[{"name":"journalnode","state":"failed","last_exit":"exit status 1"}]`, 0)
-	h.On(`^tail -n 15 .*journalnode.log$`, "Error: flag provided but not defined: -conf\n", 0)
+	h.On(fake.IsRuntime("supervise", "status"), `[{"name":"journalnode","state":"failed","last_exit":"exit status 1"}]`, 0)
+	h.On(isTailOf("journalnode.log"), "Error: flag provided but not defined: -conf\n", 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
 	err := DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "gave up") || !strings.Contains(err.Error(), "flag provided but not defined") {
@@ -61,14 +69,14 @@ func TestReadyReportsACrashLoopBeforeTheSupervisorGivesUp(t *testing.T) {
 	h := fake.New("dim", "127.0.7.1")
 	var mu sync.Mutex
 	restarts := 1 // it crashed once already when apply starts waiting
-	h.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`supervise status`), Respond: func(*fake.Host, targets.Command, []byte) (targets.Result, error) {
+	h.AddRule(&fake.Rule{Match: fake.IsRuntime("supervise", "status"), Respond: func(*fake.Host, fake.Call) (targets.Result, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		out := fmt.Sprintf(`[{"name":"journalnode","state":"running","restarts":%d,"last_exit":"exit status 2"}]`, restarts)
 		restarts++ // one more crash between two looks
 		return targets.Result{Stdout: []byte(out)}, nil
 	}})
-	h.On(`^tail -n 15 .*journalnode.log$`, "Error: cannot lock /hdfs/journalnode\n", 0)
+	h.On(isTailOf("journalnode.log"), "Error: cannot lock /hdfs/journalnode\n", 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
 	start := env.now()
 	err := DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
@@ -83,7 +91,7 @@ func TestReadyReportsACrashLoopBeforeTheSupervisorGivesUp(t *testing.T) {
 	env = loopbackCluster(t, freePort(t))
 	env.ReadyTimeout = 5 * time.Second
 	h = fake.New("dim", "127.0.7.1")
-	h.On(`supervise status`, `[{"name":"journalnode","state":"running","restarts":5}]`, 0)
+	h.On(fake.IsRuntime("supervise", "status"), `[{"name":"journalnode","state":"running","restarts":5}]`, 0)
 	env.Hosts = map[string]targets.Host{"dim": h}
 	err = DefaultReady(context.Background(), env, "dim", daemon.Host(daemon.JournalNode).Name())
 	if err == nil || !strings.Contains(err.Error(), "still not serving") {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,8 +54,8 @@ type sim struct {
 	// host persisted it).
 	failAt      int
 	afterEffect bool
-	// failMatch makes mutations whose line matches fail with exit 1.
-	failMatch *regexp.Regexp
+	// failMatch makes the mutations it matches fail with exit 1.
+	failMatch fake.Match
 	failHost  string
 
 	// Journal contents, for JournalNode set changes: the highest txid of
@@ -85,8 +84,8 @@ func newSim(t *testing.T, c *schema.Cluster) *sim {
 	for _, h := range c.Hosts {
 		f := fake.New(h.Name, h.Address)
 		name := h.Name
-		f.AddRule(&fake.Rule{Pattern: regexp.MustCompile(`.*`), Respond: func(fh *fake.Host, cmd targets.Command, _ []byte) (targets.Result, error) {
-			return s.respond(name, fh, cmd)
+		f.AddRule(&fake.Rule{Match: fake.Any, Respond: func(fh *fake.Host, c fake.Call) (targets.Result, error) {
+			return s.respond(name, fh, c.Op)
 		}})
 		s.fakes[h.Name] = f
 		s.daemons[h.Name] = map[string]*simDaemon{}
@@ -102,13 +101,20 @@ type simHost struct {
 	s *sim
 }
 
-var readOnly = regexp.MustCompile(`^if \[ -s `)
+// readOnly says whether op only reads the host.
+func readOnly(op fake.Op) bool {
+	switch op.(type) {
+	case fake.FileTest, fake.FileRead:
+		return true
+	}
+	return false
+}
 
-func (h *simHost) mutation(line string) (fail bool, after bool) {
+func (h *simHost) mutation(op fake.Op) (fail bool, after bool) {
 	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if readOnly.MatchString(line) || strings.Contains(line, "set -C") {
+	if _, lock := op.(fake.LockAcquire); readOnly(op) || lock {
 		return false, false
 	}
 	s.mutations++
@@ -116,7 +122,7 @@ func (h *simHost) mutation(line string) (fail bool, after bool) {
 }
 
 func (h *simHost) Run(ctx context.Context, cmd targets.Command) (targets.Result, error) {
-	fail, after := h.mutation(fake.Line(cmd))
+	fail, after := h.mutation(fake.Decode(cmd))
 	if fail && !after {
 		return targets.Result{}, fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
 	}
@@ -128,7 +134,7 @@ func (h *simHost) Run(ctx context.Context, cmd targets.Command) (targets.Result,
 }
 
 func (h *simHost) Upload(ctx context.Context, path string, data io.Reader, mode fs.FileMode, sum string) error {
-	fail, after := h.mutation("upload " + path)
+	fail, after := h.mutation(fake.Upload{Path: path})
 	if fail && !after {
 		return fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
 	}
@@ -139,67 +145,49 @@ func (h *simHost) Upload(ctx context.Context, path string, data io.Reader, mode 
 	return err
 }
 
-var sPath = regexp.MustCompile(`\[ -s (\S+) \]`)
-
-func flagValue(args []string, name string) string {
-	for i, a := range args {
-		if a == name && i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return ""
-}
-
-func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.Result, error) {
-	line := fake.Line(cmd)
-	if m := sPath.FindStringSubmatch(line); m != nil && readOnly.MatchString(line) {
-		f, ok := fh.File(strings.Trim(m[1], "'"))
-		present := ok && len(f.Data) > 0
-		switch {
-		case strings.Contains(line, "echo yes") && present:
+func (s *sim) respond(host string, fh *fake.Host, op fake.Op) (targets.Result, error) {
+	switch op := op.(type) {
+	case fake.FileTest:
+		if f, ok := fh.File(op.Path); ok && len(f.Data) > 0 {
 			return targets.Result{Stdout: []byte("yes\n")}, nil
-		case strings.Contains(line, "echo yes"):
-			return targets.Result{Stdout: []byte("no\n")}, nil
-		case present:
+		}
+		return targets.Result{Stdout: []byte("no\n")}, nil
+	case fake.FileRead:
+		if f, ok := fh.File(op.Path); ok && len(f.Data) > 0 {
 			return targets.Result{Stdout: f.Data}, nil
 		}
 		return targets.Result{}, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failMatch != nil && s.failMatch.MatchString(line) && (s.failHost == "" || s.failHost == host) {
+	if s.failMatch != nil && s.failMatch(op) && (s.failHost == "" || s.failHost == host) {
 		return targets.Result{ExitCode: 1, Stderr: []byte("injected failure\n")}, nil
 	}
-	args := cmd.Args
-	idx := slices.Index(args, "runtime")
-	if regexp.MustCompile(`apt-get( -o \S+)* install`).MatchString(line) {
+	if in, ok := op.(fake.InstallPackages); ok && slices.Contains(in.Packages, "zookeeper") {
 		s.zkInstalled[host] = true
 		return targets.Result{}, nil
 	}
-	if idx < 0 || idx+1 >= len(args) {
+	r, ok := op.(fake.Runtime)
+	if !ok || len(r.Command) == 0 {
 		return targets.Result{}, nil // mkdir, rm: nothing to model
 	}
 	exit := func(code int, msg string) (targets.Result, error) {
 		return targets.Result{ExitCode: code, Stderr: []byte(msg + "\n")}, nil
 	}
-	switch args[idx+1] {
+	switch r.Command[0] {
 	case "supervise":
-		name := flagValue(args, "--name")
+		name := r.Flag("--name")
 		d := s.daemons[host][name]
 		if d == nil {
 			d = &simDaemon{}
 			s.daemons[host][name] = d
 		}
-		if args[idx+2] == "start" {
-			for i, a := range args {
-				if a == "--env" && i+1 < len(args) {
-					if v, ok := strings.CutPrefix(args[i+1], daemon.EnvConfigSHA256+"="); ok {
-						d.cfg = v
-					}
-					if v, ok := strings.CutPrefix(args[i+1], daemon.EnvRuntimeSHA256+"="); ok {
-						d.rt = v
-					}
-				}
+		if r.Is("supervise", "start") {
+			if v := r.Env(daemon.EnvConfigSHA256); v != "" {
+				d.cfg = v
+			}
+			if v := r.Env(daemon.EnvRuntimeSHA256); v != "" {
+				d.rt = v
 			}
 			d.running = true
 		} else {
@@ -208,12 +196,12 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		}
 		s.elect()
 	case "format":
-		id := flagValue(args, "--id")
-		n := s.c.Nameservice(flagValue(args, "--nameservice"))
+		id := r.Flag("--id")
+		n := s.c.Nameservice(r.Flag("--nameservice"))
 		if n == nil || n.NameNode(id) == nil || n.NameNode(id).Host != host {
-			return exit(1, "no NameNode "+flagValue(args, "--nameservice")+"/"+id+" on "+host)
+			return exit(1, "no NameNode "+r.Flag("--nameservice")+"/"+id+" on "+host)
 		}
-		force := slices.Contains(args, "--force")
+		force := r.Has("--force")
 		for _, nn := range n.NameNodes {
 			if s.nnFormatted[planner.NameNodeKey(n.Name, nn.ID)] && !force {
 				return exit(1, "data appears to exist")
@@ -233,10 +221,10 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		s.nnFormatted[planner.NameNodeKey(n.Name, id)] = true
 		s.formats++
 	case "bootstrap-standby":
-		id := flagValue(args, "--id")
-		n := s.c.Nameservice(flagValue(args, "--nameservice"))
+		id := r.Flag("--id")
+		n := s.c.Nameservice(r.Flag("--nameservice"))
 		if n == nil || n.NameNode(id) == nil || n.NameNode(id).Host != host {
-			return exit(1, "no NameNode "+flagValue(args, "--nameservice")+"/"+id+" on "+host)
+			return exit(1, "no NameNode "+r.Flag("--nameservice")+"/"+id+" on "+host)
 		}
 		if s.nnFormatted[planner.NameNodeKey(n.Name, id)] {
 			return exit(5, "local storage holds data")
@@ -250,7 +238,7 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		}
 		s.nnFormatted[planner.NameNodeKey(n.Name, id)] = true
 	case "format-zk":
-		n := flagValue(args, "--nameservice")
+		n := r.Flag("--nameservice")
 		if !s.zkUp() {
 			return exit(1, "ZooKeeper unreachable")
 		}
@@ -259,8 +247,8 @@ func (s *sim) respond(host string, fh *fake.Host, cmd targets.Command) (targets.
 		}
 		s.znodes[n] = true
 	case "haadmin":
-		if id := flagValue(args, "-transitionToActive"); id != "" {
-			s.active[flagValue(args, "-ns")] = id
+		if id := r.Flag("-transitionToActive"); id != "" {
+			s.active[r.Flag("-ns")] = id
 		}
 	}
 	return targets.Result{}, nil

@@ -1,5 +1,6 @@
-// Package fake is a recording targets.Host for unit tests: scripted responses
-// matched by command pattern, every call recorded, uploads kept in memory.
+// Package fake is a recording targets.Host for unit tests: every command is
+// decoded into a typed operation (ops.go) that rules answer and tests assert
+// on, every call recorded, uploads kept in memory.
 package fake
 
 import (
@@ -9,18 +10,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/hactl/hactl/targets"
 )
 
-// Rule answers the commands whose rendered line matches Pattern.
+// Rule answers the operations Match selects.
 type Rule struct {
-	Pattern *regexp.Regexp
+	Match Match
 	// Respond, when set, computes the answer (it may inspect the host's files).
-	Respond func(h *Host, cmd targets.Command, stdin []byte) (targets.Result, error)
+	Respond func(h *Host, c Call) (targets.Result, error)
 	Result  targets.Result
 	Err     error
 	// Times limits how often the rule applies (0 = always); later rules then match.
@@ -30,9 +29,9 @@ type Rule struct {
 
 // Call is one recorded Run or Upload.
 type Call struct {
-	Line  string // the rendered command, or "upload PATH"
-	Cmd   targets.Command
-	Stdin []byte
+	Op    Op
+	Sudo  bool
+	Stdin []byte // what Run was given on stdin
 }
 
 // File is an uploaded file.
@@ -59,10 +58,9 @@ func New(name, address string) *Host {
 	return &Host{HostName: name, Addr: address, files: map[string]File{}}
 }
 
-// On adds a rule answering commands matching pattern (a regexp over the
-// command line, Args joined by spaces or the Shell script) with stdout and exit.
-func (h *Host) On(pattern, stdout string, exit int) *Rule {
-	r := &Rule{Pattern: regexp.MustCompile(pattern), Result: targets.Result{Stdout: []byte(stdout), ExitCode: exit}}
+// On adds a rule answering the operations match selects with stdout and exit.
+func (h *Host) On(match Match, stdout string, exit int) *Rule {
+	r := &Rule{Match: match, Result: targets.Result{Stdout: []byte(stdout), ExitCode: exit}}
 	h.AddRule(r)
 	return r
 }
@@ -95,23 +93,15 @@ func (h *Host) Closed() bool {
 	return h.closed
 }
 
-// Line renders cmd the way rules see it.
-func Line(cmd targets.Command) string {
-	if len(cmd.Args) > 0 {
-		return strings.Join(cmd.Args, " ")
-	}
-	return cmd.Shell
-}
-
 // Run implements targets.Host.
 func (h *Host) Run(ctx context.Context, cmd targets.Command) (targets.Result, error) {
 	var stdin []byte
 	if cmd.Stdin != nil {
 		stdin, _ = io.ReadAll(cmd.Stdin)
 	}
-	line := Line(cmd)
+	c := Call{Op: Decode(cmd), Sudo: cmd.Sudo, Stdin: stdin}
 	h.mu.Lock()
-	h.calls = append(h.calls, Call{Line: line, Cmd: cmd, Stdin: stdin})
+	h.calls = append(h.calls, c)
 	if h.Unreachable {
 		h.mu.Unlock()
 		return targets.Result{}, fmt.Errorf("%s: %w", h.HostName, targets.ErrUnreachable)
@@ -122,7 +112,7 @@ func (h *Host) Run(ctx context.Context, cmd targets.Command) (targets.Result, er
 	}
 	var match *Rule
 	for _, r := range h.rules {
-		if (r.Times == 0 || r.used < r.Times) && r.Pattern.MatchString(line) {
+		if (r.Times == 0 || r.used < r.Times) && r.Match(c.Op) {
 			r.used++
 			match = r
 			break
@@ -133,7 +123,7 @@ func (h *Host) Run(ctx context.Context, cmd targets.Command) (targets.Result, er
 		return targets.Result{}, nil
 	}
 	if match.Respond != nil {
-		return match.Respond(h, cmd, stdin)
+		return match.Respond(h, c)
 	}
 	return match.Result, match.Err
 }
@@ -146,7 +136,7 @@ func (h *Host) Upload(ctx context.Context, path string, data io.Reader, mode fs.
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.calls = append(h.calls, Call{Line: "upload " + path, Stdin: b})
+	h.calls = append(h.calls, Call{Op: Upload{Path: path, Data: b}})
 	if h.Unreachable {
 		return fmt.Errorf("%s: %w", h.HostName, targets.ErrUnreachable)
 	}
@@ -168,11 +158,11 @@ func (h *Host) Calls() []Call {
 	return append([]Call(nil), h.calls...)
 }
 
-// Lines returns the recorded command lines in order.
-func (h *Host) Lines() []string {
-	var out []string
+// Ops returns the recorded operations in order.
+func (h *Host) Ops() []Op {
+	var out []Op
 	for _, c := range h.Calls() {
-		out = append(out, c.Line)
+		out = append(out, c.Op)
 	}
 	return out
 }
