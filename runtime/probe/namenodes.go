@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
-	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/runtime/auth"
 )
 
@@ -92,7 +91,8 @@ func (g *gatherer) namenodes(ctx context.Context, conf *hadoopconf.Config) {
 			if err != nil || !g.isThisHost(host) {
 				continue
 			}
-			key := planner.NameNodeKey(ns, nn)
+			key := ns + "/" + nn // the report's key (docs/CONTRACTS.md), as planner.NameNodeKey
+
 			o := &NameNode{Nameservice: ns, ID: nn}
 			if d := nameDirs(conf, ns, nn); len(d) > 0 {
 				if dirs.NameDirs == nil {
