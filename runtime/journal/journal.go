@@ -211,6 +211,15 @@ func (j *Journal) writeCommitted() {
 	}
 }
 
+// checkCall refuses an epoch-carrying call on a journal that is not
+// formatted, then applies checkRequest.
+func (j *Journal) checkCall(r rpc.RequestInfo) error {
+	if err := j.checkFormatted(); err != nil {
+		return err
+	}
+	return j.checkRequest(r)
+}
+
 // checkWriteRequest is checkRequest for a call that writes edits.
 func (j *Journal) checkWriteRequest(r rpc.RequestInfo) error {
 	return j.adopt(j.ep.admitWrite(r))
@@ -383,10 +392,7 @@ func (j *Journal) StartLogSegment(r rpc.RequestInfo, txid int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.scans = nil // the segment files change
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	if err := j.checkRequest(r); err != nil {
+	if err := j.checkCall(r); err != nil {
 		return err
 	}
 	if txid < 1 {
@@ -513,10 +519,7 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 func (j *Journal) Heartbeat(r rpc.RequestInfo) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	return j.checkRequest(r)
+	return j.checkCall(r)
 }
 
 // FinalizeLogSegment renames edits_inprogress_<start> to edits_<start>-<end>.
@@ -524,10 +527,7 @@ func (j *Journal) FinalizeLogSegment(r rpc.RequestInfo, start, end int64) error 
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.scans = nil // the segment files change
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	if err := j.checkRequest(r); err != nil {
+	if err := j.checkCall(r); err != nil {
 		return err
 	}
 	if end < start {
@@ -706,10 +706,7 @@ func (j *Journal) PurgeLogs(r rpc.RequestInfo, minTxid int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.scans = nil // the segment files change
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	if err := j.checkRequest(r); err != nil {
+	if err := j.checkCall(r); err != nil {
 		return err
 	}
 	segs, err := listSegments(j.cur)

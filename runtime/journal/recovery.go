@@ -61,10 +61,7 @@ func (j *Journal) PrepareRecovery(r rpc.RequestInfo, start int64) (rpc.PrepareRe
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var resp rpc.PrepareRecoveryResponse
-	if err := j.checkFormatted(); err != nil {
-		return resp, err
-	}
-	if err := j.checkRequest(r); err != nil {
+	if err := j.checkCall(r); err != nil {
 		return resp, err
 	}
 	if j.segStart == start {
@@ -94,10 +91,7 @@ func (j *Journal) AcceptRecovery(ctx context.Context, r rpc.RequestInfo, seg rpc
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.scans = nil // the segment files change
-	if err := j.checkFormatted(); err != nil {
-		return err
-	}
-	if err := j.checkRequest(r); err != nil {
+	if err := j.checkCall(r); err != nil {
 		return err
 	}
 	start := seg.StartTxid
