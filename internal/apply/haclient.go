@@ -31,6 +31,7 @@ type ZKFCStatus struct {
 	ElectorState string `json:"electorState"`
 	Health       string `json:"health"`
 	ZKConnected  bool   `json:"zkConnected"`
+	InElection   bool   `json:"inElection"`
 }
 
 // SignedClient is an HTTP client whose requests carry the cluster secret's

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -510,6 +511,16 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 					delete(s.ceded, planner.NameNodeKey(ns.Name, o.ID))
 				}
 				return jsonResp(`{}`), nil
+			case r.URL.Path == "/zkfc/status" && port == s.c.ZKFCPort(ns.Name, nn.ID):
+				if !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
+					return nil, fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED)
+				}
+				state := "standby"
+				if s.active[ns.Name] == nn.ID {
+					state = "active"
+				}
+				in := s.serving(ns.Name, nn) && !s.ceded[planner.NameNodeKey(ns.Name, nn.ID)]
+				return jsonResp(fmt.Sprintf(`{"electorState":%q,"inElection":%v}`, state, in)), nil
 			case r.URL.Path == "/zkfc/cedeActive" && port == s.c.ZKFCPort(ns.Name, nn.ID):
 				if !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 					return nil, errors.New("connection refused")

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hactl/hactl/planner"
@@ -200,10 +201,13 @@ type writersPaused struct {
 }
 
 // pauseWrites makes the nameservice's active NameNode standby, so its writer
-// finalizes its segment and no NameNode writes: with automatic failover every
-// ZKFC leaves the election (the standbys' first, the active's last) for a
-// bounded time, so none elects a NameNode meanwhile (should hactl die, they
-// rejoin by themselves).
+// finalizes its segment and no NameNode writes. With automatic failover every
+// ZKFC leaves the election for a bounded time (should hactl die, they rejoin
+// by themselves): the ones not holding the lock first, the lock holder last —
+// were the holder to cede while another ZKFC still competes, that one would
+// win at once and write to the new JournalNode set before it is synced.
+// Which ZKFC holds the lock is asked of the ZKFCs themselves: a NameNode may
+// be standby for a moment while its ZKFC still holds the lock.
 func pauseWrites(ctx context.Context, env *Env, ns *schema.Nameservice, host string) (*writersPaused, error) {
 	c := env.Cluster
 	w := &writersPaused{ns: ns, host: host}
@@ -222,32 +226,37 @@ func pauseWrites(ctx context.Context, env *Env, ns *schema.Nameservice, host str
 	}
 	if ns.AutomaticFailover {
 		hold := 4*env.readyTimeout() + time.Minute
-		// The standbys leave first: were the active to cede while one of
-		// them is still in the election, that one would win at once and
-		// write to the new JournalNode set before it is synced.
-		order := []string{}
+		var order, holders []string
+		zkfcs := map[string]string{}
 		for _, nn := range ns.NameNodes {
-			if nn.ID != w.active {
-				order = append(order, nn.ID)
-			}
-		}
-		if w.active != "" {
-			order = append(order, w.active)
-		}
-		for _, id := range order {
-			zkfc, err := ZKFCAddr(c, ns.Name, id)
+			zkfc, err := ZKFCAddr(c, ns.Name, nn.ID)
 			if err != nil {
 				return nil, err
 			}
-			url := "http://" + zkfc + "/zkfc/cedeActive?millis=" + strconv.FormatInt(hold.Milliseconds(), 10)
-			err = env.Guard.Wet(host, "POST "+url+" (pause writes: "+id+" leaves the election)", func() error {
+			zkfcs[nn.ID] = zkfc
+			if st, err := GetZKFCStatus(ctx, client, zkfc); err == nil && st.ElectorState == "active" {
+				holders = append(holders, nn.ID)
+				if w.active == "" {
+					w.active = nn.ID
+				}
+			} else if nn.ID != w.active {
+				order = append(order, nn.ID)
+			}
+		}
+		if w.active != "" && !slices.Contains(holders, w.active) {
+			holders = append(holders, w.active)
+		}
+		order = append(order, holders...)
+		for _, id := range order {
+			url := "http://" + zkfcs[id] + "/zkfc/cedeActive?millis=" + strconv.FormatInt(hold.Milliseconds(), 10)
+			err := env.Guard.Wet(host, "POST "+url+" (pause writes: "+id+" leaves the election)", func() error {
 				return getJSON(ctx, client, http.MethodPost, url, nil)
 			})
-			if err != nil && id == w.active {
-				return nil, errors.Join(fmt.Errorf("the active's ZKFC %s did not cede: %w", zkfc, err), w.resume(ctx, env, w.active))
+			// A ZKFC that refuses connections is not running and cannot
+			// elect its NameNode; any other failure leaves it competing.
+			if err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+				return nil, errors.Join(fmt.Errorf("the ZKFC of %s did not leave the election: %w", id, err), w.resume(ctx, env, w.active))
 			}
-			// A standby's ZKFC that does not answer is down and cannot
-			// elect its NameNode either.
 		}
 	} else if w.active != "" {
 		p := env.paths(host)
@@ -258,28 +267,40 @@ func pauseWrites(ctx context.Context, env *Env, ns *schema.Nameservice, host str
 	if env.Guard.DryRun {
 		return w, nil
 	}
-	// Wait until nobody is active; the old writer's last txid is then final.
+	// Wait until no ZKFC competes and no NameNode is active; the old
+	// writer's last txid is then final.
 	deadline := env.now().Add(env.readyTimeout())
 	for {
-		anyActive := false
+		var busy []string
 		w.lastTxid = 0
 		for _, nn := range ns.NameNodes {
+			if ns.AutomaticFailover {
+				zkfc, _ := ZKFCAddr(c, ns.Name, nn.ID)
+				st, err := GetZKFCStatus(ctx, client, zkfc)
+				switch {
+				case err != nil && !errors.Is(err, syscall.ECONNREFUSED):
+					busy = append(busy, fmt.Sprintf("ZKFC of %s: %v", nn.ID, err))
+				case err == nil && (st.InElection || st.ElectorState == "active"):
+					busy = append(busy, fmt.Sprintf("ZKFC of %s still in the election (%s)", nn.ID, st.ElectorState))
+				}
+			}
 			hp, _ := NameNodeHTTPAddr(c, ns.Name, nn.ID)
 			st, err := GetHAStatus(ctx, client, hp)
-			if err != nil {
-				if nn.ID == w.active {
-					anyActive = true // its state (and last txid) must be known
-				}
-				continue
+			switch {
+			case err != nil && nn.ID == w.active:
+				busy = append(busy, fmt.Sprintf("NameNode %s: %v", nn.ID, err)) // its last txid must be known
+			case err != nil:
+			case st.State == "active":
+				busy = append(busy, "NameNode "+nn.ID+" still active")
+			default:
+				w.lastTxid = max(w.lastTxid, st.LastAppliedTxid)
 			}
-			anyActive = anyActive || st.State == "active"
-			w.lastTxid = max(w.lastTxid, st.LastAppliedTxid)
 		}
-		if !anyActive {
+		if len(busy) == 0 {
 			return w, nil
 		}
 		if env.now().After(deadline) {
-			return nil, errors.Join(fmt.Errorf("a NameNode of %s is still active (or unknown) %s after the pause", ns.Name, env.readyTimeout()),
+			return nil, errors.Join(fmt.Errorf("writes did not pause within %s: %s", env.readyTimeout(), strings.Join(busy, "; ")),
 				w.resume(ctx, env, w.active))
 		}
 		if err := env.sleep(ctx, 300*time.Millisecond); err != nil {
