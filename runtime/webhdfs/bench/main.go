@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	osuser "os/user"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -60,7 +61,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fl.DurationVar(&o.duration, "duration", 5*time.Second, "length of each phase")
 	fl.StringVar(&o.ops, "ops", "mkdirs,create,getfilestatus", "phases to run, in order")
 	fl.StringVar(&o.prefix, "prefix", "", "directory the benchmark works under (default /bench-<unix time>)")
-	fl.StringVar(&o.user, "user", "bench", "user.name")
+	// The default is the OS user, as Hadoop's client: run on the NameNode's
+	// host as its user, that is the superuser, whom a NameNode checking
+	// permissions lets create the default /bench-<time> at the root.
+	defUser := "bench"
+	if u, err := osuser.Current(); err == nil {
+		defUser = u.Username
+	}
+	fl.StringVar(&o.user, "user", defUser, "user.name (default: the OS user; the NameNode checks permissions, so a -prefix this user may write under, or the NameNode's user)")
 	fl.StringVar(&o.load, "load", "raw", "load generator: raw (minimal keep-alive HTTP/1.1, one connection per client, to the active NameNode) or client (webhdfs.Client with failover, net/http)")
 	fl.BoolVar(&o.lag, "lag", true, "after each write phase, print each standby's tail lag (from its JMX apply-lag histogram; needs every NameNode in -addrs/-config)")
 	fl.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
