@@ -635,6 +635,10 @@ func TestReadLengthOverflow(t *testing.T) {
 			t.Errorf("Read(%d, %d) = %q, %v; want %q", c.offset, c.length, got, err, c.want)
 		}
 	}
+	// Past the end: Hadoop's IOException (a 403 over WebHDFS), not a 400.
+	if _, err := ns.Read("/f", 11, -1); err == nil || !strings.HasSuffix(err.Error(), "Offset=11 out of the range [0, 10); OPEN, path=/f") {
+		t.Errorf("Read past the end: %v", err)
+	}
 }
 
 // TestAcceptImageRefusesTxidBeyondApplied uploads images whose txid would

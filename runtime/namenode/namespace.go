@@ -592,7 +592,7 @@ func (ns *Namespace) Read(p string, offset, length int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is a directory", webhdfs.ErrNotFound, p)
 	}
 	if offset < 0 || offset > int64(len(n.data)) {
-		return nil, fmt.Errorf("%w: offset %d is outside the file (%d bytes)", webhdfs.ErrInvalidPath, offset, len(n.data))
+		return nil, webhdfs.OffsetError(offset, int64(len(n.data)), p)
 	}
 	end := int64(len(n.data))
 	if length >= 0 && length < end-offset { // not offset+length: it may overflow

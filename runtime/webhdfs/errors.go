@@ -2,6 +2,7 @@ package webhdfs
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,12 @@ import (
 // operation of category ("READ" or "WRITE").
 func StandbyMessage(category string) string {
 	return "Operation category " + category + " is not supported in state standby. Visit https://s.apache.org/sbnn-error"
+}
+
+// OffsetError is the IOException (403) Hadoop answers an OPEN whose offset
+// lies past the end of the file with; a Namesystem's Open returns it.
+func OffsetError(offset, fileLength int64, path string) error {
+	return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", errIOException, offset, fileLength, path)
 }
 
 // StandbyError is what a standby Namesystem returns for an operation of

@@ -406,7 +406,7 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *q
 			return fmt.Errorf("%w: %s is a directory", ErrNotFound, path)
 		}
 		if offset > st.Length {
-			return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", errIOException, offset, st.Length, path)
+			return OffsetError(offset, st.Length, path)
 		}
 		// And whether the user may read it (Hadoop's getBlockLocations
 		// checks READ before it names a DataNode): a zero-length read.

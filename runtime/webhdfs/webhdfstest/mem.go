@@ -203,7 +203,7 @@ func (m *Mem) Open(_ context.Context, p string, offset, length int64, _ string) 
 	}
 	size := int64(len(n.data))
 	if offset > size || offset < 0 {
-		return nil, fmt.Errorf("Offset=%d out of the range [0, %d]; OPEN, path=%s", offset, size, p)
+		return nil, webhdfs.OffsetError(offset, size, p)
 	}
 	end := size
 	if length >= 0 && length < size-offset { // not offset+length: it may overflow
