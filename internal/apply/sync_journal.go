@@ -97,7 +97,12 @@ func (r *syncJournal) Run(ctx context.Context, env *Env) error {
 			return fmt.Errorf("sync journal %s: %w", jid, err)
 		}
 		if err := catchUp(target); err != nil {
-			return fmt.Errorf("sync journal %s: %w", jid, err)
+			// Only finalized segments are copied: a writer that died
+			// without finalizing leaves its last segment to a recovery on
+			// the old set, which a NameNode does when it becomes active.
+			return fmt.Errorf("sync journal %s: %w; no NameNode was started on the new JournalNode set: "+
+				"to finalize the journal, put the previous JournalNode hosts back in the configuration and apply "+
+				"(a NameNode becoming active recovers the last segment), then change them again", jid, err)
 		}
 		return nil
 	}
