@@ -196,8 +196,9 @@ func shrunkToADE(src string) string {
 // the plan's sync-journal step makes the model record the loss (the check
 // can fail).
 func TestJournalShrinkPlannedAndApplied(t *testing.T) {
-	for _, withSync := range []bool{true, false} {
-		t.Run(fmt.Sprintf("sync=%v", withSync), func(t *testing.T) {
+	for _, tc := range []struct{ withSync, stopped bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		withSync := tc.withSync
+		t.Run(fmt.Sprintf("sync=%v/namenodes-stopped=%v", tc.withSync, tc.stopped), func(t *testing.T) {
 			c5 := loadFixture(t, "fivejn", nil)
 			bin := testBinary(t)
 			s := newSim(t, c5)
@@ -210,6 +211,16 @@ func TestJournalShrinkPlannedAndApplied(t *testing.T) {
 			}
 			for _, h := range []string{"d", "e"} {
 				s.jnTxid[h+"/ns1"] = 900 // lagging: the writer's majority was a, b, c
+			}
+			if tc.stopped {
+				// Every NameNode (and ZKFC) down: the first one started on
+				// the new set is the writer.
+				for _, nn := range c5.Nameservice("ns1").NameNodes {
+					for _, id := range []daemon.ID{daemon.NameNodeID("ns1", nn.ID), daemon.ZKFCID("ns1", nn.ID)} {
+						s.daemons[nn.Host][id.Name()].running = false
+					}
+				}
+				s.elect()
 			}
 			c3 := loadFixture(t, "fivejn", shrunkToADE)
 			d, err := planner.RenderDesired(c3)
@@ -225,17 +236,17 @@ func TestJournalShrinkPlannedAndApplied(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			syncAt, failoverAt := -1, -1
+			syncAt, writerAt := -1, -1
 			for i, st := range plan.Steps {
-				switch st.Action {
-				case planner.ActSyncJournal:
+				switch {
+				case st.Action == planner.ActSyncJournal:
 					syncAt = i
-				case planner.ActFailover:
-					failoverAt = i
+				case writerAt < 0 && (st.Action == planner.ActFailover || (tc.stopped && st.Action == planner.ActStartNameNode)):
+					writerAt = i
 				}
 			}
-			if syncAt < 0 || failoverAt < syncAt {
-				t.Fatalf("sync-journal at %d, failover at %d", syncAt, failoverAt)
+			if syncAt < 0 || writerAt < syncAt {
+				t.Fatalf("sync-journal at %d, first writer on the new set at %d", syncAt, writerAt)
 			}
 			if !withSync {
 				plan.Steps = slices.Delete(plan.Steps, syncAt, syncAt+1)
