@@ -25,8 +25,8 @@ if [ ! -f /usr/share/java/zookeeper.jar ]; then
   step "Installing Apache ZooKeeper (Debian package zookeeper)"
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends zookeeper >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends zookeeper >/dev/null
 fi
 command -v java >/dev/null || { echo "demo: java is missing (ZooKeeper needs it): apt-get install default-jre-headless" >&2; exit 1; }
 echo "ZooKeeper: $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo present)"

@@ -14,8 +14,8 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
     exit 1
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The off-the-shelf WebHDFS client (npm package `webhdfs`) the integration tests drive.
 npm_prefix="${HACTL_WEBHDFS_NPM_PREFIX:-/var/cache/hactl-test/npm}"
