@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -51,24 +52,40 @@ func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len
 // connection handling:
 //
 //	go test ./runtime/namenode -run '^$' -bench GetFileStatusHandler -benchmem
+//
+// BenchmarkGetFileStatusHandler: superuser skips the permission checker,
+// checked is an ordinary user whose every call goes through it.
 func BenchmarkGetFileStatusHandler(b *testing.B) {
-	_, h := benchNameNode(b, 1000)
-	reqs := make([]*http.Request, 64)
-	for i := range reqs {
-		r, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://nn:9870/webhdfs/v1/bench/d%d?op=GETFILESTATUS&user.name=bench", i*7), nil)
-		if err != nil {
-			b.Fatal(err)
+	for _, checked := range []bool{false, true} {
+		name := "superuser"
+		if checked {
+			name = "checked"
 		}
-		reqs[i] = r
-	}
-	w := &discardWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		clear(w.h)
-		h.ServeHTTP(w, reqs[i%len(reqs)])
-		if w.code != http.StatusOK {
-			b.Fatalf("status %d", w.code)
-		}
+		b.Run(name, func(b *testing.B) {
+			n, h := benchNameNode(b, 1000)
+			n.groups.ttl = time.Hour // cached, as with the default hadoop.security.groups.cache.secs
+			if checked {
+				n.groups = &groupCache{resolve: func(string) ([]string, error) { return []string{"bench"}, nil },
+					ttl: time.Hour, now: time.Now, logf: b.Logf}
+			}
+			reqs := make([]*http.Request, 64)
+			for i := range reqs {
+				r, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://nn:9870/webhdfs/v1/bench/d%d?op=GETFILESTATUS&user.name=bench", i*7), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs[i] = r
+			}
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				clear(w.h)
+				h.ServeHTTP(w, reqs[i%len(reqs)])
+				if w.code != http.StatusOK {
+					b.Fatalf("status %d", w.code)
+				}
+			}
+		})
 	}
 }
 

@@ -499,16 +499,17 @@ func standbyError(category string, s State) error {
 	return fmt.Errorf("%w: Operation category %s is not supported in state %s. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby, category, s)
 }
 
-// caller resolves who user is for the permission checker: nil when
-// dfs.permissions.enabled is false, a superuser when user is the NameNode's
-// own user or a member of dfs.permissions.superusergroup.
-func (n *NameNode) caller(user string) *caller {
+// caller resolves who user is for the permission checker into c: nil
+// when dfs.permissions.enabled is false, a superuser when user is the
+// NameNode's own user or a member of dfs.permissions.superusergroup. It
+// fills a caller the caller owns, so the hot read path allocates nothing.
+func (n *NameNode) caller(c *caller, user string) *caller {
 	if n.cfg.PermissionsDisabled {
 		return nil
 	}
-	user = defUser(user)
-	c := &caller{user: user, groups: n.groups.groups(user)}
-	c.super = user == n.cfg.Superuser || c.inGroup(n.cfg.Supergroup)
+	c.user = defUser(user)
+	c.groups = n.groups.groups(c.user)
+	c.super = c.user == n.cfg.Superuser || c.inGroup(n.cfg.Supergroup)
 	return c
 }
 
@@ -519,7 +520,8 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 	if op.Time == 0 {
 		op.Time = n.nowMs()
 	}
-	c := n.caller(user)
+	var who caller
+	c := n.caller(&who, user)
 	n.mu.Lock()
 	if s := n.State(); s != StateActive || n.writer == nil {
 		n.mu.Unlock()
@@ -598,42 +600,43 @@ func (n *NameNode) Append(ctx context.Context, path string, data []byte, user st
 	return err
 }
 
-// read runs f under the read lock after checking that user may do a read
-// of kind on path.
-func (n *NameNode) read(path, user string, kind readKind, f func() error) error {
-	c := n.caller(user)
+// readChecked takes the read lock and checks that user may do a read of
+// kind on path; on success the caller holds the lock and must release it.
+func (n *NameNode) readChecked(path, user string, kind readKind) error {
+	var who caller
+	c := n.caller(&who, user)
 	if err := n.readLock(); err != nil {
 		return err
 	}
-	defer n.mu.RUnlock()
 	if err := n.ns.checkRead(c, path, kind); err != nil {
+		n.mu.RUnlock()
 		return err
 	}
-	return f()
+	return nil
 }
 
-func (n *NameNode) Open(ctx context.Context, path string, offset, length int64, user string) (data []byte, err error) {
-	err = n.read(path, user, readOpen, func() error {
-		data, err = n.ns.Read(path, offset, length)
-		return err
-	})
-	return data, err
+func (n *NameNode) Open(ctx context.Context, path string, offset, length int64, user string) ([]byte, error) {
+	if err := n.readChecked(path, user, readOpen); err != nil {
+		return nil, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Read(path, offset, length)
 }
 
-func (n *NameNode) GetFileStatus(ctx context.Context, path, user string) (st webhdfs.FileStatus, err error) {
-	err = n.read(path, user, readStatus, func() error {
-		st, err = n.ns.Stat(path)
-		return err
-	})
-	return st, err
+func (n *NameNode) GetFileStatus(ctx context.Context, path, user string) (webhdfs.FileStatus, error) {
+	if err := n.readChecked(path, user, readStatus); err != nil {
+		return webhdfs.FileStatus{}, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Stat(path)
 }
 
-func (n *NameNode) ListStatus(ctx context.Context, path, user string) (list []webhdfs.FileStatus, err error) {
-	err = n.read(path, user, readList, func() error {
-		list, err = n.ns.List(path)
-		return err
-	})
-	return list, err
+func (n *NameNode) ListStatus(ctx context.Context, path, user string) ([]webhdfs.FileStatus, error) {
+	if err := n.readChecked(path, user, readList); err != nil {
+		return nil, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.List(path)
 }
 
 func (n *NameNode) Delete(ctx context.Context, path string, recursive bool, user string) (bool, error) {
@@ -654,12 +657,12 @@ func (n *NameNode) SetOwner(ctx context.Context, path, owner, group, user string
 	return err
 }
 
-func (n *NameNode) GetContentSummary(ctx context.Context, path, user string) (cs webhdfs.ContentSummary, err error) {
-	err = n.read(path, user, readSummary, func() error {
-		cs, err = n.ns.Summary(path)
-		return err
-	})
-	return cs, err
+func (n *NameNode) GetContentSummary(ctx context.Context, path, user string) (webhdfs.ContentSummary, error) {
+	if err := n.readChecked(path, user, readSummary); err != nil {
+		return webhdfs.ContentSummary{}, err
+	}
+	defer n.mu.RUnlock()
+	return n.ns.Summary(path)
 }
 
 var _ webhdfs.Namesystem = (*NameNode)(nil)

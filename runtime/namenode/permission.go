@@ -294,24 +294,59 @@ const (
 
 // checkRead checks a read of p, as Hadoop's getFileInfo, getBlockLocations,
 // getListing and getContentSummary do; the caller holds the read lock.
+// GETFILESTATUS, OPEN and LISTSTATUS are most of the traffic: their check
+// walks p without allocating unless it refuses.
 func (ns *Namespace) checkRead(c *caller, p string, kind readKind) error {
 	if c == nil || c.super {
 		return nil
 	}
-	parts, err := splitPath(p)
-	if err != nil {
-		return nil // the read reports the invalid path
-	}
-	var pc permCheck
-	switch kind {
-	case readOpen:
-		pc.access = actRead
-	case readList:
-		if last := ns.inodesOf(parts)[len(parts)]; last != nil && last.dir {
-			pc.access = actRead | actExecute
+	if kind == readSummary {
+		parts, err := splitPath(p)
+		if err != nil {
+			return nil // the read reports the invalid path
 		}
-	case readSummary:
-		pc.sub = actRead | actExecute
+		return ns.checkPermission(c, parts, permCheck{sub: actRead | actExecute})
 	}
-	return ns.checkPermission(c, parts, pc)
+	if !strings.HasPrefix(p, "/") {
+		return nil
+	}
+	cur := ns.root
+	end := 0 // p[:end] is cur's path
+	for rest := p[1:]; rest != ""; {
+		off := len(p) - len(rest)
+		var comp string
+		comp, rest, _ = strings.Cut(rest, "/")
+		if comp == "" {
+			continue
+		}
+		if comp == "." || comp == ".." || strings.ContainsAny(comp, ":\x00") || !cur.dir {
+			return nil // an invalid path or a file as a parent: the read reports it
+		}
+		if !ns.allowed(c, cur, actExecute) {
+			return ns.denied(c, cur, displayPath(p[:end]), actExecute)
+		}
+		j, ok := cur.child(comp)
+		if !ok {
+			return nil // the read reports the missing path
+		}
+		cur = cur.children[j]
+		end = off + len(comp)
+	}
+	var act fsAction
+	switch {
+	case kind == readOpen:
+		act = actRead
+	case kind == readList && cur.dir:
+		act = actRead | actExecute
+	}
+	if act != 0 && !ns.allowed(c, cur, act) {
+		return ns.denied(c, cur, displayPath(p), act)
+	}
+	return nil
+}
+
+// displayPath is p as Hadoop prints an inode's path ("/a/b", "/" for the root).
+func displayPath(p string) string {
+	parts, _ := splitPath(p)
+	return pathOf(parts)
 }
