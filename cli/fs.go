@@ -46,7 +46,7 @@ func fsCommand() *ucli.Command {
 					return exitCode(1, fmt.Errorf("fs %s: %w", name, err))
 				}
 				if err := run(ctx, c, fc); err != nil {
-					return exitCode(1, fmt.Errorf("%s: %w", name, err))
+					return exitCode(1, fmt.Errorf("%s: %w", name, accessWording(err)))
 				}
 				return nil
 			},
@@ -278,6 +278,21 @@ func modeString(st webhdfs.FileStatus) string {
 		}
 	}
 	return string(b)
+}
+
+// accessDenied is a refused permission worded as hdfs dfs prints it: the
+// AccessControlException's message alone ("mkdir: Permission denied: user=…").
+type accessDenied struct{ re *webhdfs.RemoteException }
+
+func (e accessDenied) Error() string { return e.re.Message }
+func (e accessDenied) Unwrap() error { return e.re }
+
+func accessWording(err error) error {
+	var re *webhdfs.RemoteException
+	if errors.As(err, &re) && errors.Is(re, webhdfs.ErrPermission) {
+		return accessDenied{re}
+	}
+	return err
 }
 
 // noSuchFile words a missing path as `hdfs dfs` does.

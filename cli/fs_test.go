@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	osuser "os/user"
 	"path/filepath"
@@ -199,5 +200,22 @@ func TestFsUser(t *testing.T) {
 	env["HADOOP_USER_NAME"] = "bob"
 	if got := fsUser("", getenv); got != "bob" {
 		t.Errorf("HADOOP_USER_NAME: %q", got)
+	}
+}
+
+// A permission refusal prints as hdfs dfs prints it: the message alone.
+func TestFsAccessDenied(t *testing.T) {
+	const msg = `Permission denied: user=alice, access=WRITE, inode="/":hdfs:supergroup:drwxr-xr-x`
+	var gotUser string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUser = r.URL.Query().Get("user.name")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"RemoteException":{"exception":"AccessControlException","javaClassName":"org.apache.hadoop.security.AccessControlException","message":%q}}`, msg)
+	}))
+	defer srv.Close()
+	_, errOut, code := fsRun(t, "mkdir", "--user", "alice", "webhdfs://"+strings.TrimPrefix(srv.URL, "http://")+"/x")
+	if code != 1 || !strings.Contains(errOut, "mkdir: "+msg) || strings.Contains(errOut, "AccessControlException") || gotUser != "alice" {
+		t.Errorf("exit %d, user.name %q, stderr %q; want `mkdir: %s`", code, gotUser, errOut, msg)
 	}
 }
