@@ -185,6 +185,8 @@ func preflightScript(c *schema.Cluster, host, address string, s storageDirs) str
 	writeStorageScript(&b, s)
 	var procScan strings.Builder
 	procScanScript(&procScan, p)
+	// The installed runtime may be the previous release's, which runs its
+	// probe only for a caller that sets probeReportEnv (this one ignores it).
 	args := " runtime probe --conf " + q(p.ConfDir) +
 		" --install-dir " + q(p.InstallDir) + " --address " + q(address)
 	fmt.Fprintf(&b, `b=%[1]s
@@ -229,12 +231,22 @@ if [ -n "$pids" ]; then
 fi
 if [ -f "$b" ] && [ -x "$b" ]; then
   echo installed
-  "$b"%[2]s; rc=$?
+  %[11]s=%[12]s "$b"%[2]s; rc=$?
   printf '\nprobe-exit %%d\n' "$rc"
 fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
 		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zkserver.Jar), q(p.RunDir),
-		daemon.EnvRuntimeSHA256, procScan.String())
+		daemon.EnvRuntimeSHA256, procScan.String(), probeReportEnv, probeReportFormat)
 	return b.String()
 }
+
+// The previous release's runtime answers `runtime probe` only when the
+// caller sets HACTL_PROBE_REPORT=2 (it exits 3 otherwise, and a cluster it
+// runs would be planned without its NameNodes' HA states, so an upgrade
+// could restart the active without a failover). This release's runtime
+// ignores the variable.
+const (
+	probeReportEnv    = "HACTL_PROBE_REPORT"
+	probeReportFormat = "2"
+)

@@ -607,3 +607,24 @@ func TestProbeAllOneRoundTripNoUpload(t *testing.T) {
 		t.Errorf("e, sudo refused: %+v", oe)
 	}
 }
+
+// The previous release's runtime runs its probe only for a caller that sets
+// HACTL_PROBE_REPORT=2: the preflight sets it, so a cluster that release
+// runs is probed with its NameNodes' HA states (an upgrade rolls them
+// standby first).
+func TestProbeOfThePreviousReleasesRuntime(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	installRuntime(t, c, "", 0)
+	bin := c.PathsFor("p1").Binary
+	script := "#!/bin/sh\nif [ \"$HACTL_PROBE_REPORT\" != 2 ]; then echo 'Error: the caller must set HACTL_PROBE_REPORT=2' >&2; exit 3; fi\n" +
+		"echo '{\"runtime_version\":\"0.1.0\",\"namenodes\":{\"ns1/nn1\":{\"nameservice\":\"ns1\",\"id\":\"nn1\",\"ha_state\":\"active\",\"healthy\":true}}}'\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := standIn(t, "", "127.0.2.1:0")
+	record(t, c, "p1", "namenode-nn1", pid, supervise.ProcStart(pid))
+	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	if nn := oh.NameNodes["ns1/nn1"]; oh.Error != "" || oh.RuntimeVersion != "0.1.0" || nn == nil || nn.HAState != "active" {
+		t.Errorf("the previous release's runtime: error %q version %q namenode %+v", oh.Error, oh.RuntimeVersion, nn)
+	}
+}

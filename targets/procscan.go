@@ -166,9 +166,9 @@ func judgeProcs(c *schema.Cluster, host string, p schema.HostPaths, cmds, stats 
 		if pr.Daemon == "" {
 			continue
 		}
-		if r := recs[pr.Daemon]; r != nil {
+		if r, rec := recordOf(pr.Daemon, recs); r != nil {
 			if r.Manager == supervise.ManagerSystemd {
-				pr.Recorded = mainPIDs[pr.Daemon] > 0 && (pid == mainPIDs[pr.Daemon] || pgid == mainPIDs[pr.Daemon])
+				pr.Recorded = mainPIDs[rec] > 0 && (pid == mainPIDs[rec] || pgid == mainPIDs[rec])
 			} else {
 				alive := func(pid int, start uint64) bool { return pid > 0 && procAlive(stats[pid], start) }
 				pr.Recorded = (pid == r.SupervisorPID && alive(r.SupervisorPID, r.SupervisorStart)) ||
@@ -179,6 +179,23 @@ func judgeProcs(c *schema.Cluster, host string, p schema.HostPaths, cmds, stats 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
+}
+
+// recordOf is the record (and its name) of the daemon named name: its own, or the one an
+// earlier hactl wrote for that identity under its legacy name
+// ("namenode-nn1"), which planner.AdoptLegacyDaemons files under the
+// identity (an old daemon's command line still reads as its identity).
+func recordOf(name string, recs map[string]*supervise.Record) (*supervise.Record, string) {
+	if r := recs[name]; r != nil {
+		return r, name
+	}
+	if id, ok := daemon.Parse(name); ok && id.NameNode != "" {
+		legacy := daemon.Legacy{Kind: id.Kind, NameNode: id.NameNode}.Name()
+		if r := recs[legacy]; r != nil {
+			return r, legacy
+		}
+	}
+	return nil, ""
 }
 
 // markUnrecorded adds to oh's daemons the processes of theirs that no live

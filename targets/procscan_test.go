@@ -135,3 +135,23 @@ func TestScanProcesses(t *testing.T) {
 		t.Error("no binary is installed")
 	}
 }
+
+// A cluster applied by an earlier hactl: records named namenode-<id> /
+// zkfc-<id> whose children's command lines read as their identity. The
+// children are the records' (not processes without a record), and the probe
+// files each daemon under its identity with the record's name kept.
+func TestProbeLegacyRecordsOwnTheirProcesses(t *testing.T) {
+	c, hosts := loadLocalCluster(t)
+	p1 := c.PathsFor("p1")
+	nn := fakeProc(t, p1.Binary, "runtime", "namenode", "--conf", p1.ConfDir, "--id", "nn1")
+	zkfc := fakeProc(t, p1.Binary, "runtime", "zkfc", "--conf", p1.ConfDir, "--id", "nn1", "--nameservice", "ns1")
+	writeRecord(t, c, supervise.Record{Name: "namenode-nn1", ChildPID: nn, ChildStart: supervise.ProcStart(nn), State: supervise.StateRunning})
+	writeRecord(t, c, supervise.Record{Name: "zkfc-nn1", ChildPID: zkfc, ChildStart: supervise.ProcStart(zkfc), State: supervise.StateRunning})
+	oh := probeLocal(t, c, hosts).Hosts["p1"]
+	for name, legacy := range map[string]string{"namenode.ns1.nn1": "namenode-nn1", "zkfc.ns1.nn1": "zkfc-nn1"} {
+		d := oh.Daemons[name]
+		if d == nil || !d.Running || d.Record != legacy || len(d.Unrecorded) > 0 || oh.Daemons[legacy] != nil {
+			t.Errorf("%s (an earlier hactl's %s): %+v (daemons %v)", name, legacy, d, oh.Daemons)
+		}
+	}
+}
