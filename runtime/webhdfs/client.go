@@ -159,9 +159,6 @@ func NewClientFromConfig(conf *hadoopconf.Config, nameservice string, opts Clien
 	return NewClient(nameservice, addrs, opts)
 }
 
-// Active returns the address of the NameNode the client will try first.
-func (c *Client) Active() string { return c.addrs[c.active.Load()] }
-
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()

@@ -14,3 +14,7 @@ func ParseQueryForTest(raw string) (url.Values, func(string) string) {
 	q.release()
 	return v, func(k string) string { return get[k] }
 }
+
+// Active is the address of the NameNode the client tries first; the
+// failover tests read it, nothing else needs it.
+func (c *Client) Active() string { return c.addrs[c.active.Load()] }
