@@ -72,18 +72,28 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		s.Nameservice, s.NameNode = nameNodeOf(p.host(d.host), d.name)
 		p.add(s)
 	}
+	purge := func(host string) bool {
+		return opts.PurgeData && (len(DataDirs(c, host)) > 0 || c.LocalRoot(host) != "")
+	}
+	// Every host is checked before anything of any host goes: a daemon that
+	// survived its stop would run on over removed files (and purged data),
+	// and a destroy that stops there leaves every host's files and data in
+	// place, not some hosts purged and others not.
 	for _, h := range c.Hosts {
 		if p.unreachable[h.Name] {
 			continue
 		}
 		oh := p.host(h.Name)
-		purge := opts.PurgeData && (len(DataDirs(c, h.Name)) > 0 || c.LocalRoot(h.Name) != "")
-		if len(oh.Daemons) > 0 || len(oh.ConfigSHA256) > 0 || oh.RuntimeSHA256 != "" || purge {
-			// Before anything of the host goes: a daemon that survived its
-			// stop would run on over removed files (and purged data).
+		if len(oh.Daemons) > 0 || len(oh.ConfigSHA256) > 0 || oh.RuntimeSHA256 != "" || purge(h.Name) {
 			p.add(&Step{Host: h.Name, Action: ActVerifyStopped,
 				Reason: "destroy: no hactl process left, nothing listening on a daemon's address"})
 		}
+	}
+	for _, h := range c.Hosts {
+		if p.unreachable[h.Name] {
+			continue
+		}
+		oh := p.host(h.Name)
 		if len(oh.ConfigSHA256) > 0 {
 			p.add(&Step{Host: h.Name, Action: ActRemoveConfig, Reason: "destroy: remove hactl's configuration, logs and pid files"})
 		}
@@ -93,7 +103,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		// The probe finds storage only through the host's config, which an
 		// earlier destroy may have removed: purge whatever the configuration
 		// places on the host (rm -rf of what is absent is a no-op).
-		if purge {
+		if purge(h.Name) {
 			p.add(&Step{Host: h.Name, Action: ActPurgeData, PurgeData: true, Disruptive: true,
 				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
 		}
