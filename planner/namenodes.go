@@ -179,12 +179,18 @@ func (p *planner) nameservice(ns *schema.Nameservice) {
 			continue
 		}
 		deps := append([]string{primary.startID, formatID}, p.hostPrep[st.host]...)
-		if st.running {
+		if st.running || p.daemon(st.host, daemon.NameNodeID(ns.Name, st.nn.ID)).Supervised() {
 			// A NameNode running on wiped storage serves nothing; it must
-			// stop before bootstrapStandby fills its dirs.
+			// stop before bootstrapStandby fills its dirs. So must one whose
+			// supervisor keeps restarting it there (crash-looping on the
+			// empty dirs): a restart in the middle of the copy would start
+			// it on half a namespace.
+			why := "its storage is empty (wiped?) while it runs: stop it so bootstrapStandby can fill it"
+			if !st.running {
+				why = "its storage is empty (wiped?) and its supervisor keeps restarting it there: stop it so bootstrapStandby can fill it"
+			}
 			deps = append(deps, p.add(&Step{Host: st.host, Action: ActStopNameNode, Change: ChangeReplace, Nameservice: ns.Name, NameNode: st.nn.ID,
-				Daemon: daemon.NameNodeID(ns.Name, st.nn.ID).Name(), Disruptive: true,
-				Reason: "its storage is empty (wiped?) while it runs: stop it so bootstrapStandby can fill it"}))
+				Daemon: daemon.NameNodeID(ns.Name, st.nn.ID).Name(), Disruptive: true, Reason: why}))
 			p.stoppedNN[NameNodeKey(ns.Name, st.nn.ID)] = true
 			st.running = false
 		}
