@@ -6,6 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -91,6 +94,10 @@ func Start(cfg Config, opts StartOptions) (started bool, err error) {
 		return false, err
 	}
 	defer logf.Close()
+	// The supervisor and its daemon live on long after this process: none
+	// of the descriptors it inherited (a caller's lock file, an SSH
+	// session's pipe) may live on with them.
+	closeInheritedOnExec()
 	args := append(append([]string(nil), self[1:]...), cfg.Args()...)
 	cmd := exec.Command(self[0], args...)
 	cmd.Stdout, cmd.Stderr = logf, logf // never our pipes: an SSH session must be able to end
@@ -131,30 +138,59 @@ func Start(cfg Config, opts StartOptions) (started bool, err error) {
 // Stop stops NAME's supervisor and daemon: SIGTERM, then SIGKILL after
 // timeout. Not running is not an error.
 func Stop(runDir, name string, timeout time.Duration) error {
+	return stop(runDir, name, timeout, Systemd{}, SystemdRunning())
+}
+
+// stop is Stop with the systemd to ask (and whether it runs), for tests.
+func stop(runDir, name string, timeout time.Duration, sd Systemd, systemdUp bool) error {
 	unlock, err := lock(runDir, name)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		// No run dir, so no record: a unit may still run the daemon.
+		return stopOrphanUnit(runDir, name, sd, systemdUp)
 	}
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	rec, err := ReadRecord(runDir, name)
-	if err != nil || rec == nil {
+	if err != nil {
 		return err
 	}
+	if rec == nil {
+		return stopOrphanUnit(runDir, name, sd, systemdUp)
+	}
 	if rec.Manager == ManagerSystemd {
-		return Systemd{}.Stop(runDir, rec)
+		return sd.Stop(runDir, rec)
 	}
 	return stopRecord(runDir, rec, timeout)
+}
+
+// stopOrphanUnit stops NAME's systemd unit when its record was lost but its
+// unit file is still installed (systemd would restart a daemon killed by
+// PID for ever).
+func stopOrphanUnit(runDir, name string, sd Systemd, systemdUp bool) error {
+	if !systemdUp {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(sd.unitDir(), UnitName(name))); err != nil {
+		return nil
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return err
+	}
+	return sd.Stop(runDir, &Record{Name: name, Manager: ManagerSystemd, Unit: UnitName(name)})
 }
 
 func stopRecord(runDir string, rec *Record, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	supAlive := func() bool { return Alive(rec.SupervisorPID, rec.SupervisorStart) }
-	childAlive := func() bool { return rec.ChildPID > 0 && Alive(rec.ChildPID, rec.ChildStart) }
+	supAlive := func() bool {
+		return Alive(rec.SupervisorPID, rec.SupervisorStart) && (rec.SupervisorStart != 0 || isSupervisorOf(rec.SupervisorPID, rec.Name))
+	}
+	childAlive := func() bool {
+		return rec.ChildPID > 0 && Alive(rec.ChildPID, rec.ChildStart) && (rec.ChildStart != 0 || runsArgv(rec.ChildPID, rec.Argv))
+	}
 	if supAlive() {
 		// The supervisor forwards SIGTERM to the daemon's group and waits.
 		syscall.Kill(rec.SupervisorPID, syscall.SIGTERM)
@@ -208,4 +244,55 @@ func lock(runDir, name string) (func(), error) {
 		return nil, err
 	}
 	return func() { f.Close() }, nil
+}
+
+// A record without process start times (written by hand, or by an older
+// hactl) cannot tell a recycled PID from its process by time; its command
+// line must then match before stop signals anything.
+
+// cmdline is pid's argv ("" parts when it cannot be read).
+func cmdline(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+}
+
+// isSupervisorOf reports whether pid is a `supervise run --name name`.
+func isSupervisorOf(pid int, name string) bool {
+	argv := cmdline(pid)
+	i := slices.Index(argv, "--name")
+	return slices.Contains(argv, "supervise") && slices.Contains(argv, "run") && i >= 0 && i+1 < len(argv) && argv[i+1] == name
+}
+
+// runsArgv reports whether pid runs argv (a shell's `exec java …` has become
+// java: its command line then merely contains the script's last word).
+func runsArgv(pid int, argv []string) bool {
+	got := cmdline(pid)
+	if slices.Equal(got, argv) {
+		return true
+	}
+	if len(argv) == 3 && argv[1] == "-c" && len(got) > 0 {
+		f := strings.Fields(argv[2])
+		return len(f) > 0 && strings.Trim(f[len(f)-1], "'") == got[len(got)-1]
+	}
+	return false
+}
+
+// closeInheritedOnExec marks every descriptor above stderr close-on-exec.
+// Go opens its own that way; the ones a caller handed down (flock(1)'s lock
+// file, a shell's redirections) are not, and would otherwise stay open in
+// every detached supervisor and daemon, holding a lock or a pipe for as
+// long as the daemon runs.
+func closeInheritedOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }

@@ -168,8 +168,8 @@ func StatusOf(r *Record) Status {
 		return Systemd{}.status(r)
 	}
 	return Status{Record: *r,
-		SupervisorAlive: Alive(r.SupervisorPID, r.SupervisorStart),
-		ChildAlive:      r.ChildPID > 0 && Alive(r.ChildPID, r.ChildStart),
+		SupervisorAlive: Alive(r.SupervisorPID, r.SupervisorStart) && (r.SupervisorStart != 0 || isSupervisorOf(r.SupervisorPID, r.Name)),
+		ChildAlive:      r.ChildPID > 0 && Alive(r.ChildPID, r.ChildStart) && (r.ChildStart != 0 || runsArgv(r.ChildPID, r.Argv)),
 	}
 }
 

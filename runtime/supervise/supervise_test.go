@@ -2,7 +2,9 @@ package supervise
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -310,5 +312,73 @@ func TestForget(t *testing.T) {
 	}
 	if err := Forget(cfg.RunDir, cfg.Name); err != nil {
 		t.Errorf("second Forget: %v", err)
+	}
+}
+
+// A record without start times whose PIDs now belong to other processes
+// (a reboot, then PID reuse) never gets those processes signalled.
+func TestStopSparesRecycledPIDsOfRecordsWithoutStartTimes(t *testing.T) {
+	cfg, _ := testConfig(t, "sleep", "300")
+	decoy := exec.Command("sleep", "300")
+	decoy.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := decoy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { decoy.Process.Kill(); decoy.Wait() }()
+	os.MkdirAll(cfg.RunDir, 0o755)
+	rec := &Record{Name: cfg.Name, Argv: []string{"/opt/hactl/bin/hactl", "runtime", "journalnode"},
+		SupervisorPID: decoy.Process.Pid, ChildPID: decoy.Process.Pid, State: StateRunning}
+	if err := writeRecord(cfg.RunDir, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stop(cfg.RunDir, cfg.Name, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := decoy.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("stop signalled pid %d, which a start-time-less record named but which is not the daemon: %v", decoy.Process.Pid, err)
+	}
+	// The same record naming the real daemon still stops it.
+	real := exec.Command("sleep", "301")
+	real.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := real.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { real.Wait(); close(exited) }()
+	rec.Argv, rec.SupervisorPID, rec.ChildPID, rec.State = []string{"sleep", "301"}, 0, real.Process.Pid, StateRunning
+	writeRecord(cfg.RunDir, rec)
+	if err := Stop(cfg.RunDir, cfg.Name, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		real.Process.Kill()
+		t.Fatal("the daemon a start-time-less record names survived stop")
+	}
+}
+
+// A descriptor the caller of Start inherited without close-on-exec (as
+// flock(1) hands its lock file to the command) does not stay open in the
+// detached supervisor or its daemon.
+func TestSupervisorDoesNotInheritDescriptors(t *testing.T) {
+	cfg, opts := testConfig(t, "sleep", "300")
+	lockFile := filepath.Join(t.TempDir(), "held.lock")
+	fd, err := syscall.Open(lockFile, syscall.O_CREAT|syscall.O_RDWR, 0o644) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if _, err := Start(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, cfg)
+	for _, pid := range []int{st.SupervisorPID, st.ChildPID} {
+		ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, e := range ents {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); l == lockFile {
+				t.Errorf("pid %d holds the caller's descriptor %s (fd %s)", pid, l, e.Name())
+			}
+		}
 	}
 }

@@ -158,3 +158,34 @@ func TestSystemdFailedUnitLastExit(t *testing.T) {
 		t.Errorf("failed unit: %+v", r)
 	}
 }
+
+// A unit whose record was lost (its run dir removed) is still stopped and
+// removed: systemd would otherwise restart a daemon killed by PID.
+func TestStopUnitWithoutRecord(t *testing.T) {
+	dir := t.TempDir()
+	units := filepath.Join(dir, "units")
+	os.MkdirAll(units, 0o755)
+	os.WriteFile(filepath.Join(units, UnitName("journalnode")), []byte("[Unit]\n"), 0o644)
+	var calls []string
+	sd := Systemd{UnitDir: units, Systemctl: func(args ...string) ([]byte, error) {
+		calls = append(calls, strings.Join(args, " "))
+		return nil, nil
+	}}
+	run := filepath.Join(dir, "run") // absent: destroy removed it
+	if err := stop(run, "journalnode", time.Second, sd, true); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(calls, "disable --now hactl-journalnode.service") {
+		t.Errorf("systemctl calls %q: the unit was not stopped", calls)
+	}
+	if _, err := os.Stat(filepath.Join(units, UnitName("journalnode"))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("unit file left: %v", err)
+	}
+	calls = nil
+	if err := stop(run, "zkfc.ns.nn1", time.Second, sd, true); err != nil || len(calls) != 0 {
+		t.Errorf("no unit, no record: %v, systemctl %q", err, calls)
+	}
+	if err := stop(filepath.Join(dir, "run2"), "journalnode", time.Second, sd, false); err != nil || len(calls) != 0 {
+		t.Errorf("without systemd: %v, systemctl %q", err, calls)
+	}
+}
