@@ -126,8 +126,13 @@ func judgeCmdline(c *schema.Cluster, host string, p schema.HostPaths, argv []str
 // host's paths (grep is only a prefilter: judgeCmdline decides), and adds
 // those PIDs to $pids. It needs preflightFuncs.
 func procScanScript(b *strings.Builder, p schema.HostPaths) {
-	fmt.Fprintf(b, `for f in $(grep -l -a -F -e %s -e %s -e %s /proc/[0-9]*/cmdline 2>/dev/null); do
+	// A process in another network namespace is another host's, even with
+	// the same paths (hosts that share one kernel: containers, the SSH
+	// test lab's namespace hosts).
+	fmt.Fprintf(b, `myns=$(readlink /proc/$$/ns/net 2>/dev/null)
+for f in $(grep -l -a -F -e %s -e %s -e %s /proc/[0-9]*/cmdline 2>/dev/null); do
   p=${f#/proc/}; p=${p%%/cmdline}; case $p in *[!0-9]*) continue;; esac
+  [ -z "$myns" ] || [ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$myns" ] || continue
   x "cmd:$p" "$f"; x "stat:$p" "/proc/$p/stat"; pids="$pids $p"
 done
 `, ShellQuote(p.RunDir), ShellQuote(p.ConfDir), ShellQuote(path.Join(p.ConfDir, "zookeeper", daemon.FileZooCfg)))

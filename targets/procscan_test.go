@@ -3,6 +3,7 @@ package targets_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,5 +154,39 @@ func TestProbeLegacyRecordsOwnTheirProcesses(t *testing.T) {
 		if d == nil || !d.Running || d.Record != legacy || len(d.Unrecorded) > 0 || oh.Daemons[legacy] != nil {
 			t.Errorf("%s (an earlier hactl's %s): %+v (daemons %v)", name, legacy, d, oh.Daemons)
 		}
+	}
+}
+
+// A process of the same paths in another network namespace belongs to
+// another host sharing this kernel (a container, the SSH lab's hosts): it
+// is never taken for this host's.
+func TestScanIgnoresOtherNetworkNamespaces(t *testing.T) {
+	if err := exec.Command("unshare", "--net", "true").Run(); err != nil {
+		t.Skipf("cannot make a network namespace here: %v", err)
+	}
+	c, hosts := loadLocalCluster(t)
+	p1 := c.PathsFor("p1")
+	cmd := exec.Command("unshare", append([]string{"--net", "sh", "-c", "sleep 300; :"}, p1.Binary, "runtime", "journalnode", "--conf", p1.ConfDir)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	local := fakeProc(t, p1.Binary, "runtime", "journalnode", "--conf", p1.ConfDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var scan *targets.ProcScan
+	for range 50 { // unshare execs sh once the namespace exists
+		var err error
+		if scan, err = targets.ScanProcesses(ctx, hosts["p1"], c, "p1"); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); strings.Contains(string(b), "journalnode") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if of := scan.Of("journalnode", true); len(of) != 1 || of[0].PID != local {
+		t.Errorf("journalnode processes: %+v; want only pid %d (pid %d is in another network namespace)", of, local, cmd.Process.Pid)
 	}
 }
