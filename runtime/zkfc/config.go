@@ -115,21 +115,7 @@ func LoadZKConfig(c *hadoopconf.Config) (ZKConfig, error) {
 	if !strings.HasPrefix(z.ParentZnode, "/") {
 		return z, fmt.Errorf("%s %q must be an absolute znode path", KeyParentZnode, z.ParentZnode)
 	}
-	aclConf, err := ResolveIndirection(c.Get(KeyACL, DefaultACL))
-	if err != nil {
-		return z, fmt.Errorf("%s: %w", KeyACL, err)
-	}
-	if z.ACLs, err = ParseACLs(aclConf); err != nil {
-		return z, err
-	}
-	authConf, err := ResolveIndirection(c.Get(KeyAuth, ""))
-	if err != nil {
-		return z, fmt.Errorf("%s: %w", KeyAuth, err)
-	}
-	if z.Auths, err = ParseAuths(authConf); err != nil {
-		return z, err
-	}
-	return z, nil
+	return z, loadZKSecurity(c, &z)
 }
 
 // FindNameservice returns the nameservice whose dfs.ha.namenodes lists nnID.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +81,13 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*Controller, error
 		conn.Close()
 		return nil, fmt.Errorf("%w: %s; run `hactl runtime format-zk --conf DIR` once (Hadoop: hdfs zkfc -formatZK) to initialise ZooKeeper",
 			ErrNoParentZnode, cfg.ZK.ScopedParent(cfg.Nameservice))
+	}
+	// Znodes an earlier hactl created world-writable get the configured ACL.
+	if changed, err := SecureZnodes(conn, cfg.ZK.ScopedParent(cfg.Nameservice), cfg.ZK.ACLs); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("secure the failover znodes: %w", err)
+	} else if len(changed) > 0 && log != nil {
+		log.Info("set the configured ACL on znodes that had another", "znodes", strings.Join(changed, ","))
 	}
 	if len(cfg.Fencers) == 0 {
 		conn.Close()
@@ -419,19 +427,19 @@ func (c *Controller) do(a Action) any {
 // fenceOldActive is Hadoop's doFence: ask the old active to become standby
 // (graceful-fence timeout); if that fails, run dfs.ha.fencing.methods in order.
 func (c *Controller) fenceOldActive(old NodeInfo) error {
-	peer, known := c.cfg.Peer(old.NamenodeID)
-	if known && old.Nameservice == c.cfg.Nameservice {
-		err := NewNameNodeClient(peer.HTTPAddr, c.cfg.Secret).TransitionToStandby(c.ctx, c.cfg.GracefulTimeout)
-		if err == nil {
-			c.log.Info("the old active went to standby: no fencing needed", "old", old.String())
-			return nil
-		}
-		c.log.Warn("graceful fencing failed: using the fencing methods", "old", old.String(), "err", err)
+	t, err := c.cfg.FenceTarget(old)
+	if err != nil {
+		c.log.Error("forged or foreign breadcrumb: not fencing; check who can write to ZooKeeper, then delete the breadcrumb (format-zk --force with every NameNode stopped)",
+			"znode", c.crumbPath, "err", err)
+		return err
 	}
-	t := fence.Target{Nameservice: old.Nameservice, NamenodeID: old.NamenodeID, Host: old.Host, Port: old.Port}
-	if t.Host == "" && known {
-		t.Host, t.Port = peer.RPCHost, peer.RPCPort
+	peer, _ := c.cfg.Peer(t.NamenodeID)
+	err = NewNameNodeClient(peer.HTTPAddr, c.cfg.Secret).TransitionToStandby(c.ctx, c.cfg.GracefulTimeout)
+	if err == nil {
+		c.log.Info("the old active went to standby: no fencing needed", "old", old.String())
+		return nil
 	}
+	c.log.Warn("graceful fencing failed: using the fencing methods", "old", old.String(), "err", err)
 	return fence.FenceWithMethods(c.ctx, c.log, c.cfg.Fencers, t)
 }
 
@@ -544,7 +552,12 @@ func (c *Controller) GracefulFailover(ctx context.Context) error {
 	}
 	cede := 2 * c.cfg.GracefulTimeout
 	client := &http.Client{Transport: &auth.Transport{Secret: c.cfg.Secret}, Timeout: c.cfg.GracefulTimeout + c.cfg.ZK.SessionTimeout + 5*time.Second}
-	others := []string{net.JoinHostPort(old.Host, strconv.Itoa(old.ZKFCPort))}
+	// The active's ZKFC at its configured address, never one from ZooKeeper.
+	if _, err := c.cfg.FenceTarget(old); err != nil {
+		return fmt.Errorf("graceful failover (the lock znode): %w", err)
+	}
+	activePeer, _ := c.cfg.Peer(old.NamenodeID)
+	others := []string{activePeer.ZKFCAddr}
 	for _, p := range c.cfg.Peers {
 		if p.ID != old.NamenodeID {
 			others = append(others, p.ZKFCAddr)

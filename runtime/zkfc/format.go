@@ -45,8 +45,16 @@ func FormatZK(ctx context.Context, z ZKConfig, nameservices []string, opt Format
 			if !opt.Force && (!opt.Interactive || !confirm(in, opt.Out, p)) {
 				return fmt.Errorf("%w: %s (nothing changed; pass --force to clear it, after stopping every ZKFC and NameNode of %s)", ErrFormatDenied, p, ns)
 			}
-			if err := deleteRecursive(conn, p); err != nil {
+			// Clear what is below and keep the znode itself: deleting it
+			// needs DELETE on the shared parent, which only its creator has.
+			children, _, err := conn.Children(p)
+			if err != nil {
 				return fmt.Errorf("clear %s: %w", p, err)
+			}
+			for _, c := range children {
+				if err := deleteRecursive(conn, p+"/"+c); err != nil {
+					return fmt.Errorf("clear %s: %w", p, err)
+				}
 			}
 			if log != nil {
 				log.Info("cleared the failover state", "znode", p)
@@ -54,6 +62,12 @@ func FormatZK(ctx context.Context, z ZKConfig, nameservices []string, opt Format
 		}
 		if err := ensurePath(conn, p, z.ACLs); err != nil {
 			return err
+		}
+		// ensurePath leaves existing ancestors (the shared parent) as they were.
+		if changed, err := SecureZnodes(conn, p, z.ACLs); err != nil {
+			return err
+		} else if len(changed) > 0 && log != nil {
+			log.Info("set the configured ACL on znodes that had another", "znodes", strings.Join(changed, ","))
 		}
 		if log != nil {
 			log.Info("formatted ZooKeeper for automatic failover", "znode", p)

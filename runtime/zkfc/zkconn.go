@@ -61,12 +61,17 @@ func Dial(ctx context.Context, z ZKConfig, log *slog.Logger) (*zk.Conn, <-chan z
 	}
 }
 
-// ensurePath creates p and its missing ancestors with acls.
+// ensurePath creates p with acls and its missing ancestors with
+// AncestorACLs(acls).
 func ensurePath(conn *zk.Conn, p string, acls []zk.ACL) error {
 	cur := ""
 	for _, part := range strings.Split(strings.Trim(p, "/"), "/") {
 		cur += "/" + part
-		_, err := conn.Create(cur, nil, 0, acls)
+		a := acls
+		if cur != p {
+			a = AncestorACLs(acls)
+		}
+		_, err := conn.Create(cur, nil, 0, a)
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("create %s: %w", cur, err)
 		}
