@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"path"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hactl/hactl/internal/zkserver"
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -89,14 +91,58 @@ func tunnelHosts(hosts []*SSHHost, addr string) []*SSHHost {
 // ProbeZooKeeper checks the quorum's servers and, through a session, whether
 // /hadoop-ha/<ns> exists for each nameservice and which NameNode the
 // ActiveBreadCrumb names.
+//
+// The breadcrumbs are readable only with the cluster's ZooKeeper
+// credentials (ha.zookeeper.auth, or the digest derived from the cluster
+// secret): when a read is refused, the secret is read from a host and the
+// session authenticates, once.
 func ProbeZooKeeper(ctx context.Context, c *schema.Cluster, hosts map[string]Host, timeout time.Duration) *planner.ObservedZooKeeper {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return probeZooKeeper(ctx, c, zkDialer(hosts), timeout)
+	return probeZooKeeper(ctx, c, zkDialer(hosts), timeout, func(ctx context.Context) []zkAuth { return zooKeeperAuths(ctx, c, hosts) })
 }
 
-func probeZooKeeper(ctx context.Context, c *schema.Cluster, dial DialFunc, timeout time.Duration) *planner.ObservedZooKeeper {
+// zkAuth is one addAuth of a ZooKeeper session.
+type zkAuth struct {
+	scheme string
+	auth   []byte
+}
+
+// zooKeeperAuths are the credentials hactl's ZooKeeper clients use for c:
+// ha.zookeeper.auth from the hadoop passthrough when given (file references
+// name files on the hosts and are read there), else the digest derived
+// from the cluster secret, read from the first host that has it.
+func zooKeeperAuths(ctx context.Context, c *schema.Cluster, hosts map[string]Host) []zkAuth {
+	if c.Hadoop != nil {
+		if v, ok := c.Hadoop.CoreSite["ha.zookeeper.auth"]; ok {
+			var out []zkAuth
+			for _, a := range strings.Split(v, ",") {
+				if scheme, cred, ok := strings.Cut(strings.TrimSpace(a), ":"); ok && !strings.HasPrefix(scheme, "@") {
+					out = append(out, zkAuth{scheme, []byte(cred)})
+				}
+			}
+			return out
+		}
+	}
+	for _, h := range c.Hosts {
+		th := hosts[h.Name]
+		if th == nil {
+			continue
+		}
+		res, err := th.Run(ctx, Command{Args: []string{"cat", c.PathsFor(h.Name).SecretFile}, Sudo: true})
+		if err != nil || res.ExitCode != 0 {
+			continue
+		}
+		if s := strings.TrimSpace(string(res.Stdout)); len(s) >= 16 {
+			pw := auth.ZooKeeperPassword([]byte(s))
+			return []zkAuth{{"digest", []byte(auth.ZooKeeperUser + ":" + pw)}}
+		}
+	}
+	return nil
+}
+
+func probeZooKeeper(ctx context.Context, c *schema.Cluster, dial DialFunc, timeout time.Duration, auths func(context.Context) []zkAuth) *planner.ObservedZooKeeper {
 	out := &planner.ObservedZooKeeper{}
 	servers := c.ZooKeeperQuorum()
 	if len(servers) == 0 {
@@ -157,6 +203,7 @@ wait:
 	}
 	out.Reachable = true
 	out.ParentZnodes = map[string]bool{}
+	authed := false
 	for _, ns := range c.Nameservices {
 		p := c.HAZnode(ns.Name)
 		ok, _, err := conn.Exists(p)
@@ -170,6 +217,15 @@ wait:
 			continue
 		}
 		data, _, err := conn.Get(path.Join(p, "ActiveBreadCrumb"))
+		if errors.Is(err, zk.ErrNoAuth) && !authed && auths != nil {
+			authed = true
+			for _, a := range auths(ctx) {
+				conn.AddAuth(a.scheme, a.auth) // a refused credential leaves the reads refused
+			}
+			data, _, err = conn.Get(path.Join(p, "ActiveBreadCrumb"))
+		}
+		// Only the parent znodes (Exists needs no credentials) decide plans;
+		// an unreadable breadcrumb leaves the active NameNode unknown.
 		if err == nil {
 			if id := BreadcrumbNameNode(data); id != "" {
 				if out.ActiveNameNodes == nil {

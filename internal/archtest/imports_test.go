@@ -26,7 +26,7 @@ var rules = map[string][]string{
 	"cli":       {"internal/apply", "internal/daemon", "internal/hadoopconf", "planner", "schema", "targets", "runtime"},
 	"internal/apply": {"internal/daemon", "internal/zkserver", "planner", "schema", "targets",
 		"runtime/auth", "runtime/rpc"},
-	"targets":      {"internal/daemon", "internal/zkserver", "planner", "schema", "runtime/probe", "runtime/supervise"},
+	"targets":      {"internal/daemon", "internal/zkserver", "planner", "schema", "runtime/auth", "runtime/probe", "runtime/supervise"},
 	"targets/fake": {"targets"},
 	"planner":      {"internal/daemon", "schema"},
 	"schema":       {"internal/hadoopconf"},
