@@ -58,7 +58,7 @@ var (
 		{Name: "hosts", Required: true}, {Name: "edits_dir", Required: true}, {Name: "rpc_port"}, {Name: "http_port"}, {Name: "journal_id"},
 	}}
 	fencingSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "methods", Required: true}, {Name: "private_key_files"}, {Name: "connect_timeout"},
+		{Name: "methods", Required: true}, {Name: "private_key_files"}, {Name: "connect_timeout"}, {Name: "known_hosts_file"},
 	}}
 	qjournalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "write_timeout"}, {Name: "start_segment_timeout"}, {Name: "prepare_recovery_timeout"},
@@ -304,6 +304,7 @@ func (d *decoder) fencing(b *hcl.Block) *Fencing {
 	a := d.content(b.Body, fencingSchema).Attributes
 	d.strList(a["methods"], &f.Methods, f.Ranges)
 	d.strList(a["private_key_files"], &f.PrivateKeyFiles, f.Ranges)
+	d.str(a["known_hosts_file"], &f.KnownHostsFile, f.Ranges)
 	d.duration(a["connect_timeout"], &f.ConnectTimeout, f.Ranges)
 	return f
 }

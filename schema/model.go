@@ -117,6 +117,7 @@ type Journal struct {
 type Fencing struct {
 	Methods         []string      // raw Hadoop method strings, in order
 	PrivateKeyFiles []string      // dfs.ha.fencing.ssh.private-key-files
+	KnownHostsFile  string        // hactl.ha.fencing.ssh.known-hosts-file: sshfence checks host keys against it
 	ConnectTimeout  time.Duration // dfs.ha.fencing.ssh.connect-timeout
 	DeclRange       hcl.Range
 	Ranges          Ranges

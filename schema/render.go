@@ -38,6 +38,7 @@ const (
 	KeyFailoverProxyProvider = "dfs.client.failover.proxy.provider" // .<ns>
 	KeyFencingMethods        = "dfs.ha.fencing.methods"
 	KeyFencingSSHKeyFiles    = "dfs.ha.fencing.ssh.private-key-files"
+	KeyFencingSSHKnownHosts  = "hactl.ha.fencing.ssh.known-hosts-file"
 	KeyFencingSSHTimeout     = "dfs.ha.fencing.ssh.connect-timeout"
 	KeyAutomaticFailover     = "dfs.ha.automatic-failover.enabled"
 	KeyNotActiveInSafemode   = "dfs.ha.nn.not-become-active-in-safemode"
@@ -296,6 +297,9 @@ func (r *renderer) nameservice(ns *Nameservice) error {
 		}
 		if len(f.PrivateKeyFiles) > 0 {
 			r.setNS(KeyFencingSSHKeyFiles, ns.Name, strings.Join(f.PrivateKeyFiles, ","))
+		}
+		if f.KnownHostsFile != "" {
+			r.setNS(KeyFencingSSHKnownHosts, ns.Name, f.KnownHostsFile)
 		}
 		if f.ConnectTimeout > 0 {
 			r.setNS(KeyFencingSSHTimeout, ns.Name, renderMillis(f.ConnectTimeout))

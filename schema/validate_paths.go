@@ -55,6 +55,7 @@ func (v *validator) pathFields() []pathField {
 			for i, k := range f.PrivateKeyFiles {
 				add("private_key_files entry", k, elemAt(f.Ranges, "private_key_files", i, f.DeclRange), true)
 			}
+			add("known_hosts_file", f.KnownHostsFile, at(f.Ranges, "known_hosts_file", f.DeclRange), false)
 		}
 	}
 	if z := v.c.ZooKeeper; z != nil {
@@ -83,6 +84,11 @@ func (v *validator) pathFields() []pathField {
 // still breaks the line-oriented probe output (leaving the host
 // unplannable after apply) and Hadoop's XML.
 func (v *validator) pathCharacters() {
+	for _, ns := range v.c.Nameservices {
+		if f := ns.Fencing; f != nil && f.KnownHostsFile != "" {
+			v.absolute(f.KnownHostsFile, "known_hosts_file", at(f.Ranges, "known_hosts_file", f.DeclRange))
+		}
+	}
 	for _, f := range v.pathFields() {
 		if i := strings.IndexFunc(f.val, unicode.IsControl); i >= 0 {
 			v.report(RulePathControlChar, f.rng, "Control character in path",

@@ -82,7 +82,7 @@ func confWith(kv ...string) *hadoopconf.Config {
 func TestParseMethods(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "id")
 	c := confWith(KeyMethods, "sshfence\n  sshfence(hdfs:2222)\nshell(/bin/echo a b)\norg.apache.hadoop.ha.ShellCommandFencer(true)",
-		KeySSHKeyFiles, key, KeySSHTimeout, "1500")
+		KeySSHKeyFiles, key, KeySSHTimeout, "1500", KeySSHKnownHosts, "/etc/hactl/fencing_known_hosts")
 	ms, err := Parse(c)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestParseMethods(t *testing.T) {
 		t.Fatalf("%d methods", len(ms))
 	}
 	s1 := ms[1].(*SSH)
-	if s1.User != "hdfs" || s1.Port != 2222 || s1.ConnectTimeout != 1500*time.Millisecond || s1.KeyFiles[0] != key {
+	if s1.User != "hdfs" || s1.Port != 2222 || s1.ConnectTimeout != 1500*time.Millisecond || s1.KeyFiles[0] != key || s1.KnownHosts != "/etc/hactl/fencing_known_hosts" {
 		t.Fatalf("sshfence(hdfs:2222) parsed as %+v", s1)
 	}
 	if ms[0].(*SSH).Port != 22 || ms[0].(*SSH).User == "" {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 )
@@ -29,9 +30,13 @@ type SSH struct {
 	Port           int
 	KeyFiles       []string
 	ConnectTimeout time.Duration
-	// HostKeyCallback checks the host key; nil accepts any key, as Hadoop's
-	// sshfence does (StrictHostKeyChecking=no): fencing must work after a host
-	// was reinstalled, and the secret it protects is the NameNode's liveness.
+	// KnownHosts is the known_hosts file the host key must be in. Unlike
+	// Hadoop's sshfence (StrictHostKeyChecking=no) the key is checked: the
+	// fencing key may kill any process on the host, so it must not be
+	// offered to, nor the kill believed from, whoever answers on the
+	// address.
+	KnownHosts string
+	// HostKeyCallback, when set, replaces the known_hosts check (tests).
 	HostKeyCallback ssh.HostKeyCallback
 }
 
@@ -64,6 +69,14 @@ func newSSHFromConf(conf *hadoopconf.Config, arg string) (*SSH, error) {
 		return nil, err
 	}
 	s.ConnectTimeout = time.Duration(t) * time.Millisecond
+	s.KnownHosts = conf.Get(KeySSHKnownHosts, "")
+	if s.KnownHosts == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("sshfence: %s is not set and there is no home directory for ~/.ssh/known_hosts: %w", KeySSHKnownHosts, err)
+		}
+		s.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+	}
 	return s, nil
 }
 
@@ -99,7 +112,10 @@ func (s *SSH) Fence(ctx context.Context, t Target) error {
 	}
 	hk := s.HostKeyCallback
 	if hk == nil {
-		hk = ssh.InsecureIgnoreHostKey()
+		// Read at each fencing: the file may have been fixed since start.
+		if hk, err = knownhosts.New(s.KnownHosts); err != nil {
+			return fmt.Errorf("sshfence: host keys: %w (set known_hosts_file in the fencing block, %s)", err, KeySSHKnownHosts)
+		}
 	}
 	timeout := s.ConnectTimeout
 	if timeout <= 0 {

@@ -18,12 +18,14 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // sshServer is an in-process SSH server that accepts one public key and runs
 // exec requests with sh on this machine, recording the commands.
 type sshServer struct {
 	addr     string
+	hostKey  ssh.PublicKey
 	mu       sync.Mutex
 	commands []string
 }
@@ -46,7 +48,7 @@ func startSSHServer(t *testing.T, host string, authorized ssh.PublicKey) *sshSer
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sshServer{addr: l.Addr().String()}
+	s := &sshServer{addr: l.Addr().String(), hostKey: hostSigner.PublicKey()}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); wg.Wait() })
 	wg.Add(1)
@@ -107,6 +109,15 @@ func (s *sshServer) serve(c net.Conn, cfg *ssh.ServerConfig) {
 	}
 }
 
+func writeKnownHosts(t *testing.T, hostport string, key ssh.PublicKey) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(path, []byte(knownhosts.Line([]string{knownhosts.Normalize(hostport)}, key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func writeKey(t *testing.T) (string, ssh.PublicKey) {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -132,8 +143,29 @@ func TestSSHFenceKillsTheListener(t *testing.T) {
 
 	var port int
 	fmt.Sscan(sshPort, &port)
-	f := &SSH{User: "hdfs", Port: port, KeyFiles: []string{filepath.Join(t.TempDir(), "missing"), keyFile}, ConnectTimeout: 2 * time.Second}
+	known := writeKnownHosts(t, srv.addr, srv.hostKey)
+	f := &SSH{User: "hdfs", Port: port, KeyFiles: []string{filepath.Join(t.TempDir(), "missing"), keyFile}, ConnectTimeout: 2 * time.Second, KnownHosts: known}
 	tgt := Target{Nameservice: "ns1", NamenodeID: "nn1", Host: host, Port: nnPort}
+
+	// The host key is checked before anything runs: an unknown host (no
+	// known_hosts, or another key for the address) is not fenced.
+	_, otherPub := writeKey(t)
+	for name, kh := range map[string]string{
+		"missing known_hosts":  filepath.Join(t.TempDir(), "known_hosts"),
+		"another key recorded": writeKnownHosts(t, srv.addr, otherPub),
+		"host not recorded":    writeKnownHosts(t, "127.0.6.23:22", srv.hostKey),
+	} {
+		f.KnownHosts = kh
+		if err := f.Fence(context.Background(), tgt); err == nil {
+			t.Fatalf("%s: fenced", name)
+		}
+	}
+	srv.mu.Lock()
+	if len(srv.commands) != 0 {
+		t.Fatalf("commands ran on a host whose key was not verified: %q", srv.commands)
+	}
+	srv.mu.Unlock()
+	f.KnownHosts = known
 	if err := f.Fence(context.Background(), tgt); err != nil {
 		t.Fatal(err)
 	}
