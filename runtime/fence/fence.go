@@ -16,12 +16,12 @@ import (
 
 // Configuration keys read by the fencers (Hadoop's names, plus one of hactl's).
 const (
-	KeyMethods        = "dfs.ha.fencing.methods"
-	KeySSHKeyFiles    = "dfs.ha.fencing.ssh.private-key-files"
-	KeySSHTimeout     = "dfs.ha.fencing.ssh.connect-timeout"
+	KeyMethods     = "dfs.ha.fencing.methods"
+	KeySSHKeyFiles = "dfs.ha.fencing.ssh.private-key-files"
+	KeySSHTimeout  = "dfs.ha.fencing.ssh.connect-timeout"
 	// KeySSHKnownHosts names the known_hosts file sshfence checks host keys
 	// against (default ~/.ssh/known_hosts of the ZKFC's user).
-	KeySSHKnownHosts = "hactl.ha.fencing.ssh.known-hosts-file"
+	KeySSHKnownHosts  = "hactl.ha.fencing.ssh.known-hosts-file"
 	KeyShellTimeout   = "hactl.ha.fencing.shell.timeout.ms"
 	defaultSSHTimeout = 30 * time.Second
 	defaultShellLimit = 30 * time.Second

@@ -16,11 +16,16 @@ import (
 
 // Keys of the ZooKeeper side of automatic failover (Hadoop's names and defaults).
 const (
-	KeyQuorum          = "ha.zookeeper.quorum"
-	KeySessionTimeout  = "ha.zookeeper.session-timeout.ms"
-	KeyParentZnode     = "ha.zookeeper.parent-znode"
-	KeyACL             = "ha.zookeeper.acl"
-	KeyAuth            = "ha.zookeeper.auth"
+	KeyQuorum         = "ha.zookeeper.quorum"
+	KeySessionTimeout = "ha.zookeeper.session-timeout.ms"
+	KeyParentZnode    = "ha.zookeeper.parent-znode"
+	KeyACL            = "ha.zookeeper.acl"
+	KeyAuth           = "ha.zookeeper.auth"
+	// KeySecretACL turns on the digest ACL derived from the cluster secret
+	// (see loadZKSecurity). Off by default for now: destroy removes the
+	// secret but keeps ZooKeeper's data, so a later apply with a new secret
+	// could not use the znodes the old one protected.
+	KeySecretACL       = "hactl.zookeeper.acl-from-secret"
 	DefaultParentZnode = "/hadoop-ha"
 	DefaultACL         = "world:anyone:rwcda"
 	LockName           = "ActiveStandbyElectorLock"
@@ -116,15 +121,19 @@ func ParseAuths(s string) ([]Auth, error) {
 
 // loadZKSecurity sets z's ACLs and auths. Explicit ha.zookeeper.acl or
 // ha.zookeeper.auth are used as Hadoop does (either given: the other takes
-// Hadoop's default). With neither, and a cluster secret configured, both
-// derive from the secret: every znode gets
+// Hadoop's default). With neither, KeySecretACL true and a cluster secret
+// configured, both derive from the secret: every znode gets
 // digest:hactl:base64(sha1(hactl:password)):cdrwa and every client of hactl
 // authenticates as digest hactl:password, so a client without the secret
 // can neither change nor delete the election znodes.
 func loadZKSecurity(c *hadoopconf.Config, z *ZKConfig) error {
 	aclConf, aclSet := c.Lookup(KeyACL)
 	authConf, authSet := c.Lookup(KeyAuth)
-	if !aclSet && !authSet {
+	fromSecret, err := c.Bool(KeySecretACL, false)
+	if err != nil {
+		return err
+	}
+	if !aclSet && !authSet && fromSecret {
 		if secretFile := c.Get(auth.ConfKey, ""); secretFile != "" {
 			secret, err := auth.LoadSecret(secretFile)
 			if err != nil {
@@ -137,7 +146,7 @@ func loadZKSecurity(c *hadoopconf.Config, z *ZKConfig) error {
 	if !aclSet {
 		aclConf = DefaultACL
 	}
-	aclConf, err := ResolveIndirection(aclConf)
+	aclConf, err = ResolveIndirection(aclConf)
 	if err != nil {
 		return fmt.Errorf("%s: %w", KeyACL, err)
 	}

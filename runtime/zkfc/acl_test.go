@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/auth"
 )
 
 func TestParseACLs(t *testing.T) {
@@ -53,5 +56,50 @@ func TestParseAuthsAndIndirection(t *testing.T) {
 	}
 	if _, err := ParseAuths("digest"); err == nil {
 		t.Fatal("auth without data accepted")
+	}
+}
+
+// TestZKSecurityFromConfig: explicit ha.zookeeper.acl/auth win (with @file
+// references, as Hadoop's); with neither, KeySecretACL derives both from the
+// cluster secret, matching ZooKeeper's own digest of user:password.
+func TestZKSecurityFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "cluster.secret")
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	if err := os.WriteFile(secretFile, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	authFile := filepath.Join(dir, "zk-auth")
+	if err := os.WriteFile(authFile, []byte("digest:hdfs:s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func(kv ...string) ZKConfig {
+		t.Helper()
+		c := hadoopconf.New()
+		c.Set(KeyQuorum, "127.0.0.1:2181")
+		c.Set(auth.ConfKey, secretFile)
+		for i := 0; i < len(kv); i += 2 {
+			c.Set(kv[i], kv[i+1])
+		}
+		z, err := LoadZKConfig(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	if z := load(); !reflect.DeepEqual(z.ACLs, zk.WorldACL(zk.PermAll)) || len(z.Auths) != 0 {
+		t.Fatalf("default (Hadoop's): %+v %+v", z.ACLs, z.Auths)
+	}
+	z := load(KeySecretACL, "true")
+	pw := auth.ZooKeeperPassword(secret)
+	if want := zk.DigestACL(zk.PermAll, auth.ZooKeeperUser, pw); !reflect.DeepEqual(z.ACLs, want) {
+		t.Fatalf("ACL from the secret %+v, want ZooKeeper's digest %+v", z.ACLs, want)
+	}
+	if len(z.Auths) != 1 || z.Auths[0].Scheme != "digest" || string(z.Auths[0].Auth) != auth.ZooKeeperUser+":"+pw {
+		t.Fatalf("auth from the secret: %+v", z.Auths)
+	}
+	z = load(KeySecretACL, "true", KeyACL, "digest:hdfs:"+digestOf("hdfs:s3cret")+":cdrwa", KeyAuth, "@"+authFile)
+	if len(z.ACLs) != 1 || z.ACLs[0].ID != "hdfs:"+digestOf("hdfs:s3cret") || len(z.Auths) != 1 || string(z.Auths[0].Auth) != "hdfs:s3cret" {
+		t.Fatalf("explicit acl and @file auth: %+v %+v", z.ACLs, z.Auths)
 	}
 }
