@@ -436,6 +436,9 @@ func TestRestartOfALegacyRecordStopsTheRecord(t *testing.T) {
 	if s.running("oim", legacy) || !s.running("oim", id.Name()) {
 		t.Errorf("after the restart: legacy running=%v, %s running=%v", s.running("oim", legacy), id, s.running("oim", id.Name()))
 	}
+	if _, kept := s.daemons["oim"][legacy]; kept {
+		t.Errorf("the earlier hactl's record %s is kept after its daemon moved to %s", legacy, id)
+	}
 }
 
 // Two nameservices whose NameNodes are both nn1 and nn2, on the same hosts:

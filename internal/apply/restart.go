@@ -28,12 +28,13 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("restart: %w", err)
 	}
 	// A daemon an earlier hactl named otherwise is stopped under that
-	// record and started under its identity's name.
+	// record, which is then forgotten (it lives on under its identity's
+	// name), and started under its identity's name.
 	stop := d.name
 	if r.s.Record != "" {
 		stop = r.s.Record
 	}
-	if err := superviseStop(ctx, env, r.s.Host, stop, false); err != nil {
+	if err := superviseStop(ctx, env, r.s.Host, stop, r.s.Record != ""); err != nil {
 		return fmt.Errorf("restart %s: stop %s: %w", d.name, stop, err)
 	}
 	if err := claimPorts(ctx, env, r.s.Host, d.name); err != nil {

@@ -194,6 +194,9 @@ func (s *sim) respond(host string, fh *fake.Host, op fake.Op) (targets.Result, e
 		} else {
 			s.checkStop(host, name)
 			d.running = false
+			if r.Has("--forget") {
+				delete(s.daemons[host], name) // the record is gone too
+			}
 		}
 		s.elect()
 	case "format":
