@@ -33,13 +33,14 @@ const faultRange = "127.0.11."
 // of hactl itself with apply, destroy and destroy --purge-data, checking the
 // invariants after every step. Plus the fixed sequence of the issue.
 //
-// make test runs the fixed case and the seeds of HACTL_FAULT_SEEDS (default
+// make test runs the fixed cases and the seeds of HACTL_FAULT_SEEDS (default
 // "1,2") with HACTL_FAULT_OPS operations each (default 3); `make fault-long`
 // runs many more. A failure prints its seed and the operations so far:
 // HACTL_FAULT_SEEDS=<seed> replays it.
 func TestLifecycleFaults(t *testing.T) {
 	needIntegration(t)
 	t.Run("issue-sequence", testIssueSequence)
+	t.Run("removed-namenode-in-backoff", testRemovedNameNodeInBackoff)
 	ops := 3
 	if v := os.Getenv("HACTL_FAULT_OPS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -132,6 +133,56 @@ func newFaultCluster(t *testing.T) (*testCluster, string) {
 	return newLocalClusterAt(t, dir, state, faultRange), state
 }
 
+// A NameNode taken out of the configuration while its supervisor waits to
+// restart it (killed twice): apply stops it although it is not up, clears
+// its record, and nothing of it comes back or listens on its addresses.
+func testRemovedNameNodeInBackoff(t *testing.T) {
+	c, _ := newFaultCluster(t)
+	c.apply()
+	cl := c.load()
+	ns := cl.Nameservices[0]
+	nn := ns.NameNodes[len(ns.NameNodes)-1]
+	name := daemon.NameNodeID(ns.Name, nn.ID).Name()
+	for i := range 2 {
+		var child int
+		if err := Eventually(30*time.Second, 50*time.Millisecond, func() error {
+			if pids := c.supervisorPids(nn.Host, name); len(pids) == 2 && syscall.Kill(pids[1], 0) == nil {
+				child = pids[1]
+				return nil
+			}
+			return fmt.Errorf("%s is not running", name)
+		}); err != nil {
+			t.Fatalf("kill %d: %v", i+1, err)
+		}
+		if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editConfig(t, c.dir, `(?m)^\s*namenode "`+nn.ID+`" \{[^}]*\}\n`, "")
+	r := c.apply()
+	if !strings.Contains(r.Stdout, "stop-namenode "+ns.Name+"/"+nn.ID) {
+		t.Errorf("apply did not stop the removed %s, whose supervisor was backing off:\n%s", nn.ID, r.Stdout)
+	}
+	// Past the supervisor's backoff: had it survived, it would be back.
+	time.Sleep(5 * time.Second)
+	addr := cl.Host(nn.Host).Address
+	for _, l := range listeners(faultRange) {
+		if strings.HasPrefix(l, addr+":") && (strings.HasSuffix(l, ":9870") || strings.HasSuffix(l, ":8020") || strings.HasSuffix(l, ":8019")) {
+			t.Errorf("%s still listens on %s after it left the configuration", nn.ID, l)
+		}
+	}
+	for _, pid := range ProcsMatching(cl.LocalRoot(nn.Host) + "/") {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if cmd := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cmd, name) || strings.Contains(cmd, "--id "+nn.ID) {
+			t.Errorf("a process of the removed %s runs: %d %s", nn.ID, pid, cmd)
+		}
+	}
+	if pids := c.supervisorPids(nn.Host, name); len(pids) > 0 {
+		t.Errorf("the removed %s's record is left: pids %v", nn.ID, pids)
+	}
+	c.requireConverged()
+}
+
 // leftRunning lists what of a local cluster still runs after a destroy: any
 // process naming its state dir, any listener on its addresses (given a few
 // seconds to go).
@@ -222,33 +273,41 @@ func runFaultSeed(t *testing.T, seed int64, ops int) {
 	f := &faultRun{t: t, c: c, cl: c.load(), state: state, seed: seed, rng: rand.New(rand.NewSource(seed)), files: map[string]string{}}
 	t.Logf("seed %d, %d operations (replay with HACTL_FAULT_SEEDS=%d HACTL_FAULT_OPS=%d)", seed, ops, seed, ops)
 	type op struct {
-		weight int
-		run    func()
+		up, down int // weights while daemons run (a record on some host) or not
+		run      func()
 	}
 	table := []op{
-		{3, f.apply},
-		{2, func() { f.killed("apply", f.signal()) }},
-		{1, func() { f.killed("destroy", f.signal()) }},
-		{1, func() { f.killed("purge", syscall.SIGKILL) }},
-		{1, func() { f.destroy(false) }},
-		{1, func() { f.destroy(true) }},
-		{2, func() { f.killRecorded(false) }},
-		{1, func() { f.killRecorded(true) }},
-		{1, f.killHost},
-		{1, f.stalePIDs},
-	}
-	total := 0
-	for _, o := range table {
-		total += o.weight
+		{2, 3, f.apply},
+		{2, 2, func() { f.killed("apply", f.signal()) }},
+		{2, 0, func() { f.killed("destroy", f.signal()) }},
+		{1, 0, func() { f.killed("purge", syscall.SIGKILL) }},
+		{1, 1, func() { f.destroy(false) }},
+		{1, 0, func() { f.destroy(true) }},
+		{3, 0, func() { f.killRecorded(false) }},
+		{2, 0, func() { f.killRecorded(true) }},
+		{2, 0, f.killHost},
+		{1, 0, f.stalePIDs},
+		{3, 1, f.applyUnderFire},
 	}
 	for range ops {
 		if f.mustPurge {
 			f.destroy(true)
 			continue
 		}
+		up := f.anyRecord()
+		weight := func(o op) int {
+			if up {
+				return o.up
+			}
+			return o.down
+		}
+		total := 0
+		for _, o := range table {
+			total += weight(o)
+		}
 		n := f.rng.Intn(total)
 		for _, o := range table {
-			if n -= o.weight; n < 0 {
+			if n -= weight(o); n < 0 {
 				o.run()
 				break
 			}
@@ -350,7 +409,7 @@ func (f *faultRun) afterDestroy(purge bool, r Result) {
 // number of steps; a run that finished first is checked as a whole one.
 func (f *faultRun) killed(cmd string, sig syscall.Signal) {
 	f.t.Helper()
-	after := 1 + f.rng.Intn(20)
+	after := f.rng.Intn(21)
 	f.step("%s, %s after %d steps", cmd, sig, after)
 	ir := f.c.h.RunSignal(context.Background(), applyTimeout, after, sig, f.args(cmd)...)
 	if ir.Err != nil {
@@ -372,6 +431,44 @@ func (f *faultRun) killed(cmd string, sig syscall.Signal) {
 		f.mustPurge = true
 	}
 	// An interrupted hactl releases its lock: the next run must not wait.
+}
+
+// applyUnderFire runs an apply and, after a random number of its steps,
+// kill -9s a daemon, a supervisor or a whole host while it goes on. The
+// apply may fail (a daemon it waits for is gone) or finish while a killed
+// daemon restarts: the invariants are checked on the next whole run.
+func (f *faultRun) applyUnderFire() {
+	f.t.Helper()
+	after := f.rng.Intn(21)
+	what := f.rng.Intn(3)
+	host := f.pickHost()
+	f.step("apply, kill -9 %s on %s after %d steps", []string{"a daemon", "a supervisor", "everything"}[what], host, after)
+	var killed []string
+	ir := f.c.h.RunHook(context.Background(), applyTimeout, after, func(*os.Process) {
+		if what == 2 {
+			pids, _ := f.c.killHost(host)
+			killed = append(killed, fmt.Sprint(pids))
+			return
+		}
+		if name, pids := f.pickRecord(host); name != "" && pids[1-what] > 0 && f.ours(pids[1-what]) {
+			_ = syscall.Kill(pids[1-what], syscall.SIGKILL)
+			killed = append(killed, fmt.Sprintf("%s pid %d", name, pids[1-what]))
+		}
+	}, f.args("apply")...)
+	if ir.Err != nil {
+		f.fatalf("apply: %v\n%s", ir.Err, ir.Result)
+	}
+	f.t.Logf("killed %v; apply exit %d", killed, ir.Code)
+}
+
+// anyRecord reports whether some host has a supervisor record.
+func (f *faultRun) anyRecord() bool {
+	for _, h := range f.cl.Hosts {
+		if len(f.records(h.Name)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // records lists the supervisor records on host: name → (supervisor, child).

@@ -131,6 +131,13 @@ func (h *Hactl) RunInterrupt(ctx context.Context, timeout time.Duration, afterSt
 // RunSignal is RunInterrupt with signal sig (SIGKILL: hactl dies between
 // two steps, as on a crash or an OOM kill).
 func (h *Hactl) RunSignal(ctx context.Context, timeout time.Duration, afterSteps int, sig syscall.Signal, args ...string) Interrupted {
+	return h.RunHook(ctx, timeout, afterSteps, func(p *os.Process) { _ = p.Signal(sig) }, args...)
+}
+
+// RunHook runs hactl and calls hook (with hactl's process) once its output
+// holds afterSteps step lines (0: at its first line of output): a fault
+// injected while it works.
+func (h *Hactl) RunHook(ctx context.Context, timeout time.Duration, afterSteps int, hook func(*os.Process), args ...string) Interrupted {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.Bin, args...)
@@ -164,10 +171,12 @@ func (h *Hactl) RunSignal(ctx context.Context, timeout time.Duration, afterSteps
 				}
 				if StepLine(string(line)) {
 					out2.StepsSeen++
-					if out2.StepsSeen == afterSteps && !out2.Interrupted {
-						out2.Interrupted = true
-						_ = cmd.Process.Signal(sig)
-					}
+				}
+				// afterSteps 0: at its first line, before any step ran (while
+				// it plans, or prints the plan).
+				if out2.StepsSeen == afterSteps && !out2.Interrupted {
+					out2.Interrupted = true
+					hook(cmd.Process)
 				}
 				line = line[:0]
 			}
