@@ -143,10 +143,11 @@ func testRemovedNameNodeInBackoff(t *testing.T) {
 	ns := cl.Nameservices[0]
 	nn := ns.NameNodes[len(ns.NameNodes)-1]
 	name := daemon.NameNodeID(ns.Name, nn.ID).Name()
+	var child int
 	for i := range 2 {
-		var child int
+		prev := child
 		if err := Eventually(30*time.Second, 50*time.Millisecond, func() error {
-			if pids := c.supervisorPids(nn.Host, name); len(pids) == 2 && syscall.Kill(pids[1], 0) == nil {
+			if pids := c.supervisorPids(nn.Host, name); len(pids) == 2 && pids[1] != prev && syscall.Kill(pids[1], 0) == nil {
 				child = pids[1]
 				return nil
 			}
