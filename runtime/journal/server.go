@@ -28,6 +28,7 @@ type Config struct {
 	SyncInterval time.Duration       // dfs.journalnode.sync.interval (ms)
 	Quorums      map[string][]string // journal id → JN RPC addresses, from dfs.namenode.shared.edits.dir[.<ns>]
 	HTTPLimits   httpserve.Limits    // zero fields: httpserve.Defaults
+	AcceptV1     bool                // rpc.AcceptV1Key: also serve (and sync with) journal protocol version 1, for an upgrade
 }
 
 // ConfigFromHadoop reads a JournalNode's settings; the secret file must be
@@ -45,6 +46,9 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Config, error) {
 	}
 	var err error
 	if cfg.Secret, err = auth.LoadSecret(secretFile); err != nil {
+		return cfg, err
+	}
+	if cfg.AcceptV1, err = c.Bool(rpc.AcceptV1Key, false); err != nil {
 		return cfg, err
 	}
 	cb, err := c.Int("dfs.journalnode.edit-cache-size.bytes", 1<<20)
@@ -127,7 +131,7 @@ func Start(cfg Config, logger *log.Logger) (*Daemon, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Daemon{
 		Node: node, RPCAddr: rln.Addr(), HTTPAddr: hln.Addr(), cancel: cancel, done: make(chan struct{}),
-		rpcSrv: &rpc.Server{Secret: cfg.Secret, Handler: node.Handle, Log: logger},
+		rpcSrv: &rpc.Server{Secret: cfg.Secret, Handler: node.Handle, Log: logger, AcceptV1: cfg.AcceptV1},
 	}
 	go d.rpcSrv.Serve(rln)
 	d.httpSrv = httpserve.Start(hln, node.HTTPHandler(), cfg.HTTPLimits.OrDefaults(), logger)
@@ -137,7 +141,7 @@ func Start(cfg Config, logger *log.Logger) (*Daemon, error) {
 			if sameAddr(a, rln.Addr()) {
 				continue
 			}
-			c := &rpc.Client{Addr: a, Secret: cfg.Secret}
+			c := &rpc.Client{Addr: a, Secret: cfg.Secret, AcceptV1: cfg.AcceptV1}
 			syncer.Journals[jid] = append(syncer.Journals[jid], Peer{Addr: a, Call: c.Call})
 		}
 	}

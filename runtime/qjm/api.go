@@ -61,6 +61,10 @@ type Config struct {
 	// its start, as before reads continued from a byte offset (for
 	// benchmarks comparing the two; nothing else needs it).
 	WholeSegmentReads bool
+	// AcceptV1 lets the channels fall back to the journal protocol's
+	// version 1 (frames without MAC) with JournalNodes that speak nothing
+	// newer: for a rolling upgrade only (rpc.AcceptV1Key).
+	AcceptV1 bool
 }
 
 // NamespaceInfo identifies the namespace a journal belongs to.
@@ -146,7 +150,11 @@ func ConfigFromHadoop(c *hadoopconf.Config, nameservice string, secret []byte) (
 			return Config{}, err
 		}
 	}
-	return Config{JournalID: jid, Addrs: addrs, Secret: secret, Timeouts: t}, nil
+	acceptV1, err := c.Bool(rpc.AcceptV1Key, false)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{JournalID: jid, Addrs: addrs, Secret: secret, Timeouts: t, AcceptV1: acceptV1}, nil
 }
 
 func (t Timeouts) withDefaults() Timeouts {

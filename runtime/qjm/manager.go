@@ -37,7 +37,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	chans := make([]channel, len(cfg.Addrs))
 	for i, a := range cfg.Addrs {
-		chans[i] = &rpc.Client{Addr: a, Secret: cfg.Secret}
+		chans[i] = &rpc.Client{Addr: a, Secret: cfg.Secret, AcceptV1: cfg.AcceptV1}
 	}
 	return newManager(cfg, chans, rpc.SegmentFetcher(cfg.Secret)), nil
 }

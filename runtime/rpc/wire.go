@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,21 +12,42 @@ import (
 	"io"
 	"log"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
 )
 
-// Version is the wire protocol version sent in the handshake.
-const Version = 1
+// Version is the wire protocol version this side speaks (see doc.go):
+// version 2 authenticates every frame; version 1 only the handshake.
+const Version = 2
 
-// MaxFrame bounds one frame so a bad peer cannot make us allocate without limit.
+// MaxFrame bounds one frame's payload so a bad peer cannot make us allocate
+// without limit.
 const MaxFrame = 256 << 20
 
-const macLabel = "hactl-qjm-v1"
+const (
+	macLabelV1 = "hactl-qjm-v1"
+	macLabelV2 = "hactl-qjm-v2"
+)
 
-var magic = [4]byte{'H', 'Q', 'J', Version}
+// AcceptV1Key is the configuration key that lets a JournalNode accept, and a
+// NameNode fall back to, protocol version 1: only for the window of a
+// rolling upgrade from a version that speaks nothing else (README, Upgrade).
+const AcceptV1Key = "hactl.journal.rpc.accept-v1"
+
+func magic(v byte) [4]byte { return [4]byte{'H', 'Q', 'J', v} }
+
+func macLabel(v byte) string {
+	if v == 1 {
+		return macLabelV1
+	}
+	return macLabelV2
+}
+
+// errUnsupported marks a server's refusal of the offered version.
+const errUnsupported = "unsupported protocol"
 
 // Handler serves one call; body is the request as made by Encode (decode it
 // with Decode). The returned value is sent with Encode, an error as a WireError.
@@ -38,6 +58,8 @@ type Server struct {
 	Secret  []byte
 	Handler Handler
 	Log     *log.Logger
+	// AcceptV1 also serves version 1 clients, whose frames carry no MAC.
+	AcceptV1 bool
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -127,7 +149,14 @@ func (s *Server) serveConn(c net.Conn) {
 	peer := c.RemoteAddr().String()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	sn := nonce()
-	if _, err := c.Write(append(magic[:], sn...)); err != nil {
+	// The greeting names the lowest version this server accepts: a version
+	// 1 client refuses anything but 1 with a clear message.
+	lowest := byte(Version)
+	if s.AcceptV1 {
+		lowest = 1
+	}
+	m := magic(lowest)
+	if _, err := c.Write(append(m[:], sn...)); err != nil {
 		return
 	}
 	var hello [4 + 32 + 32]byte
@@ -135,38 +164,52 @@ func (s *Server) serveConn(c net.Conn) {
 		s.logf("refused connection from %s: incomplete handshake: %v", peer, err)
 		return
 	}
-	if [4]byte(hello[:4]) != magic {
-		s.logf("refused connection from %s: not hactl journal protocol version %d", peer, Version)
-		c.Write(append([]byte{1}, fmt.Sprintf("unsupported protocol (want version %d)", Version)...))
+	v := hello[3]
+	if string(hello[:3]) != "HQJ" || v > Version || v < lowest {
+		s.logf("refused connection from %s: not hactl journal protocol version %d..%d", peer, lowest, Version)
+		msg := fmt.Sprintf("%s (want version %d", errUnsupported, Version)
+		if lowest == 1 {
+			msg += " or 1"
+		}
+		msg += "; a JournalNode accepts version 1 only with " + AcceptV1Key + "=true)"
+		c.Write(append([]byte{1}, msg...))
 		return
 	}
 	cn := hello[4:36]
-	want := auth.MAC(s.Secret, macLabel, "client", hex.EncodeToString(sn), hex.EncodeToString(cn))
+	want := auth.MAC(s.Secret, macLabel(v), "client", hex.EncodeToString(sn), hex.EncodeToString(cn))
 	if !hmac.Equal(want, hello[36:]) {
 		s.logf("refused connection from %s: %v (wrong cluster secret)", peer, auth.ErrUnauthenticated)
 		c.Write(append([]byte{1}, "unauthenticated: wrong cluster secret"...))
 		return
 	}
-	if _, err := c.Write(append([]byte{0}, auth.MAC(s.Secret, macLabel, "server", hex.EncodeToString(cn), hex.EncodeToString(sn))...)); err != nil {
+	if _, err := c.Write(append([]byte{0}, auth.MAC(s.Secret, macLabel(v), "server", hex.EncodeToString(cn), hex.EncodeToString(sn))...)); err != nil {
 		return
+	}
+	f := newFramer(nil, nil)
+	if v >= 2 {
+		c2s, s2c := sessionKeys(s.Secret, sn, cn)
+		f = newFramer(s2c, c2s)
+	} else {
+		s.logf("connection from %s speaks protocol version 1: its frames are not authenticated (%s)", peer, AcceptV1Key)
 	}
 	c.SetDeadline(time.Time{})
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := bufio.NewWriterSize(c, 64<<10)
 	ctx := context.Background()
 	for {
-		frame, err := readFrame(r)
+		frame, err := f.readFrame(r)
 		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.logf("closed connection from %s: %v", peer, err)
+			}
 			return
 		}
-		if len(frame) < 9 || len(frame) < 9+int(frame[8]) {
-			s.logf("bad frame from %s", peer)
+		req, err := parseRequest(frame)
+		if err != nil {
+			s.logf("closed connection from %s: %v", peer, err)
 			return
 		}
-		id := frame[:8]
-		method := string(frame[9 : 9+int(frame[8])])
-		body := frame[9+int(frame[8]):]
-		res, herr := s.Handler(ctx, method, body)
+		res, herr := s.Handler(ctx, req.method, req.body)
 		status := byte(0)
 		var out []byte
 		if herr != nil {
@@ -176,32 +219,13 @@ func (s *Server) serveConn(c net.Conn) {
 			status = 1
 			out, _ = json.Marshal(ToWire(fmt.Errorf("encode response: %w", err)))
 		}
-		var h [13]byte
-		binary.BigEndian.PutUint32(h[:], uint32(9+len(out)))
-		copy(h[4:], id)
-		h[12] = status
-		w.Write(h[:])
-		w.Write(out)
+		if err := f.writeFrame(w, responseHeader(req.id, status), out); err != nil {
+			return
+		}
 		if err := w.Flush(); err != nil {
 			return
 		}
 	}
-}
-
-func readFrame(r io.Reader) ([]byte, error) {
-	var l [4]byte
-	if _, err := io.ReadFull(r, l[:]); err != nil {
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(l[:])
-	if n > MaxFrame {
-		return nil, fmt.Errorf("frame of %d bytes exceeds the limit", n)
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	return buf, nil
 }
 
 // Client is one reused, authenticated connection to a server; calls on it
@@ -210,10 +234,14 @@ type Client struct {
 	Addr   string
 	Secret []byte
 	Dial   func(ctx context.Context, addr string) (net.Conn, error) // net.Dialer when nil
+	// AcceptV1 falls back to version 1 (frames without MAC) with a server
+	// that speaks nothing newer.
+	AcceptV1 bool
 
 	mu     sync.Mutex
 	conn   net.Conn
 	r      *bufio.Reader
+	f      *framer
 	nextID uint64
 	closed bool
 }
@@ -234,6 +262,23 @@ func (c *Client) Close() error {
 }
 
 func (c *Client) connect(ctx context.Context) error {
+	err := c.handshake(ctx, Version)
+	var old *oldServerError
+	if errors.As(err, &old) {
+		if !c.AcceptV1 {
+			return fmt.Errorf("%w: the JournalNode speaks only protocol version 1, whose frames are not authenticated: upgrade it (or set %s=true for the upgrade)", ErrUnauthenticated, AcceptV1Key)
+		}
+		return c.handshake(ctx, 1)
+	}
+	return err
+}
+
+// oldServerError is a version 1 server's refusal of a newer hello.
+type oldServerError struct{ reason string }
+
+func (e *oldServerError) Error() string { return "server refused: " + e.reason }
+
+func (c *Client) handshake(ctx context.Context, v byte) error {
 	dial := c.Dial
 	if dial == nil {
 		d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 15 * time.Second}
@@ -256,13 +301,19 @@ func (c *Client) connect(ctx context.Context) error {
 		conn.Close()
 		return fmt.Errorf("handshake: %w", err)
 	}
-	if [4]byte(hello[:4]) != magic {
+	lowest := hello[3]
+	if string(hello[:3]) != "HQJ" || lowest < 1 || lowest > Version {
 		conn.Close()
 		return fmt.Errorf("handshake: peer does not speak hactl journal protocol version %d", Version)
 	}
+	if lowest > v {
+		conn.Close()
+		return fmt.Errorf("%w: the JournalNode requires protocol version %d or newer", ErrUnauthenticated, lowest)
+	}
 	sn := hello[4:]
 	cn := nonce()
-	msg := append(append(magic[:], cn...), auth.MAC(c.Secret, macLabel, "client", hex.EncodeToString(sn), hex.EncodeToString(cn))...)
+	m := magic(v)
+	msg := append(append(m[:], cn...), auth.MAC(c.Secret, macLabel(v), "client", hex.EncodeToString(sn), hex.EncodeToString(cn))...)
 	if _, err := conn.Write(msg); err != nil {
 		conn.Close()
 		return fmt.Errorf("handshake: %w", err)
@@ -276,6 +327,11 @@ func (c *Client) connect(ctx context.Context) error {
 	if st != 0 {
 		reason, _ := io.ReadAll(io.LimitReader(r, 512))
 		conn.Close()
+		// A version 1 JournalNode greets with 1 and refuses a newer hello
+		// as "unsupported protocol (want version 1)".
+		if lowest == 1 && v > 1 && strings.HasPrefix(string(reason), errUnsupported) && strings.Contains(string(reason), "want version 1)") {
+			return &oldServerError{string(reason)}
+		}
 		return fmt.Errorf("%w: server refused: %s", ErrUnauthenticated, reason)
 	}
 	var mac [32]byte
@@ -283,14 +339,24 @@ func (c *Client) connect(ctx context.Context) error {
 		conn.Close()
 		return fmt.Errorf("handshake: %w", err)
 	}
-	if !hmac.Equal(mac[:], auth.MAC(c.Secret, macLabel, "server", hex.EncodeToString(cn), hex.EncodeToString(sn))) {
+	if !hmac.Equal(mac[:], auth.MAC(c.Secret, macLabel(v), "server", hex.EncodeToString(cn), hex.EncodeToString(sn))) {
 		conn.Close()
 		return fmt.Errorf("%w: server cannot prove the cluster secret", ErrUnauthenticated)
 	}
 	conn.SetDeadline(time.Time{})
+	c.f = newFramer(nil, nil)
+	if v >= 2 {
+		c2s, s2c := sessionKeys(c.Secret, sn, cn)
+		c.f = newFramer(c2s, s2c)
+	}
 	c.conn, c.r = conn, r
 	return nil
 }
+
+// frameBuffer collects one frame for a single Write.
+type frameBuffer []byte
+
+func (b *frameBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
 
 // Call sends method with req and decodes the response into resp (may be nil).
 // A refusal by the server comes back as a *RemoteError.
@@ -332,31 +398,38 @@ func (c *Client) Call(ctx context.Context, method string, req, resp any) error {
 	}
 	c.nextID++
 	id := c.nextID
-	frame := make([]byte, 0, 13+len(method)+len(body))
-	frame = binary.BigEndian.AppendUint32(frame, uint32(9+len(method)+len(body)))
-	frame = binary.BigEndian.AppendUint64(frame, id)
-	frame = append(frame, byte(len(method)))
-	frame = append(frame, method...)
-	frame = append(frame, body...)
-	if _, err := conn.Write(frame); err != nil {
+	hdr, err := requestHeader(id, method)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	// One write: the frame goes out in as few segments as it did unframed.
+	var out frameBuffer
+	if err := c.f.writeFrame(&out, hdr, body); err != nil {
 		return fail(err)
 	}
-	res, err := readFrame(c.r)
+	if _, err := conn.Write(out); err != nil {
+		return fail(err)
+	}
+	frame, err := c.f.readFrame(c.r)
 	if err != nil {
 		return fail(err)
 	}
-	if len(res) < 9 || binary.BigEndian.Uint64(res) != id {
+	res, err := parseResponse(frame)
+	if err != nil {
+		return fail(err)
+	}
+	if res.id != id {
 		return fail(errors.New("response out of order"))
 	}
-	if res[8] != 0 {
+	if res.status != 0 {
 		var we WireError
-		if err := json.Unmarshal(res[9:], &we); err != nil {
+		if err := json.Unmarshal(res.body, &we); err != nil {
 			return fail(fmt.Errorf("decode error: %w", err))
 		}
 		return FromWire(we)
 	}
 	if resp != nil {
-		if err := Decode(res[9:], resp); err != nil {
+		if err := Decode(res.body, resp); err != nil {
 			return fmt.Errorf("%s to %s: decode: %w", method, c.Addr, err)
 		}
 	}
