@@ -89,9 +89,21 @@ func Run(ctx context.Context, env *Env, logger *log.Logger) error {
 	client := NewClient(env.Secret, 5*time.Minute)
 	nn.Upload = client.UploadImage
 	repl, _ := c.Int("dfs.replication", 3)
+	lsLimit, err := c.Int("dfs.ls.limit", 1000)
+	if err != nil {
+		return err
+	}
+	// GETSERVERDEFAULTS tells clients the NameNode's own fs.trash.interval,
+	// as Hadoop's FSNamesystem reads it (a long, in minutes).
+	trash, err := c.Int("fs.trash.interval", 0)
+	if err != nil {
+		return err
+	}
 	wh := nn.WebHDFSHandler(webhdfs.HandlerOptions{
 		DefaultReplication: int16(repl),
 		DefaultBlockSize:   c.Size("dfs.blocksize", 128<<20),
+		ListLimit:          int(min(max(lsLimit, 1), 1<<20)),
+		TrashInterval:      trash,
 		Logf:               logger.Printf,
 	})
 	ln, err := net.Listen("tcp", env.Config.HTTPAddr)

@@ -39,6 +39,7 @@ type RemoteException struct {
 	JavaClassName string `json:"javaClassName"`
 	Message       string `json:"message"`
 	StatusCode    int    `json:"-"` // HTTP status the server answered with
+	internal      bool   // no sentinel matched: the server's own failure, logged
 }
 
 func (e *RemoteException) Error() string {
@@ -81,7 +82,8 @@ var exceptionMap = []exceptionInfo{
 }
 
 // toRemoteException maps err onto Hadoop's exception; anything unknown is an
-// IOException with status 500 (a server-side failure, e.g. the edit log).
+// IOException with status 403, as Hadoop's ExceptionHandler answers every
+// IOException (a server-side failure, e.g. the edit log, is one there too).
 func toRemoteException(err error) *RemoteException {
 	var re *RemoteException
 	if errors.As(err, &re) {
@@ -92,7 +94,7 @@ func toRemoteException(err error) *RemoteException {
 			return &RemoteException{Exception: m.exception, JavaClassName: m.javaClass, Message: errorMessage(err, m.sentinel), StatusCode: m.status}
 		}
 	}
-	return &RemoteException{Exception: "IOException", JavaClassName: "java.io.IOException", Message: err.Error(), StatusCode: http.StatusInternalServerError}
+	return &RemoteException{Exception: "IOException", JavaClassName: "java.io.IOException", Message: err.Error(), StatusCode: http.StatusForbidden, internal: true}
 }
 
 // errorMessage is the RemoteException message: the error's own text, whose
@@ -119,7 +121,7 @@ func writeError(w http.ResponseWriter, err error, logf func(string, ...any)) {
 	if code == 0 {
 		code = http.StatusInternalServerError
 	}
-	if code == http.StatusInternalServerError && logf != nil {
+	if re.internal && logf != nil {
 		logf("webhdfs: %v", err)
 	}
 	b := make([]byte, 0, 128+len(re.Message))

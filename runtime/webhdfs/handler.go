@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,9 @@ type HandlerOptions struct {
 	DefaultBlockSize   int64  // dfs.blocksize; 128 MiB
 	MaxDataBytes       int64  // largest CREATE/APPEND body; 64 MiB
 	MaxDataKey         string // the configuration key that sets MaxDataBytes, named in the refusal
-	// Logf, when set, receives the internal errors answered with 500.
+	ListLimit          int    // dfs.ls.limit: entries per LISTSTATUS_BATCH answer; 1000
+	TrashInterval      int64  // fs.trash.interval in minutes, told by GETSERVERDEFAULTS; 0 (trash off)
+	// Logf, when set, receives the internal errors (no sentinel matched).
 	Logf func(format string, args ...any)
 }
 
@@ -52,6 +55,9 @@ func Handler(ns Namesystem, opts HandlerOptions) http.Handler {
 	}
 	if opts.MaxDataBytes <= 0 {
 		opts.MaxDataBytes = 64 << 20
+	}
+	if opts.ListLimit <= 0 {
+		opts.ListLimit = 1000
 	}
 	return &handler{ns: ns, opts: opts}
 }
@@ -175,8 +181,20 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			b = append(b, "}\n"...)
 			writeJSON(w, http.StatusOK, b)
 			return nil
+		case "LISTSTATUS_BATCH":
+			return h.listStatusBatch(w, r, path, q)
 		case "GETHOMEDIRECTORY":
 			writeJSON(w, http.StatusOK, appendPathJSON(nil, "/user/"+h.user(q)))
+			return nil
+		case "GETTRASHROOT":
+			// Hadoop's trash root outside encryption zones (which hactl
+			// has none of): the user's home's .Trash, whatever the path.
+			writeJSON(w, http.StatusOK, appendPathJSON(nil, "/user/"+h.user(q)+"/.Trash"))
+			return nil
+		case "GETSERVERDEFAULTS":
+			// FsShell's -rm asks for these to learn fs.trash.interval
+			// before it moves a file to the trash.
+			writeJSON(w, http.StatusOK, h.appendServerDefaults(nil))
 			return nil
 		}
 	case http.MethodPut:
@@ -257,6 +275,51 @@ var knownOps = map[string]bool{
 	"OPEN": true, "GETFILESTATUS": true, "LISTSTATUS": true, "GETCONTENTSUMMARY": true,
 	"GETHOMEDIRECTORY": true, "MKDIRS": true, "CREATE": true, "RENAME": true,
 	"SETPERMISSION": true, "SETOWNER": true, "APPEND": true, "DELETE": true,
+	"LISTSTATUS_BATCH": true, "GETTRASHROOT": true, "GETSERVERDEFAULTS": true,
+}
+
+// listStatusBatch is one page of a directory listing (Hadoop's
+// DirectoryListing): at most ListLimit entries named after startAfter, and
+// how many remain. A file lists as itself, as LISTSTATUS does.
+func (h *handler) listStatusBatch(w http.ResponseWriter, r *http.Request, path string, q *query) error {
+	list, err := h.ns.ListStatus(r.Context(), path, h.user(q))
+	if err != nil {
+		return err
+	}
+	// The names are sorted bytewise (the Namesystem's order, and HDFS's),
+	// so the page starts at the first name past startAfter.
+	after := q.Get("startAfter")
+	start := 0
+	if after != "" {
+		start = sort.Search(len(list), func(i int) bool { return list[i].PathSuffix > after })
+	}
+	end := min(start+h.opts.ListLimit, len(list))
+	b := make([]byte, 0, 128+300*(end-start))
+	b = append(b, `{"DirectoryListing":{"partialListing":{"FileStatuses":{"FileStatus":[`...)
+	for i := start; i < end; i++ {
+		if i > start {
+			b = append(b, ',')
+		}
+		b = appendFileStatus(b, &list[i])
+	}
+	b = append(b, `]}},"remainingEntries":`...)
+	b = strconv.AppendInt(b, int64(len(list)-end), 10)
+	b = append(b, "}}\n"...)
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// appendServerDefaults is Hadoop's FsServerDefaults JSON: the handler's
+// replication, block size and trash interval, and HDFS's fixed defaults for
+// the rest (512-byte CRC32C checksums, 64 KiB packets, the HOT policy).
+func (h *handler) appendServerDefaults(b []byte) []byte {
+	b = append(b, `{"FsServerDefaults":{"blockSize":`...)
+	b = strconv.AppendInt(b, h.opts.DefaultBlockSize, 10)
+	b = append(b, `,"bytesPerChecksum":512,"checksumType":2,"defaultStoragePolicyId":7,"encryptDataTransfer":false,"fileBufferSize":4096,"keyProviderUri":"","replication":`...)
+	b = strconv.AppendInt(b, int64(h.opts.DefaultReplication), 10)
+	b = append(b, `,"trashInterval":`...)
+	b = strconv.AppendInt(b, h.opts.TrashInterval, 10)
+	return append(b, ",\"writePacketSize\":65536}}\n"...)
 }
 
 // redirect answers the first step of a data operation as Hadoop's NameNode
@@ -316,7 +379,7 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 			return nil, fmt.Errorf("%w: body exceeds the limit of %d bytes per request%s", ErrTooLarge, limit, hint)
 		}
 		// The client's failure (a timeout, a reset), not the server's:
-		// an IOException it may see, not a logged 500.
+		// an IOException it may see, not a logged internal error.
 		return nil, fmt.Errorf("%w: read request body: %v", errIOException, err)
 	}
 	return buf.Bytes(), nil

@@ -360,18 +360,19 @@ func TestErrorMapping(t *testing.T) {
 	}{
 		{webhdfs.StandbyError("WRITE"), 403, "StandbyException", "org.apache.hadoop.ipc.StandbyException", "Operation category WRITE is not supported in state standby"},
 		{fmt.Errorf("%w: Operation category READ is not supported in state standby. Visit https://s.apache.org/sbnn-error", webhdfs.ErrStandby), 403, "StandbyException", "org.apache.hadoop.ipc.StandbyException", "=Operation category READ is not supported in state standby. Visit https://s.apache.org/sbnn-error"},
-		{errors.New("journal quorum lost"), 500, "IOException", "java.io.IOException", "journal quorum lost"},
+		{errors.New("journal quorum lost"), 403, "IOException", "java.io.IOException", "journal quorum lost"},
 		{errors.Join(errors.New("x"), webhdfs.ErrPermission), 403, "AccessControlException", "org.apache.hadoop.security.AccessControlException", "x"},
 		{webhdfs.ErrParentNotDir, 403, "ParentNotDirectoryException", "org.apache.hadoop.fs.ParentNotDirectoryException", "Parent path is not a directory"},
 		{webhdfs.ErrExists, 403, "FileAlreadyExistsException", "org.apache.hadoop.fs.FileAlreadyExistsException", "File already exists"},
 	}
-	for _, tc := range cases {
+	for i, tc := range cases {
 		var logged []string
 		h := webhdfs.Handler(failing{err: tc.err}, webhdfs.HandlerOptions{Logf: func(f string, a ...any) { logged = append(logged, f) }})
 		srv := serve(t, h)
 		wantRemote(t, do(t, "PUT", srv.URL+"/webhdfs/v1/x?op=MKDIRS", nil), tc.code, tc.exception, tc.class, tc.msg)
-		if (tc.code == 500) != (len(logged) > 0) {
-			t.Errorf("%v: logged %v; only 500s should be logged", tc.err, logged)
+		// Only the error no sentinel matched (the server's own failure) is logged.
+		if internal := i == 2; internal != (len(logged) > 0) {
+			t.Errorf("%v: logged %v, want logged=%v", tc.err, logged, internal)
 		}
 	}
 }
@@ -482,4 +483,87 @@ func TestJSONAnswersCarryContentLength(t *testing.T) {
 			t.Errorf("%s: the listing is meant to exceed net/http's 2048-byte buffer, got %d", tc.target, resp.ContentLength)
 		}
 	}
+}
+
+func TestListStatusBatchPages(t *testing.T) {
+	mem := webhdfstest.NewMem()
+	mem.Now = func() time.Time { return time.UnixMilli(1700000000000) }
+	mux := http.NewServeMux()
+	mux.Handle(webhdfs.PathPrefix+"/", webhdfs.Handler(mem, webhdfs.HandlerOptions{ListLimit: 2}))
+	srv := serve(t, mux)
+	base := srv.URL + webhdfs.PathPrefix
+	for _, d := range []string{"/d/a", "/d/b", "/d/c", "/d/e", "/d/f"} {
+		if err := mem.Mkdirs(context.Background(), d, 0o755, "dr.who"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type listing struct {
+		DirectoryListing struct {
+			PartialListing struct {
+				FileStatuses struct {
+					FileStatus []webhdfs.FileStatus
+				}
+			} `json:"partialListing"`
+			RemainingEntries *int `json:"remainingEntries"`
+		}
+	}
+	page := func(after string) ([]string, int) {
+		t.Helper()
+		u := base + "/d?op=LISTSTATUS_BATCH"
+		if after != "" {
+			u += "&startAfter=" + url.QueryEscape(after)
+		}
+		a := do(t, "GET", u, nil)
+		if a.code != 200 {
+			t.Fatalf("GET %s: %d %s", u, a.code, a.body)
+		}
+		var l listing
+		if err := json.Unmarshal(a.body, &l); err != nil || l.DirectoryListing.RemainingEntries == nil {
+			t.Fatalf("GET %s: %s: not a DirectoryListing (%v)", u, a.body, err)
+		}
+		var names []string
+		for _, st := range l.DirectoryListing.PartialListing.FileStatuses.FileStatus {
+			names = append(names, st.PathSuffix)
+		}
+		return names, *l.DirectoryListing.RemainingEntries
+	}
+	// Hadoop's client pages with the last name it got until none remain.
+	var got []string
+	after, pages := "", 0
+	for {
+		names, remaining := page(after)
+		got = append(got, names...)
+		pages++
+		if remaining == 0 {
+			break
+		}
+		if len(names) != 2 || pages > 5 {
+			t.Fatalf("page %d after %q: %v with %d remaining", pages, after, names, remaining)
+		}
+		after = names[len(names)-1]
+	}
+	if strings.Join(got, ",") != "a,b,c,e,f" || pages != 3 {
+		t.Errorf("listing = %v in %d pages, want a,b,c,e,f in 3", got, pages)
+	}
+	// startAfter need not name an entry: the page starts past it.
+	if names, remaining := page("d"); strings.Join(names, ",") != "e,f" || remaining != 0 {
+		t.Errorf("startAfter=d: %v, %d remaining; want [e f], 0", names, remaining)
+	}
+	if names, remaining := page("f"); len(names) != 0 || remaining != 0 {
+		t.Errorf("startAfter=f: %v, %d remaining; want nothing", names, remaining)
+	}
+	wantRemote(t, do(t, "GET", base+"/nope?op=LISTSTATUS_BATCH", nil), 404, "FileNotFoundException", "java.io.FileNotFoundException", "/nope")
+}
+
+func TestServerDefaultsAndTrashRoot(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle(webhdfs.PathPrefix+"/", webhdfs.Handler(webhdfstest.NewMem(), webhdfs.HandlerOptions{DefaultReplication: 2, DefaultBlockSize: 1 << 20, TrashInterval: 1440}))
+	srv := serve(t, mux)
+	base := srv.URL + webhdfs.PathPrefix
+	wantJSON(t, do(t, "GET", base+"/?op=GETSERVERDEFAULTS", nil), 200,
+		`{"FsServerDefaults":{"blockSize":1048576,"bytesPerChecksum":512,"checksumType":2,"defaultStoragePolicyId":7,"encryptDataTransfer":false,"fileBufferSize":4096,"keyProviderUri":"","replication":2,"trashInterval":1440,"writePacketSize":65536}}`)
+	wantJSON(t, do(t, "GET", base+"/data/x?op=GETTRASHROOT&user.name=alice", nil), 200, `{"Path":"/user/alice/.Trash"}`)
+	wantJSON(t, do(t, "GET", base+"/?op=GETTRASHROOT", nil), 200, `{"Path":"/user/dr.who/.Trash"}`)
+	// Known ops, so a wrong method is refused as such, not as an unknown op.
+	wantRemote(t, do(t, "PUT", base+"/?op=GETSERVERDEFAULTS", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "GETSERVERDEFAULTS is not a valid PUT operation")
 }
