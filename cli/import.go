@@ -49,7 +49,10 @@ func runImport(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return exitCode(1, fmt.Errorf("import: %w", err))
 	}
-	out, err := schema.Import(core, hdfs)
+	out, warnings, err := schema.ImportReport(core, hdfs)
+	for _, w := range warnings {
+		fmt.Fprintln(cmd.Root().ErrWriter, "warning:", w)
+	}
 	if err != nil {
 		return exitCode(1, err)
 	}

@@ -20,6 +20,14 @@ import (
 // and timeouts. Every key it does not model goes into the hadoop {} passthrough
 // of the file it came from, so nothing is dropped. Either config may be nil.
 func Import(core, hdfs *hadoopconf.Config) ([]byte, error) {
+	out, _, err := ImportReport(core, hdfs)
+	return out, err
+}
+
+// ImportReport is Import that also returns warnings: what the source
+// configuration does that Hadoop accepts but an operator should know, such as
+// a key given twice (Hadoop keeps the last value, so does the import).
+func ImportReport(core, hdfs *hadoopconf.Config) ([]byte, []string, error) {
 	im := &importer{core: core, hdfs: hdfs, used: map[string]bool{},
 		hostByAddr: map[string]string{}, taken: map[string]bool{}}
 	if im.core == nil {
@@ -28,16 +36,37 @@ func Import(core, hdfs *hadoopconf.Config) ([]byte, error) {
 	if im.hdfs == nil {
 		im.hdfs = hadoopconf.New()
 	}
+	for _, f := range []struct {
+		name string
+		c    *hadoopconf.Config
+	}{{"core-site.xml", im.core}, {"hdfs-site.xml", im.hdfs}} {
+		for _, k := range f.c.Duplicates() {
+			im.warnf("%s declares %s more than once; Hadoop uses the last value, %q, and so does the import; delete the other <property> entries", f.name, k, f.c.Get(k, ""))
+		}
+	}
 	out, err := im.run()
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+		return nil, im.warnings, fmt.Errorf("import: %w", err)
 	}
-	return out, nil
+	return out, im.warnings, nil
+}
+
+func (im *importer) warnf(format string, args ...any) {
+	im.warnings = append(im.warnings, fmt.Sprintf(format, args...))
+}
+
+// wildcardHost reports whether h is a wildcard bind address (0.0.0.0, ::):
+// Hadoop binds every interface there and clients reach the RPC host.
+func wildcardHost(h string) bool {
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsUnspecified()
 }
 
 type importer struct {
 	core, hdfs *hadoopconf.Config
 	used       map[string]bool // keys the model now carries
+
+	warnings []string
 
 	hosts      []importedHost
 	hostByAddr map[string]string
@@ -239,7 +268,7 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 				return nil, fmt.Errorf("namenode %s: %s%s: %w", id, KeyNameNodeHTTPAddress, suffix, err)
 			}
 			// hactl serves RPC and HTTP on the host's one address.
-			if ha != addr {
+			if ha != addr && !wildcardHost(ha) {
 				return nil, fmt.Errorf("namenode %s: http address %s and rpc address %s are on different hosts; hactl binds both to the host's address", id, http, rpc)
 			}
 			nn.httpPort = hp

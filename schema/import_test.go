@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,34 +37,72 @@ func readSample(t *testing.T, dir string) (core, hdfs *hadoopconf.Config) {
 	return core, hdfs
 }
 
-// TestImportGolden checks the HCL written for each sample against
-// testdata/import/<name>/import.hcl (go test ./schema -run Import -update).
+// TestImportGolden imports each sample and checks, against files in
+// testdata/import/<name>/ (go test ./schema -run ImportGolden -update):
+// import.hcl, the HCL written; diagnostics.golden, the import's warnings or
+// its error, then what validate says of the HCL; render.golden, the Hadoop
+// keys rendered for every host when the HCL validates without error.
 func TestImportGolden(t *testing.T) {
 	for _, dir := range importSamples(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			core, hdfs := readSample(t, dir)
-			got, err := Import(core, hdfs)
+			got, warnings, err := ImportReport(core, hdfs)
+			var diag strings.Builder
+			for _, w := range warnings {
+				fmt.Fprintf(&diag, "import: warning: %s\n", w)
+			}
 			if err != nil {
-				t.Fatal(err)
+				fmt.Fprintf(&diag, "import: error: %s\n", err)
+				checkGolden(t, filepath.Join(dir, "diagnostics.golden"), []byte(diag.String()))
+				return
 			}
 			if _, diags := hclsyntax.ParseConfig(got, "import.hcl", hcl.InitialPos); diags.HasErrors() {
 				t.Fatalf("import wrote unparsable HCL: %s\n%s", diags, got)
 			}
-			golden := filepath.Join(dir, "import.hcl")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			checkGolden(t, filepath.Join(dir, "import.hcl"), got)
+			c, diags := LoadSources(map[string][]byte{"import.hcl": got}, LoadOptions{})
+			diag.WriteString(goldenLines(".", diags))
+			checkGolden(t, filepath.Join(dir, "diagnostics.golden"), []byte(diag.String()))
+			if diags.HasErrors() {
 				return
 			}
-			want, err := os.ReadFile(golden)
+			hosts, err := RenderAll(c)
 			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
+				t.Fatalf("render: %v", err)
 			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("import of %s differs from %s:\n--- got\n%s", dir, golden, got)
+			var r strings.Builder
+			for _, h := range hosts {
+				for _, f := range []struct {
+					name string
+					c    *hadoopconf.Config
+				}{{"core-site.xml", h.Core}, {"hdfs-site.xml", h.HDFS}} {
+					fmt.Fprintf(&r, "# %s %s\n", h.Host, f.name)
+					for _, k := range f.c.SortedKeys() {
+						v, _ := f.c.Lookup(k)
+						fmt.Fprintf(&r, "%s = %q\n", k, v)
+					}
+				}
 			}
+			checkGolden(t, filepath.Join(dir, "render.golden"), []byte(r.String()))
 		})
+	}
+}
+
+// checkGolden compares got with the golden file, or rewrites it under -update.
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", golden, got, want)
 	}
 }
 

@@ -101,7 +101,7 @@ var (
 	// ZooKeeper.
 	RuleZKRequired       = defRule("HA050", sevErr, "automatic_failover needs a zookeeper block (the ZKFCs elect through it)")
 	RuleZKQuorumSize     = defRule("HA051", sevWarn, "a ZooKeeper quorum of fewer than 3, or an even number of, servers tolerates no extra failure")
-	RuleZKSingle         = defRule("HA052", sevErr, "a single ZooKeeper server is accepted only on target local")
+	RuleZKSingle         = defRule("HA052", sevWarn, "a single ZooKeeper server outside target local: Hadoop runs on it, but it is a single point of failure")
 	RuleZKSessionTimeout = defRule("HA053", sevErr, "session_timeout lies within ZooKeeper's bounds, 2 to 20 tickTimes")
 	RuleZKServer         = defRule("HA054", sevErr, "a ZooKeeper server is a host name when managed, \"host\" or \"host:port\" when external")
 	RuleZKDuplicate      = defRule("HA055", sevErr, "a ZooKeeper server is listed twice")

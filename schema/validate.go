@@ -627,7 +627,7 @@ func (v *validator) zookeeper() {
 		v.report(RuleRequired, serversRng, "No ZooKeeper servers", "servers lists no ZooKeeper server.")
 	case n == 1 && !v.local:
 		v.report(RuleZKSingle, serversRng, "Single ZooKeeper server",
-			"A single ZooKeeper server is a single point of failure for automatic failover; use 3 (or 5). One server is accepted only on target local.")
+			"Hadoop runs on a single ZooKeeper server, but it is a single point of failure: when it is down no NameNode can become active or fail over; use 3 (or 5).")
 	case n == 1:
 		v.report(RuleZKQuorumSize, serversRng, "Single ZooKeeper server",
 			"One ZooKeeper server is fine for a local test cluster, but tolerates no failure.")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,13 @@ type Property struct {
 type Config struct {
 	props []Property
 	index map[string]int
+	dups  []string // keys a parsed file gave more than once, in order
 }
+
+// Duplicates lists the keys a parsed file declared in more than one
+// <property>, once each, in the order of their second appearance. Hadoop keeps
+// the last value (unless an earlier one is final); so does Parse.
+func (c *Config) Duplicates() []string { return append([]string(nil), c.dups...) }
 
 // New returns an empty configuration.
 func New() *Config { return &Config{index: map[string]int{}} }
@@ -236,6 +243,9 @@ func Parse(name string, data []byte) (*Config, error) {
 		n := strings.TrimSpace(p.Name)
 		if n == "" {
 			return nil, fmt.Errorf("%s: property #%d has no <name>", name, i+1)
+		}
+		if _, ok := c.index[n]; ok && !slices.Contains(c.dups, n) {
+			c.dups = append(c.dups, n)
 		}
 		c.setProp(Property{Name: n, Value: p.Value, Description: p.Description,
 			Final: strings.TrimSpace(p.Final) == "true", Source: name})

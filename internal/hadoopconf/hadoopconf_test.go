@@ -60,3 +60,21 @@ func TestSizeReadsHadoopSuffixes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDuplicateLastWins(t *testing.T) {
+	c, err := Parse("hdfs-site.xml", []byte(`<configuration>
+<property><name>a</name><value>1</value></property>
+<property><name>b</name><value>x</value></property>
+<property><name>a</name><value>2</value></property>
+<property><name>a</name><value>3</value></property>
+</configuration>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Get("a", ""); v != "3" {
+		t.Errorf("a = %q, want the last value 3", v)
+	}
+	if d := c.Duplicates(); len(d) != 1 || d[0] != "a" {
+		t.Errorf("Duplicates() = %v, want [a]", d)
+	}
+}
