@@ -99,6 +99,29 @@ func (im *importer) takeNS(key, ns string) string {
 	return im.take(key)
 }
 
+// takeNNs reads a key Hadoop also resolves per NameNode (its
+// NAMENODE_SPECIFIC_KEYS, key.<ns>.<nn> over key.<ns> over key): hactl
+// models one value per nameservice, so the NameNodes' values must agree.
+func (im *importer) takeNNs(key, ns string, ids []string) (string, error) {
+	common := im.takeNS(key, ns)
+	val, first := "", ""
+	for i, id := range ids {
+		v := im.take(key + "." + ns + "." + id)
+		if v == "" {
+			v = common
+		}
+		if i == 0 {
+			val, first = v, id
+			continue
+		}
+		if v != val {
+			return "", fmt.Errorf("%s differs between NameNodes %s (%q) and %s (%q); hactl models one value per nameservice: give every NameNode the same value, once, as %s.%s",
+				key, first, val, id, v, key, ns)
+		}
+	}
+	return val, nil
+}
+
 // host returns the name of the host with addr, declaring it on first use:
 // the first DNS label, or h1, h2, … for IP addresses; made unique.
 func (im *importer) host(addr string) string {
@@ -279,7 +302,11 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 		ns.nns = append(ns.nns, nn)
 	}
 
-	if uri := im.takeNS(KeySharedEditsDir, name); uri != "" {
+	uri, err := im.takeNNs(KeySharedEditsDir, name, ids)
+	if err != nil {
+		return nil, err
+	}
+	if uri != "" {
 		j, err := im.journal(name, uri)
 		if err != nil {
 			return nil, err
@@ -289,11 +316,14 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 		}
 		ns.journal = j
 	}
-	var err error
 	if ns.auto, err = importParseBool(KeyAutomaticFailover, im.takeNS(KeyAutomaticFailover, name)); err != nil {
 		return nil, err
 	}
-	methods := hadoopconf.SplitTrimmed(im.takeNS(KeyFencingMethods, name), "\n")
+	fence, err := im.takeNNs(KeyFencingMethods, name, ids)
+	if err != nil {
+		return nil, err
+	}
+	methods := hadoopconf.SplitTrimmed(fence, "\n")
 	keys := hadoopconf.SplitTrimmed(im.takeNS(KeyFencingSSHKeyFiles, name), ",")
 	timeout, err := importParseMillis(KeyFencingSSHTimeout, im.takeNS(KeyFencingSSHTimeout, name))
 	if err != nil {

@@ -125,7 +125,7 @@ var (
 	RulePathComma       = defRule("HA091", sevErr, "name_dir and private_key_files entries contain no comma (Hadoop splits those settings on commas)")
 
 	// Passthrough.
-	RulePassthroughModelled = defRule("HA080", sevWarn, "a hadoop passthrough key overrides a key hactl renders from the model")
+	RulePassthroughModelled = defRule("HA080", sevErr, "a hadoop passthrough key sets a key hactl renders from the model (set the HCL attribute instead)")
 )
 
 // ruleExtra tags a diagnostic with its rule ID, wrapping whatever Extra HCL

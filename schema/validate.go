@@ -910,12 +910,48 @@ func (v *validator) passthrough() {
 		for _, k := range keysOf(m) {
 			if ModelledHadoopKey(core, k) {
 				v.report(RulePassthroughModelled, at(h.Ranges, attr+"."+k, at(h.Ranges, attr, h.DeclRange)), "Passthrough key is modelled",
-					"%s is rendered from the cluster model, which wins over this passthrough value; set it with the matching HCL attribute instead.", k)
+					"%s is part of the cluster model: rendered as well, it would either be overwritten by the model or, in a per-nameservice or per-NameNode form Hadoop prefers, silently override it. Remove it from %s and set %s instead.", k, attr, modelledAttribute(k))
 			}
 		}
 	}
 	check("core_site", true, h.CoreSite)
 	check("hdfs_site", false, h.HDFSSite)
+}
+
+// modelledAttribute names the HCL that carries a modelled Hadoop key.
+func modelledAttribute(key string) string {
+	for _, m := range []struct{ prefix, attr string }{
+		{KeyZKQuorum, "zookeeper { servers }"},
+		{KeyZKSessionTimeout, "zookeeper { session_timeout }"},
+		{KeyZKParentZnode, "zookeeper { parent_znode }"},
+		{KeyNameservices, "the nameservice blocks"},
+		{KeyHANameNodes, "the namenode blocks"},
+		{KeyNameNodeRPCAddress, "namenode { host, rpc_port }"},
+		{KeyNameNodeHTTPAddress, "namenode { host, http_port }"},
+		{KeySharedEditsDir, "nameservice { journal {} } or shared_edits"},
+		{KeyJournalEditsDir, "journal { edits_dir }"},
+		{KeyJournalRPCAddress, "journal { rpc_port }"},
+		{KeyJournalHTTPAddress, "journal { http_port }"},
+		{KeyNameDir, "name_dir on the nameservice or namenode"},
+		{KeyFencingMethods, "fencing { methods }"},
+		{KeyFencingSSHKeyFiles, "fencing { private_key_files }"},
+		{KeyFencingSSHTimeout, "fencing { connect_timeout }"},
+		{KeyAutomaticFailover, "automatic_failover"},
+		{KeyNotActiveInSafemode, "not_become_active_in_safemode"},
+		{KeyTailEditsPeriod, "tail_edits_period"},
+		{KeyTailEditsInProgress, "tail_edits_in_progress"},
+		{KeyClusterSecretFile, "runtime { secret_file }"},
+	} {
+		if key == m.prefix || strings.HasPrefix(key, m.prefix+".") {
+			return m.attr
+		}
+	}
+	for _, t := range qjournalTimeoutAttrs {
+		if key == t.key || strings.HasPrefix(key, t.key+".") {
+			return "qjournal { " + t.attr + " }"
+		}
+	}
+	return "the matching HCL attribute"
 }
 
 func (v *validator) unusedHosts() {
