@@ -87,8 +87,20 @@ func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 	fc := &fsCtx{out: c.Root().Writer, opts: webhdfs.ClientOptions{User: user, Logf: func(format string, args ...any) {
 		fmt.Fprintf(errw, "INFO "+format+"\n", args...)
 	}}}
+	fc.opts.CacheDir = fsCacheDir()
 	fc.conf, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
 	return fc, nil
+}
+
+// fsCacheDir is where hactl fs remembers each nameservice's active NameNode
+// between invocations ($XDG_CACHE_HOME/hactl, else ~/.cache/hactl); "" (no
+// cache, discovery on every invocation) when the OS names no cache dir.
+func fsCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "hactl")
 }
 
 // fsUser is the user.name hactl fs sends, chosen as Hadoop's client picks

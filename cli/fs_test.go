@@ -12,6 +12,7 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,9 +39,27 @@ func fsTestNameNode(t *testing.T, ip string) (*webhdfstest.Mem, string) {
 
 func fsRun(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	isolateFsCache(t)
 	var out, errb bytes.Buffer
 	code := Run(context.Background(), append([]string{"hactl", "fs"}, args...), &out, &errb)
 	return out.String(), errb.String(), code
+}
+
+var fsCaches sync.Map // *testing.T → its XDG_CACHE_HOME
+
+// isolateFsCache points the active-NameNode cache of hactl fs at a
+// directory of the test (one per test, so that its invocations share it),
+// never the user's real cache.
+func isolateFsCache(t *testing.T) string {
+	t.Helper()
+	if d, ok := fsCaches.Load(t); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", d)
+	fsCaches.Store(t, d)
+	t.Cleanup(func() { fsCaches.Delete(t) })
+	return d
 }
 
 func writeXMLConf(t *testing.T, addrs ...string) string {
@@ -94,6 +113,14 @@ func TestFsCommandsAgainstHANameservice(t *testing.T) {
 
 	fail(1, "No such file or directory", "mkdir", "hdfs://hacluster/a/b")
 	ok("mkdir", "-p", "hdfs://hacluster/a/b")
+	// The active is remembered for the next invocation, under the user's cache dir.
+	cached, _ := filepath.Glob(filepath.Join(isolateFsCache(t), "hactl", "active-hacluster-*"))
+	if len(cached) != 1 {
+		t.Fatalf("cache files %v, want one for hacluster", cached)
+	}
+	if b, err := os.ReadFile(cached[0]); err != nil || strings.TrimSpace(string(b)) != a2 {
+		t.Fatalf("cache %q %v, want the active %s", b, err, a2)
+	}
 	fail(1, "File exists", "mkdir", "hdfs://hacluster/a/b")
 	ok("mkdir", "/a/c") // fs.defaultFS
 	ok("put", local, "hdfs://hacluster/a/b")

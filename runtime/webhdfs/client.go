@@ -3,6 +3,8 @@ package webhdfs
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -42,12 +46,21 @@ type ClientOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf, when set, is told of each failover, as Hadoop's RetryInvocationHandler logs them.
 	Logf func(format string, args ...any)
+	// CacheDir, when set, holds a small file per nameservice and NameNode
+	// list naming the NameNode that last answered as active, so that a new
+	// process starts there instead of rediscovering it. The file is only a
+	// hint: the call itself verifies it, and a standby or unreachable
+	// NameNode there falls through to hedged discovery.
+	CacheDir string
 }
 
-// Client talks WebHDFS to the NameNodes of one nameservice, the way Hadoop's
-// ConfiguredFailoverProxyProvider does: it starts with the NameNode that last
-// answered as active, and on a StandbyException or a connection failure moves
-// to the next one, sleeping with exponential backoff between failovers.
+// Client talks WebHDFS to the NameNodes of one nameservice. It starts with
+// the NameNode that last answered as active (remembered for the process and,
+// with CacheDir, across processes); when that one is not known or fails with
+// a StandbyException or a connection failure, it asks every NameNode not yet
+// tried at once, as Hadoop's RequestHedgingProxyProvider does, and moves to
+// the first that answers as active. It sleeps, with Hadoop's exponential
+// backoff, only after every NameNode was tried in a round.
 type Client struct {
 	nameservice string
 	addrs       []string // host:port of each NameNode's HTTP server, config order
@@ -58,6 +71,8 @@ type Client struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 	logf        func(format string, args ...any)
 	active      atomic.Int32 // index into addrs of the last NameNode that served
+	known       atomic.Bool  // active was learned (from a call or the cache), not assumed
+	cacheFile   string       // "" without CacheDir or with a single NameNode
 }
 
 // NewTransport returns an http.Transport tuned for many concurrent calls to
@@ -106,6 +121,15 @@ func NewClient(nameservice string, addrs []string, opts ClientOptions) (*Client,
 	cp := *hc
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.hc = &cp
+	if opts.CacheDir != "" && len(c.addrs) > 1 {
+		c.cacheFile = filepath.Join(opts.CacheDir, activeCacheName(nameservice, c.addrs))
+		if i := c.readCache(); i >= 0 {
+			c.active.Store(int32(i))
+			c.known.Store(true)
+		}
+	} else if len(c.addrs) == 1 {
+		c.known.Store(true) // nothing to discover
+	}
 	return c, nil
 }
 
@@ -173,16 +197,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// failoverSleep is Hadoop's RetryPolicies.failoverOnNetworkException delay:
-// none before the first failover, then base·2^n capped at max, times a
-// random factor in [0.5, 1.5).
-func (c *Client) failoverSleep(failovers int) time.Duration {
-	if failovers == 0 {
+// failoverSleep is Hadoop's RetryPolicies.failoverOnNetworkException delay,
+// counted in rounds over all NameNodes rather than single failovers (a
+// failover to a NameNode not yet tried costs no sleep): base·2^(round-1)
+// capped at max, times a random factor in [0.5, 1.5).
+func (c *Client) failoverSleep(round int) time.Duration {
+	if round <= 0 {
 		return 0
 	}
 	d := c.max
-	if failovers < 30 {
-		if e := c.base << failovers; e > 0 && e < c.max {
+	if round < 30 {
+		if e := c.base << (round - 1); e > 0 && e < c.max {
 			d = e
 		}
 	}
@@ -205,14 +230,19 @@ type call struct {
 var errConnect = errors.New("cannot connect")
 
 func (c *Client) do(ctx context.Context, cl call) error {
-	start := int(c.active.Load())
-	idx := start
-	for failovers := 0; ; failovers++ {
+	idx := int(c.active.Load())
+	hedged := false
+	if !c.known.Load() {
+		hedged = true
+		if w := c.discover(ctx, nil); w >= 0 {
+			idx = w
+		}
+	}
+	tried := make([]bool, len(c.addrs))
+	for failovers, round := 0, 0; ; failovers++ {
 		err := c.attempt(ctx, c.addrs[idx], cl)
 		if err == nil {
-			if idx != start {
-				c.active.Store(int32(idx))
-			}
+			c.learned(idx)
 			return nil
 		}
 		if ctx.Err() != nil || !shouldFailover(err, cl.idempotent) {
@@ -221,16 +251,169 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if failovers >= c.maxFail {
 			return fmt.Errorf("webhdfs %s %s: nameservice %s: giving up after %d failovers: %w", cl.op, cl.path, c.nameservice, failovers, err)
 		}
-		next := (idx + 1) % len(c.addrs)
-		d := c.failoverSleep(failovers)
+		tried[idx] = true
+		next, d := -1, time.Duration(0)
+		if !hedged {
+			// The remembered active failed: ask all the others at once
+			// rather than walking them in order.
+			hedged = true
+			next = c.discover(ctx, tried)
+		}
+		if next < 0 {
+			next = nextUntried(tried, idx)
+		}
+		if next < 0 {
+			// Every NameNode was tried in this round: only now back off.
+			round++
+			clear(tried)
+			next = (idx + 1) % len(c.addrs)
+			d = c.failoverSleep(round)
+		}
 		if c.logf != nil {
 			c.logf("webhdfs %s %s on %s: %v; failover %d of %d to %s after sleeping %v",
 				cl.op, cl.path, c.addrs[idx], err, failovers+1, c.maxFail, c.addrs[next], d.Round(time.Millisecond))
 		}
-		if err := c.sleep(ctx, d); err != nil {
+		if d > 0 {
+			if err := c.sleep(ctx, d); err != nil {
+				return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
+			}
+		} else if err := ctx.Err(); err != nil {
 			return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
 		}
 		idx = next
+	}
+}
+
+// nextUntried is the first NameNode after idx, in configuration order, not
+// yet tried in this round; -1 when all were.
+func nextUntried(tried []bool, idx int) int {
+	for k := 1; k < len(tried); k++ {
+		if j := (idx + k) % len(tried); !tried[j] {
+			return j
+		}
+	}
+	return -1
+}
+
+// learned records that addrs[idx] served a call as the active NameNode.
+func (c *Client) learned(idx int) {
+	prev := int(c.active.Swap(int32(idx)))
+	wasKnown := c.known.Swap(true)
+	if c.cacheFile != "" && (prev != idx || !wasKnown) {
+		c.writeCache(idx)
+	}
+}
+
+// discover asks every NameNode not in skip at once whether it is active (a
+// GETFILESTATUS of /, which a standby refuses with a StandbyException) and
+// returns the index of the first that answers anything but that, cancelling
+// the other requests; -1 when none did (all standby, unreachable, or at most
+// one candidate, where asking would only cost a round trip).
+func (c *Client) discover(ctx context.Context, skip []bool) int {
+	var cand []int
+	for i := range c.addrs {
+		if skip == nil || !skip[i] {
+			cand = append(cand, i)
+		}
+	}
+	if len(cand) < 2 {
+		if len(cand) == 1 && skip == nil {
+			return cand[0]
+		}
+		return -1
+	}
+	// A NameNode that accepts connections but never answers (stopped, not
+	// dead) must not hold the call forever: past discoverTimeout the caller
+	// falls back to trying the NameNodes in turn.
+	hctx, cancel := context.WithTimeout(ctx, discoverTimeout)
+	defer cancel()
+	answers := make(chan int, len(cand))
+	probe := call{method: http.MethodGet, op: "GETFILESTATUS", path: "/", idempotent: true}
+	for _, i := range cand {
+		go func() {
+			err := c.attempt(hctx, c.addrs[i], probe)
+			var re *RemoteException
+			if err == nil || (errors.As(err, &re) && !errors.Is(err, ErrStandby)) {
+				answers <- i // an active NameNode's answer, even a refusal
+				return
+			}
+			answers <- -1
+		}()
+	}
+	for range cand {
+		select {
+		case i := <-answers:
+			if i >= 0 {
+				return i
+			}
+		case <-hctx.Done():
+			return -1
+		}
+	}
+	return -1
+}
+
+// discoverTimeout bounds one hedged discovery.
+const discoverTimeout = 3 * time.Second
+
+// activeCacheName names the cache file of one nameservice and NameNode list:
+// the same nameservice name on another cluster must not share the hint.
+func activeCacheName(nameservice string, addrs []string) string {
+	h := sha256.Sum256([]byte(nameservice + "\x00" + strings.Join(addrs, "\x00")))
+	safe := strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, nameservice)
+	if len(safe) > 64 {
+		safe = safe[:64]
+	}
+	return "active-" + safe + "-" + hex.EncodeToString(h[:8])
+}
+
+// readCache returns the index of the cached active, -1 when there is none or
+// it names no NameNode of this list (a corrupt or foreign file is ignored).
+func (c *Client) readCache() int {
+	b, err := os.ReadFile(c.cacheFile)
+	if err != nil {
+		return -1
+	}
+	addr := strings.TrimSpace(string(b))
+	for i, a := range c.addrs {
+		if a == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+// writeCache replaces the cache file atomically, so that a concurrent hactl
+// never reads half a line. Failing to write only costs the next process a
+// discovery, so it is logged, not returned.
+func (c *Client) writeCache(idx int) {
+	err := func() error {
+		if err := os.MkdirAll(filepath.Dir(c.cacheFile), 0o700); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(filepath.Dir(c.cacheFile), ".active-*")
+		if err != nil {
+			return err
+		}
+		_, werr := f.WriteString(c.addrs[idx] + "\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr == nil {
+			werr = os.Rename(f.Name(), c.cacheFile)
+		}
+		if werr != nil {
+			_ = os.Remove(f.Name())
+		}
+		return werr
+	}()
+	if err != nil && c.logf != nil {
+		c.logf("webhdfs: remember active NameNode of %s in %s: %v", c.nameservice, c.cacheFile, err)
 	}
 }
 

@@ -72,11 +72,12 @@ func TestClientFailsOverFromStandbyAndRemembersActive(t *testing.T) {
 	if st, err := nn2.mem.GetFileStatus(ctx, "/user/alice", "hdfs"); err != nil || st.Owner != "alice" || st.Permission != "750" {
 		t.Fatalf("on the active: %+v %v", st, err)
 	}
-	if len(rec.got) != 1 || rec.got[0] != 0 {
-		t.Fatalf("sleeps %v, want one immediate failover", rec.got)
+	// Hedged discovery found nn2 before the call: no failover, no sleep.
+	if len(rec.got) != 0 || len(logged) != 0 {
+		t.Fatalf("sleeps %v, log %q: want the call sent straight to the active", rec.got, logged)
 	}
-	if len(logged) != 1 || !strings.Contains(logged[0], "StandbyException") || !strings.Contains(logged[0], "failover 1 of 15 to "+nn2.addr) {
-		t.Fatalf("failover log %q", logged)
+	if got := nn1.hits.Load(); got > 1 {
+		t.Fatalf("standby got %d requests, want at most the discovery probe (cancelled once nn2 answered)", got)
 	}
 	if c.Active() != nn2.addr {
 		t.Fatalf("Active %s, want %s", c.Active(), nn2.addr)
@@ -106,6 +107,12 @@ func TestClientFailsOverFromStandbyAndRemembersActive(t *testing.T) {
 	if c.Active() != nn1.addr {
 		t.Fatalf("Active %s after the switch, want %s", c.Active(), nn1.addr)
 	}
+	if len(rec.got) != 0 {
+		t.Fatalf("slept %v failing over to a NameNode not yet tried", rec.got)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "StandbyException") || !strings.Contains(logged[0], "failover 1 of 15 to "+nn1.addr+" after sleeping 0s") {
+		t.Fatalf("failover log %q", logged)
+	}
 }
 
 func TestClientFailsOverOnConnectionRefused(t *testing.T) {
@@ -132,19 +139,21 @@ func TestClientBacksOffAndGivesUp(t *testing.T) {
 	if !errors.Is(err, webhdfs.ErrStandby) || !strings.Contains(err.Error(), "giving up after 6 failovers") {
 		t.Fatalf("err %v, want a StandbyException after 6 failovers", err)
 	}
-	if len(rec.got) != 6 {
-		t.Fatalf("slept %d times (%v), want 6", len(rec.got), rec.got)
+	// Sleeps come only after each full round over both NameNodes:
+	// failovers 2, 4 and 6 (the 7th attempt gives up), base·2^(round-1)
+	// capped at max, with Hadoop's jitter factor in [0.5, 1.5).
+	caps := []time.Duration{100, 200, 400}
+	if len(rec.got) != len(caps) {
+		t.Fatalf("slept %d times (%v), want %d", len(rec.got), rec.got, len(caps))
 	}
-	// base·2^n capped at max, with Hadoop's jitter factor in [0.5, 1.5).
-	caps := []time.Duration{0, 200, 400, 500, 500, 500}
 	for i, d := range rec.got {
 		c := caps[i] * time.Millisecond
-		if d < c/2 || (c > 0 && d >= c*3/2) || (c == 0 && d != 0) {
+		if d < c/2 || d >= c*3/2 {
 			t.Errorf("sleep %d = %v, want in [%v, %v)", i, d, c/2, c*3/2)
 		}
 	}
-	if got := nn1.hits.Load() + nn2.hits.Load(); got != 7 {
-		t.Errorf("%d requests, want 7 (first try + 6 failovers)", got)
+	if got := nn1.hits.Load() + nn2.hits.Load(); got != 9 {
+		t.Errorf("%d requests, want 9 (2 discovery probes, first try + 6 failovers)", got)
 	}
 }
 
@@ -170,7 +179,12 @@ func TestClientRetriesOnlyIdempotentCallsAfterAmbiguousFailure(t *testing.T) {
 	}))
 	nn := startNameNode(t)
 	rec := &sleepRecorder{}
-	c, _ := webhdfs.NewClient("ns", []string{strings.TrimPrefix(dropper.URL, "http://"), nn.addr}, webhdfs.ClientOptions{Sleep: rec.sleep})
+	addrs := []string{strings.TrimPrefix(dropper.URL, "http://"), nn.addr}
+	// The cache names the dropper as active, so the DELETE goes there first
+	// (without it, discovery would find nn before sending anything).
+	dir := t.TempDir()
+	seedCache(t, dir, "ns", addrs, addrs[0])
+	c, _ := webhdfs.NewClient("ns", addrs, webhdfs.ClientOptions{Sleep: rec.sleep, CacheDir: dir})
 	ctx := context.Background()
 	if _, err := c.Delete(ctx, "/x", true); err == nil {
 		t.Fatal("DELETE was retried on another NameNode after an ambiguous failure")

@@ -18,3 +18,8 @@ func ParseQueryForTest(raw string) (url.Values, func(string) string) {
 // Active is the address of the NameNode the client tries first; the
 // failover tests read it, nothing else needs it.
 func (c *Client) Active() string { return c.addrs[c.active.Load()] }
+
+// ActiveCacheNameForTest is the cache file name of a nameservice and NameNode list.
+func ActiveCacheNameForTest(nameservice string, addrs []string) string {
+	return activeCacheName(nameservice, addrs)
+}

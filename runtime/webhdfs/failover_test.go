@@ -1,0 +1,204 @@
+package webhdfs_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/runtime/webhdfs"
+)
+
+func seedCache(t *testing.T, dir, ns string, addrs []string, active string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, webhdfs.ActiveCacheNameForTest(ns, addrs)), []byte(active+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readCache(t *testing.T, dir, ns string, addrs []string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, webhdfs.ActiveCacheNameForTest(ns, addrs)))
+	if err != nil {
+		t.Fatalf("cache file: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// haCluster is three NameNodes in the given roles: 'A' active, 'S' standby,
+// 'D' dead (connection refused).
+type haCluster struct {
+	nns   []*nameNode // nil where dead
+	addrs []string
+}
+
+func startHA(t *testing.T, roles string) *haCluster {
+	t.Helper()
+	h := &haCluster{}
+	for _, r := range roles {
+		if r == 'D' {
+			h.nns = append(h.nns, nil)
+			h.addrs = append(h.addrs, deadAddr(t))
+			continue
+		}
+		nn := startNameNode(t)
+		nn.mem.SetStandby(r == 'S')
+		h.nns = append(h.nns, nn)
+		h.addrs = append(h.addrs, nn.addr)
+	}
+	return h
+}
+
+func (h *haCluster) hits() []int64 {
+	out := make([]int64, len(h.nns))
+	for i, nn := range h.nns {
+		if nn != nil {
+			out[i] = nn.hits.Load()
+		}
+	}
+	return out
+}
+
+// Without a remembered active, every NameNode is asked at once and the call
+// goes to the one that answered as active, wherever it is in the list,
+// without sleeping and without walking the others.
+func TestClientHedgedDiscoveryEveryPosition(t *testing.T) {
+	for _, roles := range []string{"ASS", "SAS", "SSA", "ADS", "DAS", "SDA", "DDA", "DSA", "ASD"} {
+		t.Run(roles, func(t *testing.T) {
+			h := startHA(t, roles)
+			act := strings.IndexByte(roles, 'A')
+			rec := &sleepRecorder{}
+			dir := t.TempDir()
+			c, err := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{Sleep: rec.sleep, CacheDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A non-idempotent write: discovery happens before it is sent.
+			if err := c.Create(context.Background(), "/f", []byte("x"), webhdfs.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.got) != 0 {
+				t.Fatalf("slept %v", rec.got)
+			}
+			if c.Active() != h.addrs[act] {
+				t.Fatalf("Active %s, want %s", c.Active(), h.addrs[act])
+			}
+			for i, n := range h.hits() {
+				// The active: probe + CREATE's two requests; a standby: at most
+				// the probe (it may be cancelled before it arrives).
+				if i == act && n != 3 {
+					t.Errorf("active got %d requests, want 3", n)
+				}
+				if i != act && n > 1 {
+					t.Errorf("NameNode %d (%c) got %d requests, want at most the probe", i, roles[i], n)
+				}
+			}
+			if got := readCache(t, dir, "ns", h.addrs); got != h.addrs[act] {
+				t.Fatalf("cache names %q, want %q", got, h.addrs[act])
+			}
+		})
+	}
+}
+
+// A new client (a new hactl process) with the cache goes straight to the
+// active: the standbys are not asked at all.
+func TestClientCacheHit(t *testing.T) {
+	h := startHA(t, "SSA")
+	dir := t.TempDir()
+	c1, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{CacheDir: dir, Sleep: (&sleepRecorder{}).sleep})
+	if _, err := c1.Mkdirs(context.Background(), "/a", 0); err != nil {
+		t.Fatal(err)
+	}
+	before := h.hits()
+	c2, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{CacheDir: dir, Sleep: (&sleepRecorder{}).sleep})
+	if c2.Active() != h.addrs[2] {
+		t.Fatalf("new client starts at %s, want the cached %s", c2.Active(), h.addrs[2])
+	}
+	if _, err := c2.Mkdirs(context.Background(), "/b", 0); err != nil {
+		t.Fatal(err)
+	}
+	after := h.hits()
+	if after[0] != before[0] || after[1] != before[1] || after[2] != before[2]+1 {
+		t.Fatalf("requests before %v after %v: want exactly one, on the cached active", before, after)
+	}
+	// Another NameNode list (another cluster with the same nameservice
+	// name) has its own entry.
+	if webhdfs.ActiveCacheNameForTest("ns", h.addrs) == webhdfs.ActiveCacheNameForTest("ns", h.addrs[:2]) {
+		t.Fatal("the cache key ignores the NameNode list")
+	}
+}
+
+// A cache naming a NameNode that has become standby or died is verified by
+// the call: it falls through to hedged discovery, with no sleep, and the
+// cache is rewritten.
+func TestClientStaleCache(t *testing.T) {
+	for _, roles := range []string{"SSA", "DSA", "SAD", "ADS"} {
+		t.Run(roles, func(t *testing.T) {
+			h := startHA(t, roles)
+			act := strings.IndexByte(roles, 'A')
+			stale := (act + 1) % 3 // cached: a standby or a dead one
+			dir := t.TempDir()
+			seedCache(t, dir, "ns", h.addrs, h.addrs[stale])
+			rec := &sleepRecorder{}
+			c, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{CacheDir: dir, Sleep: rec.sleep})
+			if c.Active() != h.addrs[stale] {
+				t.Fatalf("starts at %s, want the cached %s", c.Active(), h.addrs[stale])
+			}
+			// RENAME is not idempotent, but a standby's refusal or a refused
+			// connection means it never ran.
+			if err := h.nns[act].mem.Mkdirs(context.Background(), "/src", 0o755, "hdfs"); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := c.Rename(context.Background(), "/src", "/dst"); err != nil || !ok {
+				t.Fatalf("Rename: %v %v", ok, err)
+			}
+			if len(rec.got) != 0 {
+				t.Fatalf("slept %v with NameNodes not yet tried", rec.got)
+			}
+			if got := readCache(t, dir, "ns", h.addrs); got != h.addrs[act] {
+				t.Fatalf("cache names %q, want %q", got, h.addrs[act])
+			}
+		})
+	}
+}
+
+// All standby: a whole round over the three NameNodes without sleeping,
+// then Hadoop's backoff between rounds, until dfs.client.failover.max.attempts.
+func TestClientAllStandbySleepsOnlyBetweenRounds(t *testing.T) {
+	h := startHA(t, "SSS")
+	rec := &sleepRecorder{}
+	c, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{Sleep: rec.sleep, MaxFailovers: 7,
+		SleepBase: 100 * time.Millisecond, SleepMax: time.Second})
+	_, err := c.GetFileStatus(context.Background(), "/")
+	if !errors.Is(err, webhdfs.ErrStandby) || !strings.Contains(err.Error(), "giving up after 7 failovers") {
+		t.Fatalf("err %v", err)
+	}
+	// 8 attempts: sleeps after the 3rd and the 6th.
+	if len(rec.got) != 2 {
+		t.Fatalf("slept %v, want twice (after each full round)", rec.got)
+	}
+	var total int64
+	for _, n := range h.hits() {
+		total += n
+	}
+	if total != 3+8 {
+		t.Fatalf("%d requests, want 11 (3 probes, 8 attempts)", total)
+	}
+}
+
+// A corrupt or foreign cache file is ignored: discovery as without one.
+func TestClientIgnoresUnknownCacheEntry(t *testing.T) {
+	h := startHA(t, "SAS")
+	dir := t.TempDir()
+	seedCache(t, dir, "ns", h.addrs, "10.9.9.9:9870")
+	c, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{CacheDir: dir, Sleep: (&sleepRecorder{}).sleep})
+	if _, err := c.Mkdirs(context.Background(), "/a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if c.Active() != h.addrs[1] || readCache(t, dir, "ns", h.addrs) != h.addrs[1] {
+		t.Fatalf("Active %s, cache %s", c.Active(), readCache(t, dir, "ns", h.addrs))
+	}
+}
