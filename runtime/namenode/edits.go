@@ -12,14 +12,17 @@ type OpCode uint8
 
 // Edit operations. Values are part of the on-journal format: never renumber.
 const (
-	OpNoop          OpCode = 0
-	OpMkdirs        OpCode = 1
-	OpCreate        OpCode = 2
-	OpAppend        OpCode = 3
-	OpDelete        OpCode = 4
-	OpRename        OpCode = 5
-	OpSetPermission OpCode = 6
-	OpSetOwner      OpCode = 7
+	OpNoop           OpCode = 0
+	OpMkdirs         OpCode = 1
+	OpCreate         OpCode = 2
+	OpAppend         OpCode = 3
+	OpDelete         OpCode = 4
+	OpRename         OpCode = 5
+	OpSetPermission  OpCode = 6
+	OpSetOwner       OpCode = 7
+	OpSetReplication OpCode = 8
+	OpTimes          OpCode = 9
+	OpTruncate       OpCode = 10
 )
 
 func (c OpCode) String() string {
@@ -40,6 +43,12 @@ func (c OpCode) String() string {
 		return "OP_SET_PERMISSIONS"
 	case OpSetOwner:
 		return "OP_SET_OWNER"
+	case OpSetReplication:
+		return "OP_SET_REPLICATION"
+	case OpTimes:
+		return "OP_TIMES"
+	case OpTruncate:
+		return "OP_TRUNCATE"
 	}
 	return fmt.Sprintf("OP_%d", uint8(c))
 }
@@ -66,6 +75,9 @@ type Op struct {
 	Overwrite   bool
 	Recursive   bool
 	Data        []byte
+	MTime       int64 // OpTimes: ms since the epoch, -1 leaves it
+	ATime       int64 // OpTimes: ms since the epoch, -1 leaves it
+	Length      int64 // OpTruncate: the new length
 	// trivial is set by Prepare for an operation that succeeds without an
 	// edit (a rename of a path to itself); never encoded.
 	trivial bool
@@ -116,6 +128,17 @@ func EncodeOp(op *Op) []byte {
 		str(op.Path)
 		str(op.Owner)
 		str(op.Group)
+	case OpSetReplication:
+		str(op.Path)
+		b = binary.AppendVarint(b, int64(op.Replication))
+	case OpTimes:
+		str(op.Path)
+		b = binary.AppendVarint(b, op.MTime)
+		b = binary.AppendVarint(b, op.ATime)
+	case OpTruncate:
+		str(op.Path)
+		b = binary.AppendVarint(b, op.Length)
+		b = binary.AppendVarint(b, op.Time)
 	}
 	return b
 }
@@ -232,6 +255,17 @@ func DecodeOp(b []byte) (*Op, error) {
 		op.Path = d.str()
 		op.Owner = d.str()
 		op.Group = d.str()
+	case OpSetReplication:
+		op.Path = d.str()
+		op.Replication = int16(d.varint())
+	case OpTimes:
+		op.Path = d.str()
+		op.MTime = d.varint()
+		op.ATime = d.varint()
+	case OpTruncate:
+		op.Path = d.str()
+		op.Length = d.varint()
+		op.Time = d.varint()
 	default:
 		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])
 	}

@@ -665,6 +665,22 @@ func (n *NameNode) GetContentSummary(ctx context.Context, path, user string) (we
 	return n.ns.Summary(path)
 }
 
+func (n *NameNode) SetReplication(ctx context.Context, path string, replication int16, user string) (bool, error) {
+	return n.mutate(ctx, user, &Op{Code: OpSetReplication, Path: path, Replication: replication})
+}
+
+func (n *NameNode) SetTimes(ctx context.Context, path string, mtime, atime int64, user string) error {
+	_, err := n.mutate(ctx, user, &Op{Code: OpTimes, Path: path, MTime: mtime, ATime: atime})
+	return err
+}
+
+func (n *NameNode) Truncate(ctx context.Context, path string, newLength int64, user string) (bool, error) {
+	if _, err := n.mutate(ctx, user, &Op{Code: OpTruncate, Path: path, Length: newLength}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 var _ webhdfs.Namesystem = (*NameNode)(nil)
 
 // Totals are the namespace figures JMX and the status page show.

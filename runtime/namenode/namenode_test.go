@@ -118,6 +118,9 @@ func TestEditRoundTrip(t *testing.T) {
 		{Code: OpRename, Path: "/x", Dst: "/y/x", Time: 11},
 		{Code: OpSetPermission, Path: "/f", Perm: 0o600},
 		{Code: OpSetOwner, Path: "/f", Owner: "o", Group: ""},
+		{Code: OpSetReplication, Path: "/f", Replication: 5},
+		{Code: OpTimes, Path: "/f", MTime: 12, ATime: -1},
+		{Code: OpTruncate, Path: "/f", Length: 2, Time: 13},
 	}
 	for _, op := range ops {
 		b := EncodeOp(op)

@@ -11,6 +11,13 @@ import (
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
+// Hadoop's dfs.namenode.replication.min and dfs.replication.max defaults,
+// the bounds SETREPLICATION checks a factor against.
+const (
+	minReplication = 1
+	maxReplication = 512
+)
+
 // rootInodeID is the id HDFS gives the root directory (INodeId.ROOT_INODE_ID).
 const rootInodeID = 16385
 
@@ -249,6 +256,45 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 		if _, err := ns.resolve(op.Path); err != nil {
 			return false, err
 		}
+		return true, nil
+	case OpSetReplication:
+		// Hadoop's BlockManager.verifyReplication, then nothing (and false)
+		// for a missing path or a directory.
+		if op.Replication < minReplication {
+			return false, fmt.Errorf("%w: Requested replication factor of %d is less than the required minimum of %d for %s", webhdfs.ErrIOException, op.Replication, minReplication, op.Path)
+		}
+		if op.Replication > maxReplication {
+			return false, fmt.Errorf("%w: Requested replication factor of %d exceeds maximum of %d for %s", webhdfs.ErrIOException, op.Replication, maxReplication, op.Path)
+		}
+		n, err := ns.resolve(op.Path)
+		if errors.Is(err, webhdfs.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil || n.dir {
+			return false, err
+		}
+		return true, nil
+	case OpTimes:
+		if _, err := ns.resolve(op.Path); err != nil {
+			return false, err
+		}
+		return op.MTime != -1 || op.ATime != -1, nil
+	case OpTruncate:
+		n, err := ns.resolve(op.Path)
+		if err != nil {
+			return false, err
+		}
+		if n.dir {
+			return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
+		}
+		if op.Length < 0 {
+			return false, webhdfs.IllegalArgumentError("Cannot truncate to a negative file size: %d.", op.Length)
+		}
+		if cur := int64(len(n.data)); op.Length > cur {
+			return false, webhdfs.IllegalArgumentError("Cannot truncate to a larger file size. Current size: %d, truncate size: %d.", cur, op.Length)
+		}
+		// Truncating to the current length still writes OP_TRUNCATE and
+		// moves the modification time, as Hadoop's does.
 		return true, nil
 	}
 	return false, fmt.Errorf("unknown operation %d", op.Code)
@@ -501,6 +547,39 @@ func (ns *Namespace) apply(op *Op) error {
 		if op.Group != "" {
 			n.group = ns.intern(op.Group)
 		}
+		return nil
+	case OpSetReplication:
+		n, err := ns.resolve(op.Path)
+		if err != nil {
+			return err
+		}
+		if n.dir {
+			return fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
+		}
+		n.repl = op.Replication
+		return nil
+	case OpTimes:
+		n, err := ns.resolve(op.Path)
+		if err != nil {
+			return err
+		}
+		if op.MTime != -1 {
+			n.mtime = op.MTime
+		}
+		if op.ATime != -1 {
+			n.atime = op.ATime
+		}
+		return nil
+	case OpTruncate:
+		n, err := ns.resolve(op.Path)
+		if err != nil {
+			return err
+		}
+		if n.dir || op.Length < 0 || op.Length > int64(len(n.data)) {
+			return fmt.Errorf("%w: truncate %s to %d bytes", ErrBadEdit, op.Path, op.Length)
+		}
+		n.data = slices.Clip(n.data[:op.Length])
+		n.mtime = op.Time
 		return nil
 	}
 	return fmt.Errorf("unknown operation %d", op.Code)

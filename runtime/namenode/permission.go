@@ -267,6 +267,10 @@ func (ns *Namespace) checkOp(c *caller, op *Op) error {
 		return ns.checkPermission(c, dst, permCheck{ancestor: actWrite})
 	case OpSetPermission:
 		return ns.checkPermission(c, parts, permCheck{owner: true})
+	case OpSetReplication, OpTimes, OpTruncate:
+		// FSDirAttrOp.setReplication / setTimes and FSDirTruncateOp:
+		// WRITE on the path itself.
+		return ns.checkPermission(c, parts, permCheck{access: actWrite})
 	case OpSetOwner:
 		if err := ns.checkPermission(c, parts, permCheck{owner: true}); err != nil {
 			return err

@@ -265,6 +265,12 @@ func TestPermissionsOverWebHDFS(t *testing.T) {
 			`Permission denied: user=mallory, access=WRITE, inode="/user":hdfs:supergroup:drwxr-xr-x`},
 		{"GET", "/user/alice/secret", "op=OPEN&user.name=alice", 307, ""},
 		{"PUT", "/user/alice/secret", "op=SETPERMISSION&permission=644&user.name=alice", 200, ""},
+		{"PUT", "/user/alice/shared", "op=SETTIMES&modificationtime=1&user.name=bob", 403,
+			`Permission denied: user=bob, access=WRITE, inode="/user/alice/shared":alice:staff:-rw-r-----`},
+		{"POST", "/user/alice/shared", "op=TRUNCATE&newlength=0&user.name=bob", 403,
+			`Permission denied: user=bob, access=WRITE, inode="/user/alice/shared":alice:staff:-rw-r-----`},
+		{"PUT", "/user/alice/shared", "op=SETREPLICATION&replication=2&user.name=alice", 200, ""},
+		{"POST", "/user/alice/shared", "op=TRUNCATE&newlength=1&user.name=alice", 200, ""},
 	} {
 		req, _ := http.NewRequest(c.method, srv.URL+"/webhdfs/v1"+c.path+"?"+c.query, nil)
 		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)

@@ -17,7 +17,7 @@ func StandbyMessage(category string) string {
 // OffsetError is the IOException (403) Hadoop answers an OPEN whose offset
 // lies past the end of the file with; a Namesystem's Open returns it.
 func OffsetError(offset, fileLength int64, path string) error {
-	return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", errIOException, offset, fileLength, path)
+	return fmt.Errorf("%w: Offset=%d out of the range [0, %d); OPEN, path=%s", ErrIOException, offset, fileLength, path)
 }
 
 // StandbyError is what a standby Namesystem returns for an operation of
@@ -77,8 +77,9 @@ var exceptionMap = []exceptionInfo{
 	// 403 rather than 413: Hadoop answers IOExceptions with 403 and
 	// off-the-shelf clients (the npm webhdfs package) only parse 4xx they know.
 	{ErrTooLarge, "IOException", "java.io.IOException", http.StatusForbidden},
-	{errIOException, "IOException", "java.io.IOException", http.StatusForbidden},
+	{ErrIOException, "IOException", "java.io.IOException", http.StatusForbidden},
 	{errIllegalArgument, "IllegalArgumentException", "java.lang.IllegalArgumentException", http.StatusBadRequest},
+	{errUnsupported, "UnsupportedOperationException", "java.lang.UnsupportedOperationException", http.StatusBadRequest},
 }
 
 // toRemoteException maps err onto Hadoop's exception; anything unknown is an
@@ -103,7 +104,7 @@ func toRemoteException(err error) *RemoteException {
 func errorMessage(err, sentinel error) string {
 	msg := err.Error()
 	switch sentinel {
-	case errIllegalArgument, errIOException:
+	case errIllegalArgument, ErrIOException, errUnsupported:
 		return strings.TrimPrefix(msg, sentinel.Error()+": ")
 	case ErrStandby:
 		// fmt.Errorf("%w: Operation category READ …", ErrStandby) would repeat

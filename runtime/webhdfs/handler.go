@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,16 +63,20 @@ func Handler(ns Namesystem, opts HandlerOptions) http.Handler {
 	return &handler{ns: ns, opts: opts}
 }
 
+// errUnsupported is Hadoop's UnsupportedOperationException (400).
+var errUnsupported = errors.New("UnsupportedOperationException")
+
 // errIllegalArgument is a bad request parameter (IllegalArgumentException, 400).
 var errIllegalArgument = errors.New("IllegalArgumentException")
-
-// errIOException is a request Hadoop refuses with a plain IOException (403),
-// such as an OPEN offset beyond the end of the file.
-var errIOException = errors.New("IOException")
 
 func badParam(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errIllegalArgument, fmt.Sprintf(format, args...))
 }
+
+// IllegalArgumentError is Hadoop's IllegalArgumentException (400) with the
+// formatted message, for a Namesystem refusing an argument (a TRUNCATE past
+// the end of the file).
+func IllegalArgumentError(format string, args ...any) error { return badParam(format, args...) }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
@@ -181,6 +186,24 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			b = append(b, "}\n"...)
 			writeJSON(w, http.StatusOK, b)
 			return nil
+		case "GETQUOTAUSAGE":
+			// Without quotas the usage is the content summary's counts
+			// (Hadoop checks it the same way: READ_EXECUTE below).
+			cs, err := h.ns.GetContentSummary(ctx, path, h.user(q))
+			if err != nil {
+				return err
+			}
+			b := append(make([]byte, 0, 160), `{"QuotaUsage":{"fileAndDirectoryCount":`...)
+			b = strconv.AppendInt(b, cs.FileCount+cs.DirectoryCount, 10)
+			b = append(b, `,"quota":`...)
+			b = strconv.AppendInt(b, cs.Quota, 10)
+			b = append(b, `,"spaceConsumed":`...)
+			b = strconv.AppendInt(b, cs.SpaceConsumed, 10)
+			b = append(b, `,"spaceQuota":`...)
+			b = strconv.AppendInt(b, cs.SpaceQuota, 10)
+			b = append(b, ",\"typeQuota\":{}}}\n"...)
+			writeJSON(w, http.StatusOK, b)
+			return nil
 		case "LISTSTATUS_BATCH":
 			return h.listStatusBatch(w, r, path, q)
 		case "GETHOMEDIRECTORY":
@@ -236,6 +259,44 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			}
 			writeEmpty(w, http.StatusOK)
 			return nil
+		case "SETREPLICATION":
+			// Absent, Hadoop's ReplicationParam is dfs.replication.
+			repl := int64(h.opts.DefaultReplication)
+			if q.Get("replication") != "" {
+				n, err := intParam(q, "replication", 16, math.MinInt16)
+				if err != nil {
+					return err
+				}
+				repl = n
+			}
+			ok, err := h.ns.SetReplication(ctx, path, int16(repl), h.user(q))
+			if err != nil {
+				return err
+			}
+			writeBoolean(w, ok)
+			return nil
+		case "SETTIMES":
+			mtime, err := timeParam(q, "modificationtime")
+			if err != nil {
+				return err
+			}
+			atime, err := timeParam(q, "accesstime")
+			if err != nil {
+				return err
+			}
+			if err := h.ns.SetTimes(ctx, path, mtime, atime, h.user(q)); err != nil {
+				return err
+			}
+			writeEmpty(w, http.StatusOK)
+			return nil
+		case "CREATESYMLINK":
+			if q.Get("destination") == "" {
+				return badParam("Required param destination for op: CREATESYMLINK is null or empty")
+			}
+			// Hadoop's FileSystem keeps symlinks disabled unless
+			// FileSystem.enableSymlinks() is called, and its NameNode then
+			// refuses them; hactl's namespace has none either.
+			return fmt.Errorf("%w: Symlinks not supported", errUnsupported)
 		case "SETOWNER":
 			owner, group := q.Get("owner"), q.Get("group")
 			if owner == "" && group == "" {
@@ -248,8 +309,23 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			return nil
 		}
 	case http.MethodPost:
-		if op == "APPEND" {
+		switch op {
+		case "APPEND":
 			return h.appendOp(w, r, path, q)
+		case "TRUNCATE":
+			if q.Get("newlength") == "" {
+				return badParam("Required param newlength for op: TRUNCATE is null or empty")
+			}
+			n, err := intParam(q, "newlength", 64, 0)
+			if err != nil {
+				return err
+			}
+			ok, err := h.ns.Truncate(ctx, path, n, h.user(q))
+			if err != nil {
+				return err
+			}
+			writeBoolean(w, ok)
+			return nil
 		}
 	case http.MethodDelete:
 		if op == "DELETE" {
@@ -276,6 +352,17 @@ var knownOps = map[string]bool{
 	"GETHOMEDIRECTORY": true, "MKDIRS": true, "CREATE": true, "RENAME": true,
 	"SETPERMISSION": true, "SETOWNER": true, "APPEND": true, "DELETE": true,
 	"LISTSTATUS_BATCH": true, "GETTRASHROOT": true, "GETSERVERDEFAULTS": true,
+	"GETQUOTAUSAGE": true, "SETREPLICATION": true, "SETTIMES": true, "CREATESYMLINK": true,
+	"TRUNCATE": true,
+}
+
+// timeParam is Hadoop's ModificationTimeParam / AccessTimeParam: a long
+// of at least -1, absent or -1 meaning "leave it".
+func timeParam(q *query, name string) (int64, error) {
+	if q.Get(name) == "" {
+		return -1, nil
+	}
+	return intParam(q, name, 64, -1)
 }
 
 // listStatusBatch is one page of a directory listing (Hadoop's
@@ -380,7 +467,7 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		}
 		// The client's failure (a timeout, a reset), not the server's:
 		// an IOException it may see, not a logged internal error.
-		return nil, fmt.Errorf("%w: read request body: %v", errIOException, err)
+		return nil, fmt.Errorf("%w: read request body: %v", ErrIOException, err)
 	}
 	return buf.Bytes(), nil
 }

@@ -567,3 +567,49 @@ func TestServerDefaultsAndTrashRoot(t *testing.T) {
 	// Known ops, so a wrong method is refused as such, not as an unknown op.
 	wantRemote(t, do(t, "PUT", base+"/?op=GETSERVERDEFAULTS", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "GETSERVERDEFAULTS is not a valid PUT operation")
 }
+
+func TestAttributeOpsAndTruncate(t *testing.T) {
+	mem, srv := newServer(t)
+	base := srv.URL + webhdfs.PathPrefix
+	ctx := context.Background()
+	if err := mem.Create(ctx, "/d/f", []byte("0123456789"), false, 0o644, 3, 1024, "u"); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, do(t, "PUT", base+"/d/f?op=SETREPLICATION&replication=2", nil), 200, `{"boolean":true}`)
+	wantJSON(t, do(t, "PUT", base+"/d?op=SETREPLICATION&replication=2", nil), 200, `{"boolean":false}`)
+	wantRemote(t, do(t, "PUT", base+"/d/f?op=SETREPLICATION&replication=0", nil), 403, "IOException", "java.io.IOException", "=Requested replication factor of 0 is outside [1, 512] for /d/f")
+	wantRemote(t, do(t, "PUT", base+"/d/f?op=SETREPLICATION&replication=x", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "radix-10 short integer")
+	if st, _ := mem.GetFileStatus(ctx, "/d/f", "u"); st.Replication != 2 {
+		t.Errorf("replication %d, want 2", st.Replication)
+	}
+	// Absent, the factor is dfs.replication (the handler's default, 3).
+	wantJSON(t, do(t, "PUT", base+"/d/f?op=SETREPLICATION", nil), 200, `{"boolean":true}`)
+	if st, _ := mem.GetFileStatus(ctx, "/d/f", "u"); st.Replication != 3 {
+		t.Errorf("replication %d, want the default 3", st.Replication)
+	}
+
+	a := do(t, "PUT", base+"/d/f?op=SETTIMES&modificationtime=1234&accesstime=-1", nil)
+	if a.code != 200 || len(a.body) != 0 {
+		t.Fatalf("SETTIMES: %d %s", a.code, a.body)
+	}
+	st, _ := mem.GetFileStatus(ctx, "/d/f", "u")
+	if st.ModificationTime != 1234 || st.AccessTime != 1700000000000 {
+		t.Errorf("after SETTIMES: m=%d a=%d", st.ModificationTime, st.AccessTime)
+	}
+	wantRemote(t, do(t, "PUT", base+"/d/f?op=SETTIMES&accesstime=-2", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "accesstime = -2 < -1")
+	wantRemote(t, do(t, "PUT", base+"/nope?op=SETTIMES&accesstime=5", nil), 404, "FileNotFoundException", "java.io.FileNotFoundException", "/nope")
+
+	wantJSON(t, do(t, "POST", base+"/d/f?op=TRUNCATE&newlength=4", nil), 200, `{"boolean":true}`)
+	if b, _ := mem.Open(ctx, "/d/f", 0, -1, "u"); string(b) != "0123" {
+		t.Errorf("after TRUNCATE: %q", b)
+	}
+	wantRemote(t, do(t, "POST", base+"/d/f?op=TRUNCATE&newlength=9", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "=Cannot truncate to a larger file size. Current size: 4, truncate size: 9.")
+	wantRemote(t, do(t, "POST", base+"/d/f?op=TRUNCATE", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "newlength")
+	wantRemote(t, do(t, "PUT", base+"/d/f?op=TRUNCATE&newlength=1", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "TRUNCATE is not a valid PUT operation")
+
+	wantJSON(t, do(t, "GET", base+"/d?op=GETQUOTAUSAGE", nil), 200,
+		`{"QuotaUsage":{"fileAndDirectoryCount":2,"quota":-1,"spaceConsumed":12,"spaceQuota":-1,"typeQuota":{}}}`)
+
+	wantRemote(t, do(t, "PUT", base+"/link?op=CREATESYMLINK&destination=/d/f", nil), 400, "UnsupportedOperationException", "java.lang.UnsupportedOperationException", "=Symlinks not supported")
+	wantRemote(t, do(t, "PUT", base+"/link?op=CREATESYMLINK", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "destination")
+}

@@ -21,6 +21,15 @@ type Namesystem interface {
 	SetPermission(ctx context.Context, path string, perm fs.FileMode, user string) error
 	SetOwner(ctx context.Context, path, owner, group, user string) error
 	GetContentSummary(ctx context.Context, path, user string) (ContentSummary, error)
+	// SetReplication sets a file's replication; false (and no change) for
+	// a directory or a missing path, as Hadoop's setReplication.
+	SetReplication(ctx context.Context, path string, replication int16, user string) (bool, error)
+	// SetTimes sets the modification and access times (ms since the
+	// epoch); -1 leaves one as it is.
+	SetTimes(ctx context.Context, path string, mtime, atime int64, user string) error
+	// Truncate cuts a file to newLength bytes; true when it is done at
+	// once (always here: the data is inline, no block recovery is needed).
+	Truncate(ctx context.Context, path string, newLength int64, user string) (bool, error)
 }
 
 // File types as WebHDFS spells them in FileStatus.Type.
@@ -68,4 +77,8 @@ var (
 	ErrParentNotDir = errors.New("Parent path is not a directory")                                                                    // ParentNotDirectoryException, 403
 	ErrTooLarge     = errors.New("File too large")                                                                                    // IOException, 403
 	ErrPermission   = errors.New("Permission denied")                                                                                 // AccessControlException, 403
+	// ErrIOException is a request Hadoop refuses with a plain IOException
+	// (403), such as an OPEN offset past the end of the file; only the text
+	// after it is the message.
+	ErrIOException = errors.New("IOException")
 )

@@ -397,4 +397,65 @@ func (m *Mem) GetContentSummary(_ context.Context, p, _ string) (webhdfs.Content
 	return cs, nil
 }
 
+// SetReplication sets a file's replication; false for a directory or a
+// missing path, as HDFS answers.
+func (m *Mem) SetReplication(_ context.Context, p string, replication int16, _ string) (bool, error) {
+	if err := m.check("WRITE"); err != nil {
+		return false, err
+	}
+	if replication < 1 || replication > 512 {
+		return false, fmt.Errorf("%w: Requested replication factor of %d is outside [1, 512] for %s", webhdfs.ErrIOException, replication, p)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.lookup(p)
+	if err != nil || n.dir {
+		return false, nil
+	}
+	n.replication = replication
+	return true, nil
+}
+
+// SetTimes sets p's modification and access times; -1 leaves one alone.
+func (m *Mem) SetTimes(_ context.Context, p string, mtime, atime int64, _ string) error {
+	if err := m.check("WRITE"); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.lookup(p)
+	if err != nil {
+		return err
+	}
+	if mtime != -1 {
+		n.mtime = mtime
+	}
+	if atime != -1 {
+		n.atime = atime
+	}
+	return nil
+}
+
+// Truncate cuts a file to newLength bytes, refusing to grow it.
+func (m *Mem) Truncate(_ context.Context, p string, newLength int64, _ string) (bool, error) {
+	if err := m.check("WRITE"); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.lookup(p)
+	if err != nil {
+		return false, err
+	}
+	if n.dir {
+		return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, p)
+	}
+	if newLength < 0 || newLength > int64(len(n.data)) {
+		return false, webhdfs.IllegalArgumentError("Cannot truncate to a larger file size. Current size: %d, truncate size: %d.", len(n.data), newLength)
+	}
+	n.data = n.data[:newLength:newLength]
+	n.mtime = m.now()
+	return true, nil
+}
+
 var _ webhdfs.Namesystem = (*Mem)(nil)
