@@ -372,6 +372,9 @@ func (im *importer) journal(ns, uri string) (*importedJournal, error) {
 	if !ok || jid == "" || strings.Contains(jid, "/") {
 		return nil, fmt.Errorf("%s: %q has no journal ID (qjournal://host:port;…/journalId)", KeySharedEditsDir, uri)
 	}
+	if strings.Contains(hostsPart, ",") {
+		return nil, nil // keep the URI: validation says how to write it (HA042)
+	}
 	j := &importedJournal{journalID: jid}
 	for _, entry := range strings.Split(hostsPart, ";") {
 		addr, port, err := importSplitHostPort(strings.TrimSpace(entry), DefaultJournalRPCPort)

@@ -108,11 +108,12 @@ var (
 	RuleZKZnode          = defRule("HA056", sevErr, "parent_znode is an absolute ZooKeeper path without a trailing slash")
 
 	// Fencing.
-	RuleFencingRequired = defRule("HA060", sevErr, "automatic failover needs fencing methods (Hadoop's ZKFC refuses to start without)")
-	RuleFencingSyntax   = defRule("HA061", sevErr, "a fencing method parses as sshfence, sshfence([user][:port]) or shell(command)")
-	RuleSSHFenceKey     = defRule("HA062", sevErr, "sshfence needs private_key_files")
-	RuleLocalSSHFence   = defRule("HA063", sevErr, "target local cannot use sshfence (use shell fencing)")
-	RuleFencingFallback = defRule("HA064", sevWarn, "sshfence alone stalls failover when the old active's host is down; end with a shell() fallback")
+	RuleFencingRequired   = defRule("HA060", sevErr, "automatic failover needs fencing methods (Hadoop's ZKFC refuses to start without)")
+	RuleFencingSyntax     = defRule("HA061", sevErr, "a fencing method parses as sshfence, sshfence([user][:port]) or shell(command)")
+	RuleSSHFenceKey       = defRule("HA062", sevErr, "sshfence needs private_key_files")
+	RuleLocalSSHFence     = defRule("HA063", sevErr, "target local cannot use sshfence (use shell fencing)")
+	RuleSSHFencePublicKey = defRule("HA065", sevErr, "a private_key_files entry is a public key (.pub)")
+	RuleFencingFallback   = defRule("HA064", sevWarn, "sshfence alone stalls failover when the old active's host is down; end with a shell() fallback")
 
 	// Bindings and storage.
 	RulePortConflict     = defRule("HA066", sevErr, "no two daemons bind the same host:port")

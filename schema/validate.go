@@ -348,6 +348,12 @@ func parseQJournal(uri string) (entries []qjEntry, journalID string, err error) 
 	if authority == "" {
 		return nil, jid, fmt.Errorf("it names no JournalNodes")
 	}
+	if strings.Contains(authority, ",") {
+		// Hadoop's QuorumJournalManager splits the authority on ';' only, so
+		// a comma makes "a:8485,b:8485" one JournalNode with a bad port.
+		return nil, jid, fmt.Errorf("it separates JournalNodes with ',' but Hadoop splits them on ';'; write %q",
+			uri[:len(scheme)]+strings.ReplaceAll(authority, ",", ";")+rest[len(authority):])
+	}
 	off := len(scheme)
 	for _, part := range strings.Split(authority, ";") {
 		e := qjEntry{Offset: off, Raw: part, Port: DefaultJournalRPCPort}
@@ -559,6 +565,54 @@ func parseFenceMethod(s string) (fenceMethod, error) {
 	return m, fmt.Errorf("%q is not a fencing method hactl runs (sshfence or shell)%s", m.Name, suggestFrom(m.Name, []string{"sshfence", "shell"}))
 }
 
+// splitFenceList splits a fencing entry at the commas outside parentheses,
+// returning the parts only when each is a method on its own.
+func splitFenceList(raw string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i, r := range raw {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, strings.TrimSpace(raw[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	parts = append(parts, strings.TrimSpace(raw[start:]))
+	for _, p := range parts {
+		if _, err := parseFenceMethod(p); err != nil {
+			return nil
+		}
+	}
+	return parts
+}
+
+// commaMisread says how Hadoop's NodeFencer reads a comma-joined line: the
+// name up to the first '(' and everything to the last ')' as the argument.
+func commaMisread(raw string) string {
+	i, j := strings.IndexByte(raw, '('), strings.LastIndexByte(raw, ')')
+	if i < 0 || j < i || j != len(raw)-1 {
+		return fmt.Sprintf("a method named %q", raw)
+	}
+	return fmt.Sprintf("%s with the argument %q", raw[:i], raw[i+1:j])
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 func (v *validator) fencing(ns *Nameservice) {
 	f := ns.Fencing
 	if f == nil || len(f.Methods) == 0 {
@@ -575,6 +629,12 @@ func (v *validator) fencing(ns *Nameservice) {
 	sshfence, shell := false, false
 	for i, raw := range f.Methods {
 		rng := elemAt(f.Ranges, "methods", i, f.DeclRange)
+		if parts := splitFenceList(raw); len(parts) > 1 {
+			v.report(RuleFencingSyntax, rng, "Fencing methods joined by a comma",
+				"%q is %d methods joined by a comma, but Hadoop reads dfs.ha.fencing.methods one method per line, so it would take this as a single method (%s). List each method on its own: methods = [%s].",
+				raw, len(parts), commaMisread(raw), quoteList(parts))
+			continue
+		}
 		m, err := parseFenceMethod(raw)
 		if err != nil {
 			v.report(RuleFencingSyntax, rng, "Invalid fencing method",
@@ -600,7 +660,12 @@ func (v *validator) fencing(ns *Nameservice) {
 			"If the old active's host is down, sshfence cannot connect and every failover attempt fails. End the list with a shell() method, such as \"shell(/bin/true)\", as the Hadoop HA guide suggests.")
 	}
 	for i, k := range f.PrivateKeyFiles {
-		v.absolute(k, "private_key_files entry", elemAt(f.Ranges, "private_key_files", i, f.DeclRange))
+		rng := elemAt(f.Ranges, "private_key_files", i, f.DeclRange)
+		if priv, ok := strings.CutSuffix(k, ".pub"); ok {
+			v.report(RuleSSHFencePublicKey, rng, "Public key given as the private key",
+				"%q is an SSH public key; sshfence logs in with the private key, so list %q (the file without .pub) and keep the .pub in the NameNode hosts' authorized_keys.", k, priv)
+		}
+		v.absolute(k, "private_key_files entry", rng)
 	}
 }
 
