@@ -84,7 +84,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			continue
 		}
 		oh := p.host(h.Name)
-		if len(oh.Daemons) > 0 || len(oh.ConfigSHA256) > 0 || oh.RuntimeSHA256 != "" || purge(h.Name) {
+		if len(oh.Daemons) > 0 || hasConfig(oh, opts.PurgeData) || oh.RuntimeSHA256 != "" || purge(h.Name) {
 			p.add(&Step{Host: h.Name, Action: ActVerifyStopped,
 				Reason: "destroy: no hactl process left, nothing listening on a daemon's address"})
 		}
@@ -94,8 +94,16 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			continue
 		}
 		oh := p.host(h.Name)
-		if len(oh.ConfigSHA256) > 0 {
-			p.add(&Step{Host: h.Name, Action: ActRemoveConfig, Reason: "destroy: remove hactl's configuration, logs and pid files"})
+		if hasConfig(oh, opts.PurgeData) {
+			// The secret stays with the data a plain destroy keeps: the
+			// ZooKeeper znodes' digest ACL derives from it, and the next
+			// apply reuses it rather than lock itself out.
+			s := &Step{Host: h.Name, Action: ActRemoveConfig, Reason: "destroy: remove hactl's configuration, logs and pid files (the cluster secret stays with the data)"}
+			if opts.PurgeData {
+				s.PurgeData = true
+				s.Reason = "destroy: remove hactl's configuration, the cluster secret, logs and pid files"
+			}
+			p.add(s)
 		}
 		if oh.RuntimeSHA256 != "" {
 			p.add(&Step{Host: h.Name, Action: ActRemoveRuntime, Reason: "destroy: remove the hactl binary"})
@@ -117,6 +125,19 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		}
 	}
 	return p.plan, nil
+}
+
+// hasConfig reports whether destroy has configuration of hactl to remove
+// from the host: any file of it but the cluster secret, which only
+// --purge-data removes, and ZooKeeper's myid, which lives in its data dir (a
+// destroy after a destroy has nothing left to do).
+func hasConfig(oh *ObservedHost, purgeData bool) bool {
+	for f := range oh.ConfigSHA256 {
+		if purgeData || (f != FileSecret && f != FileZooKeeperID) {
+			return true
+		}
+	}
+	return false
 }
 
 // activeRank is 1 for a NameNode the host reports active (it stops after

@@ -81,6 +81,33 @@ func TestApplyKeepsAnExistingSecret(t *testing.T) {
 	}
 }
 
+// TestApplyRefusesDifferentSecrets: hosts that hold different secrets stop
+// the apply with their names; none is overwritten by another's.
+func TestApplyRefusesDifferentSecrets(t *testing.T) {
+	c := loadFixture(t, "three", nil)
+	s := newSim(t, c)
+	a := []byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n")
+	b := []byte("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n")
+	s.fakes["dim"].SetFile(c.PathsFor("dim").SecretFile, a, 0o600)
+	s.fakes["jim"].SetFile(c.PathsFor("jim").SecretFile, b, 0o600)
+	_, out, err := s.apply(c, testBinary(t), false)
+	if err == nil {
+		t.Fatalf("apply over hosts with different secrets succeeded\n%s", out)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "different cluster secrets") ||
+		!strings.Contains(msg, "dim:"+c.PathsFor("dim").SecretFile) || !strings.Contains(msg, "jim:"+c.PathsFor("jim").SecretFile) {
+		t.Errorf("err = %v, want one naming dim and jim", err)
+	}
+	for host, want := range map[string][]byte{"dim": a, "jim": b} {
+		if f, _ := s.fakes[host].File(c.PathsFor(host).SecretFile); string(f.Data) != string(want) {
+			t.Errorf("%s: secret %q, want %q untouched", host, f.Data, want)
+		}
+	}
+	if f, ok := s.fakes["oim"].File(c.PathsFor("oim").SecretFile); ok {
+		t.Errorf("oim: got secret %q although the hosts disagree", f.Data)
+	}
+}
+
 func mutatingCalls(s *sim) []string {
 	var out []string
 	for _, h := range s.fakes {
@@ -325,6 +352,9 @@ func TestDestroyStopsAndRemoves(t *testing.T) {
 				if slices.Contains(trees, d) {
 					t.Errorf("%s: destroy removes the whole of %s", h.Name, d)
 				}
+			}
+			if kept := !slices.Contains(removed, p.SecretFile); kept == purge {
+				t.Errorf("%s: cluster secret kept = %v with purge-data = %v", h.Name, kept, purge)
 			}
 			purged := slices.Contains(trees, "/hdfs/namenode")
 			if purged != purge {

@@ -16,8 +16,8 @@ import (
 // applyThenDestroyFiles writes hactl's files on a real local host the way
 // apply does (install-runtime, write-config, write-zookeeper-config, plus the
 // supervisor's records and logs), then runs destroy's remove-config and
-// remove-runtime steps.
-func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string) {
+// remove-runtime steps (remove-config planned with --purge-data or not).
+func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string, purgeData bool) {
 	t.Helper()
 	d, err := planner.RenderDesired(c)
 	if err != nil {
@@ -28,7 +28,7 @@ func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string) {
 		NewSecret: func() ([]byte, error) { return []byte("0123456789abcdef0123456789abcdef"), nil }}
 	run := func(act planner.Action) {
 		t.Helper()
-		r, err := New(&planner.Step{Host: host, Action: act})
+		r, err := New(&planner.Step{Host: host, Action: act, PurgeData: purgeData && act == planner.ActRemoveConfig})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,16 @@ func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
 	for f, v := range data {
 		writeFile(t, filepath.Join(tmp, f), v)
 	}
-	applyThenDestroyFiles(t, c, "dim")
+	applyThenDestroyFiles(t, c, "dim", false)
+	// The secret stays, owner-only and unchanged: ZooKeeper's znodes, kept
+	// with the data, carry a digest ACL derived from it.
+	secret := filepath.Join(hdfs, "cluster.secret")
+	if fi, err := os.Stat(secret); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("cluster secret after destroy without --purge-data: %v %v, want kept with mode 0600", fi, err)
+	} else if got, _ := os.ReadFile(secret); strings.TrimSpace(string(got)) != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("cluster secret after destroy: %q", got)
+	}
+	data["hdfs/cluster.secret"] = "0123456789abcdef0123456789abcdef\n"
 
 	for f, v := range data {
 		got, err := os.ReadFile(filepath.Join(tmp, f))
@@ -123,7 +132,8 @@ func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
 }
 
 // TestDestroyLeavesNoHactlDir: with dirs of its own, hactl's files are all
-// removed and the emptied dirs with them (the file list is complete).
+// removed by destroy --purge-data and the emptied dirs with them (the file
+// list is complete); a plain destroy leaves only the secret and its dir.
 func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	tmp := t.TempDir()
 	c := loadFixture(t, "three", nil)
@@ -133,10 +143,16 @@ func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	c.Runtime.RunDir = filepath.Join(tmp, "var/run/hactl")
 	c.Runtime.InstallDir = filepath.Join(tmp, "opt/hactl")
 	c.Runtime.SecretFile = filepath.Join(tmp, "etc/hactl/cluster.secret")
-	applyThenDestroyFiles(t, c, "dim")
+	applyThenDestroyFiles(t, c, "dim", false)
+	for _, f := range treeOf(t, tmp) {
+		if strings.Contains(f, "hactl") && f != "/etc/hactl" && f != "/etc/hactl/cluster.secret" {
+			t.Errorf("%s left behind by destroy", f)
+		}
+	}
+	applyThenDestroyFiles(t, c, "dim", true)
 	for _, f := range treeOf(t, tmp) {
 		if strings.Contains(f, "hactl") {
-			t.Errorf("%s left behind by destroy", f)
+			t.Errorf("%s left behind by destroy --purge-data", f)
 		}
 	}
 }

@@ -184,14 +184,19 @@ func (e *Env) upload(ctx context.Context, host, path string, data []byte, mode f
 
 func (e *Env) paths(host string) schema.HostPaths { return e.Cluster.PathsFor(host) }
 
-// Secret returns the cluster secret: the one already on a host when any has
-// it (kept, never replaced), else a new one from crypto/rand, made once.
+// Secret returns the cluster secret: the one already on the hosts when any
+// has it (kept, never replaced), else a new one from crypto/rand, made once.
+// Hosts holding different secrets are an error naming them: whichever one
+// won, the others' data (ZooKeeper znodes under its digest ACL) would be
+// locked out, so the operator chooses.
 func (e *Env) Secret(ctx context.Context) ([]byte, error) {
 	e.secretOnce.Lock()
 	defer e.secretOnce.Unlock()
 	if e.secret != nil {
 		return e.secret, nil
 	}
+	holders := map[string][]string{} // secret -> hosts holding it
+	var found []string               // secrets in host order
 	for _, h := range e.Cluster.Hosts {
 		if e.Hosts[h.Name] == nil {
 			continue
@@ -202,9 +207,22 @@ func (e *Env) Secret(ctx context.Context) ([]byte, error) {
 			continue // an unreachable host cannot hold the only copy we could use
 		}
 		if s := strings.TrimSpace(string(res.Stdout)); len(s) >= 16 {
-			e.secret = []byte(s)
-			return e.secret, nil
+			if holders[s] == nil {
+				found = append(found, s)
+			}
+			holders[s] = append(holders[s], h.Name+":"+path)
 		}
+	}
+	if len(found) > 1 {
+		groups := make([]string, len(found))
+		for i, s := range found {
+			groups[i] = strings.Join(holders[s], ", ")
+		}
+		return nil, fmt.Errorf("hosts hold different cluster secrets (%s): keep one, copy it to the others (mode 0600) and apply again", strings.Join(groups, " | "))
+	}
+	if len(found) == 1 {
+		e.secret = []byte(found[0])
+		return e.secret, nil
 	}
 	gen := e.NewSecret
 	if gen == nil {

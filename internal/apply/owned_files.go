@@ -27,9 +27,12 @@ func uploadLeftovers(dir, name string) string {
 }
 
 // ownedFilesScript returns the shell script that removes hactl's
-// configuration, secret, logs and supervisor records of host, then the
-// directories that are left empty, bottom up.
-func ownedFilesScript(c *schema.Cluster, host string) (string, error) {
+// configuration, logs and supervisor records of host, then the directories
+// that are left empty, bottom up. The cluster secret goes only withSecret
+// (destroy --purge-data): it is the key to the data a plain destroy keeps
+// (ZooKeeper's znodes carry a digest ACL derived from it), so the next apply
+// must find it again.
+func ownedFilesScript(c *schema.Cluster, host string, withSecret bool) (string, error) {
 	p := c.PathsFor(host)
 	if err := refuseSystemDirs(c, host, p.ConfDir, p.LogDir, p.RunDir, filepath.Dir(p.SecretFile)); err != nil {
 		return "", err
@@ -42,7 +45,9 @@ func ownedFilesScript(c *schema.Cluster, host string) (string, error) {
 	for _, f := range []string{planner.FileZooCfg, "log4j.properties"} {
 		rm = append(rm, shq(filepath.Join(zkConf, f)), uploadLeftovers(zkConf, f))
 	}
-	rm = append(rm, shq(p.SecretFile), uploadLeftovers(filepath.Dir(p.SecretFile), filepath.Base(p.SecretFile)))
+	if withSecret {
+		rm = append(rm, shq(p.SecretFile), uploadLeftovers(filepath.Dir(p.SecretFile), filepath.Base(p.SecretFile)))
+	}
 	for _, d := range daemonPatterns {
 		rm = append(rm,
 			shq(p.LogDir)+"/"+d+".log",

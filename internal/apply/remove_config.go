@@ -8,9 +8,10 @@ import (
 	"github.com/hactl/hactl/targets"
 )
 
-// removeConfig removes the files hactl wrote as configuration (with the
-// cluster secret and zoo.cfg), the daemons' logs and supervisor records of a
-// host — by name, never a whole directory (ownedFilesScript).
+// removeConfig removes the files hactl wrote as configuration (with zoo.cfg),
+// the daemons' logs and supervisor records of a host — by name, never a whole
+// directory (ownedFilesScript) — and the cluster secret only when the step
+// was planned with --purge-data, since kept data stays locked to it.
 type removeConfig struct{ s *planner.Step }
 
 func init() {
@@ -20,7 +21,7 @@ func init() {
 func (r *removeConfig) Title() string { return r.s.Title() }
 
 func (r *removeConfig) Run(ctx context.Context, env *Env) error {
-	script, err := ownedFilesScript(env.Cluster, r.s.Host)
+	script, err := ownedFilesScript(env.Cluster, r.s.Host, r.s.PurgeData)
 	if err != nil {
 		return fmt.Errorf("remove config: %w", err)
 	}

@@ -34,16 +34,18 @@ func (r *writeConfig) Run(ctx context.Context, env *Env) error {
 			return fmt.Errorf("write config: %w", err)
 		}
 	}
+	// Before anything else: hosts that disagree on the secret stop the
+	// apply here, whether or not this host holds one.
+	secret, err := env.Secret(ctx)
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
 	res, err := env.run(ctx, host, testFile(p.SecretFile))
 	if err != nil {
 		return fmt.Errorf("write config: check secret: %w", err)
 	}
 	if string(res.Stdout) == "yes\n" {
 		return nil
-	}
-	secret, err := env.Secret(ctx)
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
 	}
 	if err := env.upload(ctx, host, p.SecretFile, append(append([]byte{}, secret...), '\n'), 0o600); err != nil {
 		return fmt.Errorf("write config: secret: %w", err)
