@@ -519,6 +519,17 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 			dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, z.DataDir))
 		}
 	}
+	// The secret (mode 0600) stays with the data, unchanged: ZooKeeper's
+	// znodes are locked to it.
+	secretOf := func(host string) string {
+		f := shellQuote(cl.PathsFor(host).SecretFile)
+		out, _ := c.hostExec(host, "stat -c %a "+f+" 2>/dev/null && cat "+f+" 2>/dev/null || true")
+		return out
+	}
+	secrets := map[string]string{}
+	for _, h := range cl.Hosts {
+		secrets[h.Name] = secretOf(h.Name)
+	}
 	r := c.must(applyTimeout, "destroy", "--auto-approve", c.dir)
 	c.t.Logf("destroy:\n%s", r.Stdout)
 	for _, h := range cl.Hosts {
@@ -526,12 +537,18 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 			c.t.Errorf("destroy left hactl processes running on %s: %v", h.Name, pids)
 		}
 		p := cl.PathsFor(h.Name)
+		if got := secretOf(h.Name); !strings.HasPrefix(got, "600\n") || got != secrets[h.Name] {
+			c.t.Errorf("destroy without --purge-data changed the cluster secret of %s: %q -> %q, want it kept with mode 600", h.Name, secrets[h.Name], got)
+		}
 		for _, d := range []string{p.InstallDir, p.ConfDir} {
+			if d == filepath.Dir(p.SecretFile) {
+				continue
+			}
 			if out, _ := c.hostExec(h.Name, "test -e "+shellQuote(d)+" && echo present || true"); strings.Contains(out, "present") {
 				c.t.Errorf("destroy left %s on %s", d, h.Name)
 			}
 		}
-		left, err := c.leftovers(h.Name, dataDirs[h.Name])
+		left, err := c.leftovers(h.Name, append(slices.Clone(dataDirs[h.Name]), p.SecretFile))
 		if err != nil {
 			c.t.Fatal(err)
 		}
