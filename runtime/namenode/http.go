@@ -13,13 +13,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/httpserve"
+	"github.com/hactl/hactl/runtime/jmx"
 	"github.com/hactl/hactl/runtime/qjm"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -53,7 +53,8 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	if webhdfs != nil {
 		mux.Handle(webhdfsPrefix, webhdfs)
 	}
-	mux.HandleFunc("GET /jmx", n.serveJMX)
+	mux.Handle("GET /jmx", jmx.Handler(n.jmxBeans))
+	mux.Handle("GET /prom", jmx.PromHandler(n.jmxBeans))
 	mux.HandleFunc("GET /ha/status", n.signed(n.serveStatus))
 	mux.HandleFunc("GET /ha/health", n.signed(n.serveHealth))
 	mux.HandleFunc("POST /ha/transitionToActive", n.signed(n.serveTransition(true)))
@@ -286,83 +287,6 @@ func (n *NameNode) tailLag(jns []qjm.JNStatus) (txns, millis int64) {
 		}
 	}
 	return txns, millis
-}
-
-// Beans returns the JMX beans the NameNode publishes.
-func (n *NameNode) Beans(ctx context.Context) []map[string]any {
-	s := n.State()
-	t := n.Totals()
-	jns := n.jnStatus(ctx)
-	lagTxns, lagMs := n.tailLag(jns)
-	hostPort := n.cfg.RPCAddr
-	if hostPort == "" {
-		hostPort = n.cfg.HTTPAddr
-	}
-	lastWritten := t.LastTxid
-	lagTotal, lagRecent, lagMax := n.applyLag.snapshot(n.nowMs())
-	return []map[string]any{
-		{
-			"name":                            "Hadoop:service=NameNode,name=NameNodeStatus",
-			"modelerType":                     "org.apache.hadoop.hdfs.server.namenode.NameNode",
-			"NNRole":                          "NameNode",
-			"HostAndPort":                     hostPort,
-			"SecurityEnabled":                 false,
-			"LastHATransitionTime":            n.lastTransition.Load(),
-			"BytesWithFutureGenerationStamps": 0,
-			"SlowPeersReport":                 nil,
-			"SlowDisksReport":                 nil,
-			"State":                           s.String(),
-		},
-		{
-			"name":                            "Hadoop:service=NameNode,name=FSNamesystem",
-			"modelerType":                     "FSNamesystem",
-			"tag.Context":                     "dfs",
-			"tag.HAState":                     s.String(),
-			"tag.Hostname":                    hostPort,
-			"FilesTotal":                      t.Files + t.Dirs,
-			"TotalFiles":                      t.Files,
-			"TotalDirectories":                t.Dirs,
-			"LastWrittenTransactionId":        lastWritten,
-			"TransactionsSinceLastCheckpoint": t.LastTxid - t.LastCheckpointTxid,
-			"LastCheckpointTime":              t.LastCheckpointTime.UnixMilli(),
-			"BlocksTotal":                     0,
-			"CapacityTotal":                   0,
-			"TailLagTxns":                     lagTxns,
-			"TailLagMillis":                   lagMs,
-			"JournalEpoch":                    t.Epoch,
-			// hactl's: how long after the active accepted an edit this
-			// standby applied it. The quantiles and maximum cover the last
-			// one to two minutes (-1: no edit tailed then); the bucket
-			// counts are since start, for a monitor to diff two samples.
-			"TailApplyLagP50Millis":     LagQuantile(lagRecent, lagMax, 0.50),
-			"TailApplyLagP99Millis":     LagQuantile(lagRecent, lagMax, 0.99),
-			"TailApplyLagMaxMillis":     lagMax,
-			"TailApplyLagBucketsMillis": TailLagBoundsMillis(),
-			"TailApplyLagBucketCounts":  lagTotal,
-		},
-	}
-}
-
-func (n *NameNode) serveJMX(w http.ResponseWriter, r *http.Request) {
-	qry := r.URL.Query().Get("qry")
-	var beans []map[string]any
-	for _, b := range n.Beans(r.Context()) {
-		name, _ := b["name"].(string)
-		if qry == "" || qry == name {
-			beans = append(beans, b)
-			continue
-		}
-		if ok, err := path.Match(qry, name); err == nil && ok {
-			beans = append(beans, b)
-		}
-	}
-	if beans == nil {
-		beans = []map[string]any{}
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf8")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(map[string]any{"beans": beans})
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>

@@ -253,8 +253,8 @@ func TestJMXApplyLag(t *testing.T) {
 	}
 	bean := func(n *NameNode) map[string]any {
 		for _, b := range n.Beans(ctx) {
-			if b["name"] == "Hadoop:service=NameNode,name=FSNamesystem" {
-				return b
+			if b.Name == "Hadoop:service=NameNode,name=FSNamesystem" {
+				return b.Attrs
 			}
 		}
 		t.Fatal("no FSNamesystem bean")

@@ -91,6 +91,8 @@ type NameNode struct {
 	lastErr        atomic.Pointer[string]
 	applyLag       lagHistogram // standby: edit accepted by the active → applied here
 	groups         *groupCache
+	act            activity
+	started        int64 // ms
 }
 
 // Options are the injectable parts of a NameNode.
@@ -112,6 +114,7 @@ func New(cfg Config, j Journal, opts Options) *NameNode {
 	if n.now == nil {
 		n.now = time.Now
 	}
+	n.started = n.nowMs()
 	if n.logf == nil {
 		n.logf = log.Printf
 	}
@@ -558,6 +561,18 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 		n.writerFailed(w, err)
 		return false, fmt.Errorf("edit %d was not acknowledged by a quorum of journalnodes: %w", txid, err)
 	}
+	n.act.transactions.Add(1)
+	n.act.syncs.Add(1)
+	// Counted once the edit is durable and only if it changed something
+	// (a mkdirs of an existing directory creates nothing).
+	switch op.Code {
+	case OpCreate, OpMkdirs:
+		n.act.filesCreated.Add(1)
+	case OpRename:
+		n.act.filesRenamed.Add(1)
+	case OpDelete:
+		n.act.filesDeleted.Add(1)
+	}
 	return true, nil
 }
 
@@ -592,11 +607,17 @@ func (n *NameNode) Mkdirs(ctx context.Context, path string, perm fs.FileMode, us
 func (n *NameNode) Create(ctx context.Context, path string, data []byte, overwrite bool, perm fs.FileMode, replication int16, blockSize int64, user string) error {
 	_, err := n.mutate(ctx, user, &Op{Code: OpCreate, Path: path, Data: data, Overwrite: overwrite, Perm: permOf(perm),
 		Replication: replication, BlockSize: blockSize, Owner: defUser(user)})
+	if err == nil {
+		n.act.createFileOps.Add(1)
+	}
 	return err
 }
 
 func (n *NameNode) Append(ctx context.Context, path string, data []byte, user string) error {
 	_, err := n.mutate(ctx, user, &Op{Code: OpAppend, Path: path, Data: data})
+	if err == nil {
+		n.act.filesAppended.Add(1)
+	}
 	return err
 }
 
@@ -620,6 +641,7 @@ func (n *NameNode) Open(ctx context.Context, path string, offset, length int64, 
 		return nil, err
 	}
 	defer n.mu.RUnlock()
+	n.act.getBlockLocations.Add(1)
 	return n.ns.Read(path, offset, length)
 }
 
@@ -628,6 +650,7 @@ func (n *NameNode) GetFileStatus(ctx context.Context, path, user string) (webhdf
 		return webhdfs.FileStatus{}, err
 	}
 	defer n.mu.RUnlock()
+	n.act.fileInfoOps.Add(1)
 	return n.ns.Stat(path)
 }
 
@@ -636,11 +659,16 @@ func (n *NameNode) ListStatus(ctx context.Context, path, user string) ([]webhdfs
 		return nil, err
 	}
 	defer n.mu.RUnlock()
+	n.act.getListingOps.Add(1)
 	return n.ns.List(path)
 }
 
 func (n *NameNode) Delete(ctx context.Context, path string, recursive bool, user string) (bool, error) {
-	return n.mutate(ctx, user, &Op{Code: OpDelete, Path: path, Recursive: recursive})
+	deleted, err := n.mutate(ctx, user, &Op{Code: OpDelete, Path: path, Recursive: recursive})
+	if err == nil {
+		n.act.deleteFileOps.Add(1)
+	}
+	return deleted, err
 }
 
 func (n *NameNode) Rename(ctx context.Context, src, dst, user string) (bool, error) {
