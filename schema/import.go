@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,6 +214,26 @@ func (im *importer) run() ([]byte, error) {
 	nsNames := hadoopconf.SplitTrimmed(im.take(KeyNameservices), ",")
 	if len(nsNames) == 0 {
 		return nil, fmt.Errorf("%s is not set: not an HDFS HA configuration", KeyNameservices)
+	}
+	// dfs.internal.nameservices names this cluster's own nameservices; the
+	// others in dfs.nameservices are remote ones its clients reach. They stay
+	// client configuration in the passthrough (validation knows them by their
+	// dfs.ha.namenodes.<ns>, render lists them in dfs.nameservices again).
+	if internal := hadoopconf.SplitTrimmed(im.take(KeyInternalNameservices), ","); len(internal) > 0 {
+		var own []string
+		for _, n := range nsNames {
+			if slices.Contains(internal, n) {
+				own = append(own, n)
+			} else {
+				im.warnf("nameservice %s is not in %s: imported as a remote nameservice, client configuration only (its keys stay in hadoop.hdfs_site); hactl neither runs nor checks its NameNodes", n, KeyInternalNameservices)
+			}
+		}
+		for _, n := range internal {
+			if !slices.Contains(nsNames, n) {
+				return nil, fmt.Errorf("%s lists %s, which %s does not; add it there or remove it", KeyInternalNameservices, n, KeyNameservices)
+			}
+		}
+		nsNames = own
 	}
 	var nss []*importedNS
 	for _, name := range nsNames {

@@ -27,6 +27,7 @@ const (
 	KeyZKSessionTimeout      = "ha.zookeeper.session-timeout.ms"
 	KeyZKParentZnode         = "ha.zookeeper.parent-znode"
 	KeyNameservices          = "dfs.nameservices"
+	KeyInternalNameservices  = "dfs.internal.nameservices"
 	KeyHANameNodes           = "dfs.ha.namenodes"          // .<ns>
 	KeyNameNodeRPCAddress    = "dfs.namenode.rpc-address"  // .<ns>.<nn>
 	KeyNameNodeHTTPAddress   = "dfs.namenode.http-address" // .<ns>.<nn>
@@ -100,7 +101,7 @@ func ModelledHadoopKey(core bool, key string) bool {
 		return false
 	}
 	switch key {
-	case KeyNameservices, KeyJournalRPCAddress, KeyJournalHTTPAddress, KeyClusterSecretFile,
+	case KeyNameservices, KeyInternalNameservices, KeyJournalRPCAddress, KeyJournalHTTPAddress, KeyClusterSecretFile,
 		KeyJournalEditsDir, KeyNameDir:
 		return true
 	}
@@ -116,6 +117,42 @@ func ModelledHadoopKey(core bool, key string) bool {
 	for _, k := range nsScopedKeys {
 		if key == k || strings.HasPrefix(key, k+".") {
 			return true
+		}
+	}
+	return false
+}
+
+// RemoteNameservices are the nameservices the hadoop {} passthrough
+// describes for clients only (dfs.ha.namenodes.<ns> for an <ns> no
+// nameservice block declares), sorted: another cluster's NameNodes this
+// cluster's clients reach, as Hadoop's dfs.internal.nameservices separates them.
+func RemoteNameservices(c *Cluster) []string {
+	if c.Hadoop == nil {
+		return nil
+	}
+	var out []string
+	for k := range c.Hadoop.HDFSSite {
+		ns, ok := strings.CutPrefix(k, KeyHANameNodes+".")
+		if !ok || ns == "" || strings.Contains(ns, ".") || c.Nameservice(ns) != nil {
+			continue
+		}
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// remoteNameserviceKey reports whether key describes one of the remote
+// nameservices (its NameNode list or a NameNode's addresses).
+func remoteNameserviceKey(key string, remote []string) bool {
+	for _, ns := range remote {
+		if key == KeyHANameNodes+"."+ns {
+			return true
+		}
+		for _, p := range []string{KeyNameNodeRPCAddress, KeyNameNodeHTTPAddress} {
+			if strings.HasPrefix(key, p+"."+ns+".") {
+				return true
+			}
 		}
 	}
 	return false
@@ -196,6 +233,13 @@ func (r *renderer) run() error {
 			names[i] = ns.Name
 		}
 		r.hdfs[KeyNameservices] = strings.Join(names, ",")
+		// Remote nameservices are for this cluster's clients only: listed in
+		// dfs.nameservices so hdfs://<remote> resolves, kept out of
+		// dfs.internal.nameservices so no DataNode registers with them.
+		if remote := RemoteNameservices(c); len(remote) > 0 {
+			r.hdfs[KeyNameservices] = strings.Join(append(names, remote...), ",")
+			r.hdfs[KeyInternalNameservices] = strings.Join(names, ",")
+		}
 	}
 	for _, ns := range c.Nameservices {
 		if err := r.nameservice(ns); err != nil {

@@ -126,7 +126,8 @@ var (
 	RulePathComma       = defRule("HA091", sevErr, "name_dir and private_key_files entries contain no comma (Hadoop splits those settings on commas)")
 
 	// Passthrough.
-	RulePassthroughModelled = defRule("HA080", sevErr, "a hadoop passthrough key sets a key hactl renders from the model (set the HCL attribute instead)")
+	RuleUndeclaredNameservice = defRule("HA081", sevWarn, "a passthrough per-nameservice key (failover proxy provider) names a nameservice that is not declared")
+	RulePassthroughModelled   = defRule("HA080", sevErr, "a hadoop passthrough key sets a key hactl renders from the model (set the HCL attribute instead)")
 )
 
 // ruleExtra tags a diagnostic with its rule ID, wrapping whatever Extra HCL

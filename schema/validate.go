@@ -971,16 +971,36 @@ func (v *validator) passthrough() {
 	if h == nil {
 		return
 	}
+	remote := RemoteNameservices(v.c)
+	known := append(v.nameserviceNames(), remote...)
 	check := func(attr string, core bool, m map[string]string) {
 		for _, k := range keysOf(m) {
+			rng := at(h.Ranges, attr+"."+k, at(h.Ranges, attr, h.DeclRange))
+			if ns, ok := strings.CutPrefix(k, KeyFailoverProxyProvider+"."); ok && !core && !slices.Contains(known, ns) {
+				v.report(RuleUndeclaredNameservice, rng, "Proxy provider for an undeclared nameservice",
+					"%s names nameservice %q, which is neither declared nor a remote nameservice (dfs.ha.namenodes.%s); clients never read it.%s Declared: %s.",
+					k, ns, ns, suggestFrom(ns, known), strings.Join(known, ", "))
+				continue
+			}
+			if !core && remoteNameserviceKey(k, remote) {
+				continue
+			}
 			if ModelledHadoopKey(core, k) {
-				v.report(RulePassthroughModelled, at(h.Ranges, attr+"."+k, at(h.Ranges, attr, h.DeclRange)), "Passthrough key is modelled",
+				v.report(RulePassthroughModelled, rng, "Passthrough key is modelled",
 					"%s is part of the cluster model: rendered as well, it would either be overwritten by the model or, in a per-nameservice or per-NameNode form Hadoop prefers, silently override it. Remove it from %s and set %s instead.", k, attr, modelledAttribute(k))
 			}
 		}
 	}
 	check("core_site", true, h.CoreSite)
 	check("hdfs_site", false, h.HDFSSite)
+}
+
+func (v *validator) nameserviceNames() []string {
+	names := make([]string, len(v.c.Nameservices))
+	for i, ns := range v.c.Nameservices {
+		names[i] = ns.Name
+	}
+	return names
 }
 
 // modelledAttribute names the HCL that carries a modelled Hadoop key.
@@ -990,6 +1010,7 @@ func modelledAttribute(key string) string {
 		{KeyZKSessionTimeout, "zookeeper { session_timeout }"},
 		{KeyZKParentZnode, "zookeeper { parent_znode }"},
 		{KeyNameservices, "the nameservice blocks"},
+		{KeyInternalNameservices, "the nameservice blocks (remote nameservices are those only the passthrough's dfs.ha.namenodes.<ns> describes)"},
 		{KeyHANameNodes, "the namenode blocks"},
 		{KeyNameNodeRPCAddress, "namenode { host, rpc_port }"},
 		{KeyNameNodeHTTPAddress, "namenode { host, http_port }"},
