@@ -22,10 +22,11 @@ func runtimeBootstrapCommand() *ucli.Command {
 			"verifies its sha256, checks the JournalNodes hold every edit after it, and writes\n" +
 			"it to this NameNode's name dirs. Exit codes as Hadoop's BootstrapStandby: 0 done,\n" +
 			"1 other failure, 2 no peer reachable, 3 image does not match the namespace,\n" +
-			"5 local storage already holds data, 6 edits missing from the JournalNodes.",
+			"5 local storage already holds data, 6 edits missing from the JournalNodes. Hadoop's\n" +
+			"spellings -force and -nonInteractive are accepted.",
 		Flags: append(commonNNFlags(),
 			&ucli.BoolFlag{Name: "force", Usage: "overwrite local storage that holds data"},
-			&ucli.BoolFlag{Name: "non-interactive", Usage: "never prompt: exit 5 when local storage holds data"},
+			&ucli.BoolFlag{Name: "non-interactive", Aliases: []string{"nonInteractive"}, Usage: "never prompt: exit 5 when local storage holds data"},
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter

@@ -21,11 +21,12 @@ func runtimeFormatCommand() *ucli.Command {
 		Usage: "format a new namespace on this NameNode's dirs and every JournalNode (hdfs namenode -format)",
 		Description: "Refuses when any name dir or JournalNode holds data unless --force; with\n" +
 			"--non-interactive it then exits 1 touching nothing, otherwise it asks (Y or N).\n" +
-			"Exit codes as Hadoop's: 0 formatted, 1 aborted or failed.",
+			"Exit codes as Hadoop's: 0 formatted, 1 aborted or failed. Hadoop's spellings -clusterid,\n" +
+			"-force and -nonInteractive are accepted.",
 		Flags: append(commonNNFlags(),
 			&ucli.StringFlag{Name: "clusterid", Usage: "cluster ID to use (default: a new CID-<uuid>)"},
 			&ucli.BoolFlag{Name: "force", Usage: "format even when data exists (destroys it)"},
-			&ucli.BoolFlag{Name: "non-interactive", Usage: "never prompt: refuse (exit 1) when data exists"},
+			&ucli.BoolFlag{Name: "non-interactive", Aliases: []string{"nonInteractive"}, Usage: "never prompt: refuse (exit 1) when data exists"},
 		),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			out, errw := cmd.Root().Writer, cmd.Root().ErrWriter
