@@ -46,3 +46,20 @@ func JvmMetrics(service, hostname string) Bean {
 		Counters: map[string]bool{"GcCount": true, "GcTimeMillis": true},
 	}
 }
+
+// Version is Hadoop's "<version>, r<revision>" (NameNodeInfo's Version)
+// from the binary's build info.
+func Version() string {
+	v, rev := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = s.Value
+			}
+		}
+	}
+	return v + ", r" + rev
+}

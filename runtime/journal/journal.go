@@ -67,6 +67,17 @@ type Journal struct {
 	// each time would make its catch-up quadratic again.
 	scans     map[string]cachedScan
 	scanCount int // segment files scanned for the manifest (tests)
+
+	written WriteCounts // JMX's JournalMetrics
+}
+
+// WriteCounts are the counters of Hadoop's JournalMetrics, kept under mu.
+type WriteCounts struct {
+	Batches, Txns, Bytes int64
+	// BatchesWhileLagging: batches whose last txid the writer had already
+	// committed, i.e. this JN was catching up, not part of the quorum.
+	BatchesWhileLagging int64
+	LastJournalMs       int64 // wall clock of the last batch written, ms
 }
 
 type cachedScan struct {
@@ -509,6 +520,13 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 		}
 	}
 	last := req.FirstTxid + n - 1
+	j.written.Batches++
+	j.written.Txns += n
+	j.written.Bytes += int64(len(req.Records))
+	if last <= j.ep.committed {
+		j.written.BatchesWhileLagging++
+	}
+	j.written.LastJournalMs = time.Now().UnixMilli()
 	j.nextTxid = last + 1
 	j.highestWritten = max(j.highestWritten, last)
 	j.cache.add(j.ep.writer, req.FirstTxid, last, req.Records)
@@ -733,6 +751,14 @@ func (j *Journal) Status() rpc.StatusResponse {
 		Formatted: j.formatted.Load(), Namespace: j.ns, PromisedEpoch: j.ep.promised, WriterEpoch: j.ep.writer,
 		CommittedTxid: j.ep.committed, HighestTxid: j.highestWritten, CurrentSegment: j.segStart, Segments: len(segs),
 	}
+}
+
+// Metrics returns the journal's status and its write counters together.
+func (j *Journal) Metrics() (rpc.StatusResponse, WriteCounts) {
+	st := j.Status()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return st, j.written
 }
 
 // openSegmentForRead opens the segment file beginning at start (finalized

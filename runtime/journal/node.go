@@ -14,6 +14,7 @@ import (
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/httpserve"
+	"github.com/hactl/hactl/runtime/jmx"
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
@@ -221,7 +222,7 @@ func (n *Node) Handle(ctx context.Context, method string, body []byte) (any, err
 }
 
 // HTTPHandler serves /getJournal (signed segment downloads, as Hadoop's
-// GetJournalEditServlet) and /status (public JSON summary).
+// GetJournalEditServlet), /status (public JSON summary), /jmx and /prom.
 func (n *Node) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	verifier := auth.NewVerifier(n.opts.Secret, n.opts.HTTPAddr)
@@ -281,6 +282,8 @@ func (n *Node) HTTPHandler() http.Handler {
 		w.Write(segmentMagic)
 		io.Copy(w, io.LimitReader(f, size-offset))
 	})
+	mux.Handle("GET /jmx", jmx.Handler(n.jmxBeans))
+	mux.Handle("GET /prom", jmx.PromHandler(n.jmxBeans))
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		out := map[string]rpc.StatusResponse{}
 		for _, id := range n.JournalIDs() {

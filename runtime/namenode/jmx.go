@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/hactl/hactl/runtime/jmx"
@@ -136,7 +135,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 				// No DataNode registers with hactl's NameNode: empty maps.
 				"LiveNodes": "{}", "DeadNodes": "{}", "DecomNodes": "{}", "EnteringMaintenanceNodes": "{}",
 				"ClusterId": info.ClusterID, "BlockPoolId": info.BlockPoolID,
-				"Version": version(), "SoftwareVersion": version(),
+				"Version": jmx.Version(), "SoftwareVersion": jmx.Version(),
 				// Hadoop's Safemode is "" when off; hactl's NameNode has no safe mode.
 				"Safemode": "", "UpgradeFinalized": true, "Threads": int64(runtime.NumGoroutine()),
 				"NNStartedTimeInMillis": n.started,
@@ -174,20 +173,4 @@ func jsonString(v any) string {
 func itoa(i int64) string {
 	b, _ := json.Marshal(i)
 	return string(b)
-}
-
-// version is Hadoop's "<version>, r<revision>" from the binary's build info.
-func version() string {
-	v, rev := "(devel)", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = s.Value
-			}
-		}
-	}
-	return v + ", r" + rev
 }
