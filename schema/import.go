@@ -56,6 +56,17 @@ func (im *importer) warnf(format string, args ...any) {
 	im.warnings = append(im.warnings, fmt.Sprintf(format, args...))
 }
 
+// path expands Hadoop's ${var} references in a path value the model takes,
+// as Configuration.substituteVars does with the configuration's own keys,
+// and warns about what only the daemon's JVM knows (${user.name} …).
+func (im *importer) path(key, v string) string {
+	out, unresolved := ExpandHadoopVars(v, im.get)
+	if len(unresolved) > 0 {
+		im.warnf("%s = %q: ${%s} is not a key of this configuration (a Java system property or environment variable of the daemon, such as ${user.name}); Hadoop expands it when the daemon starts, hactl's daemons do not: write the path out in the HCL", key, out, strings.Join(unresolved, "}, ${"))
+	}
+	return out
+}
+
 // wildcardHost reports whether h is a wildcard bind address (0.0.0.0, ::):
 // Hadoop binds every interface there and clients reach the RPC host.
 func wildcardHost(h string) bool {
@@ -318,7 +329,7 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 			nn.httpPort = hp
 		}
 		if v := im.take(KeyNameDir + suffix); v != "" {
-			nn.nameDirs = importDirs(v)
+			nn.nameDirs = importDirs(im.path(KeyNameDir+suffix, v))
 		}
 		ns.nns = append(ns.nns, nn)
 	}
@@ -345,7 +356,7 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 		return nil, err
 	}
 	methods := hadoopconf.SplitTrimmed(fence, "\n")
-	keys := hadoopconf.SplitTrimmed(im.takeNS(KeyFencingSSHKeyFiles, name), ",")
+	keys := hadoopconf.SplitTrimmed(im.path(KeyFencingSSHKeyFiles, im.takeNS(KeyFencingSSHKeyFiles, name)), ",")
 	timeout, err := importParseMillis(KeyFencingSSHTimeout, im.takeNS(KeyFencingSSHTimeout, name))
 	if err != nil {
 		return nil, err
@@ -355,9 +366,14 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 	}
 	if v := im.take(KeyNameDir + "." + name); v != "" {
 		im.used[KeyNameDir] = true
-		ns.nameDirs = importDirs(v)
+		ns.nameDirs = importDirs(im.path(KeyNameDir+"."+name, v))
 	} else if v := im.take(KeyNameDir); v != "" {
-		ns.nameDirs = importDirs(v)
+		ns.nameDirs = importDirs(im.path(KeyNameDir, v))
+	} else if tmp := im.get(KeyHadoopTmpDir); tmp != "" && slices.ContainsFunc(ns.nns, func(nn importedNN) bool { return len(nn.nameDirs) == 0 }) {
+		// hdfs-default.xml: dfs.namenode.name.dir = file://${hadoop.tmp.dir}/dfs/name.
+		d := im.path(KeyHadoopTmpDir, tmp) + "/dfs/name"
+		im.warnf("nameservice %s: %s is not set, so Hadoop uses its default file://${hadoop.tmp.dir}/dfs/name, here %s; imported as name_dir (hadoop.tmp.dir is for temporary files: give the namespace a directory of its own)", name, KeyNameDir, d)
+		ns.nameDirs = []string{d}
 	}
 	if v := im.takeNS(KeyTailEditsPeriod, name); v != "" {
 		if ns.tailPeriod, err = importParseDuration(v, time.Second); err != nil {
@@ -408,7 +424,12 @@ func (im *importer) journal(ns, uri string) (*importedJournal, error) {
 		j.rpcPort = port
 		j.hosts = append(j.hosts, im.host(addr))
 	}
-	j.editsDir = im.takeNS(KeyJournalEditsDir, ns)
+	j.editsDir = im.path(KeyJournalEditsDir, im.takeNS(KeyJournalEditsDir, ns))
+	if j.editsDir == "" {
+		// hdfs-default.xml's value; it does not derive from hadoop.tmp.dir.
+		j.editsDir = DefaultHadoopJournalEditsDir
+		im.warnf("nameservice %s: %s is not set, so Hadoop's JournalNodes use its default %s, imported as edits_dir; a directory under /tmp may be cleaned by the OS: set one of your own", ns, KeyJournalEditsDir, j.editsDir)
+	}
 	j.httpPort = DefaultJournalHTTPPort
 	if v := im.get(KeyJournalHTTPAddress); v != "" {
 		if _, p, err := importSplitHostPort(v, DefaultJournalHTTPPort); err == nil {
@@ -615,4 +636,68 @@ func importParseDuration(v string, unit time.Duration) (time.Duration, error) {
 		return time.Duration(n) * unit, nil
 	}
 	return 0, fmt.Errorf("%q is not a duration", v)
+}
+
+// hadoopVarDefaults are the core-default.xml values ${var} references fall
+// back to when the configuration does not set the key.
+var hadoopVarDefaults = map[string]string{KeyHadoopTmpDir: "/tmp/hadoop-${user.name}"}
+
+// ExpandHadoopVars expands ${name} in v the way Hadoop's
+// Configuration.substituteVars does: each reference is replaced by the
+// value of key name (get, then core-default.xml's defaults), repeatedly, at
+// most 20 rounds; a reference with no value stays as written and is
+// returned in unresolved.
+func ExpandHadoopVars(v string, get func(string) string) (out string, unresolved []string) {
+	const maxSubst = 20 // Configuration.MAX_SUBST
+	out = v
+	for range maxSubst {
+		changed := false
+		var b strings.Builder
+		rest := out
+		for {
+			i := strings.Index(rest, "${")
+			if i < 0 {
+				b.WriteString(rest)
+				break
+			}
+			j := strings.IndexByte(rest[i+2:], '}')
+			if j < 0 {
+				b.WriteString(rest)
+				break
+			}
+			name := rest[i+2 : i+2+j]
+			val := get(name)
+			if val == "" {
+				val = hadoopVarDefaults[name]
+			}
+			b.WriteString(rest[:i])
+			if val == "" || name == "" {
+				b.WriteString(rest[i : i+3+j])
+			} else {
+				b.WriteString(val)
+				changed = true
+			}
+			rest = rest[i+3+j:]
+		}
+		out = b.String()
+		if !changed {
+			break
+		}
+	}
+	rest := out
+	for {
+		i := strings.Index(rest, "${")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i+2:], '}')
+		if j < 0 {
+			break
+		}
+		if name := rest[i+2 : i+2+j]; !slices.Contains(unresolved, name) {
+			unresolved = append(unresolved, name)
+		}
+		rest = rest[i+3+j:]
+	}
+	return out, unresolved
 }

@@ -157,7 +157,7 @@ func TestImportHostNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(out)
+	s := strings.Join(strings.Fields(string(out)), " ") // alignment-independent
 	for _, want := range []string{`host "nn"`, `host "nn-2"`, `host "h1"`, `address = "10.0.0.7"`,
 		`host "h2"`, `address = "fd00::8"`, `host "jn3"`, `hosts = ["h1", "nn", "jn3"]`} {
 		if !strings.Contains(s, want) {
@@ -226,6 +226,26 @@ func TestImportParseDurationAcceptsHadoopSuffixes(t *testing.T) {
 		d, err := importParseDuration(in, 1e9)
 		if err != nil || HadoopDuration(d) != want {
 			t.Errorf("%q -> %v (%v), want %s", in, d, err, want)
+		}
+	}
+}
+
+func TestExpandHadoopVars(t *testing.T) {
+	conf := map[string]string{"base": "/data", "nested": "${base}/x", "loop": "${loop}"}
+	get := func(k string) string { return conf[k] }
+	for in, want := range map[string]struct {
+		out        string
+		unresolved string
+	}{
+		"${nested}/y":                {"/data/x/y", ""},
+		"${hadoop.tmp.dir}/dfs/name": {"/tmp/hadoop-${user.name}/dfs/name", "user.name"},
+		"${user.home}/keys/${base}":  {"${user.home}/keys//data", "user.home"},
+		"plain/${unclosed":           {"plain/${unclosed", ""},
+		"${loop}":                    {"${loop}", "loop"},
+	} {
+		got, unresolved := ExpandHadoopVars(in, get)
+		if got != want.out || strings.Join(unresolved, ",") != want.unresolved {
+			t.Errorf("%q -> %q %v, want %q [%s]", in, got, unresolved, want.out, want.unresolved)
 		}
 	}
 }

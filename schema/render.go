@@ -55,6 +55,10 @@ const (
 	KeyQJNewEpochTimeout     = "dfs.qjournal.new-epoch.timeout.ms"
 	KeyZKFCPort              = "dfs.ha.zkfc.port"
 	KeyClusterSecretFile     = "hactl.cluster.secret.file"
+	KeyHadoopTmpDir          = "hadoop.tmp.dir"
+
+	// DefaultHadoopJournalEditsDir is hdfs-default.xml's dfs.journalnode.edits.dir.
+	DefaultHadoopJournalEditsDir = "/tmp/hadoop/dfs/journalnode/"
 
 	// ConfiguredFailoverProxyProvider is the client proxy provider every
 	// nameservice gets unless the passthrough names another.
