@@ -18,6 +18,7 @@ import (
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/fence"
 	"github.com/hactl/hactl/runtime/httpserve"
+	"github.com/hactl/hactl/runtime/jmx"
 )
 
 // tickEvery bounds how late a deadline of the elector is noticed.
@@ -450,7 +451,7 @@ func (c *Controller) Snapshot() Status {
 	return c.status
 }
 
-// Handler serves the signed ZKFC HTTP endpoints.
+// Handler serves the signed ZKFC HTTP endpoints and the public /jmx and /prom.
 func (c *Controller) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /zkfc/status", func(w http.ResponseWriter, r *http.Request) {
@@ -476,7 +477,15 @@ func (c *Controller) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, c.Snapshot())
 	})
 	verifier := auth.NewVerifier(c.cfg.Secret, c.cfg.Self.ZKFCAddr)
+	// Metrics are read-only and public, as Hadoop's /jmx and /prom are.
+	public := http.NewServeMux()
+	public.Handle("GET /jmx", jmx.Handler(c.jmxBeans))
+	public.Handle("GET /prom", jmx.PromHandler(c.jmxBeans))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/jmx" || r.URL.Path == "/prom" {
+			public.ServeHTTP(w, r)
+			return
+		}
 		if err := verifier.Verify(r); err != nil {
 			writeErr(w, http.StatusUnauthorized, "AccessControlException", err.Error())
 			return
