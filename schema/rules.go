@@ -127,6 +127,7 @@ var (
 
 	// Passthrough.
 	RuleUndeclaredNameservice = defRule("HA081", sevWarn, "a passthrough per-nameservice key (failover proxy provider) names a nameservice that is not declared")
+	RuleKeyMisspelled         = defRule("HA082", sevWarn, "a hadoop passthrough key is a near miss (edit distance) of a key Hadoop or hactl knows")
 	RulePassthroughModelled   = defRule("HA080", sevErr, "a hadoop passthrough key sets a key hactl renders from the model (set the HCL attribute instead)")
 )
 

@@ -985,6 +985,11 @@ func (v *validator) passthrough() {
 			if !core && remoteNameserviceKey(k, remote) {
 				continue
 			}
+			if near := nearKnownKey(k, v.c); near != "" {
+				v.report(RuleKeyMisspelled, rng, "Misspelled Hadoop key",
+					"%s is not a key Hadoop or hactl knows, and Hadoop ignores unknown keys without a word; did you mean %s? Rename it (or, if your Hadoop version does know it, ignore this warning).", k, near)
+				continue
+			}
 			if ModelledHadoopKey(core, k) {
 				v.report(RulePassthroughModelled, rng, "Passthrough key is modelled",
 					"%s is part of the cluster model: rendered as well, it would either be overwritten by the model or, in a per-nameservice or per-NameNode form Hadoop prefers, silently override it. Remove it from %s and set %s instead.", k, attr, modelledAttribute(k))
