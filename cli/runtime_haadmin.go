@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ func init() { registerRuntime(runtimeHAAdminCommand) }
 var haadminUsage = []struct{ cmd, args string }{
 	{"-transitionToActive", "[--forceactive] <serviceId>"},
 	{"-transitionToStandby", "<serviceId>"},
+	{"-transitionToObserver", "<serviceId>"},
+	{"-failover", "[--forcefence] [--forceactive] <serviceId> <serviceId>"},
 	{"-getServiceState", "<serviceId>"},
 	{"-getAllServiceState", ""},
 	{"-checkHealth", "<serviceId>"},
@@ -54,13 +57,20 @@ func runtimeHAAdminCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "haadmin",
 		Usage:     "HA admin commands with hdfs haadmin's flags, output and exit codes",
-		UsageText: "hactl runtime haadmin --conf DIR [-ns NS] -getServiceState NN | -getAllServiceState | -transitionToActive [--forceactive] [--forcemanual] NN | -transitionToStandby [--forcemanual] NN | -checkHealth NN",
+		UsageText: "hactl runtime haadmin --conf DIR [-ns NS] -getServiceState NN | -getAllServiceState | -transitionToActive [--forceactive] [--forcemanual] NN | -transitionToStandby [--forcemanual] NN | -failover [--forcefence] [--forceactive] FROM TO | -checkHealth NN",
 		Description: "Exit codes as hdfs haadmin: 0 success, 255 (-1) failure or refusal. With automatic failover\n" +
-			"enabled, manual transitions are refused unless --forcemanual.",
+			"enabled, manual transitions are refused unless --forcemanual, which asks for confirmation\n" +
+			"first as Hadoop's does. -failover goes through the target's ZKFC when automatic failover is\n" +
+			"enabled, else fences the old active (gracefully, then dfs.ha.fencing.methods) as Hadoop's\n" +
+			"FailoverController. -transitionToObserver is refused: hactl's NameNodes have no observer state.",
 		// hdfs haadmin's single-dash long options are not urfave/cli flags: parse them here.
 		SkipFlagParsing: true,
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
-			code := runHAAdmin(ctx, cmd.Args().Slice(), cmd.Root().Writer, cmd.Root().ErrWriter)
+			in := cmd.Root().Reader
+			if in == nil {
+				in = os.Stdin
+			}
+			code := runHAAdmin(ctx, cmd.Args().Slice(), in, cmd.Root().Writer, cmd.Root().ErrWriter)
 			if code != 0 {
 				return exitCode(code, nil)
 			}
@@ -76,12 +86,13 @@ const haadminFailed = 255
 type haadminArgs struct {
 	confDir, ns, command     string
 	forceActive, forceManual bool
+	forceFence               bool
 	rest                     []string // the command's arguments
 }
 
 // runHAAdmin runs one haadmin command and returns the process exit code
 // (Hadoop's -1 is 255).
-func runHAAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
+func runHAAdmin(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
 	a, ok := parseHAAdminArgs(args, errw)
 	if !ok {
 		return haadminFailed
@@ -89,6 +100,12 @@ func runHAAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
 	if a.command == "-help" {
 		printHAAdminUsage(out, "")
 		return 0
+	}
+	// Hadoop's HAAdmin asks before anything else when --forcemanual is given,
+	// automatic failover or not.
+	if a.forceManual && !confirm(in, errw, forceManualPrompt) {
+		fmt.Fprintln(errw, "Aborted")
+		return haadminFailed
 	}
 	h, ok := newHAAdmin(a, out, errw)
 	if !ok {
@@ -103,6 +120,15 @@ func runHAAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
 		return h.checkHealth(ctx)
 	case "-transitionToStandby", "-transitionToActive":
 		return h.transition(ctx)
+	case "-transitionToObserver":
+		t, ok := h.target()
+		if !ok {
+			return haadminFailed
+		}
+		fmt.Fprintf(h.errw, "The target %s doesn't support Observer state.\n", t)
+		return haadminFailed
+	case "-failover":
+		return h.failover(ctx)
 	}
 	return haadminFailed
 }
@@ -143,6 +169,8 @@ func parseHAAdminArgs(args []string, errw io.Writer) (haadminArgs, bool) {
 			a.forceActive = true
 		case "--forcemanual", "-forcemanual":
 			a.forceManual = true
+		case "--forcefence", "-forcefence":
+			a.forceFence = true
 		default:
 			if a.command == "" && strings.HasPrefix(arg, "-") {
 				a.command = arg
@@ -186,7 +214,7 @@ func newHAAdmin(a haadminArgs, out, errw io.Writer) (*haAdmin, bool) {
 	}
 	checkTimeout, _ := conf.Millis("ha.failover-controller.cli-check.rpc-timeout.ms", 20*time.Second)
 	return &haAdmin{
-		conf: conf, ns: a.ns, args: a, out: out, errw: errw,
+		conf: conf, ns: a.ns, args: a, out: out, errw: errw, secret: secret,
 		checks:      namenode.NewClient(secret, checkTimeout),
 		transitions: namenode.NewClient(secret, 5*time.Minute),
 	}, true
@@ -326,12 +354,29 @@ type haTarget struct {
 	NS, ID, HTTPAddr, RPCAddr string
 }
 
+// String names the target as Hadoop's NNHAServiceTarget does.
+func (t haTarget) String() string {
+	if t.RPCAddr != "" {
+		return "NameNode at " + t.RPCAddr
+	}
+	return "NameNode at " + t.HTTPAddr
+}
+
+// forceManualPrompt is Hadoop's HAAdmin confirmation for --forcemanual.
+const forceManualPrompt = "You have specified the --forcemanual flag. This flag is dangerous, as it can induce a " +
+	"split-brain scenario that WILL CORRUPT your HDFS namespace, possibly irrecoverably.\n\n" +
+	"It is recommended not to use this flag, but instead to shut down the cluster and disable " +
+	"automatic failover if you prefer to manually manage your HA state.\n\n" +
+	"You may abort safely by answering 'n' or hitting ^C now.\n\n" +
+	"Are you sure you want to continue?"
+
 type haAdmin struct {
 	conf                *hadoopconf.Config
 	ns                  string
 	args                haadminArgs
 	out, errw           io.Writer
 	checks, transitions *namenode.Client
+	secret              []byte
 }
 
 func (h *haAdmin) nameservice(id string) (string, error) {
@@ -375,11 +420,7 @@ func (h *haAdmin) allTargets() ([]string, string, error) {
 // manualOK refuses manual transitions when automatic failover is on, with
 // Hadoop's message, unless --forcemanual.
 func (h *haAdmin) manualOK(t haTarget, force bool) bool {
-	auto := h.conf.Get("dfs.ha.automatic-failover.enabled."+t.NS, "")
-	if auto == "" {
-		auto = h.conf.Get("dfs.ha.automatic-failover.enabled", "false")
-	}
-	if !strings.EqualFold(auto, "true") {
+	if !h.autoFailover(t.NS) {
 		return true
 	}
 	addr := t.RPCAddr
@@ -396,4 +437,14 @@ func (h *haAdmin) manualOK(t haTarget, force bool) bool {
 	}
 	fmt.Fprintf(h.errw, "WARN: Proceeding with manual HA state management even though\nautomatic failover is enabled for NameNode at %s\n", addr)
 	return true
+}
+
+// autoFailover is dfs.ha.automatic-failover.enabled for nameservice ns (its
+// own key first, then the global one).
+func (h *haAdmin) autoFailover(ns string) bool {
+	auto := h.conf.Get("dfs.ha.automatic-failover.enabled."+ns, "")
+	if auto == "" {
+		auto = h.conf.Get("dfs.ha.automatic-failover.enabled", "false")
+	}
+	return strings.EqualFold(auto, "true")
 }

@@ -124,7 +124,7 @@ func TestHAAdminRefusesManualWithAutoFailover(t *testing.T) {
 	if nns[0].State() != namenode.StateStandby {
 		t.Fatal("refused transition changed the state")
 	}
-	if _, errs, code := haadmin(t, conf, "-transitionToActive", "--forcemanual", "nn1"); code != 0 {
+	if _, errs, code := haadminIn(t, conf, "y\n", "-transitionToActive", "--forcemanual", "nn1"); code != 0 {
 		t.Fatalf("--forcemanual: %q %d", errs, code)
 	}
 	if nns[0].State() != namenode.StateActive {
