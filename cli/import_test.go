@@ -70,3 +70,15 @@ func TestImportToStdoutAndBadInput(t *testing.T) {
 		t.Error("import without --core-site succeeded")
 	}
 }
+
+func TestImportPrintsWarnings(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "import", "duplicate-property")
+	code, out, errOut := runHactl(t, "import", "--core-site", filepath.Join(dir, "core-site.xml"),
+		"--hdfs-site", filepath.Join(dir, "hdfs-site.xml"))
+	if code != 0 || !strings.Contains(out, `nameservice "prod"`) {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "warning: hdfs-site.xml declares dfs.replication more than once") {
+		t.Errorf("stderr lacks the duplicate-key warning:\n%s", errOut)
+	}
+}

@@ -972,6 +972,7 @@ func (v *validator) passthrough() {
 		return
 	}
 	remote := RemoteNameservices(v.c)
+	anyJournal := slices.ContainsFunc(v.c.Nameservices, func(ns *Nameservice) bool { return ns.Journal != nil })
 	known := append(v.nameserviceNames(), remote...)
 	check := func(attr string, core bool, m map[string]string) {
 		for _, k := range keysOf(m) {
@@ -983,6 +984,11 @@ func (v *validator) passthrough() {
 				continue
 			}
 			if !core && remoteNameserviceKey(k, remote) {
+				continue
+			}
+			// With only shared_edits URIs the JournalNodes are not hactl's:
+			// the model renders no JournalNode key, the passthrough's stand.
+			if !core && !anyJournal && (k == KeyJournalEditsDir || strings.HasPrefix(k, KeyJournalEditsDir+".")) {
 				continue
 			}
 			if near := nearKnownKey(k, v.c); near != "" {
