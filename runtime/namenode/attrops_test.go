@@ -117,3 +117,93 @@ func TestAttrOpsNeedWriteAccess(t *testing.T) {
 		t.Errorf("the superuser sets replication: %v, %v", ok, err)
 	}
 }
+
+// TestConcatEditAndReplay: CONCAT appends the sources in order and removes
+// them, as one edit the standby replays and the image keeps; Hadoop's
+// refusals change nothing.
+func TestConcatEditAndReplay(t *testing.T) {
+	ctx := context.Background()
+	j := NewMemJournal()
+	clk := newClock()
+	nns := newFormatted(t, j, clk, "nn1", "nn2")
+	nn1, nn2 := nns[0], nns[1]
+	if err := nn1.TransitionToActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p, data := range map[string]string{"/d/t": "T", "/d/a": "aa", "/e/b": "bbb", "/d/empty": ""} {
+		if err := nn1.Create(ctx, p, []byte(data), false, 0o644, 1, 1<<20, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := nn1.ns.Counts()
+	base := nn1.ns.lastTxid
+	for _, c := range []struct {
+		srcs []string
+		want string
+	}{
+		{nil, "No sources given"},
+		{[]string{"/d/t"}, "concat: the src file /d/t is the same with the target file /d/t"},
+		{[]string{"/d/empty"}, "concat: source file /d/empty is invalid or empty or underConstruction"},
+		{[]string{"/d"}, "concat: source file /d is invalid or empty or underConstruction"},
+		{[]string{"/d/a", "/d/a"}, "concat: source file /d/a is given more than once"},
+		{[]string{"/d/nope"}, "File does not exist: /d/nope"},
+	} {
+		if err := nn1.Concat(ctx, "/d/t", c.srcs, "alice"); err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("concat %v: %v, want %q", c.srcs, err, c.want)
+		}
+	}
+	if nn1.ns.lastTxid != base {
+		t.Fatalf("refused concats wrote %d edits", nn1.ns.lastTxid-base)
+	}
+	if err := nn1.Concat(ctx, "/d/t", []string{"/e/b", "/d/a"}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := nn1.Open(ctx, "/d/t", 0, -1, "alice"); err != nil || string(b) != "Tbbbaa" {
+		t.Fatalf("target = %q, %v", b, err)
+	}
+	for _, p := range []string{"/d/a", "/e/b"} {
+		if _, err := nn1.GetFileStatus(ctx, p, "alice"); !errors.Is(err, webhdfs.ErrNotFound) {
+			t.Errorf("source %s still there: %v", p, err)
+		}
+	}
+	if f, _ := nn1.ns.Counts(); f != files-2 {
+		t.Errorf("files = %d, want %d", f, files-2)
+	}
+	if nn1.ns.lastTxid != base+1 {
+		t.Errorf("%d edits, want 1", nn1.ns.lastTxid-base)
+	}
+	if _, err := nn2.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(nn1.ns), dump(nn2.ns); a != b {
+		t.Fatalf("standby differs from active:\n%s\n---\n%s", a, b)
+	}
+	img, err := DecodeImage(nn1.ns.EncodeImage(), 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(nn1.ns), dump(img); a != b {
+		t.Fatalf("image differs:\n%s\n---\n%s", a, b)
+	}
+}
+
+func TestConcatPermissions(t *testing.T) {
+	n := permNameNode(t, nil)
+	ctx := context.Background()
+	if err := n.Create(ctx, "/tmp/bob", []byte("b"), false, 0o644, 1, 1024, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	wantDenied(t, "bob concats into alice's file", n.Concat(ctx, "/user/alice/shared", []string{"/tmp/bob"}, "bob"),
+		`Permission denied: user=bob, access=WRITE, inode="/user/alice/shared":alice:staff:-rw-r-----`)
+	wantDenied(t, "bob concats alice's secret into his file", n.Concat(ctx, "/tmp/bob", []string{"/user/alice/secret"}, "bob"),
+		`Permission denied: user=bob, access=READ, inode="/user/alice/secret":alice:supergroup:-rw-------`)
+	// READ on the source is not enough: it is deleted, so WRITE on its parent.
+	if err := n.SetPermission(ctx, "/user/alice/shared", 0o644, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	wantDenied(t, "bob concats alice's readable file into his", n.Concat(ctx, "/tmp/bob", []string{"/user/alice/shared"}, "bob"),
+		`Permission denied: user=bob, access=WRITE, inode="/user/alice":alice:supergroup:drwxr-xr-x`)
+	if err := n.Concat(ctx, "/user/alice/shared", []string{"/user/alice/secret"}, "alice"); err != nil {
+		t.Errorf("alice concats her own files: %v", err)
+	}
+}

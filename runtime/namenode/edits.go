@@ -23,6 +23,7 @@ const (
 	OpSetReplication OpCode = 8
 	OpTimes          OpCode = 9
 	OpTruncate       OpCode = 10
+	OpConcat         OpCode = 11
 )
 
 func (c OpCode) String() string {
@@ -49,6 +50,8 @@ func (c OpCode) String() string {
 		return "OP_TIMES"
 	case OpTruncate:
 		return "OP_TRUNCATE"
+	case OpConcat:
+		return "OP_CONCAT_DELETE"
 	}
 	return fmt.Sprintf("OP_%d", uint8(c))
 }
@@ -75,9 +78,10 @@ type Op struct {
 	Overwrite   bool
 	Recursive   bool
 	Data        []byte
-	MTime       int64 // OpTimes: ms since the epoch, -1 leaves it
-	ATime       int64 // OpTimes: ms since the epoch, -1 leaves it
-	Length      int64 // OpTruncate: the new length
+	MTime       int64    // OpTimes: ms since the epoch, -1 leaves it
+	ATime       int64    // OpTimes: ms since the epoch, -1 leaves it
+	Length      int64    // OpTruncate: the new length
+	Srcs        []string // OpConcat: the files appended to Path, in order, then deleted
 	// trivial is set by Prepare for an operation that succeeds without an
 	// edit (a rename of a path to itself); never encoded.
 	trivial bool
@@ -138,6 +142,13 @@ func EncodeOp(op *Op) []byte {
 	case OpTruncate:
 		str(op.Path)
 		b = binary.AppendVarint(b, op.Length)
+		b = binary.AppendVarint(b, op.Time)
+	case OpConcat:
+		str(op.Path)
+		b = binary.AppendUvarint(b, uint64(len(op.Srcs)))
+		for _, src := range op.Srcs {
+			str(src)
+		}
 		b = binary.AppendVarint(b, op.Time)
 	}
 	return b
@@ -265,6 +276,19 @@ func DecodeOp(b []byte) (*Op, error) {
 	case OpTruncate:
 		op.Path = d.str()
 		op.Length = d.varint()
+		op.Time = d.varint()
+	case OpConcat:
+		op.Path = d.str()
+		// Each source takes at least its length byte: a count beyond the
+		// bytes left is malformed, not an allocation.
+		if n := d.uvarint(); n <= uint64(len(d.b)) {
+			op.Srcs = make([]string, 0, n)
+			for range n {
+				op.Srcs = append(op.Srcs, d.str())
+			}
+		} else {
+			d.fail()
+		}
 		op.Time = d.varint()
 	default:
 		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])

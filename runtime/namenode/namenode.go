@@ -709,6 +709,11 @@ func (n *NameNode) Truncate(ctx context.Context, path string, newLength int64, u
 	return true, nil
 }
 
+func (n *NameNode) Concat(ctx context.Context, target string, srcs []string, user string) error {
+	_, err := n.mutate(ctx, user, &Op{Code: OpConcat, Path: target, Srcs: srcs})
+	return err
+}
+
 var _ webhdfs.Namesystem = (*NameNode)(nil)
 
 // Totals are the namespace figures JMX and the status page show.

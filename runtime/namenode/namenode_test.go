@@ -121,6 +121,7 @@ func TestEditRoundTrip(t *testing.T) {
 		{Code: OpSetReplication, Path: "/f", Replication: 5},
 		{Code: OpTimes, Path: "/f", MTime: 12, ATime: -1},
 		{Code: OpTruncate, Path: "/f", Length: 2, Time: 13},
+		{Code: OpConcat, Path: "/f", Srcs: []string{"/a", "/b/c"}, Time: 14},
 	}
 	for _, op := range ops {
 		b := EncodeOp(op)

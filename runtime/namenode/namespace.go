@@ -296,6 +296,8 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 		// Truncating to the current length still writes OP_TRUNCATE and
 		// moves the modification time, as Hadoop's does.
 		return true, nil
+	case OpConcat:
+		return ns.prepareConcat(op)
 	}
 	return false, fmt.Errorf("unknown operation %d", op.Code)
 }
@@ -581,6 +583,8 @@ func (ns *Namespace) apply(op *Op) error {
 		n.data = slices.Clip(n.data[:op.Length])
 		n.mtime = op.Time
 		return nil
+	case OpConcat:
+		return ns.applyConcat(op)
 	}
 	return fmt.Errorf("unknown operation %d", op.Code)
 }
@@ -711,4 +715,77 @@ func permOf(m fs.FileMode) uint16 {
 		p |= 0o1000
 	}
 	return p
+}
+
+// prepareConcat checks a CONCAT as Hadoop's FSDirConcatOp: the target and
+// every source are existing files, a source is neither the target nor
+// repeated nor empty, and the result fits the inline limit.
+func (ns *Namespace) prepareConcat(op *Op) (bool, error) {
+	if len(op.Srcs) == 0 {
+		return false, webhdfs.IllegalArgumentError("No sources given")
+	}
+	target, err := ns.resolve(op.Path)
+	if err != nil {
+		return false, err
+	}
+	if target.dir {
+		return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
+	}
+	total := int64(len(target.data))
+	seen := make(map[*inode]bool, len(op.Srcs))
+	for _, src := range op.Srcs {
+		n, err := ns.resolve(src)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case n == target:
+			return false, webhdfs.IllegalArgumentError("concat: the src file %s is the same with the target file %s", src, op.Path)
+		case n.dir || len(n.data) == 0:
+			return false, webhdfs.IllegalArgumentError("concat: source file %s is invalid or empty or underConstruction", src)
+		case seen[n]:
+			return false, webhdfs.IllegalArgumentError("concat: source file %s is given more than once", src)
+		}
+		seen[n] = true
+		total += int64(len(n.data))
+	}
+	if total > ns.MaxInline {
+		return false, fmt.Errorf("%w: %d bytes is over the %d-byte inline limit (hactl.namenode.max-inline-file-bytes)", webhdfs.ErrTooLarge, total, ns.MaxInline)
+	}
+	return true, nil
+}
+
+// applyConcat appends the sources' data to the target in order and removes
+// the sources; the directories that changed get the edit's time.
+func (ns *Namespace) applyConcat(op *Op) error {
+	target, err := ns.resolve(op.Path)
+	if err != nil {
+		return err
+	}
+	if target.dir {
+		return fmt.Errorf("%w: concat into directory %s", ErrBadEdit, op.Path)
+	}
+	for _, src := range op.Srcs {
+		parts, err := splitPath(src)
+		if err != nil {
+			return err
+		}
+		if len(parts) == 0 {
+			return fmt.Errorf("%w: concat source /", ErrBadEdit)
+		}
+		parent, err := ns.lookup(parts[:len(parts)-1])
+		if err != nil {
+			return err
+		}
+		j, ok := parent.child(parts[len(parts)-1])
+		if !ok || parent.children[j].dir || parent.children[j] == target {
+			return fmt.Errorf("%w: concat source %s", ErrBadEdit, src)
+		}
+		target.data = append(target.data, parent.children[j].data...)
+		parent.children = slices.Delete(parent.children, j, j+1)
+		parent.mtime = op.Time
+		ns.files--
+	}
+	target.mtime = op.Time
+	return nil
 }

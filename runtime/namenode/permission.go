@@ -267,6 +267,26 @@ func (ns *Namespace) checkOp(c *caller, op *Op) error {
 		return ns.checkPermission(c, dst, permCheck{ancestor: actWrite})
 	case OpSetPermission:
 		return ns.checkPermission(c, parts, permCheck{owner: true})
+	case OpConcat:
+		// FSDirConcatOp: WRITE on the target; READ on each source and
+		// WRITE on its parent (it is deleted).
+		if err := ns.checkPermission(c, parts, permCheck{access: actWrite}); err != nil {
+			return err
+		}
+		for _, src := range op.Srcs {
+			sp, err := splitPath(src)
+			if err != nil {
+				continue // Prepare reports the invalid path
+			}
+			// Two checks in Hadoop's order: READ on the file first.
+			if err := ns.checkPermission(c, sp, permCheck{access: actRead}); err != nil {
+				return err
+			}
+			if err := ns.checkPermission(c, sp, permCheck{parent: actWrite}); err != nil {
+				return err
+			}
+		}
+		return nil
 	case OpSetReplication, OpTimes, OpTruncate:
 		// FSDirAttrOp.setReplication / setTimes and FSDirTruncateOp:
 		// WRITE on the path itself.

@@ -326,6 +326,24 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 			}
 			writeBoolean(w, ok)
 			return nil
+		case "CONCAT":
+			s := q.Get("sources")
+			if s == "" {
+				return badParam("Required param sources for op: CONCAT is null or empty")
+			}
+			var srcs []string
+			for _, src := range strings.Split(s, ",") {
+				p, err := cleanPath(src)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, p)
+			}
+			if err := h.ns.Concat(ctx, path, srcs, h.user(q)); err != nil {
+				return err
+			}
+			writeEmpty(w, http.StatusOK)
+			return nil
 		}
 	case http.MethodDelete:
 		if op == "DELETE" {
@@ -353,7 +371,7 @@ var knownOps = map[string]bool{
 	"SETPERMISSION": true, "SETOWNER": true, "APPEND": true, "DELETE": true,
 	"LISTSTATUS_BATCH": true, "GETTRASHROOT": true, "GETSERVERDEFAULTS": true,
 	"GETQUOTAUSAGE": true, "SETREPLICATION": true, "SETTIMES": true, "CREATESYMLINK": true,
-	"TRUNCATE": true,
+	"TRUNCATE": true, "CONCAT": true,
 }
 
 // timeParam is Hadoop's ModificationTimeParam / AccessTimeParam: a long

@@ -613,3 +613,27 @@ func TestAttributeOpsAndTruncate(t *testing.T) {
 	wantRemote(t, do(t, "PUT", base+"/link?op=CREATESYMLINK&destination=/d/f", nil), 400, "UnsupportedOperationException", "java.lang.UnsupportedOperationException", "=Symlinks not supported")
 	wantRemote(t, do(t, "PUT", base+"/link?op=CREATESYMLINK", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "destination")
 }
+
+func TestConcat(t *testing.T) {
+	mem, srv := newServer(t)
+	base := srv.URL + webhdfs.PathPrefix
+	ctx := context.Background()
+	for p, data := range map[string]string{"/d/t": "T", "/d/a": "aa", "/d/b": "bbb"} {
+		if err := mem.Create(ctx, p, []byte(data), false, 0o644, 1, 1024, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantRemote(t, do(t, "POST", base+"/d/t?op=CONCAT", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "=Required param sources for op: CONCAT is null or empty")
+	wantRemote(t, do(t, "POST", base+"/d/t?op=CONCAT&sources=/d/../x", nil), 400, "InvalidPathException", "org.apache.hadoop.fs.InvalidPathException", "/d/../x")
+	wantRemote(t, do(t, "POST", base+"/d/t?op=CONCAT&sources=/d/t", nil), 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "/d/t")
+	a := do(t, "POST", base+"/d/t?op=CONCAT&sources=/d/b,/d/a", nil)
+	if a.code != 200 || len(a.body) != 0 {
+		t.Fatalf("CONCAT: %d %s", a.code, a.body)
+	}
+	if b, _ := mem.Open(ctx, "/d/t", 0, -1, "u"); string(b) != "Tbbbaa" {
+		t.Errorf("target %q, want Tbbbaa", b)
+	}
+	if _, err := mem.GetFileStatus(ctx, "/d/a", "u"); !errors.Is(err, webhdfs.ErrNotFound) {
+		t.Errorf("source kept: %v", err)
+	}
+}

@@ -30,6 +30,9 @@ type Namesystem interface {
 	// Truncate cuts a file to newLength bytes; true when it is done at
 	// once (always here: the data is inline, no block recovery is needed).
 	Truncate(ctx context.Context, path string, newLength int64, user string) (bool, error)
+	// Concat appends the sources' contents to target, in order, and
+	// removes the sources.
+	Concat(ctx context.Context, target string, srcs []string, user string) error
 }
 
 // File types as WebHDFS spells them in FileStatus.Type.

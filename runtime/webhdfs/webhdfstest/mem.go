@@ -458,4 +458,43 @@ func (m *Mem) Truncate(_ context.Context, p string, newLength int64, _ string) (
 	return true, nil
 }
 
+// Concat appends the sources' data to target and removes them; a source
+// that is the target, a directory, empty or repeated is refused as HDFS does.
+func (m *Mem) Concat(_ context.Context, target string, srcs []string, _ string) error {
+	if err := m.check("WRITE"); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.lookup(target)
+	if err != nil {
+		return err
+	}
+	if t.dir {
+		return fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, target)
+	}
+	seen := map[*node]bool{}
+	for _, src := range srcs {
+		n, err := m.lookup(src)
+		if err != nil {
+			return err
+		}
+		if n == t || n.dir || len(n.data) == 0 || seen[n] {
+			return webhdfs.IllegalArgumentError("concat: source file %s is invalid or empty or underConstruction", src)
+		}
+		seen[n] = true
+	}
+	for _, src := range srcs {
+		parent, name, err := m.parentOf(src)
+		if err != nil {
+			return err
+		}
+		t.data = append(t.data, parent.children[name].data...)
+		delete(parent.children, name)
+		parent.mtime = m.now()
+	}
+	t.mtime = m.now()
+	return nil
+}
+
 var _ webhdfs.Namesystem = (*Mem)(nil)
