@@ -557,6 +557,19 @@ func TestIntegrationStaleActiveRefused(t *testing.T) {
 	if len(jmx.Beans) != 1 || jmx.Beans[0]["tag.HAState"] != "standby" || jmx.Beans[0]["TailLagTxns"] != float64(0) || jmx.Beans[0]["FilesTotal"] != float64(3) {
 		t.Fatalf("FSNamesystem of the standby nn1: %v", jmx.Beans)
 	}
+	// What an HTTP-based exporter scrapes, from the real processes: every
+	// bean it reads holds numbers, /prom parses, and a JournalNode's
+	// Journal-<jid> record shows the active's epoch and the txids it wrote.
+	checkExporterBeans(t, c.nnHTTP["nn2"])
+	if samples, _ := scrapeProm(t, c.nnHTTP["nn2"]); samples[`fs_namesystem_files_total{context="dfs",hastate="active",hostname="127.0.4.12"}`] != 3 {
+		t.Errorf("/prom of nn2: %v", samples)
+	}
+	jnHTTP := c.confValue("jn1", "dfs.journalnode.http-address")
+	journal := scrapeJMX(t, jnHTTP, "?qry=Hadoop:service=JournalNode,name=Journal-itns")
+	if len(journal) != 1 || journal[0]["LastWriterEpoch"] != float64(st2.Epoch) || journal[0]["LastWrittenTxId"].(float64) < float64(st2.LastAppliedTxid) {
+		t.Errorf("Journal-itns of jn1 (nn2 at epoch %d, txid %d): %v", st2.Epoch, st2.LastAppliedTxid, journal)
+	}
+	scrapeProm(t, jnHTTP)
 	// hactl fs, like Hadoop's failover proxy, follows nn1's StandbyException to nn2.
 	local := filepath.Join(c.dir, "local.txt")
 	os.WriteFile(local, []byte("hello through the active"), 0o644)

@@ -43,6 +43,44 @@ func scrapeJMX(t *testing.T, addr, query string) []map[string]any {
 	return out.Beans
 }
 
+// checkExporterBeans scrapes every bean of the NameNode at addr and checks
+// that each attribute exporterReads lists is a number; it returns the beans
+// by name.
+func checkExporterBeans(t *testing.T, addr string) map[string]map[string]any {
+	t.Helper()
+	beans := map[string]map[string]any{}
+	for _, b := range scrapeJMX(t, addr, "") {
+		beans[b["name"].(string)] = b
+	}
+	for name, attrs := range exporterReads {
+		b, ok := beans[name]
+		if !ok {
+			t.Errorf("no bean %s", name)
+			continue
+		}
+		for _, a := range attrs {
+			if _, ok := b[a].(float64); !ok {
+				t.Errorf("%s %s = %#v, want a number", name, a, b[a])
+			}
+		}
+	}
+	return beans
+}
+
+// scrapeProm reads and checks the /prom of the daemon at addr.
+func scrapeProm(t *testing.T, addr string) (map[string]float64, map[string]string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/prom of %s: %s", addr, resp.Status)
+	}
+	return jmxtest.ParseProm(t, resp.Body)
+}
+
 func TestJMXExporterBeans(t *testing.T) {
 	ctx := context.Background()
 	nns := newFormatted(t, NewMemJournal(), newClock(), "nn1")
@@ -78,22 +116,7 @@ func TestJMXExporterBeans(t *testing.T) {
 	}
 	addr := serve(t, nn)
 
-	beans := map[string]map[string]any{}
-	for _, b := range scrapeJMX(t, addr, "") {
-		beans[b["name"].(string)] = b
-	}
-	for name, attrs := range exporterReads {
-		b, ok := beans[name]
-		if !ok {
-			t.Errorf("no bean %s", name)
-			continue
-		}
-		for _, a := range attrs {
-			if _, ok := b[a].(float64); !ok {
-				t.Errorf("%s %s = %#v, want a number", name, a, b[a])
-			}
-		}
-	}
+	beans := checkExporterBeans(t, addr)
 	fs := beans["Hadoop:service=NameNode,name=FSNamesystem"]
 	info := beans["Hadoop:service=NameNode,name=NameNodeInfo"]
 	// Inodes: /, /d, /d/g. No DataNode exists: no capacity and no blocks,
@@ -125,12 +148,7 @@ func TestJMXExporterBeans(t *testing.T) {
 	if len(one) != 1 || one[0]["FilesTotal"] != float64(3) {
 		t.Errorf("get FilesTotal: %v", one)
 	}
-	resp, err := http.Get("http://" + addr + "/prom")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	samples, types := jmxtest.ParseProm(t, resp.Body)
+	samples, types := scrapeProm(t, addr)
 	for k, v := range map[string]float64{
 		`fs_namesystem_files_total{context="dfs",hastate="active",hostname="127.0.0.1"}`:                3,
 		`name_node_activity_create_file_ops{context="dfs",hostname="127.0.0.1",processname="NameNode"}`: 2,
