@@ -274,8 +274,12 @@ func (c *Client) do(ctx context.Context, cl call) error {
 				cl.op, cl.path, c.addrs[idx], err, failovers+1, c.maxFail, c.addrs[next], d.Round(time.Millisecond))
 		}
 		if d > 0 {
-			if err := c.sleep(ctx, d); err != nil {
+			w, err := c.backoff(ctx, d)
+			if err != nil {
 				return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
+			}
+			if w >= 0 {
+				next = w
 			}
 		} else if err := ctx.Err(); err != nil {
 			return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, err)
@@ -355,6 +359,56 @@ func (c *Client) discover(ctx context.Context, skip []bool) int {
 
 // discoverTimeout bounds one hedged discovery.
 const discoverTimeout = 3 * time.Second
+
+// backoffProbeInterval is how often a backoff asks the NameNodes whether one
+// has become active. Every NameNode answering standby is what a failover in
+// progress looks like; waiting out Hadoop's whole backoff (500 ms, 1 s, 2 s,
+// … jittered) after the new active is up is what made a write after
+// kill -9 take seconds. A probe is one GETFILESTATUS of / per NameNode.
+const backoffProbeInterval = 50 * time.Millisecond
+
+// backoff sleeps d between two rounds over the NameNodes, ending early when
+// a hedged probe finds an active one, whose index it returns (-1 when the
+// whole backoff passed). The sleep keeps its full length as the budget, so
+// dfs.client.failover.max.attempts still gives up after as long as Hadoop's
+// client would when no NameNode becomes active.
+func (c *Client) backoff(ctx context.Context, d time.Duration) (int, error) {
+	if len(c.addrs) < 2 {
+		return -1, c.sleep(ctx, d) // nobody else to become active
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	found := make(chan int, 1)
+	go func() {
+		defer close(found)
+		t := time.NewTimer(backoffProbeInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+			}
+			if w := c.discover(sctx, nil); w >= 0 && sctx.Err() == nil {
+				found <- w
+				cancel() // wakes the sleep
+				return
+			}
+			t.Reset(backoffProbeInterval)
+		}
+	}()
+	err := c.sleep(sctx, d)
+	cancel()
+	if w, ok := <-found; ok {
+		return w, nil
+	}
+	if ctx.Err() != nil {
+		return -1, ctx.Err()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return -1, err
+	}
+	return -1, nil
+}
 
 // activeCacheName names the cache file of one nameservice and NameNode list:
 // the same nameservice name on another cluster must not share the hint.

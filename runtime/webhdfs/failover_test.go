@@ -202,3 +202,45 @@ func TestClientIgnoresUnknownCacheEntry(t *testing.T) {
 		t.Fatalf("Active %s, cache %s", c.Active(), readCache(t, dir, "ns", h.addrs))
 	}
 }
+
+// During the backoff after a round of standbys (a failover in progress), the
+// client keeps asking: the backoff ends as soon as one NameNode is active,
+// not after the whole jittered sleep.
+func TestClientBackoffEndsWhenANameNodeBecomesActive(t *testing.T) {
+	h := startHA(t, "SSS")
+	var slept []time.Duration
+	sleep := func(ctx context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		h.nns[1].mem.SetStandby(false) // the failover completes during the backoff
+		select {
+		case <-ctx.Done(): // woken by the probe that found nn2 active
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+			return errors.New("the backoff was not cut short by the new active")
+		}
+	}
+	c, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{Sleep: sleep, SleepBase: time.Minute, SleepMax: time.Minute})
+	if _, err := c.Mkdirs(context.Background(), "/x", 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(slept) != 1 || c.Active() != h.addrs[1] {
+		t.Fatalf("slept %v, active %s: want one backoff ended by nn2 becoming active", slept, c.Active())
+	}
+	if _, err := h.nns[1].mem.GetFileStatus(context.Background(), "/x", "hdfs"); err != nil {
+		t.Fatalf("the write is not on the new active: %v", err)
+	}
+}
+
+// With a single NameNode there is nobody to fail over to: the backoff is
+// the plain sleep, not cut short by asking that same standby.
+func TestClientSingleNameNodeBacksOffFully(t *testing.T) {
+	h := startHA(t, "S")
+	rec := &sleepRecorder{}
+	c, _ := webhdfs.NewClient("ns", h.addrs, webhdfs.ClientOptions{Sleep: rec.sleep, MaxFailovers: 2, SleepBase: time.Millisecond})
+	if _, err := c.Mkdirs(context.Background(), "/x", 0); !errors.Is(err, webhdfs.ErrStandby) {
+		t.Fatalf("err %v", err)
+	}
+	if len(rec.got) != 2 || h.nns[0].hits.Load() != 3 {
+		t.Fatalf("slept %v, %d requests: want 2 sleeps between 3 attempts", rec.got, h.nns[0].hits.Load())
+	}
+}

@@ -38,6 +38,7 @@ type procCluster struct {
 	ns     string
 	secret []byte
 	nnHost map[string]string // NameNode ID -> loopback address (RPC :8020, HTTP :9870, ZKFC :8019)
+	ids    []string          // NameNode IDs in configuration order
 	jns    []string          // JournalNode RPC addresses
 	conf   map[string]string // process name -> its configuration directory
 	signed *http.Client      // HA admin and ZKFC calls
@@ -54,10 +55,24 @@ type procCluster struct {
 // nn2 and starts it. hosts[0:3] are the JournalNodes, hosts[3] nn1, hosts[4] nn2.
 func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]string) *procCluster {
 	t.Helper()
+	return newProcClusterN(t, ens, ns, [3]string(hosts[:3]), hosts[3:], testConf)
+}
+
+// newProcClusterN is newProcCluster with any number of NameNodes (nn1 on
+// nnHosts[0] formatted, the others bootstrapped from it) and the given
+// ZKFC settings over Hadoop's defaults (testConf, or nil for the shipped ones).
+func newProcClusterN(t *testing.T, ens *zktest.Ensemble, ns string, jnHosts [3]string, nnHosts []string, settings map[string]string) *procCluster {
+	t.Helper()
+	hosts := jnHosts
 	c := &procCluster{t: t, bin: buildHactl(t), dir: t.TempDir(), ns: ns,
 		secret: []byte("process-test-secret-0123456789abcdef"),
-		nnHost: map[string]string{"nn1": hosts[3], "nn2": hosts[4]},
+		nnHost: map[string]string{},
 		conf:   map[string]string{}, procs: map[string]*exec.Cmd{}, done: map[string]chan struct{}{}, stopped: map[string]bool{}}
+	for i, h := range nnHosts {
+		id := fmt.Sprintf("nn%d", i+1)
+		c.ids = append(c.ids, id)
+		c.nnHost[id] = h
+	}
 	c.signed = &http.Client{Transport: &auth.Transport{Secret: c.secret}, Timeout: 3 * time.Second}
 	c.quick = &http.Client{Transport: &auth.Transport{Secret: c.secret}, Timeout: time.Second}
 	c.plain = &http.Client{Timeout: 5 * time.Second}
@@ -69,7 +84,7 @@ func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]stri
 		c.jns = append(c.jns, hosts[i]+":8485")
 	}
 	base := map[string]string{
-		"fs.defaultFS": "hdfs://" + ns, "dfs.nameservices": ns, "dfs.ha.namenodes." + ns: "nn1,nn2",
+		"fs.defaultFS": "hdfs://" + ns, "dfs.nameservices": ns, "dfs.ha.namenodes." + ns: strings.Join(c.ids, ","),
 		"dfs.namenode.shared.edits.dir":     "qjournal://" + strings.Join(c.jns, ";") + "/" + ns,
 		"dfs.ha.tail-edits.period":          "20ms",
 		"dfs.ha.tail-edits.in-progress":     "true",
@@ -82,7 +97,7 @@ func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]stri
 		base["dfs.namenode.rpc-address."+ns+"."+id] = h + ":8020"
 		base["dfs.namenode.http-address."+ns+"."+id] = h + ":9870"
 	}
-	for k, v := range testConf {
+	for k, v := range settings {
 		base[k] = v
 	}
 	writeConf := func(name string, extra map[string]string) {
@@ -110,7 +125,7 @@ func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]stri
 			"dfs.journalnode.http-address": hosts[i] + ":8480",
 		})
 	}
-	for _, id := range []string{"nn1", "nn2"} {
+	for _, id := range c.ids {
 		writeConf(id, map[string]string{"dfs.namenode.name.dir": filepath.Join(c.dir, id, "name")})
 	}
 	t.Cleanup(func() {
@@ -124,7 +139,11 @@ func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]stri
 			c.kill(name)
 		}
 		if t.Failed() {
-			for _, name := range []string{"jn1", "nn1", "nn2", "zkfc-nn1", "zkfc-nn2"} {
+			names := []string{"jn1"}
+			for _, id := range c.ids {
+				names = append(names, id, "zkfc-"+id)
+			}
+			for _, name := range names {
 				b, _ := os.ReadFile(filepath.Join(c.dir, name+".log"))
 				t.Logf("=== %s (%s) ===\n%s", name, ns, tailString(string(b), 4000))
 			}
@@ -141,11 +160,13 @@ func newProcCluster(t *testing.T, ens *zktest.Ensemble, ns string, hosts [5]stri
 	}
 	c.startNN("nn1")
 	c.waitPort(c.httpAddr("nn1"))
-	if out, code := c.run("runtime", "bootstrap-standby", "--conf", c.conf["nn2"], "--id", "nn2", "--non-interactive"); code != 0 {
-		t.Fatalf("bootstrap-standby: %d\n%s", code, out)
+	for _, id := range c.ids[1:] {
+		if out, code := c.run("runtime", "bootstrap-standby", "--conf", c.conf[id], "--id", id, "--non-interactive"); code != 0 {
+			t.Fatalf("bootstrap-standby %s: %d\n%s", id, code, out)
+		}
+		c.startNN(id)
+		c.waitPort(c.httpAddr(id))
 	}
-	c.startNN("nn2")
-	c.waitPort(c.httpAddr("nn2"))
 	return c
 }
 
@@ -443,7 +464,7 @@ func (c *procCluster) failoverTo(target string) {
 // Both are asked at once, with a short timeout: a stopped one never answers,
 // and the callers poll.
 func (c *procCluster) active() (string, int64) {
-	ids := []string{"nn1", "nn2"}
+	ids := c.ids
 	sts := make([]namenode.HAStatus, len(ids))
 	oks := make([]bool, len(ids))
 	var wg sync.WaitGroup
