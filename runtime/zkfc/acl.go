@@ -21,10 +21,11 @@ const (
 	KeyParentZnode    = "ha.zookeeper.parent-znode"
 	KeyACL            = "ha.zookeeper.acl"
 	KeyAuth           = "ha.zookeeper.auth"
-	// KeySecretACL turns on the digest ACL derived from the cluster secret
-	// (see loadZKSecurity). Off by default for now: destroy removes the
-	// secret but keeps ZooKeeper's data, so a later apply with a new secret
-	// could not use the znodes the old one protected.
+	// KeySecretACL (default true) derives the ACL from the cluster secret
+	// when neither KeyACL nor KeyAuth is set (see loadZKSecurity); false
+	// leaves Hadoop's world-writable default. It is safe as the default
+	// because the secret outlives what it locks: destroy keeps it as long as
+	// it keeps ZooKeeper's data, and apply reuses it.
 	KeySecretACL       = "hactl.zookeeper.acl-from-secret"
 	DefaultParentZnode = "/hadoop-ha"
 	DefaultACL         = "world:anyone:rwcda"
@@ -121,15 +122,15 @@ func ParseAuths(s string) ([]Auth, error) {
 
 // loadZKSecurity sets z's ACLs and auths. Explicit ha.zookeeper.acl or
 // ha.zookeeper.auth are used as Hadoop does (either given: the other takes
-// Hadoop's default). With neither, KeySecretACL true and a cluster secret
-// configured, both derive from the secret: every znode gets
+// Hadoop's default). With neither, KeySecretACL not false and a cluster
+// secret configured, both derive from the secret: every znode gets
 // digest:hactl:base64(sha1(hactl:password)):cdrwa and every client of hactl
 // authenticates as digest hactl:password, so a client without the secret
 // can neither change nor delete the election znodes.
 func loadZKSecurity(c *hadoopconf.Config, z *ZKConfig) error {
 	aclConf, aclSet := c.Lookup(KeyACL)
 	authConf, authSet := c.Lookup(KeyAuth)
-	fromSecret, err := c.Bool(KeySecretACL, false)
+	fromSecret, err := c.Bool(KeySecretACL, true)
 	if err != nil {
 		return err
 	}

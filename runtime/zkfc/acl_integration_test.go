@@ -22,10 +22,10 @@ func TestIntegrationZooKeeperSecurity(t *testing.T) {
 	integration(t)
 	ens := startEnsemble(t)
 	const parent = "/hactl-acl-test"
-	h := newHAEnv(t, ens, "nsacl", 9220, map[string]string{KeyParentZnode: parent, KeySecretACL: "true"})
+	h := newHAEnv(t, ens, "nsacl", 9220, map[string]string{KeyParentZnode: parent})
 	z := h.zkConfig()
 	if len(z.ACLs) != 1 || z.ACLs[0].Scheme != "digest" || len(z.Auths) != 1 {
-		t.Fatalf("with neither %s nor %s set and %s, the ACL derives from the cluster secret: %+v %+v", KeyACL, KeyAuth, KeySecretACL, z.ACLs, z.Auths)
+		t.Fatalf("with neither %s nor %s set, the ACL derives from the cluster secret by default: %+v %+v", KeyACL, KeyAuth, z.ACLs, z.Auths)
 	}
 	scoped := z.ScopedParent(h.ns)
 	crumb := scoped + "/" + BreadcrumbName

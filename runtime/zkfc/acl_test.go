@@ -60,8 +60,9 @@ func TestParseAuthsAndIndirection(t *testing.T) {
 }
 
 // TestZKSecurityFromConfig: explicit ha.zookeeper.acl/auth win (with @file
-// references, as Hadoop's); with neither, KeySecretACL derives both from the
-// cluster secret, matching ZooKeeper's own digest of user:password.
+// references, as Hadoop's); with neither, both derive from the cluster
+// secret by default, matching ZooKeeper's own digest of user:password, and
+// KeySecretACL = false gives Hadoop's world ACL back.
 func TestZKSecurityFromConfig(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "cluster.secret")
@@ -87,11 +88,14 @@ func TestZKSecurityFromConfig(t *testing.T) {
 		}
 		return z
 	}
-	if z := load(); !reflect.DeepEqual(z.ACLs, zk.WorldACL(zk.PermAll)) || len(z.Auths) != 0 {
-		t.Fatalf("default (Hadoop's): %+v %+v", z.ACLs, z.Auths)
+	if z := load(KeySecretACL, "false"); !reflect.DeepEqual(z.ACLs, zk.WorldACL(zk.PermAll)) || len(z.Auths) != 0 {
+		t.Fatalf("%s = false (Hadoop's default): %+v %+v", KeySecretACL, z.ACLs, z.Auths)
+	}
+	pw := auth.ZooKeeperPassword(secret)
+	if z := load(); !reflect.DeepEqual(z.ACLs, zk.DigestACL(zk.PermAll, auth.ZooKeeperUser, pw)) || len(z.Auths) != 1 {
+		t.Fatalf("default: %+v %+v, want the ACL from the cluster secret", z.ACLs, z.Auths)
 	}
 	z := load(KeySecretACL, "true")
-	pw := auth.ZooKeeperPassword(secret)
 	if want := zk.DigestACL(zk.PermAll, auth.ZooKeeperUser, pw); !reflect.DeepEqual(z.ACLs, want) {
 		t.Fatalf("ACL from the secret %+v, want ZooKeeper's digest %+v", z.ACLs, want)
 	}
