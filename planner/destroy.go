@@ -99,7 +99,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 			// ZooKeeper znodes' digest ACL derives from it, and the next
 			// apply reuses it rather than lock itself out.
 			s := &Step{Host: h.Name, Action: ActRemoveConfig, Reason: "destroy: remove hactl's configuration, logs and pid files (the cluster secret stays with the data)"}
-			if opts.PurgeData {
+			if opts.PurgeData && !secretLocksExternalZooKeeper(c) {
 				s.PurgeData = true
 				s.Reason = "destroy: remove hactl's configuration, the cluster secret, logs and pid files"
 			}
@@ -116,6 +116,9 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
 		}
 	}
+	if opts.PurgeData && secretLocksExternalZooKeeper(c) {
+		p.warn("the cluster secret stays: the znodes under %s on the external ZooKeeper %s are not purged and only it opens them (digest ACL); delete them with it, then the secret_file", c.ZooKeeper.ParentZnode, c.ZooKeeperQuorumString())
+	}
 	if !opts.PurgeData {
 		for _, h := range c.Hosts {
 			if !p.unreachable[h.Name] && hostHasData(p.host(h.Name)) {
@@ -125,6 +128,31 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		}
 	}
 	return p.plan, nil
+}
+
+// secretLocksExternalZooKeeper reports whether the election znodes live on
+// a ZooKeeper hactl does not manage (so --purge-data leaves them) under the
+// digest ACL derived from the cluster secret: the default, unless
+// ha.zookeeper.acl/auth are given or hactl.zookeeper.acl-from-secret is
+// false. Removing the secret then would lock the next apply out of them.
+func secretLocksExternalZooKeeper(c *schema.Cluster) bool {
+	if c.ZooKeeper == nil || c.ZooKeeper.Managed {
+		return false
+	}
+	if c.Hadoop == nil {
+		return true
+	}
+	for _, site := range []map[string]string{c.Hadoop.CoreSite, c.Hadoop.HDFSSite} {
+		for _, k := range []string{"ha.zookeeper.acl", "ha.zookeeper.auth"} {
+			if _, ok := site[k]; ok {
+				return false
+			}
+		}
+		if v, ok := site["hactl.zookeeper.acl-from-secret"]; ok && strings.EqualFold(strings.TrimSpace(v), "false") {
+			return false
+		}
+	}
+	return true
 }
 
 // hasConfig reports whether destroy has configuration of hactl to remove

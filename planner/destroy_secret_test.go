@@ -1,6 +1,11 @@
 package planner
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/hactl/hactl/schema"
+)
 
 // TestDestroyKeepsTheSecretWithTheData: a plain destroy removes the
 // configuration but not the cluster secret (the ZooKeeper ACL of the data it
@@ -56,6 +61,53 @@ func TestDestroyKeepsTheSecretWithTheData(t *testing.T) {
 	for _, h := range c.Hosts {
 		if s := removeConfig(purge)[h.Name]; s == nil || !s.PurgeData {
 			t.Errorf("%s: destroy --purge-data after destroy: remove-config %+v, want one that removes the secret", h.Name, s)
+		}
+	}
+}
+
+// TestPurgeKeepsTheSecretOfAnExternalZooKeeper: --purge-data does not touch
+// an external ZooKeeper, whose znodes carry the digest ACL derived from the
+// secret by default, so the secret stays (with a warning saying why) unless
+// that ACL is switched off or replaced by an explicit one.
+func TestPurgeKeepsTheSecretOfAnExternalZooKeeper(t *testing.T) {
+	for _, tc := range []struct {
+		core       map[string]string
+		dropSecret bool
+	}{
+		{nil, false},
+		{map[string]string{"hactl.zookeeper.acl-from-secret": "false"}, true},
+		{map[string]string{"ha.zookeeper.acl": "world:anyone:rwcda"}, true},
+	} {
+		c, msg := loadConfig(t, "@fixture external")
+		if c == nil {
+			t.Fatal(msg)
+		}
+		if c.ZooKeeper == nil || c.ZooKeeper.Managed {
+			t.Fatal("fixture external: want an external ZooKeeper")
+		}
+		if c.Hadoop == nil {
+			c.Hadoop = &schema.HadoopPassthrough{}
+		}
+		c.Hadoop.CoreSite = tc.core
+		plan, err := PlanDestroy(c, converged(t, c), DestroyOptions{PurgeData: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, s := range plan.Steps {
+			if s.Action == ActRemoveConfig {
+				n++
+				if s.PurgeData != tc.dropSecret {
+					t.Errorf("core_site %v: %s remove-config removes the secret = %v, want %v", tc.core, s.Host, s.PurgeData, tc.dropSecret)
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatalf("core_site %v: no remove-config planned", tc.core)
+		}
+		warned := strings.Contains(strings.Join(plan.Warnings, "\n"), "the cluster secret stays")
+		if warned == tc.dropSecret {
+			t.Errorf("core_site %v: warning about the kept secret = %v: %q", tc.core, warned, plan.Warnings)
 		}
 	}
 }
