@@ -1,17 +1,23 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"github.com/hactl/hactl/internal/netns"
+	"github.com/hactl/hactl/runtime/zkfc"
 )
 
 // localRange is this package's loopback range (examples/local uses
@@ -175,6 +181,7 @@ func TestLocalCluster(t *testing.T) {
 		}},
 		{"destroy-keeps-data", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
 		{"reapply-after-destroy", func(c *testCluster) { c.scenarioReapplyAfterDestroy(wantNNs, files) }},
+		{"znodes-locked-to-the-secret", func(c *testCluster) { checkZnodesLockedToSecret(c) }},
 		{"destroy-keeps-data-again", func(c *testCluster) { c.scenarioDestroyKeepsData() }},
 		{"destroy-purge-data", func(c *testCluster) { c.scenarioPurge() }},
 	}
@@ -186,6 +193,45 @@ func TestLocalCluster(t *testing.T) {
 		})
 		if !ok {
 			t.Fatalf("step %s failed; the later steps need it", s.name)
+		}
+	}
+}
+
+// checkZnodesLockedToSecret: after a destroy and a re-apply, the election
+// znodes carry the default digest ACL of the secret the destroy kept: a
+// client without it cannot read the breadcrumb, one authenticated with the
+// credential derived from the secret on disk can.
+func checkZnodesLockedToSecret(c *testCluster) {
+	cl := c.load()
+	parent := cl.ZooKeeper.ParentZnode
+	if parent == "" {
+		parent = zkfc.DefaultParentZnode
+	}
+	crumb := path.Join(parent, cl.Nameservices[0].Name, zkfc.BreadcrumbName)
+	secret, err := os.ReadFile(cl.PathsFor(cl.Hosts[0].Name).SecretFile)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	_, auths := zkfc.SecretACL(bytes.TrimSpace(secret))
+	for _, withSecret := range []bool{false, true} {
+		conn, _, err := zk.Connect(strings.Split(cl.ZooKeeperQuorumString(), ","), 5*time.Second, zk.WithLogInfo(false))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if withSecret {
+			for _, a := range auths {
+				if err := conn.AddAuth(a.Scheme, a.Auth); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+		}
+		_, _, err = conn.Get(crumb)
+		conn.Close()
+		switch {
+		case !withSecret && !errors.Is(err, zk.ErrNoAuth):
+			c.t.Errorf("read of %s without the secret: %v, want %v", crumb, err, zk.ErrNoAuth)
+		case withSecret && err != nil:
+			c.t.Errorf("read of %s with the credential of the kept secret: %v", crumb, err)
 		}
 	}
 }
