@@ -2,6 +2,7 @@ package jmx
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -171,6 +172,47 @@ func TestProm(t *testing.T) {
 	for k := range samples {
 		if strings.HasPrefix(k, "name_node_info") || strings.HasPrefix(k, "runtime") {
 			t.Errorf("%s: an MXBean is not a metrics2 record", k)
+		}
+	}
+}
+
+// fatalTB records the Fatalf of a check expected to fail.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+type fatalStop struct{}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(fatalStop{})
+}
+
+// TestParsePromRefuses: the exposition check the daemons' tests rely on
+// refuses what Prometheus would.
+func TestParsePromRefuses(t *testing.T) {
+	for name, body := range map[string]string{
+		"repeated TYPE":    "# TYPE a gauge\na 1\n# TYPE a gauge\na{x=\"1\"} 2\n",
+		"split family":     "a 1\nb 2\na{x=\"1\"} 3\n",
+		"bad value":        "a one\n",
+		"unquoted label":   "a{x=1} 1\n",
+		"dash in name":     "journal-ns1_lag 1\n",
+		"repeated sample":  "a{x=\"1\"} 1\na{x=\"1\"} 2\n",
+		"TYPE after value": "a 1\n# TYPE a gauge\n",
+	} {
+		f := &fatalTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != (fatalStop{}) {
+					panic(r)
+				}
+			}()
+			jmxtest.ParsePromString(f, body)
+		}()
+		if f.msg == "" {
+			t.Errorf("%s: accepted %q", name, body)
 		}
 	}
 }

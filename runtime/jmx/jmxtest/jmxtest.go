@@ -60,3 +60,9 @@ func ParseProm(t testing.TB, body io.Reader) (map[string]float64, map[string]str
 	}
 	return samples, types
 }
+
+// ParsePromString is ParseProm over a string.
+func ParsePromString(t testing.TB, body string) (map[string]float64, map[string]string) {
+	t.Helper()
+	return ParseProm(t, strings.NewReader(body))
+}
