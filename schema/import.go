@@ -316,6 +316,12 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 		if err != nil {
 			return nil, fmt.Errorf("namenode %s: %s%s: %w", id, KeyNameNodeRPCAddress, suffix, err)
 		}
+		if wildcardHost(addr) {
+			// Unlike the web address, clients and the other NameNodes connect
+			// to this one: a wildcard names no host they can reach.
+			return nil, fmt.Errorf("namenode %s: %s%s is %s, an address clients cannot connect to; set it to the NameNode's host name (port %d) and, to bind every interface, add %s = 0.0.0.0",
+				id, KeyNameNodeRPCAddress, suffix, rpc, rpcPort, "dfs.namenode.rpc-bind-host")
+		}
 		nn := importedNN{id: id, host: im.host(addr), rpcPort: rpcPort, httpPort: DefaultNameNodeHTTPPort}
 		if http := im.take(KeyNameNodeHTTPAddress + suffix); http != "" {
 			ha, hp, err := importSplitHostPort(http, DefaultNameNodeHTTPPort)
