@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ucli "github.com/urfave/cli/v3"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 )
@@ -70,5 +73,27 @@ func TestBootstrapStandbyHadoopFlags(t *testing.T) {
 	code, msg := runRuntime(t, "bootstrap-standby", "-conf", dir, "-id", "nn2", "-nonInteractive")
 	if code != 5 || !strings.Contains(msg, "Running in non-interactive mode, and data appears to exist in Storage Directory") {
 		t.Fatalf("-nonInteractive over data: exit %d, %s", code, msg)
+	}
+}
+
+// TestFormatAcceptsHadoopSpellings: hdfs namenode -format's flags as Hadoop
+// spells them reach format's action with their meaning (the action itself
+// needs JournalNodes, so it is replaced here).
+func TestFormatAcceptsHadoopSpellings(t *testing.T) {
+	for _, args := range [][]string{
+		{"format", "-conf", "/c", "-id", "nn1", "-clusterid", "CID-1", "-force", "-nonInteractive"},
+		{"format", "--conf", "/c", "--id", "nn1", "--clusterid", "CID-1", "--force", "--non-interactive"},
+	} {
+		cmd := runtimeFormatCommand()
+		var got string
+		cmd.Action = func(ctx context.Context, c *ucli.Command) error {
+			got = fmt.Sprintf("%s %s %v %v", c.String("conf"), c.String("clusterid"), c.Bool("force"), c.Bool("non-interactive"))
+			return nil
+		}
+		var errb bytes.Buffer
+		cmd.ErrWriter = &errb
+		if err := cmd.Run(context.Background(), args); err != nil || got != "/c CID-1 true true" {
+			t.Errorf("%v: parsed %q, %v %s", args, got, err, errb.String())
+		}
 	}
 }
