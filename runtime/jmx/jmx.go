@@ -42,6 +42,10 @@ type ObjectName struct {
 // what it calls malformed (no domain separator, empty key list, a key
 // without a value, a repeated key).
 func ParseObjectName(name string) (ObjectName, error) {
+	if name == "" {
+		// ObjectName's constructor takes "" as the pattern *:*.
+		name = "*:*"
+	}
 	i := strings.IndexByte(name, ':')
 	if i < 0 {
 		return ObjectName{}, fmt.Errorf("domain part must be specified")
@@ -153,13 +157,15 @@ func writeJMX(buf *bytes.Buffer, src Source, r *http.Request, get string, hasGet
 	attr := ""
 	if hasGet {
 		parts := strings.Split(get, "::")
+		// Java's String.split drops trailing empty strings: "Bean::" is one part.
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
 		if len(parts) != 2 {
 			writeObject(buf, []kv{{"result", "ERROR"}, {"message", "query format is not as expected."}})
 			return http.StatusBadRequest
 		}
 		qry, attr = parts[0], parts[1]
-	} else if qry == "" {
-		qry = "*:*"
 	}
 	pat, err := ParseObjectName(qry)
 	if err != nil {

@@ -119,6 +119,21 @@ func TestHandlerQueries(t *testing.T) {
 		t.Fatalf("get without ::: %d %s", code, body)
 	}
 
+	code, body, _ = get(t, h, "?get=Hadoop:service=NameNode,name=FSNamesystem::")
+	e = nil
+	json.Unmarshal([]byte(body), &e)
+	if code != http.StatusBadRequest || e["message"] != "query format is not as expected." {
+		t.Fatalf("get with an empty attribute (one part to Java's split): %d %s", code, body)
+	}
+
+	// An empty ObjectName is the pattern *:*: every bean is asked, and (as
+	// in Hadoop) the first one without the attribute ends the answer.
+	code, body, _ = get(t, h, "?get=::FilesTotal")
+	json.Unmarshal([]byte(body), &one)
+	if code != http.StatusNotFound || len(one.Beans) != 2 || one.Beans[0]["FilesTotal"] != float64(3) || one.Beans[1]["result"] != "ERROR" {
+		t.Fatalf("get with an empty bean name: %d %s", code, body)
+	}
+
 	code, body, hdr = get(t, h, "?qry=java.lang:type=Runtime&callback=cb")
 	if code != 200 || !strings.HasPrefix(body, "cb({") || !strings.HasSuffix(body, "}\n);") || hdr.Get("Content-Type") != "application/javascript; charset=utf8" {
 		t.Fatalf("callback: %d %q %v", code, body, hdr)
