@@ -42,7 +42,7 @@ func ImportReport(core, hdfs *hadoopconf.Config) ([]byte, []string, error) {
 		c    *hadoopconf.Config
 	}{{"core-site.xml", im.core}, {"hdfs-site.xml", im.hdfs}} {
 		for _, k := range f.c.Duplicates() {
-			im.warnf("%s declares %s more than once; Hadoop uses the last value, %q, and so does the import; delete the other <property> entries", f.name, k, f.c.Get(k, ""))
+			im.warnf("%s declares %s more than once; Hadoop uses %q (the last value, unless an earlier one is <final>), and so does the import; delete the other <property> entries", f.name, k, f.c.Get(k, ""))
 		}
 	}
 	out, err := im.run()
