@@ -74,6 +74,7 @@ target "local" { state_dir = "`+state+`" }
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir()) // hactl fs's active-NameNode cache
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// hactl fs remembers the active NameNode under the user's cache dir:
+	// keep that with the tests (set after the build, which uses Go's cache).
+	os.Setenv("XDG_CACHE_HOME", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
