@@ -72,6 +72,20 @@ func TestProbeZooKeeperIntegration(t *testing.T) {
 	if _, err := sconn.Create("/hadoop-ha/sec/ActiveBreadCrumb", secCrumb, 0, acls); err != nil {
 		t.Fatal(err)
 	}
+	// Every server catches up with the leader first: the probe's sessions
+	// and conn may sit on a follower that has not applied sconn's creates
+	// yet (ZooKeeper orders reads only within a session).
+	for _, addr := range ens.Addrs() {
+		fc, _, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(log.New(io.Discard, "", 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = fc.Sync("/hadoop-ha/sec/ActiveBreadCrumb")
+		fc.Close()
+		if err != nil {
+			t.Fatalf("sync %s: %v", addr, err)
+		}
+	}
 	if _, _, err := conn.Get("/hadoop-ha/sec/ActiveBreadCrumb"); !errors.Is(err, zk.ErrNoAuth) {
 		t.Fatalf("the secured breadcrumb is readable without credentials: %v", err)
 	}

@@ -106,7 +106,9 @@ func TestIntegrationZooKeeperSecurity(t *testing.T) {
 }
 
 // authedConn is a ZooKeeper session with z's credentials, closed at the end
-// of the test.
+// of the test, synced with the leader: a fresh session may land on a
+// follower that has not yet applied the ZKFC's last changes (ZooKeeper
+// orders reads only within a session).
 func (h *haEnv) authedConn(z ZKConfig) *zk.Conn {
 	h.t.Helper()
 	conn, _, err := Dial(context.Background(), z, nil)
@@ -114,5 +116,8 @@ func (h *haEnv) authedConn(z ZKConfig) *zk.Conn {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(conn.Close)
+	if _, err := conn.Sync("/"); err != nil {
+		h.t.Fatal(err)
+	}
 	return conn
 }
