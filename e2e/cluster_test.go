@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/internal/apply"
 	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/internal/netns"
 	"github.com/hactl/hactl/schema"
@@ -548,7 +549,10 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 				c.t.Errorf("destroy left %s on %s", d, h.Name)
 			}
 		}
-		left, err := c.leftovers(h.Name, append(slices.Clone(dataDirs[h.Name]), p.SecretFile))
+		// The kept secret's dir keeps the marker that says hactl created it,
+		// so destroy --purge-data can remove it later.
+		left, err := c.leftovers(h.Name, append(slices.Clone(dataDirs[h.Name]), p.SecretFile,
+			filepath.Join(filepath.Dir(p.SecretFile), apply.CreatedMarker)))
 		if err != nil {
 			c.t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,7 +134,8 @@ func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
 
 // TestDestroyLeavesNoHactlDir: with dirs of its own, hactl's files are all
 // removed by destroy --purge-data and the emptied dirs with them (the file
-// list is complete); a plain destroy leaves only the secret and its dir.
+// list is complete); a plain destroy leaves only the secret and its dir
+// (still marked as created by hactl).
 func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	tmp := t.TempDir()
 	c := loadFixture(t, "three", nil)
@@ -145,7 +147,8 @@ func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	c.Runtime.SecretFile = filepath.Join(tmp, "etc/hactl/cluster.secret")
 	applyThenDestroyFiles(t, c, "dim", false)
 	for _, f := range treeOf(t, tmp) {
-		if strings.Contains(f, "hactl") && f != "/etc/hactl" && f != "/etc/hactl/cluster.secret" {
+		// The kept secret's dir stays hactl's, marked, for a later --purge-data.
+		if strings.Contains(f, "hactl") && f != "/etc/hactl" && f != "/etc/hactl/cluster.secret" && f != "/etc/hactl/"+CreatedMarker {
 			t.Errorf("%s left behind by destroy", f)
 		}
 	}
@@ -186,5 +189,48 @@ func TestDestroyRefusesSystemDirs(t *testing.T) {
 		if n := len(mutatingCalls(s)); n != 0 {
 			t.Errorf("%s: %d mutations despite the refusal", tc.act, n)
 		}
+	}
+}
+
+// TestDestroyKeepsDirsItDidNotCreate: runtime dirs that existed before apply,
+// even empty ones, survive destroy --purge-data (emptied of hactl's files);
+// the same dirs made by apply are removed.
+func TestDestroyKeepsDirsItDidNotCreate(t *testing.T) {
+	tmp := t.TempDir()
+	c := loadFixture(t, "three", nil)
+	c.ZooKeeper.DataDir = filepath.Join(tmp, "zk")
+	c.Runtime.ConfDir = filepath.Join(tmp, "srv/conf")
+	c.Runtime.LogDir = filepath.Join(tmp, "srv/log")
+	c.Runtime.RunDir = filepath.Join(tmp, "srv/run")
+	c.Runtime.InstallDir = filepath.Join(tmp, "srv/opt")
+	c.Runtime.SecretFile = filepath.Join(tmp, "srv/conf/cluster.secret")
+	p := c.PathsFor("dim")
+	pre := []string{p.ConfDir, p.LogDir, p.RunDir, p.InstallDir}
+	for _, d := range pre {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyThenDestroyFiles(t, c, "dim", true)
+	// What apply made inside them (conf/zookeeper, opt/bin) goes.
+	want := []string{"/srv", "/srv/conf", "/srv/log", "/srv/opt", "/srv/run", "/zk"}
+	if got := treeOf(t, tmp); !slices.Equal(got, want) && !slices.Equal(got, append(want, "/zk/myid")) {
+		t.Errorf("after destroy of pre-existing runtime dirs: %q, want %q (+ /zk/myid)", got, want)
+	}
+
+	// Now apply creates them: destroy removes them, the operator's /srv stays.
+	for _, d := range pre {
+		if err := os.Remove(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyThenDestroyFiles(t, c, "dim", true)
+	for _, f := range treeOf(t, tmp) {
+		if strings.HasPrefix(f, "/srv/") {
+			t.Errorf("%s left behind by destroy of dirs apply created", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "srv")); err != nil {
+		t.Errorf("/srv existed before apply: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/hactl/hactl/planner"
 )
@@ -29,7 +30,11 @@ func (r *installRuntime) Run(ctx context.Context, env *Env) error {
 	if sum := planner.SHA256Hex(data); sum != env.Binary.SHA256 {
 		return fmt.Errorf("install runtime: %s changed since it was hashed (sha256 %s, expected %s)", env.Binary.Path, sum, env.Binary.SHA256)
 	}
-	bin := env.paths(r.s.Host).Binary
+	p := env.paths(r.s.Host)
+	bin := p.Binary
+	if err := env.mkdirOwned(ctx, r.s.Host, p.InstallDir, filepath.Dir(bin)); err != nil {
+		return fmt.Errorf("install runtime: %w", err)
+	}
 	if err := env.upload(ctx, r.s.Host, bin, data, 0o755); err != nil {
 		return fmt.Errorf("install runtime: %w", err)
 	}

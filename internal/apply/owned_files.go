@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hactl/hactl/internal/daemon"
@@ -14,7 +15,8 @@ import (
 // daemons produce. destroy removes these and nothing else: a runtime dir
 // that the operator pointed at a directory holding other things (an old plan
 // file from before validation refused it, conf_dir = "/etc") loses only what
-// hactl wrote there. Directories are removed only when they are left empty.
+// hactl wrote there. A directory is removed only when hactl created it
+// (CreatedMarker) and it is left empty.
 
 // daemonPatterns match every daemon name hactl supervises or an earlier
 // hactl supervised (shell globs).
@@ -76,12 +78,15 @@ func runtimeFilesScript(c *schema.Cluster, host string) (string, error) {
 }
 
 // removeScript removes files (already quoted words, globs allowed) and then
-// each dir only if it is empty (rmdir refuses otherwise; that is fine).
+// each dir that hactl created and that is left empty (rmdirOwnedLine),
+// children before parents.
 func removeScript(files, dirs []string) string {
+	dirs = slices.Clone(dirs)
+	slices.SortStableFunc(dirs, func(a, b string) int { return len(b) - len(a) })
 	var b strings.Builder
 	b.WriteString("rm -f -- " + strings.Join(files, " ") + "\n")
 	for _, d := range dirs {
-		fmt.Fprintf(&b, "rmdir -- %s 2>/dev/null || true\n", shq(d))
+		b.WriteString(rmdirOwnedLine(d) + "\n")
 	}
 	return b.String()
 }

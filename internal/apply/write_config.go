@@ -26,7 +26,7 @@ func (r *writeConfig) Run(ctx context.Context, env *Env) error {
 	if dh == nil {
 		return fmt.Errorf("write config: host %s is not in the configuration", host)
 	}
-	if err := env.wetArgs(ctx, host, "mkdir", "-p", p.ConfDir, p.LogDir, p.RunDir, filepath.Dir(p.SecretFile)); err != nil {
+	if err := env.mkdirOwned(ctx, host, p.ConfDir, p.LogDir, p.RunDir, filepath.Dir(p.SecretFile)); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	for _, f := range []string{planner.FileCoreSite, planner.FileHDFSSite} {

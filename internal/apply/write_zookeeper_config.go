@@ -25,7 +25,13 @@ func (r *writeZooKeeperConfig) Run(ctx context.Context, env *Env) error {
 	}
 	cfg := planner.ZooKeeperConfPath(env.Cluster, host)
 	data := planner.ZooKeeperDataDir(env.Cluster, host)
-	if err := env.wetArgs(ctx, host, "mkdir", "-p", filepath.Dir(cfg), data); err != nil {
+	// conf_dir first: this step may run before write-config makes it.
+	if err := env.mkdirOwned(ctx, host, env.paths(host).ConfDir, filepath.Dir(cfg)); err != nil {
+		return fmt.Errorf("write zookeeper config: %w", err)
+	}
+	// The data dir is storage, kept by destroy and removed whole only by
+	// --purge-data: no marker.
+	if err := env.wetArgs(ctx, host, "mkdir", "-p", data); err != nil {
 		return fmt.Errorf("write zookeeper config: %w", err)
 	}
 	if err := env.upload(ctx, host, cfg, dh.Files[planner.FileZooCfg], 0o644); err != nil {

@@ -69,9 +69,11 @@ func TestDecode(t *testing.T) {
 		{targets.Command{Shell: "[ -f /usr/share/java/zookeeper.jar ] || { apt-get -o DPkg::Lock::Timeout=300 update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends zookeeper; }"},
 			InstallPackages{Packages: []string{"zookeeper"}, AptGets: []AptGet{{Options: []string{"DPkg::Lock::Timeout=300"}, Command: "update -qq"},
 				{Options: []string{"DPkg::Lock::Timeout=300"}, Command: "install -y -qq --no-install-recommends zookeeper"}}}},
-		{targets.Command{Shell: "rm -f -- '/etc/hactl dir/core-site.xml' '/etc/hactl dir'/'.core-site.xml.tmp-'* /run/hactl/namenode.*.json\nrmdir -- '/etc/hactl dir' 2>/dev/null || true\nrmdir -- /run/hactl 2>/dev/null || true\n"},
+		{targets.Command{Shell: "rm -f -- '/etc/hactl dir/core-site.xml' '/etc/hactl dir'/'.core-site.xml.tmp-'* /run/hactl/namenode.*.json\n" +
+			"if [ -f '/etc/hactl dir'/.hactl-created ] && [ \"$(ls -A -- '/etc/hactl dir')\" = .hactl-created ]; then rm -f -- '/etc/hactl dir'/.hactl-created && rmdir -- '/etc/hactl dir' 2>/dev/null || true; fi\n" +
+			"if [ -f /run/hactl/.hactl-created ] && [ \"$(ls -A -- /run/hactl)\" = .hactl-created ]; then rm -f -- /run/hactl/.hactl-created && rmdir -- /run/hactl 2>/dev/null || true; fi\n"},
 			RemoveFiles{Files: []string{"/etc/hactl dir/core-site.xml", "/etc/hactl dir/.core-site.xml.tmp-*", "/run/hactl/namenode.*.json"}, Dirs: []string{"/etc/hactl dir", "/run/hactl"}}},
-		{targets.Command{Shell: "rm -f -- '/x/it'\"'\"'s'\nrmdir -- /x 2>/dev/null || true\n"}, RemoveFiles{Files: []string{"/x/it's"}, Dirs: []string{"/x"}}},
+		{targets.Command{Shell: "rm -f -- '/x/it'\"'\"'s'\nif [ -f /x/.hactl-created ] && [ \"$(ls -A -- /x)\" = .hactl-created ]; then rm -f -- /x/.hactl-created && rmdir -- /x 2>/dev/null || true; fi\n"}, RemoveFiles{Files: []string{"/x/it's"}, Dirs: []string{"/x"}}},
 		{targets.Command{Args: []string{"rm", "-rf", "/hdfs/namenode", "/hdfs/journalnode"}}, RemoveTree{Dirs: []string{"/hdfs/namenode", "/hdfs/journalnode"}}},
 		{targets.Command{Shell: "rm -f /tmp/hactl-probe-*"}, Shell{Script: "rm -f /tmp/hactl-probe-*"}},
 	} {

@@ -123,6 +123,7 @@ var (
 	probeNameRe = regexp.MustCompile(`(?m)(?:^|; )d nn\d+ ` + word + `;`)
 	probeRootRe = regexp.MustCompile(`(?m)^for j in ` + word + `/\*; do`)
 	probeAddrRe = regexp.MustCompile(` runtime probe .*--address ` + word)
+	rmdirRe     = regexp.MustCompile(`^if \[ -f ` + word + `/\.hactl-created \] && .*; then rm -f -- .* && rmdir -- .*; fi$`)
 )
 
 // unquote undoes targets.ShellQuote.
@@ -179,8 +180,9 @@ func Decode(cmd targets.Command) Op {
 }
 
 // decodeRemove reads the removal script apply writes: one "rm -f -- FILES"
-// line, then "rmdir -- DIR 2>/dev/null || true" per dir; anything else in it
-// leaves it a plain script.
+// line, then per dir a line that removes it if hactl created it (its
+// .hactl-created marker) and it is left empty; anything else in it leaves it
+// a plain script.
 func decodeRemove(s string) Op {
 	var r RemoveFiles
 	for i, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
@@ -189,8 +191,8 @@ func decodeRemove(s string) Op {
 			for _, w := range shellWords(strings.TrimPrefix(l, "rm -f -- ")) {
 				r.Files = append(r.Files, w)
 			}
-		case strings.HasPrefix(l, "rmdir -- ") && strings.HasSuffix(l, " 2>/dev/null || true"):
-			r.Dirs = append(r.Dirs, unquote(strings.TrimSuffix(strings.TrimPrefix(l, "rmdir -- "), " 2>/dev/null || true")))
+		case rmdirRe.MatchString(l):
+			r.Dirs = append(r.Dirs, unquote(rmdirRe.FindStringSubmatch(l)[1]))
 		default:
 			return Shell{Script: s}
 		}
