@@ -71,7 +71,9 @@ type preflight struct {
 	installed bool
 	runtime   *probe.Report
 	probeExit int
-	stderr    string // the script's stderr (tail), for a failed installed probe
+	// record: the storage dirs apply recorded on the host (nil when none).
+	record *probe.StorageDirs
+	stderr string // the script's stderr (tail), for a failed installed probe
 }
 
 // readStorage judges what the script saw in the storage dirs of dirs. It is
@@ -206,6 +208,11 @@ func parsePreflight(dirs storageDirs, c *schema.Cluster, host string, out []byte
 		return nil, errors.New("output ends before the host was described")
 	}
 	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
+	if b, ok := s.file("storerec"); ok {
+		if pf.record, err = parseStorageRecord(b); err != nil {
+			return nil, fmt.Errorf("hactl's storage record %s: %w", StorageRecordPath(c, host), err)
+		}
+	}
 	if pf.host, pf.errs, err = describeHost(s, paths.Binary); err != nil {
 		return nil, err
 	}

@@ -75,14 +75,17 @@ func hostStorage(c *schema.Cluster, host string) storageDirs {
 // data of the dirs the host still uses. A dir the script cannot read (not
 // absolute, a line break in its name) is an error: the host's storage cannot
 // be described, so it must not be taken for empty.
-func (s storageDirs) with(in *probe.StorageDirs) (storageDirs, bool, error) {
+//
+// The storage record apply keeps on the host (storage_record.go) is added
+// the same way; source names where in came from, for the error.
+func (s storageDirs) with(in *probe.StorageDirs, source string) (storageDirs, bool, error) {
 	if in == nil {
 		return s, false, nil
 	}
 	out := storageDirs{names: slices.Clone(s.names), roots: slices.Clone(s.roots)}
 	usable := func(what, d string) error {
 		if !path.IsAbs(d) || strings.ContainsAny(d, "\n\r") {
-			return fmt.Errorf("the installed configuration names %s %q, which the probe cannot read", what, d)
+			return fmt.Errorf("%s names %s %q, which the probe cannot read", source, what, d)
 		}
 		return nil
 	}
@@ -197,7 +200,7 @@ if [ -e "$b" ]; then
   fi
   if [ -n "$c" ]; then echo "bin sha $c"; else s bin "$b"; fi
 fi
-s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s
+s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s; x storerec %[13]s
 zc=%[6]s; s cfg:zoo.cfg "$zc"
 if [ -f "$zc" ]; then zd=$(sed -n 's/^[[:space:]]*dataDir=[[:space:]]*//p' "$zc" | head -n 1 | sed 's/[[:space:]]*$//'); [ -n "$zd" ] && s cfg:myid "$zd/myid"; fi
 [ -f %[7]s ] && echo zkjar
@@ -237,7 +240,7 @@ fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
 		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zkserver.Jar), q(p.RunDir),
-		daemon.EnvRuntimeSHA256, procScan.String(), probeReportEnv, probeReportFormat)
+		daemon.EnvRuntimeSHA256, procScan.String(), probeReportEnv, probeReportFormat, q(StorageRecordPath(c, host)))
 	return b.String()
 }
 

@@ -74,7 +74,9 @@ func ProbeAll(ctx context.Context, c *schema.Cluster, hosts map[string]Host, opt
 // One round trip, except where the installed runtime reports storage dirs
 // (from the configuration installed on the host) that the cluster
 // configuration does not name: a second script then reads all of them, so
-// data in dirs the host still uses is never missed.
+// data in dirs the host still uses is never missed. The same goes for the
+// dirs in the storage record apply keeps on the host (storage_record.go),
+// which outlives the installed configuration on destroy.
 func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.ObservedHost {
 	fail := func(err error) *planner.ObservedHost {
 		return &planner.ObservedHost{Name: h.Name(), Error: err.Error()}
@@ -96,13 +98,19 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 	}
 	msg := strings.TrimSpace(string(tail(res.Stderr, 500)))
 	pf, err := parsePreflight(dirs, c, h.Name(), res.Stdout)
-	if err == nil && pf.runtime != nil {
-		var all storageDirs
-		var more bool
-		all, more, err = dirs.with(pf.runtime.Storage)
-		if more {
+	if err == nil {
+		all, more := dirs, false
+		if pf.runtime != nil {
+			all, more, err = all.with(pf.runtime.Storage, "the installed configuration")
+		}
+		if err == nil {
+			var rec bool
+			all, rec, err = all.with(pf.record, "hactl's storage record "+StorageRecordPath(c, h.Name()))
+			more = more || rec
+		}
+		if err == nil && more {
 			if res, err = run(storageScript(all)); err != nil {
-				return fail(fmt.Errorf("probe of the installed configuration's storage dirs: %w", err))
+				return fail(fmt.Errorf("probe of the storage dirs the installed configuration or the storage record names: %w", err))
 			}
 			msg = strings.TrimSpace(string(tail(res.Stderr, 500)))
 			err = pf.parseStorage(all, res.Stdout)

@@ -46,7 +46,7 @@ func TestInstalledConfigurationNamesTheConfiguredStorageDirs(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := hostStorage(c, h.Name)
-			if _, more, err := want.with(rep.Storage); more || err != nil {
+			if _, more, err := want.with(rep.Storage, "the installed configuration"); more || err != nil {
 				t.Errorf("%s host %s: the installed configuration names other storage dirs (%+v) than the cluster configuration (%+v): %v",
 					dir, h.Name, rep.Storage, want, err)
 			}

@@ -1,0 +1,108 @@
+package targets_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
+)
+
+func loadIn(t *testing.T, dir, hcl string) *schema.Cluster {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "cluster.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, diags := schema.Load(dir, schema.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	return c
+}
+
+// After a destroy without --purge-data the installed configuration is gone,
+// but the storage record apply wrote next to the secret is kept. A
+// configuration that renames the nameservice and moves name_dir and
+// edits_dir must still find the old formatted dirs through the record, and
+// plan must refuse to format next to them, naming the old dir.
+func TestProbeFindsStorageThroughRecord(t *testing.T) {
+	dir := t.TempDir()
+	oldHCL := strings.NewReplacer(`nameservice "ns1"`, `nameservice "old"`,
+		`"/hdfs/journal"`, `"/old/journal"`, `"/hdfs/name"`, `"/old/name"`).Replace(localClusterHCL)
+	old := loadIn(t, dir, oldHCL)
+	for _, h := range []string{"p1", "p2", "p3"} {
+		rec, err := targets.StorageRecord(old, h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := targets.StorageRecordPath(old, h)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, rec, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostFile(t, old, "p1", "/old/name/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, old, "p2", "/old/journal/old/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+
+	c := loadIn(t, dir, localClusterHCL)
+	hosts, err := targets.Open(c, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldName, oldJournal := c.HostDir("p1", "/old/name"), c.HostDir("p2", "/old/journal")
+	obs := probeLocal(t, c, hosts)
+	if nn := obs.Hosts["p1"].NameNodes["old/nn1"]; nn == nil || !nn.Formatted || nn.ClusterID != "CID-old" || len(nn.Dirs) != 1 || nn.Dirs[0] != oldName {
+		t.Errorf("old namespace's NameNode storage, found through the record: %+v", nn)
+	}
+	if j := obs.Hosts["p2"].JournalNodes["old"]; j == nil || !j.Formatted || j.Dir != oldJournal+"/old" {
+		t.Errorf("old journal, found through the record: %+v", j)
+	}
+
+	d, err := planner.RenderDesired(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = planner.PlanDesired(d, obs, planner.Options{RuntimeSHA256: strings.Repeat("a", 64)})
+	if !errors.Is(err, planner.ErrOtherNamespace) {
+		t.Fatalf("plan over the recorded old namespace: err = %v", err)
+	}
+	for _, want := range []string{"p1: NameNode storage of nameservice old, NameNode nn1 in " + oldName, "clusterID CID-old",
+		"p2: journal old in " + oldJournal + "/old"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+// The record only grows: dirs the configuration no longer names stay in it,
+// and one that cannot be read is an error rather than overwritten.
+func TestStorageRecordMerges(t *testing.T) {
+	dir := t.TempDir()
+	oldHCL := strings.NewReplacer(`nameservice "ns1"`, `nameservice "old"`, `"/hdfs/name"`, `"/old/name"`).Replace(localClusterHCL)
+	rec, err := targets.StorageRecord(loadIn(t, dir, oldHCL), "p1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loadIn(t, dir, localClusterHCL)
+	merged, err := targets.StorageRecord(c, "p1", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"old/nn1"`, c.HostDir("p1", "/old/name"), `"ns1/nn1"`, c.HostDir("p1", "/hdfs/name"), c.HostDir("p1", "/hdfs/journal")} {
+		if !strings.Contains(string(merged), want) {
+			t.Errorf("merged record lacks %s:\n%s", want, merged)
+		}
+	}
+	if strings.Count(string(merged), c.HostDir("p1", "/hdfs/journal")) != 1 {
+		t.Errorf("edits dir recorded twice:\n%s", merged)
+	}
+	if _, err := targets.StorageRecord(c, "p1", []byte("not json")); err == nil {
+		t.Error("an unreadable record was overwritten")
+	}
+}
