@@ -111,6 +111,18 @@ func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
 		t.Errorf("cluster secret after destroy: %q", got)
 	}
 	data["hdfs/cluster.secret"] = "0123456789abcdef0123456789abcdef\n"
+	// The storage record stays with the secret, naming the kept dirs, so a
+	// later plan finds them with the configuration gone.
+	rec, err := os.ReadFile(filepath.Join(hdfs, "storage-dirs.json"))
+	if err != nil {
+		t.Fatalf("storage record after destroy without --purge-data: %v", err)
+	}
+	for _, want := range []string{`"hacluster/dnn"`, filepath.Join(hdfs, "namenode"), filepath.Join(hdfs, "journalnode")} {
+		if !strings.Contains(string(rec), want) {
+			t.Errorf("storage record lacks %s:\n%s", want, rec)
+		}
+	}
+	data["hdfs/storage-dirs.json"] = string(rec)
 
 	for f, v := range data {
 		got, err := os.ReadFile(filepath.Join(tmp, f))
@@ -134,8 +146,8 @@ func TestDestroyRemovesOnlyWhatHactlWrote(t *testing.T) {
 
 // TestDestroyLeavesNoHactlDir: with dirs of its own, hactl's files are all
 // removed by destroy --purge-data and the emptied dirs with them (the file
-// list is complete); a plain destroy leaves only the secret and its dir
-// (still marked as created by hactl).
+// list is complete); a plain destroy leaves only the secret, the storage
+// record and their dir (still marked as created by hactl).
 func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	tmp := t.TempDir()
 	c := loadFixture(t, "three", nil)
@@ -148,9 +160,12 @@ func TestDestroyLeavesNoHactlDir(t *testing.T) {
 	applyThenDestroyFiles(t, c, "dim", false)
 	for _, f := range treeOf(t, tmp) {
 		// The kept secret's dir stays hactl's, marked, for a later --purge-data.
-		if strings.Contains(f, "hactl") && f != "/etc/hactl" && f != "/etc/hactl/cluster.secret" && f != "/etc/hactl/"+CreatedMarker {
+		if strings.Contains(f, "hactl") && f != "/etc/hactl" && f != "/etc/hactl/cluster.secret" && f != "/etc/hactl/"+CreatedMarker && f != "/etc/hactl/storage-dirs.json" {
 			t.Errorf("%s left behind by destroy", f)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "etc/hactl/storage-dirs.json")); err != nil {
+		t.Errorf("storage record after destroy without --purge-data: %v", err)
 	}
 	applyThenDestroyFiles(t, c, "dim", true)
 	for _, f := range treeOf(t, tmp) {

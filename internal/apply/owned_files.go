@@ -9,6 +9,7 @@ import (
 	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
 )
 
 // hactl's own files on a host, by exact name or by a pattern only hactl's
@@ -48,7 +49,12 @@ func ownedFilesScript(c *schema.Cluster, host string, withSecret bool) (string, 
 		rm = append(rm, shq(filepath.Join(zkConf, f)), uploadLeftovers(zkConf, f))
 	}
 	if withSecret {
-		rm = append(rm, shq(p.SecretFile), uploadLeftovers(filepath.Dir(p.SecretFile), filepath.Base(p.SecretFile)))
+		// The storage record goes with the secret, by its name. Nothing it
+		// lists is removed because it lists it: purge-data removes the
+		// configuration's data dirs only.
+		rec := targets.StorageRecordPath(c, host)
+		rm = append(rm, shq(p.SecretFile), uploadLeftovers(filepath.Dir(p.SecretFile), filepath.Base(p.SecretFile)),
+			shq(rec), uploadLeftovers(filepath.Dir(rec), filepath.Base(rec)))
 	}
 	for _, d := range daemonPatterns {
 		rm = append(rm,

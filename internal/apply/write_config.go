@@ -1,16 +1,18 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
 
 	"github.com/hactl/hactl/planner"
+	"github.com/hactl/hactl/targets"
 )
 
 // writeConfig creates hactl's directories and writes core-site.xml,
-// hdfs-site.xml and, when the host has none, the cluster secret (mode 0600;
-// an existing secret is kept).
+// hdfs-site.xml, when the host has none, the cluster secret (mode 0600; an
+// existing secret is kept), and the host's storage record.
 type writeConfig struct{ s *planner.Step }
 
 func init() {
@@ -44,11 +46,38 @@ func (r *writeConfig) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("write config: check secret: %w", err)
 	}
-	if string(res.Stdout) == "yes\n" {
+	if string(res.Stdout) != "yes\n" {
+		if err := env.upload(ctx, host, p.SecretFile, append(append([]byte{}, secret...), '\n'), 0o600); err != nil {
+			return fmt.Errorf("write config: secret: %w", err)
+		}
+	}
+	// Before any NameNode is formatted or JournalNode started here.
+	if err := recordStorage(ctx, env, host); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
+}
+
+// recordStorage adds the storage dirs the configuration puts on host to the
+// host's storage record (targets.StorageRecord), which plain destroy keeps
+// with the secret, so a later plan still finds the formatted storage after
+// the configuration that named it is gone.
+func recordStorage(ctx context.Context, env *Env, host string) error {
+	file := targets.StorageRecordPath(env.Cluster, host)
+	q := targets.ShellQuote(file)
+	res, err := env.run(ctx, host, targets.Command{Shell: "if [ -s " + q + " ]; then cat " + q + "; fi"})
+	if err != nil {
+		return fmt.Errorf("read storage record: %w", err)
+	}
+	rec, err := targets.StorageRecord(env.Cluster, host, res.Stdout)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(rec, res.Stdout) {
 		return nil
 	}
-	if err := env.upload(ctx, host, p.SecretFile, append(append([]byte{}, secret...), '\n'), 0o600); err != nil {
-		return fmt.Errorf("write config: secret: %w", err)
+	if err := env.upload(ctx, host, file, rec, 0o600); err != nil {
+		return fmt.Errorf("storage record: %w", err)
 	}
 	return nil
 }
