@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/hactl/hactl/internal/daemon"
 	"github.com/hactl/hactl/internal/netns"
 	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
 )
 
 // Bounds of each hactl command. The machine is shared and slow; these only
@@ -502,7 +504,7 @@ func (c *testCluster) scenarioConcurrentApplies(wantNNs int, files map[string]st
 func (c *testCluster) scenarioDestroyKeepsData() {
 	c.t.Helper()
 	cl := c.load()
-	dataDirs := map[string][]string{}
+	dataDirs, storageDirs := map[string][]string{}, map[string][]string{}
 	for _, h := range cl.Hosts {
 		for _, ns := range cl.Nameservices {
 			for _, nn := range ns.NameNodes {
@@ -516,6 +518,8 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 				dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, ns.Journal.EditsDir))
 			}
 		}
+		// apply records the NameNode and JournalNode dirs, not ZooKeeper's.
+		storageDirs[h.Name] = slices.Clone(dataDirs[h.Name])
 		if z := cl.ZooKeeper; z != nil && z.Managed && slices.Contains(z.Servers, h.Name) && z.DataDir != "" {
 			dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, z.DataDir))
 		}
@@ -549,9 +553,18 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 				c.t.Errorf("destroy left %s on %s", d, h.Name)
 			}
 		}
+		// The storage record stays with the secret, so a later plan finds
+		// the kept storage even under a configuration that moved it.
+		rec := targets.StorageRecordPath(cl, h.Name)
+		recorded, _ := c.hostExec(h.Name, "cat "+shellQuote(rec)+" 2>/dev/null || true")
+		for _, d := range storageDirs[h.Name] {
+			if !strings.Contains(recorded, strconv.Quote(d)) {
+				c.t.Errorf("destroy without --purge-data: the storage record %s of %s does not name %s: %q", rec, h.Name, d, recorded)
+			}
+		}
 		// The kept secret's dir keeps the marker that says hactl created it,
 		// so destroy --purge-data can remove it later.
-		left, err := c.leftovers(h.Name, append(slices.Clone(dataDirs[h.Name]), p.SecretFile,
+		left, err := c.leftovers(h.Name, append(slices.Clone(dataDirs[h.Name]), p.SecretFile, rec,
 			filepath.Join(filepath.Dir(p.SecretFile), apply.CreatedMarker)))
 		if err != nil {
 			c.t.Fatal(err)
