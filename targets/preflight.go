@@ -125,6 +125,9 @@ func readStorage(dirs storageDirs, s *scanned) (map[string]*planner.ObservedName
 		root, jid, _ := strings.Cut(tag, ":")
 		j := &planner.ObservedJournal{JournalID: jid}
 		if i, err := strconv.Atoi(strings.TrimPrefix(root, "jn")); err == nil && i >= 0 && i < len(dirs.roots) {
+			if dirs.recordRoots[dirs.roots[i]] && dirs.jids[jid] {
+				continue // see storageDirs.withRecord
+			}
 			j.Dir = path.Join(dirs.roots[i], jid)
 		}
 		switch st := s.fields[tag]["dir"]; st {

@@ -40,22 +40,28 @@ type nameDirCheck struct {
 type storageDirs struct {
 	names []nameDirCheck
 	roots []string // JournalNode edits dirs, each holding <jid>/current
+	// The NameNode keys and journal IDs the configuration puts on the host,
+	// and the roots only the storage record names (see withRecord).
+	nnKeys, jids map[string]bool
+	recordRoots  map[string]bool
 }
 
 // hostStorage lists the storage dirs the configuration puts on host.
 func hostStorage(c *schema.Cluster, host string) storageDirs {
-	var s storageDirs
+	s := storageDirs{nnKeys: map[string]bool{}, jids: map[string]bool{}}
 	for _, ns := range c.Nameservices {
 		for _, nn := range ns.NameNodes {
 			if nn.Host != host {
 				continue
 			}
+			s.nnKeys[planner.NameNodeKey(ns.Name, nn.ID)] = true
 			for _, d := range ns.EffectiveNameDirs(nn) {
 				d = strings.TrimPrefix(d, "file://")
 				s.names = append(s.names, nameDirCheck{key: planner.NameNodeKey(ns.Name, nn.ID), ns: ns.Name, id: nn.ID, dir: c.HostDir(host, d)})
 			}
 		}
 		if j := ns.Journal; j != nil && slices.Contains(j.Hosts, host) {
+			s.jids[planner.JournalID(ns)] = true
 			root := journalDefaultEditsDir
 			if j.EditsDir != "" {
 				root = c.HostDir(host, strings.TrimPrefix(j.EditsDir, "file://"))
@@ -82,7 +88,8 @@ func (s storageDirs) with(in *probe.StorageDirs, source string) (storageDirs, bo
 	if in == nil {
 		return s, false, nil
 	}
-	out := storageDirs{names: slices.Clone(s.names), roots: slices.Clone(s.roots)}
+	out := s
+	out.names, out.roots = slices.Clone(s.names), slices.Clone(s.roots)
 	usable := func(what, d string) error {
 		if !path.IsAbs(d) || strings.ContainsAny(d, "\n\r") {
 			return fmt.Errorf("%s names %s %q, which the probe cannot read", source, what, d)
@@ -114,6 +121,39 @@ func (s storageDirs) with(in *probe.StorageDirs, source string) (storageDirs, bo
 		if !slices.Contains(out.roots, r) {
 			out.roots = append(out.roots, r)
 			added = true
+		}
+	}
+	return out, added, nil
+}
+
+// withRecord returns s plus the dirs of the storage record rec, for storage
+// under IDs the configuration does not name on the host: the record is there
+// to find a namespace left behind (a renamed nameservice or journal_id with
+// moved dirs). A dir it keeps for an ID the configuration still names (a
+// name_dir or edits_dir moved since, its old copy left in place) is not
+// read: it would be merged into that ID's observed storage and make an empty
+// dir look formatted, or an empty journal look like it holds edits.
+func (s storageDirs) withRecord(rec *probe.StorageDirs, source string) (storageDirs, bool, error) {
+	if rec == nil {
+		return s, false, nil
+	}
+	foreign := &probe.StorageDirs{NameDirs: map[string][]string{}, EditsRoots: rec.EditsRoots}
+	for k, d := range rec.NameDirs {
+		if !s.nnKeys[k] {
+			foreign.NameDirs[k] = d
+		}
+	}
+	out, added, err := s.with(foreign, source)
+	if err != nil || !added {
+		return out, added, err
+	}
+	out.recordRoots = map[string]bool{}
+	for r := range s.recordRoots {
+		out.recordRoots[r] = true
+	}
+	for _, r := range out.roots {
+		if !slices.Contains(s.roots, r) {
+			out.recordRoots[r] = true
 		}
 	}
 	return out, added, nil

@@ -105,7 +105,7 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 		}
 		if err == nil {
 			var rec bool
-			all, rec, err = all.with(pf.record, "hactl's storage record "+StorageRecordPath(c, h.Name()))
+			all, rec, err = all.withRecord(pf.record, "hactl's storage record "+StorageRecordPath(c, h.Name()))
 			more = more || rec
 		}
 		if err == nil && more {

@@ -15,9 +15,10 @@ import (
 // removes the installed configuration but keeps the data and the secret,
 // and a later configuration that renames the nameservice and moves its dirs
 // would otherwise find no trace of the formatted storage left behind. The
-// probe reads the record's dirs exactly as it reads the installed
-// configuration's (storageDirs.with), so plan's refusal to format next to
-// another namespace covers them. The record only ever adds dirs to read;
+// probe reads the record's dirs as it reads the installed configuration's
+// (storageDirs.with), for the IDs the configuration does not name
+// (storageDirs.withRecord), so plan's refusal to format next to another
+// namespace covers them. The record only ever adds dirs to read;
 // nothing deletes what it names (destroy --purge-data removes the record
 // itself, with the secret).
 

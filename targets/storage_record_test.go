@@ -106,3 +106,43 @@ func TestStorageRecordMerges(t *testing.T) {
 		t.Error("an unreadable record was overwritten")
 	}
 }
+
+// A dir the record keeps for an ID the configuration still names (name_dir
+// and edits_dir moved, the old copies left in place) is not merged into that
+// ID's storage: the configured dirs are empty, and must look empty.
+func TestStorageRecordIgnoresMovedDirsOfConfiguredIDs(t *testing.T) {
+	dir := t.TempDir()
+	oldHCL := strings.NewReplacer(`"/hdfs/journal"`, `"/old/journal"`, `"/hdfs/name"`, `"/old/name"`).Replace(localClusterHCL)
+	old := loadIn(t, dir, oldHCL)
+	rec, err := targets.StorageRecord(old, "p1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := targets.StorageRecordPath(old, "p1")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostFile(t, old, "p1", "/old/name/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, old, "p1", "/old/journal/ns1/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+	hostFile(t, old, "p1", "/old/journal/ns1/current/edits_0000000000000000001-0000000000000000042", []byte("x"))
+
+	c := loadIn(t, dir, localClusterHCL)
+	hosts, err := targets.Open(c, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := probeLocal(t, c, hosts)
+	p1 := obs.Hosts["p1"]
+	if !p1.Reachable {
+		t.Fatalf("p1: %s", p1.Error)
+	}
+	if nn := p1.NameNodes["ns1/nn1"]; nn != nil && (nn.Formatted || nn.HasData) {
+		t.Errorf("the configured NameNode's empty name dir looks formatted through the record's old dir: %+v", nn)
+	}
+	if j := p1.JournalNodes["ns1"]; j != nil && (j.Formatted || j.HasData) {
+		t.Errorf("the configured journal's empty edits dir looks full through the record's old root: %+v", j)
+	}
+}
