@@ -89,6 +89,19 @@ func (m *Mem) lookup(p string) (*node, error) {
 	return n, nil
 }
 
+// lookupFile is lookup for the calls that act on a file's data and refuse a
+// directory with HDFS's FileNotFoundException.
+func (m *Mem) lookupFile(p string) (*node, error) {
+	n, err := m.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	if n.dir {
+		return nil, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, p)
+	}
+	return n, nil
+}
+
 func (m *Mem) now() int64 { return m.Now().UnixMilli() }
 
 func (m *Mem) newNode(dir bool, perm fs.FileMode, user string) *node {
@@ -443,12 +456,9 @@ func (m *Mem) Truncate(_ context.Context, p string, newLength int64, _ string) (
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(p)
+	n, err := m.lookupFile(p)
 	if err != nil {
 		return false, err
-	}
-	if n.dir {
-		return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, p)
 	}
 	if newLength < 0 || newLength > int64(len(n.data)) {
 		return false, webhdfs.IllegalArgumentError("Cannot truncate to a larger file size. Current size: %d, truncate size: %d.", len(n.data), newLength)
@@ -466,12 +476,9 @@ func (m *Mem) Concat(_ context.Context, target string, srcs []string, _ string) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.lookup(target)
+	t, err := m.lookupFile(target)
 	if err != nil {
 		return err
-	}
-	if t.dir {
-		return fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, target)
 	}
 	seen := map[*node]bool{}
 	for _, src := range srcs {
