@@ -25,14 +25,7 @@ import (
 //
 // Run: HACTL_INTEGRATION=1 HACTL_BENCH=1 go test ./runtime/zkfc -run TestFailoverBenchmark -v
 func TestFailoverBenchmark(t *testing.T) {
-	integration(t)
-	if os.Getenv("HACTL_BENCH") != "1" {
-		t.Skip("benchmark: set HACTL_BENCH=1")
-	}
-	runs := 20
-	if v, err := strconv.Atoi(os.Getenv("HACTL_BENCH_RUNS")); err == nil && v > 0 {
-		runs = v
-	}
+	runs := benchRuns(t)
 	// A real crash hits the health monitor at a random phase of its 1 s
 	// check interval: wait a random part of it before each kill (fixed seed),
 	// or the kill would always land right after a check (the ZKFCs start in
@@ -155,4 +148,18 @@ func report(t *testing.T, name string, ds []time.Duration) {
 		slices.Min(ds).Round(time.Millisecond), slices.Max(ds).Round(time.Millisecond))
 	t.Log(line)
 	fmt.Println("BENCH " + line)
+}
+
+// benchRuns gates a failover benchmark on HACTL_INTEGRATION and HACTL_BENCH
+// and returns its number of runs: HACTL_BENCH_RUNS, 20 by default.
+func benchRuns(t *testing.T) int {
+	t.Helper()
+	integration(t)
+	if os.Getenv("HACTL_BENCH") != "1" {
+		t.Skip("benchmark: set HACTL_BENCH=1")
+	}
+	if v, err := strconv.Atoi(os.Getenv("HACTL_BENCH_RUNS")); err == nil && v > 0 {
+		return v
+	}
+	return 20
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -22,14 +21,7 @@ import (
 //
 // Run: HACTL_INTEGRATION=1 HACTL_BENCH=1 [HACTL_BENCH_RUNS=20] go test ./runtime/zkfc -run TestClientFailoverBenchmark -v
 func TestClientFailoverBenchmark(t *testing.T) {
-	integration(t)
-	if os.Getenv("HACTL_BENCH") != "1" {
-		t.Skip("benchmark: set HACTL_BENCH=1")
-	}
-	runs := 20
-	if v, err := strconv.Atoi(os.Getenv("HACTL_BENCH_RUNS")); err == nil && v > 0 {
-		runs = v
-	}
+	runs := benchRuns(t)
 	const seed = 20261206
 	rnd := newRand(seed)
 	ens := startEnsemble(t)
