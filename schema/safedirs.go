@@ -21,10 +21,12 @@ var systemDirs = map[string]bool{
 	"/var/spool": true, "/var/opt": true, "/var/mail": true, "/var/backups": true, "/var/local": true,
 	"/etc/default": true, "/etc/systemd": true, "/etc/systemd/system": true, "/etc/ssh": true,
 	"/etc/ssl": true, "/etc/init.d": true, "/etc/cron.d": true, "/etc/apt": true,
+	"/run/user": true, "/var/run/user": true,
 }
 
-// virtualFS are mount points of kernel file systems: nothing may live below them.
-var virtualFS = []string{"/proc", "/sys", "/dev", "/run/user"}
+// virtualFS are mount points of kernel file systems: nothing may live below
+// them. /var/run is a symlink to /run on current distributions.
+var virtualFS = []string{"/proc", "/sys", "/dev", "/run/user", "/var/run/user"}
 
 // SystemDir reports whether dir (an absolute path) is a system directory
 // that hactl must neither own nor remove: one of the distribution's
