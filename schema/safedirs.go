@@ -50,10 +50,3 @@ func SystemDir(dir string) (bool, string) {
 	}
 	return false, ""
 }
-
-// PathsOverlap reports whether a and b (absolute, cleaned or not) are the
-// same directory or one is inside the other.
-func PathsOverlap(a, b string) bool {
-	a, b = path.Clean(a), path.Clean(b)
-	return nestedOrSame(a, b)
-}
