@@ -116,6 +116,18 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
 		}
 	}
+	if opts.PurgeData {
+		for _, h := range c.Hosts {
+			if p.unreachable[h.Name] {
+				continue
+			}
+			if left := unpurgedStorage(c, h.Name, p.host(h.Name)); len(left) > 0 {
+				p.warn("--purge-data removes only the data dirs this configuration names: on %s it leaves\n  %s\n"+
+					"and the storage record that names it goes with the secret, so a later plan no longer finds it; "+
+					"remove it with the configuration that made it, or by hand", h.Name, strings.Join(left, "\n  "))
+			}
+		}
+	}
 	if opts.PurgeData && secretLocksExternalZooKeeper(c) {
 		p.warn("the cluster secret stays: the znodes under %s on the external ZooKeeper %s are not purged and only it opens them (digest ACL); delete them with it, then the secret_file", c.ZooKeeper.ParentZnode, c.ZooKeeperQuorumString())
 	}
@@ -181,6 +193,46 @@ func activeRank(oh *ObservedHost, name string) int {
 		}
 	}
 	return 0
+}
+
+// unpurgedStorage lists the storage the probe found on host (through the
+// installed configuration or the storage record) that lies outside every
+// dir --purge-data removes there: a namespace left behind by a rename or a
+// moved dir.
+func unpurgedStorage(c *schema.Cluster, host string, oh *ObservedHost) []string {
+	if oh == nil {
+		return nil
+	}
+	purged := DataDirs(c, host)
+	if root := c.LocalRoot(host); root != "" {
+		purged = append(purged, root)
+	}
+	covered := func(d string) bool {
+		d = strings.TrimPrefix(d, "file://")
+		return slices.ContainsFunc(purged, func(p string) bool {
+			p = strings.TrimSuffix(p, "/")
+			return d == p || strings.HasPrefix(d, p+"/")
+		})
+	}
+	var out []string
+	for _, key := range sortedKeys(oh.NameNodes) {
+		o := oh.NameNodes[key]
+		if !(o.Formatted || o.HasData) {
+			continue
+		}
+		for _, d := range o.Dirs {
+			if !covered(d) {
+				out = append(out, fmt.Sprintf("NameNode storage of nameservice %s, NameNode %s in %s", o.Nameservice, o.ID, d))
+			}
+		}
+	}
+	for _, jid := range sortedKeys(oh.JournalNodes) {
+		j := oh.JournalNodes[jid]
+		if (j.Formatted || j.HasData) && j.Dir != "" && !covered(j.Dir) {
+			out = append(out, fmt.Sprintf("journal %s in %s", jid, j.Dir))
+		}
+	}
+	return out
 }
 
 func hostHasData(oh *ObservedHost) bool {

@@ -111,3 +111,47 @@ func TestPurgeKeepsTheSecretOfAnExternalZooKeeper(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeWarnsOfStorageItLeaves: --purge-data removes the configuration's
+// data dirs and the storage record with the secret; storage the probe found
+// elsewhere (an old namespace the record named) stays, and with the record
+// gone no later plan finds it, so destroy says so.
+func TestPurgeWarnsOfStorageItLeaves(t *testing.T) {
+	c, msg := loadConfig(t, "@fixture three")
+	if c == nil {
+		t.Fatal(msg)
+	}
+	leaves := func(plan *ClusterPlan) []string {
+		var out []string
+		for _, w := range plan.Warnings {
+			if strings.Contains(w, "--purge-data removes only") {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	obs := converged(t, c)
+	plan, err := PlanDestroy(c, obs, DestroyOptions{PurgeData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := leaves(plan); len(w) != 0 {
+		t.Fatalf("converged cluster: purge warns of storage it leaves: %q", w)
+	}
+
+	host := c.Hosts[0].Name
+	obs.Hosts[host].NameNodes[NameNodeKey("oldns", "nn9")] = &ObservedNameNode{Nameservice: "oldns", ID: "nn9", Formatted: true,
+		Dirs: []string{"/srv/oldns/name"}}
+	obs.Hosts[host].JournalNodes["oldns"] = &ObservedJournal{Formatted: true, Dir: "/srv/oldns/journal/oldns"}
+	plan, err = PlanDestroy(c, obs, DestroyOptions{PurgeData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := leaves(plan)
+	if len(w) != 1 || !strings.Contains(w[0], host) || !strings.Contains(w[0], "/srv/oldns/name") || !strings.Contains(w[0], "journal oldns in /srv/oldns/journal/oldns") {
+		t.Fatalf("purge with an old namespace on %s: warnings %q, want one naming its name dir and journal", host, w)
+	}
+	if plain, err := PlanDestroy(c, obs, DestroyOptions{}); err != nil || len(leaves(plain)) != 0 {
+		t.Fatalf("plain destroy (record kept): %v, warnings %q", err, plain.Warnings)
+	}
+}
