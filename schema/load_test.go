@@ -284,7 +284,8 @@ func TestParseFenceMethod(t *testing.T) {
 		}
 	}
 	bad := []string{"", "sshfence(hdfs:port)", "sshfence(:0)", "shell()", "shell(  )", "shell(/bin/true",
-		"org.apache.hadoop.ha.PowerShellFencer", "sshfence(a b)"}
+		"org.apache.hadoop.ha.PowerShellFencer", "sshfence(a b)",
+		"shell(/bin/true\nrm -rf /data)", "sshfence(hdfs\r:22)", "shell(/bin/fence.sh\x00x)"}
 	for _, s := range bad {
 		if _, err := parseFenceMethod(s); err == nil {
 			t.Errorf("%q parsed", s)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -532,6 +533,12 @@ type fenceMethod struct {
 func parseFenceMethod(s string) (fenceMethod, error) {
 	s = strings.TrimSpace(s)
 	m := fenceMethod{Name: s}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		// Render joins the methods with newlines into dfs.ha.fencing.methods,
+		// which Hadoop and hactl's ZKFC read one method per line: a newline
+		// inside one method would split it into two broken ones.
+		return m, fmt.Errorf("it contains the control character %s at byte %d; a method is one line", controlName(firstRune(s[i:])), i)
+	}
 	if i := strings.IndexByte(s, '('); i >= 0 {
 		if !strings.HasSuffix(s, ")") {
 			return m, fmt.Errorf("it opens '(' without closing ')' at the end")
