@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/internal/daemon"
-	"github.com/hactl/hactl/internal/netns"
 )
 
 // shrinkRange is this test's loopback range (TestLocalCluster uses
@@ -78,20 +77,7 @@ func TestLocalJournalShrink(t *testing.T) {
 	}
 	write("j1", "j2", "j3", "j4", "j5")
 	c := &testCluster{t: t, h: &Hactl{Bin: hactlBin}, dir: dir}
-	t.Cleanup(func() {
-		r := c.h.Run(context.Background(), 60*time.Second, "destroy", "--auto-approve", "--purge-data", dir)
-		if r.Code != 0 {
-			t.Logf("cleanup destroy: %s", r)
-		}
-		for range 5 {
-			pids := ProcsMatching(stateDir + "/")
-			if len(pids) == 0 {
-				return
-			}
-			t.Logf("cleanup: killing leftover processes %v", pids)
-			_ = netns.KillAll(pids, 10*time.Second)
-		}
-	})
+	cleanupLocal(t, c.h, dir, stateDir)
 	cl := c.load()
 	t.Cleanup(func() {
 		if !t.Failed() {

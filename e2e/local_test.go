@@ -128,22 +128,7 @@ func newLocalClusterAt(t *testing.T, dir, stateDir, addrRange string) *testClust
 		// walkFiles reports host paths; on local they are the rooted paths.
 		return walkFiles(r, r, abs)
 	}
-	t.Cleanup(func() {
-		// Whatever a failed test left: destroy, then kill what still runs
-		// from this test's state dir (processes this test started).
-		r := c.h.Run(context.Background(), 60*time.Second, "destroy", "--auto-approve", "--purge-data", dir)
-		if r.Code != 0 {
-			t.Logf("cleanup destroy: %s", r)
-		}
-		for range 5 {
-			pids := ProcsMatching(stateDir + "/")
-			if len(pids) == 0 {
-				return
-			}
-			t.Logf("cleanup: killing leftover processes %v", pids)
-			_ = netns.KillAll(pids, 10*time.Second)
-		}
-	})
+	cleanupLocal(t, c.h, dir, stateDir)
 	return c
 }
 
@@ -255,4 +240,28 @@ func editConfig(t *testing.T, dir, pattern, repl string) {
 		}
 	}
 	t.Fatalf("no %q in %s/*.hcl", pattern, dir)
+}
+
+// cleanupLocal registers the cleanup of a local-target cluster test: whatever
+// a failed test left is destroyed with its data, then what still runs from
+// the test's state dir (processes the test started) is killed. A process that
+// survives that is a leak, and fails the test.
+func cleanupLocal(t *testing.T, h *Hactl, dir, stateDir string) {
+	t.Cleanup(func() {
+		r := h.Run(context.Background(), 60*time.Second, "destroy", "--auto-approve", "--purge-data", dir)
+		if r.Code != 0 {
+			t.Logf("cleanup destroy: %s", r)
+		}
+		for range 5 {
+			pids := ProcsMatching(stateDir + "/")
+			if len(pids) == 0 {
+				return
+			}
+			t.Logf("cleanup: killing leftover processes %v", pids)
+			_ = netns.KillAll(pids, 10*time.Second)
+		}
+		if pids := ProcsMatching(stateDir + "/"); len(pids) > 0 {
+			t.Errorf("cleanup: processes of %s survived five kills: %v", stateDir, pids)
+		}
+	})
 }
