@@ -239,7 +239,7 @@ type ProcScan struct {
 	Binary    bool // the runtime binary is installed (executable)
 }
 
-// Stray returns the processes of daemon that no live record names; every
+// Of returns the processes of daemon that no live record names; every
 // process of it when all is true.
 func (s *ProcScan) Of(daemon string, all bool) []Process {
 	var out []Process
