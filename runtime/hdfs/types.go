@@ -1,0 +1,105 @@
+package hdfs
+
+import (
+	"net"
+	"strconv"
+)
+
+// Block is a block's identity and its length as the holder knows it
+// (Hadoop's Block: blockId, generationStamp, numBytes).
+type Block struct {
+	ID       int64 `json:"id"`
+	GenStamp int64 `json:"gs"`
+	NumBytes int64 `json:"len"`
+}
+
+// BlockName is Hadoop's name for a block's data file ("blk_<id>").
+func (b Block) BlockName() string { return "blk_" + strconv.FormatInt(b.ID, 10) }
+
+// String is Hadoop's Block.toString: "blk_<id>_<genstamp>".
+func (b Block) String() string { return b.BlockName() + "_" + strconv.FormatInt(b.GenStamp, 10) }
+
+// ExtendedBlock is a block within a block pool (one pool per nameservice).
+type ExtendedBlock struct {
+	PoolID string `json:"pool"`
+	Block
+}
+
+// String is Hadoop's ExtendedBlock.toString: "<pool>:blk_<id>_<gs>".
+func (b ExtendedBlock) String() string { return b.PoolID + ":" + b.Block.String() }
+
+// DatanodeID identifies a DataNode and its endpoints (Hadoop's DatanodeID).
+// UUID is the datanodeUuid of the DataNode's VERSION files: stable across
+// restarts and address changes.
+type DatanodeID struct {
+	UUID     string `json:"uuid"`
+	IP       string `json:"ip"`
+	Hostname string `json:"hostname"`
+	XferPort int    `json:"xferPort"` // dfs.datanode.address: DataTransferProtocol
+	InfoPort int    `json:"infoPort"` // dfs.datanode.http.address: WebHDFS data path, /jmx
+	IPCPort  int    `json:"ipcPort"`  // dfs.datanode.ipc.address
+}
+
+// XferAddr is the DataTransferProtocol address, ip:port.
+func (d DatanodeID) XferAddr() string { return net.JoinHostPort(d.IP, strconv.Itoa(d.XferPort)) }
+
+// InfoAddr is the HTTP address, ip:port.
+func (d DatanodeID) InfoAddr() string { return net.JoinHostPort(d.IP, strconv.Itoa(d.InfoPort)) }
+
+// AdminState is a DataNode's decommissioning state, spelled as Hadoop's
+// DatanodeInfo.AdminStates.
+type AdminState string
+
+const (
+	AdminNormal                 AdminState = "NORMAL"
+	AdminDecommissionInProgress AdminState = "DECOMMISSION_INPROGRESS"
+	AdminDecommissioned         AdminState = "DECOMMISSIONED"
+)
+
+// DatanodeInfo is a DataNode as the NameNode sees it (Hadoop's DatanodeInfo).
+type DatanodeInfo struct {
+	DatanodeID
+	Capacity      int64      `json:"capacity"`
+	DFSUsed       int64      `json:"dfsUsed"`
+	NonDFSUsed    int64      `json:"nonDfsUsed"`
+	Remaining     int64      `json:"remaining"`
+	BlockPoolUsed int64      `json:"blockPoolUsed"`
+	LastUpdate    int64      `json:"lastUpdate"` // ms since the epoch of the last heartbeat
+	XceiverCount  int        `json:"xceiverCount"`
+	AdminState    AdminState `json:"adminState"`
+	Location      string     `json:"location"` // network location, "/default-rack"
+}
+
+// LocatedBlock is a block of a file with where its replicas are, best first
+// (Hadoop's LocatedBlock).
+type LocatedBlock struct {
+	Block      ExtendedBlock  `json:"b"`
+	Offset     int64          `json:"offset"` // of the block's first byte in the file
+	Locations  []DatanodeInfo `json:"locs"`
+	StorageIDs []string       `json:"storageIDs,omitempty"`
+	Corrupt    bool           `json:"corrupt"`
+}
+
+// LocatedBlocks is a file's blocks in a range (Hadoop's LocatedBlocks).
+// For a file under construction, FileLength counts only complete blocks and
+// LastBlock is the block being written (its length as the NameNode knows
+// it; a reader asks a DataNode for the visible length).
+type LocatedBlocks struct {
+	FileLength        int64          `json:"fileLength"`
+	Blocks            []LocatedBlock `json:"blocks"`
+	UnderConstruction bool           `json:"underConstruction"`
+	LastBlock         *LocatedBlock  `json:"lastBlock,omitempty"`
+	LastBlockComplete bool           `json:"lastBlockComplete"`
+}
+
+// ServerDefaults are the NameNode's defaults a writer uses (Hadoop's
+// FsServerDefaults).
+type ServerDefaults struct {
+	BlockSize        int64  `json:"blockSize"`
+	BytesPerChecksum int    `json:"bytesPerChecksum"`
+	WritePacketSize  int    `json:"writePacketSize"`
+	Replication      int16  `json:"replication"`
+	FileBufferSize   int    `json:"fileBufferSize"`
+	TrashInterval    int64  `json:"trashInterval"` // minutes
+	ChecksumType     string `json:"checksumType"`  // "CRC32C"
+}
