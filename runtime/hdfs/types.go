@@ -78,6 +78,17 @@ type LocatedBlock struct {
 	Locations  []DatanodeInfo `json:"locs"`
 	StorageIDs []string       `json:"storageIDs,omitempty"`
 	Corrupt    bool           `json:"corrupt"`
+	// Token is the block access token a DataNode checks when
+	// dfs.block.access.token.enable is true; nil otherwise.
+	Token *Token `json:"token,omitempty"`
+}
+
+// Token is Hadoop's Token (TokenProto): a client hands it back unchanged.
+type Token struct {
+	Identifier []byte `json:"identifier"`
+	Password   []byte `json:"password"`
+	Kind       string `json:"kind"` // "HDFS_BLOCK_TOKEN"
+	Service    string `json:"service"`
 }
 
 // LocatedBlocks is a file's blocks in a range (Hadoop's LocatedBlocks).
