@@ -282,3 +282,92 @@ func TestJournalShrinkPlannedAndApplied(t *testing.T) {
 		})
 	}
 }
+
+// TestJournalShrinkInterruptedResumesWriter interrupts apply (as Ctrl-C
+// does) while sync-journal has writes paused and the new JournalNode set
+// copies the journal: the NameNode that was active must be active again
+// afterwards, with manual failover (haadmin) as with automatic (every ZKFC
+// back in the election), and the error must say the apply was interrupted.
+func TestJournalShrinkInterruptedResumesWriter(t *testing.T) {
+	for _, tc := range []struct {
+		auto bool
+		at   string // "copy": while the journal is copied; else the haadmin or ZKFC call after which to interrupt
+	}{
+		{false, "copy"}, {true, "copy"},
+		{false, "-transitionToStandby"}, // during pauseWrites' wait for the writer to stop
+		{true, "/zkfc/cedeActive"},      // the first ZKFC left the election, others still in it
+	} {
+		auto := tc.auto
+		t.Run(fmt.Sprintf("automatic=%v/at=%s", auto, tc.at), func(t *testing.T) {
+			mutate := func(src string) string { return src }
+			if !auto {
+				mutate = func(src string) string {
+					return strings.Replace(src, "automatic_failover = true", "automatic_failover = false", 1)
+				}
+			}
+			c5 := loadFixture(t, "fivejn", mutate)
+			bin := testBinary(t)
+			s := newSim(t, c5)
+			if _, out, err := s.apply(c5, bin, false); err != nil {
+				t.Fatalf("apply: %v\n%s", err, out)
+			}
+			before := s.active["ns1"]
+			if before == "" {
+				t.Fatal("no active NameNode after the first apply")
+			}
+			s.lastTxid["ns1"] = 1000
+			for _, h := range []string{"a", "b", "c", "d", "e"} {
+				s.jnTxid[h+"/ns1"] = 1000
+			}
+			c3 := loadFixture(t, "fivejn", func(src string) string { return shrunkToADE(mutate(src)) })
+			s.c = c3
+			plan, err := planner.Plan(c3, s.observe(), planner.Options{RuntimeSHA256: bin.SHA256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(plan.Steps, func(st *planner.Step) bool { return st.Action == planner.ActSyncJournal && st.NameNode != "" }) {
+				var b strings.Builder
+				plan.WriteText(&b)
+				t.Fatalf("no sync-journal step with a writer:\n%s", b.String())
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var out strings.Builder
+			env := s.env(c3, bin, false, &out)
+			paused := tc.at != "copy"
+			s.onEffect = func(what string) {
+				if tc.at != "copy" && strings.Contains(what, tc.at) && !strings.HasSuffix(what, "millis=0") {
+					cancel()
+				}
+			}
+			env.JournalCall = func(cctx context.Context, addr, method string, req, resp any) error {
+				if method == rpc.MethodSyncJournal && tc.at == "copy" {
+					s.mu.Lock()
+					paused = s.active["ns1"] == ""
+					s.mu.Unlock()
+					cancel() // Ctrl-C while the new set copies the journal
+					return cctx.Err()
+				}
+				return s.journalCall(cctx, addr, method, req, resp)
+			}
+			_, err = Execute(ctx, env, plan)
+			if err == nil {
+				t.Fatalf("interrupted apply returned no error\n%s", out.String())
+			}
+			if !paused {
+				t.Fatalf("writes were not paused when the journal copy started (active %q)", s.active["ns1"])
+			}
+			if !strings.Contains(err.Error(), "interrupted") {
+				t.Errorf("error does not say the apply was interrupted: %v", err)
+			}
+			if got := s.active["ns1"]; got != before {
+				t.Errorf("after the interrupted apply the active NameNode is %q, want %q (the writer before the change)\nerror: %v\n%s", got, before, err, out.String())
+			}
+			for k, ceded := range s.ceded {
+				if ceded {
+					t.Errorf("the ZKFC of %s is still out of the election", k)
+				}
+			}
+		})
+	}
+}

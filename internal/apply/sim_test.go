@@ -69,6 +69,11 @@ type sim struct {
 	ceded      map[string]bool
 	newConfig  map[string]string
 	newJournal map[string][]string
+
+	// onEffect, when set, is called (under mu) after the model took the
+	// effect of a haadmin command or a ZKFC call, with its argument or path:
+	// tests interrupt apply there.
+	onEffect func(what string)
 }
 
 type simDaemon struct {
@@ -253,6 +258,16 @@ func (s *sim) respond(host string, fh *fake.Host, op fake.Op) (targets.Result, e
 	case "haadmin":
 		if id := r.Flag("-transitionToActive"); id != "" {
 			s.active[r.Flag("-ns")] = id
+		}
+		if id := r.Flag("-transitionToStandby"); id != "" && s.active[r.Flag("-ns")] == id {
+			delete(s.active, r.Flag("-ns"))
+		}
+		if s.onEffect != nil {
+			for f, v := range r.Flags {
+				if strings.HasPrefix(f, "-transition") {
+					s.onEffect("haadmin " + f + " " + strings.Join(v, " "))
+				}
+			}
 		}
 	}
 	return targets.Result{}, nil
@@ -484,6 +499,9 @@ func (s *sim) ready(_ context.Context, _ *Env, host, name string) error {
 
 // RoundTrip serves the NameNodes' /ha/status and the ZKFCs' gracefulFailover.
 func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err // a cancelled request never reaches the daemon
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	host, portStr, _ := net.SplitHostPort(r.URL.Host)
@@ -538,6 +556,9 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 					delete(s.ceded, k)
 				}
 				s.elect()
+				if s.onEffect != nil {
+					s.onEffect(r.URL.String())
+				}
 				return jsonResp(`{}`), nil
 			}
 		}

@@ -266,7 +266,10 @@ func pauseWrites(ctx context.Context, env *Env, ns *schema.Nameservice, host str
 	} else if w.active != "" {
 		p := env.paths(host)
 		if err := env.wetArgs(ctx, host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, "-transitionToStandby", w.active); err != nil {
-			return nil, fmt.Errorf("make %s standby: %w", w.active, err)
+			// Interrupted or not, the NameNode may have gone standby
+			// before the error reached us; making an active NameNode
+			// active again changes nothing.
+			return nil, errors.Join(fmt.Errorf("make %s standby: %w", w.active, err), w.resume(ctx, env, w.active))
 		}
 	}
 	if env.Guard.DryRun {
@@ -309,14 +312,33 @@ func pauseWrites(ctx context.Context, env *Env, ns *schema.Nameservice, host str
 				w.resume(ctx, env, w.active))
 		}
 		if err := env.sleep(ctx, 300*time.Millisecond); err != nil {
-			return nil, err
+			return nil, errors.Join(err, w.resume(ctx, env, w.active))
 		}
 	}
 }
 
 // resume makes id active ("" lets the election choose) and lets every ZKFC
-// compete again.
+// compete again. It runs to its end even when ctx is cancelled (Ctrl-C while
+// writes are paused): stopping half way would leave the nameservice with no
+// active NameNode, and with manual failover nothing would bring one back.
+// It is bounded by its own timeout instead.
 func (w *writersPaused) resume(ctx context.Context, env *Env, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*env.readyTimeout()+30*time.Second)
+	defer cancel()
+	err := w.giveBack(ctx, env, id)
+	switch {
+	case err == nil:
+		return nil
+	case w.ns.AutomaticFailover:
+		return fmt.Errorf("writes of nameservice %s stay paused until the ZKFCs rejoin the election by themselves "+
+			"(they left it for a bounded time) or apply runs again: %w", w.ns.Name, err)
+	default:
+		return fmt.Errorf("writes of nameservice %s stay paused, no NameNode of it may be active: run apply again "+
+			"or `hactl runtime haadmin -ns %s -transitionToActive %s`: %w", w.ns.Name, w.ns.Name, id, err)
+	}
+}
+
+func (w *writersPaused) giveBack(ctx context.Context, env *Env, id string) error {
 	c := env.Cluster
 	ns := w.ns
 	if !ns.AutomaticFailover {
