@@ -212,6 +212,17 @@ func parsePreflight(dirs storageDirs, c *schema.Cluster, host string, out []byte
 	}
 	pf.nameNodes, pf.journals, pf.storageErrs = readStorage(dirs, s)
 	if b, ok := s.file("storerec"); ok {
+		// The script sends the record's size beside its bytes: fewer
+		// bytes than that is a record cut short (or rewritten while read),
+		// which would forget the dirs named at its end.
+		size, err := strconv.Atoi(s.fields["storerec"]["size"])
+		switch {
+		case err == nil && size > MaxStorageRecord:
+			return nil, fmt.Errorf("hactl's storage record %s is %d bytes, more than the %d hactl reads: it names more storage dirs than hactl can check",
+				StorageRecordPath(c, host), size, MaxStorageRecord)
+		case err != nil || size != len(b):
+			return nil, fmt.Errorf("hactl's storage record %s: read %d bytes of %q", StorageRecordPath(c, host), len(b), s.fields["storerec"]["size"])
+		}
 		if pf.record, err = parseStorageRecord(b); err != nil {
 			return nil, fmt.Errorf("hactl's storage record %s: %w", StorageRecordPath(c, host), err)
 		}

@@ -43,7 +43,9 @@ func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 		cmds: map[int][]byte{}, hcmds: map[int][]byte{}, listenAddrs: map[string]netip.AddrPort{}, holders: map[string][]int{}, unitStates: map[string]string{}}
 	sawMagic := false
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64*1024), 4*maxProbeFile)
+	// The storage record's line is the longest (its hex, up to one byte
+	// past MaxStorageRecord so that a larger record shows as such).
+	sc.Buffer(make([]byte, 0, 64*1024), 2*(MaxStorageRecord+1)+64)
 	for sc.Scan() {
 		line := sc.Text()
 		if !sawMagic {
@@ -122,7 +124,7 @@ func scanPreflight(out []byte, pf *preflight) (*scanned, error) {
 				s.fields[tag] = map[string]string{}
 			}
 			switch kind {
-			case "dir", "sha":
+			case "dir", "sha", "size":
 				s.fields[tag][kind] = value
 			default: // "<tag> <hex>": a file's content
 				s.fields[tag]["hex"] = rest

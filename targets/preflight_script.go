@@ -240,7 +240,11 @@ if [ -e "$b" ]; then
   fi
   if [ -n "$c" ]; then echo "bin sha $c"; else s bin "$b"; fi
 fi
-s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s; x storerec %[13]s
+s cfg:core-site.xml %[3]s; s cfg:hdfs-site.xml %[4]s; s cfg:cluster.secret %[5]s
+r=%[13]s
+if [ -f "$r" ]; then
+  echo "storerec size $(wc -c <"$r" | tr -d ' ')"; printf 'storerec '; od -An -v -tx1 -N %[14]d "$r" | tr -d ' \n'; echo
+fi
 zc=%[6]s; s cfg:zoo.cfg "$zc"
 if [ -f "$zc" ]; then zd=$(sed -n 's/^[[:space:]]*dataDir=[[:space:]]*//p' "$zc" | head -n 1 | sed 's/[[:space:]]*$//'); [ -n "$zd" ] && s cfg:myid "$zd/myid"; fi
 [ -f %[7]s ] && echo zkjar
@@ -280,7 +284,7 @@ fi
 echo end
 `, q(p.Binary), args, q(path.Join(p.ConfDir, "core-site.xml")), q(path.Join(p.ConfDir, "hdfs-site.xml")),
 		q(p.SecretFile), q(path.Join(p.ConfDir, "zookeeper", "zoo.cfg")), q(zkserver.Jar), q(p.RunDir),
-		daemon.EnvRuntimeSHA256, procScan.String(), probeReportEnv, probeReportFormat, q(StorageRecordPath(c, host)))
+		daemon.EnvRuntimeSHA256, procScan.String(), probeReportEnv, probeReportFormat, q(StorageRecordPath(c, host)), MaxStorageRecord+1)
 	return b.String()
 }
 

@@ -109,7 +109,14 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 			more = more || rec
 		}
 		if err == nil && more {
-			if res, err = run(storageScript(all)); err != nil {
+			// On stdin, not as sh -c's argument: a record naming many
+			// dirs makes a script past the kernel's 128 KiB bound on one
+			// argument. The script runs nothing that reads stdin.
+			res, err = h.Run(ctx, Command{Args: []string{"sh", "-s"}, Stdin: strings.NewReader(storageScript(all)), Sudo: true})
+			if err == nil && res.ExitCode != 0 {
+				err = fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(string(tail(res.Stderr, 2000))))
+			}
+			if err != nil {
 				return fail(fmt.Errorf("probe of the storage dirs the installed configuration or the storage record names: %w", err))
 			}
 			msg = strings.TrimSpace(string(tail(res.Stderr, 500)))

@@ -100,6 +100,16 @@ func TestSSHIntegration(t *testing.T) {
 		}
 	})
 
+	t.Run("a script past the 128 KiB argument bound runs from stdin", func(t *testing.T) {
+		// The probe's second round trip (storage dirs of a long storage
+		// record) sends its script this way.
+		script := strings.Repeat(": "+strings.Repeat("x", 200)+"\n", 1000) + "echo done $(id -u)\n"
+		r, err := runOK(ctx, hosts["h1"], targets.Command{Args: []string{"sh", "-s"}, Stdin: strings.NewReader(script), Sudo: true})
+		if err != nil || strings.TrimSpace(string(r.Stdout)) != "done 0" {
+			t.Errorf("script of %d bytes on stdin: %q, %v", len(script), r.Stdout, err)
+		}
+	})
+
 	t.Run("upload with sha256", func(t *testing.T) {
 		data := strings.Repeat("hactl ", 100000)
 		sum := sha256.Sum256([]byte(data))

@@ -25,6 +25,12 @@ import (
 // storageRecordName is the record's file name, in the secret's directory.
 const storageRecordName = "storage-dirs.json"
 
+// MaxStorageRecord bounds the storage record hactl reads and writes (about
+// 80,000 recorded dirs). The probe reads the record whole up to it; a larger
+// one is refused, never parsed from its first bytes, since a record cut short
+// would forget the dirs at its end.
+const MaxStorageRecord = 8 << 20
+
 // StorageRecordPath is where host keeps its storage record.
 func StorageRecordPath(c *schema.Cluster, host string) string {
 	return path.Join(path.Dir(c.PathsFor(host).SecretFile), storageRecordName)
@@ -62,6 +68,9 @@ func StorageRecord(c *schema.Cluster, host string, old []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(b)+1 > MaxStorageRecord {
+		return nil, fmt.Errorf("storage record %s would be %d bytes, more than the %d hactl reads", StorageRecordPath(c, host), len(b)+1, MaxStorageRecord)
+	}
 	return append(b, '\n'), nil
 }
 
@@ -69,6 +78,9 @@ func StorageRecord(c *schema.Cluster, host string, old []byte) ([]byte, error) {
 func parseStorageRecord(b []byte) (*probe.StorageDirs, error) {
 	if len(b) == 0 {
 		return nil, nil
+	}
+	if len(b) > MaxStorageRecord {
+		return nil, fmt.Errorf("is %d bytes, more than the %d hactl reads: it names more storage dirs than hactl can check", len(b), MaxStorageRecord)
 	}
 	var rec probe.StorageDirs
 	if err := json.Unmarshal(b, &rec); err != nil {

@@ -1,9 +1,13 @@
 package targets_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,5 +148,90 @@ func TestStorageRecordIgnoresMovedDirsOfConfiguredIDs(t *testing.T) {
 	}
 	if j := p1.JournalNodes["ns1"]; j != nil && (j.Formatted || j.HasData) {
 		t.Errorf("the configured journal's empty edits dir looks full through the record's old root: %+v", j)
+	}
+}
+
+// A record larger than the probe's 64 KiB bound for small files (a host that
+// over the years held many NameNode dirs) is read whole: the old namespace
+// whose dirs come last in it is still found and still stops a format. A
+// record larger than hactl reads at all is refused, saying so, never parsed
+// from its first bytes.
+func TestProbeReadsLargeStorageRecordWhole(t *testing.T) {
+	dir := t.TempDir()
+	oldHCL := strings.NewReplacer(`nameservice "ns1"`, `nameservice "old"`,
+		`"/hdfs/journal"`, `"/old/journal"`, `"/hdfs/name"`, `"/old/name"`).Replace(localClusterHCL)
+	old := loadIn(t, dir, oldHCL)
+	rec, err := targets.StorageRecord(old, "p1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		NameDirs   map[string][]string `json:"name_dirs"`
+		EditsRoots []string            `json:"edits_roots"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	// Padding sorts before "old/nn1" (the encoder sorts map keys), so
+	// the old namespace's entries sit past the first 64 KiB.
+	for i := range 1200 {
+		id := fmt.Sprintf("aaa/nn%04d", i)
+		r.NameDirs[id] = []string{old.HostDir("p1", fmt.Sprintf("/retired/name-%04d/%s", i, strings.Repeat("x", 20)))}
+	}
+	big, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(big) <= 96<<10 {
+		t.Fatalf("record of %d bytes is not past the 64 KiB the probe used to read", len(big))
+	}
+	p := targets.StorageRecordPath(old, "p1")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(big, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostFile(t, old, "p1", "/old/name/current/VERSION", []byte("namespaceID=4242\nclusterID=CID-old\n"))
+
+	c := loadIn(t, dir, localClusterHCL)
+	hosts, err := targets.Open(c, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := probeLocal(t, c, hosts)
+	if nn := obs.Hosts["p1"].NameNodes["old/nn1"]; nn == nil || !nn.Formatted || nn.ClusterID != "CID-old" {
+		t.Errorf("old namespace's NameNode storage, named at the end of a %d-byte record: %+v (host error %q)", len(big), nn, obs.Hosts["p1"].Error)
+	}
+	if merged, err := targets.StorageRecord(c, "p1", append(big, '\n')); err != nil || !strings.Contains(string(merged), "old/nn1") {
+		t.Errorf("merging into the large record: %v", err)
+	}
+
+	// Past the bound: refused, with the size, whatever its first bytes say.
+	huge := make([]byte, 0, targets.MaxStorageRecord+2)
+	huge = append(huge, append(big[:len(big)-1], ',')...)
+	huge = append(huge, []byte(`"pad":"`)...)
+	for len(huge) < targets.MaxStorageRecord {
+		huge = append(huge, 'x')
+	}
+	huge = append(huge, []byte("\"}\n")...)
+	if err := os.WriteFile(p, huge, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	obs2, err := targets.ProbeAll(context.Background(), c, hosts, targets.ProbeOptions{SkipZooKeeper: true})
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	} else if obs2 != nil && obs2.Hosts["p1"] != nil {
+		msg = obs2.Hosts["p1"].Error
+		if obs2.Hosts["p1"].Reachable {
+			t.Errorf("a host whose storage record is too large to read was described as reachable: %+v", obs2.Hosts["p1"])
+		}
+	}
+	if !strings.Contains(msg, strconv.Itoa(len(huge))+" bytes") {
+		t.Errorf("too large a record: the refusal does not give its size %d: %q", len(huge), msg)
+	}
+	if _, err := targets.StorageRecord(c, "p1", huge); err == nil {
+		t.Error("a record past the bound was merged and would be written")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sync"
 
 	"github.com/hactl/hactl/targets"
@@ -99,7 +100,11 @@ func (h *Host) Run(ctx context.Context, cmd targets.Command) (targets.Result, er
 	if cmd.Stdin != nil {
 		stdin, _ = io.ReadAll(cmd.Stdin)
 	}
-	c := Call{Op: Decode(cmd), Sudo: cmd.Sudo, Stdin: stdin}
+	op := Decode(cmd)
+	if slices.Equal(cmd.Args, []string{"sh", "-s"}) {
+		op = Decode(targets.Command{Shell: string(stdin)}) // a script sent on stdin
+	}
+	c := Call{Op: op, Sudo: cmd.Sudo, Stdin: stdin}
 	h.mu.Lock()
 	h.calls = append(h.calls, c)
 	if h.Unreachable {
