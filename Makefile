@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/hactl/hactl/cli.Version=$(VERSION)
 
-.PHONY: build test unit deps-test bench fuzz vet clean demo fault-long
+.PHONY: build test unit deps-test bench fuzz vet clean demo fault-long proto
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hactl ./cmd/hactl
@@ -30,6 +30,16 @@ unit:
 # The main job: an HA cluster on this machine (examples/local, 127.0.1.x).
 demo:
 	bash scripts/demo.sh
+
+# Regenerates runtime/hdfs/hadooppb/*.pb.go from its .proto files (Hadoop's
+# messages as hactl transcribed them). Needs protoc (Debian: protobuf-compiler)
+# and protoc-gen-go at the version go.mod pins; the generated files are
+# committed, so neither build nor test needs this.
+PROTOC_GEN_GO_VERSION := $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+proto:
+	command -v protoc >/dev/null || apt-get install -y protobuf-compiler
+	GOBIN=$(CURDIR)/.bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	cd runtime/hdfs/hadooppb && PATH=$(CURDIR)/.bin:$$PATH $(GO) generate .
 
 deps-test:
 	bash scripts/install-test-deps.sh
