@@ -68,14 +68,8 @@ var (
 	targetSchemas = map[TargetKind]*hcl.BodySchema{
 		TargetLocal: {Attributes: []hcl.AttributeSchema{{Name: "state_dir"}}},
 		TargetSSH:   {},
-		TargetEC2: {
-			Attributes: []hcl.AttributeSchema{{Name: "region"}, {Name: "ami"}, {Name: "key_name"}, {Name: "subnet_id"}},
-			Blocks:     []hcl.BlockHeaderSchema{{Type: "instance_group", LabelNames: []string{"name"}}},
-		},
+		TargetEC2:   ec2TargetSchema, // ec2.go
 	}
-	instanceGroupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "role"}, {Name: "instance_type"}, {Name: "count"}, {Name: "spot"}, {Name: "hosts"},
-	}}
 	runtimeSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "install_dir"}, {Name: "conf_dir"}, {Name: "log_dir"}, {Name: "run_dir"}, {Name: "secret_file"},
 	}}
@@ -338,28 +332,11 @@ func (d *decoder) target(b *hcl.Block) *Target {
 		return t
 	}
 	c := d.content(b.Body, s)
-	a := c.Attributes
-	d.str(a["state_dir"], &t.StateDir, t.Ranges)
-	d.str(a["region"], &t.Region, t.Ranges)
-	d.str(a["ami"], &t.AMI, t.Ranges)
-	d.str(a["key_name"], &t.KeyName, t.Ranges)
-	d.str(a["subnet_id"], &t.SubnetID, t.Ranges)
-	for _, gb := range c.Blocks {
-		g := &InstanceGroup{Name: gb.Labels[0], DeclRange: gb.DefRange, Ranges: Ranges{LabelRangeKey: gb.LabelRanges[0]}}
-		ga := d.content(gb.Body, instanceGroupSchema).Attributes
-		d.str(ga["role"], &g.Role, g.Ranges)
-		if g.Role == "" && (g.Name == "master" || g.Name == "core") {
-			g.Role = g.Name
-		}
-		d.str(ga["instance_type"], &g.InstanceType, g.Ranges)
-		d.count(ga["count"], &g.Count, g.Ranges)
-		d.boolean(ga["spot"], &g.Spot, g.Ranges)
-		d.strList(ga["hosts"], &g.Hosts, g.Ranges)
-		if _, set := g.Ranges["count"]; !set {
-			g.Count = max(len(g.Hosts), 1)
-		}
-		t.InstanceGroups = append(t.InstanceGroups, g)
+	if t.Kind == TargetEC2 {
+		d.ec2Target(t, c)
+		return t
 	}
+	d.str(c.Attributes["state_dir"], &t.StateDir, t.Ranges)
 	return t
 }
 

@@ -135,28 +135,13 @@ const (
 // Target says how hactl reaches the hosts.
 type Target struct {
 	Kind TargetKind
-	// local: the directory under which each host gets its own tree.
+	// local: the directory under which each host gets its own tree; ec2:
+	// where the provisioning state lives (relative to the config's dir).
 	StateDir string
-	// ec2
-	Region         string
-	AMI            string
-	KeyName        string
-	SubnetID       string
-	InstanceGroups []*InstanceGroup
-	DeclRange      hcl.Range
-	Ranges         Ranges
-}
-
-// InstanceGroup is an EC2 group of instances (master or core, EMR style).
-type InstanceGroup struct {
-	Name         string // block label, e.g. "master", "core"
-	Role         string // "master" | "core"
-	InstanceType string
-	Count        int
-	Spot         bool
-	Hosts        []string // host names this group provides
-	DeclRange    hcl.Range
-	Ranges       Ranges
+	// EC2 holds the ec2 target's settings (ec2.go); nil on other targets.
+	EC2       *EC2
+	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Runtime holds settings of hactl's bundled daemons on the hosts.

@@ -67,8 +67,15 @@ var (
 	RulePortRange     = defRule("HA009", sevErr, "a port is not within 1..65535")
 	RuleTargetMissing = defRule("HA010", sevErr, "exactly one target block (local, ssh or ec2) is required")
 	RuleEC2Settings   = defRule("HA011", sevErr, "target ec2 needs a region and instance groups, each with a role (master|core), an instance type and a count matching its hosts")
-	RuleSpotMaster    = defRule("HA012", sevErr, "master instance groups cannot be spot instances (a reclaimed master loses a NameNode or JournalNode)")
+	RuleSpotMaster    = defRule("HA012", sevErr, "master instance groups, and hosts running a NameNode, JournalNode or ZooKeeper, are not on spot instances (a reclaimed master loses a NameNode or JournalNode)")
 	RuleTargetKind    = defRule("HA013", sevErr, "the target kind is one of local, ssh, ec2")
+	RuleEC2Image      = defRule("HA014", sevErr, "target ec2 takes an AMI ID (ami-…) or an SSM parameter naming the image, not both")
+	RuleEC2Network    = defRule("HA015", sevErr, "target ec2's network is an existing VPC with its subnets, or a new one (vpc_cidr /16../24, availability zones of the region), with well-formed IDs")
+	RuleEC2Access     = defRule("HA016", sevErr, "target ec2: ssh_cidrs are CIDR blocks and are given when instances or a bastion are reachable; private instances need a bastion")
+	RuleEC2SSHOpen    = defRule("HA017", sevWarn, "target ec2: ssh_cidrs opens SSH to every address (0.0.0.0/0 or ::/0)")
+	RuleEC2Volumes    = defRule("HA018", sevErr, "target ec2: root and data volume sizes, EBS types and the data volume's mount point are valid")
+	RuleEC2Tags       = defRule("HA019", sevErr, "target ec2: tags are neither reserved (aws:*) nor set by hactl (Name, hactl:*) and fit EC2's lengths")
+	RuleEC2OneZone    = defRule("HA026", sevWarn, "target ec2: several masters land in one availability zone (one subnet or zone given)")
 
 	// Hosts.
 	RuleHostDuplicate    = defRule("HA020", sevErr, "two hosts have the same name")

@@ -157,7 +157,7 @@ func (v *validator) hosts() {
 	byAddr := map[string]*Host{}
 	inGroup := map[string]bool{}
 	if v.ec2 {
-		for _, g := range v.c.Target.InstanceGroups {
+		for _, g := range v.c.Target.EC2.InstanceGroups {
 			for _, h := range g.Hosts {
 				inGroup[h] = true
 			}
@@ -206,48 +206,8 @@ func (v *validator) hosts() {
 }
 
 func (v *validator) target() {
-	t := v.c.Target
-	if t == nil || !v.ec2 {
-		return
-	}
-	if t.Region == "" {
-		v.report(RuleEC2Settings, at(t.Ranges, "region", t.DeclRange), "Missing EC2 region",
-			`target "ec2" needs region (such as "eu-west-1").`)
-	}
-	if len(t.InstanceGroups) == 0 {
-		v.report(RuleEC2Settings, t.DeclRange, "No instance groups",
-			`target "ec2" needs instance_group blocks (a "master" group of 3 runs the NameNodes, JournalNodes and ZooKeeper).`)
-	}
-	seen := map[string]bool{}
-	for _, g := range t.InstanceGroups {
-		if seen[g.Name] {
-			v.report(RuleDuplicate, at(g.Ranges, LabelRangeKey, g.DeclRange), "Duplicate instance group",
-				"An instance group named %q is already declared.", g.Name)
-		}
-		seen[g.Name] = true
-		if g.Role != "master" && g.Role != "core" {
-			v.report(RuleEC2Settings, at(g.Ranges, "role", g.DeclRange), "Invalid instance group role",
-				"The role of instance group %q is %q; it is \"master\" or \"core\".%s", g.Name, g.Role, suggestFrom(g.Role, []string{"master", "core"}))
-		}
-		if g.InstanceType == "" {
-			v.report(RuleEC2Settings, g.DeclRange, "Missing instance type",
-				"Instance group %q needs instance_type (such as \"m5.xlarge\").", g.Name)
-		}
-		if g.Count < 1 {
-			v.report(RuleEC2Settings, at(g.Ranges, "count", g.DeclRange), "Empty instance group",
-				"Instance group %q has count %d; it needs at least 1 instance.", g.Name, g.Count)
-		}
-		if len(g.Hosts) > 0 && g.Count != len(g.Hosts) {
-			v.report(RuleEC2Settings, at(g.Ranges, "count", g.DeclRange), "Instance count does not match hosts",
-				"Instance group %q has count %d but lists %d hosts; each instance provides one host.", g.Name, g.Count, len(g.Hosts))
-		}
-		if g.Spot && g.Role == "master" {
-			v.report(RuleSpotMaster, at(g.Ranges, "spot", g.DeclRange), "Master instances cannot be spot instances",
-				"Instance group %q runs masters (NameNodes, JournalNodes, ZooKeeper); a reclaimed spot instance takes a NameNode and a quorum member with it. Use on-demand instances for masters.", g.Name)
-		}
-		for i, h := range g.Hosts {
-			v.hostRef(h, elemAt(g.Ranges, "hosts", i, g.DeclRange), fmt.Sprintf("Instance group %q", g.Name))
-		}
+	if t := v.c.Target; t != nil && v.ec2 {
+		v.ec2Target(t) // ec2.go
 	}
 }
 

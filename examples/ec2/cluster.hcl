@@ -1,19 +1,22 @@
 # Three masters and a group of core nodes on EC2, the layout of an EMR
 # multi-master cluster: each master runs a NameNode, a JournalNode and a
 # ZooKeeper server; core nodes are DataNodes and get the client configuration.
+# hactl creates the VPC (one subnet in each of three availability zones, the
+# masters spread over them), the security group and the instances; the
+# instances' addresses become the hosts' addresses.
 #
 #   hactl validate examples/ec2
-#   hactl render --var subnet_id=subnet-0abc examples/ec2
+#   hactl plan --var ssh_cidr=203.0.113.0/24 examples/ec2
 
 variable "region" {
   type    = string
   default = "eu-west-1"
 }
 
-variable "ami" {
+variable "ssh_cidr" {
   type        = string
-  default     = "ami-0123456789abcdef0"
-  description = "A Debian 12 or Amazon Linux image with Java 17."
+  default     = "192.0.2.0/24"
+  description = "The network hactl connects from: SSH is opened to it only."
 }
 
 variable "key_name" {
@@ -21,26 +24,22 @@ variable "key_name" {
   default = "hactl"
 }
 
-variable "subnet_id" {
-  type    = string
-  default = "subnet-0123456789abcdef0"
-}
-
-# Private addresses inside the subnet, one per instance; the masters' addresses
-# go into the qjournal URI and the NameNode RPC addresses.
-host "master1" { address = "10.0.1.11" }
-host "master2" { address = "10.0.1.12" }
-host "master3" { address = "10.0.1.13" }
-host "core1" { address = "10.0.1.21" }
-host "core2" { address = "10.0.1.22" }
-host "core3" { address = "10.0.1.23" }
+# No addresses: each host is an instance of an instance group below, and
+# its private address goes into the qjournal URI and the NameNode RPC
+# addresses once it is provisioned.
+host "master1" {}
+host "master2" {}
+host "master3" {}
+host "core1" {}
+host "core2" {}
+host "core3" {}
 
 locals {
   masters = ["master1", "master2", "master3"]
 }
 
 ssh {
-  user        = "hadoop" # EMR's login user
+  user        = "admin" # the Debian image's login user
   private_key = "~/.ssh/${var.key_name}.pem"
 }
 
@@ -73,23 +72,29 @@ nameservice "ha-nn-uri" {
 
 target "ec2" {
   region    = var.region
-  ami       = var.ami
   key_name  = var.key_name
-  subnet_id = var.subnet_id
+  ssh_cidrs = [var.ssh_cidr]
+  tags      = { project = "hactl-example" }
+  # ami_ssm_parameter defaults to Debian 12's newest image; the VPC is new
+  # (vpc_cidr 10.42.0.0/16 in the region's first three zones).
 
   instance_group "master" {
-    role          = "master"
-    instance_type = "m5.xlarge"
-    count         = 3
-    spot          = false # masters hold the namespace: never spot
-    hosts         = local.masters
+    role              = "master"
+    instance_type     = "m5.xlarge"
+    count             = 3
+    spot              = false # masters hold the namespace: never spot
+    hosts             = local.masters
+    root_volume_gb    = 30
+    data_volume_gb    = 200 # EBS, formatted and mounted at /mnt on first boot
+    data_volume_mount = "/mnt"
   }
 
   instance_group "core" {
-    role          = "core"
-    instance_type = "m5.2xlarge"
-    count         = 3
-    spot          = true
-    hosts         = ["core1", "core2", "core3"]
+    role           = "core"
+    instance_type  = "m5.2xlarge"
+    count          = 3
+    spot           = true
+    hosts          = ["core1", "core2", "core3"]
+    data_volume_gb = 500
   }
 }

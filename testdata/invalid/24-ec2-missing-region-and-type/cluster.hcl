@@ -40,4 +40,5 @@ target "ec2" {
   instance_group "master" {
     hosts         = ["dim", "oim", "jim"]
   }
+  ssh_cidrs = ["192.0.2.0/24"]
 }

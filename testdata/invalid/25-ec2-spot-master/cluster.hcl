@@ -43,4 +43,5 @@ target "ec2" {
     spot          = true
     hosts         = ["dim", "oim", "jim"]
   }
+  ssh_cidrs = ["192.0.2.0/24"]
 }

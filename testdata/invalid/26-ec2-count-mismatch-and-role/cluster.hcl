@@ -43,4 +43,5 @@ target "ec2" {
     instance_type = "m5.xlarge"
     hosts         = ["dim", "oim", "jim"]
   }
+  ssh_cidrs = ["192.0.2.0/24"]
 }

@@ -1,0 +1,50 @@
+host "dim" {
+  address = "192.168.1.6"
+}
+host "oim" {
+  address = "192.168.1.132"
+}
+host "jim" {
+  address = "192.168.1.11"
+}
+
+zookeeper {
+  servers = ["dim", "oim", "jim"]
+}
+
+nameservice "hacluster" {
+  namenode "dnn" {
+    host = "dim"
+  }
+  namenode "onn" {
+    host = "oim"
+  }
+  namenode "jnn" {
+    host = "jim"
+  }
+
+  journal {
+    hosts     = ["dim", "oim", "jim"]
+    edits_dir = "/hdfs/journalnode"
+  }
+
+  automatic_failover = true
+  fencing {
+    methods           = ["sshfence", "shell(/bin/true)"]
+    private_key_files = ["/home/hadoop/.ssh/id_rsa"]
+  }
+  name_dir = "/hdfs/namenode"
+}
+target "ec2" {
+  region             = "eu-west-1"
+  ami                = "ami-12"
+  ami_ssm_parameter  = "debian-latest"
+  vpc_id             = "vpc-0123456789abcdef0"
+  availability_zones = ["eu-west-1a", "us-east-1b", "eu-west-1a"]
+  vpc_cidr           = "10.0.0.0/8"
+  ssh_cidrs          = ["192.0.2.0/24"]
+  instance_group "master" {
+    instance_type = "m5.xlarge"
+    hosts         = ["dim", "oim", "jim"]
+  }
+}
