@@ -32,6 +32,11 @@ type ObservedHost struct {
 	NameNodes          map[string]*ObservedNameNode `json:"namenodes,omitempty"` // by "<ns>/<nnid>"
 	JournalNodes       map[string]*ObservedJournal  `json:"journals,omitempty"`  // by journal ID
 	ZooKeeperInstalled bool                         `json:"zookeeper_installed"`
+	// StorageUnrecorded are the NameNode name dirs and JournalNode edits
+	// dirs the configuration puts on the host that the host's storage record
+	// (kept next to the secret, see targets.StorageRecord) does not name: a
+	// cluster applied by an hactl older than the record, or a record lost.
+	StorageUnrecorded []string `json:"storage_unrecorded,omitempty"`
 }
 
 // ObservedDaemon is a supervised process.

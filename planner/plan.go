@@ -270,6 +270,15 @@ func (p *planner) hostFiles(host string) {
 		if len(missing)+len(differ) > 0 {
 			p.wrote(host, FileCoreSite, FileHDFSSite)
 		}
+	} else if len(oh.StorageUnrecorded) > 0 {
+		// write-config records them when it runs; a cluster an older
+		// hactl applied, converged, would otherwise never get a record, and
+		// a later destroy and renamed configuration would format next to
+		// its data unseen.
+		id := p.add(&Step{Host: host, Action: ActRecordStorage,
+			Reason: "hactl's storage record does not name " + strings.Join(oh.StorageUnrecorded, ", ") + "; add them (no data is touched)"},
+			p.installsBin[host])
+		p.hostPrep[host] = append(p.hostPrep[host], id)
 	}
 }
 

@@ -274,6 +274,8 @@ func buildObserved(t *testing.T, c, old *schema.Cluster, dsl string) (*Observed,
 					delete(h.ConfigSHA256, FileSecret)
 				case "secret-missing":
 					delete(h.ConfigSHA256, FileSecret)
+				case "storage-unrecorded": // the rest of the line: dirs
+					h.StorageUnrecorded = append(h.StorageUnrecorded, f[3:]...)
 				default:
 					bad()
 				}

@@ -28,8 +28,12 @@ type StepKind struct {
 // The actions that are not a daemon's start, restart or stop (those come
 // from the daemon registry: DaemonAction).
 const (
-	ActInstallRuntime       Action = "install-runtime"
-	ActWriteConfig          Action = "write-config"
+	ActInstallRuntime Action = "install-runtime"
+	ActWriteConfig    Action = "write-config"
+	// ActRecordStorage adds the configuration's storage dirs to the host's
+	// storage record where write-config does not run (it records them
+	// itself); it touches no data.
+	ActRecordStorage        Action = "record-storage"
 	ActInstallZooKeeper     Action = "install-zookeeper"
 	ActWriteZooKeeperConfig Action = "write-zookeeper-config"
 	ActFormatNameNode       Action = "format-namenode"
@@ -52,6 +56,7 @@ const (
 var stepKinds = []StepKind{
 	{Action: ActInstallRuntime, Change: ChangeCreate, HostLocal: true},
 	{Action: ActWriteConfig, Change: ChangeCreate, HostLocal: true},
+	{Action: ActRecordStorage, Change: ChangeUpdate, HostLocal: true},
 	{Action: ActInstallZooKeeper, Change: ChangeCreate, HostLocal: true},
 	{Action: ActWriteZooKeeperConfig, Change: ChangeCreate, HostLocal: true},
 	{Action: ActFormatNameNode, Change: ChangeCreate},

@@ -128,6 +128,7 @@ func probeHost(ctx context.Context, c *schema.Cluster, h Host) *planner.Observed
 		var oh *planner.ObservedHost
 		if oh, err = pf.observed(); err == nil {
 			oh.Name, oh.Reachable = h.Name(), true
+			oh.StorageUnrecorded = unrecordedStorage(dirs, pf.record)
 			planner.AdoptLegacyDaemons(c, h.Name(), oh)
 			return oh
 		}

@@ -88,3 +88,24 @@ func parseStorageRecord(b []byte) (*probe.StorageDirs, error) {
 	}
 	return &rec, nil
 }
+
+// unrecordedStorage lists the dirs of s (the configuration's storage on a
+// host) that rec, the host's storage record, does not name: plan records
+// them (planner.ActRecordStorage) where write-config does not run.
+func unrecordedStorage(s storageDirs, rec *probe.StorageDirs) []string {
+	if rec == nil {
+		rec = &probe.StorageDirs{}
+	}
+	var out []string
+	for _, n := range s.names {
+		if !slices.Contains(rec.NameDirs[n.key], n.dir) && !slices.Contains(out, n.dir) {
+			out = append(out, n.dir)
+		}
+	}
+	for _, r := range s.roots {
+		if !slices.Contains(rec.EditsRoots, r) && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

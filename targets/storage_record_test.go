@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,5 +234,42 @@ func TestProbeReadsLargeStorageRecordWhole(t *testing.T) {
 	}
 	if _, err := targets.StorageRecord(c, "p1", huge); err == nil {
 		t.Error("a record past the bound was merged and would be written")
+	}
+}
+
+// The probe names the configuration's storage dirs the host's record lacks
+// (a cluster an older hactl applied), and none once the record holds them.
+func TestProbeReportsUnrecordedStorage(t *testing.T) {
+	dir := t.TempDir()
+	c := loadIn(t, dir, localClusterHCL)
+	hosts, err := targets.Open(c, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := probeLocal(t, c, hosts)
+	got := obs.Hosts["p1"].StorageUnrecorded
+	for _, want := range []string{c.HostDir("p1", "/hdfs/name"), c.HostDir("p1", "/hdfs/journal")} {
+		if !slices.Contains(got, want) {
+			t.Errorf("p1 without a record: unrecorded %v lacks %s", got, want)
+		}
+	}
+	for _, h := range []string{"p1", "p2", "p3"} {
+		rec, err := targets.StorageRecord(c, h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := targets.StorageRecordPath(c, h)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, rec, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs = probeLocal(t, c, hosts)
+	for _, h := range []string{"p1", "p2", "p3"} {
+		if got := obs.Hosts[h].StorageUnrecorded; len(got) != 0 {
+			t.Errorf("%s with its record written: unrecorded %v", h, got)
+		}
 	}
 }

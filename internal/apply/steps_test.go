@@ -36,7 +36,7 @@ func TestEveryStepKindHasARunner(t *testing.T) {
 // and removal steps and the starts of quorum members, as before the table.
 func TestParallelSafeSteps(t *testing.T) {
 	want := map[planner.Action]bool{
-		planner.ActInstallRuntime: true, planner.ActWriteConfig: true, planner.ActInstallZooKeeper: true,
+		planner.ActInstallRuntime: true, planner.ActWriteConfig: true, planner.ActRecordStorage: true, planner.ActInstallZooKeeper: true,
 		planner.ActWriteZooKeeperConfig: true, planner.ActStartZooKeeper: true, planner.ActStartJournalNode: true,
 		planner.ActRemoveConfig: true, planner.ActRemoveRuntime: true, planner.ActPurgeData: true,
 	}
