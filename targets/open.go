@@ -41,7 +41,15 @@ func Open(c *schema.Cluster, opts Options) (map[string]Host, error) {
 			out[h.Name] = NewLocal(h.Name, h.Address, c.LocalRoot(h.Name))
 		}
 	case schema.TargetSSH, schema.TargetEC2:
-		// EC2 instances are reached over SSH once provisioned.
+		// EC2 instances are reached over SSH once provisioned, at the
+		// addresses of the host list (ec2hosts.go).
+		var list *EC2HostList
+		if kind == schema.TargetEC2 {
+			var err error
+			if list, err = ReadEC2HostList(c); err != nil {
+				return nil, err
+			}
+		}
 		pool := NewPool(opts)
 		for _, h := range c.Hosts {
 			cfg, err := SSHConfigFor(c, h, opts)
@@ -49,7 +57,7 @@ func Open(c *schema.Cluster, opts Options) (map[string]Host, error) {
 				pool.Close()
 				return nil, err
 			}
-			out[h.Name] = pool.Host(h.Name, h.Address, cfg)
+			out[h.Name] = pool.Host(h.Name, h.Address, ec2SSH(cfg, list, h.Name))
 		}
 	default:
 		return nil, fmt.Errorf("targets: unknown target kind %q", kind)

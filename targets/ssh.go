@@ -29,6 +29,9 @@ type SSHConfig struct {
 	PrivateKey     string // key file; "" = ~/.ssh/id_{ed25519,ecdsa,rsa}; ssh-agent is always tried too
 	KnownHosts     string // default ~/.ssh/known_hosts
 	Bastion        string // "[user@]host[:port]", reached with the same keys and known_hosts
+	// ConnectAddress is where SSH connects when it is not the host's address
+	// (an EC2 instance's public address; the cluster uses the private one).
+	ConnectAddress string
 	Sudo           *bool  // nil: `sudo -n` for Command.Sudo when User is not root
 	ConnectTimeout time.Duration
 	// Attempts is how many times a connection is tried (network errors only;
@@ -375,7 +378,16 @@ func (h *SSHHost) Close() error {
 	return nil
 }
 
-func (h *SSHHost) hostport() string { return net.JoinHostPort(h.address, strconv.Itoa(h.cfg.Port)) }
+func (h *SSHHost) hostport() string {
+	return net.JoinHostPort(orAddress(h.cfg.ConnectAddress, h.address), strconv.Itoa(h.cfg.Port))
+}
+
+func orAddress(a, def string) string {
+	if a != "" {
+		return a
+	}
+	return def
+}
 func (h *SSHHost) key() string      { return h.cfg.User + "@" + h.hostport() + " via " + h.cfg.Bastion }
 
 // Connect establishes (or reuses) the connection; Run and Upload call it.
