@@ -24,15 +24,15 @@ import (
 
 // SSHConfig is how one host is reached over SSH.
 type SSHConfig struct {
-	User           string // default: the local user
-	Port           int    // default 22
-	PrivateKey     string // key file; "" = ~/.ssh/id_{ed25519,ecdsa,rsa}; ssh-agent is always tried too
-	KnownHosts     string // default ~/.ssh/known_hosts
-	Bastion        string // "[user@]host[:port]", reached with the same keys and known_hosts
+	User       string // default: the local user
+	Port       int    // default 22
+	PrivateKey string // key file; "" = ~/.ssh/id_{ed25519,ecdsa,rsa}; ssh-agent is always tried too
+	KnownHosts string // default ~/.ssh/known_hosts
+	Bastion    string // "[user@]host[:port]", reached with the same keys and known_hosts
 	// ConnectAddress is where SSH connects when it is not the host's address
 	// (an EC2 instance's public address; the cluster uses the private one).
 	ConnectAddress string
-	Sudo           *bool  // nil: `sudo -n` for Command.Sudo when User is not root
+	Sudo           *bool // nil: `sudo -n` for Command.Sudo when User is not root
 	ConnectTimeout time.Duration
 	// Attempts is how many times a connection is tried (network errors only;
 	// authentication and host-key errors fail at once). Default 3.
@@ -388,7 +388,7 @@ func orAddress(a, def string) string {
 	}
 	return def
 }
-func (h *SSHHost) key() string      { return h.cfg.User + "@" + h.hostport() + " via " + h.cfg.Bastion }
+func (h *SSHHost) key() string { return h.cfg.User + "@" + h.hostport() + " via " + h.cfg.Bastion }
 
 // Connect establishes (or reuses) the connection; Run and Upload call it.
 func (h *SSHHost) Connect(ctx context.Context) error {
