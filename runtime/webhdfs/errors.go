@@ -82,6 +82,30 @@ var exceptionMap = []exceptionInfo{
 	{errUnsupported, "UnsupportedOperationException", "java.lang.UnsupportedOperationException", http.StatusBadRequest},
 }
 
+// RegisterException adds a sentinel error of another package (runtime/hdfs's
+// LeaseExpiredException, SafeModeException, …) to the map, so that the
+// handler answers it as Hadoop's exception and a decoded RemoteException
+// satisfies errors.Is for it. Call it from an init function only: the map
+// is read without a lock.
+func RegisterException(sentinel error, exception, javaClassName string, status int) {
+	exceptionMap = append(exceptionMap, exceptionInfo{sentinel, exception, javaClassName, status})
+}
+
+// ToRemoteException maps err onto Hadoop's exception, as the handler answers
+// it; the other transports of the NameNode (runtime/hdfs/nnrpc) and the
+// DataNode's WebHDFS data path use it to answer the same way.
+func ToRemoteException(err error) *RemoteException { return toRemoteException(err) }
+
+// WriteError answers err as Hadoop's RemoteException JSON with its status;
+// logf, when set, is told of errors no sentinel names (server failures).
+func WriteError(w http.ResponseWriter, err error, logf func(string, ...any)) {
+	writeError(w, err, logf)
+}
+
+// DecodeError reads an error answer's RemoteException (a *RemoteException
+// whatever the body holds).
+func DecodeError(resp *http.Response) error { return decodeError(resp) }
+
 // toRemoteException maps err onto Hadoop's exception; anything unknown is an
 // IOException with status 403, as Hadoop's ExceptionHandler answers every
 // IOException (a server-side failure, e.g. the edit log, is one there too).
@@ -92,7 +116,13 @@ func toRemoteException(err error) *RemoteException {
 	}
 	for _, m := range exceptionMap {
 		if errors.Is(err, m.sentinel) {
-			return &RemoteException{Exception: m.exception, JavaClassName: m.javaClass, Message: errorMessage(err, m.sentinel), StatusCode: m.status}
+			msg := errorMessage(err, m.sentinel)
+			if m.sentinel.Error() == m.exception {
+				// A sentinel named after its exception (runtime/hdfs's) would
+				// repeat the name: "LeaseExpiredException: LeaseExpiredException: …".
+				msg = strings.TrimPrefix(msg, m.exception+": ")
+			}
+			return &RemoteException{Exception: m.exception, JavaClassName: m.javaClass, Message: msg, StatusCode: m.status}
 		}
 	}
 	return &RemoteException{Exception: "IOException", JavaClassName: "java.io.IOException", Message: err.Error(), StatusCode: http.StatusForbidden, internal: true}
