@@ -141,6 +141,12 @@ func (d *decoder) decodeCluster(c *Cluster, blocks hcl.Blocks, files []*hcl.File
 			if d.once(seen, b) {
 				c.Hadoop = d.hadoop(b)
 			}
+		case "datanode":
+			c.DataNodes = append(c.DataNodes, d.datanode(b))
+		case "hdfs":
+			if d.once(seen, b) {
+				c.HDFS = d.hdfs(b)
+			}
 		}
 	}
 	for i, b := range targets {

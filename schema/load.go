@@ -223,6 +223,8 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "target", LabelNames: []string{"kind"}},
 		{Type: "runtime"},
 		{Type: "hadoop"},
+		{Type: "datanode"},
+		{Type: "hdfs"},
 	},
 }
 

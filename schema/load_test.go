@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +124,17 @@ func TestLoadRichModel(t *testing.T) {
 		rt.RunDir != "/var/run/hactl" || rt.SecretFile != "/etc/hactl/cluster.secret" {
 		t.Errorf("runtime = %+v", rt)
 	}
-	if c.Hadoop.HDFSSite["dfs.replication"] != "3" || c.Hadoop.CoreSite["hadoop.tmp.dir"] != "/data/tmp" {
+	if len(c.DataNodes) != 2 || c.DataNodes[1].HTTPPort != 9865 || c.DataNodes[0].HTTPPort != DefaultDataNodeHTTPPort ||
+		c.DataNodes[1].Port != DefaultDataNodePort || !slices.Equal(c.DataDirs("m3"), []string{"/data/dn", "/data2/dn"}) {
+		t.Errorf("datanodes = %+v %+v", c.DataNodes[0], c.DataNodes[1])
+	}
+	if got := srcAt(t, c, c.DataNodes[1].Ranges.Elem("data_dirs", 1)); got != `"/data2/dn"` {
+		t.Errorf("data_dirs[1] range covers %q", got)
+	}
+	if c.HDFS == nil || c.HDFS.Replication != 3 || c.HDFS.HeartbeatInterval != 2*time.Second || c.EffectiveBlockReportInterval() != DefaultBlockReportInterval {
+		t.Errorf("hdfs = %+v", c.HDFS)
+	}
+	if c.Hadoop.HDFSSite["dfs.blocksize"] != "268435456" || c.Hadoop.CoreSite["hadoop.tmp.dir"] != "/data/tmp" {
 		t.Errorf("passthrough = %+v", c.Hadoop)
 	}
 	if c.Target == nil || c.Target.Kind != TargetSSH {
@@ -457,7 +468,8 @@ func TestValidateModelBuiltInCode(t *testing.T) {
 			Journal:   &Journal{Hosts: []string{"a", "b", "c"}, EditsDir: "/jn", RPCPort: 8485, HTTPPort: 8480, JournalID: "ns"},
 			NameDirs:  []string{"/nn"},
 		}},
-		Target: &Target{Kind: TargetSSH},
+		DataNodes: []*DataNodeGroup{{Hosts: []string{"a", "b", "c"}, DataDirs: []string{"/dn"}}},
+		Target:    &Target{Kind: TargetSSH},
 	}
 	if diags := Validate(c); len(diags) != 0 {
 		t.Fatalf("clean model: %v", diags)

@@ -19,6 +19,11 @@ type Cluster struct {
 	// Hadoop holds Hadoop keys hactl does not model, carried through to the
 	// rendered files untouched (from `hadoop { core_site = {…} hdfs_site = {…} }`).
 	Hadoop *HadoopPassthrough
+	// DataNodes are the datanode blocks in declaration order (each a group
+	// of hosts sharing data dirs and ports); HDFS holds the cluster-wide
+	// block settings (nil when no hdfs block). See datanode.go.
+	DataNodes []*DataNodeGroup
+	HDFS      *HDFSSettings
 
 	// Files are the parsed sources, by filename, for diagnostic snippets.
 	Files map[string]*hcl.File

@@ -253,6 +253,7 @@ func (r *renderer) run() error {
 	if err := r.localDaemons(); err != nil {
 		return err
 	}
+	r.dataNodes()
 	r.hdfs[KeyClusterSecretFile] = r.c.PathsFor(r.h.Name).SecretFile
 	return nil
 }

@@ -107,6 +107,7 @@ func TestRenderThreeHostLayoutKeyForKey(t *testing.T) {
 		"dfs.qjournal.new-epoch.timeout.ms":            "1500",
 		"dfs.ha.zkfc.port":                             "8019",
 		"hactl.cluster.secret.file":                    "/etc/hactl/cluster.secret",
+		"hactl.namenode.max-inline-file-bytes":         "1048576",
 	})
 	if k := r.HDFS.Keys(); !slices.IsSorted(k) {
 		t.Errorf("hdfs-site keys not sorted: %v", k)

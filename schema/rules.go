@@ -125,8 +125,14 @@ var (
 	// Bindings and storage.
 	RulePortConflict     = defRule("HA066", sevErr, "no two daemons bind the same host:port")
 	RuleAbsolutePath     = defRule("HA070", sevErr, "directories and key files are absolute paths")
-	RuleDirOverlap       = defRule("HA071", sevErr, "two daemons' storage directories (name, edits, ZooKeeper data) are not the same or nested on one host")
+	RuleDirOverlap       = defRule("HA071", sevErr, "two storage directories (name, edits, DataNode data, ZooKeeper data) are not the same or nested on one host")
 	RuleRuntimeDirSafety = defRule("HA073", sevErr, "hactl's runtime dirs and the storage dirs are no system directory; runtime dirs overlap no storage dir and no other runtime dir")
+
+	// DataNodes and blocks.
+	RuleDataNodeDirs  = defRule("HA100", sevErr, "a datanode block lists at least one data dir")
+	RuleDataNodeHosts = defRule("HA101", sevErr, "a datanode block lists hosts, and a host runs one DataNode (it is in one datanode block, once)")
+	RuleReplication   = defRule("HA102", sevErr, "replication lies within 1..512 and does not exceed the number of DataNodes")
+	RuleNoDataNodes   = defRule("HA103", sevWarn, "a cluster without DataNodes keeps file data inline in the NameNodes (at most 1 MiB per file)")
 
 	// Path safety (every path reaches shell scripts on the hosts and Hadoop's XML).
 	RulePathControlChar = defRule("HA090", sevErr, "no path contains a control character (newline, tab, …)")

@@ -44,6 +44,7 @@ func validate(c *Cluster) hcl.Diagnostics {
 	v.hosts()
 	v.target()
 	v.nameservices()
+	v.dataNodes()
 	v.zookeeper()
 	v.journalsShared()
 	v.ports()
@@ -814,6 +815,19 @@ func (v *validator) ports() {
 			}
 		}
 	}
+	dnSeen := map[string]bool{}
+	for _, g := range v.c.DataNodes {
+		for i, h := range g.Hosts {
+			if dnSeen[h] {
+				continue // HA101 says so: one DataNode per host
+			}
+			dnSeen[h] = true
+			rng := elemAt(g.Ranges, "hosts", i, g.DeclRange)
+			add(h, "DataNode data transfer", g.Port, at(g.Ranges, "port", rng))
+			add(h, "DataNode HTTP", g.HTTPPort, at(g.Ranges, "http_port", rng))
+			add(h, "DataNode IPC", g.IPCPort, at(g.Ranges, "ipc_port", rng))
+		}
+	}
 	if z := v.c.ZooKeeper; z != nil && z.Managed {
 		seen := map[string]bool{}
 		for i, s := range z.Servers {
@@ -880,6 +894,7 @@ func (v *validator) storageDirs() {
 			}
 		}
 	}
+	v.dataNodeStorage(add)
 	if z := v.c.ZooKeeper; z != nil && z.Managed {
 		for _, s := range z.Servers {
 			add(s, z.DataDir, "the ZooKeeper data dir", at(z.Ranges, "data_dir", z.DeclRange))
@@ -963,7 +978,7 @@ func (v *validator) passthrough() {
 					"%s is not a key Hadoop or hactl knows, and Hadoop ignores unknown keys without a word; did you mean %s? Rename it (or, if your Hadoop version does know it, ignore this warning).", k, near)
 				continue
 			}
-			if ModelledHadoopKey(core, k) {
+			if ModelledHadoopKey(core, k) || (!core && modelledDataNodeKey(k) && v.c.dataNodeKeysModelled()) {
 				v.report(RulePassthroughModelled, rng, "Passthrough key is modelled",
 					"%s is part of the cluster model: rendered as well, it would either be overwritten by the model or, in a per-nameservice or per-NameNode form Hadoop prefers, silently override it. Remove it from %s and set %s instead.", k, attr, modelledAttribute(k))
 			}
@@ -1005,6 +1020,15 @@ func modelledAttribute(key string) string {
 		{KeyTailEditsPeriod, "tail_edits_period"},
 		{KeyTailEditsInProgress, "tail_edits_in_progress"},
 		{KeyClusterSecretFile, "runtime { secret_file }"},
+		{KeyDataNodeDataDir, "datanode { data_dirs }"},
+		{KeyDataNodeAddress, "datanode { port }"},
+		{KeyDataNodeHTTPAddress, "datanode { http_port }"},
+		{KeyDataNodeIPCAddress, "datanode { ipc_port }"},
+		{KeyDataNodeHostname, "the host's address"},
+		{KeyReplication, "hdfs { replication }"},
+		{KeyHeartbeatInterval, "hdfs { heartbeat_interval }"},
+		{KeyBlockReportInterval, "hdfs { block_report_interval }"},
+		{KeyHostsExclude, "the datanode blocks (hactl keeps the exclude file: remove a host from its datanode block to decommission it)"},
 	} {
 		if key == m.prefix || strings.HasPrefix(key, m.prefix+".") {
 			return m.attr
@@ -1033,6 +1057,6 @@ func (v *validator) unusedHosts() {
 	sort.SliceStable(unused, func(i, j int) bool { return unused[i].DeclRange.Start.Byte < unused[j].DeclRange.Start.Byte })
 	for _, h := range unused {
 		v.report(RuleHostUnused, at(h.Ranges, LabelRangeKey, h.DeclRange), "Host runs nothing",
-			"Host %q runs no NameNode, JournalNode or ZooKeeper server and belongs to no instance group.", h.Name)
+			"Host %q runs no NameNode, JournalNode, DataNode or ZooKeeper server and belongs to no instance group.", h.Name)
 	}
 }

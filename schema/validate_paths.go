@@ -58,6 +58,11 @@ func (v *validator) pathFields() []pathField {
 			add("known_hosts_file", f.KnownHostsFile, at(f.Ranges, "known_hosts_file", f.DeclRange), false)
 		}
 	}
+	for _, g := range v.c.DataNodes {
+		for i, d := range g.DataDirs {
+			add("data_dirs entry", d, elemAt(g.Ranges, "data_dirs", i, g.DeclRange), true)
+		}
+	}
 	if z := v.c.ZooKeeper; z != nil {
 		add("data_dir", z.DataDir, at(z.Ranges, "data_dir", z.DeclRange), false)
 	}

@@ -71,6 +71,11 @@ func (v *validator) runtimeDirsSafe() {
 			addStorage(j.EditsDir, "the JournalNode edits dir of "+ns.Name, at(j.Ranges, "edits_dir", j.DeclRange))
 		}
 	}
+	for _, g := range v.c.DataNodes {
+		for i, d := range g.DataDirs {
+			addStorage(d, "a DataNode data dir", elemAt(g.Ranges, "data_dirs", i, g.DeclRange))
+		}
+	}
 	if z := v.c.ZooKeeper; z != nil && z.Managed {
 		addStorage(z.EffectiveDataDir(), "the ZooKeeper data dir", at(z.Ranges, "data_dir", z.DeclRange))
 	}

@@ -35,6 +35,11 @@ nameservice "hacluster" {
   name_dir = "/hdfs/namenode"
 }
 
+datanode {
+  hosts     = ["dim", "oim", "jim"]
+  data_dirs = ["/hdfs/datanode"]
+}
+
 host "kim" {
   address = "192.168.1.12"
 }

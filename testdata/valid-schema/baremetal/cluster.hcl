@@ -37,4 +37,9 @@ nameservice "hacluster" {
   name_dir = "/hdfs/namenode"
 }
 
+datanode {
+  hosts     = ["dim", "oim", "jim"]
+  data_dirs = ["/hdfs/datanode"]
+}
+
 target "ssh" {}

@@ -134,4 +134,9 @@ nameservice "gamma" {
   name_dir = ["${local.data}/nn1", "${local.data}/nn2"]
 }
 
+datanode {
+  hosts     = ["h01", "h02", "h03", "h04", "h05", "h06", "h07", "h08", "h09", "h10", "h11", "h12", "h13", "h14", "h15"]
+  data_dirs = ["${local.data}/dn"]
+}
+
 target "ssh" {}

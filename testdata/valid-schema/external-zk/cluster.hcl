@@ -32,4 +32,13 @@ nameservice "prod" {
   name_dir = ["/data/1/nn", "/data/2/nn"]
 }
 
+datanode {
+  hosts     = ["nn-a", "nn-b"]
+  data_dirs = ["/data/1/dn", "/data/2/dn"]
+}
+
+hdfs {
+  replication = 2
+}
+
 target "ssh" {}

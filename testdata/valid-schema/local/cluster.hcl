@@ -32,6 +32,11 @@ nameservice "ns1" {
   name_dir = "/data/nn"
 }
 
+datanode {
+  hosts     = ["a", "b", "c"]
+  data_dirs = ["/data/dn"]
+}
+
 target "local" {
   state_dir = ".hactl"
 }

@@ -56,6 +56,22 @@ nameservice "warehouse" {
   name_dir = "/data/warehouse"
 }
 
+# Every master also stores blocks; m3 has a second disk.
+datanode {
+  hosts     = ["m1", "m2"]
+  data_dirs = ["${local.data}/dn"]
+}
+datanode {
+  hosts     = ["m3"]
+  data_dirs = ["${local.data}/dn", "/data2/dn"]
+  http_port = 9865
+}
+
+hdfs {
+  replication        = 3
+  heartbeat_interval = "2s"
+}
+
 runtime {
   log_dir = "/srv/log/hactl"
 }
@@ -65,8 +81,7 @@ hadoop {
     "hadoop.tmp.dir" = "/data/tmp"
   }
   hdfs_site = {
-    "dfs.replication" = 3
-    "dfs.blocksize"   = "268435456"
+    "dfs.blocksize" = "268435456"
   }
 }
 

@@ -1,0 +1,36 @@
+host "n1" { address = "127.0.1.1" }
+host "n2" { address = "127.0.1.2" }
+host "n3" { address = "127.0.1.3" }
+
+zookeeper {
+  servers         = ["n1", "n2", "n3"]
+  tick_time       = "200ms"
+  session_timeout = "2s"
+}
+
+nameservice "hacluster" {
+  namenode "nn1" { host = "n1" }
+  namenode "nn2" { host = "n2" }
+  journal {
+    hosts     = ["n1", "n2", "n3"]
+    edits_dir = "/hdfs/journalnode"
+  }
+  automatic_failover = true
+  fencing { methods = ["shell(/bin/true)"] }
+  name_dir = "/hdfs/namenode"
+}
+
+target "local" {}
+
+# Data dirs overlap the name dir, the JournalNode edits dir, each other and
+# the conf dir; a relative dir, a dir with a comma; the HTTP port clashes
+# with the NameNode HTTP port.
+datanode {
+  hosts     = ["n1", "n2", "n3"]
+  data_dirs = ["/hdfs/namenode/blocks", "/hdfs/journalnode", "/data/dn", "/data/dn/inner", "/etc/hactl/dn", "relative/dn", "/data/a,b"]
+  http_port = 9870
+}
+
+runtime {
+  conf_dir = "/etc/hactl"
+}
