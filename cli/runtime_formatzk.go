@@ -60,12 +60,8 @@ func runtimeFormatZKCommand() *ucli.Command {
 // anything else (formatZK included), when automatic failover is off for a
 // nameservice: dfs.ha.automatic-failover.enabled.<ns>, else the global key.
 func checkAutoFailover(conf *hadoopconf.Config, nss []string) error {
-	auto, err := conf.Bool("dfs.ha.automatic-failover.enabled", false)
-	if err != nil {
-		return err
-	}
 	for _, ns := range nss {
-		on, err := conf.Bool("dfs.ha.automatic-failover.enabled."+ns, auto)
+		on, err := conf.AutomaticFailover(ns)
 		if err != nil {
 			return err
 		}

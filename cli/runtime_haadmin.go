@@ -420,7 +420,12 @@ func (h *haAdmin) allTargets() ([]string, string, error) {
 // manualOK refuses manual transitions when automatic failover is on, with
 // Hadoop's message, unless --forcemanual.
 func (h *haAdmin) manualOK(t haTarget, force bool) bool {
-	if !h.autoFailover(t.NS) {
+	auto, err := h.conf.AutomaticFailover(t.NS)
+	if err != nil {
+		fmt.Fprintf(h.errw, "Illegal argument: %v\n", err)
+		return false
+	}
+	if !auto {
 		return true
 	}
 	addr := t.RPCAddr
@@ -437,14 +442,4 @@ func (h *haAdmin) manualOK(t haTarget, force bool) bool {
 	}
 	fmt.Fprintf(h.errw, "WARN: Proceeding with manual HA state management even though\nautomatic failover is enabled for NameNode at %s\n", addr)
 	return true
-}
-
-// autoFailover is dfs.ha.automatic-failover.enabled for nameservice ns (its
-// own key first, then the global one).
-func (h *haAdmin) autoFailover(ns string) bool {
-	auto := h.conf.Get("dfs.ha.automatic-failover.enabled."+ns, "")
-	if auto == "" {
-		auto = h.conf.Get("dfs.ha.automatic-failover.enabled", "false")
-	}
-	return strings.EqualFold(auto, "true")
 }

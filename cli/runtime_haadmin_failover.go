@@ -36,8 +36,13 @@ func (h *haAdmin) failover(ctx context.Context) int {
 }
 
 func (h *haAdmin) failoverBetween(ctx context.Context, from, to haTarget) int {
-	auto := h.autoFailover(from.NS)
-	if auto != h.autoFailover(to.NS) {
+	auto, err := h.conf.AutomaticFailover(from.NS)
+	toAuto, toErr := h.conf.AutomaticFailover(to.NS)
+	if err = errors.Join(err, toErr); err != nil {
+		fmt.Fprintf(h.errw, "Illegal argument: %v\n", err)
+		return haadminFailed
+	}
+	if auto != toAuto {
 		fmt.Fprintf(h.errw, "Inconsistent auto-failover configs between %s and %s!\n", from, to)
 		return haadminFailed
 	}

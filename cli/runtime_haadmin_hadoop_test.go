@@ -132,3 +132,21 @@ func TestHAAdminFailoverWithAutomaticFailover(t *testing.T) {
 		t.Fatalf("manual per nameservice: exit %d, %q", code, errs)
 	}
 }
+
+// haadmin reads the automatic-failover key as the ZKFC does: a per-nameservice
+// "false" over a global "true" allows manual transitions, and a value that is
+// neither true nor false (a typo, "ture") refuses them instead of taking
+// failover as manual while the ZKFCs may run.
+func TestHAAdminResolvesAutomaticFailoverAsZKFC(t *testing.T) {
+	conf, nns := haTestCluster(t, true)
+	setConf(t, conf, "dfs.ha.automatic-failover.enabled", "ture")
+	_, errs, code := haadminIn(t, conf, "", "-transitionToActive", "nn1")
+	if code != 255 || !strings.Contains(errs, `dfs.ha.automatic-failover.enabled: "ture" is not true or false`) || nns[0].State() != namenode.StateStandby {
+		t.Fatalf("typo in the key: exit %d, %q, state %v", code, errs, nns[0].State())
+	}
+	setConf(t, conf, "dfs.ha.automatic-failover.enabled", "true")
+	setConf(t, conf, "dfs.ha.automatic-failover.enabled.ns1", " FALSE ")
+	if _, errs, code := haadminIn(t, conf, "", "-transitionToActive", "nn1"); code != 0 || nns[0].State() != namenode.StateActive {
+		t.Fatalf("per-nameservice false over global true: exit %d, %q, state %v", code, errs, nns[0].State())
+	}
+}

@@ -331,3 +331,35 @@ func NameNodeView(c *Config, ns, nn string) *Config {
 	}
 	return out
 }
+
+// KeyAutomaticFailover is Hadoop's dfs.ha.automatic-failover.enabled.
+const KeyAutomaticFailover = "dfs.ha.automatic-failover.enabled"
+
+// AutomaticFailover says whether automatic failover is enabled for
+// nameservice ns, resolved as Hadoop's NameNode, ZKFC and DFSHAAdmin resolve
+// it (NameNode.NAMESERVICE_SPECIFIC_KEYS, then Configuration.getBoolean):
+// KeyAutomaticFailover.<ns>, when set at all (even blank), replaces the
+// global key; the value is trimmed, "true" and "false" in any case; unset or
+// blank is false. Every hactl daemon and command asks this one function, so
+// they cannot disagree about a value. Unlike getBoolean, which takes any other
+// value as false, a value that is neither is an error naming the key: a
+// hand-typed "ture" must not make haadmin act as if failover were manual
+// while the ZKFCs run.
+func (c *Config) AutomaticFailover(ns string) (bool, error) {
+	key := KeyAutomaticFailover
+	v, ok := c.Lookup(key + "." + ns)
+	if ns != "" && ok {
+		key += "." + ns
+	} else {
+		v, _ = c.Lookup(key)
+	}
+	switch v = strings.TrimSpace(v); {
+	case v == "":
+		return false, nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, fmt.Errorf("configuration key %s: %q is not true or false", key, v)
+}

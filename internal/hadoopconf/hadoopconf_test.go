@@ -1,6 +1,7 @@
 package hadoopconf
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,46 @@ func TestParseDuplicateLastWins(t *testing.T) {
 	}
 	if d := c.Duplicates(); len(d) != 1 || d[0] != "a" {
 		t.Errorf("Duplicates() = %v, want [a]", d)
+	}
+}
+
+// The automatic-failover key as Hadoop resolves it: the per-nameservice key
+// wins whenever it is set, values are trimmed and case-insensitive, unset or
+// blank is false, anything else is an error naming the key it came from.
+func TestAutomaticFailoverResolvesAsHadoop(t *testing.T) {
+	unset := "<unset>"
+	for _, tc := range []struct {
+		global, perNS string
+		want          bool
+		errKey        string // "" when no error
+	}{
+		{unset, unset, false, ""},
+		{"true", unset, true, ""},
+		{" TRUE ", unset, true, ""},
+		{"True", "false", false, ""},
+		{"false", "tRuE", true, ""},
+		{"true", "", false, ""}, // set but blank: Hadoop's getBoolean default
+		{"", "true", true, ""},
+		{"ture", unset, false, KeyAutomaticFailover},
+		{"ture", "true", true, ""}, // the global key is not read at all
+		{"true", "yes", false, KeyAutomaticFailover + ".ns1"},
+	} {
+		c := New()
+		if tc.global != unset {
+			c.Set(KeyAutomaticFailover, tc.global)
+		}
+		if tc.perNS != unset {
+			c.Set(KeyAutomaticFailover+".ns1", tc.perNS)
+		}
+		c.Set(KeyAutomaticFailover+".other", "false")
+		got, err := c.AutomaticFailover("ns1")
+		switch {
+		case tc.errKey == "" && err != nil:
+			t.Errorf("global %q, ns1 %q: %v", tc.global, tc.perNS, err)
+		case tc.errKey != "" && (err == nil || !strings.Contains(err.Error(), "key "+tc.errKey+":")):
+			t.Errorf("global %q, ns1 %q: error %v, want one naming %s", tc.global, tc.perNS, err, tc.errKey)
+		case err == nil && got != tc.want:
+			t.Errorf("global %q, ns1 %q: %v, want %v", tc.global, tc.perNS, got, tc.want)
+		}
 	}
 }

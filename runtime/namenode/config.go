@@ -201,10 +201,8 @@ func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
 	if cfg.PProf, err = c.Bool(KeyPProf, false); err != nil {
 		return Config{}, err
 	}
-	auto := c.Get("dfs.ha.automatic-failover.enabled."+ns, "")
-	if auto == "" {
-		auto = c.Get("dfs.ha.automatic-failover.enabled", "false")
+	if cfg.AutoFailover, err = c.AutomaticFailover(ns); err != nil {
+		return Config{}, err
 	}
-	cfg.AutoFailover = strings.EqualFold(auto, "true")
 	return cfg, nil
 }

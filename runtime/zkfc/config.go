@@ -192,11 +192,7 @@ func LoadConfig(c *hadoopconf.Config, ns, nnID string) (*Config, error) {
 			cfg.Peers = append(cfg.Peers, a)
 		}
 	}
-	auto, err := c.Bool("dfs.ha.automatic-failover.enabled", false)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.AutoFailover, err = c.Bool("dfs.ha.automatic-failover.enabled."+ns, auto); err != nil {
+	if cfg.AutoFailover, err = c.AutomaticFailover(ns); err != nil {
 		return nil, err
 	}
 	if cfg.ZK, err = LoadZKConfig(c); err != nil {
