@@ -70,6 +70,12 @@ nameservice "ha-nn-uri" {
   name_dir = ["/mnt/hdfs/namenode", "/mnt1/hdfs/namenode"]
 }
 
+# The core nodes store the blocks, on their EBS data volume.
+datanode {
+  hosts     = ["core1", "core2", "core3"]
+  data_dirs = ["/mnt/hdfs/datanode"]
+}
+
 target "ec2" {
   region    = var.region
   key_name  = var.key_name
