@@ -137,6 +137,8 @@ var (
 	// Path safety (every path reaches shell scripts on the hosts and Hadoop's XML).
 	RulePathControlChar = defRule("HA090", sevErr, "no path contains a control character (newline, tab, …)")
 	RulePathComma       = defRule("HA091", sevErr, "name_dir and private_key_files entries contain no comma (Hadoop splits those settings on commas)")
+	RulePathVariable    = defRule("HA092", sevErr, "no path contains ${...} (hactl's daemons and scripts take paths literally; Hadoop's Configuration would expand it)")
+	RuleTextControlChar = defRule("HA093", sevErr, "no SSH user or bastion, parent_znode or passthrough key contains a control character, nor a passthrough value one but tab and newline")
 
 	// Passthrough.
 	RuleUndeclaredNameservice = defRule("HA081", sevWarn, "a passthrough per-nameservice key (failover proxy provider) names a nameservice that is not declared")

@@ -51,6 +51,7 @@ func validate(c *Cluster) hcl.Diagnostics {
 	v.storageDirs()
 	v.runtimeDirs()
 	v.pathCharacters()
+	v.textCharacters()
 	v.runtimeDirsSafe()
 	v.passthrough()
 	v.unusedHosts()

@@ -100,6 +100,10 @@ func (v *validator) pathCharacters() {
 				"%s %q contains the control character %s at byte %d; paths may not contain newlines, tabs or other control characters.", f.what, f.val, controlName(firstRune(f.val[i:])), i)
 			continue
 		}
+		if i := strings.Index(f.val, "${"); i >= 0 && strings.Contains(f.val[i:], "}") {
+			v.report(RulePathVariable, f.rng, "Variable in path",
+				"%s %q contains %s: hactl's daemons and the scripts apply runs on the hosts take paths literally and would create a dir of that name, while Hadoop's own tools would expand it. Write the path out.", f.what, f.val, f.val[i:i+strings.Index(f.val[i:], "}")+1])
+		}
 		if f.list && strings.Contains(f.val, ",") {
 			v.report(RulePathComma, f.rng, "Comma in path",
 				"%s %q contains a comma; Hadoop splits this setting on commas, so it would read it as several paths. Choose a path without a comma.", f.what, f.val)
@@ -124,4 +128,49 @@ func controlName(r rune) string {
 		return "NUL"
 	}
 	return fmt.Sprintf("U+%04X", r)
+}
+
+// textCharacters refuses control characters in the free strings that are not
+// paths: the SSH user and bastion go into ssh's command line, parent_znode
+// into ZooKeeper paths (which refuse them) and Hadoop's XML; a passthrough
+// key with one is no key Hadoop can read, and XML 1.0 cannot carry a control
+// character but tab, newline and carriage return at all (Go's encoder writes
+// U+FFFD in its place, so the value would reach Hadoop changed). Values may
+// keep tab and newline, which Hadoop's multi-line values use; carriage
+// return is refused too, since XML parsers turn it into newline.
+func (v *validator) textCharacters() {
+	check := func(what, val string, rng hcl.Range, allow string) {
+		i := strings.IndexFunc(val, func(r rune) bool { return unicode.IsControl(r) && !strings.ContainsRune(allow, r) })
+		if i < 0 {
+			return
+		}
+		v.report(RuleTextControlChar, rng, "Control character in "+what,
+			"%s %q contains the control character %s at byte %d; it would reach the hosts' commands and Hadoop's XML broken. Remove it.", what, val, controlName(firstRune(val[i:])), i)
+	}
+	ssh := func(s *SSH) {
+		if s != nil {
+			check("ssh user", s.User, at(s.Ranges, "user", s.DeclRange), "")
+			check("ssh bastion", s.Bastion, at(s.Ranges, "bastion", s.DeclRange), "")
+		}
+	}
+	ssh(v.c.SSH)
+	for _, h := range v.c.Hosts {
+		ssh(h.SSH)
+	}
+	if z := v.c.ZooKeeper; z != nil {
+		check("parent_znode", z.ParentZnode, at(z.Ranges, "parent_znode", z.DeclRange), "")
+	}
+	if h := v.c.Hadoop; h != nil {
+		for _, site := range []struct {
+			attr string
+			m    map[string]string
+		}{{"core_site", h.CoreSite}, {"hdfs_site", h.HDFSSite}} {
+			attr, m := site.attr, site.m
+			for _, k := range keysOf(m) {
+				rng := at(h.Ranges, attr+"."+k, at(h.Ranges, attr, h.DeclRange))
+				check(attr+" key", k, rng, "")
+				check(attr+" value of "+strings.TrimSpace(k), m[k], rng, "\t\n")
+			}
+		}
+	}
 }
