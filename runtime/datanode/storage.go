@@ -1,0 +1,1146 @@
+package datanode
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hactl/hactl/runtime/hdfs"
+)
+
+// LayoutVersion is Hadoop 3's DataNode layout (BLOCKID_BASED_LAYOUT_32_by_32):
+// finalized blocks live in finalized/subdir<(id>>16)&31>/subdir<(id>>8)&31>.
+const LayoutVersion = -57
+
+// ErrReplicaNotFound: the DataNode holds no replica of the block (Hadoop's
+// ReplicaNotFoundException).
+var ErrReplicaNotFound = errors.New("ReplicaNotFoundException")
+
+// ErrReplicaExists: a replica of the block is already there (Hadoop's
+// ReplicaAlreadyExistsException).
+var ErrReplicaExists = errors.New("ReplicaAlreadyExistsException")
+
+// ErrIncompatibleCluster: a data dir belongs to another cluster.
+var ErrIncompatibleCluster = errors.New("incompatible clusterIDs")
+
+// volume is one data dir (Hadoop's FsVolumeImpl).
+type volume struct {
+	root      string // the data dir
+	storageID string // DS-<uuid>
+	failed    bool
+	failure   string
+	used      map[string]int64 // pool → bytes of block and meta files
+}
+
+func (v *volume) current() string            { return filepath.Join(v.root, "current") }
+func (v *volume) poolDir(pool string) string { return filepath.Join(v.current(), pool) }
+func (v *volume) finalizedDir(pool string, id int64) string {
+	return filepath.Join(v.poolDir(pool), "current", "finalized",
+		"subdir"+strconv.FormatInt((id>>16)&0x1F, 10), "subdir"+strconv.FormatInt((id>>8)&0x1F, 10))
+}
+func (v *volume) rbwDir(pool string) string { return filepath.Join(v.poolDir(pool), "current", "rbw") }
+func (v *volume) tmpDir(pool string) string { return filepath.Join(v.poolDir(pool), "tmp") }
+
+// replica is the dataset's record of one block (Hadoop's ReplicaInfo).
+type replica struct {
+	pool     string
+	id, gs   int64
+	numBytes int64 // finalized: the length; otherwise the bytes on disk
+	state    hdfs.ReplicaState
+	vol      *volume
+	dir      string
+	// temporary: written by another DataNode's transfer into tmp/; becomes
+	// finalized on completion.
+	temporary  bool
+	writer     *ReplicaWriter
+	recoveryID int64
+}
+
+func (r *replica) dataPath() string { return filepath.Join(r.dir, "blk_"+strconv.FormatInt(r.id, 10)) }
+func (r *replica) metaPath() string {
+	return filepath.Join(r.dir, "blk_"+strconv.FormatInt(r.id, 10)+"_"+strconv.FormatInt(r.gs, 10)+".meta")
+}
+func (r *replica) block() hdfs.Block {
+	return hdfs.Block{ID: r.id, GenStamp: r.gs, NumBytes: r.numBytes}
+}
+
+// Replica is a read-only view of a replica.
+type Replica struct {
+	hdfs.Block
+	State       hdfs.ReplicaState
+	StorageUUID string
+	DataPath    string
+	MetaPath    string
+}
+
+// Storage is the DataNode's dataset: its data dirs, one block pool per
+// nameservice in each, and the replica map (Hadoop's DataStorage with
+// FsDatasetImpl).
+type Storage struct {
+	mu        sync.Mutex
+	vols      []*volume
+	clusterID string
+	dnUUID    string
+	pools     map[string]int64 // pool → namespaceID
+	replicas  map[string]map[int64]*replica
+	next      int
+	reserved  int64
+	// onVolumeFailure is called (without the lock) after a volume failed.
+	onVolumeFailure func(root string, err error)
+}
+
+// StorageDirs parses dfs.datanode.data.dir entries: "[DISK]file:///a" → "/a".
+func StorageDirs(entries []string) ([]string, error) {
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e, "[") {
+			i := strings.IndexByte(e, ']')
+			if i < 0 {
+				return nil, fmt.Errorf("data dir %q: unterminated storage type", e)
+			}
+			e = e[i+1:]
+		}
+		e = strings.TrimPrefix(e, "file://")
+		if !filepath.IsAbs(e) {
+			return nil, fmt.Errorf("data dir %q is not an absolute path", e)
+		}
+		out = append(out, filepath.Clean(e))
+	}
+	if len(out) == 0 {
+		return nil, errors.New("dfs.datanode.data.dir names no directory")
+	}
+	return out, nil
+}
+
+// OpenStorage opens the data dirs. A dir that cannot be created or read is a
+// failed volume; more than tolerated failed volumes is an error. Formatted
+// dirs must agree on clusterID and datanodeUuid: a DataNode never mixes two
+// clusters' data, and never wipes a dir to make it fit.
+func OpenStorage(dirs []string, reserved int64, tolerated int) (*Storage, error) {
+	s := &Storage{pools: map[string]int64{}, replicas: map[string]map[int64]*replica{}, reserved: reserved}
+	clusterOf := map[string]string{}
+	for _, d := range dirs {
+		v := &volume{root: d, used: map[string]int64{}}
+		s.vols = append(s.vols, v)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			v.failed, v.failure = true, err.Error()
+			continue
+		}
+		props, err := readProps(filepath.Join(v.current(), "VERSION"))
+		if errors.Is(err, os.ErrNotExist) {
+			if err := probeWritable(d); err != nil {
+				v.failed, v.failure = true, err.Error()
+			}
+			continue
+		}
+		if err != nil {
+			v.failed, v.failure = true, err.Error()
+			continue
+		}
+		if props["storageType"] != "DATA_NODE" {
+			return nil, fmt.Errorf("data dir %s: current/VERSION has storageType=%q, not DATA_NODE: refusing to use another daemon's storage", d, props["storageType"])
+		}
+		v.storageID = props["storageID"]
+		clusterOf[d] = props["clusterID"]
+		if s.clusterID == "" {
+			s.clusterID = props["clusterID"]
+		} else if props["clusterID"] != s.clusterID {
+			return nil, fmt.Errorf("data dirs of different clusters (%s: %s, %s): %w; a DataNode never mixes clusters' data and never wipes a dir, move the foreign dir away", d, props["clusterID"], describe(clusterOf, s.clusterID), ErrIncompatibleCluster)
+		}
+		if u := props["datanodeUuid"]; u != "" {
+			if s.dnUUID != "" && s.dnUUID != u {
+				return nil, fmt.Errorf("data dir %s: datanodeUuid %s differs from %s of the other dirs", d, u, s.dnUUID)
+			}
+			s.dnUUID = u
+		}
+	}
+	if f := s.failedCount(); f > tolerated || f == len(s.vols) {
+		return nil, fmt.Errorf("%d of %d data dirs failed (dfs.datanode.failed.volumes.tolerated=%d): %s", f, len(s.vols), tolerated, s.failures())
+	}
+	return s, nil
+}
+
+func describe(clusterOf map[string]string, id string) string {
+	var parts []string
+	for d, c := range clusterOf {
+		if c == id {
+			parts = append(parts, d+": "+c)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func (s *Storage) failedCount() int {
+	n := 0
+	for _, v := range s.vols {
+		if v.failed {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Storage) failures() string {
+	var parts []string
+	for _, v := range s.vols {
+		if v.failed {
+			parts = append(parts, v.root+": "+v.failure)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ClusterID is the storage's cluster, "" while no dir is formatted.
+func (s *Storage) ClusterID() string { s.mu.Lock(); defer s.mu.Unlock(); return s.clusterID }
+
+// DatanodeUUID is the DataNode's identity, "" before Format.
+func (s *Storage) DatanodeUUID() string { s.mu.Lock(); defer s.mu.Unlock(); return s.dnUUID }
+
+// StorageUUIDs are the working volumes' storage IDs.
+func (s *Storage) StorageUUIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, v := range s.vols {
+		if !v.failed && v.storageID != "" {
+			out = append(out, v.storageID)
+		}
+	}
+	return out
+}
+
+// FailedVolumes lists the failed data dirs with their reasons.
+func (s *Storage) FailedVolumes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, v := range s.vols {
+		if v.failed {
+			out = append(out, v.root+": "+v.failure)
+		}
+	}
+	return out
+}
+
+// Format gives every unformatted dir a VERSION of clusterID (the
+// handshake's), and refuses a clusterID other than the storage's.
+func (s *Storage) Format(clusterID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clusterID != "" && s.clusterID != clusterID {
+		return fmt.Errorf("storage is of cluster %s, the NameNode's is %s: %w", s.clusterID, clusterID, ErrIncompatibleCluster)
+	}
+	if s.dnUUID == "" {
+		s.dnUUID = newUUID()
+	}
+	for _, v := range s.vols {
+		if v.failed || v.storageID != "" {
+			continue
+		}
+		v.storageID = "DS-" + newUUID()
+		props := map[string]string{
+			"storageID":     v.storageID,
+			"clusterID":     clusterID,
+			"cTime":         "0",
+			"datanodeUuid":  s.dnUUID,
+			"storageType":   "DATA_NODE",
+			"layoutVersion": strconv.Itoa(LayoutVersion),
+		}
+		if err := writeProps(filepath.Join(v.current(), "VERSION"), props); err != nil {
+			s.failLocked(v, err)
+			continue
+		}
+	}
+	s.clusterID = clusterID
+	return nil
+}
+
+// AddPool creates (or checks) the block pool dirs of poolID in every volume
+// and loads their replicas. A replica still in rbw/ is waiting to be
+// recovered (RWR) with the length its checksums vouch for; tmp/ holds
+// unfinished transfers and is emptied, as Hadoop does.
+func (s *Storage) AddPool(poolID string, namespaceID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pools[poolID]; ok {
+		if s.pools[poolID] != namespaceID {
+			return fmt.Errorf("block pool %s: namespaceID %d, the NameNode says %d", poolID, s.pools[poolID], namespaceID)
+		}
+		return nil
+	}
+	reps := map[int64]*replica{}
+	for _, v := range s.vols {
+		if v.failed {
+			continue
+		}
+		if err := s.loadPool(v, poolID, namespaceID, reps); err != nil {
+			if errors.Is(err, ErrIncompatibleCluster) {
+				return err
+			}
+			s.failLocked(v, err)
+		}
+	}
+	s.pools[poolID] = namespaceID
+	s.replicas[poolID] = reps
+	return nil
+}
+
+func (s *Storage) loadPool(v *volume, pool string, nsID int64, reps map[int64]*replica) error {
+	for _, d := range []string{filepath.Join(v.poolDir(pool), "current", "finalized"), v.rbwDir(pool), v.tmpDir(pool)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	vf := filepath.Join(v.poolDir(pool), "current", "VERSION")
+	props, err := readProps(vf)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		err = writeProps(vf, map[string]string{
+			"namespaceID": strconv.FormatInt(nsID, 10), "cTime": "0",
+			"blockpoolID": pool, "layoutVersion": strconv.Itoa(LayoutVersion),
+		})
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case props["namespaceID"] != strconv.FormatInt(nsID, 10):
+		return fmt.Errorf("block pool %s in %s has namespaceID %s, the NameNode's is %d: %w", pool, v.root, props["namespaceID"], nsID, ErrIncompatibleCluster)
+	}
+	entries, err := os.ReadDir(v.tmpDir(pool))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		os.Remove(filepath.Join(v.tmpDir(pool), e.Name()))
+	}
+	add := func(r *replica) {
+		size := r.numBytes + metaSize(r)
+		if old, ok := reps[r.id]; ok {
+			// Two copies of one block: keep the newer stamp, then the
+			// finalized, then the longer one, as Hadoop's resolveDuplicateReplicas.
+			if old.gs > r.gs || (old.gs == r.gs && (old.state == hdfs.ReplicaFinalized && r.state != hdfs.ReplicaFinalized || old.numBytes >= r.numBytes)) {
+				return
+			}
+			old.vol.used[pool] -= old.numBytes + metaSize(old)
+		}
+		reps[r.id] = r
+		v.used[pool] += size
+	}
+	err = filepath.WalkDir(filepath.Join(v.poolDir(pool), "current", "finalized"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		id, gs, ok := parseMetaName(d.Name())
+		if !ok {
+			return nil
+		}
+		dir := filepath.Dir(p)
+		st, err := os.Stat(filepath.Join(dir, "blk_"+strconv.FormatInt(id, 10)))
+		if err != nil {
+			return nil // a meta without its block is no replica
+		}
+		add(&replica{pool: pool, id: id, gs: gs, numBytes: st.Size(), state: hdfs.ReplicaFinalized, vol: v, dir: dir})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	entries, err = os.ReadDir(v.rbwDir(pool))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		id, gs, ok := parseMetaName(e.Name())
+		if !ok {
+			continue
+		}
+		r := &replica{pool: pool, id: id, gs: gs, state: hdfs.ReplicaRWR, vol: v, dir: v.rbwDir(pool)}
+		n, err := validLength(r.dataPath(), r.metaPath())
+		if err != nil {
+			continue
+		}
+		r.numBytes = n
+		add(r)
+	}
+	return nil
+}
+
+func metaSize(r *replica) int64 {
+	st, err := os.Stat(r.metaPath())
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// parseMetaName splits "blk_<id>_<gs>.meta".
+func parseMetaName(name string) (id, gs int64, ok bool) {
+	rest, ok := strings.CutPrefix(name, "blk_")
+	if !ok {
+		return 0, 0, false
+	}
+	rest, ok = strings.CutSuffix(rest, ".meta")
+	if !ok {
+		return 0, 0, false
+	}
+	a, b, ok := strings.Cut(rest, "_")
+	if !ok {
+		return 0, 0, false
+	}
+	id, err1 := strconv.ParseInt(a, 10, 64)
+	gs, err2 := strconv.ParseInt(b, 10, 64)
+	return id, gs, err1 == nil && err2 == nil
+}
+
+// validLength is the length of an unfinished replica that its checksums
+// vouch for: the whole chunks the meta covers, the last one verified, as
+// Hadoop's validateIntegrityAndSetLength after a restart.
+func validLength(dataPath, metaPath string) (int64, error) {
+	mf, err := os.Open(metaPath)
+	if err != nil {
+		return 0, err
+	}
+	defer mf.Close()
+	spec, err := ReadMetaHeader(mf)
+	if err != nil {
+		return 0, err
+	}
+	mst, err := mf.Stat()
+	if err != nil {
+		return 0, err
+	}
+	df, err := os.Open(dataPath)
+	if err != nil {
+		return 0, err
+	}
+	defer df.Close()
+	dst, err := df.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if spec.Size() == 0 {
+		return dst.Size(), nil
+	}
+	chunks := (mst.Size() - MetaHeaderLen) / int64(spec.Size())
+	n := min(dst.Size(), chunks*int64(spec.BytesPerChecksum))
+	for n > 0 {
+		last := (n - 1) / int64(spec.BytesPerChecksum)
+		start := last * int64(spec.BytesPerChecksum)
+		buf := make([]byte, n-start)
+		if _, err := df.ReadAt(buf, start); err != nil {
+			return 0, err
+		}
+		var sum [4]byte
+		if _, err := mf.ReadAt(sum[:], MetaHeaderLen+last*4); err != nil {
+			return 0, err
+		}
+		if binary.BigEndian.Uint32(sum[:]) == spec.Sum(buf) {
+			return n, nil
+		}
+		n = start
+	}
+	return 0, nil
+}
+
+func (s *Storage) failLocked(v *volume, err error) {
+	if v.failed {
+		return
+	}
+	v.failed, v.failure = true, err.Error()
+	for pool, reps := range s.replicas {
+		for id, r := range reps {
+			if r.vol == v {
+				delete(reps, id)
+			}
+		}
+		_ = pool
+	}
+	if cb := s.onVolumeFailure; cb != nil {
+		go cb(v.root, err)
+	}
+}
+
+// Get returns the replica of block id in pool.
+func (s *Storage) Get(pool string, id int64) (Replica, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[pool][id]
+	if !ok {
+		return Replica{}, false
+	}
+	return view(r), true
+}
+
+func view(r *replica) Replica {
+	return Replica{Block: r.block(), State: r.state, StorageUUID: r.vol.storageID, DataPath: r.dataPath(), MetaPath: r.metaPath()}
+}
+
+// Replicas is the full block report of pool (Hadoop reports temporary
+// replicas nowhere; they are not the NameNode's yet).
+func (s *Storage) Replicas(pool string) []hdfs.ReplicaReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []hdfs.ReplicaReport
+	for _, r := range s.replicas[pool] {
+		if r.temporary {
+			continue
+		}
+		out = append(out, hdfs.ReplicaReport{Block: r.block(), State: r.state, StorageUUID: r.vol.storageID})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Finalized lists pool's finalized replicas (the scanner's work list).
+func (s *Storage) Finalized(pool string) []Replica {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Replica
+	for _, r := range s.replicas[pool] {
+		if r.state == hdfs.ReplicaFinalized {
+			out = append(out, view(r))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Pools lists the loaded block pools.
+func (s *Storage) Pools() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for p := range s.pools {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Reports are the volumes' figures for a heartbeat of pool.
+func (s *Storage) Reports(pool string) []hdfs.StorageReport {
+	s.mu.Lock()
+	vols := append([]*volume(nil), s.vols...)
+	type fig struct {
+		id       string
+		failed   bool
+		used, bp int64
+	}
+	figs := make([]fig, len(vols))
+	for i, v := range vols {
+		figs[i] = fig{id: v.storageID, failed: v.failed, bp: v.used[pool]}
+		for _, u := range v.used {
+			figs[i].used += u
+		}
+	}
+	s.mu.Unlock()
+	var out []hdfs.StorageReport
+	for i, v := range vols {
+		f := figs[i]
+		if f.id == "" {
+			continue
+		}
+		rep := hdfs.StorageReport{StorageUUID: f.id, Failed: f.failed, DFSUsed: f.used, BlockPoolUsed: f.bp}
+		if !f.failed {
+			capacity, avail := diskSpace(v.root)
+			rep.Capacity = max(capacity-s.reserved, 0)
+			rep.Remaining = max(min(avail-s.reserved, rep.Capacity-f.used), 0)
+		}
+		out = append(out, rep)
+	}
+	return out
+}
+
+func diskSpace(dir string) (capacity, avail int64) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, 0
+	}
+	return int64(st.Blocks) * int64(st.Bsize), int64(st.Bavail) * int64(st.Bsize)
+}
+
+// chooseVolume picks the next working volume round-robin that has room
+// for size bytes (Hadoop's RoundRobinVolumeChoosingPolicy).
+func (s *Storage) chooseVolumeLocked(size int64) (*volume, error) {
+	n := len(s.vols)
+	var best int64
+	for i := 0; i < n; i++ {
+		v := s.vols[(s.next+i)%n]
+		if v.failed || v.storageID == "" {
+			continue
+		}
+		_, avail := diskSpace(v.root)
+		avail -= s.reserved
+		if avail >= size {
+			s.next = (s.next + i + 1) % n
+			return v, nil
+		}
+		best = max(best, avail)
+	}
+	return nil, fmt.Errorf("out of space: no volume has %d bytes free (most available %d) (DiskOutOfSpaceException)", size, best)
+}
+
+// CreateRBW starts a replica a client writes (PIPELINE_SETUP_CREATE), or a
+// temporary one another DataNode transfers when temporary is set.
+func (s *Storage) CreateRBW(b hdfs.ExtendedBlock, spec ChecksumSpec, expected int64, temporary bool) (*ReplicaWriter, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reps, ok := s.replicas[b.PoolID]
+	if !ok {
+		return nil, fmt.Errorf("block pool %s is not served here", b.PoolID)
+	}
+	if old, ok := reps[b.ID]; ok {
+		if !temporary || old.state == hdfs.ReplicaFinalized || old.gs >= b.GenStamp {
+			return nil, fmt.Errorf("block %s: %w in state %s", b, ErrReplicaExists, old.state)
+		}
+		// A stale unfinished copy gives way to a newer transfer.
+		s.removeLocked(old)
+	}
+	for {
+		v, err := s.chooseVolumeLocked(expected)
+		if err != nil {
+			return nil, err
+		}
+		r := &replica{pool: b.PoolID, id: b.ID, gs: b.GenStamp, state: hdfs.ReplicaRBW, vol: v, temporary: temporary}
+		if temporary {
+			r.state, r.dir = hdfs.ReplicaTemporary, v.tmpDir(b.PoolID)
+		} else {
+			r.dir = v.rbwDir(b.PoolID)
+		}
+		w, err := newWriter(r, spec, true)
+		if err != nil {
+			s.failLocked(v, err)
+			continue
+		}
+		reps[b.ID] = r
+		r.writer = w
+		w.s = s
+		return w, nil
+	}
+}
+
+// ReopenRBW continues a replica for an append or a pipeline recovery: the
+// replica moves (or stays) in rbw/ under newGS and its writer starts at its
+// current length. An append takes a finalized replica of b's stamp;
+// streaming recovery an unfinished one of a stamp in [b's, newGS], cut to
+// the length its checksums vouch for (Hadoop's append and recoverRbw).
+func (s *Storage) ReopenRBW(b hdfs.ExtendedBlock, newGS int64, appendFinalized bool) (*ReplicaWriter, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok {
+		return nil, fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if appendFinalized {
+		if r.state != hdfs.ReplicaFinalized || r.gs != b.GenStamp {
+			return nil, fmt.Errorf("append to %s: replica is %s with stamp %d", b, r.state, r.gs)
+		}
+	} else {
+		if r.state != hdfs.ReplicaRBW && r.state != hdfs.ReplicaRWR || r.gs < b.GenStamp || r.gs > newGS {
+			return nil, fmt.Errorf("recover %s: replica is %s with stamp %d", b, r.state, r.gs)
+		}
+	}
+	if r.writer != nil {
+		r.numBytes = r.writer.Length()
+		r.writer.interrupt()
+		r.writer.close()
+		r.writer = nil
+	}
+	oldData, oldMeta := r.dataPath(), r.metaPath()
+	r.dir, r.gs, r.state = r.vol.rbwDir(b.PoolID), newGS, hdfs.ReplicaRBW
+	if err := os.Rename(oldData, r.dataPath()); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(oldMeta, r.metaPath()); err != nil {
+		return nil, err
+	}
+	if err := syncDir(r.dir); err != nil {
+		return nil, err
+	}
+	w, err := newWriter(r, ChecksumSpec{}, false)
+	if err != nil {
+		return nil, err
+	}
+	if w.length > r.numBytes && !appendFinalized {
+		// Bytes beyond what was validated are not vouched for.
+		if err := w.truncate(r.numBytes); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	r.writer, w.s = w, s
+	return w, nil
+}
+
+// CloseRecovery bumps a finalized or RBW replica to newGS and finalizes it
+// (PIPELINE_CLOSE_RECOVERY).
+func (s *Storage) CloseRecovery(b hdfs.ExtendedBlock, newGS int64) error {
+	s.mu.Lock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.state == hdfs.ReplicaFinalized {
+		defer s.mu.Unlock()
+		if r.gs < b.GenStamp || r.gs > newGS {
+			return fmt.Errorf("close recovery of %s: replica stamp %d", b, r.gs)
+		}
+		old := r.metaPath()
+		r.gs = newGS
+		if err := os.Rename(old, r.metaPath()); err != nil {
+			return err
+		}
+		return syncDir(r.dir)
+	}
+	s.mu.Unlock()
+	w, err := s.ReopenRBW(b, newGS, false)
+	if err != nil {
+		return err
+	}
+	return w.Finalize()
+}
+
+// Invalidate deletes the replica of b (any stamp): INVALIDATE.
+func (s *Storage) Invalidate(b hdfs.ExtendedBlock) (storageUUID string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok {
+		return "", fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.writer != nil {
+		r.writer.interrupt()
+	}
+	id := r.vol.storageID
+	if err := s.removeLocked(r); err != nil {
+		return id, err
+	}
+	return id, nil
+}
+
+func (s *Storage) removeLocked(r *replica) error {
+	size := r.numBytes + metaSize(r)
+	delete(s.replicas[r.pool], r.id)
+	e1 := os.Remove(r.dataPath())
+	e2 := os.Remove(r.metaPath())
+	r.vol.used[r.pool] -= size
+	if e1 != nil && !errors.Is(e1, os.ErrNotExist) {
+		return e1
+	}
+	if e2 != nil && !errors.Is(e2, os.ErrNotExist) {
+		return e2
+	}
+	return nil
+}
+
+// abortWriter forgets w as its replica's writer; remove deletes the replica.
+func (s *Storage) abortWriter(w *ReplicaWriter, remove bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := w.r
+	if r.writer == w {
+		r.writer = nil
+	}
+	if remove && s.replicas[r.pool][r.id] == r {
+		s.removeLocked(r)
+	}
+}
+
+func (s *Storage) finalizeLocked(w *ReplicaWriter) error {
+	r := w.r
+	if s.replicas[r.pool][r.id] != r || r.writer != w {
+		return fmt.Errorf("block %s: the replica was replaced or is under recovery", r.block())
+	}
+	oldDir := r.dir
+	oldData, oldMeta := r.dataPath(), r.metaPath()
+	dir := r.vol.finalizedDir(r.pool, r.id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	r.dir = dir
+	if err := os.Rename(oldData, r.dataPath()); err != nil {
+		r.dir = oldDir
+		return err
+	}
+	if err := os.Rename(oldMeta, r.metaPath()); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if err := syncDir(oldDir); err != nil {
+		return err
+	}
+	r.state, r.temporary, r.writer = hdfs.ReplicaFinalized, false, nil
+	r.numBytes = w.length
+	r.vol.used[r.pool] += w.length + MetaHeaderLen + w.spec.Chunks(w.length)*int64(w.spec.Size()) - w.counted
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ReplicaWriter writes one replica's data and meta files. Writes need not be
+// chunk aligned: the checksums of every chunk a write touches are computed
+// again from the bytes on disk, so a resent partial chunk (after hflush) or
+// an append that completes the last chunk leaves one checksum per chunk.
+type ReplicaWriter struct {
+	s          *Storage
+	r          *replica
+	data, meta *os.File
+	spec       ChecksumSpec
+	length     int64
+	counted    int64 // bytes already in the volume's usage
+	mu         sync.Mutex
+	stopped    bool
+}
+
+func newWriter(r *replica, spec ChecksumSpec, create bool) (*ReplicaWriter, error) {
+	w := &ReplicaWriter{r: r, spec: spec}
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE | os.O_EXCL
+		if err := os.MkdirAll(r.dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if w.data, err = os.OpenFile(r.dataPath(), flags, 0o600); err != nil {
+		return nil, err
+	}
+	if w.meta, err = os.OpenFile(r.metaPath(), flags, 0o600); err != nil {
+		w.data.Close()
+		if create {
+			os.Remove(r.dataPath())
+		}
+		return nil, err
+	}
+	if create {
+		if _, err := w.meta.Write(EncodeMetaHeader(spec)); err != nil {
+			w.close()
+			return nil, err
+		}
+		return w, nil
+	}
+	if w.spec, err = ReadMetaHeader(w.meta); err != nil {
+		w.close()
+		return nil, err
+	}
+	st, err := w.data.Stat()
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	w.length = st.Size()
+	w.counted = r.numBytes + metaSize(r)
+	return w, nil
+}
+
+// Spec is the replica's checksum.
+func (w *ReplicaWriter) Spec() ChecksumSpec { return w.spec }
+
+// Length is the bytes on disk.
+func (w *ReplicaWriter) Length() int64 { w.mu.Lock(); defer w.mu.Unlock(); return w.length }
+
+// Block is the replica being written.
+func (w *ReplicaWriter) Block() hdfs.ExtendedBlock {
+	return hdfs.ExtendedBlock{PoolID: w.r.pool, Block: hdfs.Block{ID: w.r.id, GenStamp: w.r.gs, NumBytes: w.Length()}}
+}
+
+// StorageUUID is the volume's storage ID.
+func (w *ReplicaWriter) StorageUUID() string { return w.r.vol.storageID }
+
+var errInterrupted = errors.New("replica writer interrupted (the replica is under recovery or deleted)")
+
+func (w *ReplicaWriter) interrupt() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+}
+
+// Write stores data at block offset off (not beyond the current length).
+func (w *ReplicaWriter) Write(off int64, data []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return errInterrupted
+	}
+	if off > w.length || off < 0 {
+		return fmt.Errorf("write at offset %d of a replica of %d bytes", off, w.length)
+	}
+	bpc := int64(w.spec.BytesPerChecksum)
+	chunkStart := off / bpc * bpc
+	prefix := make([]byte, off-chunkStart, off-chunkStart+int64(len(data)))
+	if len(prefix) > 0 {
+		if _, err := w.data.ReadAt(prefix, chunkStart); err != nil {
+			return fmt.Errorf("read partial chunk: %w", err)
+		}
+	}
+	if _, err := w.data.WriteAt(data, off); err != nil {
+		return err
+	}
+	sums := w.spec.AppendSums(nil, append(prefix, data...))
+	if _, err := w.meta.WriteAt(sums, MetaHeaderLen+chunkStart/bpc*int64(w.spec.Size())); err != nil {
+		return err
+	}
+	end := off + int64(len(data))
+	if end < w.length {
+		return w.truncateLocked(end)
+	}
+	w.length = end
+	return nil
+}
+
+func (w *ReplicaWriter) truncate(n int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.truncateLocked(n)
+}
+
+// truncateLocked cuts the replica to n bytes, recomputing the checksum of
+// a last chunk made partial.
+func (w *ReplicaWriter) truncateLocked(n int64) error {
+	if err := w.data.Truncate(n); err != nil {
+		return err
+	}
+	bpc := int64(w.spec.BytesPerChecksum)
+	chunks := w.spec.Chunks(n)
+	if err := w.meta.Truncate(MetaHeaderLen + chunks*int64(w.spec.Size())); err != nil {
+		return err
+	}
+	if rem := n % bpc; rem != 0 && w.spec.Size() > 0 {
+		buf := make([]byte, rem)
+		if _, err := w.data.ReadAt(buf, n-rem); err != nil {
+			return err
+		}
+		if _, err := w.meta.WriteAt(w.spec.AppendSums(nil, buf), MetaHeaderLen+(chunks-1)*4); err != nil {
+			return err
+		}
+	}
+	w.length = n
+	return nil
+}
+
+// Sync flushes data and meta to disk (hsync).
+func (w *ReplicaWriter) Sync() error {
+	if err := w.data.Sync(); err != nil {
+		return err
+	}
+	return w.meta.Sync()
+}
+
+// Finalize fsyncs the files and moves the replica to finalized/: only then
+// is it reported RECEIVED or acknowledged as closed.
+func (w *ReplicaWriter) Finalize() error {
+	w.mu.Lock()
+	stopped := w.stopped
+	w.mu.Unlock()
+	if stopped {
+		w.close()
+		return errInterrupted
+	}
+	if err := w.Sync(); err != nil {
+		w.close()
+		w.s.diskError(w.r.vol, err)
+		return err
+	}
+	w.close()
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	return w.s.finalizeLocked(w)
+}
+
+// Abort stops writing; remove deletes the replica too (a transfer that did
+// not complete). An RBW replica a client stopped writing stays for recovery.
+func (w *ReplicaWriter) Abort(remove bool) {
+	w.close()
+	w.s.abortWriter(w, remove)
+}
+
+func (w *ReplicaWriter) close() {
+	w.data.Close()
+	w.meta.Close()
+}
+
+func (s *Storage) diskError(v *volume, err error) {
+	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EROFS) {
+		s.mu.Lock()
+		s.failLocked(v, err)
+		s.mu.Unlock()
+	}
+}
+
+// ReplicaReader reads a replica's data with its checksums.
+type ReplicaReader struct {
+	Replica
+	Spec       ChecksumSpec
+	data, meta *os.File
+}
+
+// OpenRead opens the replica of b for reading: a finalized one of b's stamp
+// or a newer one, or one being written (reads up to its bytes on disk).
+func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {
+	s.mu.Lock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok || r.temporary {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.gs < b.GenStamp {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("block %s: replica has the older stamp %d: %w", b, r.gs, ErrReplicaNotFound)
+	}
+	v := view(r)
+	if r.writer != nil {
+		v.NumBytes = r.writer.Length()
+	}
+	s.mu.Unlock()
+	rr := &ReplicaReader{Replica: v}
+	var err error
+	if rr.data, err = os.Open(v.DataPath); err != nil {
+		return nil, err
+	}
+	if rr.meta, err = os.Open(v.MetaPath); err != nil {
+		rr.data.Close()
+		return nil, err
+	}
+	if rr.Spec, err = ReadMetaHeader(rr.meta); err != nil {
+		rr.Close()
+		return nil, err
+	}
+	return rr, nil
+}
+
+// ReadChunks reads data bytes [off, off+n) — off a chunk boundary — and
+// their checksums, and verifies them.
+func (rr *ReplicaReader) ReadChunks(off int64, data []byte) (sums []byte, err error) {
+	bpc := int64(rr.Spec.BytesPerChecksum)
+	if off%bpc != 0 {
+		return nil, fmt.Errorf("read at %d: not a chunk boundary", off)
+	}
+	if _, err := rr.data.ReadAt(data, off); err != nil {
+		return nil, fmt.Errorf("read block %s at %d: %w", rr.Block, off, err)
+	}
+	sums = make([]byte, rr.Spec.Chunks(int64(len(data)))*int64(rr.Spec.Size()))
+	if len(sums) > 0 {
+		if _, err := rr.meta.ReadAt(sums, MetaHeaderLen+off/bpc*int64(rr.Spec.Size())); err != nil {
+			return nil, fmt.Errorf("read meta of %s at %d: %w", rr.Block, off, err)
+		}
+	}
+	return sums, rr.Spec.Verify(off, data, sums)
+}
+
+// AllSums reads every checksum of the first n bytes (BLOCK_CHECKSUM).
+func (rr *ReplicaReader) AllSums(n int64) ([]byte, error) {
+	sums := make([]byte, rr.Spec.Chunks(n)*int64(rr.Spec.Size()))
+	if _, err := rr.meta.ReadAt(sums, MetaHeaderLen); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return sums, nil
+}
+
+// Close closes the files.
+func (rr *ReplicaReader) Close() error {
+	rr.data.Close()
+	return rr.meta.Close()
+}
+
+// VERSION files: Java properties, "#" comment with the date, key=value.
+func readProps(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	props := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		k, v, _ := strings.Cut(line, "=")
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return props, nil
+}
+
+func writeProps(path string, props map[string]string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("#" + time.Now().UTC().Format(time.UnixDate) + "\n")
+	for _, k := range keys {
+		b.WriteString(k + "=" + props[k] + "\n")
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,248 @@
+package datanode
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hactl/hactl/runtime/hdfs"
+)
+
+const testPool = "BP-1-127.0.0.1-1"
+
+func newTestStorage(t *testing.T, dirs ...string) *Storage {
+	t.Helper()
+	if len(dirs) == 0 {
+		dirs = []string{t.TempDir(), t.TempDir()}
+	}
+	s, err := OpenStorage(dirs, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Format("CID-test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPool(testPool, 42); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var crc512 = ChecksumSpec{Type: ChecksumCRC32C, BytesPerChecksum: 512}
+
+func writeBlock(t *testing.T, s *Storage, id int64, data []byte) hdfs.ExtendedBlock {
+	t.Helper()
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: id, GenStamp: 1001}}
+	w, err := s.CreateRBW(b, crc512, int64(len(data)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unaligned pieces: every chunk's checksum must still cover exactly it.
+	for off := 0; off < len(data); {
+		n := min(700, len(data)-off)
+		if err := w.Write(int64(off), data[off:off+n]); err != nil {
+			t.Fatal(err)
+		}
+		off += n
+	}
+	if err := w.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	b.NumBytes = int64(len(data))
+	return b
+}
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+func TestStorageLayoutAndMetaFormat(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestStorage(t, dir)
+	data := pattern(1300)
+	id := int64(1073741825 + 0x10203)
+	writeBlock(t, s, id, data)
+
+	version, err := os.ReadFile(filepath.Join(dir, "current", "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"clusterID=CID-test", "storageType=DATA_NODE", "layoutVersion=-57", "storageID=DS-", "datanodeUuid=" + s.DatanodeUUID()} {
+		if !strings.Contains(string(version), want) {
+			t.Errorf("VERSION lacks %q:\n%s", want, version)
+		}
+	}
+	bpVersion, err := os.ReadFile(filepath.Join(dir, "current", testPool, "current", "VERSION"))
+	if err != nil || !strings.Contains(string(bpVersion), "namespaceID=42") || !strings.Contains(string(bpVersion), "blockpoolID="+testPool) {
+		t.Fatalf("block pool VERSION: %v\n%s", err, bpVersion)
+	}
+	sub := filepath.Join(dir, "current", testPool, "current", "finalized",
+		"subdir"+itoa((id>>16)&31), "subdir"+itoa((id>>8)&31))
+	got, err := os.ReadFile(filepath.Join(sub, "blk_"+itoa(id)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("block file: %v (len %d)", err, len(got))
+	}
+	meta, err := os.ReadFile(filepath.Join(sub, "blk_"+itoa(id)+"_1001.meta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// version 1, CRC32C (2), bytesPerChecksum 512, then 3 CRCs.
+	if !bytes.Equal(meta[:7], []byte{0, 1, 2, 0, 0, 2, 0}) || len(meta) != 7+3*4 {
+		t.Fatalf("meta header % x, len %d", meta[:7], len(meta))
+	}
+	if want := crc512.AppendSums(nil, data); !bytes.Equal(meta[7:], want) {
+		t.Fatalf("meta CRCs % x, want % x", meta[7:], want)
+	}
+	if rep := s.Replicas(testPool); len(rep) != 1 || rep[0].State != hdfs.ReplicaFinalized || rep[0].NumBytes != 1300 {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestFlippedByteIsDetected(t *testing.T) {
+	s := newTestStorage(t)
+	data := pattern(2000)
+	b := writeBlock(t, s, 7, data)
+	r, _ := s.Get(testPool, 7)
+	f, err := os.OpenFile(r.DataPath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{data[1100] ^ 0x01}, 1100)
+	f.Close()
+	rr, err := s.OpenRead(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	if _, err := rr.ReadChunks(0, make([]byte, 1024)); err != nil {
+		t.Fatalf("chunks before the flip: %v", err)
+	}
+	_, err = rr.ReadChunks(1024, make([]byte, 976))
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Offset != 1024 {
+		t.Fatalf("flipped byte at 1100: got %v, want a checksum error at chunk 1024", err)
+	}
+}
+
+func TestForeignClusterDirIsRefusedNotWiped(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestStorage(t, dir)
+	writeBlock(t, s, 9, pattern(10))
+	if err := s.Format("CID-other"); !errors.Is(err, ErrIncompatibleCluster) {
+		t.Fatalf("format with another cluster: %v", err)
+	}
+	other := t.TempDir()
+	o, err := OpenStorage([]string{other}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Format("CID-other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenStorage([]string{dir, other}, 0, 0); !errors.Is(err, ErrIncompatibleCluster) || !strings.Contains(err.Error(), other) {
+		t.Fatalf("mixed clusters: %v", err)
+	}
+	s2, err := OpenStorage([]string{dir}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.ClusterID() != "CID-test" {
+		t.Fatalf("clusterID %q", s2.ClusterID())
+	}
+	if err := s2.AddPool(testPool, 42); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s2.Get(testPool, 9); !ok {
+		t.Fatal("the block is gone after the refusal")
+	}
+	if err := s2.AddPool("BP-9", 1); err != nil {
+		t.Fatal(err)
+	}
+	s3, _ := OpenStorage([]string{dir}, 0, 0)
+	if err := s3.AddPool(testPool, 43); !errors.Is(err, ErrIncompatibleCluster) {
+		t.Fatalf("block pool of another namespace: %v", err)
+	}
+}
+
+func TestRestartTurnsRBWIntoRWRWithValidLength(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestStorage(t, dir)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 5, GenStamp: 1001}}
+	w, err := s.CreateRBW(b, crc512, 4096, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(0, pattern(1500)); err != nil {
+		t.Fatal(err)
+	}
+	w.Sync()
+	// A crash after the data but before its checksum reached the disk:
+	// the last chunk no longer matches and is not vouched for.
+	r, _ := s.Get(testPool, 5)
+	f, _ := os.OpenFile(r.DataPath, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(pattern(100))
+	f.WriteAt([]byte{0xff, 0xfe}, 1400)
+	f.Close()
+	w.Abort(false)
+
+	s2, err := OpenStorage([]string{dir}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.AddPool(testPool, 42); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s2.Get(testPool, 5)
+	if !ok || got.State != hdfs.ReplicaRWR || got.NumBytes != 1024 {
+		t.Fatalf("after restart: %+v", got)
+	}
+}
+
+func TestRoundRobinAndInvalidate(t *testing.T) {
+	s := newTestStorage(t)
+	seen := map[string]int{}
+	for id := int64(1); id <= 4; id++ {
+		writeBlock(t, s, id, pattern(100))
+		r, _ := s.Get(testPool, id)
+		seen[r.StorageUUID]++
+	}
+	if len(seen) != 2 || seen[s.StorageUUIDs()[0]] != 2 {
+		t.Fatalf("volumes chosen %v", seen)
+	}
+	r, _ := s.Get(testPool, 3)
+	if _, err := s.Invalidate(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.DataPath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("block file still there: %v", err)
+	}
+	if _, ok := s.Get(testPool, 3); ok {
+		t.Fatal("replica still in the map")
+	}
+}
+
+func TestFailedVolumeIsReported(t *testing.T) {
+	good := t.TempDir()
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := OpenStorage([]string{good, file}, 0, 0); err == nil {
+		t.Fatal("a failed volume beyond the tolerated count was accepted")
+	}
+	s, err := OpenStorage([]string{good, file}, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.FailedVolumes(); len(f) != 1 || !strings.HasPrefix(f[0], file) {
+		t.Fatalf("failed volumes %v", f)
+	}
+}
