@@ -6,13 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
-	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -244,16 +243,27 @@ func (n *NameNode) servePutImage(w http.ResponseWriter, r *http.Request) {
 		writeRemote(w, http.StatusBadRequest, "IllegalArgumentException", "java.lang.IllegalArgumentException", "bad txid")
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxImageBytes))
-	if err != nil {
+	// To a file first, never the heap: the image is decoded and saved only
+	// once all of it arrived with its signature and checksum intact.
+	tmp, err := receiveImage(r.Body, n.uploadDir(), txid, r.Header.Get("X-Image-Checksum"), maxImageBytes)
+	switch {
+	case errors.Is(err, auth.ErrUnauthenticated):
+		writeRemote(w, http.StatusUnauthorized, "AuthenticationException", "org.apache.hadoop.security.authentication.client.AuthenticationException", err.Error())
+		return
+	case errors.Is(err, ErrImageTooLarge):
+		writeRemote(w, http.StatusRequestEntityTooLarge, "IOException", "java.io.IOException", err.Error())
+		return
+	case err != nil:
 		writeRemote(w, http.StatusBadRequest, "IOException", "java.io.IOException", err.Error())
 		return
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != r.Header.Get("X-Image-Checksum") {
-		writeRemote(w, http.StatusBadRequest, "IOException", "java.io.IOException", fmt.Sprintf("%v: body %s, header %q", ErrChecksum, got, r.Header.Get("X-Image-Checksum")))
+	defer os.Remove(tmp)
+	data, release, err := mapImage(tmp)
+	if err != nil {
+		writeRemote(w, http.StatusInternalServerError, "IOException", "java.io.IOException", err.Error())
 		return
 	}
+	defer release()
 	if err := n.AcceptImage(r.Context(), txid, data); err != nil {
 		writeRemote(w, http.StatusInternalServerError, "IOException", "java.io.IOException", err.Error())
 		return
