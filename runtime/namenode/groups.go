@@ -2,8 +2,10 @@ package namenode
 
 import (
 	"fmt"
+	"hash/maphash"
 	osuser "os/user"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,30 +49,63 @@ func OSGroups(user string) ([]string, error) {
 // hadoop.security.groups.cache.secs for a user with groups,
 // hadoop.security.groups.negative-cache.secs for one without (a lookup
 // that fails is not cached, and the user then has no groups).
+//
+// Every permission check asks it, so a hit takes only a read lock of one of
+// groupCacheShards shards (chosen by a seeded hash, so a client cannot aim
+// names at one shard). user.name is the client's word: a stream of made-up
+// names must neither grow the cache without bound nor flush the real users
+// out. Each shard evicts by CLOCK (second chance): a hit marks its entry,
+// the hand passes over marked entries once, clearing the mark, and takes the
+// first unmarked or expired one. A new entry starts unmarked, so one-time
+// names replace each other while users that keep calling stay.
 type groupCache struct {
 	resolve     func(user string) ([]string, error)
 	ttl, negTTL time.Duration
 	now         func() time.Time
 	logf        func(format string, args ...any)
 
-	mu sync.Mutex
-	m  map[string]groupEntry
+	seedOnce sync.Once
+	seed     maphash.Seed
+	shards   [groupCacheShards]groupShard
 }
 
-// groupCacheMax bounds the users cached at once.
-const groupCacheMax = 4096
+// groupCacheMax bounds the users cached at once (over all shards).
+const (
+	groupCacheMax    = 4096
+	groupCacheShards = 16
+	groupShardMax    = groupCacheMax / groupCacheShards
+)
+
+type groupShard struct {
+	mu   sync.RWMutex
+	m    map[string]*groupEntry
+	ring []*groupEntry // the CLOCK, at most groupShardMax entries
+	hand int
+}
 
 type groupEntry struct {
+	user    string
 	groups  []string
 	expires time.Time
+	slot    int         // its index in the shard's ring
+	used    atomic.Bool // hit since the hand last passed
+}
+
+func (g *groupCache) shard(user string) *groupShard {
+	g.seedOnce.Do(func() { g.seed = maphash.MakeSeed() })
+	return &g.shards[maphash.String(g.seed, user)%groupCacheShards]
 }
 
 func (g *groupCache) groups(user string) []string {
 	now := g.now()
-	g.mu.Lock()
-	e, ok := g.m[user]
-	g.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	s := g.shard(user)
+	s.mu.RLock()
+	e := s.m[user]
+	s.mu.RUnlock()
+	if e != nil && now.Before(e.expires) {
+		if !e.used.Load() {
+			e.used.Store(true)
+		}
 		return e.groups
 	}
 	groups, err := g.resolve(user)
@@ -83,14 +118,49 @@ func (g *groupCache) groups(user string) []string {
 		ttl = g.negTTL
 	}
 	if ttl > 0 {
-		g.mu.Lock()
-		if g.m == nil || len(g.m) >= groupCacheMax {
-			// user.name is the client's word: bound what a flood of
-			// made-up names can make the cache hold.
-			g.m = map[string]groupEntry{}
-		}
-		g.m[user] = groupEntry{groups: groups, expires: now.Add(ttl)}
-		g.mu.Unlock()
+		s.put(&groupEntry{user: user, groups: groups, expires: now.Add(ttl)}, now)
 	}
 	return groups
+}
+
+// put stores e, in the slot of the entry it renews, in a free slot, or in
+// the one the CLOCK hand picks.
+func (s *groupShard) put(e *groupEntry, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]*groupEntry{}
+	}
+	if old := s.m[e.user]; old != nil {
+		e.slot = old.slot
+	} else if len(s.ring) < groupShardMax {
+		e.slot = len(s.ring)
+		s.ring = append(s.ring, nil)
+	} else {
+		// At most two turns: the first clears every mark it passes.
+		for {
+			c := s.ring[s.hand]
+			if !c.used.Swap(false) || !now.Before(c.expires) {
+				break
+			}
+			s.hand = (s.hand + 1) % len(s.ring)
+		}
+		delete(s.m, s.ring[s.hand].user)
+		e.slot = s.hand
+		s.hand = (s.hand + 1) % len(s.ring)
+	}
+	s.ring[e.slot] = e
+	s.m[e.user] = e
+}
+
+// len is the number of users cached.
+func (g *groupCache) len() int {
+	n := 0
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
 }
