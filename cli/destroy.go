@@ -18,7 +18,7 @@ func destroyCommand() *ucli.Command {
 		ArgsUsage: "[PATH]",
 		Flags: append(clusterFlags(),
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
-			&ucli.BoolFlag{Name: "purge-data", Usage: "also DELETE NameNode, JournalNode and ZooKeeper data dirs"},
+			&ucli.BoolFlag{Name: "purge-data", Usage: "also DELETE NameNode, JournalNode, DataNode and ZooKeeper data dirs"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "print what would be removed and remove nothing"},
 			lockTimeoutFlag(),
 		),

@@ -11,7 +11,7 @@ import (
 
 // DestroyOptions tune a destroy plan.
 type DestroyOptions struct {
-	// PurgeData also removes NameNode, JournalNode and ZooKeeper data dirs.
+	// PurgeData also removes NameNode, JournalNode, DataNode and ZooKeeper data dirs.
 	PurgeData bool
 }
 
@@ -113,7 +113,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 		// places on the host (rm -rf of what is absent is a no-op).
 		if purge(h.Name) {
 			p.add(&Step{Host: h.Name, Action: ActPurgeData, PurgeData: true, Disruptive: true,
-				Reason: "--purge-data: DELETE NameNode, JournalNode and ZooKeeper data dirs"})
+				Reason: "--purge-data: DELETE NameNode, JournalNode, DataNode and ZooKeeper data dirs"})
 		}
 	}
 	if opts.PurgeData {
@@ -253,7 +253,8 @@ func hostHasData(oh *ObservedHost) bool {
 }
 
 // DataDirs are the data directories of host: name dirs of its NameNodes,
-// its JournalNode edits dir, its managed ZooKeeper data dir.
+// its JournalNode edits dir, its DataNode data dirs, its managed ZooKeeper
+// data dir.
 func DataDirs(c *schema.Cluster, host string) []string {
 	var out []string
 	add := func(d string) {
@@ -273,6 +274,9 @@ func DataDirs(c *schema.Cluster, host string) []string {
 		if ns.Journal != nil && slices.Contains(ns.Journal.Hosts, host) && ns.Journal.EditsDir != "" {
 			add(c.HostDir(host, ns.Journal.EditsDir))
 		}
+	}
+	for _, d := range c.DataDirs(host) {
+		add(c.HostDir(host, strings.TrimPrefix(d, "file://")))
 	}
 	if ZooKeeperServerID(c, host) > 0 {
 		add(ZooKeeperDataDir(c, host))

@@ -82,6 +82,7 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 		return nil
 	}
 
+	decommissioned := map[string]bool{} // DataNode hosts decommissioned so far
 	for _, s := range plan.Steps {
 		if !reachable(s.Host) {
 			return fail(s, "host %s is unreachable", s.Host)
@@ -199,6 +200,15 @@ func CheckInvariants(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error 
 		case ActStopJournalNode:
 			if slices.Contains(jnHosts, s.Host) {
 				return fail(s, "stops a JournalNode that is still in the configuration")
+			}
+		case ActDecommissionDataNode:
+			decommissioned[s.Host] = true
+		case ActStopDataNode:
+			if c.DataNodeGroupOf(s.Host) != nil {
+				return fail(s, "stops a DataNode that is still in the configuration")
+			}
+			if running(s.Host, daemon.Host(daemon.DataNode).Name()) && !decommissioned[s.Host] {
+				return fail(s, "stops a running DataNode without decommissioning it first (its replicas would be lost until re-replicated)")
 			}
 		}
 	}

@@ -193,6 +193,9 @@ func (p *planner) run() error {
 	if err := p.foreignStorage(); err != nil {
 		return err
 	}
+	if err := p.dataNodeRemovals(); err != nil {
+		return err
+	}
 	for _, h := range p.c.Hosts {
 		p.hostFiles(h.Name)
 	}
@@ -201,6 +204,7 @@ func (p *planner) run() error {
 	for _, ns := range p.c.Nameservices {
 		p.nameservice(ns)
 	}
+	p.dataNodes()
 	p.removed()
 	// The checks come last, after removed daemons stopped.
 	for _, v := range p.verify {
@@ -491,6 +495,11 @@ func (p *planner) removed() {
 	for _, h := range JournalHosts(p.c) {
 		want[h][daemon.Host(daemon.JournalNode).Name()] = true
 	}
+	for _, h := range p.c.DataNodeHosts() {
+		if want[h] != nil {
+			want[h][daemon.Host(daemon.DataNode).Name()] = true
+		}
+	}
 	if zk := p.c.ZooKeeper; zk != nil && zk.Managed {
 		for _, s := range zk.Servers {
 			if want[s] != nil {
@@ -547,7 +556,18 @@ func (p *planner) removed() {
 				s := &Step{Host: h.Name, Action: DaemonAction(VerbStop, kind), Daemon: name, Disruptive: kind == daemon.NameNode,
 					Reason: fmt.Sprintf("%s is no longer in the configuration", name)}
 				s.Nameservice, s.NameNode = nameNodeOf(oh, name)
-				p.add(s)
+				var deps []string
+				if kind == daemon.DataNode {
+					dec := p.decommission(h.Name)
+					if dec == "-" {
+						continue // deferred
+					}
+					deps = append(deps, dec)
+					if dec != "" {
+						s.Reason += "; decommissioned first, its replicas live on other DataNodes"
+					}
+				}
+				p.add(s, deps...)
 			}
 		}
 	}

@@ -131,6 +131,9 @@ func converged(t testing.TB, c *schema.Cluster) *Observed {
 		if slices.Contains(JournalHosts(c), h.Name) {
 			oh.Daemons[hactldaemon.Host(hactldaemon.JournalNode).Name()] = daemon(dh.ConfigSHA256(hactldaemon.JournalNode))
 		}
+		if c.DataNodeGroupOf(h.Name) != nil {
+			oh.Daemons[hactldaemon.Host(hactldaemon.DataNode).Name()] = daemon(dh.ConfigSHA256(hactldaemon.DataNode))
+		}
 		obs.Hosts[h.Name] = oh
 	}
 	for _, ns := range c.Nameservices {

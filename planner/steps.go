@@ -49,6 +49,12 @@ const (
 	// ActVerifyStopped checks destroy's postcondition on a host before its
 	// files go: no hactl process, no listener on a daemon's address.
 	ActVerifyStopped Action = "verify-stopped"
+	// ActDecommissionDataNode moves a removed DataNode's replicas elsewhere
+	// before it stops (Hadoop's dfs.hosts.exclude and refreshNodes): its
+	// address goes into the exclude file on every NameNode host, every
+	// NameNode re-reads it, and the step waits until each reports the
+	// DataNode Decommissioned.
+	ActDecommissionDataNode Action = "decommission-datanode"
 )
 
 // stepKinds is every kind of step that is not a daemon's start, restart or
@@ -65,6 +71,7 @@ var stepKinds = []StepKind{
 	{Action: ActTransitionToActive, Change: ChangeUpdate},
 	{Action: ActFailover, Change: ChangeUpdate},
 	{Action: ActSyncJournal, Change: ChangeUpdate},
+	{Action: ActDecommissionDataNode, Change: ChangeUpdate},
 	{Action: ActVerifyHA, Change: ChangeRead},
 	{Action: ActVerifyStopped, Change: ChangeRead},
 	{Action: ActRemoveConfig, Change: ChangeDestroy, HostLocal: true},
@@ -87,6 +94,9 @@ const (
 	ActStartZKFC          = Action("start-" + daemon.ZKFC)
 	ActRestartZKFC        = Action("restart-" + daemon.ZKFC)
 	ActStopZKFC           = Action("stop-" + daemon.ZKFC)
+	ActStartDataNode      = Action("start-" + daemon.DataNode)
+	ActRestartDataNode    = Action("restart-" + daemon.DataNode)
+	ActStopDataNode       = Action("stop-" + daemon.DataNode)
 )
 
 // The verbs of a daemon's steps.

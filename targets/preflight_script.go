@@ -40,6 +40,7 @@ type nameDirCheck struct {
 type storageDirs struct {
 	names []nameDirCheck
 	roots []string // JournalNode edits dirs, each holding <jid>/current
+	data  []string // DataNode data dirs (recorded only; the probe does not read them)
 	// The NameNode keys and journal IDs the configuration puts on the host,
 	// and the roots only the storage record names (see withRecord).
 	nnKeys, jids map[string]bool
@@ -71,6 +72,7 @@ func hostStorage(c *schema.Cluster, host string) storageDirs {
 			}
 		}
 	}
+	s.data = hostDataDirs(c, host)
 	return s
 }
 

@@ -93,11 +93,11 @@ func judgeCmdline(c *schema.Cluster, host string, p schema.HostPaths, argv []str
 					}
 				}
 				return "", false
-			case k == daemon.JournalNode || k == daemon.NameNode || k == daemon.ZKFC:
+			case k == daemon.JournalNode || k == daemon.DataNode || k == daemon.NameNode || k == daemon.ZKFC:
 				if conf, ok := flag("--conf"); !ok || path.Clean(conf) != path.Clean(p.ConfDir) {
 					return "", false
 				}
-				if k == daemon.JournalNode {
+				if k == daemon.JournalNode || k == daemon.DataNode {
 					return daemon.Host(k).Name(), false
 				}
 				id, ok := flag("--id")

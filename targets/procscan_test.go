@@ -97,6 +97,7 @@ func TestScanProcesses(t *testing.T) {
 	p1 := c.PathsFor("p1")
 	pid, port := standIn(t, "", "127.0.2.7:0")
 	orphan := fakeProc(t, p1.Binary, "runtime", "journalnode", "--conf", p1.ConfDir)
+	dn := fakeProc(t, p1.Binary, "runtime", "datanode", "--conf", p1.ConfDir)
 	recorded := fakeProc(t, "/bin/java", "-cp", "x", "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(p1.ConfDir, "zookeeper", "zoo.cfg"))
 	writeRecord(t, c, supervise.Record{Name: "zookeeper", ChildPID: recorded, ChildStart: supervise.ProcStart(recorded), State: supervise.StateRunning})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -113,13 +114,17 @@ func TestScanProcesses(t *testing.T) {
 			if p.Daemon != "journalnode" || p.Recorded {
 				t.Errorf("orphan: %+v", p)
 			}
+		case dn:
+			if p.Daemon != "datanode" || p.Recorded {
+				t.Errorf("unrecorded datanode: %+v", p)
+			}
 		case recorded:
 			if p.Daemon != "zookeeper" || !p.Recorded {
 				t.Errorf("recorded zookeeper: %+v", p)
 			}
 		}
 	}
-	if len(scan.Procs) != 2 {
+	if len(scan.Procs) != 3 {
 		t.Errorf("procs: %v (%+v)", got, scan.Procs)
 	}
 	if of := scan.Of("journalnode", false); len(of) != 1 || of[0].PID != orphan {

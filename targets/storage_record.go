@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/hactl/hactl/runtime/probe"
 	"github.com/hactl/hactl/schema"
@@ -64,6 +65,11 @@ func StorageRecord(c *schema.Cluster, host string, old []byte) ([]byte, error) {
 			rec.EditsRoots = append(rec.EditsRoots, r)
 		}
 	}
+	for _, d := range hostDataDirs(c, host) {
+		if !slices.Contains(rec.DataDirs, d) {
+			rec.DataDirs = append(rec.DataDirs, d)
+		}
+	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
@@ -105,6 +111,24 @@ func unrecordedStorage(s storageDirs, rec *probe.StorageDirs) []string {
 	for _, r := range s.roots {
 		if !slices.Contains(rec.EditsRoots, r) && !slices.Contains(out, r) {
 			out = append(out, r)
+		}
+	}
+	for _, d := range s.data {
+		if !slices.Contains(rec.DataDirs, d) && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// hostDataDirs are the DataNode data dirs the configuration puts on host,
+// as real paths on the host: recorded so that what holds blocks is known
+// after a destroy removed the configuration.
+func hostDataDirs(c *schema.Cluster, host string) []string {
+	var out []string
+	for _, d := range c.DataDirs(host) {
+		if d = c.HostDir(host, strings.TrimPrefix(d, "file://")); !slices.Contains(out, d) {
+			out = append(out, d)
 		}
 	}
 	return out

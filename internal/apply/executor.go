@@ -99,6 +99,9 @@ type Env struct {
 	MaxParallel int
 	// ReadyTimeout bounds each wait for a daemon (default 90 s).
 	ReadyTimeout time.Duration
+	// DecommissionTimeout bounds the wait until the NameNodes hold a
+	// decommissioned DataNode's replicas elsewhere (default 2 h).
+	DecommissionTimeout time.Duration
 	// NewSecret makes the cluster secret when no host has one (crypto/rand).
 	NewSecret func() ([]byte, error)
 	// JournalCall makes journal RPC calls (sync-journal); nil: signed RPC

@@ -43,7 +43,8 @@ type daemonAddr struct {
 func (a daemonAddr) String() string { return net.JoinHostPort(a.addr, strconv.Itoa(a.port)) }
 
 // daemonAddrs lists the addresses the configuration gives the daemons of
-// host: NameNode RPC and HTTP, ZKFC, JournalNode RPC and HTTP, and a managed
+// host: NameNode RPC and HTTP, ZKFC, JournalNode RPC and HTTP, DataNode data
+// transfer, HTTP and IPC, and a managed
 // ZooKeeper's client, peer and election ports.
 func daemonAddrs(c *schema.Cluster, host string) []daemonAddr {
 	addr := c.HostAddr(host)
@@ -69,6 +70,11 @@ func daemonAddrs(c *schema.Cluster, host string) []daemonAddr {
 			add(daemon.Host(daemon.JournalNode).Name(), j.EffectiveRPCPort())
 			add(daemon.Host(daemon.JournalNode).Name(), j.EffectiveHTTPPort())
 		}
+	}
+	if g := c.DataNodeGroupOf(host); g != nil {
+		add(daemon.Host(daemon.DataNode).Name(), g.EffectivePort())
+		add(daemon.Host(daemon.DataNode).Name(), g.EffectiveHTTPPort())
+		add(daemon.Host(daemon.DataNode).Name(), g.EffectiveIPCPort())
 	}
 	if z := c.ZooKeeper; z != nil && z.Managed && slices.Contains(z.Servers, host) {
 		add(daemon.Host(daemon.ZooKeeper).Name(), z.EffectiveClientPort())

@@ -104,6 +104,12 @@ func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.
 			return nil, err
 		}
 		return func(ctx context.Context) error { _, err := GetZKFCStatus(ctx, client, hp); return err }, nil
+	case daemon.CheckDataNode:
+		client, err := env.client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return dataNodeRegistered(ctx, client, c, host) }, nil
 	}
 	return nil, fmt.Errorf("no readiness check for daemon %q", name)
 }

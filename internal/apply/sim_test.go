@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -198,6 +199,9 @@ func (s *sim) respond(host string, fh *fake.Host, op fake.Op) (targets.Result, e
 			d.running = true
 		} else {
 			s.checkStop(host, name)
+			if r.Has("--forget") {
+				s.checkDataNodeStop(host, name)
+			}
 			d.running = false
 			if r.Has("--forget") {
 				delete(s.daemons[host], name) // the record is gone too
@@ -297,6 +301,32 @@ func (s *sim) serving(ns string, nn *schema.NameNode) bool {
 // second NameNode or JournalNode down, or the active NameNode while a
 // standby could have taken over. Destroy (every NN stopping) is exempt via
 // allowOutage.
+// checkDataNodeStop records a violation when a running DataNode leaves for
+// good (stop --forget) before every NameNode host excludes it: its replicas
+// would be lost until re-replicated.
+func (s *sim) checkDataNodeStop(host, name string) {
+	if id, _ := daemon.Parse(name); id.Kind != daemon.DataNode || !s.running(host, name) || allowOutage {
+		return
+	}
+	if !s.excludedEverywhere(s.c.HostAddr(host)) {
+		s.violations = append(s.violations, "DataNode on "+host+" stopped for good without a decommission")
+	}
+}
+
+// excludedEverywhere says whether every NameNode host's dfs.hosts.exclude
+// lists addr.
+func (s *sim) excludedEverywhere(addr string) bool {
+	for _, ns := range s.c.Nameservices {
+		for _, nn := range ns.NameNodes {
+			f, _ := s.fakes[nn.Host].File(s.c.HostsExcludeFile(nn.Host))
+			if !slices.Contains(strings.Split(string(f.Data), "\n"), addr) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (s *sim) checkStop(host, name string) {
 	if !s.running(host, name) || allowOutage {
 		return
@@ -512,6 +542,32 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 				continue
 			}
 			switch {
+			case r.URL.Path == "/dfsadmin/refreshNodes" && port == nn.HTTPPort:
+				if !s.serving(ns.Name, nn) {
+					return nil, errors.New("connection refused")
+				}
+				return jsonResp(`{}`), nil
+			case r.URL.Path == "/jmx" && port == nn.HTTPPort:
+				if !s.serving(ns.Name, nn) {
+					return nil, errors.New("connection refused")
+				}
+				// Every running DataNode is live; one the exclude file of
+				// this NameNode's host lists is decommissioned at once.
+				f, _ := s.fakes[nn.Host].File(s.c.HostsExcludeFile(nn.Host))
+				excluded := strings.Split(string(f.Data), "\n")
+				live := map[string]map[string]string{}
+				for _, h := range s.c.Hosts {
+					if !s.running(h.Name, daemon.Host(daemon.DataNode).Name()) {
+						continue
+					}
+					state := AdminInService
+					if slices.Contains(excluded, h.Addr()) {
+						state = AdminDecommissioned
+					}
+					live[h.Addr()+":9866"] = map[string]string{"xferaddr": h.Addr() + ":9866", "adminState": state}
+				}
+				b, _ := json.Marshal(live)
+				return jsonResp(fmt.Sprintf(`{"beans":[{"LiveNodes":%q,"DeadNodes":"{}","DecomNodes":"{}"}]}`, b)), nil
 			case r.URL.Path == "/ha/status" && port == nn.HTTPPort:
 				if !s.serving(ns.Name, nn) {
 					return nil, errors.New("connection refused")

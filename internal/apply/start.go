@@ -29,6 +29,9 @@ func (r *startDaemon) Run(ctx context.Context, env *Env) error {
 	if err := claimPorts(ctx, env, r.s.Host, d.name); err != nil {
 		return fmt.Errorf("start %s: %w", d.name, err)
 	}
+	if err := recommission(ctx, env, r.s.Host, d.id); err != nil {
+		return fmt.Errorf("start %s: %w", d.name, err)
+	}
 	if err := superviseStart(ctx, env, r.s.Host, d); err != nil {
 		return fmt.Errorf("start %s: %w", d.name, err)
 	}

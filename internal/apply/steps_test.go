@@ -37,7 +37,7 @@ func TestEveryStepKindHasARunner(t *testing.T) {
 func TestParallelSafeSteps(t *testing.T) {
 	want := map[planner.Action]bool{
 		planner.ActInstallRuntime: true, planner.ActWriteConfig: true, planner.ActRecordStorage: true, planner.ActInstallZooKeeper: true,
-		planner.ActWriteZooKeeperConfig: true, planner.ActStartZooKeeper: true, planner.ActStartJournalNode: true,
+		planner.ActWriteZooKeeperConfig: true, planner.ActStartZooKeeper: true, planner.ActStartJournalNode: true, planner.ActStartDataNode: true,
 		planner.ActRemoveConfig: true, planner.ActRemoveRuntime: true, planner.ActPurgeData: true,
 	}
 	for _, k := range planner.StepKinds() {

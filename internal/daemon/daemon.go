@@ -22,6 +22,7 @@ const (
 	NameNode    Kind = "namenode"
 	ZKFC        Kind = "zkfc"
 	ZooKeeper   Kind = "zookeeper"
+	DataNode    Kind = "datanode"
 )
 
 // ID identifies one supervised daemon on a host. Daemons of a per-NameNode

@@ -30,7 +30,7 @@ func TestNameParsesBack(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for _, name := range []string{
-		"", "datanode", "namenode", "namenode.ns1", "namenode.ns1.nn1.x", "namenode..nn1", "namenode.ns1.",
+		"", "tasktracker", "namenode", "datanode.ns1.nn1", "namenode.ns1", "namenode.ns1.nn1.x", "namenode..nn1", "namenode.ns1.",
 		"journalnode.ns1.nn1", // a per-host kind carries no NameNode
 		"namenode-nn1",        // an earlier hactl's name: ParseLegacy
 		"namenode.n s.nn1", "namenode.ns/1.nn1",
@@ -83,11 +83,11 @@ func TestOfCoversCurrentAndLegacyNames(t *testing.T) {
 // The registry is the shutdown order, and every kind has what apply and
 // plan need.
 func TestRegistry(t *testing.T) {
-	if got := Kinds(); !slices.Equal(got, []Kind{ZKFC, NameNode, JournalNode, ZooKeeper}) {
+	if got := Kinds(); !slices.Equal(got, []Kind{DataNode, ZKFC, NameNode, JournalNode, ZooKeeper}) {
 		t.Errorf("stop order = %v", got)
 	}
-	if !(StopRank(ZKFC) < StopRank(NameNode) && StopRank(NameNode) < StopRank(JournalNode) && StopRank(JournalNode) < StopRank(ZooKeeper)) ||
-		StopRank("datanode") != len(Registry) {
+	if !(StopRank(DataNode) < StopRank(ZKFC) && StopRank(ZKFC) < StopRank(NameNode) && StopRank(NameNode) < StopRank(JournalNode) && StopRank(JournalNode) < StopRank(ZooKeeper)) ||
+		StopRank("tasktracker") != len(Registry) {
 		t.Error("StopRank disagrees with the registry order")
 	}
 	for _, s := range Registry {

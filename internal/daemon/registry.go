@@ -26,6 +26,11 @@ const (
 	CheckNameNodeHA
 	// CheckZKFCStatus: the ZKFC's GET /zkfc/status answers.
 	CheckZKFCStatus
+	// CheckDataNode: the DataNode's HTTP port accepts TCP and every running
+	// NameNode lists it among its live DataNodes (JMX NameNodeInfo
+	// LiveNodes): registered and reporting blocks, so a rolling restart may
+	// take the next one down.
+	CheckDataNode
 )
 
 // Args is what a daemon's command line is built from.
@@ -68,9 +73,20 @@ type Spec struct {
 	StatusColumn string
 }
 
-// Registry is every kind, in stop order: a shutdown stops ZKFCs first (so
+// Registry is every kind, in stop order: a shutdown stops DataNodes first
+// (a NameNode going away first would only make them retry), then ZKFCs (so
 // no failover races it), then NameNodes, JournalNodes, ZooKeeper last.
 var Registry = []Spec{
+	{
+		// One per host, serving every nameservice (federation), as Hadoop's.
+		// Started after the NameNodes are up; starting one disturbs nothing.
+		Kind: DataNode, Title: "DataNode", RunsHactl: true, ParallelStart: true,
+		ConfigFiles: []string{FileCoreSite, FileHDFSSite},
+		Argv: func(a Args) []string {
+			return []string{a.Binary, "runtime", "datanode", "--conf", a.ConfDir}
+		},
+		Ready: CheckDataNode,
+	},
 	{
 		Kind: ZKFC, Title: "ZKFC", PerNameNode: true, RunsHactl: true,
 		ConfigFiles: []string{FileCoreSite, FileHDFSSite},

@@ -32,6 +32,9 @@ type StorageDirs struct {
 	NameDirs map[string][]string `json:"name_dirs,omitempty"`
 	// EditsRoots: the JournalNode edits dirs (each holds <jid>/current).
 	EditsRoots []string `json:"edits_roots,omitempty"`
+	// DataDirs: DataNode data dirs (dfs.datanode.data.dir) apply put on the
+	// host; only the storage record (targets) fills it in.
+	DataDirs []string `json:"data_dirs,omitempty"`
 }
 
 func stripFileURI(d string) string {
