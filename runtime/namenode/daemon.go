@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
@@ -99,13 +100,25 @@ func Run(ctx context.Context, env *Env, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	wh := nn.WebHDFSHandler(webhdfs.HandlerOptions{
+	whOpts := webhdfs.HandlerOptions{
 		DefaultReplication: int16(repl),
 		DefaultBlockSize:   c.Size("dfs.blocksize", 128<<20),
 		ListLimit:          int(min(max(lsLimit, 1), 1<<20)),
 		TrashInterval:      trash,
 		Logf:               logger.Printf,
-	})
+	}
+	wh := nn.WebHDFSHandler(whOpts)
+	// Native RPC (ClientNamenodeProtocol, HAServiceProtocol) on the
+	// rpc-address, as Hadoop's NameNode; it binds before HTTP so a port
+	// taken by something else stops the start.
+	rpcSrv, rpcAddrs, err := StartIPC(c, nn, whOpts, logger.Printf)
+	if err != nil {
+		return fmt.Errorf("namenode: %w", err)
+	}
+	if rpcSrv != nil {
+		defer rpcSrv.Close()
+		logger.Printf("namenode %s of %s: native RPC on %s", env.Config.ID, env.Config.Nameservice, strings.Join(rpcAddrs, ", "))
+	}
 	ln, err := net.Listen("tcp", env.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("namenode: listen on %s: %w", env.Config.HTTPAddr, err)
@@ -114,6 +127,9 @@ func Run(ctx context.Context, env *Env, logger *log.Logger) error {
 	logger.Printf("namenode %s of %s: HTTP on %s", env.Config.ID, env.Config.Nameservice, env.Config.HTTPAddr)
 
 	runErr := nn.Run(ctx)
+	if rpcSrv != nil {
+		rpcSrv.Close()
+	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shut)
