@@ -22,7 +22,7 @@ func init() { register(statusCommand) }
 func statusCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "status",
-		Usage:     "show every daemon on every host, HA states, JournalNode lag and ZooKeeper health",
+		Usage:     "show every daemon on every host, HA states, JournalNode lag, ZooKeeper health, DataNodes and blocks",
 		ArgsUsage: "[PATH]",
 		Flags: append(clusterFlags(),
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
@@ -37,6 +37,9 @@ type ClusterStatus struct {
 	JournalNodes []JournalNodeStatus `json:"journalnodes"`
 	ZooKeeper    *ZooKeeperStatus    `json:"zookeeper,omitempty"`
 	Hosts        []HostStatus        `json:"hosts"`
+	// Blocks: per nameservice, the DataNodes and blocks its active
+	// NameNode reports (only for a cluster with DataNodes).
+	Blocks []BlockStatus `json:"blocks,omitempty"`
 }
 
 // NameNodeStatus is one NameNode.
@@ -332,6 +335,7 @@ func (st *ClusterStatus) WriteText(w io.Writer) error {
 			fmt.Fprintf(tw, "\t%s\n", z.Error)
 		}
 	}
+	st.writeBlocks(tw)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "HOST\tADDRESS\tDAEMON\tPID\tSUPERVISOR")
 	for _, h := range st.Hosts {
@@ -388,6 +392,7 @@ func runStatus(ctx context.Context, cmd *ucli.Command) error {
 		return err
 	}
 	st := BuildStatus(s.cluster, obs)
+	fillBlocks(ctx, publicClient, s.cluster, st)
 	if format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -394,3 +394,73 @@ func recommission(ctx context.Context, env *Env, host string, id daemon.ID) erro
 	}
 	return nil
 }
+
+// BlockFigures are a NameNode's block and capacity figures (Hadoop's JMX
+// bean Hadoop:service=NameNode,name=FSNamesystem).
+type BlockFigures struct {
+	CapacityTotal         int64 `json:"capacity_total"`
+	CapacityUsed          int64 `json:"capacity_used"`
+	CapacityRemaining     int64 `json:"capacity_remaining"`
+	BlocksTotal           int64 `json:"blocks_total"`
+	MissingBlocks         int64 `json:"missing_blocks"`
+	UnderReplicatedBlocks int64 `json:"under_replicated_blocks"`
+	CorruptBlocks         int64 `json:"corrupt_blocks"`
+	NumLiveDataNodes      int64 `json:"live_datanodes"`
+	NumDeadDataNodes      int64 `json:"dead_datanodes"`
+	NumDecommissioning    int64 `json:"decommissioning_datanodes"`
+}
+
+// FSNamesystemQuery is the JMX query of BlockFigures' bean.
+const FSNamesystemQuery = "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem"
+
+// ParseFSNamesystem reads the figures of a FSNamesystem JMX answer.
+func ParseFSNamesystem(body []byte) (*BlockFigures, error) {
+	var doc struct {
+		Beans []struct {
+			CapacityTotal                   int64
+			CapacityUsed                    int64
+			CapacityRemaining               int64
+			BlocksTotal                     int64
+			MissingBlocks                   int64
+			UnderReplicatedBlocks           int64
+			CorruptBlocks                   int64
+			NumLiveDataNodes                int64
+			NumDeadDataNodes                int64
+			NumDecommissioningDataNodes     int64
+			NumDecomLiveDataNodes           int64
+			NumDecommissioningLiveDataNodes int64
+		} `json:"beans"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("FSNamesystem: %w", err)
+	}
+	if len(doc.Beans) == 0 {
+		return nil, errors.New("FSNamesystem: no such bean")
+	}
+	b := doc.Beans[0]
+	return &BlockFigures{CapacityTotal: b.CapacityTotal, CapacityUsed: b.CapacityUsed, CapacityRemaining: b.CapacityRemaining,
+		BlocksTotal: b.BlocksTotal, MissingBlocks: b.MissingBlocks, UnderReplicatedBlocks: b.UnderReplicatedBlocks,
+		CorruptBlocks: b.CorruptBlocks, NumLiveDataNodes: b.NumLiveDataNodes, NumDeadDataNodes: b.NumDeadDataNodes,
+		NumDecommissioning: max(b.NumDecommissioningDataNodes, b.NumDecommissioningLiveDataNodes)}, nil
+}
+
+// BlockFiguresOf asks the NameNode at hostport for its FSNamesystem figures.
+func BlockFiguresOf(ctx context.Context, client *http.Client, hostport string) (*BlockFigures, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+FSNamesystemQuery, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s from %s: %w", FSNamesystemQuery, hostport, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("GET %s from %s: %s", FSNamesystemQuery, hostport, resp.Status)
+	}
+	return ParseFSNamesystem(body)
+}

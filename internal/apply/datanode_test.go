@@ -288,3 +288,19 @@ func TestApplyDataNodesDecommissionAndReturn(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFSNamesystem(t *testing.T) {
+	f, err := ParseFSNamesystem([]byte(`{"beans":[{"name":"Hadoop:service=NameNode,name=FSNamesystem","CapacityTotal":300,"CapacityUsed":120,"CapacityRemaining":170,
+		"BlocksTotal":40,"MissingBlocks":1,"UnderReplicatedBlocks":5,"CorruptBlocks":2,"NumLiveDataNodes":3,"NumDeadDataNodes":1,"NumDecommissioningDataNodes":1,"tag.HAState":"active"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BlockFigures{CapacityTotal: 300, CapacityUsed: 120, CapacityRemaining: 170, BlocksTotal: 40, MissingBlocks: 1,
+		UnderReplicatedBlocks: 5, CorruptBlocks: 2, NumLiveDataNodes: 3, NumDeadDataNodes: 1, NumDecommissioning: 1}
+	if *f != want {
+		t.Errorf("figures = %+v, want %+v", *f, want)
+	}
+	if _, err := ParseFSNamesystem([]byte(`{"beans":[]}`)); err == nil {
+		t.Error("no bean accepted")
+	}
+}
