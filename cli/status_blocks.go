@@ -110,4 +110,3 @@ func bytesText(n int64) string {
 
 // publicClient reads the NameNodes' public JMX.
 var publicClient = &http.Client{Timeout: 10 * time.Second}
-

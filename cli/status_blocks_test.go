@@ -44,7 +44,7 @@ func TestStatusShowsDataNodesAndBlocks(t *testing.T) {
 		"192.168.1.132:9870/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem": `{"beans":[{"CapacityTotal":3221225472,"CapacityUsed":1073741824,` +
 			`"CapacityRemaining":2147483648,"BlocksTotal":12,"MissingBlocks":1,"UnderReplicatedBlocks":4,"NumLiveDataNodes":2,"NumDeadDataNodes":1,"NumDecommissioningDataNodes":1}]}`,
 		"192.168.1.132:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo": fmt.Sprintf(`{"beans":[{"LiveNodes":%q,"DeadNodes":%q,"DecomNodes":"{}"}]}`, live, dead),
-		"192.168.1.6:9870/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem": `{"beans":[{"BlocksTotal":999}]}`,
+		"192.168.1.6:9870/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem":   `{"beans":[{"BlocksTotal":999}]}`,
 	}
 	fillBlocks(context.Background(), &http.Client{Transport: stub}, c, st)
 	if len(st.Blocks) != 1 || st.Blocks[0].Error != "" || st.Blocks[0].NameNode != "onn" {
