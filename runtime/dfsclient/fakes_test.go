@@ -1,0 +1,572 @@
+package dfsclient
+
+import (
+	"bufio"
+	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hactl/hactl/runtime/hdfs"
+	"github.com/hactl/hactl/runtime/hdfs/dtp"
+	"github.com/hactl/hactl/runtime/hdfs/hadooppb"
+	"github.com/hactl/hactl/runtime/webhdfs"
+)
+
+// fakeDN is a DataNode speaking DataTransferProtocol from memory: the
+// write pipeline with mirroring and acks, recovery stages, reads with
+// checksums, BLOCK_CHECKSUM. It can die after receiving some bytes (as
+// kill -9: every connection closes, nothing answers) and corrupt a replica.
+type fakeDN struct {
+	t    *testing.T
+	info hdfs.DatanodeInfo
+	ln   net.Listener
+
+	mu        sync.Mutex
+	replicas  map[int64]*replica
+	conns     map[net.Conn]bool
+	dead      bool
+	dieAfter  int64 // > 0: die once this many data bytes were received
+	received  int64
+	corrupt   map[int64]bool // block id → flip a byte when serving it
+	reads     int
+	recovered int // pipeline recoveries seen
+}
+
+type replica struct {
+	gs        int64
+	data      []byte
+	finalized bool
+}
+
+func newFakeDN(t *testing.T, i int) *fakeDN {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	d := &fakeDN{t: t, ln: ln, replicas: map[int64]*replica{}, conns: map[net.Conn]bool{}, corrupt: map[int64]bool{},
+		info: hdfs.DatanodeInfo{DatanodeID: hdfs.DatanodeID{UUID: "dn-" + strconv.Itoa(i), IP: "127.0.0.1", Hostname: "dn" + strconv.Itoa(i), XferPort: port}}}
+	go d.serve()
+	t.Cleanup(d.kill)
+	return d
+}
+
+func (d *fakeDN) serve() {
+	for {
+		conn, err := d.ln.Accept()
+		if err != nil {
+			return
+		}
+		d.mu.Lock()
+		if d.dead {
+			d.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		d.conns[conn] = true
+		d.mu.Unlock()
+		go func() {
+			defer func() {
+				d.mu.Lock()
+				delete(d.conns, conn)
+				d.mu.Unlock()
+				conn.Close()
+			}()
+			d.handle(conn)
+		}()
+	}
+}
+
+// kill is kill -9: the listener and every connection close at once.
+func (d *fakeDN) kill() {
+	d.mu.Lock()
+	d.dead = true
+	for c := range d.conns {
+		c.Close()
+	}
+	d.mu.Unlock()
+	d.ln.Close()
+}
+
+func (d *fakeDN) replica(id int64) *replica {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.replicas[id]
+}
+
+func (d *fakeDN) handle(conn net.Conn) {
+	rd := bufio.NewReader(conn)
+	op, err := dtp.ReadOp(rd)
+	if err != nil {
+		return
+	}
+	switch op {
+	case dtp.OpWriteBlock:
+		d.writeBlock(conn, rd)
+	case dtp.OpReadBlock:
+		d.readBlock(conn, rd)
+	case dtp.OpBlockChecksum:
+		d.blockChecksum(conn, rd)
+	default:
+		dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR_UNSUPPORTED.Enum()})
+	}
+}
+
+func (d *fakeDN) writeBlock(conn net.Conn, rd *bufio.Reader) {
+	var op hadooppb.OpWriteBlockProto
+	if err := dtp.ReadDelimited(rd, &op); err != nil {
+		return
+	}
+	b := dtp.BlockFromProto(op.GetHeader().GetBaseHeader().GetBlock())
+	stage := op.GetStage()
+	bpc := int(op.GetRequestedChecksum().GetBytesPerChecksum())
+	d.mu.Lock()
+	r := d.replicas[b.ID]
+	switch stage {
+	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE:
+		r = &replica{gs: b.GenStamp}
+		d.replicas[b.ID] = r
+	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_STREAMING_RECOVERY, hadooppb.OpWriteBlockProto_PIPELINE_CLOSE_RECOVERY,
+		hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND:
+		d.recovered++
+		if r == nil || r.gs != b.GenStamp || int64(len(r.data)) < int64(op.GetMinBytesRcvd()) {
+			d.mu.Unlock()
+			dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum(), Message: proto.String("no such replica")})
+			return
+		}
+		r.data = r.data[:op.GetMinBytesRcvd()]
+		r.gs = int64(op.GetLatestGenerationStamp())
+		r.finalized = false
+	}
+	// A recovery moves the replica to a new stamp: this connection's
+	// writer stops then, as a DataNode stops the old writer thread.
+	myGS := r.gs
+	d.mu.Unlock()
+
+	// Mirror to the next DataNode of the pipeline.
+	var mirror net.Conn
+	var mrd *bufio.Reader
+	if targets := op.GetTargets(); len(targets) > 0 {
+		next := dtp.DatanodeInfoFromProto(targets[0])
+		fwd := proto.Clone(&op).(*hadooppb.OpWriteBlockProto)
+		fwd.Targets = targets[1:]
+		m, err := net.Dial("tcp", next.XferAddr())
+		if err == nil {
+			err = dtp.WriteOp(m, dtp.OpWriteBlock, fwd)
+		}
+		if err == nil {
+			mrd = bufio.NewReader(m)
+			_, err = dtp.ReadResponse(mrd)
+		}
+		if err != nil {
+			bad := next.XferAddr()
+			var se *dtp.StatusError
+			if errors.As(err, &se) && se.FirstBadLink != "" {
+				bad = se.FirstBadLink
+			}
+			if m != nil {
+				m.Close()
+			}
+			dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum(), FirstBadLink: proto.String(bad)})
+			return
+		}
+		mirror = m
+		defer mirror.Close()
+	}
+	if err := dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_SUCCESS.Enum()}); err != nil {
+		return
+	}
+	downstream := len(op.GetTargets())
+	var pkt dtp.Packet
+	for {
+		if err := dtp.ReadPacket(rd, &pkt); err != nil {
+			return
+		}
+		h := pkt.Header
+		mirrorOK := mirror != nil
+		if mirror != nil {
+			if _, err := mirror.Write(pkt.Raw); err != nil {
+				mirrorOK = false
+				mirror.Close()
+				mirror = nil
+			}
+		}
+		status := hadooppb.Status_SUCCESS
+		if h.Seqno != dtp.HeartbeatSeqno {
+			if err := dtp.VerifyChecksums(pkt.Sums, pkt.Data, bpc, h.OffsetInBlock); err != nil {
+				status = hadooppb.Status_ERROR_CHECKSUM
+			}
+			d.mu.Lock()
+			if r.gs != myGS {
+				d.mu.Unlock()
+				return
+			}
+			if h.OffsetInBlock > int64(len(r.data)) {
+				d.mu.Unlock()
+				d.t.Errorf("%s: packet at %d past the replica's %d bytes", d.info.XferAddr(), h.OffsetInBlock, len(r.data))
+				return
+			}
+			r.data = append(r.data[:h.OffsetInBlock], pkt.Data...)
+			d.received += int64(len(pkt.Data))
+			die := d.dieAfter > 0 && d.received >= d.dieAfter
+			if h.Last {
+				r.finalized = true
+			}
+			d.mu.Unlock()
+			if die {
+				d.kill()
+				return
+			}
+		}
+		replies := []hadooppb.Status{status}
+		if downstream > 0 {
+			if mirrorOK {
+				ack, err := dtp.ReadAck(mrd)
+				if err == nil && ack.Seqno == h.Seqno {
+					replies = append(replies, ack.Replies...)
+				} else {
+					mirrorOK = false
+				}
+			}
+			if !mirrorOK {
+				replies = append(replies, hadooppb.Status_ERROR)
+				for len(replies) < downstream+1 {
+					replies = append(replies, hadooppb.Status_SUCCESS)
+				}
+			}
+		}
+		if err := dtp.WriteAck(conn, dtp.Ack{Seqno: h.Seqno, Replies: replies}); err != nil {
+			return
+		}
+		if !mirrorOK && downstream > 0 {
+			return // the client recovers the pipeline
+		}
+		if h.Last {
+			return
+		}
+	}
+}
+
+func (d *fakeDN) readBlock(conn net.Conn, rd *bufio.Reader) {
+	var op hadooppb.OpReadBlockProto
+	if err := dtp.ReadDelimited(rd, &op); err != nil {
+		return
+	}
+	b := dtp.BlockFromProto(op.GetHeader().GetBaseHeader().GetBlock())
+	d.mu.Lock()
+	d.reads++
+	r := d.replicas[b.ID]
+	var data []byte
+	if r != nil {
+		data = slices.Clone(r.data)
+	}
+	corrupt := d.corrupt[b.ID]
+	d.mu.Unlock()
+	if r == nil || r.gs != b.GenStamp {
+		dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum(), Message: proto.String("replica not found")})
+		return
+	}
+	const bpc = 512
+	off, n := int64(op.GetOffset()), int64(op.GetLen())
+	start := off / bpc * bpc
+	end := min(off+n, int64(len(data)))
+	dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_SUCCESS.Enum(),
+		ReadOpChecksumInfo: &hadooppb.ReadOpChecksumInfoProto{Checksum: dtp.CRC32C(bpc), ChunkOffset: proto.Uint64(uint64(start))}})
+	seq := int64(0)
+	for p := start; p < end; {
+		q := min(p+64*bpc, end)
+		if r := q % bpc; r != 0 && q != int64(len(data)) {
+			q += bpc - r // whole chunks, as the checksums cover them
+			q = min(q, int64(len(data)))
+		}
+		chunk := slices.Clone(data[p:q])
+		sums := dtp.AppendChecksums(nil, chunk, bpc)
+		if corrupt {
+			chunk[len(chunk)/2] ^= 0xff // on-disk corruption: the stored CRC no longer matches
+		}
+		if err := dtp.WritePacket(conn, dtp.PacketHeader{OffsetInBlock: p, Seqno: seq}, sums, chunk); err != nil {
+			return
+		}
+		seq++
+		p = q
+	}
+	dtp.WritePacket(conn, dtp.PacketHeader{OffsetInBlock: end, Seqno: seq, Last: true}, nil, nil)
+	var st hadooppb.ClientReadStatusProto
+	dtp.ReadDelimited(rd, &st)
+}
+
+func (d *fakeDN) blockChecksum(conn net.Conn, rd *bufio.Reader) {
+	var op hadooppb.OpBlockChecksumProto
+	if err := dtp.ReadDelimited(rd, &op); err != nil {
+		return
+	}
+	b := dtp.BlockFromProto(op.GetHeader().GetBlock())
+	r := d.replica(b.ID)
+	if r == nil {
+		dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum()})
+		return
+	}
+	data := r.data[:min(int64(len(r.data)), b.NumBytes)]
+	var crcs []byte
+	for p := 0; p < len(data); p += 512 {
+		crcs = binary.BigEndian.AppendUint32(crcs, crc32.Checksum(data[p:min(p+512, len(data))], crc32.MakeTable(crc32.Castagnoli)))
+	}
+	sum := md5.Sum(crcs)
+	dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_SUCCESS.Enum(),
+		ChecksumResponse: &hadooppb.OpBlockChecksumResponseProto{BytesPerCrc: proto.Uint32(512), CrcPerBlock: proto.Uint64(uint64(len(crcs) / 4)),
+			BlockChecksum: sum[:], CrcType: hadooppb.ChecksumTypeProto_CHECKSUM_CRC32C.Enum()}})
+}
+
+// fakeNN is the NameNode's ClientProtocol from memory: placement on the
+// first DataNodes not excluded, generation stamps, recorded pipelines.
+type fakeNN struct {
+	mu          sync.Mutex
+	dns         []*fakeDN
+	files       map[string]*fakeFile
+	nextID      int64
+	gs          int64
+	blockSize   int64
+	replication int
+	badReports  []hdfs.LocatedBlock
+	renewals    int
+	updates     int // updatePipeline calls
+	completes   int
+	notYet      int // complete answers false this many times first
+}
+
+type fakeFile struct {
+	id       int64
+	blocks   []hdfs.LocatedBlock
+	complete bool
+	holder   string
+}
+
+func newFakeNN(dns []*fakeDN, blockSize int64, replication int) *fakeNN {
+	return &fakeNN{dns: dns, files: map[string]*fakeFile{}, nextID: 1 << 30, gs: 1000, blockSize: blockSize, replication: replication}
+}
+
+func (n *fakeNN) Create(ctx context.Context, path, clientName string, opts hdfs.CreateOptions, user string) (webhdfs.FileStatus, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if f, ok := n.files[path]; ok && !opts.Overwrite {
+		_ = f
+		return webhdfs.FileStatus{}, fmt.Errorf("%w: %s", webhdfs.ErrExists, path)
+	}
+	n.nextID++
+	n.files[path] = &fakeFile{id: n.nextID, holder: clientName}
+	return webhdfs.FileStatus{Type: webhdfs.TypeFile, FileID: n.nextID, BlockSize: n.blockSize, Replication: int16(n.replication)}, nil
+}
+
+func (n *fakeNN) file(path string, fileID int64) (*fakeFile, error) {
+	f, ok := n.files[path]
+	if !ok || (fileID != 0 && f.id != fileID) {
+		return nil, fmt.Errorf("%w: %s", webhdfs.ErrNotFound, path)
+	}
+	return f, nil
+}
+
+func (n *fakeNN) Append(ctx context.Context, path, clientName, user string) (*hdfs.LocatedBlock, webhdfs.FileStatus, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, 0)
+	if err != nil {
+		return nil, webhdfs.FileStatus{}, err
+	}
+	f.complete, f.holder = false, clientName
+	st := webhdfs.FileStatus{Type: webhdfs.TypeFile, FileID: f.id, BlockSize: n.blockSize, Replication: int16(n.replication), Length: f.length()}
+	if k := len(f.blocks); k > 0 && f.blocks[k-1].Block.NumBytes < n.blockSize {
+		lb := f.blocks[k-1]
+		return &lb, st, nil
+	}
+	return nil, st, nil
+}
+
+func (f *fakeFile) length() int64 {
+	var l int64
+	for _, b := range f.blocks {
+		l += b.Block.NumBytes
+	}
+	return l
+}
+
+func (n *fakeNN) commit(f *fakeFile, b *hdfs.ExtendedBlock) error {
+	if b == nil {
+		return nil
+	}
+	for i := range f.blocks {
+		if f.blocks[i].Block.ID == b.ID {
+			if f.blocks[i].Block.GenStamp != b.GenStamp {
+				return fmt.Errorf("commit %s: the NameNode has stamp %d", b, f.blocks[i].Block.GenStamp)
+			}
+			f.blocks[i].Block.NumBytes = b.NumBytes
+			return nil
+		}
+	}
+	return fmt.Errorf("commit %s: no such block", b)
+}
+
+func (n *fakeNN) AddBlock(ctx context.Context, path, clientName string, previous *hdfs.ExtendedBlock, excluded []hdfs.DatanodeID, fileID int64, user string) (hdfs.LocatedBlock, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, fileID)
+	if err != nil {
+		return hdfs.LocatedBlock{}, err
+	}
+	if err := n.commit(f, previous); err != nil {
+		return hdfs.LocatedBlock{}, err
+	}
+	var locs []hdfs.DatanodeInfo
+	for _, d := range n.dns {
+		if len(locs) == n.replication {
+			break
+		}
+		if !slices.ContainsFunc(excluded, func(e hdfs.DatanodeID) bool { return e.UUID == d.info.UUID }) {
+			locs = append(locs, d.info)
+		}
+	}
+	if len(locs) == 0 {
+		return hdfs.LocatedBlock{}, hdfs.ErrNoDatanodes
+	}
+	n.nextID++
+	n.gs++
+	lb := hdfs.LocatedBlock{Block: hdfs.ExtendedBlock{PoolID: "BP-test", Block: hdfs.Block{ID: n.nextID, GenStamp: n.gs}}, Offset: f.length(), Locations: locs}
+	f.blocks = append(f.blocks, lb)
+	return lb, nil
+}
+
+func (n *fakeNN) AbandonBlock(ctx context.Context, b hdfs.ExtendedBlock, fileID int64, path, clientName, user string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, fileID)
+	if err != nil {
+		return err
+	}
+	f.blocks = slices.DeleteFunc(f.blocks, func(lb hdfs.LocatedBlock) bool { return lb.Block.ID == b.ID })
+	return nil
+}
+
+func (n *fakeNN) Complete(ctx context.Context, path, clientName string, last *hdfs.ExtendedBlock, fileID int64, user string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, fileID)
+	if err != nil {
+		return false, err
+	}
+	if err := n.commit(f, last); err != nil {
+		return false, err
+	}
+	n.completes++
+	if n.notYet > 0 {
+		n.notYet--
+		return false, nil
+	}
+	f.complete = true
+	return true, nil
+}
+
+func (n *fakeNN) GetBlockLocations(ctx context.Context, path string, offset, length int64, user string) (hdfs.LocatedBlocks, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, 0)
+	if err != nil {
+		return hdfs.LocatedBlocks{}, err
+	}
+	out := hdfs.LocatedBlocks{FileLength: f.length(), UnderConstruction: !f.complete, LastBlockComplete: f.complete}
+	for _, b := range f.blocks {
+		if b.Offset+b.Block.NumBytes > offset && b.Offset < offset+length {
+			out.Blocks = append(out.Blocks, b)
+		}
+	}
+	return out, nil
+}
+
+func (n *fakeNN) GetAdditionalDatanode(ctx context.Context, path string, fileID int64, b hdfs.ExtendedBlock, existing []hdfs.DatanodeInfo, excluded []hdfs.DatanodeID, numAdditional int, clientName, user string) (hdfs.LocatedBlock, error) {
+	return hdfs.LocatedBlock{}, hdfs.ErrNoDatanodes
+}
+
+func (n *fakeNN) UpdateBlockForPipeline(ctx context.Context, b hdfs.ExtendedBlock, clientName, user string) (hdfs.LocatedBlock, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.gs++
+	b.GenStamp = n.gs
+	return hdfs.LocatedBlock{Block: b}, nil
+}
+
+func (n *fakeNN) UpdatePipeline(ctx context.Context, clientName string, oldBlock, newBlock hdfs.ExtendedBlock, newNodes []hdfs.DatanodeID, user string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.updates++
+	for _, f := range n.files {
+		for i := range f.blocks {
+			if f.blocks[i].Block.ID == oldBlock.ID {
+				if f.blocks[i].Block.GenStamp != oldBlock.GenStamp {
+					return fmt.Errorf("updatePipeline %s: stamp %d", oldBlock, f.blocks[i].Block.GenStamp)
+				}
+				f.blocks[i].Block = newBlock
+				var locs []hdfs.DatanodeInfo
+				for _, id := range newNodes {
+					for _, d := range n.dns {
+						if d.info.UUID == id.UUID {
+							locs = append(locs, d.info)
+						}
+					}
+				}
+				f.blocks[i].Locations = locs
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("updatePipeline: no block %s", oldBlock)
+}
+
+func (n *fakeNN) Fsync(ctx context.Context, path string, fileID int64, clientName string, lastBlockLength int64, user string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, err := n.file(path, fileID)
+	if err != nil {
+		return err
+	}
+	if k := len(f.blocks); k > 0 {
+		f.blocks[k-1].Block.NumBytes = lastBlockLength
+	}
+	return nil
+}
+
+func (n *fakeNN) RenewLease(ctx context.Context, clientName, user string) error {
+	n.mu.Lock()
+	n.renewals++
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *fakeNN) RecoverLease(ctx context.Context, path, clientName, user string) (bool, error) {
+	return true, nil
+}
+
+func (n *fakeNN) GetDatanodeReport(ctx context.Context, kind hdfs.DatanodeReportType, user string) ([]hdfs.DatanodeInfo, error) {
+	return nil, nil
+}
+
+func (n *fakeNN) ReportBadBlocks(ctx context.Context, blocks []hdfs.LocatedBlock, user string) error {
+	n.mu.Lock()
+	n.badReports = append(n.badReports, blocks...)
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *fakeNN) GetServerDefaults(ctx context.Context) (hdfs.ServerDefaults, error) {
+	return hdfs.ServerDefaults{BlockSize: n.blockSize, BytesPerChecksum: 512, WritePacketSize: 65536, Replication: int16(n.replication), ChecksumType: "CRC32C"}, nil
+}
+
+var _ io.Reader = (*Reader)(nil)
