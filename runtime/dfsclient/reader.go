@@ -238,17 +238,17 @@ func (r *Reader) Close() error {
 // blockReader streams one block range from one DataNode (Hadoop's
 // BlockReaderRemote): READ_BLOCK, then packets of checksummed chunks.
 type blockReader struct {
-	c         *Client
-	lb        hdfs.LocatedBlock
-	node      hdfs.DatanodeInfo
-	conn      net.Conn
-	rd        *bufio.Reader
-	bpc       int
-	pos       int64 // block offset of the next byte to hand out
-	end       int64 // block offset the read stops at
-	pkt       dtp.Packet
-	data      []byte // unread data of the current packet
-	sawLast   bool
+	c       *Client
+	lb      hdfs.LocatedBlock
+	node    hdfs.DatanodeInfo
+	conn    net.Conn
+	rd      *bufio.Reader
+	bpc     int
+	pos     int64 // block offset of the next byte to hand out
+	end     int64 // block offset the read stops at
+	pkt     dtp.Packet
+	data    []byte // unread data of the current packet
+	sawLast bool
 }
 
 // readBlock asks d for [off, off+n) of lb's block.
