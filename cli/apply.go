@@ -26,6 +26,7 @@ func applyCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "print every change each step would make and make none"},
 			&ucli.BoolFlag{Name: "force-format", Usage: "allow a format over existing NameNode/JournalNode data (DESTROYS the namespace)"},
+			&ucli.BoolFlag{Name: "purge-data", Usage: "target ec2: allow replacing or removing instances, which DELETES the data on their volumes"},
 			lockTimeoutFlag(),
 		),
 		Action: runApply,
@@ -55,11 +56,27 @@ func runApply(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
+	dry := cmd.Bool("dry-run")
+	if isEC2(s.cluster) {
+		provisioned, err := s.ec2Up(ctx, cmd, pf != nil, dry)
+		if err != nil {
+			return err
+		}
+		if provisioned { // the instances' addresses changed: render anew
+			s.Close()
+			if s, err = openSession(cmd, path, vars, varFiles); err != nil {
+				return err
+			}
+		}
+		if len(s.unprovisioned) > 0 {
+			fmt.Fprint(out, ec2Unprovisioned(s.unprovisioned))
+			return nil
+		}
+	}
 	if pf != nil && pf.Options.RuntimeSHA256 != s.bin.SHA256 {
 		return exitCode(1, fmt.Errorf("%w (this hactl binary is not the one that made the plan)", planner.ErrStalePlan))
 	}
-	dry := cmd.Bool("dry-run")
 	plan, rep, err := s.converge(ctx, cmd, converge{
 		dry: dry,
 		plan: func(obs *planner.Observed) (*planner.ClusterPlan, error) {

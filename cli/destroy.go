@@ -42,24 +42,39 @@ func runDestroy(ctx context.Context, cmd *ucli.Command) error {
 	if cmd.Bool("purge-data") {
 		detail = "hactl will stop every daemon, remove what it installed AND DELETE ALL DATA (namespace, edits, ZooKeeper)."
 	}
+	if isEC2(s.cluster) {
+		detail += ec2DestroyDetail(cmd.Bool("purge-data"))
+		if len(s.unprovisioned) > 0 {
+			// Hosts without instances run nothing to stop.
+			return s.ec2Destroy(ctx, cmd, dry, false)
+		}
+	}
+	asked := false
 	plan, rep, err := s.converge(ctx, cmd, converge{
 		dry: dry,
 		plan: func(obs *planner.Observed) (*planner.ClusterPlan, error) {
 			return planner.PlanDestroy(s.cluster, obs, planner.DestroyOptions{PurgeData: cmd.Bool("purge-data")})
 		},
 		ask: func() bool {
+			asked = true
 			return cmd.Bool("auto-approve") || approve(cmd, "Do you really want to destroy the cluster?", detail)
 		},
 		cancelled: "Destroy cancelled.",
 		retry:     "Run hactl destroy again once the cause is fixed",
 	})
-	if err != nil || plan == nil {
+	if err != nil {
 		return err
 	}
-	if dry {
-		fmt.Fprintf(out, "\nDry run complete: %d steps, nothing removed.\n", rep.Total)
-		return nil
+	if plan != nil {
+		if dry {
+			fmt.Fprintf(out, "\nDry run complete: %d steps, nothing removed.\n", rep.Total)
+		} else {
+			fmt.Fprintf(out, "\nDestroy complete! %d steps in %s.\n", rep.Done, rep.Elapsed.Round(100*time.Millisecond))
+		}
 	}
-	fmt.Fprintf(out, "\nDestroy complete! %d steps in %s.\n", rep.Done, rep.Elapsed.Round(100*time.Millisecond))
+	if isEC2(s.cluster) {
+		// The daemons are stopped: the instances can go.
+		return s.ec2Destroy(ctx, cmd, dry, asked)
+	}
 	return nil
 }

@@ -55,6 +55,9 @@ type session struct {
 	desired  *planner.Desired
 	hosts    map[string]targets.Host
 	bin      apply.Binary
+	// unprovisioned are the ec2 hosts whose instances do not exist yet
+	// (ec2.go): they have no address to reach.
+	unprovisioned []string
 }
 
 // openSession loads and validates the configuration (errors: nothing is
@@ -67,6 +70,16 @@ func openSession(cmd *ucli.Command, path string, vars, varFiles []string) (*sess
 	}
 	if diags.HasErrors() {
 		return nil, exitCode(1, errors.New("the configuration has errors: no plan was made and no host was touched (see hactl validate)"))
+	}
+	var unprovisioned []string
+	if isEC2(c) {
+		// The instances' addresses come from the last provisioning, before
+		// anything renders them.
+		l, err := targets.ReadEC2HostList(c)
+		if err != nil {
+			return nil, exitCode(1, err)
+		}
+		unprovisioned = targets.ApplyEC2HostList(c, l)
 	}
 	d, err := planner.RenderDesired(c)
 	if err != nil {
@@ -81,7 +94,7 @@ func openSession(cmd *ucli.Command, path string, vars, varFiles []string) (*sess
 		return nil, exitCode(1, err)
 	}
 	abs, _ := filepath.Abs(path)
-	return &session{path: abs, vars: vars, varFiles: varFiles, cluster: c, desired: d, hosts: hosts, bin: bin}, nil
+	return &session{path: abs, vars: vars, varFiles: varFiles, cluster: c, desired: d, hosts: hosts, bin: bin, unprovisioned: unprovisioned}, nil
 }
 
 func (s *session) Close() { targets.CloseAll(s.hosts) }
@@ -139,6 +152,24 @@ func runPlan(ctx context.Context, cmd *ucli.Command) error {
 		return err
 	}
 	defer s.Close()
+	ec2Pending := false
+	if isEC2(s.cluster) {
+		changes, err := s.ec2Preview(ctx, cmd.Root().ErrWriter)
+		if err != nil {
+			return fail(err)
+		}
+		ec2Pending = len(changes) > 0
+		if format == "text" {
+			writeEC2Changes(out, s.cluster, changes, false)
+		}
+		if len(s.unprovisioned) > 0 {
+			fmt.Fprint(out, ec2Unprovisioned(s.unprovisioned))
+			if detailed {
+				return exitCode(2, nil)
+			}
+			return nil
+		}
+	}
 	obs, err := s.probe(ctx)
 	if err != nil {
 		return err
@@ -166,7 +197,7 @@ func runPlan(ctx context.Context, cmd *ucli.Command) error {
 			fmt.Fprintf(out, "\nSaved the plan to %s. To perform exactly these actions, run:\n  hactl apply %s\n", file, file)
 		}
 	}
-	if detailed && !plan.Empty() {
+	if detailed && (!plan.Empty() || ec2Pending) {
 		return exitCode(2, nil)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -100,6 +101,8 @@ var (
 	vpcIDRe        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	subnetIDRe     = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
 	azRe           = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
+	// mountRe keeps the mount point plain: it goes into the boot script and fstab.
+	mountRe = regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`)
 )
 
 // ec2Target decodes the ec2 settings of a target block's content.
@@ -193,15 +196,18 @@ func (g *InstanceGroup) InstanceNames() []string {
 }
 
 // EC2StateDir is where target ec2 keeps its provisioning state (the
-// Pulumi file backend and the host list): state_dir, relative to the
-// configuration's directory, ".hactl" by default.
+// Pulumi file backend and the host list), absolute: state_dir, relative to
+// the configuration's directory, ".hactl" by default.
 func (c *Cluster) EC2StateDir() string {
 	sd := ec2StateDirDefault
 	if c.Target != nil && c.Target.StateDir != "" {
 		sd = c.Target.StateDir
 	}
-	if !path.IsAbs(sd) && c.ConfigDir != "" {
-		sd = path.Join(c.ConfigDir, sd)
+	if !filepath.IsAbs(sd) && c.ConfigDir != "" {
+		sd = filepath.Join(c.ConfigDir, sd)
+	}
+	if abs, err := filepath.Abs(sd); err == nil {
+		sd = abs
 	}
 	return sd
 }
@@ -212,7 +218,7 @@ func (c *Cluster) EC2BackendURL() string {
 	if e := c.Target.EC2; e != nil && e.Backend != "" {
 		return e.Backend
 	}
-	return "file://" + path.Join(c.EC2StateDir(), ec2BackendSubdir)
+	return "file://" + filepath.Join(c.EC2StateDir(), ec2BackendSubdir)
 }
 
 // MasterHosts are the hosts that run a NameNode, a JournalNode or a managed
@@ -360,9 +366,9 @@ func (v *validator) instanceGroup(g *InstanceGroup) {
 			}
 		}
 	}
-	if m := g.DataVolumeMount; m != "" && (!path.IsAbs(m) || path.Clean(m) == "/" || m != path.Clean(m)) {
+	if m := g.DataVolumeMount; m != "" && (!path.IsAbs(m) || path.Clean(m) == "/" || m != path.Clean(m) || !mountRe.MatchString(m)) {
 		v.report(RuleEC2Volumes, at(g.Ranges, "data_volume_mount", g.DeclRange), "Invalid data volume mount point",
-			"Instance group %q: data_volume_mount %q is not a clean absolute directory other than /.", g.Name, m)
+			"Instance group %q: data_volume_mount %q is not a clean absolute directory other than / (letters, digits, '/', '_', '.', '-').", g.Name, m)
 	}
 }
 

@@ -43,7 +43,8 @@ func TestEC2ExampleDecodes(t *testing.T) {
 	if got, want := c.MemberPorts(), []int{2181, 2888, 3888, 8019, 8020, 8480, 8485, 9870}; !slices.Equal(got, want) {
 		t.Errorf("member ports = %v, want %v", got, want)
 	}
-	wantBackend := "file://" + filepath.Join(c.ConfigDir, ".hactl", "pulumi")
+	abs, _ := filepath.Abs(c.ConfigDir)
+	wantBackend := "file://" + filepath.Join(abs, ".hactl", "pulumi")
 	if got := c.EC2BackendURL(); got != wantBackend {
 		t.Errorf("backend = %q, want %q", got, wantBackend)
 	}

@@ -22,16 +22,46 @@ type EC2Instance struct {
 	// Address is the instance's private address: what the cluster's
 	// configuration names and the daemons bind.
 	Address string `json:"address"`
-	// PublicAddress is where SSH connects when there is no bastion ("" for
-	// instances without a public address).
+	// PublicAddress is where SSH connects ("" for instances without a
+	// public address: they are reached through the bastion).
 	PublicAddress string `json:"public_address,omitempty"`
 	InstanceID    string `json:"instance_id"`
 	Group         string `json:"group"`
 	Zone          string `json:"zone"`
 }
 
+// EC2Change is one resource an up would create, update, replace or delete
+// (what hactl-ec2 preview reports and plan shows).
+type EC2Change struct {
+	Op   string `json:"op"`   // EC2Create, EC2Update, EC2Replace, EC2Delete
+	Type string `json:"type"` // Pulumi type token, aws:ec2/instance:Instance
+	Name string `json:"name"` // the resource's name in the stack
+	// Host and Role are set for a host's instance.
+	Host string `json:"host,omitempty"`
+	Role string `json:"role,omitempty"`
+	// Keys are the properties that change (update) or force the
+	// replacement (replace).
+	Keys []string `json:"keys,omitempty"`
+}
+
+// EC2Change operations.
+const (
+	EC2Create  = "create"
+	EC2Update  = "update"
+	EC2Replace = "replace"
+	EC2Delete  = "delete"
+)
+
+// LosesData says whether the change takes an instance's volumes (root
+// and data volumes are deleted with the instance): a host's data goes
+// with it.
+func (ch EC2Change) LosesData() bool {
+	return ch.Type == "aws:ec2/instance:Instance" && ch.Host != "" && (ch.Op == EC2Replace || ch.Op == EC2Delete)
+}
+
 // EC2HostList is what hactl-ec2 provisioned: every instance by host name
-// and, when hactl created one, the bastion's "user@address".
+// and, when hactl created one, the bastion's public address (reached as
+// the hosts' SSH user).
 type EC2HostList struct {
 	Hosts   map[string]EC2Instance `json:"hosts"`
 	Bastion string                 `json:"bastion,omitempty"`
