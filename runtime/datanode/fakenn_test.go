@@ -16,6 +16,7 @@ type fakeNN struct {
 	state     hdfs.HAState
 	txid      int64
 	cmds      []hdfs.Command
+	cmdsFor   map[string][]hdfs.Command // by DataNode UUID
 	regs      map[string]hdfs.Registration
 	forget    bool // answer the next call with ErrNotRegistered
 	heartbeat int
@@ -45,6 +46,16 @@ func (f *fakeNN) set(state hdfs.HAState, txid int64, cmds ...hdfs.Command) {
 	f.mu.Lock()
 	f.state, f.txid, f.cmds = state, txid, append(f.cmds, cmds...)
 	f.mu.Unlock()
+}
+
+// sendTo queues commands for one DataNode's next heartbeat.
+func (f *fakeNN) sendTo(uuid string, cmds ...hdfs.Command) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cmdsFor == nil {
+		f.cmdsFor = map[string][]hdfs.Command{}
+	}
+	f.cmdsFor[uuid] = append(f.cmdsFor[uuid], cmds...)
 }
 
 func (f *fakeNN) check(uuid string) error {
@@ -80,8 +91,9 @@ func (f *fakeNN) SendHeartbeat(ctx context.Context, hb hdfs.Heartbeat) (hdfs.Hea
 		return hdfs.HeartbeatResponse{}, err
 	}
 	f.heartbeat++
-	resp := hdfs.HeartbeatResponse{Commands: f.cmds, HAStatus: hdfs.NNHAStatus{State: f.state, Txid: f.txid}}
+	resp := hdfs.HeartbeatResponse{Commands: append(f.cmds, f.cmdsFor[hb.Reg.UUID]...), HAStatus: hdfs.NNHAStatus{State: f.state, Txid: f.txid}}
 	f.cmds = nil
+	delete(f.cmdsFor, hb.Reg.UUID)
 	return resp, nil
 }
 

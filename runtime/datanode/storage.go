@@ -65,6 +65,7 @@ type replica struct {
 	temporary  bool
 	writer     *ReplicaWriter
 	recoveryID int64
+	origState  hdfs.ReplicaState // the state before recovery (RUR)
 }
 
 func (r *replica) dataPath() string { return filepath.Join(r.dir, "blk_"+strconv.FormatInt(r.id, 10)) }
@@ -1143,4 +1144,125 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// TemporaryToRBW makes a replica another DataNode transferred for a
+// client's pipeline recovery (TRANSFER_RBW) a replica being written, which
+// the client's rebuilt pipeline then continues (Hadoop's convertTemporaryToRbw).
+func (s *Storage) TemporaryToRBW(w *ReplicaWriter) error {
+	if err := w.Sync(); err != nil {
+		w.close()
+		return err
+	}
+	w.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := w.r
+	if s.replicas[r.pool][r.id] != r || r.writer != w {
+		return fmt.Errorf("block %s: the replica was replaced", r.block())
+	}
+	oldDir, oldData, oldMeta := r.dir, r.dataPath(), r.metaPath()
+	r.dir = r.vol.rbwDir(r.pool)
+	if err := os.Rename(oldData, r.dataPath()); err != nil {
+		r.dir = oldDir
+		return err
+	}
+	if err := os.Rename(oldMeta, r.metaPath()); err != nil {
+		return err
+	}
+	if err := syncDir(r.dir); err != nil {
+		return err
+	}
+	syncDir(oldDir)
+	r.state, r.temporary, r.writer, r.numBytes = hdfs.ReplicaRBW, false, nil, w.length
+	r.vol.used[r.pool] += w.length + MetaHeaderLen + w.spec.Chunks(w.length)*int64(w.spec.Size()) - w.counted
+	return nil
+}
+
+// RecoveryInfo is a replica as initReplicaRecovery found it (Hadoop's
+// ReplicaRecoveryInfo): its stamp, length and state before recovery.
+type RecoveryInfo struct {
+	hdfs.Block
+	State hdfs.ReplicaState `json:"state"`
+}
+
+// ErrRecoveryInProgress: a recovery with a newer id already holds the replica.
+var ErrRecoveryInProgress = errors.New("RecoveryInProgressException")
+
+// InitReplicaRecovery stops any writer of b's replica and puts it under
+// recovery recoveryID (Hadoop's FsDatasetImpl.initReplicaRecovery).
+func (s *Storage) InitReplicaRecovery(b hdfs.ExtendedBlock, recoveryID int64) (RecoveryInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok || r.temporary {
+		return RecoveryInfo{}, fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.gs < b.GenStamp {
+		return RecoveryInfo{}, fmt.Errorf("replica of %s has the older stamp %d", b, r.gs)
+	}
+	if r.gs >= recoveryID {
+		return RecoveryInfo{}, fmt.Errorf("replica of %s has stamp %d, not below the recovery id %d", b, r.gs, recoveryID)
+	}
+	if r.writer != nil {
+		r.numBytes = r.writer.Length()
+		r.writer.interrupt()
+		r.writer.close()
+		r.writer = nil
+	}
+	orig := r.state
+	if r.state == hdfs.ReplicaRUR {
+		if r.recoveryID >= recoveryID {
+			return RecoveryInfo{}, fmt.Errorf("%w: %s is under recovery %d, not older than %d", ErrRecoveryInProgress, b, r.recoveryID, recoveryID)
+		}
+		orig = r.origState
+	} else {
+		r.origState = r.state
+	}
+	r.state, r.recoveryID = hdfs.ReplicaRUR, recoveryID
+	return RecoveryInfo{Block: r.block(), State: orig}, nil
+}
+
+// UpdateReplicaUnderRecovery cuts the replica under recovery recoveryID to
+// newLength, gives it stamp recoveryID and finalizes it (Hadoop's
+// updateReplicaUnderRecovery). It returns the replica's storage.
+func (s *Storage) UpdateReplicaUnderRecovery(b hdfs.ExtendedBlock, recoveryID, newLength int64) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok {
+		return "", fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.state != hdfs.ReplicaRUR || r.recoveryID != recoveryID {
+		return "", fmt.Errorf("replica of %s is %s under recovery %d, not %d", b, r.state, r.recoveryID, recoveryID)
+	}
+	if newLength > r.numBytes || newLength < 0 {
+		return "", fmt.Errorf("replica of %s has %d bytes, cannot recover to %d", b, r.numBytes, newLength)
+	}
+	w, err := newWriter(r, ChecksumSpec{}, false)
+	if err != nil {
+		return "", err
+	}
+	w.s = s
+	if w.length != newLength {
+		if err := w.truncate(newLength); err != nil {
+			w.close()
+			return "", err
+		}
+	}
+	if err := w.Sync(); err != nil {
+		w.close()
+		return "", err
+	}
+	w.close()
+	oldMeta := r.metaPath()
+	r.gs = recoveryID
+	if err := os.Rename(oldMeta, r.metaPath()); err != nil {
+		return "", err
+	}
+	r.writer = w
+	if err := s.finalizeLocked(w); err != nil {
+		return "", err
+	}
+	return r.vol.storageID, nil
 }
