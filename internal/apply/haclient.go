@@ -22,6 +22,17 @@ type HAStatus struct {
 	NamenodeID          string `json:"namenodeId"`
 	LastAppliedTxid     int64  `json:"lastAppliedTxid"`
 	Epoch               int64  `json:"epoch"`
+	// Journal is the active's journal writer's view of each JournalNode
+	// (absent on a standby, and from NameNodes older than the field).
+	Journal []JournalSync `json:"journal,omitempty"`
+}
+
+// JournalSync is whether the active's writer sends a JournalNode the current
+// segment's edits (runtime/qjm's LoggerSync).
+type JournalSync struct {
+	Addr      string `json:"addr"`
+	InSync    bool   `json:"inSync"`
+	AckedTxid int64  `json:"ackedTxid"`
 }
 
 // ZKFCStatus is a ZKFC's GET /zkfc/status.

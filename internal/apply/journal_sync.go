@@ -3,12 +3,14 @@ package apply
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 )
 
@@ -69,6 +71,7 @@ func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 	// includes this JournalNode again without waiting for the roll period.
 	// A NameNode without the call answers 404: then the wait below is all.
 	rollEdits(ctx, env, host)
+	lastRoll := env.now()
 	wait := logRollPeriod(c) + 30*time.Second
 	deadline := env.now().Add(max(wait, env.readyTimeout()))
 	for {
@@ -80,8 +83,18 @@ func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 					behind = append(behind, fmt.Sprintf("%s at txid %d of %d", jid, got, want))
 				}
 			}
+			// Holding the edits is not enough: the active's writer must
+			// send it the current segment again, or the next JournalNode's
+			// restart leaves one fewer to finalize it. A roll that reached
+			// it before it served RPC left it out: roll again.
 			if len(behind) == 0 {
-				return nil
+				if behind = leftOutBy(ctx, env, host); len(behind) == 0 {
+					return nil
+				}
+				if env.now().Sub(lastRoll) >= 5*time.Second {
+					rollEdits(ctx, env, host)
+					lastRoll = env.now()
+				}
 			}
 		}
 		if env.now().After(deadline) {
@@ -139,4 +152,105 @@ func rollEdits(ctx context.Context, env *Env, host string) {
 			cancel()
 		}
 	}
+}
+
+// journalRestartSafe refuses to take down the JournalNode on host while the
+// JournalNodes left would be fewer than a majority of those the active's
+// writer sends the current segment to: the writer could then neither
+// acknowledge an edit nor finalize the segment (its next log roll fails and
+// the NameNode stops writing). A JournalNode that missed edits (it was down,
+// or joined with a shorter journal) gets the writer's edits again only from
+// the next segment, so a log roll comes first when the others fall short: it
+// brings back every one that runs. A NameNode that does not report its
+// writer's view (older than the report) is not asked.
+func journalRestartSafe(ctx context.Context, env *Env, host string) error {
+	c := env.Cluster
+	client, err := env.client(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ns := range c.Nameservices {
+		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
+			continue
+		}
+		self := net.JoinHostPort(c.HostAddr(host), strconv.Itoa(ns.Journal.EffectiveRPCPort()))
+		check := func() (active string, st *HAStatus, short bool) {
+			for _, nn := range ns.NameNodes {
+				hp, err := NameNodeHTTPAddr(c, ns.Name, nn.ID)
+				if err != nil {
+					continue
+				}
+				s, err := GetHAStatus(ctx, client, hp)
+				if err != nil || s.State != "active" {
+					continue
+				}
+				others := 0
+				for _, j := range s.Journal {
+					if j.InSync && j.Addr != self {
+						others++
+					}
+				}
+				return nn.ID, s, len(s.Journal) > 0 && others < len(s.Journal)/2+1
+			}
+			return "", nil, false
+		}
+		active, st, short := check()
+		if !short {
+			continue
+		}
+		rollEdits(ctx, env, host)
+		if active, st, short = check(); !short {
+			continue
+		}
+		var in, out []string
+		left := 0
+		for _, j := range st.Journal {
+			if j.InSync {
+				in = append(in, j.Addr)
+				if j.Addr != self {
+					left++
+				}
+			} else {
+				out = append(out, j.Addr)
+			}
+		}
+		return fmt.Errorf("journal %s: taking down the JournalNode on %s (%s) would leave %d of the %d JournalNodes the active NameNode %s writes to "+
+			"receiving its current segment, fewer than a majority (%d), even after a log roll: it could neither write nor finalize the segment. "+
+			"In sync: %s; left out until they run and a log roll takes them back: %s. Start those JournalNodes and apply again",
+			planner.JournalID(ns), host, self, left, len(st.Journal), active, len(st.Journal)/2+1, strings.Join(in, ", "), strings.Join(out, ", "))
+	}
+	return nil
+}
+
+// leftOutBy names the journals on host whose active NameNode reports it left
+// out of its current segment (nothing for a NameNode that does not report).
+func leftOutBy(ctx context.Context, env *Env, host string) []string {
+	c := env.Cluster
+	client, err := env.client(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ns := range c.Nameservices {
+		if ns.Journal == nil || !slices.Contains(ns.Journal.Hosts, host) {
+			continue
+		}
+		self := net.JoinHostPort(c.HostAddr(host), strconv.Itoa(ns.Journal.EffectiveRPCPort()))
+		for _, nn := range ns.NameNodes {
+			hp, err := NameNodeHTTPAddr(c, ns.Name, nn.ID)
+			if err != nil {
+				continue
+			}
+			st, err := GetHAStatus(ctx, client, hp)
+			if err != nil || st.State != "active" {
+				continue
+			}
+			for _, j := range st.Journal {
+				if j.Addr == self && !j.InSync {
+					out = append(out, fmt.Sprintf("%s left out of the current segment by the active NameNode %s", planner.JournalID(ns), nn.ID))
+				}
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -211,5 +212,51 @@ func TestJournalInSyncWaitsForTheRestartedJournalNode(t *testing.T) {
 	err := DefaultJournalInSync(context.Background(), stuck, "dim")
 	if err == nil || !strings.Contains(err.Error(), "hacluster at txid 10 of 60") || !strings.Contains(err.Error(), "dfs.ha.log-roll.period") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// nnView serves the NameNodes' /ha/status (nn "dnn" active, reporting the
+// JournalNode on dim in sync only after rolls log rolls) and /ha/rollEdits.
+type nnView struct {
+	mu          sync.Mutex
+	rolls, need int
+	jnAddr      string
+}
+
+func (v *nnView) RoundTrip(r *http.Request) (*http.Response, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	body := `{"state":"standby"}`
+	switch {
+	case strings.HasPrefix(r.URL.Host, "127.0.7.1:") && r.URL.Path == "/ha/rollEdits":
+		v.rolls++
+		body = `{}`
+	case strings.HasPrefix(r.URL.Host, "127.0.7.1:"):
+		body = fmt.Sprintf(`{"state":"active","journal":[{"addr":%q,"inSync":%v}]}`, v.jnAddr, v.rolls >= v.need)
+	}
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}}, nil
+}
+
+// A restarted JournalNode that holds every edit but that the active's writer
+// still leaves out of its segment (the first roll reached it before it
+// served) is not in sync: the wait rolls again until the writer takes it
+// back, and fails, saying so, when it never does.
+func TestJournalInSyncWaitsForTheWriterToTakeItBack(t *testing.T) {
+	for _, need := range []int{3, 1 << 30} {
+		port := freePort(t)
+		env := loopbackCluster(t, 8485)
+		env.Cluster.Nameservice("hacluster").Journal.HTTPPort = port
+		for _, a := range []string{"127.0.7.1", "127.0.7.2", "127.0.7.3"} {
+			jnStatusServer(t, fmt.Sprintf("%s:%d", a, port), func() int64 { return 60 })
+		}
+		v := &nnView{need: need, jnAddr: "127.0.7.1:8485"}
+		env.HTTP = &http.Client{Transport: v}
+		err := DefaultJournalInSync(context.Background(), env, "dim")
+		switch {
+		case need == 3 && (err != nil || v.rolls != 3):
+			t.Errorf("taken back at the third roll: err %v after %d rolls", err, v.rolls)
+		case need > 3 && (err == nil || !strings.Contains(err.Error(), "left out of the current segment by the active NameNode dnn")):
+			t.Errorf("never taken back: %v", err)
+		}
 	}
 }

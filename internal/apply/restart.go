@@ -34,6 +34,11 @@ func (r *restartDaemon) Run(ctx context.Context, env *Env) error {
 	if r.s.Record != "" {
 		stop = r.s.Record
 	}
+	if d.id.Kind == daemon.JournalNode && !env.Guard.DryRun {
+		if err := journalRestartSafe(ctx, env, r.s.Host); err != nil {
+			return fmt.Errorf("restart journalnode: %w", err)
+		}
+	}
 	if err := superviseStop(ctx, env, r.s.Host, stop, r.s.Record != ""); err != nil {
 		return fmt.Errorf("restart %s: stop %s: %w", d.name, stop, err)
 	}

@@ -71,6 +71,15 @@ type sim struct {
 	newConfig  map[string]string
 	newJournal map[string][]string
 
+	// reportJournal makes the active NameNode report its writer's view of
+	// the JournalNodes in /ha/status; jnOOS are the JournalNode hosts that
+	// writer leaves out until its next segment (a stopped one joins them,
+	// a log roll takes every running one back), and checkStop then records
+	// a JournalNode taken down while fewer than a majority of the others
+	// receive the current segment.
+	reportJournal bool
+	jnOOS         map[string]bool
+
 	// onEffect, when set, is called (under mu) after the model took the
 	// effect of a haadmin command or a ZKFC call, with its argument or path:
 	// tests interrupt apply there.
@@ -87,7 +96,7 @@ func newSim(t *testing.T, c *schema.Cluster) *sim {
 		daemons: map[string]map[string]*simDaemon{}, nnFormatted: map[string]bool{}, jnFormatted: map[string]bool{},
 		znodes: map[string]bool{}, zkInstalled: map[string]bool{}, active: map[string]string{},
 		jnTxid: map[string]int64{}, lastTxid: map[string]int64{}, ceded: map[string]bool{}, newConfig: map[string]string{},
-		newJournal: map[string][]string{}}
+		newJournal: map[string][]string{}, jnOOS: map[string]bool{}}
 	for _, h := range c.Hosts {
 		f := fake.New(h.Name, h.Address)
 		name := h.Name
@@ -332,6 +341,19 @@ func (s *sim) checkStop(host, name string) {
 		return
 	}
 	id, _ := daemon.Parse(name)
+	if id.Kind == daemon.JournalNode && s.reportJournal {
+		hosts := planner.JournalHosts(s.c)
+		in := 0
+		for _, h := range hosts {
+			if h != host && !s.jnOOS[h] && s.running(h, daemon.Host(daemon.JournalNode).Name()) {
+				in++
+			}
+		}
+		if in <= len(hosts)/2 {
+			s.violations = append(s.violations, fmt.Sprintf("JournalNode on %s stopped with %d of %d others receiving the current segment", host, in, len(hosts)))
+		}
+		s.jnOOS[host] = true // it misses what is written while it is down
+	}
 	if id.Kind == daemon.JournalNode {
 		down := 1
 		for _, h := range planner.JournalHosts(s.c) {
@@ -576,7 +598,22 @@ func (s *sim) RoundTrip(r *http.Request) (*http.Response, error) {
 				if s.active[ns.Name] == nn.ID {
 					state = "active"
 				}
-				return jsonResp(fmt.Sprintf(`{"state":%q,"lastAppliedTxid":%d}`, state, s.lastTxid[ns.Name])), nil
+				journal := ""
+				if state == "active" && s.reportJournal && ns.Journal != nil {
+					var js []string
+					for _, h := range ns.Journal.Hosts {
+						js = append(js, fmt.Sprintf(`{"addr":%q,"inSync":%v}`, net.JoinHostPort(s.c.HostAddr(h), strconv.Itoa(ns.Journal.EffectiveRPCPort())), !s.jnOOS[h]))
+					}
+					journal = `,"journal":[` + strings.Join(js, ",") + `]`
+				}
+				return jsonResp(fmt.Sprintf(`{"state":%q,"lastAppliedTxid":%d%s}`, state, s.lastTxid[ns.Name], journal)), nil
+			case r.URL.Path == "/ha/rollEdits" && port == nn.HTTPPort && s.active[ns.Name] == nn.ID && s.serving(ns.Name, nn):
+				for _, h := range ns.Journal.Hosts {
+					if s.running(h, daemon.Host(daemon.JournalNode).Name()) {
+						delete(s.jnOOS, h)
+					}
+				}
+				return jsonResp(`{}`), nil
 			case r.URL.Path == "/zkfc/gracefulFailover" && port == s.c.ZKFCPort(ns.Name, nn.ID):
 				if !s.serving(ns.Name, nn) || !s.running(nn.Host, daemon.ZKFCID(ns.Name, nn.ID).Name()) {
 					return nil, errors.New("connection refused")

@@ -32,6 +32,9 @@ type HAStatus struct {
 	NamenodeID          string `json:"namenodeId"`
 	LastAppliedTxid     int64  `json:"lastAppliedTxid"`
 	Epoch               int64  `json:"epoch"`
+	// Journal is the active's writer's view of each JournalNode (absent on
+	// a standby): apply keeps a majority in sync while it restarts them.
+	Journal []qjm.LoggerSync `json:"journal,omitempty"`
 }
 
 // RemoteException is Hadoop's JSON error shape.
@@ -150,6 +153,14 @@ func (n *NameNode) Status() HAStatus {
 		st.NotReadyReason = "NameNode is still loading its namespace"
 	default:
 		st.NotReadyReason = "NameNode is stopping"
+	}
+	if s == StateActive {
+		n.mu.RLock()
+		w := n.writer
+		n.mu.RUnlock()
+		if r, ok := w.(interface{ InSync() []qjm.LoggerSync }); ok {
+			st.Journal = r.InSync()
+		}
 	}
 	return st
 }

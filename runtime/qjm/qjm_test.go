@@ -234,6 +234,11 @@ func TestLaggingJNOutOfSyncUntilNextSegment(t *testing.T) {
 	if st[2].LastTxid != 2 || st[2].Lag != 3 || !w.m.loggers[2].outOfSync {
 		t.Fatalf("lagging JN status %+v (outOfSync %v)", st[2], w.m.loggers[2].outOfSync)
 	}
+	// The writer's own view, without asking any JN (what the NameNode's
+	// /ha/status reports for apply's rolling restarts).
+	if v := w.InSync(); len(v) != 3 || !v[0].InSync || !v[1].InSync || v[2].InSync || v[0].AckedTxid != 5 || v[2].AckedTxid != 2 || v[2].Addr != st[2].Addr {
+		t.Fatalf("writer's view with JN 2 left out: %+v", v)
+	}
 	if err := w.Roll(bg); err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +246,9 @@ func TestLaggingJNOutOfSyncUntilNextSegment(t *testing.T) {
 	drain(w.m.loggers)
 	if st := m.JournalStatus(bg); st[2].LastTxid != 6 || w.m.loggers[2].outOfSync {
 		t.Fatalf("JN did not rejoin at the next segment: %+v", st[2])
+	}
+	if v := w.InSync(); !v[2].InSync || v[2].AckedTxid != 6 {
+		t.Fatalf("writer's view after the roll: %+v", v)
 	}
 }
 
