@@ -9,9 +9,12 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hactl ./cmd/hactl
 
 # The whole suite: installs what the integration tests need (ZooKeeper,
-# OpenSSH, Node's webhdfs client), then runs unit and integration tests.
+# OpenSSH, Node's webhdfs client, colinmarc/hdfs's command), then runs unit
+# and integration tests, and the native-client acceptance tests, a module of
+# their own (e2e/nativeclient) so that client never enters hactl's go.mod.
 test: deps-test vet
 	HACTL_INTEGRATION=1 HACTL_WEBHDFS_NPM_PREFIX=/var/cache/hactl-test/npm $(GO) test -count=1 -timeout 20m ./...
+	cd e2e/nativeclient && $(GO) vet ./... && HACTL_INTEGRATION=1 $(GO) test -count=1 -timeout 10m ./...
 
 # The long run of the lifecycle fault test (issue 16): many seeded sequences
 # of kill -9 (daemon, supervisor, whole host), stale records and killed

@@ -23,4 +23,8 @@ if [ ! -f "$npm_prefix/node_modules/webhdfs/package.json" ] && command -v npm >/
   mkdir -p "$npm_prefix"
   npm install --silent --no-audit --no-fund --prefix "$npm_prefix" webhdfs@1 >/dev/null
 fi
-echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2, chromium"
+# The off-the-shelf native HDFS client (colinmarc/hdfs's `hdfs` command) the
+# native RPC acceptance tests drive (e2e/nativeclient); never in hactl's go.mod.
+native_bin="${HACTL_NATIVE_HDFS_BIN_DIR:-/var/cache/hactl-test/bin}"
+[ -x "$native_bin/hdfs" ] || GOBIN="$native_bin" go install github.com/colinmarc/hdfs/v2/cmd/hdfs@v2.4.0
+echo "test dependencies present: zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo ?), sshd, iproute2, chromium, colinmarc/hdfs"
