@@ -42,7 +42,9 @@ func applyThenDestroyFiles(t *testing.T, c *schema.Cluster, host string, purgeDa
 	run(planner.ActWriteZooKeeperConfig)
 	p := c.PathsFor(host)
 	// Current names and an earlier hactl's (namenode-<id>).
-	for _, daemon := range []string{"journalnode", "namenode.hacluster.dnn", "zkfc.hacluster.dnn", "namenode-dnn", "zkfc-dnn", "zookeeper"} {
+	// The exclude file a decommission left on a NameNode host.
+	writeFile(t, c.HostsExcludeFile(host), "192.168.1.12\n")
+	for _, daemon := range []string{"datanode", "journalnode", "namenode.hacluster.dnn", "zkfc.hacluster.dnn", "namenode-dnn", "zkfc-dnn", "zookeeper"} {
 		for _, f := range []string{filepath.Join(p.LogDir, daemon+".log"), filepath.Join(p.RunDir, daemon+".json"),
 			filepath.Join(p.RunDir, daemon+".pid"), filepath.Join(p.RunDir, "."+daemon+".lock")} {
 			writeFile(t, f, "x")

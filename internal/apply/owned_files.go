@@ -42,7 +42,8 @@ func ownedFilesScript(c *schema.Cluster, host string, withSecret bool) (string, 
 	}
 	zkConf := filepath.Join(p.ConfDir, "zookeeper")
 	var rm []string
-	for _, f := range []string{planner.FileCoreSite, planner.FileHDFSSite} {
+	// dfs.hosts.exclude: the decommissioned DataNodes apply listed.
+	for _, f := range []string{planner.FileCoreSite, planner.FileHDFSSite, schema.HostsExcludeFileName} {
 		rm = append(rm, shq(filepath.Join(p.ConfDir, f)), uploadLeftovers(p.ConfDir, f))
 	}
 	for _, f := range []string{planner.FileZooCfg, "log4j.properties"} {
