@@ -9,9 +9,9 @@ import (
 )
 
 // Beans returns the JournalNode's JMX beans in Hadoop's names: one
-// Journal-<jid> record per journal (Hadoop's JournalMetrics), JournalNodeInfo
-// and JvmMetrics. Hadoop's windowed sync-latency quantiles (Syncs60s...) are
-// not kept.
+// Journal-<jid> record per journal (Hadoop's JournalMetrics, with its
+// sync-latency quantiles over 1, 5 and 60 minutes: Syncs60sNumOps,
+// Syncs60s50thPercentileLatencyMicros … 99th), JournalNodeInfo and JvmMetrics.
 func (n *Node) Beans() []jmx.Bean {
 	host := n.opts.HTTPAddr
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -36,21 +36,25 @@ func (n *Node) Beans() []jmx.Bean {
 			}
 		}
 		status[id] = map[string]string{"Formatted": formatted}
+		attrs := map[string]any{
+			"tag.Context": "dfs", "tag.Hostname": host,
+			"LastPromisedEpoch": st.PromisedEpoch, "LastWriterEpoch": st.WriterEpoch,
+			"LastWrittenTxId": st.HighestTxid,
+			// Hadoop's getCurrentLagTxns: how far the committed txid is
+			// ahead of what this JN holds.
+			"CurrentLagTxns":             max(st.CommittedTxid-st.HighestTxid, 0),
+			"BatchesWritten":             w.Batches,
+			"TxnsWritten":                w.Txns,
+			"BytesWritten":               w.Bytes,
+			"BatchesWrittenWhileLagging": w.BatchesWhileLagging,
+			"LastJournalTimestamp":       w.LastJournalMs,
+		}
+		for _, q := range j.syncs {
+			q.AddAttrs(attrs)
+		}
 		beans = append(beans, jmx.Bean{
 			Name: "Hadoop:service=JournalNode,name=Journal-" + id, ModelerType: "Journal-" + id, Record: "Journal-" + id,
-			Attrs: map[string]any{
-				"tag.Context": "dfs", "tag.Hostname": host,
-				"LastPromisedEpoch": st.PromisedEpoch, "LastWriterEpoch": st.WriterEpoch,
-				"LastWrittenTxId": st.HighestTxid,
-				// Hadoop's getCurrentLagTxns: how far the committed txid is
-				// ahead of what this JN holds.
-				"CurrentLagTxns":             max(st.CommittedTxid-st.HighestTxid, 0),
-				"BatchesWritten":             w.Batches,
-				"TxnsWritten":                w.Txns,
-				"BytesWritten":               w.Bytes,
-				"BatchesWrittenWhileLagging": w.BatchesWhileLagging,
-				"LastJournalTimestamp":       w.LastJournalMs,
-			},
+			Attrs:    attrs,
 			Counters: map[string]bool{"BatchesWritten": true, "TxnsWritten": true, "BytesWritten": true, "BatchesWrittenWhileLagging": true},
 		})
 	}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/hactl/hactl/runtime/jmx"
 	"github.com/hactl/hactl/runtime/jmx/jmxtest"
 	"github.com/hactl/hactl/runtime/rpc"
 )
@@ -15,6 +17,13 @@ import (
 func TestJMXJournalBeans(t *testing.T) {
 	n, j := newJournalWith(t, Options{Dir: t.TempDir(), NoSync: true, HTTPAddr: "127.0.0.1:8480"})
 	w := becomeWriter(t, j, 3, 1)
+	// The sync-latency quantiles on a clock the test moves.
+	now := time.Unix(5000, 0)
+	clock := func() time.Time { return now }
+	j.syncs = nil
+	for _, iv := range syncIntervals {
+		j.syncs = append(j.syncs, jmx.NewQuantiles("Syncs", "LatencyMicros", iv, clock))
+	}
 	if err := w.journal(1, 1, 3); err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +35,8 @@ func TestJMXJournalBeans(t *testing.T) {
 	if err := j.Heartbeat(rpc.RequestInfo{JournalID: "ns1", Epoch: 3, IPCSerial: w.serial, CommittedTxid: 9}); err != nil {
 		t.Fatal(err)
 	}
+
+	now = now.Add(61 * time.Second) // the first minute's figures are published
 
 	rec := httptest.NewRecorder()
 	n.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/jmx?qry=Hadoop:service=JournalNode,*", nil))
@@ -43,6 +54,22 @@ func TestJMXJournalBeans(t *testing.T) {
 	for k, v := range want {
 		if jb[k] != v {
 			t.Errorf("Journal-ns1 %s = %#v, want %v", k, jb[k], v)
+		}
+	}
+	// Hadoop's JournalMetrics quantiles: two batches in the last minute,
+	// none yet in the 5- and 60-minute windows (not ended).
+	for _, iv := range []string{"60", "300", "3600"} {
+		ops := 0.0
+		if iv == "60" {
+			ops = 2
+		}
+		if jb["Syncs"+iv+"sNumOps"] != ops {
+			t.Errorf("Syncs%ssNumOps = %#v, want %v", iv, jb["Syncs"+iv+"sNumOps"], ops)
+		}
+		for _, p := range []string{"50", "75", "90", "95", "99"} {
+			if _, ok := jb["Syncs"+iv+"s"+p+"thPercentileLatencyMicros"].(float64); !ok {
+				t.Errorf("Syncs%ss%sthPercentileLatencyMicros not a number: %#v", iv, p, jb["Syncs"+iv+"s"+p+"thPercentileLatencyMicros"])
+			}
 		}
 	}
 	if ts, ok := jb["LastJournalTimestamp"].(float64); !ok || ts <= 0 {

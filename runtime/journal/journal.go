@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hactl/hactl/runtime/jmx"
 	"github.com/hactl/hactl/runtime/rpc"
 )
 
@@ -69,7 +70,13 @@ type Journal struct {
 	scanCount int // segment files scanned for the manifest (tests)
 
 	written WriteCounts // JMX's JournalMetrics
+	// syncs are the write+fsync latencies of journal batches, in µs, over
+	// Hadoop's JournalMetrics intervals (1, 5 and 60 minutes).
+	syncs []*jmx.Quantiles
 }
+
+// syncIntervals are Hadoop's JournalMetrics.QUANTILE_INTERVALS.
+var syncIntervals = []time.Duration{time.Minute, 5 * time.Minute, time.Hour}
 
 // WriteCounts are the counters of Hadoop's JournalMetrics, kept under mu.
 type WriteCounts struct {
@@ -89,6 +96,9 @@ func openJournal(root, jid, self string, noSync bool, fetch FetchFunc, cacheByte
 	j := &Journal{
 		id: jid, dir: filepath.Join(root, jid), noSync: noSync, fetch: fetch, self: self,
 		cache: newEditCache(cacheBytes), ep: newEpochs(), segStart: -1,
+	}
+	for _, iv := range syncIntervals {
+		j.syncs = append(j.syncs, jmx.NewQuantiles("Syncs", "LatencyMicros", iv, nil))
 	}
 	j.cur = filepath.Join(j.dir, "current")
 	if err := j.load(); err != nil {
@@ -508,6 +518,8 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 		}
 		j.segAlloc += grow
 	}
+	// Timed as Hadoop's Journal times curSegment.flush: write and fsync.
+	began := time.Now()
 	if _, err := j.segFile.WriteAt(req.Records, j.segOff); err != nil {
 		j.abortSegment()
 		return fmt.Errorf("journal %s: write: %w", j.id, err)
@@ -518,6 +530,9 @@ func (j *Journal) Journal(req rpc.JournalRequest) error {
 			j.abortSegment()
 			return fmt.Errorf("journal %s: fsync: %w", j.id, err)
 		}
+	}
+	for _, q := range j.syncs {
+		q.Add(time.Since(began).Microseconds())
 	}
 	last := req.FirstTxid + n - 1
 	j.written.Batches++
