@@ -67,6 +67,9 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	c := &Cluster{opts: o, Nameservice: "nativens", ClientConf: filepath.Join(o.Dir, "client-conf"),
 		RPC: map[string]string{}, HTTP: map[string]string{}, procs: map[string]*exec.Cmd{}, logs: map[string]string{}}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
 	secret := filepath.Join(o.Dir, "cluster.secret")
 	if err := os.WriteFile(secret, []byte("proccluster-secret-0123456789abcdef"), 0o600); err != nil {
 		return nil, err
