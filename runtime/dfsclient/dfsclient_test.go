@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/runtime/dfsclient/dfstest"
 	"github.com/hactl/hactl/runtime/hdfs"
 )
 
 type cluster struct {
-	dns []*fakeDN
-	nn  *fakeNN
+	dns []*dfstest.DN
+	nn  *dfstest.NN
 	c   *Client
 	log *logs
 }
@@ -36,11 +37,11 @@ func (l *logs) logf(format string, args ...any) {
 
 func newCluster(t *testing.T, n int, blockSize int64, replication int) *cluster {
 	t.Helper()
-	var dns []*fakeDN
+	var dns []*dfstest.DN
 	for i := range n {
-		dns = append(dns, newFakeDN(t, i))
+		dns = append(dns, dfstest.NewDN(t, i))
 	}
-	nn := newFakeNN(dns, blockSize, replication)
+	nn := dfstest.NewNN(dns, blockSize, replication)
 	l := &logs{}
 	c := New(nn, Options{User: "alice", SocketTimeout: 5 * time.Second, Logf: l.logf,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
@@ -95,16 +96,16 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f := cl.nn.files["/f"]
-	if !f.complete || len(f.blocks) != 4 || f.length() != int64(len(data)) {
-		t.Fatalf("NameNode has %d blocks, %d bytes, complete %v", len(f.blocks), f.length(), f.complete)
+	f := cl.nn.File("/f")
+	if !f.Complete || len(f.Blocks) != 4 || f.Length() != int64(len(data)) {
+		t.Fatalf("NameNode has %d blocks, %d bytes, complete %v", len(f.Blocks), f.Length(), f.Complete)
 	}
-	for i, lb := range f.blocks {
+	for i, lb := range f.Blocks {
 		want := data[lb.Offset : lb.Offset+lb.Block.NumBytes]
 		for _, d := range cl.dns {
-			r := d.replica(lb.Block.ID)
-			if r == nil || !r.finalized || !bytes.Equal(r.data, want) {
-				t.Errorf("block %d on %s: not the data written (finalized %v)", i, d.info.UUID, r != nil && r.finalized)
+			r := d.Replica(lb.Block.ID)
+			if r == nil || !r.Finalized || !bytes.Equal(r.Data, want) {
+				t.Errorf("block %d on %s: not the data written (finalized %v)", i, d.Info.UUID, r != nil && r.Finalized)
 			}
 		}
 	}
@@ -136,8 +137,8 @@ func TestEmptyFile(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if f := cl.nn.files["/e"]; !f.complete || len(f.blocks) != 0 {
-		t.Errorf("empty file: complete %v, %d blocks", f.complete, len(f.blocks))
+	if f := cl.nn.File("/e"); !f.Complete || len(f.Blocks) != 0 {
+		t.Errorf("empty file: complete %v, %d blocks", f.Complete, len(f.Blocks))
 	}
 	if got := readAll(t, cl.c, "/e"); len(got) != 0 {
 		t.Errorf("read %d bytes of an empty file", len(got))
@@ -150,7 +151,7 @@ func TestEmptyFile(t *testing.T) {
 func TestWriteSurvivesDatanodeDeath(t *testing.T) {
 	for _, victim := range []int{1, 0, 2} {
 		cl := newCluster(t, 3, 1<<20, 3)
-		cl.dns[victim].dieAfter = 300 << 10
+		cl.dns[victim].DieAfter(300 << 10)
 		data := randomData(uint64(victim)+2, 2<<20+777)
 		w, err := cl.c.Create(context.Background(), "/f", hdfs.CreateOptions{})
 		if err != nil {
@@ -160,13 +161,13 @@ func TestWriteSurvivesDatanodeDeath(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatalf("victim %d: close: %v", victim, err)
 		}
-		if cl.nn.updates == 0 {
+		if cl.nn.Updates == 0 {
 			t.Errorf("victim %d: no updatePipeline: the pipeline was not recovered", victim)
 		}
-		f := cl.nn.files["/f"]
-		for i, lb := range f.blocks {
+		f := cl.nn.File("/f")
+		for i, lb := range f.Blocks {
 			for _, loc := range lb.Locations {
-				if loc.UUID == cl.dns[victim].info.UUID {
+				if loc.UUID == cl.dns[victim].Info.UUID {
 					t.Errorf("victim %d: block %d still located on the dead DataNode", victim, i)
 				}
 			}
@@ -184,7 +185,7 @@ func TestWriteSurvivesDatanodeDeath(t *testing.T) {
 // Write or Close, never a silent success.
 func TestWriteFailsWhenEveryDatanodeDies(t *testing.T) {
 	cl := newCluster(t, 1, 1<<20, 1)
-	cl.dns[0].dieAfter = 100 << 10
+	cl.dns[0].DieAfter(100 << 10)
 	w, err := cl.c.Create(context.Background(), "/f", hdfs.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +195,7 @@ func TestWriteFailsWhenEveryDatanodeDies(t *testing.T) {
 	if werr == nil && cerr == nil {
 		t.Fatal("write with its only DataNode dead succeeded")
 	}
-	if cl.nn.files["/f"].complete {
+	if cl.nn.File("/f").Complete {
 		t.Errorf("the file was completed")
 	}
 }
@@ -210,14 +211,14 @@ func TestReadCorruptReplica(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	first := cl.nn.files["/f"].blocks[0]
-	cl.dns[0].corrupt[first.Block.ID] = true
+	first := cl.nn.File("/f").Blocks[0]
+	cl.dns[0].Corrupt(first.Block.ID)
 	if got := readAll(t, cl.c, "/f"); !bytes.Equal(got, data) {
 		t.Fatalf("read with a corrupt replica returned wrong data")
 	}
-	if len(cl.nn.badReports) != 1 || cl.nn.badReports[0].Block.ID != first.Block.ID ||
-		len(cl.nn.badReports[0].Locations) != 1 || cl.nn.badReports[0].Locations[0].UUID != cl.dns[0].info.UUID {
-		t.Errorf("bad block reports %+v, want block %d on %s", cl.nn.badReports, first.Block.ID, cl.dns[0].info.UUID)
+	if len(cl.nn.BadReports) != 1 || cl.nn.BadReports[0].Block.ID != first.Block.ID ||
+		len(cl.nn.BadReports[0].Locations) != 1 || cl.nn.BadReports[0].Locations[0].UUID != cl.dns[0].Info.UUID {
+		t.Errorf("bad block reports %+v, want block %d on %s", cl.nn.BadReports, first.Block.ID, cl.dns[0].Info.UUID)
 	}
 }
 
@@ -230,12 +231,12 @@ func TestReadDeadDatanode(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	cl.dns[0].kill()
-	cl.dns[1].kill()
+	cl.dns[0].Kill()
+	cl.dns[1].Kill()
 	if got := readAll(t, cl.c, "/f"); !bytes.Equal(got, data) {
 		t.Fatalf("read with two DataNodes dead returned wrong data")
 	}
-	cl.dns[2].kill()
+	cl.dns[2].Kill()
 	r, err := cl.c.Open(context.Background(), "/f")
 	if err != nil {
 		t.Fatal(err)
@@ -249,16 +250,16 @@ func TestReadDeadDatanode(t *testing.T) {
 // the last block's replicas.
 func TestCompleteRetries(t *testing.T) {
 	cl := newCluster(t, 1, 1<<20, 1)
-	cl.nn.notYet = 2
+	cl.nn.NotYet = 2
 	w, _ := cl.c.Create(context.Background(), "/f", hdfs.CreateOptions{})
 	w.Write([]byte("abc"))
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if cl.nn.completes != 3 || !cl.nn.files["/f"].complete {
-		t.Errorf("complete called %d times", cl.nn.completes)
+	if cl.nn.Completes != 3 || !cl.nn.File("/f").Complete {
+		t.Errorf("complete called %d times", cl.nn.Completes)
 	}
-	cl.nn.notYet = 100
+	cl.nn.NotYet = 100
 	w, _ = cl.c.Create(context.Background(), "/g", hdfs.CreateOptions{})
 	if err := w.Close(); err == nil {
 		t.Errorf("close succeeded though complete never did")
@@ -294,7 +295,7 @@ func TestHflushAndAppend(t *testing.T) {
 	if got := readAll(t, cl.c, "/f"); !bytes.Equal(got, data) {
 		t.Fatalf("after append read %d bytes, want %d", len(got), len(data))
 	}
-	if n := len(cl.nn.files["/f"].blocks); n != 1 {
+	if n := len(cl.nn.File("/f").Blocks); n != 1 {
 		t.Errorf("append made %d blocks, want the partial one continued", n)
 	}
 }
@@ -307,9 +308,9 @@ func TestLeaseRenewedWhileOpen(t *testing.T) {
 	w, _ := cl.c.Create(context.Background(), "/f", hdfs.CreateOptions{})
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		cl.nn.mu.Lock()
-		n := cl.nn.renewals
-		cl.nn.mu.Unlock()
+		cl.nn.Mu.Lock()
+		n := cl.nn.Renewals
+		cl.nn.Mu.Unlock()
 		if n >= 2 {
 			break
 		}
@@ -319,14 +320,14 @@ func TestLeaseRenewedWhileOpen(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	w.Close()
-	cl.nn.mu.Lock()
-	after := cl.nn.renewals
-	cl.nn.mu.Unlock()
+	cl.nn.Mu.Lock()
+	after := cl.nn.Renewals
+	cl.nn.Mu.Unlock()
 	time.Sleep(30 * time.Millisecond)
-	cl.nn.mu.Lock()
-	defer cl.nn.mu.Unlock()
-	if cl.nn.renewals > after+1 {
-		t.Errorf("lease renewed %d times after close", cl.nn.renewals-after)
+	cl.nn.Mu.Lock()
+	defer cl.nn.Mu.Unlock()
+	if cl.nn.Renewals > after+1 {
+		t.Errorf("lease renewed %d times after close", cl.nn.Renewals-after)
 	}
 }
 

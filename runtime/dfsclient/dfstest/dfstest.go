@@ -1,4 +1,7 @@
-package dfsclient
+// Package dfstest holds fakes of a NameNode's ClientProtocol and of
+// DataNodes speaking DataTransferProtocol from memory, for tests of the
+// data path (runtime/dfsclient, its WebHDFS handler, hactl fs).
+package dfstest
 
 import (
 	"bufio"
@@ -8,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"net"
 	"slices"
 	"strconv"
@@ -23,17 +25,17 @@ import (
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
-// fakeDN is a DataNode speaking DataTransferProtocol from memory: the
+// DN is a DataNode speaking DataTransferProtocol from memory: the
 // write pipeline with mirroring and acks, recovery stages, reads with
 // checksums, BLOCK_CHECKSUM. It can die after receiving some bytes (as
 // kill -9: every connection closes, nothing answers) and corrupt a replica.
-type fakeDN struct {
+type DN struct {
 	t    *testing.T
-	info hdfs.DatanodeInfo
+	Info hdfs.DatanodeInfo
 	ln   net.Listener
 
 	mu        sync.Mutex
-	replicas  map[int64]*replica
+	replicas  map[int64]*Replica
 	conns     map[net.Conn]bool
 	dead      bool
 	dieAfter  int64 // > 0: die once this many data bytes were received
@@ -43,26 +45,29 @@ type fakeDN struct {
 	recovered int // pipeline recoveries seen
 }
 
-type replica struct {
+// Replica is a DataNode's copy of a block.
+type Replica struct {
 	gs        int64
-	data      []byte
-	finalized bool
+	Data      []byte
+	Finalized bool
 }
 
-func newFakeDN(t *testing.T, i int) *fakeDN {
+// NewDN starts DataNode i on 127.0.0.1 (any port); the test's cleanup
+// kills it.
+func NewDN(t *testing.T, i int) *DN {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	d := &fakeDN{t: t, ln: ln, replicas: map[int64]*replica{}, conns: map[net.Conn]bool{}, corrupt: map[int64]bool{},
-		info: hdfs.DatanodeInfo{DatanodeID: hdfs.DatanodeID{UUID: "dn-" + strconv.Itoa(i), IP: "127.0.0.1", Hostname: "dn" + strconv.Itoa(i), XferPort: port}}}
+	d := &DN{t: t, ln: ln, replicas: map[int64]*Replica{}, conns: map[net.Conn]bool{}, corrupt: map[int64]bool{},
+		Info: hdfs.DatanodeInfo{DatanodeID: hdfs.DatanodeID{UUID: "dn-" + strconv.Itoa(i), IP: "127.0.0.1", Hostname: "dn" + strconv.Itoa(i), XferPort: port}}}
 	go d.serve()
-	t.Cleanup(d.kill)
+	t.Cleanup(d.Kill)
 	return d
 }
 
-func (d *fakeDN) serve() {
+func (d *DN) serve() {
 	for {
 		conn, err := d.ln.Accept()
 		if err != nil {
@@ -88,8 +93,31 @@ func (d *fakeDN) serve() {
 	}
 }
 
-// kill is kill -9: the listener and every connection close at once.
-func (d *fakeDN) kill() {
+// DieAfter makes the DataNode die (Kill) once it received n more bytes
+// of block data.
+func (d *DN) DieAfter(n int64) {
+	d.mu.Lock()
+	d.dieAfter = d.received + n
+	d.mu.Unlock()
+}
+
+// Corrupt makes the DataNode serve block id with a byte flipped, as a
+// replica corrupted on disk (its stored CRCs no longer match).
+func (d *DN) Corrupt(id int64) {
+	d.mu.Lock()
+	d.corrupt[id] = true
+	d.mu.Unlock()
+}
+
+// Reads counts READ_BLOCK requests served.
+func (d *DN) Reads() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reads
+}
+
+// Kill is kill -9: the listener and every connection close at once.
+func (d *DN) Kill() {
 	d.mu.Lock()
 	d.dead = true
 	for c := range d.conns {
@@ -99,13 +127,14 @@ func (d *fakeDN) kill() {
 	d.ln.Close()
 }
 
-func (d *fakeDN) replica(id int64) *replica {
+// Replica is the DataNode's copy of block id, nil if none.
+func (d *DN) Replica(id int64) *Replica {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.replicas[id]
 }
 
-func (d *fakeDN) handle(conn net.Conn) {
+func (d *DN) handle(conn net.Conn) {
 	rd := bufio.NewReader(conn)
 	op, err := dtp.ReadOp(rd)
 	if err != nil {
@@ -123,7 +152,7 @@ func (d *fakeDN) handle(conn net.Conn) {
 	}
 }
 
-func (d *fakeDN) writeBlock(conn net.Conn, rd *bufio.Reader) {
+func (d *DN) writeBlock(conn net.Conn, rd *bufio.Reader) {
 	var op hadooppb.OpWriteBlockProto
 	if err := dtp.ReadDelimited(rd, &op); err != nil {
 		return
@@ -135,19 +164,19 @@ func (d *fakeDN) writeBlock(conn net.Conn, rd *bufio.Reader) {
 	r := d.replicas[b.ID]
 	switch stage {
 	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE:
-		r = &replica{gs: b.GenStamp}
+		r = &Replica{gs: b.GenStamp}
 		d.replicas[b.ID] = r
 	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_STREAMING_RECOVERY, hadooppb.OpWriteBlockProto_PIPELINE_CLOSE_RECOVERY,
 		hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND:
 		d.recovered++
-		if r == nil || r.gs != b.GenStamp || int64(len(r.data)) < int64(op.GetMinBytesRcvd()) {
+		if r == nil || r.gs != b.GenStamp || int64(len(r.Data)) < int64(op.GetMinBytesRcvd()) {
 			d.mu.Unlock()
 			dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum(), Message: proto.String("no such replica")})
 			return
 		}
-		r.data = r.data[:op.GetMinBytesRcvd()]
+		r.Data = r.Data[:op.GetMinBytesRcvd()]
 		r.gs = int64(op.GetLatestGenerationStamp())
-		r.finalized = false
+		r.Finalized = false
 	}
 	// A recovery moves the replica to a new stamp: this connection's
 	// writer stops then, as a DataNode stops the old writer thread.
@@ -212,20 +241,20 @@ func (d *fakeDN) writeBlock(conn net.Conn, rd *bufio.Reader) {
 				d.mu.Unlock()
 				return
 			}
-			if h.OffsetInBlock > int64(len(r.data)) {
+			if h.OffsetInBlock > int64(len(r.Data)) {
 				d.mu.Unlock()
-				d.t.Errorf("%s: packet at %d past the replica's %d bytes", d.info.XferAddr(), h.OffsetInBlock, len(r.data))
+				d.t.Errorf("%s: packet at %d past the replica's %d bytes", d.Info.XferAddr(), h.OffsetInBlock, len(r.Data))
 				return
 			}
-			r.data = append(r.data[:h.OffsetInBlock], pkt.Data...)
+			r.Data = append(r.Data[:h.OffsetInBlock], pkt.Data...)
 			d.received += int64(len(pkt.Data))
 			die := d.dieAfter > 0 && d.received >= d.dieAfter
 			if h.Last {
-				r.finalized = true
+				r.Finalized = true
 			}
 			d.mu.Unlock()
 			if die {
-				d.kill()
+				d.Kill()
 				return
 			}
 		}
@@ -258,7 +287,7 @@ func (d *fakeDN) writeBlock(conn net.Conn, rd *bufio.Reader) {
 	}
 }
 
-func (d *fakeDN) readBlock(conn net.Conn, rd *bufio.Reader) {
+func (d *DN) readBlock(conn net.Conn, rd *bufio.Reader) {
 	var op hadooppb.OpReadBlockProto
 	if err := dtp.ReadDelimited(rd, &op); err != nil {
 		return
@@ -269,7 +298,7 @@ func (d *fakeDN) readBlock(conn net.Conn, rd *bufio.Reader) {
 	r := d.replicas[b.ID]
 	var data []byte
 	if r != nil {
-		data = slices.Clone(r.data)
+		data = slices.Clone(r.Data)
 	}
 	corrupt := d.corrupt[b.ID]
 	d.mu.Unlock()
@@ -306,18 +335,18 @@ func (d *fakeDN) readBlock(conn net.Conn, rd *bufio.Reader) {
 	dtp.ReadDelimited(rd, &st)
 }
 
-func (d *fakeDN) blockChecksum(conn net.Conn, rd *bufio.Reader) {
+func (d *DN) blockChecksum(conn net.Conn, rd *bufio.Reader) {
 	var op hadooppb.OpBlockChecksumProto
 	if err := dtp.ReadDelimited(rd, &op); err != nil {
 		return
 	}
 	b := dtp.BlockFromProto(op.GetHeader().GetBlock())
-	r := d.replica(b.ID)
+	r := d.Replica(b.ID)
 	if r == nil {
 		dtp.WriteDelimited(conn, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum()})
 		return
 	}
-	data := r.data[:min(int64(len(r.data)), b.NumBytes)]
+	data := r.Data[:min(int64(len(r.Data)), b.NumBytes)]
 	var crcs []byte
 	for p := 0; p < len(data); p += 512 {
 		crcs = binary.BigEndian.AppendUint32(crcs, crc32.Checksum(data[p:min(p+512, len(data))], crc32.MakeTable(crc32.Castagnoli)))
@@ -328,97 +357,101 @@ func (d *fakeDN) blockChecksum(conn net.Conn, rd *bufio.Reader) {
 			BlockChecksum: sum[:], CrcType: hadooppb.ChecksumTypeProto_CHECKSUM_CRC32C.Enum()}})
 }
 
-// fakeNN is the NameNode's ClientProtocol from memory: placement on the
+// NN is the NameNode's ClientProtocol from memory: placement on the
 // first DataNodes not excluded, generation stamps, recorded pipelines.
-type fakeNN struct {
-	mu          sync.Mutex
-	dns         []*fakeDN
-	files       map[string]*fakeFile
+type NN struct {
+	Mu          sync.Mutex
+	dns         []*DN
+	Files       map[string]*File
 	nextID      int64
 	gs          int64
 	blockSize   int64
 	replication int
-	badReports  []hdfs.LocatedBlock
-	renewals    int
-	updates     int // updatePipeline calls
-	completes   int
-	notYet      int // complete answers false this many times first
+	BadReports  []hdfs.LocatedBlock
+	Renewals    int
+	Updates     int // updatePipeline calls
+	Completes   int
+	NotYet      int // complete answers false this many times first
 }
 
-type fakeFile struct {
+// File is a file of the fake namespace.
+type File struct {
 	id       int64
-	blocks   []hdfs.LocatedBlock
-	complete bool
+	Blocks   []hdfs.LocatedBlock
+	Complete bool
 	holder   string
 }
 
-func newFakeNN(dns []*fakeDN, blockSize int64, replication int) *fakeNN {
-	return &fakeNN{dns: dns, files: map[string]*fakeFile{}, nextID: 1 << 30, gs: 1000, blockSize: blockSize, replication: replication}
+// NewNN places blocks of blockSize on the first replication DataNodes of
+// dns that a writer did not exclude.
+func NewNN(dns []*DN, blockSize int64, replication int) *NN {
+	return &NN{dns: dns, Files: map[string]*File{}, nextID: 1 << 30, gs: 1000, blockSize: blockSize, replication: replication}
 }
 
-func (n *fakeNN) Create(ctx context.Context, path, clientName string, opts hdfs.CreateOptions, user string) (webhdfs.FileStatus, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if f, ok := n.files[path]; ok && !opts.Overwrite {
+func (n *NN) Create(ctx context.Context, path, clientName string, opts hdfs.CreateOptions, user string) (webhdfs.FileStatus, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
+	if f, ok := n.Files[path]; ok && !opts.Overwrite {
 		_ = f
 		return webhdfs.FileStatus{}, fmt.Errorf("%w: %s", webhdfs.ErrExists, path)
 	}
 	n.nextID++
-	n.files[path] = &fakeFile{id: n.nextID, holder: clientName}
+	n.Files[path] = &File{id: n.nextID, holder: clientName}
 	return webhdfs.FileStatus{Type: webhdfs.TypeFile, FileID: n.nextID, BlockSize: n.blockSize, Replication: int16(n.replication)}, nil
 }
 
-func (n *fakeNN) file(path string, fileID int64) (*fakeFile, error) {
-	f, ok := n.files[path]
+func (n *NN) file(path string, fileID int64) (*File, error) {
+	f, ok := n.Files[path]
 	if !ok || (fileID != 0 && f.id != fileID) {
 		return nil, fmt.Errorf("%w: %s", webhdfs.ErrNotFound, path)
 	}
 	return f, nil
 }
 
-func (n *fakeNN) Append(ctx context.Context, path, clientName, user string) (*hdfs.LocatedBlock, webhdfs.FileStatus, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) Append(ctx context.Context, path, clientName, user string) (*hdfs.LocatedBlock, webhdfs.FileStatus, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, 0)
 	if err != nil {
 		return nil, webhdfs.FileStatus{}, err
 	}
-	f.complete, f.holder = false, clientName
-	st := webhdfs.FileStatus{Type: webhdfs.TypeFile, FileID: f.id, BlockSize: n.blockSize, Replication: int16(n.replication), Length: f.length()}
-	if k := len(f.blocks); k > 0 && f.blocks[k-1].Block.NumBytes < n.blockSize {
-		lb := f.blocks[k-1]
+	f.Complete, f.holder = false, clientName
+	st := webhdfs.FileStatus{Type: webhdfs.TypeFile, FileID: f.id, BlockSize: n.blockSize, Replication: int16(n.replication), Length: f.Length()}
+	if k := len(f.Blocks); k > 0 && f.Blocks[k-1].Block.NumBytes < n.blockSize {
+		lb := f.Blocks[k-1]
 		return &lb, st, nil
 	}
 	return nil, st, nil
 }
 
-func (f *fakeFile) length() int64 {
+// Length is the sum of the blocks' lengths.
+func (f *File) Length() int64 {
 	var l int64
-	for _, b := range f.blocks {
+	for _, b := range f.Blocks {
 		l += b.Block.NumBytes
 	}
 	return l
 }
 
-func (n *fakeNN) commit(f *fakeFile, b *hdfs.ExtendedBlock) error {
+func (n *NN) commit(f *File, b *hdfs.ExtendedBlock) error {
 	if b == nil {
 		return nil
 	}
-	for i := range f.blocks {
-		if f.blocks[i].Block.ID == b.ID {
-			if f.blocks[i].Block.GenStamp != b.GenStamp {
-				return fmt.Errorf("commit %s: the NameNode has stamp %d", b, f.blocks[i].Block.GenStamp)
+	for i := range f.Blocks {
+		if f.Blocks[i].Block.ID == b.ID {
+			if f.Blocks[i].Block.GenStamp != b.GenStamp {
+				return fmt.Errorf("commit %s: the NameNode has stamp %d", b, f.Blocks[i].Block.GenStamp)
 			}
-			f.blocks[i].Block.NumBytes = b.NumBytes
+			f.Blocks[i].Block.NumBytes = b.NumBytes
 			return nil
 		}
 	}
 	return fmt.Errorf("commit %s: no such block", b)
 }
 
-func (n *fakeNN) AddBlock(ctx context.Context, path, clientName string, previous *hdfs.ExtendedBlock, excluded []hdfs.DatanodeID, fileID int64, user string) (hdfs.LocatedBlock, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) AddBlock(ctx context.Context, path, clientName string, previous *hdfs.ExtendedBlock, excluded []hdfs.DatanodeID, fileID int64, user string) (hdfs.LocatedBlock, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, fileID)
 	if err != nil {
 		return hdfs.LocatedBlock{}, err
@@ -431,8 +464,8 @@ func (n *fakeNN) AddBlock(ctx context.Context, path, clientName string, previous
 		if len(locs) == n.replication {
 			break
 		}
-		if !slices.ContainsFunc(excluded, func(e hdfs.DatanodeID) bool { return e.UUID == d.info.UUID }) {
-			locs = append(locs, d.info)
+		if !slices.ContainsFunc(excluded, func(e hdfs.DatanodeID) bool { return e.UUID == d.Info.UUID }) {
+			locs = append(locs, d.Info)
 		}
 	}
 	if len(locs) == 0 {
@@ -440,25 +473,25 @@ func (n *fakeNN) AddBlock(ctx context.Context, path, clientName string, previous
 	}
 	n.nextID++
 	n.gs++
-	lb := hdfs.LocatedBlock{Block: hdfs.ExtendedBlock{PoolID: "BP-test", Block: hdfs.Block{ID: n.nextID, GenStamp: n.gs}}, Offset: f.length(), Locations: locs}
-	f.blocks = append(f.blocks, lb)
+	lb := hdfs.LocatedBlock{Block: hdfs.ExtendedBlock{PoolID: "BP-test", Block: hdfs.Block{ID: n.nextID, GenStamp: n.gs}}, Offset: f.Length(), Locations: locs}
+	f.Blocks = append(f.Blocks, lb)
 	return lb, nil
 }
 
-func (n *fakeNN) AbandonBlock(ctx context.Context, b hdfs.ExtendedBlock, fileID int64, path, clientName, user string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) AbandonBlock(ctx context.Context, b hdfs.ExtendedBlock, fileID int64, path, clientName, user string) error {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, fileID)
 	if err != nil {
 		return err
 	}
-	f.blocks = slices.DeleteFunc(f.blocks, func(lb hdfs.LocatedBlock) bool { return lb.Block.ID == b.ID })
+	f.Blocks = slices.DeleteFunc(f.Blocks, func(lb hdfs.LocatedBlock) bool { return lb.Block.ID == b.ID })
 	return nil
 }
 
-func (n *fakeNN) Complete(ctx context.Context, path, clientName string, last *hdfs.ExtendedBlock, fileID int64, user string) (bool, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) Complete(ctx context.Context, path, clientName string, last *hdfs.ExtendedBlock, fileID int64, user string) (bool, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, fileID)
 	if err != nil {
 		return false, err
@@ -466,24 +499,24 @@ func (n *fakeNN) Complete(ctx context.Context, path, clientName string, last *hd
 	if err := n.commit(f, last); err != nil {
 		return false, err
 	}
-	n.completes++
-	if n.notYet > 0 {
-		n.notYet--
+	n.Completes++
+	if n.NotYet > 0 {
+		n.NotYet--
 		return false, nil
 	}
-	f.complete = true
+	f.Complete = true
 	return true, nil
 }
 
-func (n *fakeNN) GetBlockLocations(ctx context.Context, path string, offset, length int64, user string) (hdfs.LocatedBlocks, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) GetBlockLocations(ctx context.Context, path string, offset, length int64, user string) (hdfs.LocatedBlocks, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, 0)
 	if err != nil {
 		return hdfs.LocatedBlocks{}, err
 	}
-	out := hdfs.LocatedBlocks{FileLength: f.length(), UnderConstruction: !f.complete, LastBlockComplete: f.complete}
-	for _, b := range f.blocks {
+	out := hdfs.LocatedBlocks{FileLength: f.Length(), UnderConstruction: !f.Complete, LastBlockComplete: f.Complete}
+	for _, b := range f.Blocks {
 		if b.Offset+b.Block.NumBytes > offset && b.Offset < offset+length {
 			out.Blocks = append(out.Blocks, b)
 		}
@@ -491,38 +524,38 @@ func (n *fakeNN) GetBlockLocations(ctx context.Context, path string, offset, len
 	return out, nil
 }
 
-func (n *fakeNN) GetAdditionalDatanode(ctx context.Context, path string, fileID int64, b hdfs.ExtendedBlock, existing []hdfs.DatanodeInfo, excluded []hdfs.DatanodeID, numAdditional int, clientName, user string) (hdfs.LocatedBlock, error) {
+func (n *NN) GetAdditionalDatanode(ctx context.Context, path string, fileID int64, b hdfs.ExtendedBlock, existing []hdfs.DatanodeInfo, excluded []hdfs.DatanodeID, numAdditional int, clientName, user string) (hdfs.LocatedBlock, error) {
 	return hdfs.LocatedBlock{}, hdfs.ErrNoDatanodes
 }
 
-func (n *fakeNN) UpdateBlockForPipeline(ctx context.Context, b hdfs.ExtendedBlock, clientName, user string) (hdfs.LocatedBlock, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) UpdateBlockForPipeline(ctx context.Context, b hdfs.ExtendedBlock, clientName, user string) (hdfs.LocatedBlock, error) {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	n.gs++
 	b.GenStamp = n.gs
 	return hdfs.LocatedBlock{Block: b}, nil
 }
 
-func (n *fakeNN) UpdatePipeline(ctx context.Context, clientName string, oldBlock, newBlock hdfs.ExtendedBlock, newNodes []hdfs.DatanodeID, user string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.updates++
-	for _, f := range n.files {
-		for i := range f.blocks {
-			if f.blocks[i].Block.ID == oldBlock.ID {
-				if f.blocks[i].Block.GenStamp != oldBlock.GenStamp {
-					return fmt.Errorf("updatePipeline %s: stamp %d", oldBlock, f.blocks[i].Block.GenStamp)
+func (n *NN) UpdatePipeline(ctx context.Context, clientName string, oldBlock, newBlock hdfs.ExtendedBlock, newNodes []hdfs.DatanodeID, user string) error {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
+	n.Updates++
+	for _, f := range n.Files {
+		for i := range f.Blocks {
+			if f.Blocks[i].Block.ID == oldBlock.ID {
+				if f.Blocks[i].Block.GenStamp != oldBlock.GenStamp {
+					return fmt.Errorf("updatePipeline %s: stamp %d", oldBlock, f.Blocks[i].Block.GenStamp)
 				}
-				f.blocks[i].Block = newBlock
+				f.Blocks[i].Block = newBlock
 				var locs []hdfs.DatanodeInfo
 				for _, id := range newNodes {
 					for _, d := range n.dns {
-						if d.info.UUID == id.UUID {
-							locs = append(locs, d.info)
+						if d.Info.UUID == id.UUID {
+							locs = append(locs, d.Info)
 						}
 					}
 				}
-				f.blocks[i].Locations = locs
+				f.Blocks[i].Locations = locs
 				return nil
 			}
 		}
@@ -530,43 +563,48 @@ func (n *fakeNN) UpdatePipeline(ctx context.Context, clientName string, oldBlock
 	return fmt.Errorf("updatePipeline: no block %s", oldBlock)
 }
 
-func (n *fakeNN) Fsync(ctx context.Context, path string, fileID int64, clientName string, lastBlockLength int64, user string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *NN) Fsync(ctx context.Context, path string, fileID int64, clientName string, lastBlockLength int64, user string) error {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
 	f, err := n.file(path, fileID)
 	if err != nil {
 		return err
 	}
-	if k := len(f.blocks); k > 0 {
-		f.blocks[k-1].Block.NumBytes = lastBlockLength
+	if k := len(f.Blocks); k > 0 {
+		f.Blocks[k-1].Block.NumBytes = lastBlockLength
 	}
 	return nil
 }
 
-func (n *fakeNN) RenewLease(ctx context.Context, clientName, user string) error {
-	n.mu.Lock()
-	n.renewals++
-	n.mu.Unlock()
+func (n *NN) RenewLease(ctx context.Context, clientName, user string) error {
+	n.Mu.Lock()
+	n.Renewals++
+	n.Mu.Unlock()
 	return nil
 }
 
-func (n *fakeNN) RecoverLease(ctx context.Context, path, clientName, user string) (bool, error) {
+func (n *NN) RecoverLease(ctx context.Context, path, clientName, user string) (bool, error) {
 	return true, nil
 }
 
-func (n *fakeNN) GetDatanodeReport(ctx context.Context, kind hdfs.DatanodeReportType, user string) ([]hdfs.DatanodeInfo, error) {
+func (n *NN) GetDatanodeReport(ctx context.Context, kind hdfs.DatanodeReportType, user string) ([]hdfs.DatanodeInfo, error) {
 	return nil, nil
 }
 
-func (n *fakeNN) ReportBadBlocks(ctx context.Context, blocks []hdfs.LocatedBlock, user string) error {
-	n.mu.Lock()
-	n.badReports = append(n.badReports, blocks...)
-	n.mu.Unlock()
+func (n *NN) ReportBadBlocks(ctx context.Context, blocks []hdfs.LocatedBlock, user string) error {
+	n.Mu.Lock()
+	n.BadReports = append(n.BadReports, blocks...)
+	n.Mu.Unlock()
 	return nil
 }
 
-func (n *fakeNN) GetServerDefaults(ctx context.Context) (hdfs.ServerDefaults, error) {
+func (n *NN) GetServerDefaults(ctx context.Context) (hdfs.ServerDefaults, error) {
 	return hdfs.ServerDefaults{BlockSize: n.blockSize, BytesPerChecksum: 512, WritePacketSize: 65536, Replication: int16(n.replication), ChecksumType: "CRC32C"}, nil
 }
 
-var _ io.Reader = (*Reader)(nil)
+// File returns the file at path (nil if none), under the lock.
+func (n *NN) File(path string) *File {
+	n.Mu.Lock()
+	defer n.Mu.Unlock()
+	return n.Files[path]
+}
