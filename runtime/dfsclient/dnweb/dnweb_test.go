@@ -111,11 +111,11 @@ func TestErrors(t *testing.T) {
 		status        int
 		exception     string
 	}{
-		{http.MethodGet, "op=OPEN", nil, 400, "IllegalArgumentException"},                                   // no namenoderpcaddress
-		{http.MethodGet, "op=OPEN&namenoderpcaddress=other", nil, 400, "IllegalArgumentException"},          // unknown NameNode
-		{http.MethodGet, "op=OPEN&namenoderpcaddress=ns1", nil, 404, "FileNotFoundException"},               // no such file
-		{http.MethodGet, "op=LISTSTATUS&namenoderpcaddress=ns1", nil, 400, "IllegalArgumentException"},      // not a data op
-		{http.MethodGet, "op=CREATE&namenoderpcaddress=ns1", nil, 400, "IllegalArgumentException"},          // wrong method
+		{http.MethodGet, "op=OPEN", nil, 400, "IllegalArgumentException"},                              // no namenoderpcaddress
+		{http.MethodGet, "op=OPEN&namenoderpcaddress=other", nil, 400, "IllegalArgumentException"},     // unknown NameNode
+		{http.MethodGet, "op=OPEN&namenoderpcaddress=ns1", nil, 404, "FileNotFoundException"},          // no such file
+		{http.MethodGet, "op=LISTSTATUS&namenoderpcaddress=ns1", nil, 400, "IllegalArgumentException"}, // not a data op
+		{http.MethodGet, "op=CREATE&namenoderpcaddress=ns1", nil, 400, "IllegalArgumentException"},     // wrong method
 		{http.MethodPut, "op=CREATE&namenoderpcaddress=ns1&replication=x", nil, 400, "IllegalArgumentException"},
 	}
 	for _, tc := range cases {
