@@ -92,8 +92,9 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Options, error) {
 }
 
 // Run is `hactl runtime datanode`: the DataNode of the configuration until
-// ctx ends.
-func Run(ctx context.Context, conf *hadoopconf.Config, logger *log.Logger) error {
+// ctx ends. Each hook runs once the DataNode has started (e.g. to mount the
+// WebHDFS data path with SetWebHDFS); a hook's error stops it.
+func Run(ctx context.Context, conf *hadoopconf.Config, logger *log.Logger, hooks ...func(*DataNode) error) error {
 	opts, err := ConfigFromHadoop(conf)
 	if err != nil {
 		return fmt.Errorf("datanode: %w", err)
@@ -102,6 +103,12 @@ func Run(ctx context.Context, conf *hadoopconf.Config, logger *log.Logger) error
 	dn, err := Start(opts)
 	if err != nil {
 		return fmt.Errorf("datanode: %w", err)
+	}
+	for _, h := range hooks {
+		if err := h(dn); err != nil {
+			dn.Close()
+			return fmt.Errorf("datanode: %w", err)
+		}
 	}
 	if logger != nil {
 		logger.Printf("datanode serving DataTransferProtocol on %s, HTTP on %s, data dirs %v", dn.XferAddr(), dn.HTTPAddr(), opts.DataDirs)

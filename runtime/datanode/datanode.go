@@ -84,6 +84,7 @@ type DataNode struct {
 	metrics metrics
 	scanner *scanner
 	started time.Time
+	webhdfs atomic.Value // http.Handler
 }
 
 // Start opens the storage, binds both listeners and starts reporting.

@@ -40,8 +40,16 @@ func (dn *DataNode) startHTTP() *http.Server {
 	mux.Handle("POST /dn/initReplicaRecovery", signed(dn.serveInitRecovery))
 	mux.Handle("POST /dn/updateReplicaUnderRecovery", signed(dn.serveUpdateRecovery))
 	if dn.opts.WebHDFS != nil {
-		mux.Handle("/webhdfs/v1/", dn.opts.WebHDFS)
+		dn.SetWebHDFS(dn.opts.WebHDFS)
 	}
+	mux.Handle("/webhdfs/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, _ := dn.webhdfs.Load().(http.Handler)
+		if h == nil {
+			http.Error(w, `{"RemoteException":{"exception":"UnsupportedOperationException","javaClassName":"java.lang.UnsupportedOperationException","message":"this DataNode serves no WebHDFS data path"}}`, http.StatusNotImplemented)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	return httpserve.Start(dn.httpLn, mux, httpserve.Limits{}, dn.opts.Logger)
 }
 
@@ -153,6 +161,10 @@ func (s *Storage) volumesView() []volumeView {
 	}
 	return out
 }
+
+// SetWebHDFS mounts h at /webhdfs/v1/ (the data path the NameNode's 307
+// redirects to); it may be called after Start, once h can use the DataNode.
+func (dn *DataNode) SetWebHDFS(h http.Handler) { dn.webhdfs.Store(h) }
 
 // signingTransport signs calls to other DataNodes with the cluster secret.
 type signingTransport struct {

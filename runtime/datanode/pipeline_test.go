@@ -50,8 +50,15 @@ func info(dn *DataNode) *hadooppb.DatanodeInfoProto {
 }
 
 // clientWrite writes data as block b through the pipeline dns[0] → dns[1:]
-// as a DFSClient does, returning the acks' replies.
+// as a DFSClient does, checking every ack.
 func clientWrite(t *testing.T, b hdfs.ExtendedBlock, data []byte, dns ...*DataNode) error {
+	return clientWriteStage(t, b, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE, b.GenStamp, data, 0, true, dns...)
+}
+
+// clientWriteStage sends data[from:] (from the chunk boundary at or before
+// from) in the given stage; without finish it stops after the acks of the
+// data packets, leaving the block unfinished as a writer that died.
+func clientWriteStage(t *testing.T, b hdfs.ExtendedBlock, stg hadooppb.OpWriteBlockProto_BlockConstructionStage, newGS int64, data []byte, from int64, finish bool, dns ...*DataNode) error {
 	t.Helper()
 	c, err := net.Dial("tcp", dns[0].XferAddr())
 	if err != nil {
@@ -64,8 +71,8 @@ func clientWrite(t *testing.T, b hdfs.ExtendedBlock, data []byte, dns ...*DataNo
 	}
 	err = dtp.WriteOp(c, dtp.OpWriteBlock, &hadooppb.OpWriteBlockProto{
 		Header: dtp.ClientHeader(b, nil, "DFSClient_test"), Targets: targets,
-		Stage: hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE.Enum(), PipelineSize: proto.Uint32(uint32(len(dns))),
-		MinBytesRcvd: proto.Uint64(0), MaxBytesRcvd: proto.Uint64(0), LatestGenerationStamp: proto.Uint64(uint64(b.GenStamp)),
+		Stage: stg.Enum(), PipelineSize: proto.Uint32(uint32(len(dns))),
+		MinBytesRcvd: proto.Uint64(uint64(from)), MaxBytesRcvd: proto.Uint64(uint64(from)), LatestGenerationStamp: proto.Uint64(uint64(newGS)),
 		RequestedChecksum: dtp.CRC32C(512),
 	})
 	if err != nil {
@@ -75,10 +82,26 @@ func clientWrite(t *testing.T, b hdfs.ExtendedBlock, data []byte, dns ...*DataNo
 	if _, err := dtp.ReadResponse(in); err != nil {
 		return err
 	}
+	// Packets of 10,000 bytes; each starts at a chunk boundary, resending
+	// the partial chunk the previous one ended in (as after an hflush).
+	type pkt struct {
+		off  int64
+		data []byte
+	}
+	var pkts []pkt
+	for off := from; off < int64(len(data)); {
+		end := min(off+10000, int64(len(data)))
+		start := off - off%512
+		pkts = append(pkts, pkt{start, data[start:end]})
+		off = end
+	}
 	acks := make(chan error, 1)
-	npk := (len(data) + 9999) / 10000
 	go func() {
-		for seq := int64(0); ; seq++ {
+		want := len(pkts)
+		if finish {
+			want++
+		}
+		for seq := int64(0); seq < int64(want); seq++ {
 			a, err := dtp.ReadAck(in)
 			if err != nil {
 				acks <- err
@@ -88,27 +111,18 @@ func clientWrite(t *testing.T, b hdfs.ExtendedBlock, data []byte, dns ...*DataNo
 				acks <- fmt.Errorf("bad ack: seqno %d (want %d), replies %v", a.Seqno, seq, a.Replies)
 				return
 			}
-			if int(seq) == npk {
-				acks <- nil
-				return
-			}
 		}
+		acks <- nil
 	}()
-	// Packets of 10,000 bytes: not chunk aligned, as after an hflush.
-	var off int64
-	seq := int64(0)
-	for ; off < int64(len(data)); seq++ {
-		end := min(off+10000, int64(len(data)))
-		// A packet starts at a chunk boundary: resend the partial chunk.
-		start := off - off%512
-		piece := data[start:end]
-		if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: start, Seqno: seq}, dtp.AppendChecksums(nil, piece, 512), piece); err != nil {
+	for i, p := range pkts {
+		if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: p.off, Seqno: int64(i)}, dtp.AppendChecksums(nil, p.data, 512), p.data); err != nil {
 			return err
 		}
-		off = end
 	}
-	if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: off, Seqno: seq, Last: true}, nil, nil); err != nil {
-		return err
+	if finish {
+		if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: int64(len(data)), Seqno: int64(len(pkts)), Last: true}, nil, nil); err != nil {
+			return err
+		}
 	}
 	return <-acks
 }
@@ -361,4 +375,102 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func TestPipelineRecoveryWithoutAFailedDataNode(t *testing.T) {
+	_, dns := startCluster(t, 3)
+	data := pattern(45_000)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1200, GenStamp: 1001}}
+	// 25,000 bytes acknowledged by all three, then the writer's pipeline breaks.
+	if err := clientWriteStage(t, b, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE, 1001, data[:25000], 0, false, dns...); err != nil {
+		t.Fatal(err)
+	}
+	for _, dn := range dns {
+		waitFor(t, "the writer to stop", func() bool {
+			r, ok := dn.Storage().Get(testPool, b.ID)
+			return ok && r.State == hdfs.ReplicaRBW
+		})
+	}
+	// The client continues with a new stamp on the two good DataNodes,
+	// resending from the acknowledged length.
+	if err := clientWriteStage(t, b, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_STREAMING_RECOVERY, 1002, data, 25000, true, dns[0], dns[2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 2} {
+		r := mustGet(t, dns[i], b.ID)
+		if r.State != hdfs.ReplicaFinalized || r.GenStamp != 1002 || r.NumBytes != int64(len(data)) {
+			t.Fatalf("dn%d: %+v", i, r)
+		}
+		got, err := clientRead(hdfs.ExtendedBlock{PoolID: testPool, Block: r.Block}, 0, int64(len(data)), dns[i])
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("dn%d read: %v", i, err)
+		}
+	}
+	if r := mustGet(t, dns[1], b.ID); r.GenStamp != 1001 || r.State != hdfs.ReplicaRBW {
+		t.Fatalf("the excluded DataNode's replica: %+v", r)
+	}
+	// The stale stamp is no longer readable where the replica moved on.
+	if _, err := clientRead(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: b.ID, GenStamp: 1003}}, 0, 10, dns[0]); err == nil {
+		t.Fatal("read of a newer stamp than the replica's succeeded")
+	}
+}
+
+func TestAppendContinuesAFinalizedReplica(t *testing.T) {
+	_, dns := startCluster(t, 2)
+	data := pattern(9000)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1300, GenStamp: 1001}}
+	if err := clientWrite(t, b, data[:5100], dns...); err != nil {
+		t.Fatal(err)
+	}
+	ab := b
+	ab.NumBytes = 5100
+	if err := clientWriteStage(t, ab, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND, 1002, data, 5100, true, dns...); err != nil {
+		t.Fatal(err)
+	}
+	for i, dn := range dns {
+		r := mustGet(t, dn, b.ID)
+		if r.State != hdfs.ReplicaFinalized || r.GenStamp != 1002 || r.NumBytes != 9000 {
+			t.Fatalf("dn%d: %+v", i, r)
+		}
+		meta, _ := os.ReadFile(r.MetaPath)
+		if !bytes.Equal(meta[MetaHeaderLen:], crc512.AppendSums(nil, data)) {
+			t.Fatalf("dn%d: the meta file's CRCs do not cover the appended block chunk by chunk", i)
+		}
+	}
+}
+
+func TestRestartReportsStoredReplicas(t *testing.T) {
+	nn := newFakeNN(hdfs.HAActive, 10)
+	dir := t.TempDir()
+	opts := Options{DataDirs: []string{dir}, XferAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		NameNodes: []NameNode{{Nameservice: "ns", ID: "nn1", Proto: nn}}, Heartbeat: 20 * time.Millisecond, ScanPeriod: -1,
+		SocketTimeout: 5 * time.Second, Secret: []byte("s")}
+	dn, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "registration", dn.Ready)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1400, GenStamp: 1001}}
+	if err := clientWrite(t, b, pattern(700), dn); err != nil {
+		t.Fatal(err)
+	}
+	uuid := dn.ID().UUID
+	dn.Close()
+	nn.mu.Lock()
+	nn.reports = map[string][]hdfs.ReplicaReport{}
+	nn.mu.Unlock()
+	dn2, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dn2.Close()
+	waitFor(t, "the full block report after the restart", func() bool {
+		nn.mu.Lock()
+		defer nn.mu.Unlock()
+		rep := nn.reports[uuid]
+		return len(rep) == 1 && rep[0].ID == 1400 && rep[0].NumBytes == 700 && rep[0].State == hdfs.ReplicaFinalized
+	})
+	if dn2.ID().UUID != uuid {
+		t.Fatalf("datanodeUuid changed across the restart: %s → %s", uuid, dn2.ID().UUID)
+	}
 }

@@ -659,7 +659,10 @@ func (s *Storage) ReopenRBW(b hdfs.ExtendedBlock, newGS int64, appendFinalized b
 		return nil, fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
 	}
 	if appendFinalized {
-		if r.state != hdfs.ReplicaFinalized || r.gs != b.GenStamp {
+		// Hadoop's client names the old stamp in the block and the new one
+		// as the latest; a client given the block by an append that already
+		// bumped it (colinmarc/hdfs) names the new one in both.
+		if r.state != hdfs.ReplicaFinalized || r.gs > newGS || (r.gs != b.GenStamp && b.GenStamp != newGS) {
 			return nil, fmt.Errorf("append to %s: replica is %s with stamp %d", b, r.state, r.gs)
 		}
 	} else {
@@ -768,6 +771,7 @@ func (s *Storage) abortWriter(w *ReplicaWriter, remove bool) {
 	r := w.r
 	if r.writer == w {
 		r.writer = nil
+		r.numBytes = w.Length()
 	}
 	if remove && s.replicas[r.pool][r.id] == r {
 		s.removeLocked(r)
