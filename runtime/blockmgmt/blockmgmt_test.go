@@ -1,0 +1,407 @@
+package blockmgmt
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/runtime/hdfs"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTest(t *testing.T, ndn int) (*Manager, *clock, []hdfs.Registration) {
+	t.Helper()
+	c := &clock{t: time.UnixMilli(1_700_000_000_000)}
+	cfg := DefaultConfig()
+	cfg.PoolID = "BP-1"
+	cfg.SafeModeExtension = 0
+	m := New(cfg, c.now, 1)
+	var last int64 = 1 << 30
+	m.LastBlockID = func() int64 { return last }
+	var regs []hdfs.Registration
+	for i := range ndn {
+		reg := hdfs.Registration{DatanodeID: hdfs.DatanodeID{UUID: fmt.Sprintf("dn-%d", i), IP: fmt.Sprintf("127.0.0.%d", i+1),
+			Hostname: fmt.Sprintf("h%d", i+1), XferPort: 9866, InfoPort: 9864}, ClusterID: "CID", BlockPoolID: "BP-1"}
+		if _, err := m.Register(reg, "CID"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Heartbeat(hdfs.Heartbeat{Reg: reg, Reports: []hdfs.StorageReport{{StorageUUID: "DS-" + reg.UUID, Capacity: 1 << 40, Remaining: 1 << 40}}}); err != nil {
+			t.Fatal(err)
+		}
+		regs = append(regs, reg)
+	}
+	return m, c, regs
+}
+
+func block(id, gs, n int64) hdfs.Block { return hdfs.Block{ID: id, GenStamp: gs, NumBytes: n} }
+
+func finalized(bs ...hdfs.Block) []hdfs.ReplicaReport {
+	var out []hdfs.ReplicaReport
+	for _, b := range bs {
+		out = append(out, hdfs.ReplicaReport{Block: b, State: hdfs.ReplicaFinalized})
+	}
+	return out
+}
+
+func addComplete(m *Manager, id, gs, n int64, repl int16) *BlockInfo {
+	b := &BlockInfo{Block: block(id, gs, n), FileID: 16386, Replication: repl, State: Complete}
+	m.AddBlock(b)
+	return b
+}
+
+func names(ds []*Datanode) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Info.UUID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func commandsOf(t *testing.T, m *Manager, reg hdfs.Registration) []hdfs.Command {
+	t.Helper()
+	cmds, err := m.Heartbeat(hdfs.Heartbeat{Reg: reg, Reports: []hdfs.StorageReport{{Capacity: 1 << 40, Remaining: 1 << 40}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmds
+}
+
+func TestFullReportActive(t *testing.T) {
+	m, _, regs := newTest(t, 3)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	gone := addComplete(m, 1<<30+2, 1001, 50, 3)
+	cmds, err := m.FullReport(regs[0], finalized(b.Block, gone.Block, block(1<<30+99, 1001, 10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(b.Locs()); !slices.Equal(got, []string{"dn-0"}) {
+		t.Fatalf("locations %v", got)
+	}
+	// Unknown block: deleted, the report's answer says so.
+	if len(cmds) != 1 || cmds[0].Action != hdfs.ActionInvalidate || cmds[0].Blocks[0].ID != 1<<30+99 {
+		t.Fatalf("commands %+v", cmds)
+	}
+	// A second report without gone drops that replica.
+	if _, err := m.FullReport(regs[0], finalized(b.Block)); err != nil {
+		t.Fatal(err)
+	}
+	if len(gone.Locs()) != 0 || regs[0].UUID != b.Locs()[0].Info.UUID {
+		t.Fatalf("gone %v b %v", names(gone.Locs()), names(b.Locs()))
+	}
+	// Wrong length of a complete block: corrupt, not a location.
+	if _, err := m.FullReport(regs[1], finalized(block(b.ID, 1001, 99))); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Locs()) != 1 || !m.IsCorrupt(b.ID, m.Node("dn-1")) {
+		t.Fatalf("short replica: locs %v corrupt %v", names(b.Locs()), names(m.CorruptReplicas(b.ID)))
+	}
+	// Unregistered: refused with UnregisteredNodeException.
+	if _, err := m.FullReport(hdfs.Registration{DatanodeID: hdfs.DatanodeID{UUID: "nope"}}, nil); err == nil {
+		t.Fatal("report of an unknown DataNode accepted")
+	}
+}
+
+// A standby queues what it cannot place yet (blocks its edits have not
+// reached, stamps newer than its edits) and applies it when the edits come.
+func TestStandbyQueuesReportsAheadOfEdits(t *testing.T) {
+	m, _, regs := newTest(t, 2)
+	last := int64(1 << 30)
+	m.LastBlockID = func() int64 { return last }
+	future := block(1<<30+1, 1001, 10)
+	if err := m.Incremental(regs[0], []hdfs.ReplicaEvent{{Block: future, Status: hdfs.StatusReceived}}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Queued() != 1 {
+		t.Fatalf("queued %d, want 1", m.Queued())
+	}
+	// The edit arrives: the block is under construction, then closed.
+	last = 1<<30 + 1
+	b := &BlockInfo{Block: block(future.ID, 1001, 0), FileID: 1, Replication: 2, State: UnderConstruction}
+	m.AddBlock(b)
+	if m.Queued() != 0 || !slices.Contains(names(b.Locs()), "dn-0") {
+		t.Fatalf("after the edit: queued %d locs %v", m.Queued(), names(b.Locs()))
+	}
+	b.NumBytes = 10
+	m.Commit(b)
+	if b.State != Complete {
+		t.Fatalf("state %d, want complete", b.State)
+	}
+	// A newer stamp than the standby knows: queued until the edit that
+	// gives the block that stamp.
+	newer := block(b.ID, 1005, 10)
+	if err := m.Incremental(regs[1], []hdfs.ReplicaEvent{{Block: newer, Status: hdfs.StatusReceived}}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Queued() != 1 || slices.Contains(names(b.Locs()), "dn-1") {
+		t.Fatalf("newer stamp: queued %d locs %v", m.Queued(), names(b.Locs()))
+	}
+	b.GenStamp = 1005
+	m.UpdateBlock(b, 1001)
+	if m.Queued() != 0 || !slices.Equal(names(b.Locs()), []string{"dn-1"}) {
+		t.Fatalf("after the stamp edit: queued %d locs %v (the old stamp's replica on dn-0 is not one)", m.Queued(), names(b.Locs()))
+	}
+	// No commands from a standby.
+	if cmds := commandsOf(t, m, regs[0]); len(cmds) != 0 {
+		t.Fatalf("standby sent %+v", cmds)
+	}
+}
+
+// A report still queued when the standby becomes active is applied then:
+// a block still unknown is one to delete.
+func TestQueuedAppliedOnActivation(t *testing.T) {
+	m, _, regs := newTest(t, 1)
+	m.LastBlockID = func() int64 { return 1 << 30 }
+	if _, err := m.FullReport(regs[0], finalized(block(1<<30+7, 1001, 3))); err != nil {
+		t.Fatal(err)
+	}
+	if m.Queued() != 1 {
+		t.Fatalf("queued %d", m.Queued())
+	}
+	m.SetActive(true)
+	cmds := commandsOf(t, m, regs[0])
+	if m.Queued() != 0 || len(cmds) != 1 || cmds[0].Action != hdfs.ActionInvalidate {
+		t.Fatalf("queued %d commands %+v", m.Queued(), cmds)
+	}
+}
+
+func TestPlacementDistinctLocalFirst(t *testing.T) {
+	m, _, regs := newTest(t, 5)
+	for range 50 {
+		got := m.ChooseTargets(3, "127.0.0.3", nil, 1<<20)
+		if len(got) != 3 || got[0].Info.UUID != "dn-2" {
+			t.Fatalf("targets %v: want 3 with dn-2 first", names(got))
+		}
+		if n := names(got); n[0] == n[1] || n[1] == n[2] {
+			t.Fatalf("targets not distinct: %v", n)
+		}
+	}
+	ex := []*Datanode{m.Node("dn-0"), m.Node("dn-1")}
+	if got := m.ChooseTargets(5, "", ex, 0); !slices.Equal(names(got), []string{"dn-2", "dn-3", "dn-4"}) {
+		t.Fatalf("with exclusions: %v", names(got))
+	}
+	// A full node is not chosen, a decommissioning one neither.
+	if _, err := m.Heartbeat(hdfs.Heartbeat{Reg: regs[4], Reports: []hdfs.StorageReport{{Capacity: 1 << 30, Remaining: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	m.RefreshNodes(nil, []string{"h4"})
+	for range 20 {
+		for _, d := range m.ChooseTargets(5, "", nil, 1<<20) {
+			if d.Info.UUID == "dn-4" || d.Info.UUID == "dn-3" {
+				t.Fatalf("chose %s", d.Info.UUID)
+			}
+		}
+	}
+}
+
+func TestDeadNodeReReplication(t *testing.T) {
+	m, c, regs := newTest(t, 4)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	for _, r := range regs[:3] {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Tick()
+	if s := m.Stats(); s.UnderReplicatedBlocks != 0 || s.NumLive != 4 {
+		t.Fatalf("stats %+v", s)
+	}
+	// dn-0 falls silent past the expiry; the others keep beating.
+	c.t = c.t.Add(m.ExpireInterval() + time.Second)
+	for _, r := range regs[1:] {
+		commandsOf(t, m, r)
+	}
+	m.Tick()
+	s := m.Stats()
+	if s.NumDead != 1 || s.UnderReplicatedBlocks != 1 || s.PendingReplicationBlocks != 1 {
+		t.Fatalf("after dn-0 died: %+v", s)
+	}
+	var xfer *hdfs.Command
+	var src hdfs.Registration
+	for _, r := range regs[1:3] {
+		for _, cmd := range commandsOf(t, m, r) {
+			if cmd.Action == hdfs.ActionTransfer {
+				xfer, src = &cmd, r
+			}
+		}
+	}
+	if xfer == nil || len(xfer.Targets) != 1 || len(xfer.Targets[0]) != 1 || xfer.Targets[0][0].UUID != "dn-3" {
+		t.Fatalf("transfer %+v", xfer)
+	}
+	_ = src
+	if err := m.Incremental(regs[3], []hdfs.ReplicaEvent{{Block: b.Block, Status: hdfs.StatusReceived}}); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	if s := m.Stats(); s.UnderReplicatedBlocks != 0 || s.PendingReplicationBlocks != 0 || len(b.Locs()) != 3 {
+		t.Fatalf("after the copy: %+v locs %v", s, names(b.Locs()))
+	}
+}
+
+// A corrupt replica is replaced from a good one, then deleted.
+func TestCorruptReplicaReplaced(t *testing.T) {
+	m, _, regs := newTest(t, 4)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	for _, r := range regs[:3] {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := m.Node("dn-1")
+	m.ReportBad([]hdfs.LocatedBlock{{Block: hdfs.ExtendedBlock{PoolID: "BP-1", Block: b.Block}, Locations: []hdfs.DatanodeInfo{bad.Info}}})
+	m.Tick()
+	if s := m.Stats(); s.CorruptBlocks != 1 || s.UnderReplicatedBlocks != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	if got := commandsOf(t, m, regs[1]); len(got) != 0 {
+		t.Fatalf("the corrupt replica is the only copy source? commands %+v", got)
+	}
+	var targets []string
+	for _, r := range []hdfs.Registration{regs[0], regs[2]} {
+		for _, c := range commandsOf(t, m, r) {
+			if c.Action == hdfs.ActionTransfer {
+				targets = append(targets, c.Targets[0][0].UUID)
+			}
+		}
+	}
+	if !slices.Equal(targets, []string{"dn-3"}) {
+		t.Fatalf("transfer targets %v", targets)
+	}
+	if err := m.Incremental(regs[3], []hdfs.ReplicaEvent{{Block: b.Block, Status: hdfs.StatusReceived}}); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	cmds := commandsOf(t, m, regs[1])
+	if len(cmds) != 1 || cmds[0].Action != hdfs.ActionInvalidate || cmds[0].Blocks[0].ID != b.ID {
+		t.Fatalf("corrupt replica not deleted: %+v", cmds)
+	}
+	if s := m.Stats(); s.CorruptBlocks != 0 || s.UnderReplicatedBlocks != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestExcessReplicaDeleted(t *testing.T) {
+	m, _, regs := newTest(t, 3)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 2)
+	for _, r := range regs {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Tick()
+	n := 0
+	for _, r := range regs {
+		for _, c := range commandsOf(t, m, r) {
+			if c.Action == hdfs.ActionInvalidate && c.Blocks[0].ID == b.ID {
+				n++
+			}
+		}
+	}
+	if n != 1 || len(b.Locs()) != 2 {
+		t.Fatalf("%d deletions, %d replicas left", n, len(b.Locs()))
+	}
+}
+
+func TestDecommission(t *testing.T) {
+	m, _, regs := newTest(t, 3)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 2)
+	for _, r := range regs[:2] {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.FullReport(regs[2], nil); err != nil {
+		t.Fatal(err)
+	}
+	m.RefreshNodes(nil, []string{"127.0.0.1"})
+	d := m.Node("dn-0")
+	m.Tick()
+	if d.Info.AdminState != hdfs.AdminDecommissionInProgress {
+		t.Fatalf("state %s: dn-0's block has only one other replica", d.Info.AdminState)
+	}
+	if s := m.Stats(); s.NumDecommissioning != 1 || s.UnderReplicatedBlocks != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	var xfer bool
+	for _, c := range commandsOf(t, m, regs[0]) {
+		xfer = xfer || (c.Action == hdfs.ActionTransfer && c.Targets[0][0].UUID == "dn-2")
+	}
+	if !xfer {
+		t.Fatal("no transfer from the decommissioning node to dn-2")
+	}
+	if err := m.Incremental(regs[2], []hdfs.ReplicaEvent{{Block: b.Block, Status: hdfs.StatusReceived}}); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	if d.Info.AdminState != hdfs.AdminDecommissioned {
+		t.Fatalf("state %s after the copy", d.Info.AdminState)
+	}
+	// Back in service when the exclude list no longer names it.
+	m.RefreshNodes(nil, nil)
+	if d.Info.AdminState != hdfs.AdminNormal {
+		t.Fatalf("state %s after recommission", d.Info.AdminState)
+	}
+}
+
+func TestSafeMode(t *testing.T) {
+	c := &clock{t: time.UnixMilli(1_700_000_000_000)}
+	cfg := DefaultConfig()
+	cfg.PoolID = "BP-1"
+	cfg.SafeModeThreshold = 1 // int(1 block × 0.999) would be 0 blocks, as Hadoop computes it
+	m := New(cfg, c.now, 1)
+	m.LastBlockID = func() int64 { return 1 << 31 }
+	if !m.InSafeMode() {
+		t.Fatal("a new manager is not in safe mode")
+	}
+	m.Tick()
+	if m.InSafeMode() {
+		t.Fatal("no blocks: safe mode must end at once")
+	}
+	m = New(cfg, c.now, 1)
+	m.LastBlockID = func() int64 { return 1 << 31 }
+	b := addComplete(m, 1<<30+1, 1001, 10, 1)
+	m.Tick()
+	if !m.InSafeMode() || m.SafeModeTip() == "" {
+		t.Fatal("a block without replicas: safe mode must hold")
+	}
+	reg := hdfs.Registration{DatanodeID: hdfs.DatanodeID{UUID: "dn", IP: "127.0.0.1", XferPort: 1}, ClusterID: "CID"}
+	if _, err := m.Register(reg, "CID"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.FullReport(reg, finalized(b.Block)); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	if !m.InSafeMode() {
+		t.Fatal("left safe mode before the extension")
+	}
+	c.t = c.t.Add(cfg.SafeModeExtension)
+	m.Tick()
+	if m.InSafeMode() {
+		t.Fatalf("still in safe mode after the extension: %s", m.SafeModeTip())
+	}
+}
+
+// A DataNode re-registering after a restart is known again; one of
+// another cluster is refused.
+func TestRegister(t *testing.T) {
+	m, _, regs := newTest(t, 1)
+	bad := regs[0]
+	bad.ClusterID = "other"
+	if _, err := m.Register(bad, "CID"); err == nil {
+		t.Fatal("a DataNode of another cluster registered")
+	}
+	m.RefreshNodes([]string{"h9"}, nil)
+	if _, err := m.Register(regs[0], "CID"); err == nil {
+		t.Fatal("a DataNode missing from dfs.hosts registered")
+	}
+}

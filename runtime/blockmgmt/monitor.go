@@ -1,0 +1,392 @@
+package blockmgmt
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/runtime/hdfs"
+)
+
+// ExpireInterval is how long a DataNode may stay silent before it is dead:
+// 2 × dfs.namenode.heartbeat.recheck-interval + 10 × dfs.heartbeat.interval,
+// as Hadoop's HeartbeatManager (10m30s with the defaults).
+func (m *Manager) ExpireInterval() time.Duration {
+	return 2*m.cfg.RecheckInterval + 10*m.cfg.HeartbeatInterval
+}
+
+// liveNormal is the number of replicas on live DataNodes in service: the
+// replicas that count toward a block's replication.
+func (m *Manager) liveNormal(b *BlockInfo) int {
+	n := 0
+	for _, d := range b.locs {
+		if !d.dead && d.Info.AdminState == hdfs.AdminNormal {
+			n++
+		}
+	}
+	return n
+}
+
+// Tick is one round of the monitors (Hadoop's HeartbeatManager,
+// RedundancyMonitor, DatanodeAdminMonitor and the safe mode check): dead
+// DataNodes lose their replicas, and on the active, under-replicated blocks
+// get a TRANSFER to new DataNodes, over-replicated ones and corrupt replicas
+// an INVALIDATE, and decommissioning nodes whose every block has its
+// replication elsewhere become DECOMMISSIONED.
+func (m *Manager) Tick() {
+	now := m.nowMs()
+	expire := m.ExpireInterval().Milliseconds()
+	for _, d := range m.nodes {
+		if !d.dead && now-d.lastSeen > expire {
+			d.dead = true
+			m.removeNode(d)
+		}
+	}
+	timeout := m.cfg.PendingTimeout.Milliseconds()
+	for id, p := range m.pending {
+		if now-p.started > timeout {
+			delete(m.pending, id) // scheduled again below
+		}
+	}
+	m.scan()
+	m.checkSafeMode(now)
+}
+
+// scan walks the blocks map once: counts for /jmx, and the active's
+// re-replication and deletions.
+func (m *Manager) scan() {
+	var missing, under, corrupt int64
+	streams := map[*Datanode]int{}
+	decomBlocked := map[*Datanode]bool{}
+	for _, b := range m.blocks {
+		if b.State == UnderConstruction {
+			continue
+		}
+		live := m.liveNormal(b)
+		all := m.liveCount(b)
+		if all == 0 {
+			missing++
+		}
+		want := int(b.Replication)
+		if live < want {
+			under++
+			for _, d := range b.locs {
+				if d.Info.AdminState == hdfs.AdminDecommissionInProgress {
+					decomBlocked[d] = true
+				}
+			}
+		}
+		if m.active {
+			switch {
+			case live < want && all > 0 && m.pending[b.ID] == nil:
+				m.scheduleReplication(b, want-live, streams)
+			case live > want:
+				m.dropExcess(b, live-want)
+			}
+			if live >= want && len(m.corrupt[b.ID]) > 0 {
+				m.invalidateCorrupt(b, hdfs.Block{})
+			}
+		}
+		if len(m.corrupt[b.ID]) > 0 {
+			corrupt++
+		}
+	}
+	m.missing, m.underRepl, m.corruptBlocks = missing, under, corrupt
+	for _, d := range m.nodes {
+		if d.Info.AdminState != hdfs.AdminDecommissionInProgress || d.dead {
+			continue
+		}
+		// Hadoop's isSufficient: every block the node holds has its full
+		// replication on other nodes in service (a block still being
+		// written needs its minimum only).
+		done := !decomBlocked[d]
+		if done {
+			for id := range d.blocks {
+				b := m.blocks[id]
+				if b == nil {
+					continue
+				}
+				if b.State == UnderConstruction {
+					if m.liveNormal(b) < int(m.cfg.MinReplication) {
+						done = false
+						break
+					}
+					continue
+				}
+				if m.liveNormal(b) < int(b.Replication) {
+					done = false
+					break
+				}
+			}
+		}
+		if done && (m.active || d.reported) {
+			d.Info.AdminState = hdfs.AdminDecommissioned
+		}
+	}
+}
+
+// scheduleReplication sends a TRANSFER of b to n new DataNodes from one
+// holder (a decommissioning one first: it serves no writes), at most
+// dfs.namenode.replication.max-streams transfers per source a round.
+func (m *Manager) scheduleReplication(b *BlockInfo, n int, streams map[*Datanode]int) {
+	var src *Datanode
+	for _, d := range b.locs {
+		if d.dead || d.Info.AdminState == hdfs.AdminDecommissioned || m.IsCorrupt(b.ID, d) ||
+			streams[d]+len(d.transfers) >= m.cfg.MaxStreams {
+			continue
+		}
+		if src == nil || (d.Info.AdminState == hdfs.AdminDecommissionInProgress && src.Info.AdminState == hdfs.AdminNormal) {
+			src = d
+		}
+	}
+	if src == nil {
+		return
+	}
+	exclude := append(slices.Clone(b.locs), m.corrupt[b.ID]...)
+	targets := m.ChooseTargets(n, "", exclude, b.NumBytes)
+	if len(targets) == 0 {
+		return
+	}
+	streams[src]++
+	src.transfers = append(src.transfers, transfer{block: b.Block, targets: targets})
+	m.pending[b.ID] = &pendingRepl{targets: targets, started: m.nowMs()}
+}
+
+// dropExcess deletes n replicas of b, from the nodes with the least space
+// left (Hadoop's chooseReplicaToDelete without racks).
+func (m *Manager) dropExcess(b *BlockInfo, n int) {
+	var cands []*Datanode
+	for _, d := range b.locs {
+		if !d.dead && d.Info.AdminState == hdfs.AdminNormal {
+			cands = append(cands, d)
+		}
+	}
+	slices.SortFunc(cands, func(x, y *Datanode) int {
+		switch {
+		case x.Info.Remaining < y.Info.Remaining:
+			return -1
+		case x.Info.Remaining > y.Info.Remaining:
+			return 1
+		}
+		return strings.Compare(x.Info.UUID, y.Info.UUID)
+	})
+	for _, d := range cands[:min(n, len(cands))] {
+		m.removeReplica(b, d)
+		d.invalidate = append(d.invalidate, b.Block)
+	}
+}
+
+// StartRecovery schedules block recovery of b (the last block of a file
+// whose lease expired) to newGenStamp on a primary DataNode among its
+// pipeline (the one heard from last, as Hadoop's
+// BlockUnderConstructionFeature.initializeBlockRecovery). False when no
+// live DataNode holds a replica.
+func (m *Manager) StartRecovery(b *BlockInfo, newGenStamp int64, truncateTo *int64) bool {
+	u := m.uc[b.ID]
+	if u == nil {
+		u = &ucState{}
+		m.uc[b.ID] = u
+	}
+	holders := slices.Clone(u.expected)
+	for _, d := range b.locs {
+		if !slices.Contains(holders, d) {
+			holders = append(holders, d)
+		}
+	}
+	var live []*Datanode
+	for _, d := range holders {
+		if !d.dead {
+			live = append(live, d)
+		}
+	}
+	if len(live) == 0 {
+		return false
+	}
+	primary := live[0]
+	for _, d := range live[1:] {
+		if d.lastSeen > primary.lastSeen {
+			primary = d
+		}
+	}
+	u.recoveryID, u.primary = newGenStamp, primary
+	if m.active {
+		primary.recover = append(primary.recover, hdfs.RecoveringBlock{
+			Block:       hdfs.ExtendedBlock{PoolID: m.cfg.PoolID, Block: b.Block},
+			Locations:   Infos(live),
+			NewGenStamp: newGenStamp,
+			TruncateTo:  truncateTo,
+		})
+	}
+	return true
+}
+
+// RecoveryID is the stamp of the block recovery under way for b (0: none).
+func (m *Manager) RecoveryID(b *BlockInfo) int64 {
+	if u := m.uc[b.ID]; u != nil {
+		return u.recoveryID
+	}
+	return 0
+}
+
+// RefreshNodes applies new dfs.hosts and dfs.hosts.exclude lists (Hadoop's
+// refreshNodes): a node newly excluded starts decommissioning (a dead one is
+// decommissioned at once), one no longer excluded is back in service.
+func (m *Manager) RefreshNodes(include, exclude []string) {
+	set := func(l []string) map[string]bool {
+		s := map[string]bool{}
+		for _, h := range l {
+			if h = strings.TrimSpace(h); h != "" {
+				s[h] = true
+			}
+		}
+		return s
+	}
+	m.include, m.exclude = set(include), set(exclude)
+	for _, d := range m.nodes {
+		m.applyHostLists(d)
+	}
+}
+
+func (m *Manager) applyHostLists(d *Datanode) {
+	if listed(m.exclude, d.Info.DatanodeID) {
+		if d.Info.AdminState == hdfs.AdminNormal {
+			d.Info.AdminState = hdfs.AdminDecommissionInProgress
+			if d.dead {
+				d.Info.AdminState = hdfs.AdminDecommissioned
+			}
+		}
+		return
+	}
+	d.Info.AdminState = hdfs.AdminNormal
+}
+
+// Stats are the figures /jmx shows (Hadoop's FSNamesystem metrics).
+type Stats struct {
+	CapacityTotal, CapacityUsed, CapacityRemaining, NonDFSUsed, BlockPoolUsed int64
+	BlocksTotal, MissingBlocks, UnderReplicatedBlocks, CorruptBlocks          int64
+	PendingReplicationBlocks, PendingDeletionBlocks, QueuedMessages           int64
+	NumLive, NumDead, NumDecommissioning, NumDecommissioned                   int
+	TotalLoad                                                                 int
+}
+
+// Stats returns the figures of the last monitor round and the DataNodes now.
+func (m *Manager) Stats() Stats {
+	s := Stats{BlocksTotal: int64(len(m.blocks)), MissingBlocks: m.missing, UnderReplicatedBlocks: m.underRepl,
+		CorruptBlocks: m.corruptBlocks, PendingReplicationBlocks: int64(len(m.pending)), QueuedMessages: int64(m.nqueued)}
+	for _, d := range m.nodes {
+		s.PendingDeletionBlocks += int64(len(d.invalidate))
+		if d.dead {
+			s.NumDead++
+			continue
+		}
+		s.NumLive++
+		s.TotalLoad += d.Info.XceiverCount
+		switch d.Info.AdminState {
+		case hdfs.AdminDecommissionInProgress:
+			s.NumDecommissioning++
+		case hdfs.AdminDecommissioned:
+			s.NumDecommissioned++
+		}
+		s.CapacityTotal += d.Info.Capacity
+		s.CapacityUsed += d.Info.DFSUsed
+		s.CapacityRemaining += d.Info.Remaining
+		s.NonDFSUsed += d.Info.NonDFSUsed
+		s.BlockPoolUsed += d.Info.BlockPoolUsed
+	}
+	return s
+}
+
+// safeMode is Hadoop's BlockManagerSafeMode: a NameNode starts in it and
+// leaves once threshold-pct of the complete blocks have their minimum
+// replicas and min.datanodes DataNodes are alive, extension later.
+type safeMode struct {
+	on        bool
+	manual    bool
+	reachedAt int64 // ms when the thresholds were met; 0: not met
+	safe      int64 // blocks with their minimum replication, last check
+	total     int64
+}
+
+// InSafeMode reports whether writes are refused.
+func (m *Manager) InSafeMode() bool { return m.safe.on }
+
+// EnterSafeMode puts the manager in safe mode by hand (dfsadmin
+// -safemode enter); only LeaveSafeMode takes it out.
+func (m *Manager) EnterSafeMode() { m.safe.on, m.safe.manual, m.safe.reachedAt = true, true, 0 }
+
+// LeaveSafeMode leaves safe mode now.
+func (m *Manager) LeaveSafeMode() { m.safe.on, m.safe.manual, m.safe.reachedAt = false, false, 0 }
+
+func (m *Manager) checkSafeMode(now int64) {
+	if !m.safe.on || m.safe.manual {
+		return
+	}
+	var total, safe int64
+	for _, b := range m.blocks {
+		if b.State == UnderConstruction {
+			continue
+		}
+		total++
+		if m.liveCount(b) >= int(m.cfg.MinReplication) {
+			safe++
+		}
+	}
+	m.safe.total, m.safe.safe = total, safe
+	live := 0
+	for _, d := range m.nodes {
+		if !d.dead {
+			live++
+		}
+	}
+	threshold := int64(float64(total) * m.cfg.SafeModeThreshold)
+	met := safe >= threshold && live >= m.cfg.SafeModeMinDatanodes && m.cfg.SafeModeThreshold <= 1
+	if !met {
+		m.safe.reachedAt = 0
+		return
+	}
+	// Hadoop skips the extension when the namespace has no block: a new
+	// namespace is writable at once.
+	if m.cfg.SafeModeExtension <= 0 || total == 0 {
+		m.safe.on = false
+		return
+	}
+	if m.safe.reachedAt == 0 {
+		m.safe.reachedAt = now
+	}
+	if now-m.safe.reachedAt >= m.cfg.SafeModeExtension.Milliseconds() {
+		m.safe.on = false
+	}
+}
+
+// SafeModeTip is Hadoop's FSNamesystem.getSafeModeTip ("" when off).
+func (m *Manager) SafeModeTip() string {
+	if !m.safe.on {
+		return ""
+	}
+	if m.safe.manual {
+		return "Safe mode is ON. It was turned on manually. Use \"hdfs dfsadmin -safemode leave\" to turn safe mode off."
+	}
+	threshold := int64(float64(m.safe.total) * m.cfg.SafeModeThreshold)
+	var b strings.Builder
+	b.WriteString("Safe mode is ON. ")
+	if m.safe.safe < threshold {
+		fmt.Fprintf(&b, "The reported blocks %d needs additional %d blocks to reach the threshold %.4f of total blocks %d.\n",
+			m.safe.safe, threshold-m.safe.safe, m.cfg.SafeModeThreshold, m.safe.total)
+	} else {
+		fmt.Fprintf(&b, "The reported blocks %d has reached the threshold %.4f of total blocks %d. ",
+			m.safe.safe, m.cfg.SafeModeThreshold, m.safe.total)
+	}
+	if m.cfg.SafeModeMinDatanodes == 0 {
+		b.WriteString("The minimum number of live datanodes is not required. ")
+	} else {
+		fmt.Fprintf(&b, "The number of live datanodes needed is %d. ", m.cfg.SafeModeMinDatanodes)
+	}
+	if m.safe.reachedAt > 0 {
+		left := m.cfg.SafeModeExtension.Milliseconds() - (m.nowMs() - m.safe.reachedAt)
+		fmt.Fprintf(&b, "In safe mode extension. Safe mode will be turned off automatically in %d seconds.", max(left/1000, 0))
+	} else {
+		b.WriteString("Safe mode will be turned off automatically once the thresholds have been reached.")
+	}
+	return b.String()
+}
