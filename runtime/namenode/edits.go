@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/hactl/hactl/runtime/hdfs"
 )
 
 // OpCode names an edit operation (Hadoop's FSEditLogOpCodes, reduced to what
@@ -24,6 +26,18 @@ const (
 	OpTimes          OpCode = 9
 	OpTruncate       OpCode = 10
 	OpConcat         OpCode = 11
+	// The ops of files stored in blocks on DataNodes (Hadoop's names in
+	// String). A file in blocks is created empty and under construction,
+	// leased to a client; blocks are added, updated and the file closed
+	// by later ops.
+	OpAddFile       OpCode = 12 // create under construction (OP_ADD with a client name)
+	OpAppendFile    OpCode = 13 // reopen for append (OP_APPEND); GenStamp: the partial last block's new stamp
+	OpAddBlock      OpCode = 14 // Blocks: [the previous block's final state,] the new block
+	OpUpdateBlocks  OpCode = 15 // Blocks: the file's whole list (pipeline recovery, fsync, abandon)
+	OpClose         OpCode = 16 // Blocks: the whole list; the file is complete
+	OpSetGenStamp   OpCode = 17 // GenStamp: the last generation stamp used
+	OpReassignLease OpCode = 18 // ClientName: the new lease holder (lease recovery)
+	OpTruncateFile  OpCode = 19 // Length, ClientName, ClientMachine, GenStamp (a partial last block is recovered to Length)
 )
 
 func (c OpCode) String() string {
@@ -52,6 +66,22 @@ func (c OpCode) String() string {
 		return "OP_TRUNCATE"
 	case OpConcat:
 		return "OP_CONCAT_DELETE"
+	case OpAddFile:
+		return "OP_ADD"
+	case OpAppendFile:
+		return "OP_APPEND"
+	case OpAddBlock:
+		return "OP_ADD_BLOCK"
+	case OpUpdateBlocks:
+		return "OP_UPDATE_BLOCKS"
+	case OpClose:
+		return "OP_CLOSE"
+	case OpSetGenStamp:
+		return "OP_SET_GENSTAMP_V2"
+	case OpReassignLease:
+		return "OP_REASSIGN_LEASE"
+	case OpTruncateFile:
+		return "OP_TRUNCATE"
 	}
 	return fmt.Sprintf("OP_%d", uint8(c))
 }
@@ -82,6 +112,11 @@ type Op struct {
 	ATime       int64    // OpTimes: ms since the epoch, -1 leaves it
 	Length      int64    // OpTruncate: the new length
 	Srcs        []string // OpConcat: the files appended to Path, in order, then deleted
+	// Block ops.
+	ClientName    string       // the lease holder
+	ClientMachine string       // the writer's host, for placement
+	Blocks        []hdfs.Block // OpAddBlock, OpUpdateBlocks, OpClose
+	GenStamp      int64        // OpAppendFile, OpSetGenStamp, OpTruncateFile
 	// trivial is set by Prepare for an operation that succeeds without an
 	// edit (a rename of a path to itself); never encoded.
 	trivial bool
@@ -150,6 +185,44 @@ func EncodeOp(op *Op) []byte {
 			str(src)
 		}
 		b = binary.AppendVarint(b, op.Time)
+	case OpAddFile:
+		str(op.Path)
+		b = binary.AppendUvarint(b, uint64(op.Perm))
+		str(op.Owner)
+		str(op.Group)
+		b = binary.AppendVarint(b, op.Time)
+		b = binary.AppendVarint(b, int64(op.Replication))
+		b = binary.AppendVarint(b, op.BlockSize)
+		b = append(b, boolByte(op.Overwrite))
+		str(op.ClientName)
+		str(op.ClientMachine)
+	case OpAppendFile:
+		str(op.Path)
+		str(op.ClientName)
+		str(op.ClientMachine)
+		b = binary.AppendVarint(b, op.Time)
+		b = binary.AppendVarint(b, op.GenStamp)
+	case OpAddBlock, OpUpdateBlocks, OpClose:
+		str(op.Path)
+		b = binary.AppendVarint(b, op.Time)
+		b = binary.AppendUvarint(b, uint64(len(op.Blocks)))
+		for _, blk := range op.Blocks {
+			b = binary.AppendVarint(b, blk.ID)
+			b = binary.AppendVarint(b, blk.GenStamp)
+			b = binary.AppendVarint(b, blk.NumBytes)
+		}
+	case OpSetGenStamp:
+		b = binary.AppendVarint(b, op.GenStamp)
+	case OpReassignLease:
+		str(op.Path)
+		str(op.ClientName)
+	case OpTruncateFile:
+		str(op.Path)
+		b = binary.AppendVarint(b, op.Length)
+		b = binary.AppendVarint(b, op.Time)
+		str(op.ClientName)
+		str(op.ClientMachine)
+		b = binary.AppendVarint(b, op.GenStamp)
 	}
 	return b
 }
@@ -290,6 +363,47 @@ func DecodeOp(b []byte) (*Op, error) {
 			d.fail()
 		}
 		op.Time = d.varint()
+	case OpAddFile:
+		op.Path = d.str()
+		op.Perm = uint16(d.uvarint())
+		op.Owner = d.str()
+		op.Group = d.str()
+		op.Time = d.varint()
+		op.Replication = int16(d.varint())
+		op.BlockSize = d.varint()
+		op.Overwrite = d.bool()
+		op.ClientName = d.str()
+		op.ClientMachine = d.str()
+	case OpAppendFile:
+		op.Path = d.str()
+		op.ClientName = d.str()
+		op.ClientMachine = d.str()
+		op.Time = d.varint()
+		op.GenStamp = d.varint()
+	case OpAddBlock, OpUpdateBlocks, OpClose:
+		op.Path = d.str()
+		op.Time = d.varint()
+		// Each block takes at least three bytes.
+		if n := d.uvarint(); n <= uint64(len(d.b))/3 {
+			op.Blocks = make([]hdfs.Block, 0, n)
+			for range n {
+				op.Blocks = append(op.Blocks, hdfs.Block{ID: d.varint(), GenStamp: d.varint(), NumBytes: d.varint()})
+			}
+		} else {
+			d.fail()
+		}
+	case OpSetGenStamp:
+		op.GenStamp = d.varint()
+	case OpReassignLease:
+		op.Path = d.str()
+		op.ClientName = d.str()
+	case OpTruncateFile:
+		op.Path = d.str()
+		op.Length = d.varint()
+		op.Time = d.varint()
+		op.ClientName = d.str()
+		op.ClientMachine = d.str()
+		op.GenStamp = d.varint()
 	default:
 		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])
 	}

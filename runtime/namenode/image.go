@@ -5,14 +5,22 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/hactl/hactl/runtime/blockmgmt"
+	"github.com/hactl/hactl/runtime/hdfs"
 )
 
 // imageMagic opens every fsimage hactl writes; the format is hactl's own (a
 // preorder walk of the tree with varint fields), not Hadoop's protobuf image.
 const imageMagic = "HACTLFSI"
 
-// imageVersion is bumped whenever the image layout changes.
-const imageVersion = 1
+// imageVersion is bumped whenever the image layout changes; the decoder
+// still reads every older version (an upgraded NameNode loads the image the
+// previous release saved). Version 2 adds the last block ID and generation
+// stamp after the last inode ID, and after each file's inline data its
+// blocks (id, stamp, length) and, for a file under construction, its lease
+// holder and client machine.
+const imageVersion = 2
 
 // ErrBadImage is returned for an image that cannot be decoded.
 var ErrBadImage = errors.New("malformed fsimage")
@@ -30,6 +38,8 @@ func (ns *Namespace) EncodeImage() []byte {
 	uv(imageVersion)
 	sv(ns.lastTxid)
 	sv(ns.lastInodeID)
+	sv(ns.lastBlockID)
+	sv(ns.genStamp)
 	uv(uint64(len(ns.names)))
 	for _, s := range ns.names {
 		str(s)
@@ -49,6 +59,17 @@ func (ns *Namespace) EncodeImage() []byte {
 			sv(n.blockSize)
 			uv(uint64(len(n.data)))
 			buf.Write(n.data)
+			uv(uint64(len(n.blocks)))
+			for _, b := range n.blocks {
+				sv(b.ID)
+				sv(b.GenStamp)
+				sv(b.NumBytes)
+			}
+			buf.WriteByte(boolByte(n.uc != nil))
+			if n.uc != nil {
+				str(n.uc.holder)
+				str(n.uc.machine)
+			}
 			return
 		}
 		uv(uint64(len(n.children)))
@@ -66,12 +87,18 @@ func DecodeImage(b []byte, maxInline int64) (*Namespace, error) {
 		return nil, fmt.Errorf("%w: no %s header", ErrBadImage, imageMagic)
 	}
 	d := &decoder{b: b[len(imageMagic):]}
-	if v := d.uvarint(); v != imageVersion {
-		return nil, fmt.Errorf("%w: image version %d, this NameNode reads version %d", ErrBadImage, v, imageVersion)
+	version := d.uvarint()
+	if version < 1 || version > imageVersion {
+		return nil, fmt.Errorf("%w: image version %d, this NameNode reads versions 1 to %d", ErrBadImage, version, imageVersion)
 	}
-	ns := &Namespace{nameIdx: map[string]uint32{}, MaxInline: maxInline}
+	ns := &Namespace{nameIdx: map[string]uint32{}, MaxInline: maxInline, uc: map[int64]*inode{},
+		lastBlockID: firstBlockID - 1, genStamp: firstGenStamp - 1}
 	ns.lastTxid = d.varint()
 	ns.lastInodeID = d.varint()
+	if version >= 2 {
+		ns.lastBlockID = d.varint()
+		ns.genStamp = d.varint()
+	}
 	nnames := d.uvarint()
 	if d.err != nil || nnames > uint64(len(d.b)) {
 		return nil, fmt.Errorf("%w: bad string table", ErrBadImage)
@@ -102,6 +129,28 @@ func DecodeImage(b []byte, maxInline int64) (*Namespace, error) {
 			n.blockSize = d.varint()
 			if data := d.bytes(); len(data) > 0 {
 				n.data = bytes.Clone(data)
+			}
+			if version < 2 {
+				return n
+			}
+			nb := d.uvarint()
+			if d.err != nil || nb > uint64(len(d.b))/3 {
+				d.fail()
+				return nil
+			}
+			if nb > 0 {
+				n.blocks = make([]*blockmgmt.BlockInfo, nb)
+				for i := range n.blocks {
+					n.blocks[i] = &blockmgmt.BlockInfo{Block: hdfs.Block{ID: d.varint(), GenStamp: d.varint(), NumBytes: d.varint()},
+						FileID: n.id, Replication: n.repl, State: blockmgmt.Complete}
+				}
+			}
+			if d.bool() {
+				n.uc = &fileUC{holder: d.str(), machine: d.str()}
+				ns.uc[n.id] = n
+				if len(n.blocks) > 0 {
+					n.blocks[len(n.blocks)-1].State = blockmgmt.UnderConstruction
+				}
 			}
 			return n
 		}

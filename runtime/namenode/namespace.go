@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hactl/hactl/runtime/blockmgmt"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
@@ -29,6 +30,11 @@ type inode struct {
 	name      string
 	children  []*inode // sorted by name; directories only
 	data      []byte   // file contents, stored inline
+	// blocks are the file's contents on DataNodes (a file has either
+	// inline data or blocks: inline files predate the DataNodes or were
+	// written with hactl.namenode.max-inline-file-bytes > 0).
+	blocks []*blockmgmt.BlockInfo
+	uc     *fileUC // set while the file is under construction
 	id        int64
 	mtime     int64 // ms since the epoch
 	atime     int64
@@ -57,6 +63,15 @@ type Namespace struct {
 	files, dirs int64
 	names       []string
 	nameIdx     map[string]uint32
+	// lastBlockID and genStamp are the last block ID and generation stamp
+	// handed out (Hadoop's SequentialBlockIdGenerator and GenerationStamp).
+	lastBlockID int64
+	genStamp    int64
+	// uc holds the files under construction by inode id (the lease
+	// manager's index).
+	uc map[int64]*inode
+	// bm, when set, indexes the blocks the namespace adds and frees.
+	bm *blockmgmt.Manager
 	// MaxInline is the largest file the namespace accepts (file contents are
 	// inline); enforced when an operation is prepared, not when replayed, so a
 	// lowered limit never makes the journal unreadable.
@@ -66,7 +81,8 @@ type Namespace struct {
 // NewNamespace returns an empty tree: the root directory, owned by the
 // superuser, as format leaves it.
 func NewNamespace(maxInline int64, superuser, supergroup string, mtime int64) *Namespace {
-	ns := &Namespace{nameIdx: map[string]uint32{}, MaxInline: maxInline, lastInodeID: rootInodeID, dirs: 1}
+	ns := &Namespace{nameIdx: map[string]uint32{}, MaxInline: maxInline, lastInodeID: rootInodeID, dirs: 1,
+		lastBlockID: firstBlockID - 1, genStamp: firstGenStamp - 1, uc: map[int64]*inode{}}
 	ns.root = &inode{dir: true, id: rootInodeID, perm: 0o755, mtime: mtime, atime: mtime,
 		owner: ns.intern(superuser), group: ns.intern(supergroup)}
 	return ns
@@ -188,7 +204,7 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 			}
 		}
 		return false, nil
-	case OpCreate:
+	case OpCreate, OpAddFile:
 		if int64(len(op.Data)) > ns.MaxInline {
 			return false, fmt.Errorf("%w: %d bytes is over the %d-byte inline limit (hactl.namenode.max-inline-file-bytes)", webhdfs.ErrTooLarge, len(op.Data), ns.MaxInline)
 		}
@@ -226,6 +242,9 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 		}
 		if n.dir {
 			return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
+		}
+		if len(n.blocks) > 0 || n.uc != nil {
+			return false, fmt.Errorf("%w: %s is stored in blocks on DataNodes: append through a DataNode", webhdfs.ErrIOException, op.Path)
 		}
 		if int64(len(n.data))+int64(len(op.Data)) > ns.MaxInline {
 			return false, fmt.Errorf("%w: %d bytes is over the %d-byte inline limit (hactl.namenode.max-inline-file-bytes)", webhdfs.ErrTooLarge, len(n.data)+len(op.Data), ns.MaxInline)
@@ -290,8 +309,11 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 		if op.Length < 0 {
 			return false, webhdfs.IllegalArgumentError("Cannot truncate to a negative file size: %d.", op.Length)
 		}
-		if cur := int64(len(n.data)); op.Length > cur {
+		if cur := n.length(); op.Length > cur {
 			return false, webhdfs.IllegalArgumentError("Cannot truncate to a larger file size. Current size: %d, truncate size: %d.", cur, op.Length)
+		}
+		if len(n.blocks) > 0 || n.uc != nil {
+			return ns.prepareTruncateBlocks(op, n)
 		}
 		// Truncating to the current length still writes OP_TRUNCATE and
 		// moves the modification time, as Hadoop's does.
@@ -299,7 +321,7 @@ func (ns *Namespace) Prepare(op *Op) (changed bool, err error) {
 	case OpConcat:
 		return ns.prepareConcat(op)
 	}
-	return false, fmt.Errorf("unknown operation %d", op.Code)
+	return ns.prepareBlockOp(op)
 }
 
 // inheritGroup gives a new inode its parent's group, as HDFS does (BSD
@@ -429,7 +451,7 @@ func (ns *Namespace) apply(op *Op) error {
 		}
 		_, err = ns.mkParents(parts, op, op.Perm&0o7777)
 		return err
-	case OpCreate:
+	case OpCreate, OpAddFile:
 		parts, err := splitPath(op.Path)
 		if err != nil {
 			return err
@@ -451,8 +473,13 @@ func (ns *Namespace) apply(op *Op) error {
 		if len(op.Data) > 0 {
 			f.data = slices.Clone(op.Data)
 		}
+		if op.Code == OpAddFile {
+			f.uc = &fileUC{holder: op.ClientName, machine: op.ClientMachine}
+			ns.uc[f.id] = f
+		}
 		if exists {
 			ns.files-- // the overwritten file
+			ns.freeFile(parent.children[j])
 			parent.children[j] = f
 		} else {
 			parent.children = slices.Insert(parent.children, j, f)
@@ -493,6 +520,7 @@ func (ns *Namespace) apply(op *Op) error {
 		parent.children = slices.Delete(parent.children, j, j+1)
 		parent.mtime = op.Time
 		ns.uncount(victim)
+		ns.freeTree(victim)
 		return nil
 	case OpRename:
 		src, err := splitPath(op.Path)
@@ -559,6 +587,9 @@ func (ns *Namespace) apply(op *Op) error {
 			return fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
 		}
 		n.repl = op.Replication
+		for _, b := range n.blocks {
+			b.Replication = op.Replication
+		}
 		return nil
 	case OpTimes:
 		n, err := ns.resolve(op.Path)
@@ -586,7 +617,7 @@ func (ns *Namespace) apply(op *Op) error {
 	case OpConcat:
 		return ns.applyConcat(op)
 	}
-	return fmt.Errorf("unknown operation %d", op.Code)
+	return ns.applyBlockOp(op)
 }
 
 func (ns *Namespace) uncount(n *inode) {
@@ -640,7 +671,7 @@ func (ns *Namespace) status(n *inode) webhdfs.FileStatus {
 		st.ChildrenNum = len(n.children)
 	} else {
 		st.Type = webhdfs.TypeFile
-		st.Length = int64(len(n.data))
+		st.Length = n.length()
 		st.BlockSize = n.blockSize
 		st.Replication = n.repl
 	}
@@ -674,6 +705,9 @@ func (ns *Namespace) Read(p string, offset, length int64) ([]byte, error) {
 	if n.dir {
 		return nil, fmt.Errorf("%w: %s is a directory", webhdfs.ErrNotFound, p)
 	}
+	if len(n.blocks) > 0 {
+		return nil, fmt.Errorf("%w: %s is stored in blocks on DataNodes: read it through a DataNode", webhdfs.ErrIOException, p)
+	}
 	if offset < 0 || offset > int64(len(n.data)) {
 		return nil, webhdfs.OffsetError(offset, int64(len(n.data)), p)
 	}
@@ -695,8 +729,8 @@ func (ns *Namespace) Summary(p string) (webhdfs.ContentSummary, error) {
 	walk = func(n *inode) {
 		if !n.dir {
 			cs.FileCount++
-			cs.Length += int64(len(n.data))
-			cs.SpaceConsumed += int64(len(n.data)) * int64(max(n.repl, 1))
+			cs.Length += n.length()
+			cs.SpaceConsumed += n.length() * int64(max(n.repl, 1))
 			return
 		}
 		cs.DirectoryCount++
@@ -731,7 +765,11 @@ func (ns *Namespace) prepareConcat(op *Op) (bool, error) {
 	if target.dir {
 		return false, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, op.Path)
 	}
+	if target.uc != nil {
+		return false, webhdfs.IllegalArgumentError("concat: target file %s is under construction", op.Path)
+	}
 	total := int64(len(target.data))
+	hasInline, hasBlocks := len(target.data) > 0, len(target.blocks) > 0
 	seen := make(map[*inode]bool, len(op.Srcs))
 	for _, src := range op.Srcs {
 		n, err := ns.resolve(src)
@@ -741,13 +779,18 @@ func (ns *Namespace) prepareConcat(op *Op) (bool, error) {
 		switch {
 		case n == target:
 			return false, webhdfs.IllegalArgumentError("concat: the src file %s is the same with the target file %s", src, op.Path)
-		case n.dir || len(n.data) == 0:
+		case n.dir || n.length() == 0 || n.uc != nil:
 			return false, webhdfs.IllegalArgumentError("concat: source file %s is invalid or empty or underConstruction", src)
 		case seen[n]:
 			return false, webhdfs.IllegalArgumentError("concat: source file %s is given more than once", src)
 		}
 		seen[n] = true
 		total += int64(len(n.data))
+		hasInline = hasInline || len(n.data) > 0
+		hasBlocks = hasBlocks || len(n.blocks) > 0
+	}
+	if hasInline && hasBlocks {
+		return false, webhdfs.IllegalArgumentError("concat: the files are stored differently (some inline in the NameNode, some in blocks on DataNodes)")
 	}
 	if total > ns.MaxInline {
 		return false, fmt.Errorf("%w: %d bytes is over the %d-byte inline limit (hactl.namenode.max-inline-file-bytes)", webhdfs.ErrTooLarge, total, ns.MaxInline)
@@ -781,7 +824,12 @@ func (ns *Namespace) applyConcat(op *Op) error {
 		if !ok || parent.children[j].dir || parent.children[j] == target {
 			return fmt.Errorf("%w: concat source %s", ErrBadEdit, src)
 		}
-		target.data = append(target.data, parent.children[j].data...)
+		src := parent.children[j]
+		target.data = append(target.data, src.data...)
+		for _, b := range src.blocks {
+			b.FileID, b.Replication = target.id, target.repl
+		}
+		target.blocks = append(target.blocks, src.blocks...)
 		parent.children = slices.Delete(parent.children, j, j+1)
 		parent.mtime = op.Time
 		ns.files--
