@@ -103,3 +103,20 @@ type ClientProtocol interface {
 	// GetServerDefaults returns the defaults writers use.
 	GetServerDefaults(ctx context.Context) (ServerDefaults, error)
 }
+
+type clientMachineKey struct{}
+
+// WithClientMachine tells the NameNode, through ctx, the host a
+// ClientProtocol caller writes from (Hadoop takes it from the RPC
+// connection): placement puts a new block's first replica on a DataNode of
+// that host when there is one, and GetBlockLocations lists it first. A
+// transport sets it from the caller's address or the DataNode's own host.
+func WithClientMachine(ctx context.Context, host string) context.Context {
+	return context.WithValue(ctx, clientMachineKey{}, host)
+}
+
+// ClientMachine returns the host WithClientMachine set ("" when none).
+func ClientMachine(ctx context.Context) string {
+	s, _ := ctx.Value(clientMachineKey{}).(string)
+	return s
+}

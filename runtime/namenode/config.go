@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/blockmgmt"
 	"github.com/hactl/hactl/runtime/httpserve"
 )
 
@@ -23,7 +24,8 @@ const (
 	// KeyHTTPMaxConns bounds the connections the HTTP server serves at
 	// once (default httpserve.Defaults.MaxConns); more wait to be accepted.
 	KeyHTTPMaxConns = "hactl.namenode.http.max-connections"
-	// DefaultMaxInline bounds a file's inline contents (1 MiB).
+	// DefaultMaxInline is the inline limit hactl used before DataNodes (1
+	// MiB); a configuration without the key now stores files in blocks.
 	DefaultMaxInline = 1 << 20
 )
 
@@ -63,6 +65,18 @@ type Config struct {
 	HTTPLimits httpserve.Limits
 	Secret     []byte
 	PProf      bool // hactl.namenode.http.pprof
+
+	// Blocks (zero values take Hadoop's defaults in New).
+	DefaultReplication  int16         // dfs.replication
+	DefaultBlockSize    int64         // dfs.blocksize
+	BytesPerChecksum    int           // dfs.bytes-per-checksum
+	TrashInterval       int64         // fs.trash.interval, minutes
+	LeaseSoftLimit      time.Duration // Hadoop's 60 s (HdfsConstants.LEASE_SOFTLIMIT_PERIOD)
+	LeaseHardLimit      time.Duration // dfs.namenode.lease-hard-limit-sec (20 min)
+	ReplicationInterval time.Duration // dfs.namenode.replication.interval (3 s): the monitors' period
+	HostsFile           string        // dfs.hosts
+	HostsExcludeFile    string        // dfs.hosts.exclude
+	BlockManager        blockmgmt.Config
 }
 
 // processUser is the OS user this process runs as: Hadoop's NameNode is the
@@ -172,7 +186,12 @@ func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
 	if len(cfg.NameDirs) == 0 {
 		return Config{}, fmt.Errorf("dfs.namenode.name.dir is not set")
 	}
-	if cfg.MaxInline, err = c.Int(KeyMaxInline, DefaultMaxInline); err != nil {
+	// Without the key files live in blocks on DataNodes; a value > 0
+	// keeps hactl's former inline storage up to that size.
+	if cfg.MaxInline, err = c.Int(KeyMaxInline, 0); err != nil {
+		return Config{}, err
+	}
+	if err := loadBlockConfig(c, &cfg); err != nil {
 		return Config{}, err
 	}
 	if cfg.TailPeriod, err = c.Seconds("dfs.ha.tail-edits.period", 60*time.Second); err != nil {
@@ -205,4 +224,77 @@ func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// loadBlockConfig reads the keys of blocks, DataNodes, leases and safe
+// mode (Hadoop's names and defaults).
+func loadBlockConfig(c *hadoopconf.Config, cfg *Config) error {
+	repl, err := c.Int("dfs.replication", 3)
+	if err != nil {
+		return err
+	}
+	cfg.DefaultReplication = int16(repl)
+	cfg.DefaultBlockSize = c.Size("dfs.blocksize", 128<<20)
+	bpc, err := c.Int("dfs.bytes-per-checksum", 512)
+	if err != nil {
+		return err
+	}
+	cfg.BytesPerChecksum = int(bpc)
+	if cfg.TrashInterval, err = c.Int("fs.trash.interval", 0); err != nil {
+		return err
+	}
+	cfg.LeaseSoftLimit = 60 * time.Second
+	if cfg.LeaseHardLimit, err = c.Seconds("dfs.namenode.lease-hard-limit-sec", 20*time.Minute); err != nil {
+		return err
+	}
+	if cfg.ReplicationInterval, err = c.Seconds("dfs.namenode.replication.interval", 3*time.Second); err != nil {
+		return err
+	}
+	cfg.HostsFile = c.Get("dfs.hosts", "")
+	cfg.HostsExcludeFile = c.Get("dfs.hosts.exclude", "")
+	b := blockmgmt.DefaultConfig()
+	b.DefaultReplication = cfg.DefaultReplication
+	minRepl, err := c.Int("dfs.namenode.replication.min", 1)
+	if err != nil {
+		return err
+	}
+	b.MinReplication = int16(minRepl)
+	if b.HeartbeatInterval, err = c.Seconds("dfs.heartbeat.interval", 3*time.Second); err != nil {
+		return err
+	}
+	recheck, err := c.Int("dfs.namenode.heartbeat.recheck-interval", 5*60*1000) // ms, as Hadoop
+	if err != nil {
+		return err
+	}
+	b.RecheckInterval = time.Duration(recheck) * time.Millisecond
+	streams, err := c.Int("dfs.namenode.replication.max-streams", 2)
+	if err != nil {
+		return err
+	}
+	b.MaxStreams = int(streams)
+	inv, err := c.Int("dfs.block.invalidate.limit", 1000)
+	if err != nil {
+		return err
+	}
+	b.InvalidateLimit = int(inv)
+	if b.PendingTimeout, err = c.Seconds("dfs.namenode.reconstruction.pending.timeout-sec", 5*time.Minute); err != nil {
+		return err
+	}
+	if v := c.Get("dfs.namenode.safemode.threshold-pct", ""); v != "" {
+		if _, err := fmt.Sscanf(v, "%g", &b.SafeModeThreshold); err != nil {
+			return fmt.Errorf("dfs.namenode.safemode.threshold-pct: %q is not a number", v)
+		}
+	}
+	minDN, err := c.Int("dfs.namenode.safemode.min.datanodes", 0)
+	if err != nil {
+		return err
+	}
+	b.SafeModeMinDatanodes = int(minDN)
+	ext, err := c.Int("dfs.namenode.safemode.extension", 30000) // ms, as Hadoop
+	if err != nil {
+		return err
+	}
+	b.SafeModeExtension = time.Duration(ext) * time.Millisecond
+	cfg.BlockManager = b
+	return nil
 }

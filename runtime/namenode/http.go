@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/hdfs"
+	"github.com/hactl/hactl/runtime/hdfs/nnrpc"
 	"github.com/hactl/hactl/runtime/httpserve"
 	"github.com/hactl/hactl/runtime/jmx"
 	"github.com/hactl/hactl/runtime/qjm"
@@ -56,6 +58,19 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 		mux.Handle(webhdfsPrefix, webhdfs)
 	}
 	mux.Handle("GET /jmx", jmx.Handler(n.jmxBeans))
+	var rpcVerifier *auth.Verifier // nil refuses every call, as /ha/* without a secret
+	if len(n.cfg.Secret) > 0 {
+		rpcVerifier = n.verifier
+	}
+	rpc := nnrpc.Handler(n.ClientProtocol(), n.DatanodeProtocol(), nnrpc.HandlerOptions{Verifier: rpcVerifier, Logf: n.logf})
+	mux.Handle(nnrpc.PathPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Placement prefers the caller's host (Hadoop takes the client
+		// machine from the RPC connection).
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			r = r.WithContext(hdfs.WithClientMachine(r.Context(), host))
+		}
+		rpc.ServeHTTP(w, r)
+	}))
 	mux.Handle("GET /prom", jmx.PromHandler(n.jmxBeans))
 	mux.HandleFunc("GET /ha/status", n.signed(n.serveStatus))
 	mux.HandleFunc("GET /ha/health", n.signed(n.serveHealth))
@@ -114,6 +129,8 @@ func (n *NameNode) signed(h http.HandlerFunc) http.HandlerFunc {
 func (n *NameNode) WebHDFSHandler(opts webhdfs.HandlerOptions) http.Handler {
 	opts.MaxDataBytes = n.cfg.MaxInline
 	opts.MaxDataKey = KeyMaxInline
+	opts.DataNode = n.chooseDataNode
+	opts.NamenodeRPCAddress = n.cfg.Nameservice
 	return webhdfs.Handler(n, opts)
 }
 

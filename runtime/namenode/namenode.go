@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/blockmgmt"
 	"github.com/hactl/hactl/runtime/qjm"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -93,6 +94,12 @@ type NameNode struct {
 	groups         *groupCache
 	act            activity
 	started        int64 // ms
+
+	// bm is the block manager; it runs under mu like the namespace.
+	bm *blockmgmt.Manager
+	// leases is the active's lease manager: each lease holder's last
+	// renewal (ms), under mu; nil on a standby.
+	leases map[string]int64
 }
 
 // Options are the injectable parts of a NameNode.
@@ -121,9 +128,9 @@ func New(cfg Config, j Journal, opts Options) *NameNode {
 	if n.rollPeriod <= 0 {
 		n.rollPeriod = 2 * time.Minute
 	}
-	if n.cfg.MaxInline <= 0 {
-		n.cfg.MaxInline = DefaultMaxInline
-	}
+	n.defaultBlockConfig()
+	n.bm = blockmgmt.New(n.cfg.BlockManager, n.now, uint64(n.now().UnixNano()))
+	n.bm.LastBlockID = func() int64 { return n.ns.lastBlockID }
 	n.groups = &groupCache{resolve: opts.Groups, ttl: cfg.GroupsCacheTTL, negTTL: cfg.GroupsNegativeTTL, now: n.now, logf: n.logf}
 	if n.groups.resolve == nil {
 		n.groups.resolve = OSGroups
@@ -166,6 +173,9 @@ func (n *NameNode) Load() error {
 	}
 	n.mu.Lock()
 	n.info, n.ns = info, ns
+	n.bm.SetPoolID(info.BlockPoolID)
+	ns.attach(n.bm)
+	n.bm.Tick() // an empty namespace leaves safe mode at once
 	n.mu.Unlock()
 	now := n.nowMs()
 	n.lastCkptTxid.Store(ns.LastTxid())
@@ -186,6 +196,7 @@ func (n *NameNode) reload() error {
 	}
 	n.mu.Lock()
 	n.ns = ns
+	ns.attach(n.bm)
 	n.mu.Unlock()
 	n.needReload.Store(false)
 	n.logf("namenode %s: namespace reloaded from %s", n.cfg.ID, ImageName(ns.LastTxid()))
@@ -393,6 +404,8 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 	}
 	n.writer = w
 	n.state.Store(int32(StateActive))
+	n.bm.SetActive(true)
+	n.resetLeases()
 	n.mu.Unlock()
 	n.epoch.Store(w.Epoch())
 	now := n.nowMs()
@@ -419,6 +432,8 @@ func (n *NameNode) TransitionToStandby(ctx context.Context) error {
 	w := n.writer
 	n.writer = nil
 	n.state.Store(int32(StateStandby))
+	n.bm.SetActive(false)
+	n.leases = nil
 	n.mu.Unlock()
 	n.inflight.Wait()
 	n.lastTransition.Store(n.nowMs())
@@ -442,6 +457,8 @@ func (n *NameNode) writerFailed(w JournalWriter, err error) {
 	if n.writer == w {
 		n.writer = nil
 		n.state.Store(int32(StateStandby))
+		n.bm.SetActive(false)
+		n.leases = nil
 		n.lastTransition.Store(n.nowMs())
 		n.logf("namenode %s: journal writer failed, now standby: %v", n.cfg.ID, err)
 	}
@@ -529,6 +546,10 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 	if s := n.State(); s != StateActive || n.writer == nil {
 		n.mu.Unlock()
 		return false, standbyError("WRITE", s)
+	}
+	if n.bm.InSafeMode() {
+		n.mu.Unlock()
+		return false, n.safeModeError(opVerb(op.Code), op.Path)
 	}
 	if err := n.ns.checkOp(c, op); err != nil {
 		n.mu.Unlock()
@@ -703,10 +724,26 @@ func (n *NameNode) SetTimes(ctx context.Context, path string, mtime, atime int64
 }
 
 func (n *NameNode) Truncate(ctx context.Context, path string, newLength int64, user string) (bool, error) {
-	if _, err := n.mutate(ctx, user, &Op{Code: OpTruncate, Path: path, Length: newLength}); err != nil {
+	op := &Op{Code: OpTruncate, Path: path, Length: newLength, ClientName: recoveryHolder}
+	if _, err := n.mutate(ctx, user, op); err != nil {
 		return false, err
 	}
-	return true, nil
+	if op.Code != OpTruncateFile || op.GenStamp == 0 {
+		return true, nil
+	}
+	// Within a block: the last block is cut by block recovery, and the
+	// client waits for the file to close (Hadoop's truncate answers false).
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if f := n.ns.walk(path); f != nil && f.uc != nil && len(f.blocks) > 0 && n.State() == StateActive {
+		last := f.blocks[len(f.blocks)-1]
+		cut := newLength - (f.length() - last.NumBytes)
+		n.renew(recoveryHolder)
+		if !n.bm.StartRecovery(last, op.GenStamp, &cut) {
+			n.logf("namenode %s: truncate of %s: no live DataNode holds %s", n.cfg.ID, path, last.Block)
+		}
+	}
+	return false, nil
 }
 
 func (n *NameNode) Concat(ctx context.Context, target string, srcs []string, user string) error {
@@ -749,6 +786,9 @@ func (n *NameNode) Run(ctx context.Context) error {
 	if period <= 0 {
 		period = 10 * time.Millisecond
 	}
+	monitorCtx, stopMonitor := context.WithCancel(ctx)
+	defer stopMonitor()
+	go n.runBlockMonitor(monitorCtx, n.cfg.ReplicationInterval)
 	sleep := period
 	t := time.NewTimer(sleep)
 	defer t.Stop()

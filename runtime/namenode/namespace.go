@@ -27,14 +27,14 @@ const rootInodeID = 16385
 // namespace's string table, children are a sorted slice (no map), and there
 // is no parent pointer because every operation resolves paths from the root.
 type inode struct {
-	name      string
-	children  []*inode // sorted by name; directories only
-	data      []byte   // file contents, stored inline
+	name     string
+	children []*inode // sorted by name; directories only
+	data     []byte   // file contents, stored inline
 	// blocks are the file's contents on DataNodes (a file has either
 	// inline data or blocks: inline files predate the DataNodes or were
 	// written with hactl.namenode.max-inline-file-bytes > 0).
-	blocks []*blockmgmt.BlockInfo
-	uc     *fileUC // set while the file is under construction
+	blocks    []*blockmgmt.BlockInfo
+	uc        *fileUC // set while the file is under construction
 	id        int64
 	mtime     int64 // ms since the epoch
 	atime     int64

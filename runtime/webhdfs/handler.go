@@ -2,6 +2,7 @@ package webhdfs
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,6 +36,15 @@ type HandlerOptions struct {
 	TrashInterval      int64  // fs.trash.interval in minutes, told by GETSERVERDEFAULTS; 0 (trash off)
 	// Logf, when set, receives the internal errors (no sentinel matched).
 	Logf func(format string, args ...any)
+	// DataNode, when set, chooses the DataNode the first step of a
+	// CREATE, APPEND or OPEN is redirected to, as Hadoop's
+	// NamenodeWebHdfsMethods.chooseDatanode: its HTTP address (host:port),
+	// or "" to serve the data step here (files stored inline). clientHost
+	// is the caller's address, offset OPEN's.
+	DataNode func(ctx context.Context, op, path string, offset int64, user, clientHost string) (string, error)
+	// NamenodeRPCAddress is what a redirect to a DataNode names in
+	// namenoderpcaddress (the nameservice, for an HA cluster).
+	NamenodeRPCAddress string
 }
 
 type handler struct {
@@ -459,6 +469,43 @@ func (h *handler) redirect(w http.ResponseWriter, r *http.Request, q *query) err
 	return nil
 }
 
+// toDataNode answers the first step of a data operation with a redirect
+// to the DataNode opts.DataNode chooses, with the request's parameters and
+// namenoderpcaddress as Hadoop's NameNode sends them; false when the data
+// step is this server's.
+func (h *handler) toDataNode(w http.ResponseWriter, r *http.Request, op, path string, offset int64, q *query) (bool, error) {
+	if h.opts.DataNode == nil {
+		return false, nil
+	}
+	noRedirect, err := boolParam(q, "noredirect", false)
+	if err != nil {
+		return false, err
+	}
+	client, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		client = r.RemoteAddr
+	}
+	addr, err := h.opts.DataNode(r.Context(), op, path, offset, h.user(q), client)
+	if err != nil || addr == "" {
+		return false, err
+	}
+	q2 := q.values()
+	delete(q2, "noredirect")
+	delete(q2, dataParam)
+	if h.opts.NamenodeRPCAddress != "" {
+		q2.Set("namenoderpcaddress", h.opts.NamenodeRPCAddress)
+	}
+	loc := (&url.URL{Scheme: "http", Host: addr, Path: r.URL.Path, RawQuery: q2.Encode()}).String()
+	if noRedirect {
+		b := append([]byte(`{"Location":`), appendString(nil, loc)...)
+		writeJSON(w, http.StatusOK, append(b, "}\n"...))
+		return true, nil
+	}
+	w.Header().Set("Location", loc)
+	writeEmpty(w, http.StatusTemporaryRedirect)
+	return true, nil
+}
+
 func isDataStep(q *query) bool { return q.Get(dataParam) == "true" }
 
 // readBody reads a CREATE/APPEND body of at most MaxDataBytes. A longer one
@@ -518,6 +565,9 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q 
 		return err
 	}
 	if !isDataStep(q) {
+		if done, err := h.toDataNode(w, r, "CREATE", path, 0, q); done || err != nil {
+			return err
+		}
 		return h.redirect(w, r, q)
 	}
 	data, err := h.readBody(w, r)
@@ -534,6 +584,9 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, path string, q 
 
 func (h *handler) appendOp(w http.ResponseWriter, r *http.Request, path string, q *query) error {
 	if !isDataStep(q) {
+		if done, err := h.toDataNode(w, r, "APPEND", path, 0, q); done || err != nil {
+			return err
+		}
 		return h.redirect(w, r, q)
 	}
 	data, err := h.readBody(w, r)
@@ -575,6 +628,9 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, path string, q *q
 		}
 		if offset > st.Length {
 			return OffsetError(offset, st.Length, path)
+		}
+		if done, err := h.toDataNode(w, r, "OPEN", path, offset, q); done || err != nil {
+			return err
 		}
 		// And whether the user may read it (Hadoop's getBlockLocations
 		// checks READ before it names a DataNode): a zero-length read.
