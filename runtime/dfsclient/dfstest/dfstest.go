@@ -361,7 +361,8 @@ func (d *DN) blockChecksum(conn net.Conn, rd *bufio.Reader) {
 // first DataNodes not excluded, generation stamps, recorded pipelines.
 type NN struct {
 	Mu          sync.Mutex
-	dns         []*DN
+	nodes       []hdfs.DatanodeInfo
+	pool        string
 	Files       map[string]*File
 	nextID      int64
 	gs          int64
@@ -385,7 +386,17 @@ type File struct {
 // NewNN places blocks of blockSize on the first replication DataNodes of
 // dns that a writer did not exclude.
 func NewNN(dns []*DN, blockSize int64, replication int) *NN {
-	return &NN{dns: dns, Files: map[string]*File{}, nextID: 1 << 30, gs: 1000, blockSize: blockSize, replication: replication}
+	var nodes []hdfs.DatanodeInfo
+	for _, d := range dns {
+		nodes = append(nodes, d.Info)
+	}
+	return NewNNOn(nodes, "BP-test", blockSize, replication)
+}
+
+// NewNNOn is NewNN over any DataNodes (real ones in-process) of block
+// pool pool.
+func NewNNOn(nodes []hdfs.DatanodeInfo, pool string, blockSize int64, replication int) *NN {
+	return &NN{nodes: nodes, pool: pool, Files: map[string]*File{}, nextID: 1 << 30, gs: 1000, blockSize: blockSize, replication: replication}
 }
 
 func (n *NN) Create(ctx context.Context, path, clientName string, opts hdfs.CreateOptions, user string) (webhdfs.FileStatus, error) {
@@ -460,12 +471,12 @@ func (n *NN) AddBlock(ctx context.Context, path, clientName string, previous *hd
 		return hdfs.LocatedBlock{}, err
 	}
 	var locs []hdfs.DatanodeInfo
-	for _, d := range n.dns {
+	for _, d := range n.nodes {
 		if len(locs) == n.replication {
 			break
 		}
-		if !slices.ContainsFunc(excluded, func(e hdfs.DatanodeID) bool { return e.UUID == d.Info.UUID }) {
-			locs = append(locs, d.Info)
+		if !slices.ContainsFunc(excluded, func(e hdfs.DatanodeID) bool { return e.UUID == d.UUID }) {
+			locs = append(locs, d)
 		}
 	}
 	if len(locs) == 0 {
@@ -473,7 +484,7 @@ func (n *NN) AddBlock(ctx context.Context, path, clientName string, previous *hd
 	}
 	n.nextID++
 	n.gs++
-	lb := hdfs.LocatedBlock{Block: hdfs.ExtendedBlock{PoolID: "BP-test", Block: hdfs.Block{ID: n.nextID, GenStamp: n.gs}}, Offset: f.Length(), Locations: locs}
+	lb := hdfs.LocatedBlock{Block: hdfs.ExtendedBlock{PoolID: n.pool, Block: hdfs.Block{ID: n.nextID, GenStamp: n.gs}}, Offset: f.Length(), Locations: locs}
 	f.Blocks = append(f.Blocks, lb)
 	return lb, nil
 }
@@ -549,9 +560,9 @@ func (n *NN) UpdatePipeline(ctx context.Context, clientName string, oldBlock, ne
 				f.Blocks[i].Block = newBlock
 				var locs []hdfs.DatanodeInfo
 				for _, id := range newNodes {
-					for _, d := range n.dns {
-						if d.Info.UUID == id.UUID {
-							locs = append(locs, d.Info)
+					for _, d := range n.nodes {
+						if d.UUID == id.UUID {
+							locs = append(locs, d)
 						}
 					}
 				}
