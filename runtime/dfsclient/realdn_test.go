@@ -58,7 +58,10 @@ func (a *activeNN) CommitBlockSynchronization(ctx context.Context, c hdfs.Commit
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimRight(p, "\n"))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
 
 // realCluster starts n runtime/datanode DataNodes in-process.
 func realCluster(t *testing.T, n int) ([]*datanode.DataNode, []hdfs.DatanodeInfo, *activeNN) {
