@@ -30,6 +30,11 @@ type Options struct {
 	Dir       string // scratch dir (confs, data, logs)
 	IPPrefix  string // "127.0.21.": JNs on .1-.3, NameNodes on .11, .12, …
 	NameNodes int    // default 2
+	// Host, when set, gives the IP a daemon ("jn1", "nn2") listens on
+	// instead of IPPrefix's; Wrap, when set, a command prefix to start it
+	// with (`ip netns exec NS` puts a NameNode on a namespace host).
+	Host func(daemon string) string
+	Wrap func(daemon string) []string
 	// Extra keys for every daemon's hdfs-site.xml and the client conf.
 	Extra map[string]string
 	Logf  func(format string, args ...any)
@@ -49,12 +54,23 @@ type Cluster struct {
 	logs  map[string]string
 }
 
+// Ports: JournalNode i listens on jnRPCPort+i and jnHTTPPort+i, so the
+// three may share one IP; NameNodes on nnRPCPort and nnHTTPPort.
 const (
-	jnRPCPort  = 28485
-	jnHTTPPort = 28480
+	jnRPCPort  = 28480
+	jnHTTPPort = 28490
 	nnRPCPort  = 28020
 	nnHTTPPort = 29870
 )
+
+func (o Options) host(daemon string, i int) string {
+	if o.Host != nil {
+		if h := o.Host(daemon); h != "" {
+			return h
+		}
+	}
+	return fmt.Sprintf("%s%d", o.IPPrefix, i)
+}
 
 // Start writes the confs, starts the JournalNodes, formats nn1, starts it,
 // bootstraps and starts the others and makes nn1 active.
@@ -76,13 +92,13 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	var jns []string
 	for i := 1; i <= 3; i++ {
-		jns = append(jns, fmt.Sprintf("%s%d:%d", o.IPPrefix, i, jnRPCPort))
+		jns = append(jns, fmt.Sprintf("%s:%d", o.host(fmt.Sprintf("jn%d", i), i), jnRPCPort+i))
 	}
 	for i := 1; i <= o.NameNodes; i++ {
 		id := fmt.Sprintf("nn%d", i)
 		c.NNIDs = append(c.NNIDs, id)
-		c.RPC[id] = fmt.Sprintf("%s%d:%d", o.IPPrefix, 10+i, nnRPCPort)
-		c.HTTP[id] = fmt.Sprintf("%s%d:%d", o.IPPrefix, 10+i, nnHTTPPort)
+		c.RPC[id] = fmt.Sprintf("%s:%d", o.host(id, 10+i), nnRPCPort)
+		c.HTTP[id] = fmt.Sprintf("%s:%d", o.host(id, 10+i), nnHTTPPort)
 	}
 	ns := c.Nameservice
 	base := map[string]string{
@@ -125,7 +141,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		hs := copyMap(client)
 		hs["dfs.journalnode.edits.dir"] = filepath.Join(o.Dir, fmt.Sprintf("jn%d", i), "data")
 		hs["dfs.journalnode.rpc-address"] = jns[i-1]
-		hs["dfs.journalnode.http-address"] = fmt.Sprintf("%s%d:%d", o.IPPrefix, i, jnHTTPPort)
+		hs["dfs.journalnode.http-address"] = fmt.Sprintf("%s:%d", o.host(fmt.Sprintf("jn%d", i), i), jnHTTPPort+i)
 		if err := writeConf(c.conf(fmt.Sprintf("jn%d", i)), core, hs); err != nil {
 			return nil, err
 		}
@@ -213,7 +229,11 @@ func (c *Cluster) start(name string, args ...string) error {
 		return err
 	}
 	defer f.Close()
-	cmd := exec.Command(c.opts.Bin, args...)
+	argv := append([]string{c.opts.Bin}, args...)
+	if c.opts.Wrap != nil {
+		argv = append(c.opts.Wrap(name), argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		return err
