@@ -109,7 +109,8 @@ func (s *session) probe(ctx context.Context) (*planner.Observed, error) {
 
 func (s *session) env(out io.Writer, dry bool) *apply.Env {
 	return &apply.Env{Cluster: s.cluster, Desired: s.desired, Hosts: s.hosts, Guard: &apply.Guard{DryRun: dry}, Binary: s.bin, Out: out,
-		ZooKeeperServing: apply.DefaultZooKeeperServing, JournalInSync: apply.DefaultJournalInSync}
+		ZooKeeperServing: apply.DefaultZooKeeperServing, JournalInSync: apply.DefaultJournalInSync,
+		Dial: targets.Dialer(s.hosts, 10*time.Second)}
 }
 
 // selfBinary is this hactl executable: what apply installs on the hosts.

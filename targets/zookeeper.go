@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -29,13 +30,27 @@ type DialFunc func(ctx context.Context, addr string, timeout time.Duration) (net
 // an SSH connection: the ZooKeeper server's own host's first, then one other
 // host's. A refused connection is an answer (the address is reachable and
 // nothing listens) and is not retried through tunnels, so an absent
-// ensemble costs one round trip, not one per host.
+// ensemble costs one round trip, not one per host. An address of a host
+// reached through a bastion is not dialed directly at all: it is private.
 func zkDialer(hosts map[string]Host) DialFunc {
 	return tunnelDialer(func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
 		d := net.Dialer{Timeout: timeout}
 		return d.DialContext(ctx, "tcp", addr)
 	}, hosts)
 }
+
+// Dialer is the target's dialer: every connection hactl makes to a daemon
+// during plan and apply (readiness checks, HA admin, JournalNode sync,
+// ZooKeeper) goes through it, so a cluster reachable only through SSH (a
+// bastion, a private VPC) plans and applies. It dials as zkDialer does,
+// each attempt bounded by timeout.
+func Dialer(hosts map[string]Host, timeout time.Duration) func(ctx context.Context, addr string) (net.Conn, error) {
+	d := zkDialer(hosts)
+	return func(ctx context.Context, addr string) (net.Conn, error) { return d(ctx, addr, timeout) }
+}
+
+// errBehindBastion stands for the direct dial not tried.
+var errBehindBastion = errors.New("the host is reached through a bastion only")
 
 // tunnelDialer is zkDialer with the direct dial given.
 func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
@@ -46,11 +61,16 @@ func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
 		}
 	}
 	return func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
-		conn, err := direct(ctx, addr, timeout)
-		if err == nil || len(via) == 0 || errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
-			return conn, err
+		tunnels := tunnelHosts(via, addr)
+		var conn net.Conn
+		err := errBehindBastion
+		if !behindBastion(tunnels, addr) {
+			conn, err = direct(ctx, addr, timeout)
+			if err == nil || len(via) == 0 || errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
+				return conn, err
+			}
 		}
-		for _, h := range tunnelHosts(via, addr) {
+		for _, h := range tunnels {
 			tctx, cancel := context.WithTimeout(ctx, timeout)
 			c, derr := h.pool.client(tctx, h.cfg, h.cfg.User, h.hostport())
 			if derr == nil {
@@ -61,9 +81,19 @@ func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
 				}
 			}
 			cancel()
+			if errors.Is(err, errBehindBastion) {
+				err = fmt.Errorf("%s through %s: %w", addr, h.name, derr)
+			}
 		}
 		return nil, err
 	}
+}
+
+// behindBastion says whether addr is the address of a host SSH reaches
+// through a bastion (tunnels puts the address's own host first).
+func behindBastion(tunnels []*SSHHost, addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	return len(tunnels) > 0 && tunnels[0].address == host && tunnels[0].cfg.Bastion != ""
 }
 
 // tunnelHosts picks at most two SSH hosts to reach addr through: the one

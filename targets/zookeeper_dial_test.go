@@ -91,3 +91,60 @@ func TestZooKeeperTunnelHostsPrefersTheServersOwnHost(t *testing.T) {
 		t.Errorf("tunnel hosts for an outside server: %v", got)
 	}
 }
+
+// A host reached through a bastion has a private address: the target's
+// dialer never tries it directly (a private address from outside costs a
+// connect timeout per call) and goes through the host's SSH connection,
+// which itself runs through the bastion.
+func TestDialerGoesThroughSSHForHostsBehindABastion(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ed25519Signer(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{})
+	t.Cleanup(func() { p.Close() })
+	h := f.host(p, srv.addr, func(c *SSHConfig) { c.Bastion = srv.addr })
+	hosts := map[string]Host{"h": h}
+
+	ip, _, _ := net.SplitHostPort(srv.addr)
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("ready"))
+			c.Close()
+		}
+	}()
+	direct := 0
+	never := func(context.Context, string, time.Duration) (net.Conn, error) {
+		direct++
+		return nil, errors.New("dialled directly")
+	}
+	conn, err := tunnelDialer(never, hosts)(context.Background(), l.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("through the bastion: %v", err)
+	}
+	b, _ := io.ReadAll(conn)
+	conn.Close()
+	if string(b) != "ready" || direct != 0 {
+		t.Errorf("read %q, %d direct dials", b, direct)
+	}
+	// Bastion, then the host through it.
+	if n := srv.conns.Load(); n != 2 {
+		t.Errorf("%d SSH connections, want 2 (the bastion, the host through it)", n)
+	}
+
+	// The exported dialer, as apply gets it.
+	conn, err = Dialer(hosts, 5*time.Second)(context.Background(), l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+}

@@ -195,10 +195,10 @@ func nameNodeHosts(c *schema.Cluster) []string {
 // dataNodeRegistered checks that every running NameNode lists the DataNode
 // on host as live: what a started or restarted DataNode must reach before
 // apply goes on (CheckDataNode).
-func dataNodeRegistered(ctx context.Context, client *http.Client, c *schema.Cluster, host string) error {
+func dataNodeRegistered(ctx context.Context, env *Env, client *http.Client, host string) error {
+	c := env.Cluster
 	want := c.DataNodeAddr(host)
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.DataNodeHTTPAddr(host))
+	conn, err := env.dial(ctx, c.DataNodeHTTPAddr(host))
 	if err != nil {
 		return err
 	}

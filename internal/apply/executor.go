@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -91,6 +92,11 @@ type Env struct {
 	Processes func(ctx context.Context, env *Env, host string) (*targets.ProcScan, error)
 	// HTTP is the client for the daemons' signed HTTP APIs (failover, HA status).
 	HTTP *http.Client
+	// Dial opens every connection hactl makes to a daemon (readiness
+	// checks, HA admin, JournalNode sync, ZooKeeper): the target's dialer,
+	// so a cluster reachable only through SSH (a bastion, a private VPC)
+	// plans and applies. nil dials directly.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Now and Sleep are the clock (injected so tests never sleep).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error

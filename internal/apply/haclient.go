@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -154,5 +155,32 @@ func (e *Env) client(ctx context.Context) (*http.Client, error) {
 		return nil, err
 	}
 	e.HTTP = SignedClient(s, 15*time.Second)
+	if e.Dial != nil {
+		// Signed requests dialed through the target (every daemon address
+		// may be private).
+		e.HTTP.Transport = &auth.Transport{Secret: s, Base: e.publicClient().Transport}
+	}
 	return e.HTTP, nil
+}
+
+// publicClient is the unsigned client for the daemons' public HTTP (a
+// JournalNode's /status), through the target's dialer when there is one.
+func (e *Env) publicClient() *http.Client {
+	if e.Dial == nil {
+		return http.DefaultClient
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = nil
+	base.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return e.Dial(ctx, addr) }
+	return &http.Client{Transport: base, Timeout: 15 * time.Second}
+}
+
+// dial is the connection to a daemon at addr: through the target's dialer
+// when there is one.
+func (e *Env) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if e.Dial != nil {
+		return e.Dial(ctx, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -65,12 +64,11 @@ func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.
 	switch id.Spec().Ready {
 	case daemon.CheckZooKeeperRuok:
 		hp := c.ZooKeeperClientAddr(host)
-		return func(ctx context.Context) error { return zkserver.Ruok(ctx, nil, hp) }, nil
+		return func(ctx context.Context) error { return zkserver.Ruok(ctx, env.dial, hp) }, nil
 	case daemon.CheckJournalRPC:
 		hp := c.JournalRPCAddr(host)
 		return func(ctx context.Context) error {
-			var d net.Dialer
-			conn, err := d.DialContext(ctx, "tcp", hp)
+			conn, err := env.dial(ctx, hp)
 			if err != nil {
 				return err
 			}
@@ -109,7 +107,7 @@ func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { return dataNodeRegistered(ctx, client, c, host) }, nil
+		return func(ctx context.Context) error { return dataNodeRegistered(ctx, env, client, host) }, nil
 	}
 	return nil, fmt.Errorf("no readiness check for daemon %q", name)
 }
@@ -169,7 +167,7 @@ func DefaultZooKeeperServing(ctx context.Context, env *Env, host string) error {
 	deadline := env.now().Add(env.readyTimeout())
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := zkserver.Mode(cctx, nil, hp)
+		_, err := zkserver.Mode(cctx, env.dial, hp)
 		cancel()
 		if err == nil {
 			return nil

@@ -32,7 +32,7 @@ func (e *Env) journalCaller(ctx context.Context) (JournalCaller, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, addr, method string, req, resp any) error {
-		c := &rpc.Client{Addr: addr, Secret: secret}
+		c := &rpc.Client{Addr: addr, Secret: secret, Dial: e.dial}
 		defer c.Close()
 		return c.Call(ctx, method, req, resp)
 	}, nil
