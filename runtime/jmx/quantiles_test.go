@@ -48,3 +48,25 @@ func TestQuantileBucketsBoundEveryValue(t *testing.T) {
 }
 
 func itoaQ(p int) string { return map[int]string{50: "50", 75: "75", 90: "90", 95: "95", 99: "99"}[p] }
+
+// AvgTime is the mean of the interval since the previous read, kept while
+// nothing runs; NumOps counts from the start.
+func TestRateAvgTimePerInterval(t *testing.T) {
+	var r Rate
+	r.Add(2 * time.Millisecond)
+	r.Add(4 * time.Millisecond)
+	a := map[string]any{}
+	r.AddAttrs(a, "Syncs")
+	if a["SyncsNumOps"] != int64(2) || a["SyncsAvgTime"] != 3.0 {
+		t.Fatalf("first interval: %v", a)
+	}
+	r.AddAttrs(a, "Syncs")
+	if a["SyncsNumOps"] != int64(2) || a["SyncsAvgTime"] != 3.0 {
+		t.Fatalf("idle interval keeps the last mean: %v", a)
+	}
+	r.Add(500 * time.Microsecond)
+	r.AddAttrs(a, "Syncs")
+	if a["SyncsNumOps"] != int64(3) || a["SyncsAvgTime"] != 0.5 {
+		t.Fatalf("next interval: %v", a)
+	}
+}

@@ -54,7 +54,7 @@ func (n *NameNode) write(ctx context.Context, user, what, path string, fn writeF
 			n.writerFailed(w, aerr)
 			return aerr
 		}
-		if got := w.Append(EncodeOp(op)); got != txid {
+		if got := n.logEdit(w, op); got != txid {
 			n.mu.Unlock()
 			aerr := fmt.Errorf("%w: journal gave txid %d to namespace txid %d", ErrJournal, got, txid)
 			n.writerFailed(w, aerr)
@@ -72,12 +72,9 @@ func (n *NameNode) write(ctx context.Context, user, what, path string, fn writeF
 	n.inflight.Add(1)
 	n.mu.Unlock()
 	defer n.inflight.Done()
-	if serr := w.Sync(context.WithoutCancel(ctx), last); serr != nil {
-		n.writerFailed(w, serr)
-		return fmt.Errorf("edit %d was not acknowledged by a quorum of journalnodes: %w", last, serr)
+	if serr := n.syncEdits(ctx, w, last); serr != nil {
+		return serr
 	}
-	n.act.transactions.Add(int64(len(ops)))
-	n.act.syncs.Add(1)
 	return err
 }
 

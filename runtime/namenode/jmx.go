@@ -15,7 +15,14 @@ import (
 // counted when a call succeeds as Hadoop's RPC server counts them.
 type activity struct {
 	createFileOps, filesCreated, filesAppended, getBlockLocations, filesRenamed,
-	getListingOps, deleteFileOps, filesDeleted, fileInfoOps, transactions, syncs atomic.Int64
+	getListingOps, deleteFileOps, filesDeleted, fileInfoOps atomic.Int64
+	// Hadoop's MutableRates: Transactions times an edit's logging (the
+	// append to the writer's buffer), Syncs each journal flush, which under
+	// group commit carries several edits (TransactionsBatchedInSync counts
+	// the edits a flush carried beyond one).
+	transactions, syncs jmx.Rate
+	batchedInSync       atomic.Int64
+	syncsFromWriter     atomic.Bool // the writer reports its flushes (qjm); else each mutation's wait counts
 }
 
 // blockFigures are the DataNode, block and capacity figures monitors read.
@@ -70,6 +77,16 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 		dirs[d] = "IMAGE_AND_EDITS"
 	}
 	a := &n.act
+	actAttrs := map[string]any{
+		"tag.ProcessName": "NameNode", "tag.SessionId": nil, "tag.Context": "dfs", "tag.Hostname": host,
+		"CreateFileOps": a.createFileOps.Load(), "FilesCreated": a.filesCreated.Load(),
+		"FilesAppended": a.filesAppended.Load(), "GetBlockLocations": a.getBlockLocations.Load(),
+		"FilesRenamed": a.filesRenamed.Load(), "GetListingOps": a.getListingOps.Load(),
+		"DeleteFileOps": a.deleteFileOps.Load(), "FilesDeleted": a.filesDeleted.Load(),
+		"FileInfoOps": a.fileInfoOps.Load(), "TransactionsBatchedInSync": a.batchedInSync.Load(),
+	}
+	a.transactions.AddAttrs(actAttrs, "Transactions")
+	a.syncs.AddAttrs(actAttrs, "Syncs")
 	return []jmx.Bean{
 		{
 			Name: "Hadoop:service=NameNode,name=NameNodeStatus", ModelerType: "org.apache.hadoop.hdfs.server.namenode.NameNode",
@@ -95,7 +112,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 				"PendingReplicationBlocks": bf.pendingRepl, "PendingDeletionBlocks": bf.pendingDel,
 				"CorruptBlocks": int64(0), "ScheduledReplicationBlocks": int64(0), "ExcessBlocks": int64(0),
 				"FilesTotal": inodes, "NumLiveDataNodes": bf.live, "NumDeadDataNodes": bf.dead,
-				"NumFilesUnderConstruction": int64(0), "TotalSyncCount": a.syncs.Load(),
+				"NumFilesUnderConstruction": int64(0), "TotalSyncCount": a.syncs.NumOps(),
 				// hactl's: directories and files apart, and the standby's tail.
 				"TotalDirectories": t.Dirs, "TailLagTxns": lagTxns, "TailLagMillis": lagMs, "JournalEpoch": t.Epoch,
 				// How long after the active accepted an edit this standby
@@ -121,7 +138,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 				"NumDecomLiveDataNodes": int64(0), "NumDecomDeadDataNodes": int64(0), "NumDecommissioningDataNodes": int64(0),
 				"NumStaleDataNodes": int64(0), "VolumeFailuresTotal": int64(0), "EstimatedCapacityLostTotal": int64(0),
 				"MaxObjects": int64(0), "SnapshotStats": `{"SnapshottableDirectories":0,"Snapshots":0}`,
-				"TotalSyncCount": a.syncs.Load(),
+				"TotalSyncCount": a.syncs.NumOps(),
 			},
 		},
 		{
@@ -146,18 +163,11 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 		},
 		{
 			Name: "Hadoop:service=NameNode,name=NameNodeActivity", ModelerType: "NameNodeActivity", Record: "NameNodeActivity",
-			Attrs: map[string]any{
-				"tag.ProcessName": "NameNode", "tag.SessionId": nil, "tag.Context": "dfs", "tag.Hostname": host,
-				"CreateFileOps": a.createFileOps.Load(), "FilesCreated": a.filesCreated.Load(),
-				"FilesAppended": a.filesAppended.Load(), "GetBlockLocations": a.getBlockLocations.Load(),
-				"FilesRenamed": a.filesRenamed.Load(), "GetListingOps": a.getListingOps.Load(),
-				"DeleteFileOps": a.deleteFileOps.Load(), "FilesDeleted": a.filesDeleted.Load(),
-				"FileInfoOps": a.fileInfoOps.Load(), "TransactionsNumOps": a.transactions.Load(),
-				"SyncsNumOps": a.syncs.Load(),
-			},
+			Attrs: actAttrs,
 			Counters: map[string]bool{"CreateFileOps": true, "FilesCreated": true, "FilesAppended": true,
 				"GetBlockLocations": true, "FilesRenamed": true, "GetListingOps": true, "DeleteFileOps": true,
-				"FilesDeleted": true, "FileInfoOps": true, "TransactionsNumOps": true, "SyncsNumOps": true},
+				"FilesDeleted": true, "FileInfoOps": true, "TransactionsNumOps": true, "SyncsNumOps": true,
+				"TransactionsBatchedInSync": true},
 		},
 		jmx.JvmMetrics("NameNode", host),
 	}

@@ -142,6 +142,16 @@ func TestJMXExporterBeans(t *testing.T) {
 			t.Errorf("NameNodeActivity %s = %v, want %v", k, act[k], v)
 		}
 	}
+	// Hadoop's MutableRates: the mem journal reports no flushes, so each
+	// of the 6 edits' waits is a sync; times are milliseconds.
+	for _, k := range []string{"TransactionsAvgTime", "SyncsAvgTime"} {
+		if v, ok := act[k].(float64); !ok || v < 0 || v > 1000 {
+			t.Errorf("NameNodeActivity %s = %#v, want a duration in ms", k, act[k])
+		}
+	}
+	if act["SyncsNumOps"] != float64(6) || act["TransactionsBatchedInSync"] != float64(0) || fs["TotalSyncCount"] != float64(6) {
+		t.Errorf("SyncsNumOps %v TransactionsBatchedInSync %v TotalSyncCount %v", act["SyncsNumOps"], act["TransactionsBatchedInSync"], fs["TotalSyncCount"])
+	}
 
 	// get= and the same numbers on /prom.
 	one := scrapeJMX(t, addr, "?get=Hadoop:service=NameNode,name=FSNamesystem::FilesTotal")

@@ -374,6 +374,15 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open journal for write: %w", err)
 	}
+	if o, ok := w.(interface {
+		OnSync(func(txns int64, took time.Duration))
+	}); ok {
+		n.act.syncsFromWriter.Store(true)
+		o.OnSync(func(txns int64, took time.Duration) {
+			n.act.syncs.Add(took)
+			n.act.batchedInSync.Add(txns - 1)
+		})
+	}
 	target := w.LastTxid()
 	for {
 		n.mu.RLock()
@@ -567,7 +576,7 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 		n.writerFailed(w, err)
 		return false, err
 	}
-	if got := w.Append(EncodeOp(op)); got != txid {
+	if got := n.logEdit(w, op); got != txid {
 		n.mu.Unlock()
 		err := fmt.Errorf("%w: journal gave txid %d to namespace txid %d", ErrJournal, got, txid)
 		n.writerFailed(w, err)
@@ -576,14 +585,9 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 	n.inflight.Add(1)
 	n.mu.Unlock()
 	defer n.inflight.Done()
-	// Not the client's context: an abandoned request must not look like a
-	// journal failure, and the edit is in the writer's buffer either way.
-	if err := w.Sync(context.WithoutCancel(ctx), txid); err != nil {
-		n.writerFailed(w, err)
-		return false, fmt.Errorf("edit %d was not acknowledged by a quorum of journalnodes: %w", txid, err)
+	if err := n.syncEdits(ctx, w, txid); err != nil {
+		return false, err
 	}
-	n.act.transactions.Add(1)
-	n.act.syncs.Add(1)
 	// Counted once the edit is durable and only if it changed something
 	// (a mkdirs of an existing directory creates nothing).
 	switch op.Code {
@@ -847,4 +851,29 @@ func (n *NameNode) nextTailSleep(last, period time.Duration, reset bool) time.Du
 		return period
 	}
 	return min(max(last, time.Millisecond)*2, max(backoffMax, period))
+}
+
+// logEdit appends op to the writer's buffer, timed as Hadoop's
+// NameNodeActivity Transactions (FSEditLog.logEdit).
+func (n *NameNode) logEdit(w JournalWriter, op *Op) int64 {
+	began := time.Now()
+	txid := w.Append(EncodeOp(op))
+	n.act.transactions.Add(time.Since(began))
+	return txid
+}
+
+// syncEdits waits until txid is durable on a quorum. Not under the client's
+// context: an abandoned request must not look like a journal failure, and
+// the edit is in the writer's buffer either way. The wait is a Syncs sample
+// only for a writer that does not report its flushes itself.
+func (n *NameNode) syncEdits(ctx context.Context, w JournalWriter, txid int64) error {
+	began := time.Now()
+	if err := w.Sync(context.WithoutCancel(ctx), txid); err != nil {
+		n.writerFailed(w, err)
+		return fmt.Errorf("edit %d was not acknowledged by a quorum of journalnodes: %w", txid, err)
+	}
+	if !n.act.syncsFromWriter.Load() {
+		n.act.syncs.Add(time.Since(began))
+	}
+	return nil
 }

@@ -180,6 +180,12 @@ func TestGroupCommitBatchesConcurrentSyncs(t *testing.T) {
 		}
 		return ""
 	})
+	// Each flush reports the edits it carried (the NameNode's Syncs metric).
+	var syncs, synced atomic.Int64
+	w.OnSync(func(txns int64, took time.Duration) {
+		syncs.Add(1)
+		synced.Add(txns)
+	})
 	const writers, each = 16, 20
 	errs := make(chan error, writers)
 	var lock = make(chan struct{}, 1)
@@ -208,6 +214,10 @@ func TestGroupCommitBatchesConcurrentSyncs(t *testing.T) {
 	}
 	if calls.Load() >= writers*each {
 		t.Fatalf("%d journal calls for %d edits: no batching", calls.Load(), writers*each)
+	}
+	drain(w.m.loggers)
+	if synced.Load() != writers*each || syncs.Load() != calls.Load() {
+		t.Fatalf("OnSync heard %d flushes carrying %d edits; %d journal calls carried %d", syncs.Load(), synced.Load(), calls.Load(), writers*each)
 	}
 	t.Logf("%d edits in %d journal calls", writers*each, calls.Load())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hactl/hactl/runtime/rpc"
 )
@@ -32,6 +33,17 @@ type Writer struct {
 	wake     *sync.Cond    // on mu: wakes the flusher
 	stopped  bool
 	err      error
+	onSync   func(txns int64, took time.Duration)
+}
+
+// OnSync makes f hear of every journal call the writer's flusher completes
+// on a majority: how many edits it carried (several Syncs share one under
+// group commit) and how long it took. Hadoop's NameNode counts these as its
+// Syncs metric. Set it before the first Sync.
+func (w *Writer) OnSync(f func(txns int64, took time.Duration)) {
+	w.mu.Lock()
+	w.onSync = f
+	w.mu.Unlock()
 }
 
 // Epoch is the writer's epoch.
@@ -133,10 +145,15 @@ func (w *Writer) flush() {
 	batch, first, n := w.buf, w.bufFirst, w.bufCount
 	w.buf, w.bufCount = nil, 0
 	w.inFlight++
+	onSync := w.onSync
+	began := time.Now()
 	p := w.submitBatch(w.segStart, first, n, batch, w.synced)
 	w.mu.Unlock()
 	_, err := p.wait(context.Background(), w.m.majority(), 0, fmt.Sprintf("journal txids %d-%d", first, first+n-1))
 	err = w.wrapErr(err)
+	if err == nil && onSync != nil {
+		onSync(n, time.Since(began))
+	}
 	w.mu.Lock()
 	w.inFlight--
 	if err != nil {
