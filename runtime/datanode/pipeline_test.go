@@ -474,3 +474,76 @@ func TestRestartReportsStoredReplicas(t *testing.T) {
 		t.Fatalf("datanodeUuid changed across the restart: %s → %s", uuid, dn2.ID().UUID)
 	}
 }
+
+// TestCRC32WriterAsColinmarc writes as github.com/colinmarc/hdfs/v2 does:
+// CRC32 (not CRC32C) checksums, seqnos from 1, latestGenerationStamp 0,
+// pipelineSize counting only the targets; the replica keeps CRC32 and a
+// read says so.
+func TestCRC32WriterAsColinmarc(t *testing.T) {
+	_, dns := startCluster(t, 2)
+	data := pattern(70_000)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1500, GenStamp: 1001}}
+	c, err := net.Dial("tcp", dns[0].XferAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	crc32spec := ChecksumSpec{Type: ChecksumCRC32, BytesPerChecksum: 512}
+	err = dtp.WriteOp(c, dtp.OpWriteBlock, &hadooppb.OpWriteBlockProto{
+		Header: dtp.ClientHeader(b, nil, "go-hdfs-x"), Targets: []*hadooppb.DatanodeInfoProto{info(dns[1])},
+		Stage: hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE.Enum(), PipelineSize: proto.Uint32(1),
+		MinBytesRcvd: proto.Uint64(0), MaxBytesRcvd: proto.Uint64(0), LatestGenerationStamp: proto.Uint64(0),
+		RequestedChecksum: &hadooppb.ChecksumProto{Type: hadooppb.ChecksumTypeProto_CHECKSUM_CRC32.Enum(), BytesPerChecksum: proto.Uint32(512)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := dtp.NewReader(c)
+	if _, err := dtp.ReadResponse(in); err != nil {
+		t.Fatal(err)
+	}
+	seq := int64(1)
+	for off := 0; off < len(data); off += 65536 {
+		piece := data[off:min(off+65536, len(data))]
+		if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: int64(off), Seqno: seq}, crc32spec.AppendSums(nil, piece), piece); err != nil {
+			t.Fatal(err)
+		}
+		seq++
+	}
+	if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: int64(len(data)), Seqno: seq, Last: true}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for want := int64(1); want <= seq; want++ {
+		a, err := dtp.ReadAck(in)
+		if err != nil || a.Seqno != want || !a.OK() || len(a.Replies) != 2 {
+			t.Fatalf("ack %d: %+v %v", want, a, err)
+		}
+	}
+	for _, dn := range dns {
+		rr, err := dn.Storage().OpenRead(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rr.Spec != crc32spec || rr.NumBytes != int64(len(data)) {
+			t.Fatalf("replica %+v spec %+v", rr.Replica, rr.Spec)
+		}
+		rr.Close()
+	}
+	// A CRC32C checksum on a CRC32 write is refused with ERROR_CHECKSUM.
+	b2 := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1501, GenStamp: 1001}}
+	c2, _ := net.Dial("tcp", dns[0].XferAddr())
+	defer c2.Close()
+	dtp.WriteOp(c2, dtp.OpWriteBlock, &hadooppb.OpWriteBlockProto{
+		Header: dtp.ClientHeader(b2, nil, "go-hdfs-x"), Stage: hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE.Enum(),
+		PipelineSize: proto.Uint32(0), MinBytesRcvd: proto.Uint64(0), MaxBytesRcvd: proto.Uint64(0), LatestGenerationStamp: proto.Uint64(0),
+		RequestedChecksum: &hadooppb.ChecksumProto{Type: hadooppb.ChecksumTypeProto_CHECKSUM_CRC32.Enum(), BytesPerChecksum: proto.Uint32(512)},
+	})
+	in2 := dtp.NewReader(c2)
+	if _, err := dtp.ReadResponse(in2); err != nil {
+		t.Fatal(err)
+	}
+	dtp.WritePacket(c2, dtp.PacketHeader{OffsetInBlock: 0, Seqno: 1}, dtp.AppendChecksums(nil, data[:1000], 512), data[:1000])
+	if a, err := dtp.ReadAck(in2); err != nil || a.OK() || a.Replies[0] != hadooppb.Status_ERROR_CHECKSUM {
+		t.Fatalf("damaged packet: ack %+v, %v", a, err)
+	}
+}
