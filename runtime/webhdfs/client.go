@@ -216,13 +216,20 @@ func (c *Client) failoverSleep(round int) time.Duration {
 
 // call is one WebHDFS operation.
 type call struct {
-	method     string
-	op         string
-	path       string
-	params     url.Values
-	body       []byte // CREATE/APPEND data, sent to the redirect's Location
-	twoStep    bool   // CREATE/APPEND: the first request carries no body
-	idempotent bool   // safe to repeat on another NameNode after an ambiguous failure
+	method  string
+	op      string
+	path    string
+	params  url.Values
+	body    []byte // CREATE/APPEND data, sent to the redirect's Location
+	twoStep bool   // CREATE/APPEND: the first request carries no body
+	// stream, when set, is the data of a streamed CREATE/APPEND, sent once
+	// to the redirect's Location (a DataNode, or the NameNode itself in
+	// inline mode); streamSize is its length, -1 unknown (chunked).
+	stream     io.Reader
+	streamSize int64
+	started    *bool // set once stream was read from: the call can no longer be repeated
+	keepBody   bool  // out takes the response body: attempt does not drain it
+	idempotent bool  // safe to repeat on another NameNode after an ambiguous failure
 	out        func(*http.Response) error
 }
 
@@ -245,7 +252,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			c.learned(idx)
 			return nil
 		}
-		if ctx.Err() != nil || !shouldFailover(err, cl.idempotent) {
+		if ctx.Err() != nil || !shouldFailover(err, cl.idempotent) || (cl.started != nil && *cl.started) {
 			return fmt.Errorf("webhdfs %s %s on %s: %w", cl.op, cl.path, c.addrs[idx], err)
 		}
 		if failovers >= c.maxFail {
@@ -513,12 +520,24 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	return c.sendReader(ctx, method, u, rd, int64(len(body)))
+}
+
+// sendReader sends a request with body rd of size bytes (-1: unknown,
+// sent chunked; rd nil: no body).
+func (c *Client) sendReader(ctx context.Context, method, u string, rd io.Reader, size int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
+	if rd != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
+		if _, rewindable := rd.(*bytes.Reader); !rewindable {
+			req.ContentLength = size
+			if size == 0 {
+				req.Body = http.NoBody
+			}
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -538,32 +557,60 @@ func (c *Client) attempt(ctx context.Context, addr string, cl call) error {
 	if !cl.twoStep {
 		body = cl.body
 	}
+	streaming := false
 	for hops := 0; ; hops++ {
-		resp, err := c.send(ctx, cl.method, u, body)
+		var resp *http.Response
+		var err error
+		if streaming {
+			resp, err = c.sendReader(ctx, cl.method, u, &startedReader{r: cl.stream, started: cl.started}, cl.streamSize)
+		} else {
+			resp, err = c.send(ctx, cl.method, u, body)
+		}
 		if err != nil {
 			return err
 		}
 		if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusMovedPermanently {
 			loc := resp.Header.Get("Location")
 			drain(resp)
-			if loc == "" || hops >= 3 {
+			if loc == "" || hops >= 3 || streaming {
 				return fmt.Errorf("bad redirect (%d, Location %q)", resp.StatusCode, loc)
 			}
 			u, body = loc, cl.body
+			if cl.stream != nil {
+				streaming = true
+				continue
+			}
 			if cl.twoStep && body == nil {
 				body = []byte{} // send an explicit empty body
 			}
 			continue
 		}
-		defer drain(resp)
 		if resp.StatusCode >= 300 {
+			defer drain(resp)
 			return decodeError(resp)
 		}
-		if cl.out != nil {
-			return cl.out(resp)
+		if cl.out == nil {
+			drain(resp)
+			return nil
 		}
-		return nil
+		err = cl.out(resp)
+		if err != nil || !cl.keepBody {
+			drain(resp)
+		}
+		return err
 	}
+}
+
+// startedReader records that the stream was read from: from then on the
+// call cannot be repeated on another NameNode (the bytes are gone).
+type startedReader struct {
+	r       io.Reader
+	started *bool
+}
+
+func (s *startedReader) Read(p []byte) (int, error) {
+	*s.started = true
+	return s.r.Read(p)
 }
 
 func drain(resp *http.Response) {
@@ -649,6 +696,80 @@ func (c *Client) Append(ctx context.Context, path string, data []byte) error {
 	}
 	return c.do(ctx, call{method: http.MethodPost, op: "APPEND", path: path, body: data, twoStep: true})
 }
+
+// CreateFrom writes a new file at path from r, streamed to the Location
+// the NameNode redirects to (a DataNode, which writes it through the block
+// pipeline; the NameNode itself when it stores files inline) without
+// holding it in memory. size is r's length, -1 when unknown (sent
+// chunked). The call fails over between NameNodes only until the first
+// byte of r was read.
+func (c *Client) CreateFrom(ctx context.Context, path string, r io.Reader, size int64, o CreateOptions) error {
+	p := url.Values{"overwrite": {strconv.FormatBool(o.Overwrite)}}
+	if o.Permission != 0 {
+		p.Set("permission", PermissionString(o.Permission))
+	}
+	if o.Replication > 0 {
+		p.Set("replication", strconv.Itoa(int(o.Replication)))
+	}
+	if o.BlockSize > 0 {
+		p.Set("blocksize", strconv.FormatInt(o.BlockSize, 10))
+	}
+	started := false
+	return c.do(ctx, call{method: http.MethodPut, op: "CREATE", path: path, params: p, twoStep: true,
+		stream: r, streamSize: size, started: &started})
+}
+
+// AppendFrom adds r's bytes to the end of the file at path, streamed as
+// CreateFrom.
+func (c *Client) AppendFrom(ctx context.Context, path string, r io.Reader, size int64) error {
+	started := false
+	return c.do(ctx, call{method: http.MethodPost, op: "APPEND", path: path, twoStep: true,
+		stream: r, streamSize: size, started: &started})
+}
+
+// OpenStream opens length bytes from offset (length < 0: to the end) of the
+// file at path for reading as they arrive; the caller closes the reader.
+// Its Size is the answer's Content-Length (-1 when the server sent none).
+func (c *Client) OpenStream(ctx context.Context, path string, offset, length int64) (*FileReader, error) {
+	p := url.Values{}
+	if offset > 0 {
+		p.Set("offset", strconv.FormatInt(offset, 10))
+	}
+	if length >= 0 {
+		p.Set("length", strconv.FormatInt(length, 10))
+	}
+	var fr *FileReader
+	err := c.do(ctx, call{method: http.MethodGet, op: "OPEN", path: path, params: p, idempotent: true, keepBody: true,
+		out: func(resp *http.Response) error {
+			fr = &FileReader{body: resp.Body, Size: resp.ContentLength}
+			return nil
+		}})
+	if err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+// FileReader is an open file's data as the server streams it.
+type FileReader struct {
+	body io.ReadCloser
+	Size int64 // bytes the answer carries, -1 unknown
+	read int64
+}
+
+// Read reads the next bytes; a body cut short of its Content-Length is
+// io.ErrUnexpectedEOF, never a clean end.
+func (f *FileReader) Read(p []byte) (int, error) {
+	n, err := f.body.Read(p)
+	f.read += int64(n)
+	if err == io.EOF && f.Size >= 0 && f.read < f.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// Close ends the read.
+func (f *FileReader) Close() error { return f.body.Close() }
 
 // Open reads length bytes from offset (length < 0: to the end) of the file at path.
 func (c *Client) Open(ctx context.Context, path string, offset, length int64) ([]byte, error) {
