@@ -18,10 +18,12 @@ func importCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "import",
 		Usage:     "write hactl HCL equivalent to an existing Hadoop core-site.xml and hdfs-site.xml",
-		UsageText: "hactl import --core-site FILE --hdfs-site FILE [--out FILE] [--force]",
+		UsageText: "hactl import --core-site FILE --hdfs-site FILE [--workers FILE] [--out FILE] [--force]",
 		Description: "Reads a running cluster's Hadoop XML and writes formatted HCL: hosts derived from the\n" +
 			"addresses (first DNS label, or h1, h2, … for IPs), nameservices, NameNodes, the JournalNode\n" +
-			"quorum from the qjournal URI, the ZooKeeper quorum (as external), fencing and timeouts.\n" +
+			"quorum from the qjournal URI, the ZooKeeper quorum (as external), fencing and timeouts;\n" +
+			"with --workers (Hadoop's etc/hadoop/workers) a datanode block for those hosts from the\n" +
+			"dfs.datanode.* keys, and an hdfs block (replication, heartbeat and block report intervals).\n" +
 			"Keys hactl does not model go to the hadoop {} passthrough, so `hactl render` gives the\n" +
 			"same keys back. The result is validated and any findings printed to stderr.\n\n" +
 			"Examples:\n" +
@@ -30,6 +32,7 @@ func importCommand() *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "core-site", Usage: "Hadoop core-site.xml to read (`FILE`)", Required: true},
 			&ucli.StringFlag{Name: "hdfs-site", Usage: "Hadoop hdfs-site.xml to read (`FILE`)", Required: true},
+			&ucli.StringFlag{Name: "workers", Usage: "the DataNode hosts, one per line (Hadoop's etc/hadoop/workers, `FILE`)"},
 			&ucli.StringFlag{Name: "out", Usage: "write the HCL to `FILE` instead of stdout"},
 			&ucli.BoolFlag{Name: "force", Usage: "overwrite --out when it exists"},
 		},
@@ -49,7 +52,17 @@ func runImport(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return exitCode(1, fmt.Errorf("import: %w", err))
 	}
-	out, warnings, err := schema.ImportReport(core, hdfs)
+	var opts schema.ImportOptions
+	if w := cmd.String("workers"); w != "" {
+		data, err := os.ReadFile(w)
+		if err != nil {
+			return exitCode(1, fmt.Errorf("import: %w", err))
+		}
+		if opts.Workers = schema.ParseWorkers(data); len(opts.Workers) == 0 {
+			return exitCode(1, fmt.Errorf("import: %s lists no host", w))
+		}
+	}
+	out, warnings, err := schema.ImportReportWith(core, hdfs, opts)
 	for _, w := range warnings {
 		fmt.Fprintln(cmd.Root().ErrWriter, "warning:", w)
 	}

@@ -82,3 +82,39 @@ func TestImportPrintsWarnings(t *testing.T) {
 		t.Errorf("stderr lacks the duplicate-key warning:\n%s", errOut)
 	}
 }
+
+// --workers names the DataNode hosts: the import has a datanode block for
+// them, and their render carries the source's data dirs and ports.
+func TestImportWithWorkers(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "import", "workers")
+	out := filepath.Join(t.TempDir(), "main.hcl")
+	code, _, errOut := runHactl(t, "import", "--core-site", filepath.Join(dir, "core-site.xml"),
+		"--hdfs-site", filepath.Join(dir, "hdfs-site.xml"), "--workers", filepath.Join(dir, "workers"), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	conf := filepath.Join(t.TempDir(), "conf")
+	if code, _, errOut := runHactl(t, "render", "--host", "worker2", "--out", conf, filepath.Dir(out)); code != 0 {
+		t.Fatalf("render of the import: exit %d: %s", code, errOut)
+	}
+	got, err := hadoopconf.LoadDir(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"dfs.datanode.data.dir": "/data/1/dfs/dn,/data/ssd/dfs/dn", "dfs.datanode.address": "worker2.example.com:50010",
+		"dfs.replication": "3", "hactl.namenode.max-inline-file-bytes": "0",
+	} {
+		if g := got.Get(k, ""); g != want {
+			t.Errorf("%s = %q, want %q", k, g, want)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "workers")
+	if err := os.WriteFile(empty, []byte("# nobody\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runHactl(t, "import", "--core-site", filepath.Join(dir, "core-site.xml"),
+		"--hdfs-site", filepath.Join(dir, "hdfs-site.xml"), "--workers", empty); code != 1 || !strings.Contains(errOut, "lists no host") {
+		t.Errorf("empty workers file: exit %d, %s", code, errOut)
+	}
+}

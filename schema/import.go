@@ -29,7 +29,13 @@ func Import(core, hdfs *hadoopconf.Config) ([]byte, error) {
 // configuration does that Hadoop accepts but an operator should know, such as
 // a key given twice (Hadoop keeps the last value, so does the import).
 func ImportReport(core, hdfs *hadoopconf.Config) ([]byte, []string, error) {
-	im := &importer{core: core, hdfs: hdfs, used: map[string]bool{},
+	return ImportReportWith(core, hdfs, ImportOptions{})
+}
+
+// ImportReportWith is ImportReport with what the XML does not say (the
+// DataNode hosts).
+func ImportReportWith(core, hdfs *hadoopconf.Config, opts ImportOptions) ([]byte, []string, error) {
+	im := &importer{core: core, hdfs: hdfs, used: map[string]bool{}, workers: opts.Workers,
 		hostByAddr: map[string]string{}, taken: map[string]bool{}}
 	if im.core == nil {
 		im.core = hadoopconf.New()
@@ -79,6 +85,8 @@ type importer struct {
 	used       map[string]bool // keys the model now carries
 
 	warnings []string
+
+	workers    []string // DataNode hosts (ImportOptions.Workers)
 
 	hosts      []importedHost
 	hostByAddr map[string]string
@@ -254,6 +262,10 @@ func (im *importer) run() ([]byte, error) {
 		}
 		nss = append(nss, ns)
 	}
+	dns, err := im.dataNodes(im.workers)
+	if err != nil {
+		return nil, err
+	}
 	// Defaults the renderer fills in itself; anything else stays a passthrough.
 	if im.get(KeyDefaultFS) == "hdfs://"+nsNames[0] {
 		im.used[KeyDefaultFS] = true
@@ -285,6 +297,7 @@ func (im *importer) run() ([]byte, error) {
 	for _, ns := range nss {
 		importWriteNameservice(b, ns)
 	}
+	importWriteDataNodes(b, dns)
 	if v := im.take(KeyClusterSecretFile); v != "" {
 		b.AppendNewline()
 		b.AppendNewBlock("runtime", nil).Body().SetAttributeValue("secret_file", cty.StringVal(v))

@@ -24,6 +24,19 @@ func importSamples(t *testing.T) []string {
 	return dirs
 }
 
+// readWorkers reads the sample's workers file (the DataNode hosts), if any.
+func readWorkers(t *testing.T, dir string) ImportOptions {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "workers"))
+	if os.IsNotExist(err) {
+		return ImportOptions{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ImportOptions{Workers: ParseWorkers(data)}
+}
+
 func readSample(t *testing.T, dir string) (core, hdfs *hadoopconf.Config) {
 	t.Helper()
 	core, err := hadoopconf.ReadFile(filepath.Join(dir, "core-site.xml"))
@@ -46,7 +59,7 @@ func TestImportGolden(t *testing.T) {
 	for _, dir := range importSamples(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			core, hdfs := readSample(t, dir)
-			got, warnings, err := ImportReport(core, hdfs)
+			got, warnings, err := ImportReportWith(core, hdfs, readWorkers(t, dir))
 			var diag strings.Builder
 			for _, w := range warnings {
 				fmt.Fprintf(&diag, "import: warning: %s\n", w)
