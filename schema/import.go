@@ -86,7 +86,7 @@ type importer struct {
 
 	warnings []string
 
-	workers    []string // DataNode hosts (ImportOptions.Workers)
+	workers []string // DataNode hosts (ImportOptions.Workers)
 
 	hosts      []importedHost
 	hostByAddr map[string]string
