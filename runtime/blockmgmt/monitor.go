@@ -390,3 +390,27 @@ func (m *Manager) SafeModeTip() string {
 	}
 	return b.String()
 }
+
+// DecomProgress counts, for a decommissioning node, its blocks still short
+// of their replication elsewhere and those it holds the only live replica
+// of (Hadoop's DecomNodes underReplicatedBlocks and
+// decommissionOnlyReplicas).
+func (m *Manager) DecomProgress(d *Datanode) (underReplicated, only int) {
+	for id := range d.blocks {
+		b := m.blocks[id]
+		if b == nil {
+			continue
+		}
+		live := m.liveNormal(b)
+		if live < int(b.Replication) {
+			underReplicated++
+		}
+		if live == 0 {
+			only++
+		}
+	}
+	return underReplicated, only
+}
+
+// LastContact is the time of the node's last heartbeat (ms since the epoch).
+func (d *Datanode) LastContact() int64 { return d.lastSeen }

@@ -159,7 +159,7 @@ func (n *NameNode) ext(b hdfs.Block) hdfs.ExtendedBlock {
 
 // located is a block as a client is told it: its live, good replicas best
 // first, or its corrupt ones (Corrupt set) when it has no other.
-func (n *NameNode) located(b *blockmgmt.BlockInfo, offset int64, reader string) hdfs.LocatedBlock {
+func (n *NameNode) located(b *blockmgmt.BlockInfo, offset int64, reader, user, mode string) hdfs.LocatedBlock {
 	lb := hdfs.LocatedBlock{Block: n.ext(b.Block), Offset: offset}
 	var nodes []*blockmgmt.Datanode
 	if b.State == blockmgmt.UnderConstruction {
@@ -174,6 +174,7 @@ func (n *NameNode) located(b *blockmgmt.BlockInfo, offset int64, reader string) 
 		}
 	}
 	lb.Locations = blockmgmt.Infos(nodes)
+	lb.Token = n.blockToken(lb.Block, user, mode)
 	return lb
 }
 
@@ -373,7 +374,7 @@ func (n *NameNode) BlockManager() *blockmgmt.Manager { return n.bm }
 // locatedBlocks lists the blocks of f overlapping [offset, offset+length)
 // (length < 0: to the end), as Hadoop's createLocatedBlocks: a last block
 // being written is not among them nor in FileLength, it is LastBlock.
-func (n *NameNode) locatedBlocks(f *inode, offset, length int64, reader string) hdfs.LocatedBlocks {
+func (n *NameNode) locatedBlocks(f *inode, offset, length int64, reader, user string) hdfs.LocatedBlocks {
 	out := hdfs.LocatedBlocks{UnderConstruction: f.uc != nil}
 	blocks := f.blocks
 	var ucLast *blockmgmt.BlockInfo
@@ -387,18 +388,18 @@ func (n *NameNode) locatedBlocks(f *inode, offset, length int64, reader string) 
 	var pos int64
 	for _, b := range blocks {
 		if pos+b.NumBytes > offset && pos < end {
-			out.Blocks = append(out.Blocks, n.located(b, pos, reader))
+			out.Blocks = append(out.Blocks, n.located(b, pos, reader, user, hdfs.AccessRead))
 		}
 		pos += b.NumBytes
 	}
 	out.FileLength = pos
 	switch {
 	case ucLast != nil:
-		lb := n.located(ucLast, pos, reader)
+		lb := n.located(ucLast, pos, reader, user, hdfs.AccessRead)
 		out.LastBlock = &lb
 	case len(blocks) > 0:
 		last := blocks[len(blocks)-1]
-		lb := n.located(last, pos-last.NumBytes, reader)
+		lb := n.located(last, pos-last.NumBytes, reader, user, hdfs.AccessRead)
 		out.LastBlock, out.LastBlockComplete = &lb, true
 	default:
 		out.LastBlockComplete = true
@@ -438,6 +439,9 @@ func (n *NameNode) defaultBlockConfig() {
 	}
 	if c.ReplicationInterval <= 0 {
 		c.ReplicationInterval = 3 * time.Second
+	}
+	if c.BlockTokenLifetime <= 0 {
+		c.BlockTokenLifetime = 10 * time.Hour
 	}
 	if c.BlockManager == (blockmgmt.Config{}) {
 		c.BlockManager = blockmgmt.DefaultConfig()
@@ -540,4 +544,20 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 		return "", fmt.Errorf("%w: Failed to find datanode, suggest to check cluster health. excludeDatanodes=null", webhdfs.ErrIOException)
 	}
 	return pick.Info.InfoAddr(), nil
+}
+
+// blockToken is the block access token of b for user and mode when
+// dfs.block.access.token.enable is set (nil otherwise), valid for
+// dfs.block.access.token.lifetime, signed with the cluster secret as the
+// DataNodes check it (hdfs.VerifyBlockToken).
+func (n *NameNode) blockToken(b hdfs.ExtendedBlock, user, mode string) *hdfs.Token {
+	if !n.cfg.BlockTokens {
+		return nil
+	}
+	modes := []string{mode}
+	if mode == hdfs.AccessWrite {
+		// A writer also copies to a replacement DataNode in pipeline recovery.
+		modes = append(modes, hdfs.AccessCopy)
+	}
+	return hdfs.NewBlockToken(n.cfg.Secret, b, defUser(user), modes, n.now().Add(n.cfg.BlockTokenLifetime))
 }

@@ -129,9 +129,9 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 			}
 			// Closed by the recovery: the append proceeds after it.
 			ops := append(rops, n.appendOp(f, path, clientName, machine, true))
-			return ops, n.appendAfter(f, path, clientName, &lb, &st), nil
+			return ops, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 		}
-		return []*Op{n.appendOp(f, path, clientName, machine, false)}, n.appendAfter(f, path, clientName, &lb, &st), nil
+		return []*Op{n.appendOp(f, path, clientName, machine, false)}, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 	})
 	if err == nil {
 		n.act.filesAppended.Add(1)
@@ -152,14 +152,14 @@ func (n *NameNode) appendOp(f *inode, path, clientName, machine string, afterRec
 	return op
 }
 
-func (n *NameNode) appendAfter(f *inode, path, clientName string, lb **hdfs.LocatedBlock, st *webhdfs.FileStatus) func() {
+func (n *NameNode) appendAfter(f *inode, path, clientName, user string, lb **hdfs.LocatedBlock, st *webhdfs.FileStatus) func() {
 	return func() {
 		n.renew(clientName)
 		*st, _ = n.ns.Stat(path)
 		if len(f.blocks) > 0 {
 			last := f.blocks[len(f.blocks)-1]
 			if last.State == blockmgmt.UnderConstruction {
-				l := n.located(last, f.length()-last.NumBytes, "")
+				l := n.located(last, f.length()-last.NumBytes, "", user, hdfs.AccessWrite)
 				*lb = &l
 			}
 		}
@@ -186,7 +186,7 @@ func (r *ClientRPC) AddBlock(ctx context.Context, path, clientName string, previ
 		if last != nil && last.State == blockmgmt.UnderConstruction && last.NumBytes == 0 && len(last.Locs()) == 0 &&
 			(previous == nil && len(blocks) == 1 || previous != nil && len(blocks) > 1 && blocks[len(blocks)-2].ID == previous.ID) {
 			off := f.length() - last.NumBytes
-			return nil, func() { n.renew(clientName); out = n.located(last, off, machine) }, nil
+			return nil, func() { n.renew(clientName); out = n.located(last, off, machine, user, hdfs.AccessWrite) }, nil
 		}
 		var ops []*Op
 		var prevBlock []hdfs.Block
@@ -219,7 +219,7 @@ func (r *ClientRPC) AddBlock(ctx context.Context, path, clientName string, previ
 			b := f.blocks[len(f.blocks)-1]
 			n.bm.SetExpected(b, targets)
 			n.renew(clientName)
-			out = n.located(b, f.length()-b.NumBytes, machine)
+			out = n.located(b, f.length()-b.NumBytes, machine, user, hdfs.AccessWrite)
 		}, nil
 	})
 	return out, err
@@ -301,7 +301,7 @@ func (r *ClientRPC) GetBlockLocations(ctx context.Context, path string, offset, 
 		return hdfs.LocatedBlocks{}, fmt.Errorf("%w: %s is stored inline in the NameNode (%s > 0 when it was written): read it with WebHDFS OPEN on the NameNode", webhdfs.ErrIOException, path, KeyMaxInline)
 	}
 	n.act.getBlockLocations.Add(1)
-	return n.locatedBlocks(f, offset, length, hdfs.ClientMachine(ctx)), nil
+	return n.locatedBlocks(f, offset, length, hdfs.ClientMachine(ctx), user), nil
 }
 
 func (r *ClientRPC) GetAdditionalDatanode(ctx context.Context, path string, fileID int64, b hdfs.ExtendedBlock, existing []hdfs.DatanodeInfo, excluded []hdfs.DatanodeID, numAdditional int, clientName, user string) (hdfs.LocatedBlock, error) {
@@ -323,7 +323,8 @@ func (r *ClientRPC) GetAdditionalDatanode(ctx context.Context, path string, file
 	if len(chosen) < numAdditional {
 		return hdfs.LocatedBlock{}, fmt.Errorf("%w: %w: Failed to find %d more datanode(s) for the pipeline of %s (found %d)", webhdfs.ErrIOException, hdfs.ErrNoDatanodes, numAdditional, b, len(chosen))
 	}
-	return hdfs.LocatedBlock{Block: b, Locations: append(append([]hdfs.DatanodeInfo(nil), existing...), blockmgmt.Infos(chosen)...)}, nil
+	return hdfs.LocatedBlock{Block: b, Locations: append(append([]hdfs.DatanodeInfo(nil), existing...), blockmgmt.Infos(chosen)...),
+		Token: n.blockToken(b, user, hdfs.AccessCopy)}, nil
 }
 
 func (r *ClientRPC) UpdateBlockForPipeline(ctx context.Context, b hdfs.ExtendedBlock, clientName, user string) (hdfs.LocatedBlock, error) {
@@ -343,8 +344,9 @@ func (r *ClientRPC) UpdateBlockForPipeline(ctx context.Context, b hdfs.ExtendedB
 		gs := n.ns.genStamp + 1
 		return []*Op{{Code: OpSetGenStamp, GenStamp: gs}}, func() {
 			n.renew(clientName)
-			out = n.located(blk, f.length()-blk.NumBytes, "")
+			out = n.located(blk, f.length()-blk.NumBytes, "", user, hdfs.AccessWrite)
 			out.Block.GenStamp = gs
+			out.Token = n.blockToken(out.Block, user, hdfs.AccessWrite)
 		}, nil
 	})
 	return out, err

@@ -76,6 +76,8 @@ type Config struct {
 	ReplicationInterval time.Duration // dfs.namenode.replication.interval (3 s): the monitors' period
 	HostsFile           string        // dfs.hosts
 	HostsExcludeFile    string        // dfs.hosts.exclude
+	BlockTokens         bool          // dfs.block.access.token.enable
+	BlockTokenLifetime  time.Duration // dfs.block.access.token.lifetime (600 min)
 	BlockManager        blockmgmt.Config
 }
 
@@ -250,6 +252,14 @@ func loadBlockConfig(c *hadoopconf.Config, cfg *Config) error {
 	if cfg.ReplicationInterval, err = c.Seconds("dfs.namenode.replication.interval", 3*time.Second); err != nil {
 		return err
 	}
+	if cfg.BlockTokens, err = c.Bool("dfs.block.access.token.enable", false); err != nil {
+		return err
+	}
+	life, err := c.Int("dfs.block.access.token.lifetime", 600) // minutes, as Hadoop
+	if err != nil {
+		return err
+	}
+	cfg.BlockTokenLifetime = time.Duration(life) * time.Minute
 	cfg.HostsFile = c.Get("dfs.hosts", "")
 	cfg.HostsExcludeFile = c.Get("dfs.hosts.exclude", "")
 	b := blockmgmt.DefaultConfig()

@@ -77,6 +77,7 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux.HandleFunc("POST /ha/transitionToActive", n.signed(n.serveTransition(true)))
 	mux.HandleFunc("POST /ha/transitionToStandby", n.signed(n.serveTransition(false)))
 	mux.HandleFunc("POST /ha/rollEdits", n.signed(n.serveRollEdits))
+	mux.HandleFunc("POST /dfsadmin/refreshNodes", n.signed(n.serveRefreshNodes))
 	mux.HandleFunc("GET /imagetransfer", n.signed(n.serveGetImage))
 	mux.HandleFunc("PUT /imagetransfer", n.signed(n.servePutImage))
 	mux.HandleFunc("GET /{$}", n.serveStatusPage)

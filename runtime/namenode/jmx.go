@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 
+	"github.com/hactl/hactl/runtime/blockmgmt"
+	"github.com/hactl/hactl/runtime/hdfs"
 	"github.com/hactl/hactl/runtime/jmx"
 )
 
@@ -25,19 +28,64 @@ type activity struct {
 	syncsFromWriter     atomic.Bool // the writer reports its flushes (qjm); else each mutation's wait counts
 }
 
-// blockFigures are the DataNode, block and capacity figures monitors read.
-// hactl's NameNode keeps file data inline in the namespace: there are no
-// DataNodes and no blocks, so these are the true values of an HDFS with no
-// DataNode registered (all zero), computed here rather than written as
-// literals so that they read from one place once DataNodes exist.
+// blockFigures are the DataNode, block and capacity figures monitors read
+// (Hadoop's FSNamesystem and NameNodeInfo), from the block manager.
 type blockFigures struct {
-	live, dead                     int64
-	capacity, used, remaining      int64
-	blocks, missing, underRepl     int64
-	pendingRepl, pendingDel, xceiv int64
+	blockmgmt.Stats
+	ucFiles                     int64
+	safeMode                    bool
+	safeModeTip                 string
+	liveNodes, deadNodes, decom string // NameNodeInfo's JSON strings
 }
 
-func (n *NameNode) blockFigures() blockFigures { return blockFigures{} }
+// adminStateName is Hadoop's DatanodeInfo.AdminStates.toString.
+func adminStateName(s hdfs.AdminState) string {
+	switch s {
+	case hdfs.AdminDecommissionInProgress:
+		return "Decommission In Progress"
+	case hdfs.AdminDecommissioned:
+		return "Decommissioned"
+	}
+	return "In Service"
+}
+
+func (n *NameNode) blockFigures() blockFigures {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	f := blockFigures{Stats: n.bm.Stats(), safeMode: n.bm.InSafeMode(), safeModeTip: n.bm.SafeModeTip()}
+	if n.ns != nil {
+		f.ucFiles = int64(len(n.ns.uc))
+	}
+	now := n.nowMs()
+	live, dead, decom := map[string]any{}, map[string]any{}, map[string]any{}
+	for _, d := range n.bm.Nodes() {
+		i := d.Info
+		host := i.Hostname
+		if host == "" {
+			host = i.IP
+		}
+		key := net.JoinHostPort(host, strconv.Itoa(i.XferPort))
+		state := adminStateName(i.AdminState)
+		if d.Dead() {
+			dead[key] = map[string]any{"lastContact": (now - d.LastContact()) / 1000, "xferaddr": i.XferAddr(),
+				"decommissioned": i.AdminState == hdfs.AdminDecommissioned, "adminState": state}
+			continue
+		}
+		used := i.DFSUsed
+		live[key] = map[string]any{"infoAddr": i.InfoAddr(), "infoSecureAddr": net.JoinHostPort(i.IP, "0"), "xferaddr": i.XferAddr(),
+			"lastContact": (now - d.LastContact()) / 1000, "usedSpace": used, "adminState": state, "nonDfsUsedSpace": i.NonDFSUsed,
+			"capacity": i.Capacity, "numBlocks": d.NumBlocks(), "version": jmx.Version(), "used": used, "remaining": i.Remaining,
+			"blockScheduled": 0, "blockPoolUsed": i.BlockPoolUsed, "blockPoolUsedPercent": percent(i.BlockPoolUsed, i.Capacity, 0),
+			"volfails": 0}
+		if i.AdminState == hdfs.AdminDecommissionInProgress {
+			under, only := n.bm.DecomProgress(d)
+			decom[key] = map[string]any{"xferaddr": i.XferAddr(), "adminState": state, "underReplicatedBlocks": under,
+				"decommissionOnlyReplicas": only, "underReplicateInOpenFiles": 0}
+		}
+	}
+	f.liveNodes, f.deadNodes, f.decom = jsonString(live), jsonString(dead), jsonString(decom)
+	return f
+}
 
 // percent is Hadoop's DFSUtilClient.getPercentUsed/getPercentRemaining:
 // with no capacity, used is 100% and remaining 0%.
@@ -69,7 +117,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 	inodes := t.Files + t.Dirs
 	lagTotal, lagRecent, lagMax := n.applyLag.snapshot(n.nowMs())
 	fsState := "Operational"
-	if s != StateActive && s != StateStandby {
+	if s != StateActive && s != StateStandby || bf.safeMode {
 		fsState = "safeMode"
 	}
 	dirs := map[string]string{}
@@ -100,19 +148,20 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 			Name: "Hadoop:service=NameNode,name=FSNamesystem", ModelerType: "FSNamesystem", Record: "FSNamesystem",
 			Attrs: map[string]any{
 				"tag.Context": "dfs", "tag.HAState": s.String(), "tag.Hostname": host,
-				"MissingBlocks": bf.missing, "MissingReplOneBlocks": int64(0), "ExpiredHeartbeats": int64(0),
+				"MissingBlocks": bf.MissingBlocks, "MissingReplOneBlocks": int64(0), "ExpiredHeartbeats": int64(0),
 				"TransactionsSinceLastCheckpoint": t.LastTxid - t.LastCheckpointTxid,
 				"LastWrittenTransactionId":        t.LastTxid,
 				"LastCheckpointTime":              t.LastCheckpointTime.UnixMilli(),
-				"CapacityTotal":                   bf.capacity, "CapacityTotalGB": float32(bf.capacity) / (1 << 30),
-				"CapacityUsed": bf.used, "CapacityUsedGB": float32(bf.used) / (1 << 30),
-				"CapacityRemaining": bf.remaining, "CapacityRemainingGB": float32(bf.remaining) / (1 << 30),
-				"CapacityUsedNonDFS": int64(0), "TotalLoad": bf.xceiv,
-				"BlocksTotal": bf.blocks, "UnderReplicatedBlocks": bf.underRepl, "LowRedundancyBlocks": bf.underRepl,
-				"PendingReplicationBlocks": bf.pendingRepl, "PendingDeletionBlocks": bf.pendingDel,
-				"CorruptBlocks": int64(0), "ScheduledReplicationBlocks": int64(0), "ExcessBlocks": int64(0),
-				"FilesTotal": inodes, "NumLiveDataNodes": bf.live, "NumDeadDataNodes": bf.dead,
-				"NumFilesUnderConstruction": int64(0), "TotalSyncCount": a.syncs.NumOps(),
+				"CapacityTotal":                   bf.CapacityTotal, "CapacityTotalGB": float32(bf.CapacityTotal) / (1 << 30),
+				"CapacityUsed": bf.CapacityUsed, "CapacityUsedGB": float32(bf.CapacityUsed) / (1 << 30),
+				"CapacityRemaining": bf.CapacityRemaining, "CapacityRemainingGB": float32(bf.CapacityRemaining) / (1 << 30),
+				"CapacityUsedNonDFS": bf.NonDFSUsed, "TotalLoad": int64(bf.TotalLoad),
+				"BlocksTotal": bf.BlocksTotal, "UnderReplicatedBlocks": bf.UnderReplicatedBlocks, "LowRedundancyBlocks": bf.UnderReplicatedBlocks,
+				"PendingReplicationBlocks": bf.PendingReplicationBlocks, "PendingDeletionBlocks": bf.PendingDeletionBlocks,
+				"CorruptBlocks": bf.CorruptBlocks, "ScheduledReplicationBlocks": bf.PendingReplicationBlocks, "ExcessBlocks": int64(0),
+				"FilesTotal": inodes, "NumLiveDataNodes": int64(bf.NumLive), "NumDeadDataNodes": int64(bf.NumDead),
+				"NumDecommissioningDataNodes": int64(bf.NumDecommissioning), "PendingDataNodeMessageCount": bf.QueuedMessages,
+				"NumFilesUnderConstruction": bf.ucFiles, "TotalSyncCount": a.syncs.NumOps(),
 				// hactl's: directories and files apart, and the standby's tail.
 				"TotalDirectories": t.Dirs, "TailLagTxns": lagTxns, "TailLagMillis": lagMs, "JournalEpoch": t.Epoch,
 				// How long after the active accepted an edit this standby
@@ -130,13 +179,15 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 		{
 			Name: "Hadoop:service=NameNode,name=FSNamesystemState", ModelerType: "org.apache.hadoop.hdfs.server.namenode.FSNamesystem",
 			Attrs: map[string]any{
-				"CapacityTotal": bf.capacity, "CapacityUsed": bf.used, "CapacityRemaining": bf.remaining,
-				"TotalLoad": bf.xceiv, "BlocksTotal": bf.blocks, "FilesTotal": inodes,
-				"UnderReplicatedBlocks": bf.underRepl, "PendingReplicationBlocks": bf.pendingRepl,
-				"PendingDeletionBlocks": bf.pendingDel, "ScheduledReplicationBlocks": int64(0),
-				"FSState": fsState, "NumLiveDataNodes": bf.live, "NumDeadDataNodes": bf.dead,
-				"NumDecomLiveDataNodes": int64(0), "NumDecomDeadDataNodes": int64(0), "NumDecommissioningDataNodes": int64(0),
-				"NumStaleDataNodes": int64(0), "VolumeFailuresTotal": int64(0), "EstimatedCapacityLostTotal": int64(0),
+				"CapacityTotal": bf.CapacityTotal, "CapacityUsed": bf.CapacityUsed, "CapacityRemaining": bf.CapacityRemaining,
+				"TotalLoad": int64(bf.TotalLoad), "BlocksTotal": bf.BlocksTotal, "FilesTotal": inodes,
+				"UnderReplicatedBlocks": bf.UnderReplicatedBlocks, "PendingReplicationBlocks": bf.PendingReplicationBlocks,
+				"PendingDeletionBlocks": bf.PendingDeletionBlocks, "ScheduledReplicationBlocks": bf.PendingReplicationBlocks,
+				"MissingBlocks": bf.MissingBlocks, "CorruptBlocks": bf.CorruptBlocks,
+				"FSState": fsState, "NumLiveDataNodes": int64(bf.NumLive), "NumDeadDataNodes": int64(bf.NumDead),
+				"NumDecomLiveDataNodes": int64(bf.NumDecommissioned), "NumDecomDeadDataNodes": int64(0),
+				"NumDecommissioningDataNodes": int64(bf.NumDecommissioning),
+				"NumStaleDataNodes":           int64(0), "VolumeFailuresTotal": int64(0), "EstimatedCapacityLostTotal": int64(0),
 				"MaxObjects": int64(0), "SnapshotStats": `{"SnapshottableDirectories":0,"Snapshots":0}`,
 				"TotalSyncCount": a.syncs.NumOps(),
 			},
@@ -144,17 +195,16 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 		{
 			Name: "Hadoop:service=NameNode,name=NameNodeInfo", ModelerType: "org.apache.hadoop.hdfs.server.namenode.FSNamesystem",
 			Attrs: map[string]any{
-				"Total": bf.capacity, "Used": bf.used, "Free": bf.remaining, "NonDfsUsedSpace": int64(0),
-				"PercentUsed": percent(bf.used, bf.capacity, 100), "PercentRemaining": percent(bf.remaining, bf.capacity, 0),
-				"BlockPoolUsedSpace": bf.used, "PercentBlockPoolUsed": percent(bf.used, bf.capacity, 100),
-				"TotalBlocks": bf.blocks, "TotalFiles": inodes, "NumberOfMissingBlocks": bf.missing,
+				"Total": bf.CapacityTotal, "Used": bf.CapacityUsed, "Free": bf.CapacityRemaining, "NonDfsUsedSpace": bf.NonDFSUsed,
+				"PercentUsed": percent(bf.CapacityUsed, bf.CapacityTotal, 100), "PercentRemaining": percent(bf.CapacityRemaining, bf.CapacityTotal, 0),
+				"BlockPoolUsedSpace": bf.BlockPoolUsed, "PercentBlockPoolUsed": percent(bf.BlockPoolUsed, bf.CapacityTotal, 100),
+				"TotalBlocks": bf.BlocksTotal, "TotalFiles": inodes, "NumberOfMissingBlocks": bf.MissingBlocks,
 				"NumberOfMissingBlocksWithReplicationFactorOne": int64(0),
-				// No DataNode registers with hactl's NameNode: empty maps.
-				"LiveNodes": "{}", "DeadNodes": "{}", "DecomNodes": "{}", "EnteringMaintenanceNodes": "{}",
+				"LiveNodes": bf.liveNodes, "DeadNodes": bf.deadNodes, "DecomNodes": bf.decom, "EnteringMaintenanceNodes": "{}",
 				"ClusterId": info.ClusterID, "BlockPoolId": info.BlockPoolID,
 				"Version": jmx.Version(), "SoftwareVersion": jmx.Version(),
-				// Hadoop's Safemode is "" when off; hactl's NameNode has no safe mode.
-				"Safemode": "", "UpgradeFinalized": true, "Threads": int64(runtime.NumGoroutine()),
+				// Hadoop's getSafeModeTip, "" when off.
+				"Safemode": bf.safeModeTip, "UpgradeFinalized": true, "Threads": int64(runtime.NumGoroutine()),
 				"NNStartedTimeInMillis": n.started,
 				"NameDirStatuses":       jsonString(map[string]any{"active": dirs, "failed": map[string]string{}}),
 				"JournalTransactionInfo": jsonString(map[string]string{

@@ -181,6 +181,11 @@ func (n *NameNode) Load() error {
 	n.lastCkptTxid.Store(ns.LastTxid())
 	n.lastCkptTime.Store(now)
 	n.lastTransition.Store(now)
+	if err := n.RefreshNodes(); err != nil {
+		// As Hadoop's, a NameNode whose hosts files cannot be read still
+		// starts; refreshNodes reports the error when asked.
+		n.logf("namenode %s: %v", n.cfg.ID, err)
+	}
 	n.state.Store(int32(StateStandby))
 	n.logf("namenode %s: loaded %s (%d files, %d directories); standby", n.cfg.ID, ImageName(ns.LastTxid()), ns.files, ns.dirs)
 	return nil
