@@ -65,6 +65,8 @@ func fsCommand() *ucli.Command {
 			sub("put", "copy a local file (- for stdin) into the namespace", "LOCAL REMOTE", 2,
 				[]ucli.Flag{&ucli.BoolFlag{Name: "f", Usage: "overwrite the destination"}}, fsPut),
 			sub("cat", "print a file", "PATH", 1, nil, fsCat),
+			sub("get", "copy a file to the local disk", "REMOTE LOCAL", 2,
+				[]ucli.Flag{&ucli.BoolFlag{Name: "f", Usage: "overwrite the local file"}}, fsGet),
 			sub("rm", "delete a file, or a directory with -r", "[-r] PATH", 1,
 				[]ucli.Flag{&ucli.BoolFlag{Name: "r", Usage: "delete directories and their contents"}}, fsRm),
 			sub("mv", "rename a file or directory", "SRC DST", 2, nil, fsMv),
@@ -79,12 +81,13 @@ type fsCtx struct {
 	confErr error // reported only when a path needs the configuration
 	opts    webhdfs.ClientOptions
 	out     io.Writer
+	errw    io.Writer // progress of put/get, when it is a terminal
 }
 
 func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 	user := fsUser(c.String("user"), os.Getenv)
 	errw := c.Root().ErrWriter
-	fc := &fsCtx{out: c.Root().Writer, opts: webhdfs.ClientOptions{User: user, Logf: func(format string, args ...any) {
+	fc := &fsCtx{out: c.Root().Writer, errw: errw, opts: webhdfs.ClientOptions{User: user, Logf: func(format string, args ...any) {
 		fmt.Fprintf(errw, "INFO "+format+"\n", args...)
 	}}}
 	fc.opts.CacheDir = fsCacheDir()
@@ -349,14 +352,21 @@ func fsPut(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
 	if err != nil {
 		return err
 	}
-	var data []byte
-	if local == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(local)
-	}
-	if err != nil {
-		return fmt.Errorf("read %s: %w", local, err)
+	// Streamed, never read whole: a multi-GiB file costs a buffer.
+	var in io.Reader = os.Stdin
+	size := int64(-1)
+	if local != "-" {
+		f, err := os.Open(local)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", local, err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		} else if err == nil && st.IsDir() {
+			return fmt.Errorf("`%s': Is a directory (put copies files)", local)
+		}
+		in = f
 	}
 	// As hdfs dfs -put: into an existing directory, keep the local name.
 	if st, err := cl.GetFileStatus(ctx, p); err == nil && st.Type == webhdfs.TypeDirectory {
@@ -365,7 +375,10 @@ func fsPut(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
 		}
 		p = path.Join(p, filepath.Base(local))
 	}
-	if err := cl.Create(ctx, p, data, webhdfs.CreateOptions{Overwrite: c.Bool("f")}); err != nil {
+	prog := newProgress(fc.errw, "put "+p, size)
+	err = cl.CreateFrom(ctx, p, prog.reader(in), size, webhdfs.CreateOptions{Overwrite: c.Bool("f")})
+	prog.done(err == nil)
+	if err != nil {
 		if errors.Is(err, webhdfs.ErrExists) {
 			return fmt.Errorf("`%s': File exists (use -f to overwrite)", p)
 		}
@@ -379,12 +392,56 @@ func fsCat(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
 	if err != nil {
 		return err
 	}
-	data, err := cl.Open(ctx, p, 0, -1)
+	fr, err := cl.OpenStream(ctx, p, 0, -1)
 	if err != nil {
 		return noSuchFile(p, err)
 	}
-	_, err = fc.out.Write(data)
-	return err
+	defer fr.Close()
+	if _, err := io.CopyBuffer(fc.out, fr, make([]byte, 256<<10)); err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	return nil
+}
+
+// fsGet copies a file to the local disk as hdfs dfs -get: into
+// LOCAL._COPYING_, renamed to LOCAL once every byte arrived, so that an
+// interrupted copy never leaves a short file under the final name.
+func fsGet(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
+	cl, p, err := fc.resolve(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	local := c.Args().Get(1)
+	if st, err := os.Stat(local); err == nil && st.IsDir() {
+		local = filepath.Join(local, path.Base(p))
+	}
+	if _, err := os.Stat(local); err == nil && !c.Bool("f") {
+		return fmt.Errorf("`%s': File exists (use -f to overwrite)", local)
+	}
+	fr, err := cl.OpenStream(ctx, p, 0, -1)
+	if err != nil {
+		return noSuchFile(p, err)
+	}
+	defer fr.Close()
+	tmp := local + "._COPYING_"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(fc.errw, "get "+p, fr.Size)
+	_, err = io.CopyBuffer(f, prog.reader(fr), make([]byte, 256<<10))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	prog.done(err == nil)
+	if err == nil {
+		err = os.Rename(tmp, local)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("get %s: %w", p, err)
+	}
+	return nil
 }
 
 func fsRm(ctx context.Context, c *ucli.Command, fc *fsCtx) error {
