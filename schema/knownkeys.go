@@ -1,6 +1,7 @@
 package schema
 
 import (
+	_ "embed"
 	"slices"
 	"strings"
 
@@ -8,10 +9,26 @@ import (
 )
 
 // knownHadoopKeys are keys a misspelling is checked against: every key
-// hactl renders plus the hdfs-default.xml and core-default.xml keys HA
-// configurations commonly set. Hadoop ignores an unknown key silently, so a
-// typo in one of these keeps its default without a word.
-var knownHadoopKeys = []string{
+// hactl renders, a few it reads, and the core-default.xml and hdfs-default.xml
+// keys HA operators set (hadoop_default_keys.txt). Hadoop ignores an unknown
+// key silently, so a typo in one of these keeps its default without a word.
+var knownHadoopKeys = append(defaultKeyList(hadoopDefaultKeys), renderedAndReadKeys...)
+
+//go:embed hadoop_default_keys.txt
+var hadoopDefaultKeys string
+
+// defaultKeyList reads the embedded key list: one key a line, # comments.
+func defaultKeyList(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var renderedAndReadKeys = []string{
 	KeyDefaultFS, KeyZKQuorum, KeyZKSessionTimeout, KeyZKParentZnode, KeyNameservices,
 	KeyInternalNameservices, KeyHANameNodes, KeyNameNodeRPCAddress, KeyNameNodeHTTPAddress,
 	KeySharedEditsDir, KeyJournalEditsDir, KeyJournalRPCAddress, KeyJournalHTTPAddress, KeyNameDir,
