@@ -19,6 +19,7 @@ type ClusterSpec struct {
 	HTTPPorts       map[string]int    // NameNode ID → http_port, when not the default
 	RPCPorts        map[string]int    // NameNode ID → rpc_port, when not the default
 	TailEditsPeriod string            // dfs.ha.tail-edits.period, "1s" when empty
+	Bastion         string            // ssh bastion ("root@addr"), none when empty
 }
 
 // DefaultSpec is the e2e layout on four hosts: ZooKeeper on h1-h3,
@@ -29,6 +30,13 @@ func DefaultSpec() ClusterSpec {
 		Journal:   []string{"h2", "h3", "h4"},
 		NameNodes: map[string]string{"nn1": "h1", "nn2": "h2"},
 	}
+}
+
+func bastionLine(b string) string {
+	if b == "" {
+		return ""
+	}
+	return fmt.Sprintf("  bastion     = %q\n", b)
 }
 
 func quoteList(l []string) string {
@@ -60,7 +68,7 @@ ssh {
   user        = "root"
   private_key = %q
   known_hosts = %q
-}
+%s}
 
 zookeeper {
   managed         = true
@@ -71,7 +79,7 @@ zookeeper {
 }
 
 nameservice "hacluster" {
-`, lab.ClientKey, lab.KnownHosts, quoteList(spec.ZooKeeper))
+`, lab.ClientKey, lab.KnownHosts, bastionLine(spec.Bastion), quoteList(spec.ZooKeeper))
 	ids := make([]string, 0, len(spec.NameNodes))
 	for id := range spec.NameNodes {
 		ids = append(ids, id)

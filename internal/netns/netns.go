@@ -434,6 +434,19 @@ func (c *Cluster) Cut(name string) error { return c.link(name, "down") }
 // Restore puts a cut host back on the network.
 func (c *Cluster) Restore(name string) error { return c.link(name, "up") }
 
+// Isolate makes host name unreachable from this machine while it stays on
+// the network: its packets to the bridge's address (this machine) are
+// refused by its own routing table, so this machine's connections to it
+// time out and the other hosts still reach it (a host in a private VPC,
+// reached only through a bastion).
+func (c *Cluster) Isolate(name string) error {
+	h := c.Host(name)
+	if h == nil {
+		return fmt.Errorf("netns: no host %s", name)
+	}
+	return run(context.Background(), "ip", "netns", "exec", h.NS, "ip", "route", "add", "prohibit", c.Gateway+"/32")
+}
+
 // Close kills every process in the hosts' namespaces (sshd and whatever ran
 // through it), then deletes the namespaces, links and bridge, and the
 // directory when Create made it. Safe to call more than once.

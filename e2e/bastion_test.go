@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSSHClusterBehindBastion: four cluster hosts this machine cannot reach
+// (their routes to it are refused, as instances in a private VPC), and a
+// fifth host, the bastion, that it can. hactl plans and applies through the
+// bastion alone: SSH hops through it, and every call to a daemon (readiness
+// checks, HA admin, JournalNode sync, ZooKeeper) goes through the target's
+// dialer. A second plan then finds nothing to do, which needs the probe of
+// every daemon and of ZooKeeper to pass through the bastion too.
+func TestSSHClusterBehindBastion(t *testing.T) {
+	lab := newLab(t, 5)
+	bastion := lab.Host("h5")
+	spec := DefaultSpec()
+	spec.Hosts = 4
+	spec.Bastion = "root@" + bastion.Addr
+	dir := filepath.Join(t.TempDir(), "cluster")
+	writeSSHCluster(t, dir, lab, spec)
+	for _, h := range lab.Hosts[:4] {
+		if err := lab.Isolate(h.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The premise: the cluster hosts are out of reach, the bastion is not.
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(lab.Hosts[0].Addr, "22"), 2*time.Second); err == nil {
+		c.Close()
+		t.Fatalf("%s is reachable from this machine: the test would prove nothing", lab.Hosts[0].Name)
+	}
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(bastion.Addr, "22"), 5*time.Second); err != nil {
+		t.Fatalf("the bastion is unreachable: %v", err)
+	} else {
+		c.Close()
+	}
+
+	h := &Hactl{Bin: hactlBin}
+	t.Cleanup(func() {
+		if r := h.Run(context.Background(), 90*time.Second, "destroy", "--auto-approve", "--purge-data", dir); r.Code != 0 {
+			t.Logf("cleanup destroy: %s", r)
+		}
+	})
+	ctx := context.Background()
+	r := h.Run(ctx, 6*time.Minute, "apply", "--auto-approve", dir)
+	if r.Code != 0 {
+		t.Fatalf("apply through the bastion: %s", r)
+	}
+	r = h.Run(ctx, 2*time.Minute, "plan", "--detailed-exitcode", dir)
+	if r.Code != 0 {
+		t.Fatalf("plan after apply through the bastion: exit %d, want 0 (converged): %s", r.Code, r)
+	}
+	if !strings.Contains(r.Stdout, "No changes") {
+		t.Errorf("plan: %s", r.Stdout)
+	}
+}
