@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"os"
 	"os/signal"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/datanode"
+	"github.com/hactl/hactl/runtime/dfsclient/dnweb"
 	ucli "github.com/urfave/cli/v3"
 )
 
@@ -30,7 +32,17 @@ func datanodeCommand() *ucli.Command {
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			logger := log.New(c.Root().ErrWriter, "datanode: ", log.LstdFlags|log.LUTC)
-			if err := datanode.Run(ctx, conf, logger); err != nil {
+			// The data path the NameNode's WebHDFS redirects CREATE,
+			// APPEND, OPEN and GETFILECHECKSUM to.
+			webhdfs := func(dn *datanode.DataNode) error {
+				h, err := dnweb.FromConfig(conf, logger.Printf)
+				if err != nil {
+					return fmt.Errorf("webhdfs data path: %w", err)
+				}
+				dn.SetWebHDFS(h)
+				return nil
+			}
+			if err := datanode.Run(ctx, conf, logger, webhdfs); err != nil {
 				return exitCode(1, err)
 			}
 			return nil

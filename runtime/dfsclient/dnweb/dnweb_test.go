@@ -185,4 +185,20 @@ func TestConfigResolver(t *testing.T) {
 	if _, err := resolve("127.0.9.9:8020"); err == nil {
 		t.Errorf("an unknown address resolved")
 	}
+	// The daemon's handler from the same XML refuses an unknown NameNode
+	// the way Hadoop's DataNode does.
+	conf.Set("dfs.client.socket-timeout", "7000")
+	h, err := FromConfig(conf, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/webhdfs/v1/f?op=OPEN&namenoderpcaddress=elsewhere", nil))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "names no nameservice") {
+		t.Errorf("FromConfig handler, unknown NameNode: %d %s", rec.Code, rec.Body)
+	}
+	conf.Unset(auth.ConfKey)
+	if _, err := FromConfig(conf, t.Logf); err == nil {
+		t.Errorf("FromConfig without a cluster secret succeeded")
+	}
 }

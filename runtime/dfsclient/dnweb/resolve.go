@@ -2,9 +2,11 @@ package dnweb
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/dfsclient"
 	"github.com/hactl/hactl/runtime/hdfs"
 	"github.com/hactl/hactl/runtime/hdfs/nnrpc"
 )
@@ -57,4 +59,21 @@ func ConfigResolver(conf *hadoopconf.Config, opts nnrpc.ClientOptions) (Resolver
 		clients[ns] = c
 		return c, nil
 	}, nil
+}
+
+// FromConfig is the data path of a DataNode configured by Hadoop XML: the
+// nameservices and secret of ConfigResolver, the client keys of
+// dfsclient.OptionsFromConfig (dfs.client-write-packet-size,
+// dfs.client.socket-timeout, …), the dfs.client.failover.* keys.
+func FromConfig(conf *hadoopconf.Config, logf func(format string, args ...any)) (http.Handler, error) {
+	resolve, err := ConfigResolver(conf, nnrpc.ClientOptions{Logf: logf})
+	if err != nil {
+		return nil, err
+	}
+	copts, err := dfsclient.OptionsFromConfig(conf)
+	if err != nil {
+		return nil, err
+	}
+	copts.Logf = logf
+	return Handler(resolve, Options{Client: copts, IdleTimeout: copts.SocketTimeout, Logf: logf}), nil
 }
