@@ -591,6 +591,8 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("ProcessHungNameNode", func(t *testing.T) { testProcessHungNameNode(t, ens) })
 
+	t.Run("ProcessHAAdminFailover", func(t *testing.T) { testProcessHAAdminFailover(t, ens) })
+
 	t.Run("ProcessRandomizedFailovers", func(t *testing.T) {
 		n, seed := failoverRunParams()
 		testProcessRandomizedFailovers(t, ens, n, seed)
