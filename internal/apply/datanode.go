@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -192,36 +193,38 @@ func nameNodeHosts(c *schema.Cluster) []string {
 	return out
 }
 
-// dataNodeRegistered checks that every running NameNode lists the DataNode
-// on host as live: what a started or restarted DataNode must reach before
-// apply goes on (CheckDataNode).
-func dataNodeRegistered(ctx context.Context, env *Env, client *http.Client, host string) error {
-	c := env.Cluster
-	want := c.DataNodeAddr(host)
-	conn, err := env.dial(ctx, c.DataNodeHTTPAddr(host))
-	if err != nil {
+// DataNodeStatus is a DataNode's signed GET /dn/status (docs/notes/datanode.md).
+type DataNodeStatus struct {
+	Ready        bool   `json:"ready"`
+	XferAddr     string `json:"xferAddr"`
+	Nameservices []struct {
+		Nameservice string            `json:"nameservice"`
+		Active      string            `json:"activeNamenode"`
+		NameNodes   map[string]string `json:"namenodes"` // NameNode ID -> "registered" | "connecting"
+	} `json:"nameservices"`
+}
+
+// dataNodeReady checks the DataNode on host: ready once it is registered
+// with a NameNode of every nameservice, as its /dn/status says: what a
+// started or restarted DataNode must reach before apply goes on
+// (CheckDataNode), so a rolling restart never has two DataNodes away.
+func dataNodeReady(ctx context.Context, env *Env, client *http.Client, host string) error {
+	var st DataNodeStatus
+	if err := getJSON(ctx, client, http.MethodGet, "http://"+env.Cluster.DataNodeHTTPAddr(host)+"/dn/status", &st); err != nil {
 		return err
 	}
-	conn.Close()
-	asked := 0
-	for _, ref := range allNameNodes(c) {
-		nn := ref.http
-		dns, err := DataNodesOf(ctx, client, nn)
-		if err != nil {
-			if refused(err) {
-				continue
+	if st.Ready {
+		return nil
+	}
+	var waiting []string
+	for _, ns := range st.Nameservices {
+		for _, id := range slices.Sorted(maps.Keys(ns.NameNodes)) {
+			if ns.NameNodes[id] != "registered" {
+				waiting = append(waiting, fmt.Sprintf("%s/%s %s", ns.Nameservice, id, ns.NameNodes[id]))
 			}
-			return fmt.Errorf("NameNode %s: %w", nn, err)
-		}
-		asked++
-		if !slices.ContainsFunc(dns, func(d DataNodeInfo) bool { return d.Live && d.Is(want) }) {
-			return fmt.Errorf("NameNode %s does not list DataNode %s as live yet", nn, want)
 		}
 	}
-	if asked == 0 {
-		return errors.New("no NameNode answers")
-	}
-	return nil
+	return fmt.Errorf("not registered with every nameservice yet (%s)", strings.Join(waiting, ", "))
 }
 
 // The exclude file holds one address per line, as Hadoop's HostsFileReader

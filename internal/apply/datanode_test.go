@@ -304,3 +304,30 @@ func TestParseFSNamesystem(t *testing.T) {
 		t.Error("no bean accepted")
 	}
 }
+
+type dnStatusStub struct{ body string }
+
+func (s dnStatusStub) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != "192.168.1.12:9864" || r.URL.Path != "/dn/status" {
+		return nil, fmt.Errorf("dial tcp %s: connect: connection refused", r.URL.Host)
+	}
+	return &http.Response{StatusCode: 200, Status: "200 OK", Body: io.NopCloser(strings.NewReader(s.body)), Header: http.Header{}}, nil
+}
+
+// A DataNode is ready once its /dn/status says so; until then the error
+// names the NameNodes it is not registered with.
+func TestDataNodeReadiness(t *testing.T) {
+	env, _ := dataNodeEnv(t, newFakeNameNodes(0))
+	waiting := `{"ready":false,"nameservices":[{"nameservice":"hacluster","namenodes":{"dnn":"registered","onn":"connecting"}}]}`
+	err := dataNodeReady(context.Background(), env, &http.Client{Transport: dnStatusStub{waiting}}, "kim")
+	if err == nil || !strings.Contains(err.Error(), "hacluster/onn connecting") || strings.Contains(err.Error(), "dnn") {
+		t.Errorf("not ready: %v", err)
+	}
+	ready := `{"ready":true,"nameservices":[{"nameservice":"hacluster","namenodes":{"dnn":"registered","onn":"connecting"}}]}`
+	if err := dataNodeReady(context.Background(), env, &http.Client{Transport: dnStatusStub{ready}}, "kim"); err != nil {
+		t.Errorf("ready: %v", err)
+	}
+	if err := dataNodeReady(context.Background(), env, &http.Client{Transport: dnStatusStub{ready}}, "dim"); err == nil {
+		t.Error("a DataNode that is not up is ready")
+	}
+}

@@ -107,7 +107,7 @@ func readyCheck(ctx context.Context, env *Env, host, name string) (func(context.
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { return dataNodeRegistered(ctx, env, client, host) }, nil
+		return func(ctx context.Context) error { return dataNodeReady(ctx, env, client, host) }, nil
 	}
 	return nil, fmt.Errorf("no readiness check for daemon %q", name)
 }

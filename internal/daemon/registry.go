@@ -26,10 +26,9 @@ const (
 	CheckNameNodeHA
 	// CheckZKFCStatus: the ZKFC's GET /zkfc/status answers.
 	CheckZKFCStatus
-	// CheckDataNode: the DataNode's HTTP port accepts TCP and every running
-	// NameNode lists it among its live DataNodes (JMX NameNodeInfo
-	// LiveNodes): registered and reporting blocks, so a rolling restart may
-	// take the next one down.
+	// CheckDataNode: the DataNode's signed GET /dn/status says ready
+	// (registered with a NameNode of every nameservice), so a rolling
+	// restart may take the next one down.
 	CheckDataNode
 )
 
