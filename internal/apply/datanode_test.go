@@ -318,6 +318,7 @@ func (s dnStatusStub) RoundTrip(r *http.Request) (*http.Response, error) {
 // names the NameNodes it is not registered with.
 func TestDataNodeReadiness(t *testing.T) {
 	env, _ := dataNodeEnv(t, newFakeNameNodes(0))
+	env.Cluster = loadFixture(t, "dn4", nil) // kim runs a DataNode
 	waiting := `{"ready":false,"nameservices":[{"nameservice":"hacluster","namenodes":{"dnn":"registered","onn":"connecting"}}]}`
 	err := dataNodeReady(context.Background(), env, &http.Client{Transport: dnStatusStub{waiting}}, "kim")
 	if err == nil || !strings.Contains(err.Error(), "hacluster/onn connecting") || strings.Contains(err.Error(), "dnn") {
