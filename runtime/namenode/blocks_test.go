@@ -177,11 +177,17 @@ func TestBlocksWriteFailoverRead(t *testing.T) {
 	if _, err := nn2.TailOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
+	oldClaim := dns[0].heartbeat(t, nn1).HAStatus
 	if err := nn1.TransitionToStandby(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := nn2.TransitionToActive(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// A DataNode follows the active claiming the highest txid: the new
+	// one claims more than the old one did before any edit of its own.
+	if newClaim := dns[0].heartbeat(t, nn2).HAStatus; oldClaim.State != hdfs.HAActive || newClaim.State != hdfs.HAActive || newClaim.Txid <= oldClaim.Txid {
+		t.Fatalf("old active claimed %+v, new active %+v", oldClaim, newClaim)
 	}
 	got, err := nn2.ClientProtocol().GetBlockLocations(ctx, "/d/f", 1<<20, 1, "bob")
 	if err != nil {

@@ -41,10 +41,17 @@ func (n *NameNode) lockServing() error {
 	return nil
 }
 
+// haStatus is a heartbeat answer's NNHAStatusHeartbeat. A DataNode obeys
+// the active claiming the highest txid it has seen, so a new active must
+// claim more than its predecessor's last txid from its first answer on:
+// it claims at least the first txid of its segment, as Hadoop's, whose
+// OP_START_LOG_SEGMENT takes that txid as it becomes active (hactl writes
+// no such edit, so the txid is its next edit's).
 func (n *NameNode) haStatus() hdfs.NNHAStatus {
 	st := hdfs.NNHAStatus{State: hdfs.HAStandby, Txid: n.ns.lastTxid}
 	if n.State() == StateActive {
 		st.State = hdfs.HAActive
+		st.Txid = max(st.Txid, n.segmentStart)
 	}
 	return st
 }

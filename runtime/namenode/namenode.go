@@ -100,6 +100,10 @@ type NameNode struct {
 	// leases is the active's lease manager: each lease holder's last
 	// renewal (ms), under mu; nil on a standby.
 	leases map[string]int64
+	// segmentStart is the first txid of the segment the active opened
+	// (under mu): the txid Hadoop's new active writes OP_START_LOG_SEGMENT
+	// with, which its heartbeat answers claim from the start.
+	segmentStart int64
 }
 
 // Options are the injectable parts of a NameNode.
@@ -420,6 +424,7 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 	n.state.Store(int32(StateActive))
 	n.bm.SetActive(true)
 	n.resetLeases()
+	n.segmentStart = target + 1
 	n.mu.Unlock()
 	n.epoch.Store(w.Epoch())
 	now := n.nowMs()
