@@ -153,7 +153,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("ipc: accept: %w", err)
 		}
 		delay = 0
-		c := &conn{srv: s, nc: nc, w: bufio.NewWriterSize(nc, 64<<10), sem: make(chan struct{}, maxInflightPerConn)}
+		c := &conn{srv: s, nc: nc, w: bufio.NewWriterSize(nc, 64<<10), work: make(chan job)}
 		c.lastActive.Store(time.Now().UnixNano())
 		s.mu.Lock()
 		if s.closed || len(s.conns) >= s.opts.MaxConnections {
@@ -233,7 +233,8 @@ type conn struct {
 	nc         net.Conn
 	wmu        sync.Mutex
 	w          *bufio.Writer
-	sem        chan struct{}
+	work       chan job // to idle workers
+	workers    int      // started; read loop only
 	inflight   atomic.Int32
 	lastActive atomic.Int64 // unix ns
 
@@ -261,6 +262,7 @@ func fatal(callID int32, code pb.RpcResponseHeaderProto_RpcErrorCodeProto, class
 func (c *conn) serve() {
 	defer c.srv.wg.Done()
 	defer func() {
+		close(c.work)
 		c.calls.Wait()
 		c.nc.Close()
 		c.srv.mu.Lock()
@@ -374,19 +376,48 @@ func (c *conn) process(frame []byte) error {
 	}
 	call := &Call{User: c.user, Protocol: req.GetDeclaringClassProtocolName(), Method: req.GetMethodName(),
 		ClientID: rh.GetClientId(), CallID: callID, RetryCount: rh.GetRetryCount(), Remote: c.nc.RemoteAddr()}
-	c.sem <- struct{}{}
 	c.inflight.Add(1)
-	c.calls.Add(1)
-	go func() {
-		defer func() {
-			c.calls.Done()
-			c.inflight.Add(-1)
-			c.lastActive.Store(time.Now().UnixNano())
-			<-c.sem
-		}()
-		c.run(call, param)
-	}()
+	c.dispatchJob(job{call, param})
 	return nil
+}
+
+// job is one call waiting for a worker.
+type job struct {
+	call  *Call
+	param []byte
+}
+
+// dispatchJob hands j to an idle worker of the connection, or starts one
+// (at most maxInflightPerConn; beyond, the read loop waits for one). The
+// workers live as long as the connection, so a client making one call at a
+// time reuses one goroutine and its grown stack instead of a new goroutine
+// per call.
+func (c *conn) dispatchJob(j job) {
+	select {
+	case c.work <- j:
+		return
+	default:
+	}
+	if c.workers < maxInflightPerConn {
+		c.workers++
+		c.calls.Add(1)
+		go c.worker(j)
+		return
+	}
+	c.work <- j
+}
+
+func (c *conn) worker(j job) {
+	defer c.calls.Done()
+	for {
+		c.run(j.call, j.param)
+		c.lastActive.Store(time.Now().UnixNano())
+		c.inflight.Add(-1)
+		var ok bool
+		if j, ok = <-c.work; !ok {
+			return
+		}
+	}
 }
 
 func (c *conn) processSASL(p []byte) error {
