@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,17 +28,39 @@ func (r *failover) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("failover: no NameNode %s in the configuration", r.s.Subject())
 	}
 	if !ns.AutomaticFailover {
+		// Once a NameNode went standby the step runs to its end even when
+		// apply is interrupted (bounded by its own timeout): stopping between
+		// the two halves would leave the nameservice with no active NameNode,
+		// and with manual failover nothing would bring one back.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*env.readyTimeout()+30*time.Second)
+		defer cancel()
 		p := env.paths(r.s.Host)
+		haadmin := func(flag, id string) error {
+			return env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, flag, id)
+		}
 		for _, nn := range ns.NameNodes {
 			if nn.ID == r.s.NameNode {
 				continue
 			}
-			if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, "-transitionToStandby", nn.ID); err != nil {
-				return fmt.Errorf("failover: make %s standby: %w", nn.ID, err)
+			if err := haadmin("-transitionToStandby", nn.ID); err != nil {
+				err = fmt.Errorf("failover: make %s standby: %w", nn.ID, err)
+				// Interrupted or cut off after it took effect, nn is standby
+				// now: the step's NameNode takes over, as the step meant.
+				// When nn's state is not known to be standby, nothing more
+				// is changed (it may still be the active).
+				if !reportsStandby(ctx, env, ns.Name, nn.ID) {
+					return err
+				}
+				if aerr := haadmin("-transitionToActive", r.s.NameNode); aerr != nil {
+					return errors.Join(err, fmt.Errorf("then making %s active: %w; nameservice %s may have no active NameNode: "+
+						"run apply again or `hactl runtime haadmin -ns %s -transitionToActive <id>`", r.s.NameNode, aerr, ns.Name, ns.Name))
+				}
+				return err
 			}
 		}
-		if err := env.wetArgs(ctx, r.s.Host, p.Binary, "runtime", "haadmin", "--conf", p.ConfDir, "-ns", ns.Name, "-transitionToActive", r.s.NameNode); err != nil {
-			return fmt.Errorf("failover: make %s active: %w", r.s.NameNode, err)
+		if err := haadmin("-transitionToActive", r.s.NameNode); err != nil {
+			return fmt.Errorf("failover: make %s active: %w; nameservice %s may have no active NameNode: "+
+				"run apply again or `hactl runtime haadmin -ns %s -transitionToActive <id>`", r.s.NameNode, err, ns.Name, ns.Name)
 		}
 		return waitActive(ctx, env, ns.Name, r.s.NameNode)
 	}
@@ -98,4 +121,21 @@ func waitActive(ctx context.Context, env *Env, ns, id string) error {
 			return err
 		}
 	}
+}
+
+// reportsStandby says whether NameNode id answers that it is standby.
+func reportsStandby(ctx context.Context, env *Env, ns, id string) bool {
+	if env.Guard.DryRun {
+		return false
+	}
+	hp, err := NameNodeHTTPAddr(env.Cluster, ns, id)
+	if err != nil {
+		return false
+	}
+	client, err := env.client(ctx)
+	if err != nil {
+		return false
+	}
+	st, err := GetHAStatus(ctx, client, hp)
+	return err == nil && st.State == "standby"
 }

@@ -56,9 +56,11 @@ type sim struct {
 	// host persisted it).
 	failAt      int
 	afterEffect bool
-	// failMatch makes the mutations it matches fail with exit 1.
-	failMatch fake.Match
-	failHost  string
+	// failMatch makes the mutations it matches fail with exit 1;
+	// lostAfterMatch makes them take effect, then fail as a lost connection.
+	failMatch      fake.Match
+	failHost       string
+	lostAfterMatch fake.Match
 
 	// Journal contents, for JournalNode set changes: the highest txid of
 	// each host/jid, the last txid each nameservice's writer wrote, the
@@ -138,6 +140,10 @@ func (h *simHost) mutation(op fake.Op) (fail bool, after bool) {
 }
 
 func (h *simHost) Run(ctx context.Context, cmd targets.Command) (targets.Result, error) {
+	if m := h.s.lostAfterMatch; m != nil && m(fake.Decode(cmd)) {
+		h.Host.Run(ctx, cmd)
+		return targets.Result{}, fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
+	}
 	fail, after := h.mutation(fake.Decode(cmd))
 	if fail && !after {
 		return targets.Result{}, fmt.Errorf("%s: connection lost: %w", h.Name(), targets.ErrUnreachable)
