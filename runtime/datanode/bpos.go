@@ -239,9 +239,13 @@ func (a *bpActor) setUnregistered() {
 func (a *bpActor) run(ctx context.Context) {
 	backoff := time.Second
 	for ctx.Err() == nil {
+		start := time.Now()
 		err := a.connect(ctx)
 		if err == nil {
 			err = a.serve(ctx)
+		}
+		if time.Since(start) > 2*backoff {
+			backoff = time.Second // it worked for a while: a new outage starts over
 		}
 		if ctx.Err() != nil {
 			return
@@ -255,7 +259,7 @@ func (a *bpActor) run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, 5*time.Second) // Hadoop retries every few seconds too
 	}
 }
 

@@ -731,13 +731,18 @@ func (s *Storage) CloseRecovery(b hdfs.ExtendedBlock, newGS int64) error {
 	return w.Finalize()
 }
 
-// Invalidate deletes the replica of b (any stamp): INVALIDATE.
+// Invalidate deletes the replica of b, only of b's stamp: INVALIDATE.
 func (s *Storage) Invalidate(b hdfs.ExtendedBlock) (storageUUID string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.replicas[b.PoolID][b.ID]
 	if !ok {
 		return "", fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.gs != b.GenStamp {
+		// A NameNode that has not seen the newer stamp must not delete the
+		// newer replica (Hadoop's invalidate refuses the same way).
+		return r.vol.storageID, fmt.Errorf("invalidate %s: the replica has stamp %d", b, r.gs)
 	}
 	if r.writer != nil {
 		r.writer.interrupt()
@@ -1013,6 +1018,9 @@ type ReplicaReader struct {
 	Replica
 	Spec       ChecksumSpec
 	data, meta *os.File
+	// w is the replica's writer when it was being written: reads hold its
+	// lock so a chunk is never seen with new data and its old checksum.
+	w *ReplicaWriter
 }
 
 // OpenRead opens the replica of b for reading: a finalized one of b's stamp
@@ -1032,8 +1040,9 @@ func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {
 	if r.writer != nil {
 		v.NumBytes = r.writer.Length()
 	}
+	w := r.writer
 	s.mu.Unlock()
-	rr := &ReplicaReader{Replica: v}
+	rr := &ReplicaReader{Replica: v, w: w}
 	var err error
 	if rr.data, err = os.Open(v.DataPath); err != nil {
 		return nil, err
@@ -1050,22 +1059,45 @@ func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {
 }
 
 // ReadChunks reads data bytes [off, off+n) — off a chunk boundary — and
-// their checksums, and verifies them.
+// their checksums, and verifies them. For a replica being written, the
+// last chunk may have grown since the reader took its length: it is
+// verified whole, as the writer's lock shows it, and its checksum in the
+// answer is computed over the bytes returned.
 func (rr *ReplicaReader) ReadChunks(off int64, data []byte) (sums []byte, err error) {
 	bpc := int64(rr.Spec.BytesPerChecksum)
 	if off%bpc != 0 {
 		return nil, fmt.Errorf("read at %d: not a chunk boundary", off)
 	}
-	if _, err := rr.data.ReadAt(data, off); err != nil {
+	buf := data
+	if rr.w != nil {
+		rr.w.mu.Lock()
+		defer rr.w.mu.Unlock()
+		end := off + int64(len(data))
+		if tail := end % bpc; tail != 0 && rr.w.length > end {
+			buf = make([]byte, min(end-tail+bpc, rr.w.length)-off)
+		}
+	}
+	if _, err := rr.data.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("read block %s at %d: %w", rr.Block, off, err)
 	}
-	sums = make([]byte, rr.Spec.Chunks(int64(len(data)))*int64(rr.Spec.Size()))
+	sums = make([]byte, rr.Spec.Chunks(int64(len(buf)))*int64(rr.Spec.Size()))
 	if len(sums) > 0 {
 		if _, err := rr.meta.ReadAt(sums, MetaHeaderLen+off/bpc*int64(rr.Spec.Size())); err != nil {
 			return nil, fmt.Errorf("read meta of %s at %d: %w", rr.Block, off, err)
 		}
 	}
-	return sums, rr.Spec.Verify(off, data, sums)
+	if err := rr.Spec.Verify(off, buf, sums); err != nil {
+		return nil, err
+	}
+	if len(buf) != len(data) {
+		copy(data, buf)
+		last := (int64(len(data)) - 1) / bpc
+		sums = sums[:(last+1)*int64(rr.Spec.Size())]
+		if rr.Spec.Size() > 0 {
+			binary.BigEndian.PutUint32(sums[last*4:], rr.Spec.Sum(data[last*bpc:]))
+		}
+	}
+	return sums, nil
 }
 
 // AllSums reads every checksum of the first n bytes (BLOCK_CHECKSUM).

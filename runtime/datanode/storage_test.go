@@ -220,7 +220,7 @@ func TestRoundRobinAndInvalidate(t *testing.T) {
 		t.Fatalf("volumes chosen %v", seen)
 	}
 	r, _ := s.Get(testPool, 3)
-	if _, err := s.Invalidate(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 3}}); err != nil {
+	if _, err := s.Invalidate(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 3, GenStamp: 1001}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.DataPath); !errors.Is(err, os.ErrNotExist) {
@@ -244,5 +244,67 @@ func TestFailedVolumeIsReported(t *testing.T) {
 	}
 	if f := s.FailedVolumes(); len(f) != 1 || !strings.HasPrefix(f[0], file) {
 		t.Fatalf("failed volumes %v", f)
+	}
+}
+
+func TestInvalidateOnlyTheStampNamed(t *testing.T) {
+	s := newTestStorage(t)
+	writeBlock(t, s, 11, pattern(100)) // stamp 1001
+	if _, err := s.Invalidate(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 11, GenStamp: 1000}}); err == nil {
+		t.Fatal("an older stamp's invalidation deleted the newer replica")
+	}
+	if _, ok := s.Get(testPool, 11); !ok {
+		t.Fatal("replica gone")
+	}
+	if _, err := s.Invalidate(hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 11, GenStamp: 1001}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reader of a replica being written never sees a chunk whose data is
+// newer than its checksum (which would make a live replica look corrupt).
+func TestReadWhileWritingSeesConsistentChunks(t *testing.T) {
+	s := newTestStorage(t)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 12, GenStamp: 1001}}
+	w, err := s.CreateRBW(b, crc512, 1<<20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := pattern(5000 * 37)
+	done := make(chan error, 1)
+	go func() {
+		for off := 0; off < len(data); off += 37 {
+			if err := w.Write(int64(off), data[off:off+37]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for finished := false; !finished; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished = true
+		default:
+		}
+		rr, err := s.OpenRead(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := rr.NumBytes
+		if n > 0 {
+			buf := make([]byte, n)
+			sums, err := rr.ReadChunks(0, buf)
+			if err != nil {
+				t.Fatalf("read of %d bytes while writing: %v", n, err)
+			}
+			if !bytes.Equal(buf, data[:n]) || !bytes.Equal(sums, crc512.AppendSums(nil, buf)) {
+				t.Fatalf("read of %d bytes while writing: wrong data or checksums", n)
+			}
+		}
+		rr.Close()
 	}
 }

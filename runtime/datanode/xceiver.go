@@ -495,7 +495,7 @@ func (dn *DataNode) sendBlock(c net.Conn, b hdfs.ExtendedBlock, off, n int64, se
 		data := buf[:m]
 		sums, err := rr.ReadChunks(pos, data)
 		if err != nil {
-			if errors.Is(err, ErrChecksum) {
+			if errors.Is(err, ErrChecksum) && rr.State == hdfs.ReplicaFinalized {
 				go dn.reportBad(hdfs.ExtendedBlock{PoolID: b.PoolID, Block: rr.Block}, rr.StorageUUID)
 			}
 			return fmt.Errorf("send %s: %w", b, err)
@@ -680,7 +680,7 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 		m := min(per, blk.NumBytes-pos)
 		sums, err := rr.ReadChunks(pos, buf[:m])
 		if err != nil {
-			if errors.Is(err, ErrChecksum) {
+			if errors.Is(err, ErrChecksum) && rr.State == hdfs.ReplicaFinalized {
 				go dn.reportBad(blk, rr.StorageUUID)
 			}
 			return err
