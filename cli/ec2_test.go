@@ -138,3 +138,26 @@ func TestEC2MissingProvisionerSaysHowToBuildIt(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errw)
 	}
 }
+
+func TestEC2RenderUsesTheProvisionedAddresses(t *testing.T) {
+	dir, _ := fakeEC2(t, `[]`)
+	list := `{"hosts": {"master1": {"address": "10.42.0.11", "public_address": "203.0.113.11", "instance_id": "i-1", "group": "master", "zone": "eu-west-1a"}}}`
+	if err := os.MkdirAll(filepath.Join(dir, ".hactl"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".hactl", "ec2-hosts.json"), []byte(list), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "conf")
+	code, stdout, errw := hactlRun(t, "render", "--host", "master1", "--out", out, dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, errw)
+	}
+	hdfs, err := os.ReadFile(filepath.Join(out, "hdfs-site.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(hdfs), "10.42.0.11:8020") || strings.Contains(string(hdfs), "203.0.113.11") {
+		t.Errorf("hdfs-site.xml does not name master1's private address:\n%s", hdfs)
+	}
+}
