@@ -61,6 +61,11 @@ func (b *BlockInfo) addLoc(d *Datanode) bool {
 	if b.hasLoc(d) {
 		return false
 	}
+	if b.locs == nil {
+		// Sized for the replication at once: growing 1→2→4 wastes a slot
+		// and two allocations per block.
+		b.locs = make([]*Datanode, 0, max(int(b.Replication), 1))
+	}
 	b.locs = append(b.locs, d)
 	return true
 }

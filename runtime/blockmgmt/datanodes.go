@@ -177,22 +177,35 @@ func (m *Manager) FullReport(reg hdfs.Registration, replicas []hdfs.ReplicaRepor
 		return nil, err
 	}
 	d.lastSeen = m.nowMs()
-	seen := make(map[int64]struct{}, len(replicas))
+	first := len(d.blocks) == 0
+	if first {
+		// Hadoop's processFirstBlockReport: nothing to diff, and the
+		// node's set is sized once instead of growing with the report.
+		d.blocks = make(map[int64]struct{}, len(replicas))
+	}
 	for _, r := range replicas {
-		seen[r.ID] = struct{}{}
 		m.processReplica(d, r.Block, r.State)
 	}
-	for id := range d.blocks {
-		if _, ok := seen[id]; !ok {
-			if b := m.blocks[id]; b != nil {
-				m.removeReplica(b, d)
-			} else {
-				delete(d.blocks, id)
+	// The replicas the map had on d that the report no longer lists go.
+	ids := make([]int64, len(replicas))
+	for i, r := range replicas {
+		ids[i] = r.ID
+	}
+	slices.Sort(ids)
+	listed := func(id int64) bool { _, ok := slices.BinarySearch(ids, id); return ok }
+	if !first {
+		for id := range d.blocks {
+			if !listed(id) {
+				if b := m.blocks[id]; b != nil {
+					m.removeReplica(b, d)
+				} else {
+					delete(d.blocks, id)
+				}
 			}
 		}
 	}
 	for id, cs := range m.corrupt {
-		if _, ok := seen[id]; !ok {
+		if !listed(id) {
 			if i := slices.Index(cs, d); i >= 0 {
 				cs = slices.Delete(cs, i, i+1)
 				if len(cs) == 0 {
