@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"sync"
 	"testing"
 
@@ -18,6 +19,7 @@ type clientNN struct {
 	hdfs.ClientProtocol // calls not listed here panic: the test must not reach them
 	mu                  sync.Mutex
 	dns                 []*DataNode
+	spare               *DataNode // GetAdditionalDatanode's answer, when set
 	next                int64
 	files               map[string][]hdfs.LocatedBlock
 }
@@ -123,7 +125,11 @@ func (n *clientNN) UpdatePipeline(ctx context.Context, client string, old, nb hd
 }
 
 func (n *clientNN) GetAdditionalDatanode(ctx context.Context, path string, fileID int64, b hdfs.ExtendedBlock, existing []hdfs.DatanodeInfo, ex []hdfs.DatanodeID, num int, client, user string) (hdfs.LocatedBlock, error) {
-	return hdfs.LocatedBlock{}, hdfs.ErrNoDatanodes
+	if n.spare == nil {
+		return hdfs.LocatedBlock{}, hdfs.ErrNoDatanodes
+	}
+	locs := append(append([]hdfs.DatanodeInfo(nil), existing...), hdfs.DatanodeInfo{DatanodeID: n.spare.ID()})
+	return hdfs.LocatedBlock{Block: b, Locations: locs}, nil
 }
 
 // TestDFSClientWritesAndReadsThroughThePipeline: hactl's own DFSClient
@@ -192,5 +198,46 @@ func TestDFSClientWritesAndReadsThroughThePipeline(t *testing.T) {
 	first := nn.files["/g"][0]
 	if first.Block.GenStamp <= 1001 || len(first.Locations) != 2 {
 		t.Fatalf("first block after recovery: %+v on %d DataNodes", first.Block, len(first.Locations))
+	}
+}
+
+// TestDFSClientReplacesADeadDataNode: with replace-datanode-on-failure the
+// client asks for an additional DataNode, has a survivor copy the replica
+// being written to it (TRANSFER_BLOCK → TRANSFER_RBW) and continues on a
+// pipeline of three again.
+func TestDFSClientReplacesADeadDataNode(t *testing.T) {
+	_, dns := startCluster(t, 4)
+	nn := &clientNN{dns: dns[:3], spare: dns[3], files: map[string][]hdfs.LocatedBlock{}}
+	c := dfsclient.New(nn, dfsclient.Options{User: "test", Logf: t.Logf})
+	ctx := context.Background()
+	data := pattern(3 << 20)
+	w, err := c.Create(ctx, "/h", hdfs.CreateOptions{BlockSize: 8 << 20, Replication: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	// Two of three gone: Hadoop's DEFAULT policy replaces one (at most half
+	// of the replication left).
+	dns[1].Close()
+	dns[2].Close()
+	if _, err := w.Write(data[1<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := nn.files["/h"][0]
+	if len(b.Locations) != 2 || b.Locations[1].UUID != dns[3].ID().UUID {
+		t.Fatalf("pipeline after the replacement: %v", b.Locations)
+	}
+	r := mustGet(t, dns[3], b.Block.ID)
+	if r.State != hdfs.ReplicaFinalized || r.NumBytes != int64(len(data)) || r.GenStamp != b.Block.GenStamp {
+		t.Fatalf("the added DataNode's replica: %+v (block %+v)", r, b.Block)
+	}
+	onDisk, _ := os.ReadFile(r.DataPath)
+	if !bytes.Equal(onDisk, data) {
+		t.Fatal("the added DataNode's replica differs")
 	}
 }

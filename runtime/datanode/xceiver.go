@@ -144,6 +144,10 @@ func (dn *DataNode) opWriteBlock(c net.Conn, br *bufio.Reader) error {
 	isClient := clientName != ""
 	stg := req.GetStage()
 	isTransfer := stg == hadooppb.OpWriteBlockProto_TRANSFER_RBW || stg == hadooppb.OpWriteBlockProto_TRANSFER_FINALIZED
+	// A client's pipeline gets a connect ack once its downstream is set up;
+	// a transfer gets only the close ack once the replica is stored (the
+	// source takes the first answer as the end of the copy).
+	connectAck := isClient && !isTransfer
 	newGS := int64(req.GetLatestGenerationStamp())
 	fail := func(st hadooppb.Status, err error) error {
 		if isClient || isTransfer {
@@ -236,7 +240,7 @@ func (dn *DataNode) opWriteBlock(c net.Conn, br *bufio.Reader) error {
 			mirror.SetDeadline(time.Now().Add(dn.opts.SocketTimeout))
 			err = dtp.WriteOp(mirror, dtp.OpWriteBlock, mreq)
 			mirrorIn = dtp.NewReader(mirror)
-			if err == nil && isClient {
+			if err == nil && connectAck {
 				var resp *hadooppb.BlockOpResponseProto
 				resp, err = dtp.ReadResponse(mirrorIn)
 				if err != nil && resp != nil && resp.GetFirstBadLink() != "" {
@@ -248,7 +252,7 @@ func (dn *DataNode) opWriteBlock(c net.Conn, br *bufio.Reader) error {
 			if firstBadLink == "" {
 				firstBadLink = addr
 			}
-			if isClient {
+			if connectAck {
 				dtp.WriteDelimited(c, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_ERROR.Enum(),
 					FirstBadLink: proto.String(firstBadLink), Message: proto.String(err.Error())})
 				return fmt.Errorf("connect to the pipeline's next DataNode %s: %w", addr, err)
@@ -256,7 +260,7 @@ func (dn *DataNode) opWriteBlock(c net.Conn, br *bufio.Reader) error {
 			return fmt.Errorf("connect to %s: %w", addr, err)
 		}
 	}
-	if isClient {
+	if connectAck {
 		if err := dtp.WriteDelimited(c, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_SUCCESS.Enum(), FirstBadLink: proto.String("")}); err != nil {
 			return err
 		}
@@ -284,9 +288,11 @@ type receiver struct {
 	spec     ChecksumSpec
 	mirror   net.Conn
 	mirrorIn *bufio.Reader
-	acks     bool
-	block    hdfs.ExtendedBlock
-	stage    stage
+	// mirrorDead: a write downstream failed; nothing more is sent there.
+	mirrorDead bool
+	acks       bool
+	block      hdfs.ExtendedBlock
+	stage      stage
 }
 
 type ackItem struct {
@@ -318,13 +324,14 @@ func (rc *receiver) receive() error {
 			return finish(fmt.Errorf("read packet: %w", err))
 		}
 		h := p.Header
-		if rc.mirror != nil {
+		if rc.mirror != nil && !rc.mirrorDead {
 			rc.mirror.SetWriteDeadline(time.Now().Add(rc.dn.opts.SocketTimeout))
 			if _, err := rc.mirror.Write(p.Raw); err != nil {
 				// Hadoop keeps receiving and lets the ack name the mirror
 				// as bad; here the missing downstream ack does it.
-				rc.dn.logf("mirror %s: %v", rc.mirror.RemoteAddr(), err)
+				rc.dn.logf("mirror %s for %s: %v", rc.mirror.RemoteAddr(), rc.block, err)
 				rc.mirror.Close()
+				rc.mirrorDead = true
 			}
 		}
 		status := hadooppb.Status_SUCCESS
