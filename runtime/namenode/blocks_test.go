@@ -622,3 +622,101 @@ func replayFormatted(t *testing.T, j *MemJournal, nn *NameNode) *Namespace {
 	}
 	return replay(t, j, base)
 }
+
+// Truncate, concat, append and overwrite of files in blocks: freed blocks
+// are deleted on their DataNodes, moved ones keep their replicas, a cut
+// within a block is a block recovery.
+func TestBlockFileOps(t *testing.T) {
+	ctx := context.Background()
+	j, _, nn1, nn2 := newBlockPair(t)
+	dns := newDNs(t, []*NameNode{nn1, nn2}, 3)
+	a := writeFile(t, nn1, nil, dns, "/a", 1<<20, 1<<20, 100)
+	b := writeFile(t, nn1, nil, dns, "/b", 1<<20, 7)
+	invalidated := func() map[int64]int {
+		out := map[int64]int{}
+		for _, d := range dns {
+			for _, c := range d.heartbeat(t, nn1).Commands {
+				if c.Action == hdfs.ActionInvalidate {
+					for _, x := range c.Blocks {
+						out[x.ID]++
+					}
+				}
+			}
+		}
+		return out
+	}
+	// On a block boundary: done at once, the blocks past it deleted.
+	if ok, err := nn1.Truncate(ctx, "/a", 2<<20, "alice"); err != nil || !ok {
+		t.Fatalf("truncate on a boundary = %v, %v", ok, err)
+	}
+	if got := invalidated(); got[a[2].ID] != 3 || len(got) != 1 {
+		t.Fatalf("invalidated %v, want %s on 3", got, a[2])
+	}
+	// Concat moves /b's blocks to the end of /a.
+	if err := nn1.Concat(ctx, "/a", []string{"/b"}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	lbs, err := nn1.ClientProtocol().GetBlockLocations(ctx, "/a", 0, 1<<40, "alice")
+	if err != nil || lbs.FileLength != 3<<20+7 || len(lbs.Blocks) != 4 || lbs.Blocks[3].Block.Block != b[1] || len(lbs.Blocks[3].Locations) != 3 {
+		t.Fatalf("after concat %+v, %v", lbs, err)
+	}
+	// Within a block: the client is told false, the last block recovered.
+	if ok, err := nn1.Truncate(ctx, "/a", 3<<20+3, "alice"); err != nil || ok {
+		t.Fatalf("truncate within a block = %v, %v", ok, err)
+	}
+	var rec *hdfs.RecoveringBlock
+	for _, d := range dns {
+		for _, c := range d.heartbeat(t, nn1).Commands {
+			if c.Action == hdfs.ActionRecover {
+				rec = &c.Recovering[0]
+			}
+		}
+	}
+	if rec == nil || rec.Block.ID != b[1].ID || rec.TruncateTo == nil || *rec.TruncateTo != 3 {
+		t.Fatalf("truncate recovery %+v", rec)
+	}
+	var targets []hdfs.DatanodeID
+	for _, l := range rec.Locations {
+		targets = append(targets, l.DatanodeID)
+	}
+	if err := nn1.DatanodeProtocol().CommitBlockSynchronization(ctx, hdfs.CommitSync{Block: rec.Block, NewGenStamp: rec.NewGenStamp,
+		NewLength: 3, CloseFile: true, NewTargets: targets}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := nn1.GetFileStatus(ctx, "/a", "alice"); err != nil || st.Length != 3<<20+3 {
+		t.Fatalf("after the truncate recovery %+v, %v", st, err)
+	}
+	// Append to a file whose last block is partial: the block comes back
+	// with a new stamp on its holders.
+	lb, st, err := nn1.ClientProtocol().Append(ctx, "/a", "appender", "alice")
+	if err != nil || lb == nil || lb.Block.ID != b[1].ID || lb.Block.GenStamp <= rec.NewGenStamp || len(lb.Locations) != 3 || st.Length != 3<<20+3 {
+		t.Fatalf("append = %+v %+v, %v", lb, st, err)
+	}
+	if _, _, err := nn1.ClientProtocol().Append(ctx, "/a", "other", "alice"); !errors.Is(err, hdfs.ErrAlreadyBeingCreated) {
+		t.Fatalf("second appender: %v", err)
+	}
+	last := lb.Block
+	last.NumBytes = 10
+	for _, d := range dns {
+		d.received(t, nn1, last.Block)
+	}
+	if ok, err := nn1.ClientProtocol().Complete(ctx, "/a", "appender", &last, 0, "alice"); err != nil || !ok {
+		t.Fatalf("complete after append = %v, %v", ok, err)
+	}
+	// Overwrite frees every block of the old file.
+	if _, err := nn1.ClientProtocol().Create(ctx, "/a", "c", hdfs.CreateOptions{Perm: 0o644, Overwrite: true}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := invalidated(); len(got) != 4 {
+		t.Fatalf("overwrite invalidated %v, want the 4 blocks of the old file", got)
+	}
+	if _, err := nn2.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if x, y := dumpBlocks(nn1.ns), dumpBlocks(nn2.ns); x != y {
+		t.Fatalf("standby differs:\n%s\n---\n%s", x, y)
+	}
+	if x, y := dumpBlocks(nn1.ns), dumpBlocks(replayFormatted(t, j, nn1)); x != y {
+		t.Fatalf("replay differs:\n%s\n---\n%s", x, y)
+	}
+}

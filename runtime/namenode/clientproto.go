@@ -128,10 +128,10 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 				return rops, after, errAfterOps{fmt.Errorf("%w: Failed to APPEND_FILE %s for %s because lease recovery is in progress. Try again later.", hdfs.ErrRecoveryInProgress, path, clientName)}
 			}
 			// Closed by the recovery: the append proceeds after it.
-			ops := append(rops, n.appendOp(f, path, clientName, machine, true))
+			ops := append(rops, n.appendOp(f, path, clientName, machine))
 			return ops, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 		}
-		return []*Op{n.appendOp(f, path, clientName, machine, false)}, n.appendAfter(f, path, clientName, user, &lb, &st), nil
+		return []*Op{n.appendOp(f, path, clientName, machine)}, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 	})
 	if err == nil {
 		n.act.filesAppended.Add(1)
@@ -140,14 +140,12 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 }
 
 // appendOp reopens f; a partial last block gets a new stamp and is
-// continued (the stamp is planned past the recovery's when one is logged first).
-func (n *NameNode) appendOp(f *inode, path, clientName, machine string, afterRecovery bool) *Op {
+// continued (Hadoop's prepareFileForAppend and the client's
+// updateBlockForPipeline in one edit).
+func (n *NameNode) appendOp(f *inode, path, clientName, machine string) *Op {
 	op := &Op{Code: OpAppendFile, Path: path, ClientName: clientName, ClientMachine: machine}
 	if len(f.blocks) > 0 && f.blocks[len(f.blocks)-1].NumBytes < f.blockSize {
 		op.GenStamp = n.ns.genStamp + 1
-		if afterRecovery {
-			op.GenStamp++
-		}
 	}
 	return op
 }

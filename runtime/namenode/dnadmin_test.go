@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +91,17 @@ func TestDataNodeAdministration(t *testing.T) {
 	live := nodes("LiveNodes")
 	if n := live["dn1:9866"]; len(live) != 3 || n["adminState"] != "In Service" || n["xferaddr"] != "127.0.9.1:9866" || n["numBlocks"].(float64) != 1 {
 		t.Fatalf("LiveNodes %v", live)
+	}
+	// The status page shows the same.
+	page, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(body), `<td id="datanodes">3 live, 0 dead, 0 decommissioning</td>`) ||
+		!strings.Contains(string(body), `<td id="blocks">1 blocks, 0 under-replicated, 0 missing, 0 corrupt</td>`) {
+		t.Fatalf("status page:\n%s", body)
 	}
 	// Unsigned refreshNodes is refused.
 	resp, err := http.Post("http://"+addr+"/dfsadmin/refreshNodes", "", nil)

@@ -342,6 +342,10 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <tr><th>Last applied txid</th><td>{{.Totals.LastTxid}}</td></tr>
 <tr><th>Files and directories</th><td>{{.Totals.Files}} files, {{.Totals.Dirs}} directories</td></tr>
 <tr><th>Last checkpoint</th><td>txid {{.Totals.LastCheckpointTxid}} at {{.CkptTime}}</td></tr>
+<tr><th>DataNodes</th><td id="datanodes">{{.Blocks.NumLive}} live, {{.Blocks.NumDead}} dead, {{.Blocks.NumDecommissioning}} decommissioning</td></tr>
+<tr><th>Capacity</th><td>{{.Blocks.CapacityUsed}} of {{.Blocks.CapacityTotal}} bytes used, {{.Blocks.CapacityRemaining}} remaining</td></tr>
+<tr><th>Blocks</th><td id="blocks">{{.Blocks.BlocksTotal}} blocks, {{.Blocks.UnderReplicatedBlocks}} under-replicated, {{.Blocks.MissingBlocks}} missing, {{.Blocks.CorruptBlocks}} corrupt</td></tr>
+{{if .Blocks.SafeModeTip}}<tr><th>Safe mode</th><td class="bad">{{.Blocks.SafeModeTip}}</td></tr>{{end}}
 {{if eq .State "standby"}}<tr><th>Tail lag</th><td>{{.LagTxns}} txns, {{.LagMs}} ms</td></tr>{{end}}
 {{if .LastError}}<tr><th>Last error</th><td class="bad">{{.LastError}}</td></tr>{{end}}
 </table>
@@ -366,6 +370,6 @@ func (n *NameNode) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 		"ID": n.cfg.ID, "Nameservice": n.cfg.Nameservice, "State": n.State().String(), "HTTPAddr": n.cfg.HTTPAddr,
 		"Totals": t, "CkptTime": t.LastCheckpointTime.UTC().Format(time.RFC3339), "JNs": jns,
 		"LagTxns": lagTxns, "LagMs": lagMs, "Now": n.now().UTC().Format(time.RFC3339),
-		"LastError": lastErr,
+		"LastError": lastErr, "Blocks": n.blockFigures(),
 	})
 }

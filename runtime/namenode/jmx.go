@@ -34,7 +34,7 @@ type blockFigures struct {
 	blockmgmt.Stats
 	ucFiles                     int64
 	safeMode                    bool
-	safeModeTip                 string
+	SafeModeTip                 string
 	liveNodes, deadNodes, decom string // NameNodeInfo's JSON strings
 }
 
@@ -52,7 +52,7 @@ func adminStateName(s hdfs.AdminState) string {
 func (n *NameNode) blockFigures() blockFigures {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	f := blockFigures{Stats: n.bm.Stats(), safeMode: n.bm.InSafeMode(), safeModeTip: n.bm.SafeModeTip()}
+	f := blockFigures{Stats: n.bm.Stats(), safeMode: n.bm.InSafeMode(), SafeModeTip: n.bm.SafeModeTip()}
 	if n.ns != nil {
 		f.ucFiles = int64(len(n.ns.uc))
 	}
@@ -204,7 +204,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 				"ClusterId": info.ClusterID, "BlockPoolId": info.BlockPoolID,
 				"Version": jmx.Version(), "SoftwareVersion": jmx.Version(),
 				// Hadoop's getSafeModeTip, "" when off.
-				"Safemode": bf.safeModeTip, "UpgradeFinalized": true, "Threads": int64(runtime.NumGoroutine()),
+				"Safemode": bf.SafeModeTip, "UpgradeFinalized": true, "Threads": int64(runtime.NumGoroutine()),
 				"NNStartedTimeInMillis": n.started,
 				"NameDirStatuses":       jsonString(map[string]any{"active": dirs, "failed": map[string]string{}}),
 				"JournalTransactionInfo": jsonString(map[string]string{
