@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hactl/hactl/runtime/hdfs"
@@ -306,5 +307,61 @@ func TestReadWhileWritingSeesConsistentChunks(t *testing.T) {
 			}
 		}
 		rr.Close()
+	}
+}
+
+// An I/O error on a volume fails it: its replicas leave the map (the
+// NameNode hears of it through the full report the callback triggers) and
+// new replicas go to the other volumes.
+func TestVolumeFailureAtRuntime(t *testing.T) {
+	s := newTestStorage(t)
+	failed := make(chan string, 1)
+	s.onVolumeFailure = func(root string, err error) { failed <- root }
+	writeBlock(t, s, 21, pattern(100))
+	writeBlock(t, s, 22, pattern(100))
+	r, _ := s.Get(testPool, 21)
+	var bad *volume
+	for _, v := range s.vols {
+		if v.storageID == r.StorageUUID {
+			bad = v
+		}
+	}
+	s.diskError(bad, &os.PathError{Op: "write", Path: r.DataPath, Err: syscall.EIO})
+	if got := <-failed; got != bad.root {
+		t.Fatalf("callback for %s, want %s", got, bad.root)
+	}
+	if _, ok := s.Get(testPool, 21); ok {
+		t.Fatal("a replica of the failed volume is still served")
+	}
+	if _, ok := s.Get(testPool, 22); !ok {
+		t.Fatal("the other volume's replica is gone")
+	}
+	if f := s.FailedVolumes(); len(f) != 1 || !strings.Contains(f[0], "input/output error") {
+		t.Fatalf("failed volumes %v", f)
+	}
+	for id := int64(30); id < 33; id++ {
+		writeBlock(t, s, id, pattern(10))
+		if r, _ := s.Get(testPool, id); r.StorageUUID == bad.storageID {
+			t.Fatal("a new replica went to the failed volume")
+		}
+	}
+	reports := s.Reports(testPool)
+	var sawFailed bool
+	for _, rep := range reports {
+		if rep.StorageUUID == bad.storageID {
+			sawFailed = rep.Failed
+		}
+	}
+	if !sawFailed {
+		t.Fatalf("storage reports do not mark the failed volume: %+v", reports)
+	}
+	// ENOSPC is not a failed disk.
+	good := s.vols[0]
+	if good == bad {
+		good = s.vols[1]
+	}
+	s.diskError(good, syscall.ENOSPC)
+	if len(s.FailedVolumes()) != 1 {
+		t.Fatal("out of space failed a volume")
 	}
 }
