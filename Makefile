@@ -3,16 +3,26 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/hactl/hactl/cli.Version=$(VERSION)
 
-.PHONY: build test unit deps-test bench fuzz vet clean demo fault-long proto
+.PHONY: build test unit deps-test bench fuzz vet clean demo fault-long proto build-ec2 test-ec2
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hactl ./cmd/hactl
+
+# hactl-ec2, target ec2's provisioner (Pulumi + the AWS SDK): a module of its
+# own so that the default build never compiles the AWS SDK (README "Target
+# ec2" has the figures). hactl finds it next to itself, then on PATH.
+build-ec2:
+	cd ec2 && $(GO) build -o ../bin/hactl-ec2 ./cmd/hactl-ec2
+
+# Its unit tests (pulumi.WithMocks: no AWS account, no network).
+test-ec2:
+	cd ec2 && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # The whole suite: installs what the integration tests need (ZooKeeper,
 # OpenSSH, Node's webhdfs client, colinmarc/hdfs's command), then runs unit
 # and integration tests, and the native-client acceptance tests, a module of
 # their own (e2e/nativeclient) so that client never enters hactl's go.mod.
-test: deps-test vet
+test: deps-test vet test-ec2
 	HACTL_INTEGRATION=1 HACTL_WEBHDFS_NPM_PREFIX=/var/cache/hactl-test/npm $(GO) test -count=1 -timeout 20m ./...
 	cd e2e/nativeclient && $(GO) vet ./... && HACTL_INTEGRATION=1 $(GO) test -count=1 -timeout 10m ./...
 

@@ -173,20 +173,18 @@ func TestProgramNewNetworkPublicInstances(t *testing.T) {
 	if bastion != "" {
 		t.Errorf("bastion = %q for public instances", bastion)
 	}
-	// The region's first three zones, sorted, and /24 subnets of 10.42.0.0/16.
-	var zones, cidrs []string
+	// The region's first three zones, sorted, each with its /24 of
+	// 10.42.0.0/16 in zone order (the mocks see registrations in any order).
+	var subnets []string
 	for _, s := range m.of("aws:ec2/subnet:Subnet") {
-		zones = append(zones, s.Inputs["availabilityZone"].StringValue())
-		cidrs = append(cidrs, s.Inputs["cidrBlock"].StringValue())
+		subnets = append(subnets, s.Inputs["availabilityZone"].StringValue()+" "+s.Inputs["cidrBlock"].StringValue())
 		if !boolOf(s.Inputs["mapPublicIpOnLaunch"]) {
 			t.Errorf("subnet %s maps no public IPs for public instances", s.Name)
 		}
 	}
-	if !slices.Equal(zones, []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}) {
-		t.Errorf("zones = %q", zones)
-	}
-	if !slices.Equal(cidrs, []string{"10.42.0.0/24", "10.42.1.0/24", "10.42.2.0/24"}) {
-		t.Errorf("subnet CIDRs = %q", cidrs)
+	sort.Strings(subnets)
+	if want := []string{"eu-west-1a 10.42.0.0/24", "eu-west-1b 10.42.1.0/24", "eu-west-1c 10.42.2.0/24"}; !slices.Equal(subnets, want) {
+		t.Errorf("subnets = %q, want %q", subnets, want)
 	}
 
 	// Masters: on demand, one per zone, root 30 GiB, data 200 GiB mounted at /mnt.
