@@ -25,6 +25,8 @@ type bpHost interface {
 	xceiverCount() int
 	handleCommand(ctx context.Context, bp *bpService, cmd hdfs.Command)
 	logf(format string, args ...any)
+	// actorGaveUp is told of an actor that stopped for good.
+	actorGaveUp(err error)
 }
 
 // bpService is Hadoop's BPOfferService: one nameservice (block pool) and
@@ -253,6 +255,13 @@ func (a *bpActor) run(ctx context.Context) {
 		if errors.Is(err, hdfs.ErrNotRegistered) {
 			a.setUnregistered()
 			continue
+		}
+		if errors.Is(err, ErrIncompatibleCluster) {
+			// As Hadoop's BPServiceActor: this NameNode is never served;
+			// when no NameNode is left the DataNode stops.
+			a.bp.host.logf("nameservice %s NameNode %s (%s): %v; not serving it", a.bp.ns, a.nn.ID, a.nn.Addr, err)
+			a.bp.host.actorGaveUp(err)
+			return
 		}
 		a.bp.host.logf("nameservice %s NameNode %s (%s): %v", a.bp.ns, a.nn.ID, a.nn.Addr, err)
 		select {

@@ -113,11 +113,18 @@ func Run(ctx context.Context, conf *hadoopconf.Config, logger *log.Logger, hooks
 	if logger != nil {
 		logger.Printf("datanode serving DataTransferProtocol on %s, HTTP on %s, data dirs %v", dn.XferAddr(), dn.HTTPAddr(), opts.DataDirs)
 	}
-	<-ctx.Done()
+	var fatal error
+	select {
+	case <-ctx.Done():
+	case fatal = <-dn.Fatal():
+	}
 	if logger != nil {
 		logger.Printf("datanode stopping")
 	}
 	err = dn.Close()
+	if fatal != nil {
+		return fmt.Errorf("datanode: %w", fatal)
+	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

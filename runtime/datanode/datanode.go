@@ -85,6 +85,8 @@ type DataNode struct {
 	scanner *scanner
 	started time.Time
 	webhdfs atomic.Value // http.Handler
+	gaveUp  atomic.Int32 // actors stopped for good
+	fatal   chan error   // closed-over error once no actor is left
 }
 
 // Start opens the storage, binds both listeners and starts reporting.
@@ -106,7 +108,7 @@ func Start(opts Options) (*DataNode, error) {
 		return nil, err
 	}
 	dn := &DataNode{opts: opts, st: st, bps: map[string]*bpService{}, conns: map[net.Conn]bool{},
-		slots: make(chan struct{}, opts.MaxXceivers), started: time.Now()}
+		slots: make(chan struct{}, opts.MaxXceivers), started: time.Now(), fatal: make(chan error, 1)}
 	dn.peers = &http.Client{Timeout: opts.SocketTimeout, Transport: &signingTransport{secret: opts.Secret, base: opts.PeerTransport}}
 	if dn.xferLn, err = net.Listen("tcp", opts.XferAddr); err != nil {
 		return nil, fmt.Errorf("listen on dfs.datanode.address %s: %w", opts.XferAddr, err)
@@ -205,6 +207,19 @@ func (dn *DataNode) Close() error {
 	}
 	return err
 }
+
+func (dn *DataNode) actorGaveUp(err error) {
+	if int(dn.gaveUp.Add(1)) == len(dn.opts.NameNodes) {
+		select {
+		case dn.fatal <- fmt.Errorf("no NameNode left to serve: %w", err):
+		default:
+		}
+	}
+}
+
+// Fatal delivers the error that stops the DataNode for good: every NameNode
+// was refused (another cluster's, or a block pool of another namespace).
+func (dn *DataNode) Fatal() <-chan error { return dn.fatal }
 
 // ID is the DataNode's identity as registered (UUID known after the first handshake).
 func (dn *DataNode) ID() hdfs.DatanodeID {
