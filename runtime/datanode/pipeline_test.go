@@ -22,7 +22,7 @@ import (
 
 // startCluster starts n in-process DataNodes reporting to one fake active
 // NameNode, and waits until every one has registered.
-func startCluster(t *testing.T, n int) (*fakeNN, []*DataNode) {
+func startCluster(t testing.TB, n int) (*fakeNN, []*DataNode) {
 	t.Helper()
 	nn := newFakeNN(hdfs.HAActive, 10)
 	var dns []*DataNode
@@ -45,20 +45,22 @@ func startCluster(t *testing.T, n int) (*fakeNN, []*DataNode) {
 	return nn, dns
 }
 
+var stageCreate = hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE
+
 func info(dn *DataNode) *hadooppb.DatanodeInfoProto {
 	return dtp.DatanodeInfoProto(hdfs.DatanodeInfo{DatanodeID: dn.ID()})
 }
 
 // clientWrite writes data as block b through the pipeline dns[0] → dns[1:]
 // as a DFSClient does, checking every ack.
-func clientWrite(t *testing.T, b hdfs.ExtendedBlock, data []byte, dns ...*DataNode) error {
+func clientWrite(t testing.TB, b hdfs.ExtendedBlock, data []byte, dns ...*DataNode) error {
 	return clientWriteStage(t, b, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_CREATE, b.GenStamp, data, 0, true, dns...)
 }
 
 // clientWriteStage sends data[from:] (from the chunk boundary at or before
 // from) in the given stage; without finish it stops after the acks of the
 // data packets, leaving the block unfinished as a writer that died.
-func clientWriteStage(t *testing.T, b hdfs.ExtendedBlock, stg hadooppb.OpWriteBlockProto_BlockConstructionStage, newGS int64, data []byte, from int64, finish bool, dns ...*DataNode) error {
+func clientWriteStage(t testing.TB, b hdfs.ExtendedBlock, stg hadooppb.OpWriteBlockProto_BlockConstructionStage, newGS int64, data []byte, from int64, finish bool, dns ...*DataNode) error {
 	t.Helper()
 	c, err := net.Dial("tcp", dns[0].XferAddr())
 	if err != nil {
@@ -370,7 +372,7 @@ func TestRecoveryPlan(t *testing.T) {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

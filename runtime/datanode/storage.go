@@ -834,6 +834,7 @@ type ReplicaWriter struct {
 	spec       ChecksumSpec
 	length     int64
 	counted    int64 // bytes already in the volume's usage
+	sums       []byte
 	mu         sync.Mutex
 	stopped    bool
 }
@@ -913,16 +914,21 @@ func (w *ReplicaWriter) Write(off int64, data []byte) error {
 	}
 	bpc := int64(w.spec.BytesPerChecksum)
 	chunkStart := off / bpc * bpc
-	prefix := make([]byte, off-chunkStart, off-chunkStart+int64(len(data)))
-	if len(prefix) > 0 {
-		if _, err := w.data.ReadAt(prefix, chunkStart); err != nil {
+	covered := data
+	if off > chunkStart {
+		// The first chunk began before this write: its checksum covers
+		// the bytes already on disk too.
+		covered = make([]byte, off-chunkStart, off-chunkStart+int64(len(data)))
+		if _, err := w.data.ReadAt(covered, chunkStart); err != nil {
 			return fmt.Errorf("read partial chunk: %w", err)
 		}
+		covered = append(covered, data...)
 	}
 	if _, err := w.data.WriteAt(data, off); err != nil {
 		return err
 	}
-	sums := w.spec.AppendSums(nil, append(prefix, data...))
+	w.sums = w.spec.AppendSums(w.sums[:0], covered)
+	sums := w.sums
 	if _, err := w.meta.WriteAt(sums, MetaHeaderLen+chunkStart/bpc*int64(w.spec.Size())); err != nil {
 		return err
 	}
