@@ -418,7 +418,7 @@ func TestPipelineRecoveryWithoutAFailedDataNode(t *testing.T) {
 }
 
 func TestAppendContinuesAFinalizedReplica(t *testing.T) {
-	_, dns := startCluster(t, 2)
+	nn, dns := startCluster(t, 2)
 	data := pattern(9000)
 	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1300, GenStamp: 1001}}
 	if err := clientWrite(t, b, data[:5100], dns...); err != nil {
@@ -439,6 +439,17 @@ func TestAppendContinuesAFinalizedReplica(t *testing.T) {
 			t.Fatalf("dn%d: the meta file's CRCs do not cover the appended block chunk by chunk", i)
 		}
 	}
+	waitFor(t, "RECEIVING_BLOCK of the appended replica from both DataNodes", func() bool {
+		nn.mu.Lock()
+		defer nn.mu.Unlock()
+		n := 0
+		for _, e := range nn.events {
+			if e.Status == hdfs.StatusReceiving && e.Block.ID == b.ID && e.Block.GenStamp == 1002 {
+				n++
+			}
+		}
+		return n == 2
+	})
 }
 
 func TestRestartReportsStoredReplicas(t *testing.T) {

@@ -85,10 +85,22 @@ func (s *scanner) run(ctx context.Context) {
 	}
 }
 
-// pass scans every finalized replica not verified within the period.
+// pass scans every finalized replica not verified within the period, and
+// forgets the verification times of replicas that are gone.
 func (s *scanner) pass(ctx context.Context) {
+	live := map[scanKey]bool{}
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for k := range s.lastOK {
+			if !live[k] {
+				delete(s.lastOK, k)
+			}
+		}
+	}()
 	for _, pool := range s.dn.st.Pools() {
 		for _, r := range s.dn.st.Finalized(pool) {
+			live[scanKey{pool, r.ID, r.GenStamp}] = true
 			if ctx.Err() != nil {
 				return
 			}

@@ -175,13 +175,15 @@ func (dn *DataNode) opWriteBlock(c net.Conn, br *bufio.Reader) error {
 		}
 	case hadooppb.OpWriteBlockProto_TRANSFER_RBW, hadooppb.OpWriteBlockProto_TRANSFER_FINALIZED:
 		w, err = dn.st.CreateRBW(b, spec, b.NumBytes, true)
-	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND:
-		w, err = dn.st.ReopenRBW(b, newGS, true)
-	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND_RECOVERY:
+	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND, hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND_RECOVERY:
+		finalized := stg == hadooppb.OpWriteBlockProto_PIPELINE_SETUP_APPEND
 		if r, ok := dn.st.Get(b.PoolID, b.ID); ok && r.State == hdfs.ReplicaFinalized {
-			w, err = dn.st.ReopenRBW(b, newGS, true)
-		} else {
-			w, err = dn.st.ReopenRBW(b, newGS, false)
+			finalized = true
+		}
+		if w, err = dn.st.ReopenRBW(b, newGS, finalized); err == nil {
+			// The NameNode learns the replica is being written again
+			// (Hadoop notifies RECEIVING_BLOCK for appends too).
+			dn.notify(w.Block(), hdfs.StatusReceiving, w.StorageUUID(), "")
 		}
 	case hadooppb.OpWriteBlockProto_PIPELINE_SETUP_STREAMING_RECOVERY:
 		w, err = dn.st.ReopenRBW(b, newGS, false)
