@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -24,15 +25,22 @@ import (
 // NameNode, and waits until every one has registered.
 func startCluster(t testing.TB, n int) (*fakeNN, []*DataNode) {
 	t.Helper()
+	return startClusterWith(t, n, func(*Options) {})
+}
+
+func startClusterWith(t testing.TB, n int, tweak func(*Options)) (*fakeNN, []*DataNode) {
+	t.Helper()
 	nn := newFakeNN(hdfs.HAActive, 10)
 	var dns []*DataNode
 	for i := 0; i < n; i++ {
-		dn, err := Start(Options{
+		opts := Options{
 			DataDirs: []string{t.TempDir()}, XferAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 			NameNodes: []NameNode{{Nameservice: "ns", ID: "nn1", Addr: "fake", Proto: nn}},
 			Heartbeat: 20 * time.Millisecond, ScanPeriod: -1, SocketTimeout: 5 * time.Second,
 			Secret: []byte("cluster-secret"), Logger: log.New(testWriter{t}, fmt.Sprintf("dn%d: ", i), 0),
-		})
+		}
+		tweak(&opts)
+		dn, err := Start(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -558,5 +566,61 @@ func TestCRC32WriterAsColinmarc(t *testing.T) {
 	dtp.WritePacket(c2, dtp.PacketHeader{OffsetInBlock: 0, Seqno: 1}, dtp.AppendChecksums(nil, data[:1000], 512), data[:1000])
 	if a, err := dtp.ReadAck(in2); err != nil || a.OK() || a.Replies[0] != hadooppb.Status_ERROR_CHECKSUM {
 		t.Fatalf("damaged packet: ack %+v, %v", a, err)
+	}
+}
+
+// A client that vanishes mid-block frees the pipeline at once: the DataNode
+// does not wait out the socket timeout for a downstream ack that will not
+// come.
+func TestClientGoneFreesThePipeline(t *testing.T) {
+	_, dns := startClusterWith(t, 1, func(o *Options) { o.SocketTimeout = time.Minute })
+	// A downstream DataNode that accepts the block and then never acks.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		in := dtp.NewReader(c)
+		dtp.ReadOp(in)
+		dtp.ReadDelimited(in, &hadooppb.OpWriteBlockProto{})
+		dtp.WriteDelimited(c, &hadooppb.BlockOpResponseProto{Status: hadooppb.Status_SUCCESS.Enum()})
+		io.Copy(io.Discard, in)
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	mute := hdfs.DatanodeInfo{DatanodeID: hdfs.DatanodeID{UUID: "mute", IP: "127.0.0.1", XferPort: port}}
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1800, GenStamp: 1001}}
+	c, err := net.Dial("tcp", dns[0].XferAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dtp.WriteOp(c, dtp.OpWriteBlock, &hadooppb.OpWriteBlockProto{
+		Header: dtp.ClientHeader(b, nil, "DFSClient_t"), Targets: []*hadooppb.DatanodeInfoProto{dtp.DatanodeInfoProto(mute)},
+		Stage: stageCreate.Enum(), PipelineSize: proto.Uint32(2), MinBytesRcvd: proto.Uint64(0), MaxBytesRcvd: proto.Uint64(0),
+		LatestGenerationStamp: proto.Uint64(1001), RequestedChecksum: dtp.CRC32C(512),
+	})
+	if _, err := dtp.ReadResponse(dtp.NewReader(c)); err != nil {
+		t.Fatal(err)
+	}
+	data := pattern(4096)
+	dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: 0, Seqno: 0}, dtp.AppendChecksums(nil, data, 512), data)
+	waitFor(t, "the packet on disk", func() bool {
+		rr, err := dns[0].Storage().OpenRead(b)
+		if err != nil {
+			return false
+		}
+		defer rr.Close()
+		return rr.NumBytes == 4096
+	})
+	c.Close()
+	start := time.Now()
+	waitFor(t, "the DataNode to drop the pipeline", func() bool { return dns[0].xceiverCount() == 0 })
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the pipeline stayed open %s after the client left", d)
 	}
 }

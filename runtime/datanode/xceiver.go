@@ -311,6 +311,11 @@ func (rc *receiver) receive() error {
 		go func() { respDone <- rc.respond(queue) }()
 	}
 	finish := func(err error) error {
+		if err != nil && rc.mirror != nil {
+			// Upstream is gone or the data was bad: the responder must not
+			// wait out the socket timeout for acks that will not come.
+			rc.mirror.Close()
+		}
 		if queue != nil {
 			close(queue)
 			if rerr := <-respDone; err == nil {
