@@ -15,7 +15,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -376,5 +375,3 @@ func (dn *DataNode) Status() Status {
 	}
 	return s
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

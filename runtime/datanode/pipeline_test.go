@@ -624,3 +624,48 @@ func TestClientGoneFreesThePipeline(t *testing.T) {
 		t.Fatalf("the pipeline stayed open %s after the client left", d)
 	}
 }
+
+func TestReplaceBlockCopiesFromTheSource(t *testing.T) {
+	nn, dns := startCluster(t, 2)
+	data := pattern(100_000)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 1900, GenStamp: 1001}}
+	if err := clientWrite(t, b, data, dns[0]); err != nil {
+		t.Fatal(err)
+	}
+	b.NumBytes = int64(len(data))
+	replace := func(target *DataNode) error {
+		c, err := net.Dial("tcp", target.XferAddr())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		dtp.WriteOp(c, dtp.OpReplaceBlock, &hadooppb.OpReplaceBlockProto{
+			Header: &hadooppb.BaseHeaderProto{Block: dtp.BlockProto(b)}, DelHint: proto.String(dns[0].ID().UUID),
+			Source: info(dns[0]),
+		})
+		_, err = dtp.ReadResponse(dtp.NewReader(c))
+		return err
+	}
+	if err := replace(dns[1]); err != nil {
+		t.Fatal(err)
+	}
+	r := mustGet(t, dns[1], b.ID)
+	onDisk, _ := os.ReadFile(r.DataPath)
+	if r.State != hdfs.ReplicaFinalized || !bytes.Equal(onDisk, data) {
+		t.Fatalf("moved replica %+v", r)
+	}
+	waitFor(t, "RECEIVED with the delete hint", func() bool {
+		nn.mu.Lock()
+		defer nn.mu.Unlock()
+		for _, e := range nn.events {
+			if e.Status == hdfs.StatusReceived && e.Block.ID == b.ID && e.StorageUUID == r.StorageUUID && e.DelHint == dns[0].ID().UUID {
+				return true
+			}
+		}
+		return false
+	})
+	var se *dtp.StatusError
+	if err := replace(dns[1]); !errors.As(err, &se) || se.Status != hadooppb.Status_ERROR_EXISTS {
+		t.Fatalf("a second replace onto the same DataNode: %v", err)
+	}
+}

@@ -471,13 +471,12 @@ func (s *Storage) failLocked(v *volume, err error) {
 		return
 	}
 	v.failed, v.failure = true, err.Error()
-	for pool, reps := range s.replicas {
+	for _, reps := range s.replicas {
 		for id, r := range reps {
 			if r.vol == v {
 				delete(reps, id)
 			}
 		}
-		_ = pool
 	}
 	if cb := s.onVolumeFailure; cb != nil {
 		go cb(v.root, err)
@@ -583,7 +582,7 @@ func diskSpace(dir string) (capacity, avail int64) {
 	return int64(st.Blocks) * int64(st.Bsize), int64(st.Bavail) * int64(st.Bsize)
 }
 
-// chooseVolume picks the next working volume round-robin that has room
+// chooseVolumeLocked picks the next working volume round-robin that has room
 // for size bytes (Hadoop's RoundRobinVolumeChoosingPolicy).
 func (s *Storage) chooseVolumeLocked(size int64) (*volume, error) {
 	n := len(s.vols)

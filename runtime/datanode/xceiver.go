@@ -85,6 +85,8 @@ func (dn *DataNode) serveConn(c net.Conn) {
 			err = dn.opTransferBlock(c, br)
 		case dtp.OpCopyBlock:
 			err = dn.opCopyBlock(c, br)
+		case dtp.OpReplaceBlock:
+			err = dn.opReplaceBlock(c, br)
 		default:
 			writeResponse(c, hadooppb.Status_ERROR_UNSUPPORTED, fmt.Sprintf("operation %s is not supported", op))
 			return
@@ -295,6 +297,7 @@ type receiver struct {
 	acks       bool
 	block      hdfs.ExtendedBlock
 	stage      stage
+	delHint    string // REPLACE_BLOCK: the DataNode whose replica may go
 }
 
 type ackItem struct {
@@ -398,7 +401,7 @@ func (rc *receiver) finalize() error {
 	}
 	b := rc.w.Block()
 	rc.dn.metrics.blocksWritten.Add(1)
-	rc.dn.notify(b, hdfs.StatusReceived, rc.w.StorageUUID(), "")
+	rc.dn.notify(b, hdfs.StatusReceived, rc.w.StorageUUID(), rc.delHint)
 	return nil
 }
 
@@ -718,5 +721,64 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 	// ends the stream, and the first target closes once it has finalized.
 	conn.(*net.TCPConn).CloseWrite()
 	io.Copy(io.Discard, conn)
+	return nil
+}
+
+// opReplaceBlock is Hadoop's replaceBlock (the balancer's move): copy the
+// block from the source DataNode (COPY_BLOCK), store it, and tell the
+// NameNode it was received with delHint naming the replica that may go.
+func (dn *DataNode) opReplaceBlock(c net.Conn, br *bufio.Reader) error {
+	req := &hadooppb.OpReplaceBlockProto{}
+	if err := dtp.ReadDelimited(br, req); err != nil {
+		return fmt.Errorf("read REPLACE_BLOCK: %w", err)
+	}
+	b := dtp.BlockFromProto(req.GetHeader().GetBlock())
+	if err := dn.checkToken(req.GetHeader().GetToken(), b, hdfs.AccessReplace); err != nil {
+		writeResponse(c, hadooppb.Status_ERROR_ACCESS_TOKEN, err.Error())
+		return err
+	}
+	if _, ok := dn.st.Get(b.PoolID, b.ID); ok {
+		err := fmt.Errorf("replace %s: %w here already (one storage type: nothing to move)", b, ErrReplicaExists)
+		writeResponse(c, hadooppb.Status_ERROR_EXISTS, err.Error())
+		return err
+	}
+	src := dtp.DatanodeInfoFromProto(req.GetSource())
+	if err := dn.copyFrom(src, b, req.GetHeader().GetToken(), req.GetDelHint()); err != nil {
+		writeResponse(c, hadooppb.Status_ERROR, err.Error())
+		return fmt.Errorf("replace %s from %s: %w", b, src.XferAddr(), err)
+	}
+	return writeResponse(c, hadooppb.Status_SUCCESS, "")
+}
+
+// copyFrom reads b from src with COPY_BLOCK into a new replica here.
+func (dn *DataNode) copyFrom(src hdfs.DatanodeInfo, b hdfs.ExtendedBlock, token *hadooppb.TokenProto, delHint string) error {
+	conn, err := net.DialTimeout("tcp", src.XferAddr(), dn.opts.SocketTimeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := dtp.WriteOp(conn, dtp.OpCopyBlock, &hadooppb.OpCopyBlockProto{Header: &hadooppb.BaseHeaderProto{Block: dtp.BlockProto(b), Token: token}}); err != nil {
+		return err
+	}
+	in := dtp.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(dn.opts.SocketTimeout))
+	resp, err := dtp.ReadResponse(in)
+	if err != nil {
+		return err
+	}
+	spec := specFromProto(resp.GetReadOpChecksumInfo().GetChecksum())
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	w, err := dn.st.CreateRBW(b, spec, b.NumBytes, true)
+	if err != nil {
+		return err
+	}
+	rc := &receiver{dn: dn, c: conn, in: in, w: w, spec: spec, block: b,
+		stage: hadooppb.OpWriteBlockProto_TRANSFER_FINALIZED, delHint: delHint}
+	if err := rc.receive(); err != nil {
+		w.Abort(true)
+		return err
+	}
 	return nil
 }
