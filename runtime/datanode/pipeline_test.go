@@ -609,14 +609,13 @@ func TestClientGoneFreesThePipeline(t *testing.T) {
 	}
 	data := pattern(4096)
 	dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: 0, Seqno: 0}, dtp.AppendChecksums(nil, data, 512), data)
-	waitFor(t, "the packet on disk", func() bool {
-		rr, err := dns[0].Storage().OpenRead(b)
-		if err != nil {
-			return false
-		}
-		defer rr.Close()
-		return rr.NumBytes == 4096
-	})
+	waitFor(t, "the packet on disk", func() bool { return dns[0].metrics.bytesWritten.Load() == 4096 })
+	// Not acknowledged downstream: not visible to readers.
+	if rr, err := dns[0].Storage().OpenRead(b); err != nil || rr.NumBytes != 0 {
+		t.Fatalf("visible length of an unacknowledged packet: %v %v", rr, err)
+	} else {
+		rr.Close()
+	}
 	c.Close()
 	start := time.Now()
 	waitFor(t, "the DataNode to drop the pipeline", func() bool { return dns[0].xceiverCount() == 0 })

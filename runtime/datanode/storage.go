@@ -834,6 +834,10 @@ type ReplicaWriter struct {
 	length     int64
 	counted    int64 // bytes already in the volume's usage
 	sums       []byte
+	// acked, when tracked, is the bytes every DataNode downstream has
+	// acknowledged: what a reader may see (Hadoop's bytesAcked).
+	acked      int64
+	trackAcked bool
 	mu         sync.Mutex
 	stopped    bool
 }
@@ -877,6 +881,31 @@ func newWriter(r *replica, spec ChecksumSpec, create bool) (*ReplicaWriter, erro
 	w.length = st.Size()
 	w.counted = r.numBytes + metaSize(r)
 	return w, nil
+}
+
+// TrackAcked makes the visible length the acknowledged bytes (SetAcked)
+// instead of the bytes on disk: a client's pipeline.
+func (w *ReplicaWriter) TrackAcked() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.trackAcked, w.acked = true, w.length
+}
+
+// SetAcked records that the pipeline acknowledged the first n bytes.
+func (w *ReplicaWriter) SetAcked(n int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.acked = max(w.acked, min(n, w.length))
+}
+
+// Visible is the length a reader may see.
+func (w *ReplicaWriter) Visible() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.trackAcked {
+		return w.acked
+	}
+	return w.length
 }
 
 // Spec is the replica's checksum.
@@ -1043,7 +1072,7 @@ func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {
 	}
 	v := view(r)
 	if r.writer != nil {
-		v.NumBytes = r.writer.Length()
+		v.NumBytes = r.writer.Visible()
 	}
 	w := r.writer
 	s.mu.Unlock()

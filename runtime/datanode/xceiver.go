@@ -304,12 +304,16 @@ type ackItem struct {
 	seqno  int64
 	last   bool
 	status hadooppb.Status
+	end    int64 // block offset after the packet's data
 }
 
 func (rc *receiver) receive() error {
 	var queue chan ackItem
 	respDone := make(chan error, 1)
 	if rc.acks {
+		if rc.w != nil {
+			rc.w.TrackAcked()
+		}
 		queue = make(chan ackItem, 256)
 		go func() { respDone <- rc.respond(queue) }()
 	}
@@ -384,7 +388,7 @@ func (rc *receiver) receive() error {
 			return finish(nil)
 		}
 		if queue != nil {
-			queue <- ackItem{seqno: h.Seqno, status: status}
+			queue <- ackItem{seqno: h.Seqno, status: status, end: h.OffsetInBlock + int64(len(p.Data))}
 		}
 	}
 }
@@ -440,6 +444,9 @@ func (rc *receiver) respond(queue <-chan ackItem) error {
 			for range queue {
 			}
 			return fmt.Errorf("pipeline broken downstream of this DataNode")
+		}
+		if rc.w != nil && it.seqno != dtp.HeartbeatSeqno {
+			rc.w.SetAcked(it.end)
 		}
 	}
 	return nil
