@@ -392,7 +392,7 @@ func runStatus(ctx context.Context, cmd *ucli.Command) error {
 		return err
 	}
 	st := BuildStatus(s.cluster, obs)
-	fillBlocks(ctx, publicClient, s.cluster, st)
+	fillBlocks(ctx, s.env(io.Discard, true).PublicClient(), s.cluster, st) // through the target, as plan and apply
 	if format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -107,6 +107,3 @@ func bytesText(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[i])
 }
-
-// publicClient reads the NameNodes' public JMX.
-var publicClient = &http.Client{Timeout: 10 * time.Second}

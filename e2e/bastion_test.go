@@ -58,4 +58,13 @@ func TestSSHClusterBehindBastion(t *testing.T) {
 	if !strings.Contains(r.Stdout, "No changes") {
 		t.Errorf("plan: %s", r.Stdout)
 	}
+	// status reads the same way: one active NameNode, the other standby.
+	r = h.Run(ctx, 2*time.Minute, "status", "--format", "json", dir)
+	nns, err := ParseStatusNameNodes([]byte(r.Stdout))
+	if err != nil {
+		t.Fatalf("status through the bastion: %v (%s)", err, r)
+	}
+	if err := CheckOneActive(nns); err != nil || len(nns) != 2 {
+		t.Errorf("status through the bastion: %v: %+v", err, nns)
+	}
 }

@@ -63,7 +63,7 @@ func TestEveryDaemonCallGoesThroughTheTargetsDialer(t *testing.T) {
 	if st, err := GetHAStatus(ctx, client, nnHTTP); err != nil || st.State != "standby" {
 		t.Errorf("HA status through the dialer: %+v, %v", st, err)
 	}
-	if st, err := getJNStatus(ctx, env.publicClient(), c.JournalHTTPAddr("oim")); err != nil || st.Journals["hacluster"].HighestTxid != 7 {
+	if st, err := getJNStatus(ctx, env.PublicClient(), c.JournalHTTPAddr("oim")); err != nil || st.Journals["hacluster"].HighestTxid != 7 {
 		t.Errorf("JournalNode status through the dialer: %+v, %v", st, err)
 	}
 	call, err := env.journalCaller(ctx)

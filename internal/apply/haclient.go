@@ -158,14 +158,14 @@ func (e *Env) client(ctx context.Context) (*http.Client, error) {
 	if e.Dial != nil {
 		// Signed requests dialed through the target (every daemon address
 		// may be private).
-		e.HTTP.Transport = &auth.Transport{Secret: s, Base: e.publicClient().Transport}
+		e.HTTP.Transport = &auth.Transport{Secret: s, Base: e.PublicClient().Transport}
 	}
 	return e.HTTP, nil
 }
 
-// publicClient is the unsigned client for the daemons' public HTTP (a
+// PublicClient is the unsigned client for the daemons' public HTTP (a
 // JournalNode's /status), through the target's dialer when there is one.
-func (e *Env) publicClient() *http.Client {
+func (e *Env) PublicClient() *http.Client {
 	if e.Dial == nil {
 		return http.DefaultClient
 	}

@@ -56,7 +56,7 @@ func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 	// What the peers had when this JournalNode came back: it must reach that.
 	target := map[string]int64{}
 	for _, p := range peers {
-		st, err := getJNStatus(ctx, env.publicClient(), addr(p))
+		st, err := getJNStatus(ctx, env.PublicClient(), addr(p))
 		if err != nil {
 			continue // a peer down is the planner's business, not a reason to wait
 		}
@@ -75,7 +75,7 @@ func DefaultJournalInSync(ctx context.Context, env *Env, host string) error {
 	wait := logRollPeriod(c) + 30*time.Second
 	deadline := env.now().Add(max(wait, env.readyTimeout()))
 	for {
-		st, err := getJNStatus(ctx, env.publicClient(), addr(host))
+		st, err := getJNStatus(ctx, env.PublicClient(), addr(host))
 		var behind []string
 		if err == nil {
 			for jid, want := range target {
