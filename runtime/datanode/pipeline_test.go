@@ -668,3 +668,64 @@ func TestReplaceBlockCopiesFromTheSource(t *testing.T) {
 		t.Fatalf("a second replace onto the same DataNode: %v", err)
 	}
 }
+
+// A DataNode restarted under a half-written block reports it RWR with the
+// bytes its checksums vouch for, and takes part in the block's recovery.
+func TestRestartedReplicaIsRecovered(t *testing.T) {
+	nn := newFakeNN(hdfs.HAActive, 10)
+	var opts []Options
+	var dns []*DataNode
+	for i := 0; i < 2; i++ {
+		o := Options{DataDirs: []string{t.TempDir()}, XferAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+			NameNodes: []NameNode{{Nameservice: "ns", ID: "nn1", Proto: nn}}, Heartbeat: 20 * time.Millisecond,
+			ScanPeriod: -1, SocketTimeout: 5 * time.Second, Secret: []byte("cluster-secret")}
+		dn, err := Start(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { dn.Close() }()
+		waitFor(t, "registration", func() bool { return dn.Ready() && dn.bps["ns"].activeNN() == "nn1" })
+		opts, dns = append(opts, o), append(dns, dn)
+	}
+	data := pattern(30000)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 2000, GenStamp: 1001}}
+	if err := clientWriteStage(t, b, stageCreate, 1001, data, 0, false, dns...); err != nil {
+		t.Fatal(err)
+	}
+	uuid := dns[1].ID().UUID
+	dns[1].Close()
+	dn, err := Start(opts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dn.Close()
+	dns[1] = dn
+	waitFor(t, "the RWR replica in the restarted DataNode's report", func() bool {
+		nn.mu.Lock()
+		defer nn.mu.Unlock()
+		for _, r := range nn.reports[uuid] {
+			if r.ID == b.ID && r.State == hdfs.ReplicaRWR && r.NumBytes == int64(len(data)) {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "the restarted DataNode to follow the active", func() bool { return dn.bps["ns"].activeNN() == "nn1" })
+	var locs []hdfs.DatanodeInfo
+	for _, d := range dns {
+		locs = append(locs, hdfs.DatanodeInfo{DatanodeID: d.ID()})
+	}
+	nn.sendTo(dns[1].ID().UUID, hdfs.Command{Action: hdfs.ActionRecover, PoolID: testPool,
+		Recovering: []hdfs.RecoveringBlock{{Block: b, Locations: locs, NewGenStamp: 1002}}})
+	waitFor(t, "commitBlockSynchronization", func() bool {
+		nn.mu.Lock()
+		defer nn.mu.Unlock()
+		return len(nn.commits) == 1
+	})
+	// The RBW replica (best state) decides; the restarted RWR one does not
+	// take part, and the NameNode deletes it later.
+	c := nn.commits[0]
+	if c.NewLength != int64(len(data)) || len(c.NewTargets) != 1 || c.NewTargets[0].UUID != dns[0].ID().UUID {
+		t.Fatalf("commit %+v", c)
+	}
+}
