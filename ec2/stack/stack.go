@@ -23,6 +23,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Project is the Pulumi project every hactl stack belongs to.
@@ -47,6 +48,12 @@ func Name(c *schema.Cluster) string {
 // Open selects (or creates) the stack of c in its backend, with the
 // program inline and the region set.
 func Open(ctx context.Context, c *schema.Cluster) (auto.Stack, error) {
+	return open(ctx, c, program.Program(c, Name(c)))
+}
+
+// open is Open with the program given (tests run the engine with one that
+// declares no AWS resource).
+func open(ctx context.Context, c *schema.Cluster, prog pulumi.RunFunc) (auto.Stack, error) {
 	backend := c.EC2BackendURL()
 	if dir, ok := strings.CutPrefix(backend, "file://"); ok {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -59,8 +66,10 @@ func Open(ctx context.Context, c *schema.Cluster) (auto.Stack, error) {
 		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 		Backend: &workspace.ProjectBackend{URL: backend},
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, name, Project, program.Program(c, name),
-		auto.Project(proj), auto.SecretsProvider("passphrase"))
+	s, err := auto.UpsertStackInlineSource(ctx, name, Project, prog,
+		auto.Project(proj), auto.SecretsProvider("passphrase"),
+		// hactl reaches AWS and the backend only: no update check.
+		auto.EnvVars(map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}))
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("open stack %s in %s: %w", name, backend, err)
 	}
@@ -76,6 +85,10 @@ func Preview(ctx context.Context, c *schema.Cluster, progress io.Writer) ([]targ
 	if err != nil {
 		return nil, err
 	}
+	return preview(ctx, c, s, progress)
+}
+
+func preview(ctx context.Context, c *schema.Cluster, s auto.Stack, progress io.Writer) ([]targets.EC2Change, error) {
 	ch := make(chan events.EngineEvent)
 	var evs []apitype.EngineEvent
 	done := make(chan struct{})
@@ -85,7 +98,7 @@ func Preview(ctx context.Context, c *schema.Cluster, progress io.Writer) ([]targ
 		}
 		close(done)
 	}()
-	_, err = s.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(progress))
+	_, err := s.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(progress))
 	<-done
 	if err != nil {
 		return nil, fmt.Errorf("preview: %w", err)
@@ -99,6 +112,10 @@ func Up(ctx context.Context, c *schema.Cluster, progress io.Writer) (*targets.EC
 	if err != nil {
 		return nil, err
 	}
+	return up(ctx, c, s, progress)
+}
+
+func up(ctx context.Context, c *schema.Cluster, s auto.Stack, progress io.Writer) (*targets.EC2HostList, error) {
 	res, err := s.Up(ctx, optup.ProgressStreams(progress))
 	if err != nil {
 		return nil, fmt.Errorf("up: %w", err)
@@ -119,6 +136,10 @@ func Destroy(ctx context.Context, c *schema.Cluster, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return destroy(ctx, c, s, progress)
+}
+
+func destroy(ctx context.Context, c *schema.Cluster, s auto.Stack, progress io.Writer) error {
 	if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(progress)); err != nil {
 		return fmt.Errorf("destroy: %w", err)
 	}
