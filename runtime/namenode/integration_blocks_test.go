@@ -1,0 +1,153 @@
+package namenode
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/internal/hadoopconf"
+)
+
+// fsNamesystem reads one NameNode's /jmx FSNamesystem bean.
+func (c *itCluster) fsNamesystem(id string) map[string]any {
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + c.nnHTTP[id] + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out struct{ Beans []map[string]any }
+	if json.NewDecoder(resp.Body).Decode(&out) != nil || len(out.Beans) != 1 {
+		return nil
+	}
+	return out.Beans[0]
+}
+
+func (c *itCluster) waitJMX(id, what string, ok func(map[string]any) bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b := c.fsNamesystem(id); b != nil && ok(b) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.dumpLogs()
+	c.t.Fatalf("%s: timed out waiting for %s (FSNamesystem %v)", id, what, c.fsNamesystem(id))
+}
+
+// The real binaries: 3 JournalNodes, 2 NameNodes storing files in blocks
+// (no inline limit), 3 DataNodes reporting to both. `hactl fs put` of a
+// multi-block file and `cat` back; the active is killed with SIGKILL and the
+// standby, made active, serves the file at once from the block reports it
+// already had; a write to the new active works.
+func TestIntegrationDataNodes(t *testing.T) {
+	integration(t)
+	c := newITCluster(t, 2, 5)
+	dn := func(i int) string { return fmt.Sprintf("dn%d", i) }
+	for _, name := range []string{"jn1", "jn2", "jn3", "nn1", "nn2", dn(1), dn(2), dn(3)} {
+		src := name
+		if name[:2] == "dn" {
+			src = "nn1"
+		}
+		hc, err := hadoopconf.LoadDir(c.conf(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc.Set(KeyMaxInline, "0")
+		hc.Set("dfs.replication", "3")
+		hc.Set("dfs.blocksize", "1048576")
+		hc.Set("dfs.heartbeat.interval", "1")
+		if name[:2] == "dn" {
+			i := name[2:]
+			hc.Set("dfs.datanode.data.dir", filepath.Join(c.dir, name, "data"))
+			hc.Set("dfs.datanode.address", "127.0.4.2"+i+":19866")
+			hc.Set("dfs.datanode.http.address", "127.0.4.2"+i+":19864")
+			hc.Set("dfs.datanode.ipc.address", "127.0.4.2"+i+":19867")
+			hc.Set("dfs.datanode.scan.period.hours", "-1")
+		}
+		c.writeConf(name, hc)
+	}
+	c.startJNs()
+	if out, code := c.run("runtime", "format", "--conf", c.conf("nn1"), "--id", "nn1", "--non-interactive", "--clusterid", "CID-blocks"); code != 0 {
+		t.Fatalf("format: %d\n%s", code, out)
+	}
+	c.startNN("nn1")
+	c.waitState("nn1", "standby")
+	if out, code := c.haadmin("-transitionToActive", "--forceactive", "nn1"); code != 0 {
+		t.Fatalf("transitionToActive: %d %s", code, out)
+	}
+	if out, code := c.run("runtime", "bootstrap-standby", "--conf", c.conf("nn2"), "--id", "nn2", "--non-interactive"); code != 0 {
+		t.Fatalf("bootstrap-standby: %d\n%s", code, out)
+	}
+	c.startNN("nn2")
+	c.waitState("nn2", "standby")
+	for i := 1; i <= 3; i++ {
+		c.start(dn(i), "runtime", "datanode", "--conf", c.conf(dn(i)))
+	}
+	for _, id := range c.nnIDs {
+		c.waitJMX(id, "3 live DataNodes", func(b map[string]any) bool { return b["NumLiveDataNodes"] == float64(3) })
+	}
+
+	data := make([]byte, 3<<20+12345)
+	rand.Read(data)
+	local := filepath.Join(c.dir, "in.bin")
+	if err := os.WriteFile(local, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := c.run("fs", "put", "--config", c.conf("nn1"), local, "hdfs://itns/data.bin"); code != 0 {
+		c.dumpLogs()
+		t.Fatalf("fs put: %d\n%s", code, out)
+	}
+	cat := func() []byte {
+		t.Helper()
+		out := filepath.Join(c.dir, "out.bin")
+		os.Remove(out)
+		if msg, code := c.run("fs", "get", "--config", c.conf("nn1"), "hdfs://itns/data.bin", out); code != 0 {
+			c.dumpLogs()
+			t.Fatalf("fs get: %d\n%s", code, msg)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if got := cat(); !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, differ from the %d written", len(got), len(data))
+	}
+	c.waitJMX("nn1", "4 blocks, fully replicated", func(b map[string]any) bool {
+		return b["BlocksTotal"] == float64(4) && b["UnderReplicatedBlocks"] == float64(0) && b["MissingBlocks"] == float64(0)
+	})
+	// The standby has applied the edits and every replica's report.
+	st, err := c.status("nn1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitCaughtUp("nn2", st.LastAppliedTxid)
+
+	// The active dies; the standby takes over and serves the file at once.
+	c.stop("nn1", syscall.SIGKILL)
+	if out, code := c.haadmin("-transitionToActive", "--forceactive", "nn2"); code != 0 {
+		t.Fatalf("transitionToActive nn2: %d %s", code, out)
+	}
+	if got := cat(); !bytes.Equal(got, data) {
+		t.Fatalf("after failover: read %d bytes, differ", len(got))
+	}
+	if b := c.fsNamesystem("nn2"); b["BlocksTotal"] != float64(4) || b["NumLiveDataNodes"] != float64(3) {
+		t.Fatalf("nn2 FSNamesystem %v", b)
+	}
+	if out, code := c.run("fs", "put", "--config", c.conf("nn2"), local, "hdfs://itns/again.bin"); code != 0 {
+		c.dumpLogs()
+		t.Fatalf("fs put on the new active: %d\n%s", code, out)
+	}
+	c.waitJMX("nn2", "8 blocks, fully replicated", func(b map[string]any) bool {
+		return b["BlocksTotal"] == float64(8) && b["UnderReplicatedBlocks"] == float64(0)
+	})
+}
