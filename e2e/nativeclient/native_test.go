@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,8 +37,9 @@ func integration(t *testing.T) {
 	}
 }
 
-// startCluster builds hactl and starts a nameservice of two NameNodes.
-func startCluster(t *testing.T) *proccluster.Cluster {
+// startCluster builds hactl and starts a nameservice of two NameNodes and
+// dataNodes DataNodes (replication: as many as there are, at most 3).
+func startCluster(t *testing.T, dataNodes int) *proccluster.Cluster {
 	t.Helper()
 	integration(t)
 	buildOnce.Do(func() {
@@ -54,7 +56,8 @@ func startCluster(t *testing.T) *proccluster.Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	c, err := proccluster.Start(ctx, proccluster.Options{Bin: hactlBin, Dir: t.TempDir(), IPPrefix: "127.0.21.", Logf: t.Logf})
+	extra := map[string]string{"dfs.replication": fmt.Sprint(max(1, min(dataNodes, 3)))}
+	c, err := proccluster.Start(ctx, proccluster.Options{Bin: hactlBin, Dir: t.TempDir(), IPPrefix: "127.0.21.", DataNodes: dataNodes, Extra: extra, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +125,8 @@ func whoami(t *testing.T) string {
 // The namespace commands of the off-the-shelf CLI, through the nameservice
 // in HADOOP_CONF_DIR (fs.defaultFS=hdfs://nativens; the client tries both
 // NameNodes' rpc-addresses and skips the standby on its StandbyException).
-func TestNativeCLINamespace(t *testing.T) {
-	c := startCluster(t)
+func TestNativeCLI(t *testing.T) {
+	c := startCluster(t, 3)
 	h := cli{t, hdfsCLI(t), c.ClientConf}
 	h.must("mkdir", "-p", "/t/a/b")
 	h.must("touch", "/t/a/empty")
@@ -162,14 +165,35 @@ func TestNativeCLINamespace(t *testing.T) {
 	if out := h.must("ls", "/t"); out != "" {
 		t.Fatalf("ls /t after rm -r: %q", out)
 	}
-	// df needs capacity: colinmarc's df divides by it, and a nameservice
-	// without DataNodes has none (getFsStats answers 0, which the library
-	// reports; see TestNativeLibraryStatFs).
-	if os.Getenv("HACTL_NATIVE_DATANODES") == "1" {
-		if out := h.must("df"); !strings.Contains(out, "Use%") {
-			t.Fatalf("df: %q", out)
-		}
+	// df: the live DataNodes' capacity (colinmarc's df divides by it).
+	out = strings.Join(strings.Fields(h.must("df")), " ")
+	if !strings.Contains(out, "Use%") || strings.Contains(out, " 0 0 0 ") {
+		t.Fatalf("df: %q", out)
 	}
+	// put and get of a 64 MiB file through the DataNodes, byte-identical.
+	dir := t.TempDir()
+	data := make([]byte, 64<<20)
+	rand.Read(data)
+	local := filepath.Join(dir, "big")
+	if err := os.WriteFile(local, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.must("put", local, "/t/big")
+	if out := strings.Fields(h.must("ls", "-l", "/t/big")); len(out) < 4 || out[3] != fmt.Sprint(64<<20) {
+		t.Fatalf("ls -l /t/big: %v", out)
+	}
+	h.must("get", "/t/big", filepath.Join(dir, "back"))
+	back, err := os.ReadFile(filepath.Join(dir, "back"))
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("get /t/big: %d bytes back (%v), not the 64 MiB put", len(back), err)
+	}
+	if out := h.must("cat", "/t/big"); out != string(data) {
+		t.Fatalf("cat /t/big: %d bytes, differs", len(out))
+	}
+	if out := strings.Fields(h.must("du", "-s", "/t")); len(out) < 1 || out[0] != fmt.Sprint(64<<20) {
+		t.Fatalf("du -s /t: %v", out)
+	}
+	h.must("rm", "-r", "/t")
 }
 
 func client(t *testing.T, c *proccluster.Cluster) *hdfs.Client {
@@ -189,23 +213,25 @@ func client(t *testing.T, c *proccluster.Cluster) *hdfs.Client {
 }
 
 func TestNativeLibraryStatFs(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, 0)
 	cl := client(t, c)
 	fs, err := cl.StatFs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("getFsStats: %+v", fs)
+	if fs.Capacity != 0 || fs.Used != 0 {
+		t.Fatalf("getFsStats without DataNodes: %+v", fs)
+	}
 	cs, err := cl.GetContentSummary("/")
 	if err != nil || cs.DirectoryCount() < 1 {
 		t.Fatalf("content summary of /: %v %v", cs, err)
 	}
 }
 
-// put and get of a 64 MiB file, byte-identical: needs DataNodes serving
-// DataTransferProtocol and a NameNode that allocates blocks.
-func TestNativePutGet64MiB(t *testing.T) {
-	c := startCluster(t)
+// The library writes a 64 MiB file (several packets, one block) through a
+// 3-DataNode pipeline and reads it back byte-identical.
+func TestNativeLibraryPutGet64MiB(t *testing.T) {
+	c := startCluster(t, 3)
 	cl := client(t, c)
 	data := make([]byte, 64<<20)
 	rand.Read(data)
@@ -213,14 +239,10 @@ func TestNativePutGet64MiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.Write(data)
-	if err == nil {
-		err = w.Close()
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil && strings.Contains(err.Error(), "addBlock") && os.Getenv("HACTL_NATIVE_DATANODES") != "1" {
-		t.Skipf("file data over native RPC needs the NameNode's block calls (hdfs.ClientProtocol, issue #10 nn) and DataNodes serving DataTransferProtocol (dn) in this harness, which are not on main yet: %v", err)
-	}
-	if err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := cl.ReadFile("/big")
@@ -230,14 +252,19 @@ func TestNativePutGet64MiB(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("64 MiB file read back differs")
 	}
+	fi, err := cl.Stat("/big")
+	if err != nil || fi.Size() != 64<<20 {
+		t.Fatalf("stat /big: %v %v", fi, err)
+	}
 }
 
-// The library keeps writing (empty files and directories: create+complete,
-// mkdirs) while the active NameNode is SIGKILLed and nn2 made active: it
-// reaches nn2 through the nameservice, every call it saw succeed is there
-// afterwards, the failures in between are reported errors.
+// The library keeps writing (files of 8 KiB through the DataNodes, and
+// directories) while the active NameNode is SIGKILLed and nn2 made active:
+// it reaches nn2 through the nameservice, every file and directory whose
+// write it saw succeed is there afterwards with its contents, the failures
+// in between are reported errors.
 func TestNativeLibraryFailoverWhileWriting(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, 3)
 	cl := client(t, c)
 	if err := cl.MkdirAll("/fo", 0o755); err != nil {
 		t.Fatal(err)
@@ -265,7 +292,11 @@ func TestNativeLibraryFailoverWhileWriting(t *testing.T) {
 			} else {
 				var w *hdfs.FileWriter
 				if w, err = cl.Create(p); err == nil {
-					err = w.Close()
+					if _, err = w.Write(content(p)); err == nil {
+						err = w.Close()
+					} else {
+						w.Close()
+					}
 				}
 			}
 			mu.Lock()
@@ -292,7 +323,33 @@ func TestNativeLibraryFailoverWhileWriting(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitCount(200, 30*time.Second)
+	waitCount(100, 60*time.Second)
+	// A long file (1 MiB blocks, so addBlock goes to whichever NameNode is
+	// active) is being written while the active dies.
+	long := make([]byte, 24<<20)
+	rand.Read(long)
+	var longWritten atomic.Int64
+	longDone := make(chan error, 1)
+	go func() {
+		w, err := cl.CreateFile("/fo/long", 3, 1<<20, 0o644)
+		if err != nil {
+			longDone <- err
+			return
+		}
+		for off := 0; off < len(long); off += 256 << 10 {
+			if _, err := w.Write(long[off : off+256<<10]); err != nil {
+				w.Close()
+				longDone <- err
+				return
+			}
+			longWritten.Store(int64(off + 256<<10))
+			time.Sleep(20 * time.Millisecond)
+		}
+		longDone <- w.Close()
+	}()
+	for longWritten.Load() < 4<<20 {
+		time.Sleep(10 * time.Millisecond)
+	}
 	before := count()
 	if err := c.Stop("nn1", syscall.SIGKILL); err != nil && !strings.Contains(err.Error(), "killed") {
 		t.Logf("nn1: %v", err)
@@ -302,17 +359,33 @@ func TestNativeLibraryFailoverWhileWriting(t *testing.T) {
 	if out, err := c.HAAdmin(ctx, "-transitionToActive", "--forceactive", "nn2"); err != nil {
 		t.Fatalf("transitionToActive nn2: %v\n%s", err, out)
 	}
-	waitCount(before+200, 60*time.Second)
+	waitCount(before+100, 90*time.Second)
 	close(stop)
 	<-done
+	longErr := <-longDone
+	t.Logf("the 24 MiB file being written across the failover (%d bytes written when nn1 died): close: %v", 4<<20, longErr)
+	if longErr == nil {
+		got, err := client(t, c).ReadFile("/fo/long")
+		if err != nil || !bytes.Equal(got, long) {
+			t.Errorf("the long file closed without error reads back %d bytes (%v), not what was written", len(got), err)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("%d operations acknowledged (%d before the kill), %d reported errors (first: %v)", len(acked), before, len(errs), first(errs))
 	// Every acknowledged path exists on the new active, read by a fresh client.
 	check := client(t, c)
-	for _, p := range acked {
-		if _, err := check.Stat(p); err != nil {
+	for i, p := range acked {
+		fi, err := check.Stat(p)
+		if err != nil {
 			t.Errorf("acknowledged %s lost: %v", p, err)
+			continue
+		}
+		if fi.IsDir() {
+			continue
+		}
+		if got, err := check.ReadFile(p); err != nil || !bytes.Equal(got, content(p)) {
+			t.Errorf("acknowledged file %s (#%d) reads back %d bytes, %v", p, i, len(got), err)
 		}
 	}
 	// The errors are the failover's: connection or standby errors, or an
@@ -329,4 +402,9 @@ func first(errs []error) error {
 		return nil
 	}
 	return errs[0]
+}
+
+// content is the 8 KiB a file of the failover test holds: its name repeated.
+func content(p string) []byte {
+	return bytes.Repeat([]byte(p+"\n"), 8192/(len(p)+1)+1)[:8192]
 }

@@ -13,11 +13,15 @@ package proccluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +34,11 @@ type Options struct {
 	Dir       string // scratch dir (confs, data, logs)
 	IPPrefix  string // "127.0.21.": JNs on .1-.3, NameNodes on .11, .12, …
 	NameNodes int    // default 2
+	// DataNodes started after the NameNodes (on .21, .22, …), each
+	// registered with every NameNode before Start returns; with any, the
+	// NameNodes keep no file data inline (max-inline-file-bytes 0, as
+	// hactl render writes it with DataNodes).
+	DataNodes int
 	// Host, when set, gives the IP a daemon ("jn1", "nn2") listens on
 	// instead of IPPrefix's; Wrap, when set, a command prefix to start it
 	// with (`ip netns exec NS` puts a NameNode on a namespace host).
@@ -48,6 +57,8 @@ type Cluster struct {
 	NNIDs       []string // nn1, nn2, …
 	RPC         map[string]string
 	HTTP        map[string]string
+	// DataNodeAddrs are the DataNodes' transfer addresses (dfs.datanode.address).
+	DataNodeAddrs []string
 
 	mu    sync.Mutex
 	procs map[string]*exec.Cmd
@@ -61,6 +72,9 @@ const (
 	jnHTTPPort = 28490
 	nnRPCPort  = 28020
 	nnHTTPPort = 29870
+	dnXferPort = 29866
+	dnHTTPPort = 29864
+	dnIPCPort  = 29867
 )
 
 func (o Options) host(daemon string, i int) string {
@@ -124,6 +138,9 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		base["dfs.namenode.http-address."+ns+"."+id] = c.HTTP[id]
 		base["dfs.namenode.name.dir."+ns+"."+id] = filepath.Join(o.Dir, id, "name")
 	}
+	if o.DataNodes > 0 {
+		base["hactl.namenode.max-inline-file-bytes"] = "0"
+	}
 	for k, v := range o.Extra {
 		base[k] = v
 	}
@@ -179,6 +196,26 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	if out, err := c.HAAdmin(ctx, "-transitionToActive", "nn1"); err != nil {
 		return nil, c.withLogs(fmt.Errorf("transitionToActive nn1: %v\n%s", err, out))
+	}
+	for i := 1; i <= o.DataNodes; i++ {
+		name := fmt.Sprintf("dn%d", i)
+		ip := o.host(name, 20+i)
+		hs := copyMap(client)
+		hs["dfs.datanode.data.dir"] = filepath.Join(o.Dir, name, "data")
+		hs["dfs.datanode.address"] = fmt.Sprintf("%s:%d", ip, dnXferPort)
+		hs["dfs.datanode.http.address"] = fmt.Sprintf("%s:%d", ip, dnHTTPPort)
+		hs["dfs.datanode.ipc.address"] = fmt.Sprintf("%s:%d", ip, dnIPCPort)
+		hs["dfs.datanode.hostname"] = ip
+		if err := writeConf(c.conf(name), core, hs); err != nil {
+			return nil, err
+		}
+		if err := c.start(name, "runtime", "datanode", "--conf", c.conf(name)); err != nil {
+			return nil, err
+		}
+		c.DataNodeAddrs = append(c.DataNodeAddrs, hs["dfs.datanode.address"])
+	}
+	if err := c.waitDataNodes(ctx); err != nil {
+		return nil, c.withLogs(err)
 	}
 	ok = true
 	return c, nil
@@ -365,4 +402,53 @@ func Build(root, dir string) (string, error) {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// waitDataNodes waits until every NameNode counts every DataNode live
+// (NumLiveDataNodes in its /jmx), so a client's first block finds them.
+func (c *Cluster) waitDataNodes(ctx context.Context) error {
+	if c.opts.DataNodes == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range c.NNIDs {
+		for {
+			n, err := c.liveDataNodes(ctx, id)
+			if err == nil && n >= c.opts.DataNodes {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("namenode %s counts %d of %d DataNodes live after 30s (%v)", id, n, c.opts.DataNodes, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+var liveRE = regexp.MustCompile(`"NumLiveDataNodes"\s*:\s*(\d+)`)
+
+func (c *Cluster) liveDataNodes(ctx context.Context, id string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.HTTP[id]+"/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	m := liveRE.FindSubmatch(body)
+	if m == nil {
+		return 0, fmt.Errorf("no NumLiveDataNodes in %s's FSNamesystem bean", id)
+	}
+	return strconv.Atoi(string(m[1]))
 }

@@ -40,13 +40,6 @@ func (n *NameNode) isSuperuser(user string) bool {
 	return cc == nil || cc.super
 }
 
-// blockProtocol is how the daemon finds the NameNode's hdfs.ClientProtocol
-// once the NameNode holds blocks: a NameNode with a ClientProtocol method
-// serves the block calls over native RPC too.
-type blockProtocol interface {
-	ClientProtocol() hdfs.ClientProtocol
-}
-
 // ipcListeners are the NameNode's native RPC addresses: the rpc-address and,
 // when set and different, dfs.namenode.servicerpc-address; each binds to its
 // *-bind-host when that is set, as Hadoop's.
@@ -122,13 +115,10 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 	if err != nil {
 		return nil, nil, err
 	}
-	o := ipc.NamenodeOptions{Namesystem: n, HA: haService{n}, AutoFailover: n.cfg.AutoFailover, TransitionsEnabled: transitions,
+	o := ipc.NamenodeOptions{Namesystem: n, Blocks: n.ClientProtocol(), HA: haService{n}, AutoFailover: n.cfg.AutoFailover, TransitionsEnabled: transitions,
 		MayTransition: n.isSuperuser, ListLimit: wh.ListLimit,
 		Defaults: hdfs.ServerDefaults{BlockSize: wh.DefaultBlockSize, BytesPerChecksum: int(bpc), WritePacketSize: int(packet),
 			Replication: wh.DefaultReplication, FileBufferSize: int(buf), TrashInterval: wh.TrashInterval, ChecksumType: c.Get("dfs.checksum.type", "CRC32C")}}
-	if bp, ok := any(n).(blockProtocol); ok {
-		o.Blocks = bp.ClientProtocol()
-	}
 	opts := ipc.Options{MaxDataLength: int(maxData), MaxConnections: int(maxConns), IdleThreshold: int(idleThreshold),
 		MaxIdleTime: 2 * maxIdle, Logf: logf}
 	if retryOn {
