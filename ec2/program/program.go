@@ -85,8 +85,10 @@ type builder struct {
 
 	vpcID pulumi.StringInput
 	// instanceSubnets are the subnets instances go into, one per zone, in
-	// order; masters are spread over them round robin.
+	// order; masters are spread over them round robin. subnetCIDRs are
+	// their CIDR blocks, in the same order.
 	instanceSubnets []pulumi.StringInput
+	subnetCIDRs     []string
 	// bastionSubnet is a public subnet (new network only).
 	bastionSubnet pulumi.StringInput
 }
@@ -177,8 +179,13 @@ func SubnetCIDRs(vpc string, n int) ([]string, error) {
 func (b *builder) network() error {
 	if !b.e.NewVPC() {
 		b.vpcID = pulumi.String(b.e.VPCID)
-		for _, s := range b.e.SubnetIDs {
-			b.instanceSubnets = append(b.instanceSubnets, pulumi.String(s))
+		for _, id := range b.e.SubnetIDs {
+			sub, err := ec2.LookupSubnet(b.ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+			if err != nil {
+				return fmt.Errorf("look up subnet %s: %w", id, err)
+			}
+			b.instanceSubnets = append(b.instanceSubnets, pulumi.String(id))
+			b.subnetCIDRs = append(b.subnetCIDRs, sub.CidrBlock)
 		}
 		return nil
 	}
@@ -225,8 +232,9 @@ func (b *builder) network() error {
 	}
 	b.bastionSubnet = publicSubnets[0].ID()
 	if !private {
-		for _, s := range publicSubnets {
+		for i, s := range publicSubnets {
 			b.instanceSubnets = append(b.instanceSubnets, s.ID())
+			b.subnetCIDRs = append(b.subnetCIDRs, cidrs[i])
 		}
 		return nil
 	}
@@ -256,6 +264,7 @@ func (b *builder) network() error {
 			return err
 		}
 		b.instanceSubnets = append(b.instanceSubnets, s.ID())
+		b.subnetCIDRs = append(b.subnetCIDRs, cidrs[len(zones)+i])
 	}
 	return nil
 }
@@ -402,6 +411,13 @@ func (b *builder) instance(g *schema.InstanceGroup, i int, host, ami string, sg 
 		},
 		Tags: b.tags(map[string]string{"Name": b.name + "-" + host, TagRole: g.Role, TagGroup: g.Name}),
 	}
+	if g.Role == schema.RoleMaster {
+		ip, err := b.masterAddress(g, i)
+		if err != nil {
+			return nil, err
+		}
+		args.PrivateIp = pulumi.String(ip)
+	}
 	if g.RootVolumeGB > 0 {
 		args.RootBlockDevice.(*ec2.InstanceRootBlockDeviceArgs).VolumeSize = pulumi.Int(g.RootVolumeGB)
 	}
@@ -424,6 +440,52 @@ func (b *builder) instance(g *schema.InstanceGroup, i int, host, ami string, sg 
 	// A newer image behind the SSM parameter must not replace running
 	// masters: only new instances get it.
 	return ec2.NewInstance(b.ctx, b.name+"-"+host, args, pulumi.IgnoreChanges([]string{"ami"}))
+}
+
+// masterBase is the first host offset of masters in a subnet (AWS
+// reserves the first four addresses); each master group gets a block of
+// masterBlock addresses.
+const (
+	masterBase  = 10
+	masterBlock = 20
+)
+
+// masterAddress pins the private address of master i of group g: the
+// same address for the instance that replaces it, so a replaced master is
+// a replaced host (bootstrapped from its peers) and not a changed quorum
+// (a new qjournal URI and NameNode address on every host). Master i is the
+// (i / zones)-th master of its group in subnet i % zones.
+func (b *builder) masterAddress(g *schema.InstanceGroup, i int) (string, error) {
+	block := 0
+	for _, o := range b.e.InstanceGroups {
+		if o == g {
+			break
+		}
+		if o.Role == schema.RoleMaster {
+			block++
+		}
+	}
+	n := len(b.instanceSubnets)
+	if i/n >= masterBlock {
+		return "", fmt.Errorf("instance group %s: more than %d masters in one subnet", g.Name, masterBlock)
+	}
+	return SubnetAddress(b.subnetCIDRs[i%n], masterBase+block*masterBlock+i/n)
+}
+
+// SubnetAddress is the address offset hosts into the IPv4 subnet cidr.
+func SubnetAddress(cidr string, offset int) (string, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return "", err
+	}
+	a := p.Masked().Addr().As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) + uint32(offset)
+	ip := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	// The last address of a subnet is AWS's broadcast reservation.
+	if !p.Contains(ip) || offset >= 1<<(32-p.Bits())-1 {
+		return "", fmt.Errorf("subnet %s has no address at offset %d (too small for its masters)", cidr, offset)
+	}
+	return ip.String(), nil
 }
 
 // DataVolumeScript is the first-boot script that formats the data volume

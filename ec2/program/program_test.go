@@ -49,7 +49,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			az = "existing-zone-of-" + subnet
 		}
 		out["availabilityZone"] = resource.NewStringProperty(az)
-		out["privateIp"] = resource.NewStringProperty("10.42.0." + strconv.Itoa(m.next))
+		out["privateIp"] = resource.NewStringProperty("10.42.0." + strconv.Itoa(100+m.next))
+		if ip, ok := args.Inputs["privateIp"]; ok && ip.IsString() {
+			out["privateIp"] = ip // a pinned address, as EC2 gives it
+		}
 		if v, ok := args.Inputs["associatePublicIpAddress"]; ok && v.BoolValue() {
 			out["publicIp"] = resource.NewStringProperty("203.0.113." + strconv.Itoa(m.next))
 		} else {
@@ -67,6 +70,11 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"names": []any{"eu-west-1c", "eu-west-1a", "eu-west-1b", "eu-west-1d"},
+		}), nil
+	case "aws:ec2/getSubnet:getSubnet":
+		id := args.Args["id"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": id, "cidrBlock": "10.9." + id[len(id)-1:] + ".0/24", "availabilityZone": "eu-west-1" + map[string]string{"1": "a", "2": "b", "3": "c"}[id[len(id)-1:]],
 		}), nil
 	case "aws:ssm/getParameter:getParameter":
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -223,6 +231,16 @@ func TestProgramNewNetworkPublicInstances(t *testing.T) {
 	if len(masterZones) != 3 {
 		t.Errorf("masters span zones %v, want three", masterZones)
 	}
+	// Masters keep their address across a replacement: pinned, one per zone.
+	for h, want := range map[string]string{"master1": "10.42.0.10", "master2": "10.42.1.10", "master3": "10.42.2.10"} {
+		in := m.named("aws:ec2/instance:Instance", "hactl-test-"+h)
+		if got := in.Inputs["privateIp"]; !got.IsString() || got.StringValue() != want || hosts[h].address != want {
+			t.Errorf("%s: private IP input %v, output %q, want %s", h, got, hosts[h].address, want)
+		}
+	}
+	if ip := m.named("aws:ec2/instance:Instance", "hactl-test-core1").Inputs["privateIp"]; ip.IsString() {
+		t.Errorf("core1 has a pinned address %v; only masters are pinned", ip)
+	}
 	for _, h := range []string{"core1", "core2", "core3"} {
 		in := m.named("aws:ec2/instance:Instance", "hactl-test-"+h)
 		mo := in.Inputs["instanceMarketOptions"]
@@ -236,7 +254,7 @@ func TestProgramNewNetworkPublicInstances(t *testing.T) {
 		t.Fatalf("hosts output = %v", hosts)
 	}
 	for h, r := range hosts {
-		if !strings.HasPrefix(r.address, "10.42.0.") || !strings.HasPrefix(r.public, "203.0.113.") || r.id != "i-hactl-test-"+h || !strings.HasPrefix(r.zone, "eu-west-1") {
+		if !strings.HasPrefix(r.address, "10.42.") || !strings.HasPrefix(r.public, "203.0.113.") || r.id != "i-hactl-test-"+h || !strings.HasPrefix(r.zone, "eu-west-1") {
 			t.Errorf("%s: outputs %+v", h, r)
 		}
 	}
@@ -357,9 +375,13 @@ func TestProgramPrivateInstancesBehindBastion(t *testing.T) {
 			t.Errorf("%s: ami %v", h, in.Inputs["ami"])
 		}
 	}
-	// Two zones for three masters: round robin puts two in the first.
+	// Two zones for three masters: round robin puts two in the first, at
+	// the first two master addresses of its private subnet.
 	if hosts["master1"].zone != "eu-west-1a" || hosts["master2"].zone != "eu-west-1b" || hosts["master3"].zone != "eu-west-1a" {
 		t.Errorf("master zones %s %s %s", hosts["master1"].zone, hosts["master2"].zone, hosts["master3"].zone)
+	}
+	if hosts["master1"].address != "10.42.2.10" || hosts["master2"].address != "10.42.3.10" || hosts["master3"].address != "10.42.2.11" {
+		t.Errorf("master addresses %s %s %s", hosts["master1"].address, hosts["master2"].address, hosts["master3"].address)
 	}
 }
 
@@ -394,8 +416,26 @@ func TestProgramExistingNetworkSpreadsOverItsSubnets(t *testing.T) {
 	if len(seen) != 3 {
 		t.Errorf("masters in subnets %v, want all three", seen)
 	}
+	// Pinned inside each existing subnet's CIDR, as the lookup gives it.
+	for h, want := range map[string]string{"master1": "10.9.1.10", "master2": "10.9.2.10", "master3": "10.9.3.10"} {
+		if hosts[h].address != want {
+			t.Errorf("%s at %q, want %s", h, hosts[h].address, want)
+		}
+	}
 	if len(hosts) != 6 {
 		t.Errorf("hosts = %v", hosts)
+	}
+}
+
+func TestSubnetAddress(t *testing.T) {
+	if a, err := SubnetAddress("10.42.1.0/24", 10); err != nil || a != "10.42.1.10" {
+		t.Errorf("10 into 10.42.1.0/24: %q, %v", a, err)
+	}
+	if a, err := SubnetAddress("10.8.0.16/28", 14); err != nil || a != "10.8.0.30" {
+		t.Errorf("14 into 10.8.0.16/28: %q, %v", a, err)
+	}
+	if _, err := SubnetAddress("10.8.0.16/28", 15); err == nil {
+		t.Error("the broadcast reservation was handed out")
 	}
 }
 
