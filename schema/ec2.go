@@ -251,7 +251,8 @@ func (c *Cluster) MasterHosts() []string {
 // MemberPorts are the TCP ports cluster members open to each other (target
 // ec2's security group lets only members reach them), sorted, without
 // duplicates: NameNode RPC and HTTP, ZKFC, JournalNode RPC and HTTP, managed
-// ZooKeeper's client, peer and election ports.
+// ZooKeeper's client, peer and election ports, DataNode data transfer, HTTP
+// and IPC.
 func (c *Cluster) MemberPorts() []int {
 	set := map[int]bool{}
 	for _, ns := range c.Nameservices {
@@ -269,6 +270,11 @@ func (c *Cluster) MemberPorts() []int {
 		set[z.EffectiveClientPort()] = true
 		set[z.EffectivePeerPort()] = true
 		set[z.EffectiveElectionPort()] = true
+	}
+	for _, g := range c.DataNodes {
+		set[g.EffectivePort()] = true
+		set[g.EffectiveHTTPPort()] = true
+		set[g.EffectiveIPCPort()] = true
 	}
 	out := make([]int, 0, len(set))
 	for p := range set {

@@ -39,8 +39,9 @@ func TestEC2ExampleDecodes(t *testing.T) {
 	if got, want := c.MasterHosts(), []string{"master1", "master2", "master3"}; !slices.Equal(got, want) {
 		t.Errorf("masters = %q, want %q", got, want)
 	}
-	// NameNode RPC/HTTP, ZooKeeper client/peer/election, JournalNode, ZKFC.
-	if got, want := c.MemberPorts(), []int{2181, 2888, 3888, 8019, 8020, 8480, 8485, 9870}; !slices.Equal(got, want) {
+	// NameNode RPC/HTTP, ZooKeeper client/peer/election, JournalNode, ZKFC,
+	// DataNode HTTP, data transfer and IPC.
+	if got, want := c.MemberPorts(), []int{2181, 2888, 3888, 8019, 8020, 8480, 8485, 9864, 9866, 9867, 9870}; !slices.Equal(got, want) {
 		t.Errorf("member ports = %v, want %v", got, want)
 	}
 	abs, _ := filepath.Abs(c.ConfigDir)

@@ -166,8 +166,8 @@ func TestProgramNewNetworkPublicInstances(t *testing.T) {
 		"aws:ec2/vpc:Vpc": 1, "aws:ec2/internetGateway:InternetGateway": 1, "aws:ec2/routeTable:RouteTable": 1,
 		"aws:ec2/subnet:Subnet": 3, "aws:ec2/routeTableAssociation:RouteTableAssociation": 3,
 		"aws:ec2/securityGroup:SecurityGroup": 1,
-		// SSH and the 8 daemon ports between members, SSH from ssh_cidrs.
-		"aws:ec2/securityGroupRule:SecurityGroupRule": 10,
+		// SSH and the 11 daemon ports between members, SSH from ssh_cidrs.
+		"aws:ec2/securityGroupRule:SecurityGroupRule": 13,
 		"aws:ec2/instance:Instance":                   6,
 	}
 	for typ, n := range want {
@@ -291,7 +291,7 @@ func TestProgramSecurityGroupRules(t *testing.T) {
 		}
 	}
 	sort.Ints(self)
-	if want := []int{22, 2181, 2888, 3888, 8019, 8020, 8480, 8485, 9870}; !slices.Equal(self, want) {
+	if want := []int{22, 2181, 2888, 3888, 8019, 8020, 8480, 8485, 9864, 9866, 9867, 9870}; !slices.Equal(self, want) {
 		t.Errorf("ports between members = %v, want %v", self, want)
 	}
 	if !slices.Equal(fromCIDRs, []string{"192.0.2.0/24"}) {
