@@ -103,6 +103,19 @@ func (s *nnServer) clientMethods() map[string]Method {
 				st.PathSuffix = ""
 				return &pb.GetFileInfoResponseProto{Fs: fileStatusToProto(st)}, nil
 			}),
+		// No symlinks: a path's link info is its status.
+		"getFileLinkInfo": method(func() *pb.GetFileLinkInfoRequestProto { return &pb.GetFileLinkInfoRequestProto{} }, false,
+			func(ctx context.Context, c *Call, r *pb.GetFileLinkInfoRequestProto) (*pb.GetFileLinkInfoResponseProto, error) {
+				st, err := ns.GetFileStatus(ctx, r.GetSrc(), c.User)
+				if errors.Is(err, webhdfs.ErrNotFound) {
+					return &pb.GetFileLinkInfoResponseProto{}, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				st.PathSuffix = ""
+				return &pb.GetFileLinkInfoResponseProto{Fs: fileStatusToProto(st)}, nil
+			}),
 		"getListing": method(func() *pb.GetListingRequestProto { return &pb.GetListingRequestProto{} }, false, s.getListing),
 		"mkdirs": method(func() *pb.MkdirsRequestProto { return &pb.MkdirsRequestProto{} }, false,
 			func(ctx context.Context, c *Call, r *pb.MkdirsRequestProto) (*pb.MkdirsResponseProto, error) {

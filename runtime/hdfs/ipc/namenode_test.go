@@ -139,6 +139,9 @@ func TestClientNamenodeNamespaceCalls(t *testing.T) {
 	if fi := must(t, c, "getFileInfo", &pb.GetFileInfoRequestProto{Src: proto.String("/nope")}, &pb.GetFileInfoResponseProto{}); fi.Fs != nil {
 		t.Fatalf("missing path has a status: %v", fi)
 	}
+	if li := must(t, c, "getFileLinkInfo", &pb.GetFileLinkInfoRequestProto{Src: proto.String("/a/b")}, &pb.GetFileLinkInfoResponseProto{}); li.GetFs().GetFileType() != pb.HdfsFileStatusProto_IS_DIR {
+		t.Fatalf("getFileLinkInfo /a/b: %v", li)
+	}
 
 	// create + complete without a block manager: an empty closed file.
 	for _, name := range []string{"e", "a", "d", "c"} {
