@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -47,9 +48,11 @@ func (c *itCluster) waitJMX(id, what string, ok func(map[string]any) bool) {
 // multi-block file and `cat` back; the active is killed with SIGKILL and the
 // standby, made active, serves the file at once from the block reports it
 // already had; a write to the new active works.
-func TestIntegrationDataNodes(t *testing.T) {
-	integration(t)
-	c := newITCluster(t, 2, 5)
+// startBlockCluster starts 3 JournalNodes, nn1 (active) and nn2
+// (standby) storing files in blocks of 1 MiB, and 3 DataNodes on
+// 127.0.4.21-23 reporting to both; sub offsets the ports.
+func startBlockCluster(t *testing.T, sub int) *itCluster {
+	c := newITCluster(t, 2, sub)
 	dn := func(i int) string { return fmt.Sprintf("dn%d", i) }
 	for _, name := range []string{"jn1", "jn2", "jn3", "nn1", "nn2", dn(1), dn(2), dn(3)} {
 		src := name
@@ -67,9 +70,9 @@ func TestIntegrationDataNodes(t *testing.T) {
 		if name[:2] == "dn" {
 			i := name[2:]
 			hc.Set("dfs.datanode.data.dir", filepath.Join(c.dir, name, "data"))
-			hc.Set("dfs.datanode.address", "127.0.4.2"+i+":19866")
-			hc.Set("dfs.datanode.http.address", "127.0.4.2"+i+":19864")
-			hc.Set("dfs.datanode.ipc.address", "127.0.4.2"+i+":19867")
+			hc.Set("dfs.datanode.address", fmt.Sprintf("127.0.4.2%s:%d", i, 19866+sub))
+			hc.Set("dfs.datanode.http.address", fmt.Sprintf("127.0.4.2%s:%d", i, 19764+sub))
+			hc.Set("dfs.datanode.ipc.address", fmt.Sprintf("127.0.4.2%s:%d", i, 19666+sub))
 			hc.Set("dfs.datanode.scan.period.hours", "-1")
 		}
 		c.writeConf(name, hc)
@@ -94,7 +97,12 @@ func TestIntegrationDataNodes(t *testing.T) {
 	for _, id := range c.nnIDs {
 		c.waitJMX(id, "3 live DataNodes", func(b map[string]any) bool { return b["NumLiveDataNodes"] == float64(3) })
 	}
+	return c
+}
 
+func TestIntegrationDataNodes(t *testing.T) {
+	integration(t)
+	c := startBlockCluster(t, 5)
 	data := make([]byte, 3<<20+12345)
 	rand.Read(data)
 	local := filepath.Join(c.dir, "in.bin")
@@ -149,5 +157,55 @@ func TestIntegrationDataNodes(t *testing.T) {
 	}
 	c.waitJMX("nn2", "8 blocks, fully replicated", func(b map[string]any) bool {
 		return b["BlocksTotal"] == float64(8) && b["UnderReplicatedBlocks"] == float64(0)
+	})
+}
+
+// The active NameNode SIGKILLed in the middle of a write: the writer (a
+// DataNode's WebHDFS data path, through hactl fs put from stdin) carries on
+// with the standby once it is active, and the file holds every byte.
+func TestIntegrationDataNodesKillActiveMidWrite(t *testing.T) {
+	integration(t)
+	c := startBlockCluster(t, 6)
+	data := make([]byte, 6<<20+777)
+	rand.Read(data)
+	cmd := exec.Command(c.bin, "fs", "put", "--config", c.conf("nn1"), "-", "hdfs://itns/mid.bin")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(c.dir, "cache"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	half := len(data) / 2
+	if _, err := stdin.Write(data[:half]); err != nil {
+		t.Fatal(err)
+	}
+	// Some blocks are complete on the DataNodes and in nn1's edits.
+	c.waitJMX("nn1", "two blocks allocated", func(b map[string]any) bool { return b["BlocksTotal"].(float64) >= 2 })
+	c.stop("nn1", syscall.SIGKILL)
+	if msg, code := c.haadmin("-transitionToActive", "--forceactive", "nn2"); code != 0 {
+		t.Fatalf("transitionToActive nn2: %d %s", code, msg)
+	}
+	if _, err := stdin.Write(data[half:]); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		c.dumpLogs()
+		t.Fatalf("fs put across the failover: %v\n%s", err, out.String())
+	}
+	got := filepath.Join(c.dir, "mid.out")
+	if msg, code := c.run("fs", "get", "--config", c.conf("nn2"), "hdfs://itns/mid.bin", got); code != 0 {
+		c.dumpLogs()
+		t.Fatalf("fs get: %d\n%s", code, msg)
+	}
+	if b, _ := os.ReadFile(got); !bytes.Equal(b, data) {
+		t.Fatalf("read back %d bytes, differ from the %d written", len(b), len(data))
+	}
+	c.waitJMX("nn2", "every block fully replicated", func(b map[string]any) bool {
+		return b["BlocksTotal"] == float64(7) && b["UnderReplicatedBlocks"] == float64(0) && b["MissingBlocks"] == float64(0)
 	})
 }
