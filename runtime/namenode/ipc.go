@@ -91,6 +91,14 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 	if err != nil {
 		return nil, nil, err
 	}
+	handlers, err := c.Int("dfs.namenode.handler.count", 10)
+	if err != nil {
+		return nil, nil, err
+	}
+	queue, err := c.Int("ipc.server.handler.queue.size", 100)
+	if err != nil {
+		return nil, nil, err
+	}
 	transitions, err := c.Bool(ipc.KeyIPCTransitions, false)
 	if err != nil {
 		return nil, nil, err
@@ -120,7 +128,7 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 		Defaults: hdfs.ServerDefaults{BlockSize: wh.DefaultBlockSize, BytesPerChecksum: int(bpc), WritePacketSize: int(packet),
 			Replication: wh.DefaultReplication, FileBufferSize: int(buf), TrashInterval: wh.TrashInterval, ChecksumType: c.Get("dfs.checksum.type", "CRC32C")}}
 	opts := ipc.Options{MaxDataLength: int(maxData), MaxConnections: int(maxConns), IdleThreshold: int(idleThreshold),
-		MaxIdleTime: 2 * maxIdle, Logf: logf}
+		MaxIdleTime: 2 * maxIdle, MaxQueuedCalls: int(max(handlers, 1) * max(queue, 1)), Logf: logf}
 	if retryOn {
 		opts.RetryCache = ipc.NewRetryCache(retryExpiry, 0)
 	}

@@ -362,3 +362,49 @@ func TestExceptionClass(t *testing.T) {
 		}
 	}
 }
+
+// With MaxQueuedCalls taken, a call from another connection waits until
+// one finishes instead of running (Hadoop's bounded call queue).
+func TestMaxQueuedCalls(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan string, 4)
+	methods := map[string]Method{"block": {Request: func() proto.Message { return &pb.GetFileInfoRequestProto{} },
+		Handle: func(ctx context.Context, c *Call, req proto.Message) (proto.Message, error) {
+			started <- req.(*pb.GetFileInfoRequestProto).GetSrc()
+			if req.(*pb.GetFileInfoRequestProto).GetSrc() == "/slow" {
+				<-release
+			}
+			return &pb.GetFileInfoResponseProto{}, nil
+		}}}
+	srv := NewServer(Options{Logf: t.Logf, MaxQueuedCalls: 1}, Protocol{Name: testProto, Methods: methods})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	a, b := dial(t, ln.Addr().String(), ClientOptions{}), dial(t, ln.Addr().String(), ClientOptions{})
+	slow := make(chan error, 1)
+	go func() {
+		slow <- a.Call(context.Background(), "block", &pb.GetFileInfoRequestProto{Src: proto.String("/slow")}, &pb.GetFileInfoResponseProto{})
+	}()
+	if got := <-started; got != "/slow" {
+		t.Fatalf("first call %s", got)
+	}
+	fast := make(chan error, 1)
+	go func() {
+		fast <- b.Call(context.Background(), "block", &pb.GetFileInfoRequestProto{Src: proto.String("/fast")}, &pb.GetFileInfoResponseProto{})
+	}()
+	select {
+	case got := <-started:
+		t.Fatalf("%s ran while the only slot was taken", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-fast; err != nil || <-started != "/fast" {
+		t.Fatalf("queued call: %v", err)
+	}
+}

@@ -33,6 +33,9 @@ const (
 	// DefaultHandshakeTimeout bounds the time from accept to a complete
 	// connection header and context, so a silent peer cannot hold a slot.
 	DefaultHandshakeTimeout = 20 * time.Second
+	// DefaultMaxQueuedCalls is Hadoop's dfs.namenode.handler.count (10)
+	// times ipc.server.handler.queue.size (100).
+	DefaultMaxQueuedCalls = 1000
 	// maxInflightPerConn bounds the calls one connection runs at once; more
 	// wait in its read loop (back pressure on that client only).
 	maxInflightPerConn = 256
@@ -74,6 +77,11 @@ type Options struct {
 	IdleThreshold    int // ipc.client.idlethreshold
 	MaxIdleTime      time.Duration
 	HandshakeTimeout time.Duration
+	// MaxQueuedCalls bounds the calls the server runs or holds at once,
+	// across connections (Hadoop: dfs.namenode.handler.count ×
+	// ipc.server.handler.queue.size, 10 × 100); beyond it connections
+	// are not read until one finishes.
+	MaxQueuedCalls int
 	// RetryCache, when set, answers retried AtMostOnce calls.
 	RetryCache *RetryCache
 	Logf       func(format string, args ...any)
@@ -90,6 +98,7 @@ type Server struct {
 	closed    bool
 	wg        sync.WaitGroup
 	stopIdle  chan struct{}
+	slots     chan struct{} // one per call run or held (MaxQueuedCalls)
 	ctx       context.Context
 	cancel    context.CancelFunc
 }
@@ -111,11 +120,14 @@ func NewServer(opts Options, protocols ...Protocol) *Server {
 	if opts.HandshakeTimeout <= 0 {
 		opts.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	if opts.MaxQueuedCalls <= 0 {
+		opts.MaxQueuedCalls = DefaultMaxQueuedCalls
+	}
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
 	s := &Server{opts: opts, protocols: map[string]map[string]Method{}, listeners: map[net.Listener]struct{}{},
-		conns: map[*conn]struct{}{}, stopIdle: make(chan struct{})}
+		conns: map[*conn]struct{}{}, stopIdle: make(chan struct{}), slots: make(chan struct{}, opts.MaxQueuedCalls)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, p := range protocols {
 		s.protocols[p.Name] = p.Methods
@@ -376,6 +388,9 @@ func (c *conn) process(frame []byte) error {
 	}
 	call := &Call{User: c.user, Protocol: req.GetDeclaringClassProtocolName(), Method: req.GetMethodName(),
 		ClientID: rh.GetClientId(), CallID: callID, RetryCount: rh.GetRetryCount(), Remote: c.nc.RemoteAddr()}
+	// The server-wide bound: with every slot taken this connection stops
+	// reading until a call somewhere finishes (Hadoop's full call queue).
+	c.srv.slots <- struct{}{}
 	c.inflight.Add(1)
 	c.dispatchJob(job{call, param})
 	return nil
@@ -413,6 +428,7 @@ func (c *conn) worker(j job) {
 		c.run(j.call, j.param)
 		c.lastActive.Store(time.Now().UnixNano())
 		c.inflight.Add(-1)
+		<-c.srv.slots
 		var ok bool
 		if j, ok = <-c.work; !ok {
 			return
