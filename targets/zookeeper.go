@@ -30,8 +30,9 @@ type DialFunc func(ctx context.Context, addr string, timeout time.Duration) (net
 // an SSH connection: the ZooKeeper server's own host's first, then one other
 // host's. A refused connection is an answer (the address is reachable and
 // nothing listens) and is not retried through tunnels, so an absent
-// ensemble costs one round trip, not one per host. An address of a host
-// reached through a bastion is not dialed directly at all: it is private.
+// ensemble costs one round trip, not one per host. An address of a host SSH
+// reaches through a bastion or at another address is not dialed directly at
+// all: it is private.
 func zkDialer(hosts map[string]Host) DialFunc {
 	return tunnelDialer(func(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
 		d := net.Dialer{Timeout: timeout}
@@ -64,7 +65,7 @@ func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
 		tunnels := tunnelHosts(via, addr)
 		var conn net.Conn
 		err := errBehindBastion
-		if !behindBastion(tunnels, addr) {
+		if !privateAddress(tunnels, addr) {
 			conn, err = direct(ctx, addr, timeout)
 			if err == nil || len(via) == 0 || errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
 				return conn, err
@@ -89,11 +90,17 @@ func tunnelDialer(direct DialFunc, hosts map[string]Host) DialFunc {
 	}
 }
 
-// behindBastion says whether addr is the address of a host SSH reaches
-// through a bastion (tunnels puts the address's own host first).
-func behindBastion(tunnels []*SSHHost, addr string) bool {
+// privateAddress says whether addr is the address of a host SSH reaches
+// another way: through a bastion, or at another address (an EC2 instance's
+// public one). Such an address is private: a direct dial would only wait
+// out its timeout. (tunnels puts the address's own host first.)
+func privateAddress(tunnels []*SSHHost, addr string) bool {
 	host, _, _ := net.SplitHostPort(addr)
-	return len(tunnels) > 0 && tunnels[0].address == host && tunnels[0].cfg.Bastion != ""
+	if len(tunnels) == 0 || tunnels[0].address != host {
+		return false
+	}
+	cfg := tunnels[0].cfg
+	return cfg.Bastion != "" || (cfg.ConnectAddress != "" && cfg.ConnectAddress != host)
 }
 
 // tunnelHosts picks at most two SSH hosts to reach addr through: the one

@@ -148,3 +148,48 @@ func TestDialerGoesThroughSSHForHostsBehindABastion(t *testing.T) {
 	}
 	conn.Close()
 }
+
+// An EC2 instance with a public address: SSH connects there, the cluster
+// names the private one, which this machine cannot reach. The dialer goes
+// straight through the instance's SSH connection.
+func TestDialerGoesThroughSSHForHostsReachedAtAnotherAddress(t *testing.T) {
+	f := newSSHFixture(t)
+	hk := ed25519Signer(t)
+	srv := newTestServer(t, f.signer.PublicKey(), hk)
+	f.trust(t, srv.addr, hk.PublicKey())
+	p := NewPool(Options{})
+	t.Cleanup(func() { p.Close() })
+	sshIP, _, _ := net.SplitHostPort(srv.addr)
+	l, err := net.Listen("tcp", "127.0.2.43:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("ready"))
+			c.Close()
+		}
+	}()
+	// The host's (private) address is the listener's; SSH goes to the server.
+	h := f.host(p, srv.addr, func(c *SSHConfig) { c.ConnectAddress = sshIP })
+	h.address = "127.0.2.43"
+	direct := 0
+	never := func(context.Context, string, time.Duration) (net.Conn, error) {
+		direct++
+		return nil, errors.New("dialled directly")
+	}
+	conn, err := tunnelDialer(never, map[string]Host{"h": h})(context.Background(), l.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("through the instance's SSH: %v", err)
+	}
+	b, _ := io.ReadAll(conn)
+	conn.Close()
+	if string(b) != "ready" || direct != 0 || srv.conns.Load() != 1 {
+		t.Errorf("read %q, %d direct dials, %d SSH connections", b, direct, srv.conns.Load())
+	}
+}
