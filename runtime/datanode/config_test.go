@@ -95,3 +95,28 @@ func TestHTTPStatusAndJMX(t *testing.T) {
 		t.Fatalf("webhdfs mount: %q", body)
 	}
 }
+
+// /dn/status verifies the Host a caller signed: the DataNode's listen
+// address, advertised IP or hostname; any other is refused.
+func TestSignedStatusByHostname(t *testing.T) {
+	_, dns := startClusterWith(t, 1, func(o *Options) { o.Hostname = "dn1.example" })
+	dn := dns[0]
+	signed := &http.Client{Transport: &auth.Transport{Secret: []byte("cluster-secret")}}
+	port := strings.TrimPrefix(dn.HTTPAddr(), "127.0.0.1:")
+	for host, want := range map[string]int{
+		dn.HTTPAddr():             http.StatusOK,
+		"dn1.example:" + port:     http.StatusOK,
+		"another.example:" + port: http.StatusUnauthorized,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+dn.HTTPAddr()+"/dn/status", nil)
+		req.Host = host
+		resp, err := signed.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("signed for %s: %s, want %d", host, resp.Status, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package datanode
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,7 +27,11 @@ func (dn *DataNode) startHTTP() *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/jmx", jmx.Handler(func(*http.Request) []jmx.Bean { return dn.Beans() }))
 	mux.Handle("/prom", jmx.PromHandler(func(*http.Request) []jmx.Bean { return dn.Beans() }))
-	verifier := auth.NewVerifier(dn.opts.Secret, dn.httpLn.Addr().String(), dn.ID().InfoAddr())
+	// Callers name this DataNode by its listen address, its advertised IP or
+	// its hostname (dfs.datanode.hostname).
+	id := dn.ID()
+	verifier := auth.NewVerifier(dn.opts.Secret, dn.httpLn.Addr().String(), id.InfoAddr(),
+		net.JoinHostPort(id.Hostname, strconv.Itoa(id.InfoPort)))
 	signed := func(h http.HandlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if len(dn.opts.Secret) == 0 || verifier.Verify(r) != nil {
