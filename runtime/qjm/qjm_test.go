@@ -357,3 +357,39 @@ func TestTailReadWaitsWhenTheMajorityHoldsNothing(t *testing.T) {
 	}
 	c.setFault(nil)
 }
+
+// A JournalNode down when the writer opened its segment is left out of it.
+// A roll takes it back even when the segment holds no edit yet (an idle
+// cluster right after a failover): the writer starts the same segment on it.
+// Before, an empty segment's roll did nothing, and the JournalNode stayed out
+// until the first roll after an edit, so restarting another JournalNode left
+// the writer without a quorum.
+func TestRollOfAnEmptySegmentTakesBackAJournalNode(t *testing.T) {
+	c, m := setup(t)
+	_, w0 := open(t, c)
+	writeN(t, w0, 1, 3)
+	w0.Close(bg)
+	c.setFault(func(jn int, method string) string {
+		if jn == 2 {
+			return "before" // down while the next writer opens
+		}
+		return ""
+	})
+	_, w := open(t, c)
+	drain(w.m.loggers)
+	if v := w.InSync(); v[2].InSync {
+		t.Fatalf("JN 2 was down at the segment start and is in sync: %+v", v)
+	}
+	c.setFault(nil)
+	if err := w.Roll(bg); err != nil {
+		t.Fatal(err)
+	}
+	if v := w.InSync(); !v[2].InSync {
+		t.Fatalf("after a roll of the empty segment JN 2 is still left out: %+v", v)
+	}
+	writeN(t, w, 1, 2)
+	drain(w.m.loggers)
+	if st := m.JournalStatus(bg); st[2].LastTxid != 5 {
+		t.Fatalf("JN 2 did not get the segment's edits: %+v", st[2])
+	}
+}

@@ -236,6 +236,36 @@ func (w *Writer) startSegment(ctx context.Context, txid int64) error {
 	return nil
 }
 
+// resync starts the empty segment at start on the JournalNodes left out of
+// it; best effort: one that fails stays out, as before.
+func (w *Writer) resync(ctx context.Context, start int64) {
+	m := w.m
+	jid := m.cfg.JournalID
+	committed := w.SyncedTxid()
+	var out []*logger
+	for _, l := range m.loggers {
+		l.mu.Lock()
+		if l.outOfSync {
+			out = append(out, l)
+		}
+		l.mu.Unlock()
+	}
+	if len(out) == 0 {
+		return
+	}
+	// Each is waited for, within the start-segment timeout.
+	quorum(ctx, out, len(out), m.cfg.Timeouts.StartSegment, fmt.Sprintf("startLogSegment %d (resync)", start),
+		func(ctx context.Context, _ int, l *logger) (any, error) {
+			err := l.ch.Call(ctx, rpc.MethodStartLogSegment, rpc.StartLogSegmentRequest{Req: l.req(jid, committed), Txid: start}, nil)
+			if err == nil {
+				l.mu.Lock()
+				l.outOfSync = false
+				l.mu.Unlock()
+			}
+			return nil, err
+		})
+}
+
 func (w *Writer) finalizeSegment(ctx context.Context, start, end int64) error {
 	m := w.m
 	jid := m.cfg.JournalID
@@ -270,6 +300,11 @@ func (w *Writer) Roll(ctx context.Context) error {
 		return err
 	}
 	if end < start {
+		// Nothing to finalize, but a JournalNode left out of this segment
+		// (down when it started) can join it now: it holds none of it, as
+		// those in it. Without this it would wait for the first roll after
+		// an edit, and a rolling restart of the others would find no quorum.
+		w.resync(ctx, start)
 		return nil
 	}
 	err = w.finalizeSegment(ctx, start, end)
