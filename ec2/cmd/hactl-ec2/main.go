@@ -67,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("usage: hactl-ec2 preflight|preview|up|destroy [--var K=V] [--var-file F] PATH")
 	}
 	verb := args[0]
+	switch verb {
+	case "preflight", "preview", "up", "destroy":
+	default:
+		return fmt.Errorf("unknown command %q (preflight, preview, up, destroy)", verb)
+	}
 	fs := flag.NewFlagSet("hactl-ec2 "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var vars, varFiles multi
@@ -113,8 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return enc.Encode(l)
-	case "destroy":
+	default: // destroy
 		return stack.Destroy(ctx, c, stderr)
 	}
-	return fmt.Errorf("unknown command %q (preflight, preview, up, destroy)", verb)
 }
