@@ -191,8 +191,10 @@ type Manager struct {
 	LastBlockID func() int64
 
 	safe safeMode
-	// missing, underRepl, corruptBlocks are the last monitor scan's counts.
-	missing, underRepl, corruptBlocks int64
+	// check holds the blocks the next monitor round looks at; under and
+	// missingSet the blocks it found short of replicas or without any;
+	// retry those it could not re-replicate yet.
+	check, under, missingSet, retry map[int64]struct{}
 }
 
 // New returns an empty block manager in safe mode (a NameNode starts in it).
@@ -224,7 +226,8 @@ func New(cfg Config, now func() time.Time, seed uint64) *Manager {
 	}
 	m := &Manager{cfg: cfg, now: now, rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		blocks: map[int64]*BlockInfo{}, uc: map[int64]*ucState{}, corrupt: map[int64][]*Datanode{},
-		pending: map[int64]*pendingRepl{}, queue: map[int64][]queued{}, nodes: map[string]*Datanode{}}
+		pending: map[int64]*pendingRepl{}, queue: map[int64][]queued{}, nodes: map[string]*Datanode{},
+		check: map[int64]struct{}{}, under: map[int64]struct{}{}, missingSet: map[int64]struct{}{}, retry: map[int64]struct{}{}}
 	m.safe.on = true
 	return m
 }
@@ -242,6 +245,11 @@ func (m *Manager) nowMs() int64 { return m.now().UnixMilli() }
 func (m *Manager) SetActive(active bool) {
 	if active && !m.active {
 		m.active = true
+		// Hadoop's processMisReplicatedBlocks: a new active looks at every
+		// block once.
+		for id := range m.blocks {
+			m.touch(id)
+		}
 		for id, qs := range m.queue {
 			delete(m.queue, id)
 			m.nqueued -= len(qs)
@@ -280,6 +288,7 @@ func (m *Manager) Queued() int { return m.nqueued }
 // the reports a standby queued for it.
 func (m *Manager) AddBlock(b *BlockInfo) {
 	m.blocks[b.ID] = b
+	m.touch(b.ID)
 	if b.State == UnderConstruction {
 		m.uc[b.ID] = &ucState{}
 	}
@@ -295,8 +304,11 @@ func (m *Manager) Rebuild(blocks []*BlockInfo) {
 	for _, d := range m.nodes {
 		clear(d.blocks)
 	}
+	clear(m.under)
+	clear(m.missingSet)
 	for _, b := range blocks {
 		m.blocks[b.ID] = b
+		m.touch(b.ID)
 		if b.State == UnderConstruction {
 			m.uc[b.ID] = &ucState{}
 		}
@@ -325,6 +337,10 @@ func (m *Manager) RemoveBlock(b *BlockInfo) {
 		return
 	}
 	delete(m.blocks, b.ID)
+	delete(m.check, b.ID)
+	delete(m.under, b.ID)
+	delete(m.missingSet, b.ID)
+	delete(m.retry, b.ID)
 	holders := b.locs
 	if u := m.uc[b.ID]; u != nil {
 		for _, d := range u.expected {
@@ -350,6 +366,7 @@ func (m *Manager) RemoveBlock(b *BlockInfo) {
 // length or state (pipeline recovery, commit, close). Replicas with the
 // old stamp are no longer replicas of it.
 func (m *Manager) UpdateBlock(b *BlockInfo, oldGenStamp int64) {
+	m.touch(b.ID)
 	if b.GenStamp != oldGenStamp {
 		for _, d := range b.locs {
 			delete(d.blocks, b.ID)
@@ -392,6 +409,11 @@ func (m *Manager) Expected(b *BlockInfo) []*Datanode {
 
 // addReplica records that d holds b.
 func (m *Manager) addReplica(b *BlockInfo, d *Datanode) {
+	// A new replica matters to the monitor when the block was short of
+	// replicas or now has too many (a block not yet checked is in check).
+	if _, short := m.under[b.ID]; short || len(b.locs) >= int(b.Replication) {
+		m.touch(b.ID)
+	}
 	if b.addLoc(d) {
 		if d.blocks == nil {
 			d.blocks = map[int64]struct{}{}
@@ -415,6 +437,7 @@ func (m *Manager) addReplica(b *BlockInfo, d *Datanode) {
 }
 
 func (m *Manager) removeReplica(b *BlockInfo, d *Datanode) {
+	m.touch(b.ID)
 	b.removeLoc(d)
 	delete(d.blocks, b.ID)
 }
@@ -439,6 +462,7 @@ func (m *Manager) HasMinReplicas(b *BlockInfo) bool {
 // Commit records the writer's final length and stamp of a block (it
 // becomes Committed, or Complete once it has its minimum replicas).
 func (m *Manager) Commit(b *BlockInfo) {
+	m.touch(b.ID)
 	b.State = Committed
 	delete(m.uc, b.ID)
 	if m.liveCount(b) >= int(m.cfg.MinReplication) {
@@ -463,6 +487,7 @@ func (m *Manager) CorruptReplicas(id int64) []*Datanode { return m.corrupt[id] }
 // deletes it at once when enough good replicas remain, else after the
 // monitor re-replicated the block.
 func (m *Manager) markCorrupt(b *BlockInfo, d *Datanode, reported hdfs.Block) {
+	m.touch(b.ID)
 	m.removeReplica(b, d)
 	if !m.IsCorrupt(b.ID, d) {
 		m.corrupt[b.ID] = append(m.corrupt[b.ID], d)

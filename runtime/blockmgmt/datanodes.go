@@ -76,6 +76,7 @@ func (m *Manager) Register(reg hdfs.Registration, clusterID string) (*Datanode, 
 
 // removeNode forgets every replica d holds (it is dead or replaced).
 func (m *Manager) removeNode(d *Datanode) {
+	m.touchNode(d)
 	for id := range d.blocks {
 		if b := m.blocks[id]; b != nil {
 			b.removeLoc(d)

@@ -40,6 +40,7 @@ func (m *Manager) Tick() {
 	for _, d := range m.nodes {
 		if !d.dead && now-d.lastSeen > expire {
 			d.dead = true
+			m.touchNode(d)
 			m.removeNode(d)
 		}
 	}
@@ -47,52 +48,56 @@ func (m *Manager) Tick() {
 	for id, p := range m.pending {
 		if now-p.started > timeout {
 			delete(m.pending, id) // scheduled again below
+			m.touch(id)
 		}
 	}
 	m.scan()
 	m.checkSafeMode(now)
 }
 
-// scan walks the blocks map once: counts for /jmx, and the active's
-// re-replication and deletions.
+// scan checks the blocks something happened to since the last round
+// (Hadoop's LowRedundancyBlocks queues fed by block events, instead of a
+// walk of every block under the namespace lock): it keeps the
+// under-replicated and missing sets /jmx counts, and on the active sends
+// re-replication and deletions. A block still short of replicas with no
+// copy under way stays to be checked again next round.
 func (m *Manager) scan() {
-	var missing, under, corrupt int64
 	streams := map[*Datanode]int{}
-	decomBlocked := map[*Datanode]bool{}
-	for _, b := range m.blocks {
-		if b.State == UnderConstruction {
+	// A fresh set for the events of this round: a Go map never shrinks,
+	// and the first round after a restart holds every block.
+	todo := m.check
+	m.check = make(map[int64]struct{}, len(m.retry))
+	for id := range todo {
+		b := m.blocks[id]
+		if b == nil || b.State == UnderConstruction {
+			delete(m.under, id)
+			delete(m.missingSet, id)
 			continue
 		}
 		live := m.liveNormal(b)
 		all := m.liveCount(b)
-		if all == 0 {
-			missing++
-		}
 		want := int(b.Replication)
-		if live < want {
-			under++
-			for _, d := range b.locs {
-				if d.Info.AdminState == hdfs.AdminDecommissionInProgress {
-					decomBlocked[d] = true
-				}
-			}
+		setIf(m.missingSet, id, all == 0)
+		setIf(m.under, id, live < want)
+		if !m.active {
+			continue
 		}
-		if m.active {
-			switch {
-			case live < want && all > 0 && m.pending[b.ID] == nil:
-				m.scheduleReplication(b, want-live, streams)
-			case live > want:
-				m.dropExcess(b, live-want)
+		switch {
+		case live < want && all > 0 && m.pending[b.ID] == nil:
+			if !m.scheduleReplication(b, want-live, streams) {
+				m.retry[id] = struct{}{} // no source or target free now
 			}
-			if live >= want && len(m.corrupt[b.ID]) > 0 {
-				m.invalidateCorrupt(b, hdfs.Block{})
-			}
+		case live > want:
+			m.dropExcess(b, live-want)
 		}
-		if len(m.corrupt[b.ID]) > 0 {
-			corrupt++
+		if live >= want && len(m.corrupt[b.ID]) > 0 {
+			m.invalidateCorrupt(b, hdfs.Block{})
 		}
 	}
-	m.missing, m.underRepl, m.corruptBlocks = missing, under, corrupt
+	for id := range m.retry {
+		delete(m.retry, id)
+		m.check[id] = struct{}{}
+	}
 	for _, d := range m.nodes {
 		if d.Info.AdminState != hdfs.AdminDecommissionInProgress || d.dead {
 			continue
@@ -100,24 +105,19 @@ func (m *Manager) scan() {
 		// Hadoop's isSufficient: every block the node holds has its full
 		// replication on other nodes in service (a block still being
 		// written needs its minimum only).
-		done := !decomBlocked[d]
-		if done {
-			for id := range d.blocks {
-				b := m.blocks[id]
-				if b == nil {
-					continue
-				}
-				if b.State == UnderConstruction {
-					if m.liveNormal(b) < int(m.cfg.MinReplication) {
-						done = false
-						break
-					}
-					continue
-				}
-				if m.liveNormal(b) < int(b.Replication) {
-					done = false
-					break
-				}
+		done := true
+		for id := range d.blocks {
+			b := m.blocks[id]
+			if b == nil {
+				continue
+			}
+			need := int(b.Replication)
+			if b.State == UnderConstruction {
+				need = int(m.cfg.MinReplication)
+			}
+			if m.liveNormal(b) < need {
+				done = false
+				break
 			}
 		}
 		if done && (m.active || d.reported) {
@@ -126,10 +126,34 @@ func (m *Manager) scan() {
 	}
 }
 
+func setIf(set map[int64]struct{}, id int64, in bool) {
+	if in {
+		set[id] = struct{}{}
+	} else {
+		delete(set, id)
+	}
+}
+
+// touch has the next monitor round check b (a replica came or went, its
+// state or replication changed).
+func (m *Manager) touch(id int64) { m.check[id] = struct{}{} }
+
+// Touch has the next monitor round check b; the namespace calls it when a
+// block's replication changes.
+func (m *Manager) Touch(b *BlockInfo) { m.touch(b.ID) }
+
+// touchNode has the next round check every block d holds (it died, or
+// its admin state changed).
+func (m *Manager) touchNode(d *Datanode) {
+	for id := range d.blocks {
+		m.touch(id)
+	}
+}
+
 // scheduleReplication sends a TRANSFER of b to n new DataNodes from one
 // holder (a decommissioning one first: it serves no writes), at most
 // dfs.namenode.replication.max-streams transfers per source a round.
-func (m *Manager) scheduleReplication(b *BlockInfo, n int, streams map[*Datanode]int) {
+func (m *Manager) scheduleReplication(b *BlockInfo, n int, streams map[*Datanode]int) bool {
 	var src *Datanode
 	for _, d := range b.locs {
 		if d.dead || d.Info.AdminState == hdfs.AdminDecommissioned || m.IsCorrupt(b.ID, d) ||
@@ -141,16 +165,17 @@ func (m *Manager) scheduleReplication(b *BlockInfo, n int, streams map[*Datanode
 		}
 	}
 	if src == nil {
-		return
+		return false
 	}
 	exclude := append(slices.Clone(b.locs), m.corrupt[b.ID]...)
 	targets := m.ChooseTargets(n, "", exclude, b.NumBytes)
 	if len(targets) == 0 {
-		return
+		return false
 	}
 	streams[src]++
 	src.transfers = append(src.transfers, transfer{block: b.Block, targets: targets})
 	m.pending[b.ID] = &pendingRepl{targets: targets, started: m.nowMs()}
+	return true
 }
 
 // dropExcess deletes n replicas of b, from the nodes with the least space
@@ -249,6 +274,12 @@ func (m *Manager) RefreshNodes(include, exclude []string) {
 }
 
 func (m *Manager) applyHostLists(d *Datanode) {
+	before := d.Info.AdminState
+	defer func() {
+		if d.Info.AdminState != before {
+			m.touchNode(d)
+		}
+	}()
 	if listed(m.exclude, d.Info.DatanodeID) {
 		if d.Info.AdminState == hdfs.AdminNormal {
 			d.Info.AdminState = hdfs.AdminDecommissionInProgress
@@ -270,10 +301,11 @@ type Stats struct {
 	TotalLoad                                                                 int
 }
 
-// Stats returns the figures of the last monitor round and the DataNodes now.
+// Stats returns the block figures as of the last monitor round (missing,
+// under-replicated) or now (the others) and the DataNodes now.
 func (m *Manager) Stats() Stats {
-	s := Stats{BlocksTotal: int64(len(m.blocks)), MissingBlocks: m.missing, UnderReplicatedBlocks: m.underRepl,
-		CorruptBlocks: m.corruptBlocks, PendingReplicationBlocks: int64(len(m.pending)), QueuedMessages: int64(m.nqueued)}
+	s := Stats{BlocksTotal: int64(len(m.blocks)), MissingBlocks: int64(len(m.missingSet)), UnderReplicatedBlocks: int64(len(m.under)),
+		CorruptBlocks: int64(len(m.corrupt)), PendingReplicationBlocks: int64(len(m.pending)), QueuedMessages: int64(m.nqueued)}
 	for _, d := range m.nodes {
 		s.PendingDeletionBlocks += int64(len(d.invalidate))
 		if d.dead {

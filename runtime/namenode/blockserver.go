@@ -267,12 +267,27 @@ func (n *NameNode) checkLeases(ctx context.Context) {
 	}
 	now := n.nowMs()
 	var due []int64
+	holding := map[string]bool{}
 	for id, f := range n.ns.uc {
+		holding[f.uc.holder] = true
 		if t, ok := n.leases[f.uc.holder]; !ok || now-t > n.cfg.LeaseHardLimit.Milliseconds() {
 			due = append(due, id)
 		}
 	}
+	var idle []string
+	for h := range n.leases {
+		if !holding[h] {
+			idle = append(idle, h) // its files were deleted or closed otherwise
+		}
+	}
 	n.mu.RUnlock()
+	if len(idle) > 0 {
+		n.mu.Lock()
+		for _, h := range idle {
+			n.dropLeaseIfIdle(h)
+		}
+		n.mu.Unlock()
+	}
 	for _, id := range due {
 		var path string
 		err := n.write(ctx, "", "recover lease of", fmt.Sprint(id), func(*caller) ([]*Op, func(), error) {

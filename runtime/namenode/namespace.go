@@ -589,6 +589,9 @@ func (ns *Namespace) apply(op *Op) error {
 		n.repl = op.Replication
 		for _, b := range n.blocks {
 			b.Replication = op.Replication
+			if ns.bm != nil {
+				ns.bm.Touch(b)
+			}
 		}
 		return nil
 	case OpTimes:
@@ -828,6 +831,9 @@ func (ns *Namespace) applyConcat(op *Op) error {
 		target.data = append(target.data, src.data...)
 		for _, b := range src.blocks {
 			b.FileID, b.Replication = target.id, target.repl
+			if ns.bm != nil {
+				ns.bm.Touch(b)
+			}
 		}
 		target.blocks = append(target.blocks, src.blocks...)
 		parent.children = slices.Delete(parent.children, j, j+1)
