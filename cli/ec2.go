@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hactl/hactl/planner"
 	"github.com/hactl/hactl/schema"
 	"github.com/hactl/hactl/targets"
 	ucli "github.com/urfave/cli/v3"
@@ -134,6 +135,42 @@ func writeEC2Changes(w io.Writer, c *schema.Cluster, changes []targets.EC2Change
 		fmt.Fprintf(w, "%d of them lose a host's data: hactl apply makes them only with --purge-data.\n", losing)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeEC2PlanJSON is plan --format json on target ec2: the host plan's
+// object (none while hosts have no instance) with an "ec2" member holding
+// the EC2 changes and the hosts not provisioned yet.
+func writeEC2PlanJSON(w io.Writer, changes []targets.EC2Change, unprovisioned []string, plan *planner.ClusterPlan) error {
+	obj := map[string]json.RawMessage{}
+	if plan != nil {
+		var buf bytes.Buffer
+		if err := plan.WriteJSON(&buf); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(buf.Bytes(), &obj); err != nil {
+			return err
+		}
+	} else {
+		obj["steps"] = json.RawMessage("[]")
+		obj["changes"] = json.RawMessage("true") // the instances themselves
+	}
+	if changes == nil {
+		changes = []targets.EC2Change{}
+	}
+	if unprovisioned == nil {
+		unprovisioned = []string{}
+	}
+	ec2, err := json.Marshal(struct {
+		Changes       []targets.EC2Change `json:"changes"`
+		Unprovisioned []string            `json:"unprovisioned"`
+	}{changes, unprovisioned})
+	if err != nil {
+		return err
+	}
+	obj["ec2"] = ec2
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(obj)
 }
 
 // ec2Losing counts the changes that lose a host's data.

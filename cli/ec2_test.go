@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hactl/hactl/targets"
 )
 
 // recordedChanges is what hactl-ec2 preview answers for the recorded
@@ -159,5 +162,27 @@ func TestEC2RenderUsesTheProvisionedAddresses(t *testing.T) {
 	}
 	if !strings.Contains(string(hdfs), "10.42.0.11:8020") || strings.Contains(string(hdfs), "203.0.113.11") {
 		t.Errorf("hdfs-site.xml does not name master1's private address:\n%s", hdfs)
+	}
+}
+
+func TestEC2PlanJSONCarriesTheEC2Changes(t *testing.T) {
+	dir, _ := fakeEC2(t, recordedChanges)
+	code, out, errw := hactlRun(t, "plan", "--format", "json", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errw)
+	}
+	var got struct {
+		Changes bool `json:"changes"`
+		Steps   []any
+		EC2     struct {
+			Changes       []targets.EC2Change `json:"changes"`
+			Unprovisioned []string            `json:"unprovisioned"`
+		} `json:"ec2"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("plan --format json is not JSON: %v\n%s", err, out)
+	}
+	if !got.Changes || len(got.Steps) != 0 || len(got.EC2.Changes) != 6 || got.EC2.Changes[2].Host != "master2" || len(got.EC2.Unprovisioned) != 6 {
+		t.Errorf("plan JSON = %+v", got)
 	}
 }

@@ -154,17 +154,25 @@ func runPlan(ctx context.Context, cmd *ucli.Command) error {
 	}
 	defer s.Close()
 	ec2Pending := false
+	var ec2Changes []targets.EC2Change
 	if isEC2(s.cluster) {
 		changes, err := s.ec2Preview(ctx, cmd.Root().ErrWriter)
 		if err != nil {
 			return fail(err)
 		}
-		ec2Pending = len(changes) > 0
+		ec2Pending, ec2Changes = len(changes) > 0, changes
 		if format == "text" {
 			writeEC2Changes(out, s.cluster, changes, false)
 		}
 		if len(s.unprovisioned) > 0 {
-			fmt.Fprint(out, ec2Unprovisioned(s.unprovisioned))
+			if format == "json" {
+				err = writeEC2PlanJSON(out, changes, s.unprovisioned, nil)
+			} else {
+				fmt.Fprint(out, ec2Unprovisioned(s.unprovisioned))
+			}
+			if err != nil {
+				return fail(err)
+			}
 			if detailed {
 				return exitCode(2, nil)
 			}
@@ -180,7 +188,9 @@ func runPlan(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return fail(err)
 	}
-	if format == "json" {
+	if format == "json" && isEC2(s.cluster) {
+		err = writeEC2PlanJSON(out, ec2Changes, nil, plan)
+	} else if format == "json" {
 		err = plan.WriteJSON(out)
 	} else {
 		err = plan.WriteText(out)
