@@ -322,7 +322,23 @@ func (s *nnServer) getListing(ctx context.Context, c *Call, r *pb.GetListingRequ
 	end := min(len(all), i+s.o.ListLimit)
 	l := &pb.DirectoryListingProto{RemainingEntries: proto.Uint32(uint32(len(all) - end)), PartialListing: []*pb.HdfsFileStatusProto{}}
 	for _, st := range all[i:end] {
-		l.PartialListing = append(l.PartialListing, fileStatusToProto(st))
+		p := fileStatusToProto(st)
+		if r.GetNeedLocation() && st.Type == webhdfs.TypeFile {
+			// listLocatedStatus (Spark, MapReduce splits): Hadoop's client
+			// takes a file status without locations for a different type.
+			lb := hdfs.LocatedBlocks{LastBlockComplete: true}
+			if s.o.Blocks != nil && st.Length > 0 {
+				full := path.Join(r.GetSrc(), st.PathSuffix)
+				if st.PathSuffix == "" {
+					full = r.GetSrc() // the listing of a file is the file
+				}
+				if lb, err = s.o.Blocks.GetBlockLocations(ctx, full, 0, st.Length, c.User); err != nil {
+					return nil, err
+				}
+			}
+			p.Locations = locatedBlocksToProto(lb)
+		}
+		l.PartialListing = append(l.PartialListing, p)
 	}
 	return &pb.GetListingResponseProto{DirList: l}, nil
 }

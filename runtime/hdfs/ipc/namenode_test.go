@@ -77,6 +77,13 @@ func (f *fakeBlocks) AddBlock(ctx context.Context, path, clientName string, prev
 		Locations: f.dns, StorageIDs: []string{"DS-1"}}, nil
 }
 
+func (f *fakeBlocks) GetBlockLocations(ctx context.Context, path string, offset, length int64, user string) (hdfs.LocatedBlocks, error) {
+	if path != "/d/data" || offset != 0 || length != 5 {
+		return hdfs.LocatedBlocks{}, fmt.Errorf("%w: %s [%d,+%d)", webhdfs.ErrNotFound, path, offset, length)
+	}
+	return hdfs.LocatedBlocks{FileLength: 5, LastBlockComplete: true, Blocks: []hdfs.LocatedBlock{{Block: hdfs.ExtendedBlock{PoolID: "BP-1", Block: hdfs.Block{ID: 1, GenStamp: 2, NumBytes: 5}}, Locations: f.dns}}}, nil
+}
+
 func (f *fakeBlocks) GetDatanodeReport(ctx context.Context, kind hdfs.DatanodeReportType, user string) ([]hdfs.DatanodeInfo, error) {
 	return f.dns, nil
 }
@@ -184,6 +191,13 @@ func TestClientNamenodeNamespaceCalls(t *testing.T) {
 	if strings.Join(names, ",") != "a,b,c,d,e" {
 		t.Fatalf("listing %v", names)
 	}
+	// A located listing gives files (not directories) their blocks.
+	ll := must(t, c, "getListing", &pb.GetListingRequestProto{Src: proto.String("/a"), StartAfter: []byte{}, NeedLocation: proto.Bool(true)}, &pb.GetListingResponseProto{})
+	for _, e := range ll.GetDirList().GetPartialListing() {
+		if (e.GetFileType() == pb.HdfsFileStatusProto_IS_FILE) != (e.Locations != nil) {
+			t.Fatalf("located listing: %s has locations %v", e.GetPath(), e.Locations)
+		}
+	}
 	if l := must(t, c, "getListing", &pb.GetListingRequestProto{Src: proto.String("/nope"), StartAfter: []byte{}, NeedLocation: proto.Bool(false)}, &pb.GetListingResponseProto{}); l.DirList != nil {
 		t.Fatal("listing of a missing dir")
 	}
@@ -264,6 +278,11 @@ func TestClientNamenodeBlockCalls(t *testing.T) {
 	wantClass(t, err, "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException", "No lease on /f")
 	if !errors.Is(err, hdfs.ErrLeaseExpired) {
 		t.Fatal("LeaseExpiredException does not map back to hdfs.ErrLeaseExpired")
+	}
+	mem.Create(context.Background(), "/d/data", []byte("hello"), false, 0o644, 1, 1<<20, "alice")
+	ll := must(t, c, "getListing", &pb.GetListingRequestProto{Src: proto.String("/d"), StartAfter: []byte{}, NeedLocation: proto.Bool(true)}, &pb.GetListingResponseProto{})
+	if e := ll.GetDirList().GetPartialListing(); len(e) != 1 || len(e[0].GetLocations().GetBlocks()) != 1 || e[0].GetLocations().GetBlocks()[0].GetLocs()[0].GetId().GetHostName() != "dn1" {
+		t.Fatalf("located listing of /d: %v", ll)
 	}
 	rep := must(t, c, "getDatanodeReport", &pb.GetDatanodeReportRequestProto{Type: pb.DatanodeReportTypeProto_LIVE.Enum()}, &pb.GetDatanodeReportResponseProto{})
 	if len(rep.GetDi()) != 1 || rep.GetDi()[0].GetAdminState() != pb.DatanodeInfoProto_DECOMMISSION_INPROGRESS {
