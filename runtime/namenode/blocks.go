@@ -1,7 +1,10 @@
 package namenode
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hactl/hactl/runtime/blockmgmt"
 	"github.com/hactl/hactl/runtime/hdfs"
@@ -142,6 +145,9 @@ func (ns *Namespace) prepareBlockOp(op *Op) (bool, error) {
 		return op.GenStamp > ns.genStamp, nil
 	case OpTruncateFile:
 		return false, fmt.Errorf("%w: %s is logged for OP_TRUNCATE of a file in blocks only", ErrBadEdit, op.Code)
+	case OpConvertInline:
+		_, _, err := ns.convertPair(op)
+		return err == nil, err
 	}
 	return false, fmt.Errorf("unknown operation %d", op.Code)
 }
@@ -279,6 +285,28 @@ func (ns *Namespace) applyBlockOp(op *Op) error {
 		}
 		return nil
 	}
+	if op.Code == OpConvertInline {
+		target, src, err := ns.convertPair(op)
+		if err != nil {
+			return err
+		}
+		parts, _ := splitPath(op.Dst)
+		parent, err := ns.lookup(parts[:len(parts)-1])
+		if err != nil {
+			return err
+		}
+		j, _ := parent.child(parts[len(parts)-1])
+		parent.children = slices.Delete(parent.children, j, j+1)
+		ns.files--
+		target.data, target.blocks, target.blockSize = nil, src.blocks, src.blockSize
+		for _, b := range target.blocks {
+			b.FileID, b.Replication = target.id, target.repl
+			if ns.bm != nil {
+				ns.bm.Touch(b)
+			}
+		}
+		return nil
+	}
 	n, err := ns.ucFile(op.Path)
 	if err != nil {
 		return err
@@ -345,5 +373,61 @@ func blockList(n *inode) []hdfs.Block {
 	for i, b := range n.blocks {
 		out[i] = b.Block
 	}
+	return out
+}
+
+// convertPair checks an OpConvertInline: Path is still the inline file
+// InodeID, Dst a closed file in blocks of the same length.
+func (ns *Namespace) convertPair(op *Op) (target, src *inode, err error) {
+	target, err = ns.resolve(op.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err = ns.resolve(op.Dst)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case target.dir || target.id != op.InodeID || len(target.data) == 0 || len(target.blocks) > 0:
+		return nil, nil, fmt.Errorf("%w: %s is no longer inline file %d", webhdfs.ErrIOException, op.Path, op.InodeID)
+	case src.dir || src.uc != nil || len(src.data) > 0 || src == target:
+		return nil, nil, fmt.Errorf("%w: %s is not a closed file in blocks", webhdfs.ErrIOException, op.Dst)
+	case src.length() != int64(len(target.data)):
+		return nil, nil, fmt.Errorf("%w: %s holds %d bytes, %s %d", webhdfs.ErrIOException, op.Dst, src.length(), op.Path, len(target.data))
+	}
+	return target, src, nil
+}
+
+// inlineFile is a file stored inline, as the converter copies it.
+type inlineFile struct {
+	path      string
+	id        int64
+	data      []byte
+	repl      int16
+	blockSize int64
+}
+
+// inlineFiles returns up to max files stored inline, in tree order.
+func (ns *Namespace) inlineFiles(max int) []inlineFile {
+	var out []inlineFile
+	var walk func(n *inode, p string) bool
+	walk = func(n *inode, p string) bool {
+		if !n.dir {
+			if len(n.data) > 0 {
+				out = append(out, inlineFile{path: p, id: n.id, data: bytes.Clone(n.data), repl: n.repl, blockSize: n.blockSize})
+			}
+			return len(out) < max
+		}
+		for _, c := range n.children {
+			if c.name == convertDir[1:] && n == ns.root {
+				continue
+			}
+			if !walk(c, strings.TrimSuffix(p, "/")+"/"+c.name) {
+				return false
+			}
+		}
+		return true
+	}
+	walk(ns.root, "/")
 	return out
 }

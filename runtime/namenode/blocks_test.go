@@ -266,6 +266,7 @@ func TestBlockEditRoundTrip(t *testing.T) {
 		{Code: OpSetGenStamp, GenStamp: 1 << 40},
 		{Code: OpReassignLease, Path: "/f", ClientName: recoveryHolder},
 		{Code: OpTruncateFile, Path: "/f", Length: 3, Time: 12, ClientName: "c", ClientMachine: "h", GenStamp: 1010},
+		{Code: OpConvertInline, Path: "/f", Dst: "/.hactl-convert/16386", InodeID: 16386, Time: 13},
 	}
 	for _, op := range ops {
 		got, err := DecodeOp(EncodeOp(op))

@@ -377,6 +377,7 @@ func (n *NameNode) runBlockMonitor(ctx context.Context, interval time.Duration) 
 		case <-t.C:
 			if s := n.State(); s == StateActive || s == StateStandby {
 				n.BlockTick(ctx)
+				n.convertTick(ctx)
 			}
 		}
 	}

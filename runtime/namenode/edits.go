@@ -38,6 +38,11 @@ const (
 	OpSetGenStamp   OpCode = 17 // GenStamp: the last generation stamp used
 	OpReassignLease OpCode = 18 // ClientName: the new lease holder (lease recovery)
 	OpTruncateFile  OpCode = 19 // Length, ClientName, ClientMachine, GenStamp (a partial last block is recovered to Length)
+	// OpConvertInline gives the inline file Path (inode InodeID) the
+	// blocks of the closed file Dst, which holds the same bytes, and
+	// removes Dst: the upgrade of a file stored inline to blocks, in one
+	// edit so that the file is never missing or half converted.
+	OpConvertInline OpCode = 20
 )
 
 func (c OpCode) String() string {
@@ -82,6 +87,8 @@ func (c OpCode) String() string {
 		return "OP_REASSIGN_LEASE"
 	case OpTruncateFile:
 		return "OP_TRUNCATE"
+	case OpConvertInline:
+		return "OP_HACTL_CONVERT_INLINE"
 	}
 	return fmt.Sprintf("OP_%d", uint8(c))
 }
@@ -117,6 +124,7 @@ type Op struct {
 	ClientMachine string       // the writer's host, for placement
 	Blocks        []hdfs.Block // OpAddBlock, OpUpdateBlocks, OpClose
 	GenStamp      int64        // OpAppendFile, OpSetGenStamp, OpTruncateFile
+	InodeID       int64        // OpConvertInline: the inline file's inode
 	// trivial is set by Prepare for an operation that succeeds without an
 	// edit (a rename of a path to itself); never encoded.
 	trivial bool
@@ -223,6 +231,11 @@ func EncodeOp(op *Op) []byte {
 		str(op.ClientName)
 		str(op.ClientMachine)
 		b = binary.AppendVarint(b, op.GenStamp)
+	case OpConvertInline:
+		str(op.Path)
+		str(op.Dst)
+		b = binary.AppendVarint(b, op.InodeID)
+		b = binary.AppendVarint(b, op.Time)
 	}
 	return b
 }
@@ -404,6 +417,11 @@ func DecodeOp(b []byte) (*Op, error) {
 		op.ClientName = d.str()
 		op.ClientMachine = d.str()
 		op.GenStamp = d.varint()
+	case OpConvertInline:
+		op.Path = d.str()
+		op.Dst = d.str()
+		op.InodeID = d.varint()
+		op.Time = d.varint()
 	default:
 		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])
 	}

@@ -104,6 +104,9 @@ type NameNode struct {
 	// (under mu): the txid Hadoop's new active writes OP_START_LOG_SEGMENT
 	// with, which its heartbeat answers claim from the start.
 	segmentStart int64
+	// inlineDone: the converter found no inline file since this NameNode
+	// last became active.
+	inlineDone atomic.Bool
 }
 
 // Options are the injectable parts of a NameNode.
@@ -425,6 +428,7 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 	n.bm.SetActive(true)
 	n.resetLeases()
 	n.segmentStart = target + 1
+	n.inlineDone.Store(false)
 	n.mu.Unlock()
 	n.epoch.Store(w.Epoch())
 	now := n.nowMs()

@@ -265,3 +265,73 @@ func TestRealDataNodes(t *testing.T) {
 		t.Fatal("read after re-replication differs")
 	}
 }
+
+// Files stored inline before the DataNodes are converted to blocks on the
+// active: same inode, owner, permission, times and bytes, now read from
+// DataNodes; the standby replays the same conversion.
+func TestConvertInlineToBlocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts DataNodes")
+	}
+	ctx := context.Background()
+	c := startRealCluster(t, 3)
+	nn := c.nn1
+	nn.mu.Lock()
+	nn.ns.MaxInline = 1 << 20
+	nn.mu.Unlock()
+	small, big := []byte("written before the DataNodes"), pattern(700<<10)
+	if err := nn.Create(ctx, "/old/a", small, false, 0o640, 3, 1<<20, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.Create(ctx, "/old/b", big, false, 0o600, 2, 256<<10, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := nn.GetFileStatus(ctx, "/old/a", "hdfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.mu.Lock()
+	nn.ns.MaxInline = 0
+	nn.mu.Unlock()
+	// With an inline limit the converter leaves the files alone.
+	nn.cfg.MaxInline = 1 << 20
+	if k, _, err := nn.ConvertInline(ctx, 16); err != nil || k != 0 {
+		t.Fatalf("converted %d, %v with an inline limit", k, err)
+	}
+	nn.cfg.MaxInline = 0
+	if k, found, err := nn.ConvertInline(ctx, 16); err != nil || k != 2 || found != 2 {
+		t.Fatalf("converted %d of %d: %v", k, found, err)
+	}
+	after, err := nn.GetFileStatus(ctx, "/old/a", "hdfs")
+	if err != nil || after != before {
+		t.Fatalf("status changed: %+v → %+v (%v)", before, after, err)
+	}
+	cl := dfsclient.New(nn.ClientProtocol(), dfsclient.Options{User: "hdfs"})
+	if got := readAll(t, cl, "/old/a"); !bytes.Equal(got, small) {
+		t.Fatalf("/old/a reads %q", got)
+	}
+	if got := readAll(t, cl, "/old/b"); !bytes.Equal(got, big) {
+		t.Fatalf("/old/b reads %d bytes, differ", len(got))
+	}
+	nn.mu.RLock()
+	b := nn.ns.walk("/old/b")
+	inline, blocks, tmp := len(b.data), len(b.blocks), nn.ns.walk(convertDir)
+	nn.mu.RUnlock()
+	if inline != 0 || blocks != 3 || tmp != nil {
+		t.Fatalf("/old/b: %d inline bytes, %d blocks; %s left: %v", inline, blocks, convertDir, tmp != nil)
+	}
+	if _, found, _ := nn.ConvertInline(ctx, 16); found != 0 {
+		t.Fatalf("%d inline files found after the conversion", found)
+	}
+	if _, err := c.nn2.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nn.mu.RLock()
+	c.nn2.mu.RLock()
+	x, y := dumpBlocks(nn.ns), dumpBlocks(c.nn2.ns)
+	c.nn2.mu.RUnlock()
+	nn.mu.RUnlock()
+	if x != y {
+		t.Fatalf("standby differs:\n%s\n---\n%s", x, y)
+	}
+}
