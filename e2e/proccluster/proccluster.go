@@ -404,6 +404,25 @@ func Build(root, dir string) (string, error) {
 	return bin, nil
 }
 
+// StartDN restarts DataNode name ("dn2", after Stop) with the
+// configuration Start wrote and waits for its transfer port.
+func (c *Cluster) StartDN(ctx context.Context, name string) error {
+	var i int
+	if _, err := fmt.Sscanf(name, "dn%d", &i); err != nil || i < 1 || i > len(c.DataNodeAddrs) {
+		return fmt.Errorf("no DataNode %s", name)
+	}
+	if err := c.start(name, "runtime", "datanode", "--conf", c.conf(name)); err != nil {
+		return err
+	}
+	if err := waitPort(ctx, c.DataNodeAddrs[i-1]); err != nil {
+		return c.withLogs(fmt.Errorf("datanode %s: %w", name, err))
+	}
+	return nil
+}
+
+// DataDir is DataNode name's data dir (dfs.datanode.data.dir).
+func (c *Cluster) DataDir(name string) string { return filepath.Join(c.opts.Dir, name, "data") }
+
 // waitDataNodes waits until every NameNode counts every DataNode live
 // (NumLiveDataNodes in its /jmx), so a client's first block finds them.
 func (c *Cluster) waitDataNodes(ctx context.Context) error {
