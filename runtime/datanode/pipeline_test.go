@@ -729,3 +729,49 @@ func TestRestartedReplicaIsRecovered(t *testing.T) {
 		t.Fatalf("commit %+v", c)
 	}
 }
+
+// A replication to a target that never answers does not keep the DataNode
+// from shutting down.
+func TestCloseEndsAHungReplication(t *testing.T) {
+	nn, dns := startClusterWith(t, 1, func(o *Options) { o.SocketTimeout = time.Minute })
+	dn := dns[0]
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 2100, GenStamp: 1001}}
+	if err := clientWrite(t, b, pattern(5000), dn); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got, stop := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var one [1]byte
+		c.Read(one[:])
+		close(got)
+		io.Copy(io.Discard, c) // reads all, never answers
+		<-stop                 // and keeps the connection open
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	nn.sendTo(dn.ID().UUID, hdfs.Command{Action: hdfs.ActionTransfer, PoolID: testPool,
+		Blocks:  []hdfs.Block{{ID: 2100, GenStamp: 1001, NumBytes: 5000}},
+		Targets: [][]hdfs.DatanodeInfo{{{DatanodeID: hdfs.DatanodeID{UUID: "mute", IP: "127.0.0.1", XferPort: port}}}}})
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replication never started")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- dn.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung on a replication whose target never answers")
+	}
+}

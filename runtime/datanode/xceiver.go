@@ -674,9 +674,8 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 		return err
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
+	// Shutting down (or the caller's deadline) ends the copy at once.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	var token *hdfs.Token
 	if dn.opts.BlockTokens {
 		token = hdfs.NewBlockToken(dn.opts.Secret, blk, "", []string{hdfs.AccessWrite}, time.Now().Add(10*time.Minute))
@@ -701,6 +700,7 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 	buf := make([]byte, per)
 	seq := int64(0)
 	for pos := int64(0); pos < blk.NumBytes; seq++ {
+		conn.SetWriteDeadline(time.Now().Add(dn.opts.SocketTimeout))
 		m := min(per, blk.NumBytes-pos)
 		sums, err := rr.ReadChunks(pos, buf[:m])
 		if err != nil {
@@ -717,9 +717,12 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 	if err := dtp.WritePacket(bw, dtp.PacketHeader{OffsetInBlock: blk.NumBytes, Seqno: seq, Last: true}, nil, nil); err != nil {
 		return err
 	}
+	conn.SetWriteDeadline(time.Now().Add(dn.opts.SocketTimeout))
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	// The target answers (or closes) once it has stored the replica.
+	conn.SetReadDeadline(time.Now().Add(dn.opts.SocketTimeout))
 	if forClient {
 		_, err := dtp.ReadResponse(dtp.NewReader(conn))
 		return err
