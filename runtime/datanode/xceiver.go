@@ -18,6 +18,9 @@ import (
 	"github.com/hactl/hactl/runtime/hdfs/hadooppb"
 )
 
+// reuseKeepalive bounds the wait for another op on a connection.
+const reuseKeepalive = 4 * time.Second
+
 // packetData is the data bytes per packet the DataNode sends (Hadoop's
 // 64 KiB write packet size, a whole number of chunks).
 const packetData = 64 << 10
@@ -64,8 +67,12 @@ func (dn *DataNode) serveXfer() {
 // followed by another (Hadoop's socket reuse).
 func (dn *DataNode) serveConn(c net.Conn) {
 	br := dtp.NewReader(c)
+	wait := dn.opts.SocketTimeout
 	for dn.ctx.Err() == nil {
-		c.SetReadDeadline(time.Now().Add(dn.opts.SocketTimeout))
+		c.SetReadDeadline(time.Now().Add(wait))
+		// A reused connection waits for its next op only briefly
+		// (Hadoop's dfs.datanode.socket.reuse.keepalive, 4 s).
+		wait = min(wait, reuseKeepalive)
 		op, err := dtp.ReadOp(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !isTimeout(err) {
