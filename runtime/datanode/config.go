@@ -59,6 +59,9 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Options, error) {
 	if o.SocketTimeout, err = c.Millis("dfs.client.socket-timeout", time.Minute); err != nil {
 		return o, err
 	}
+	if o.ReuseKeepalive, err = c.Millis("dfs.datanode.socket.reuse.keepalive", 4*time.Second); err != nil {
+		return o, err
+	}
 	hours, err := c.Int("dfs.datanode.scan.period.hours", 504)
 	if err != nil {
 		return o, err

@@ -44,6 +44,7 @@ type Options struct {
 	BytesPerChecksum int // dfs.bytes-per-checksum, for replicas this DataNode creates itself
 	MaxXceivers      int // dfs.datanode.max.transfer.threads
 	SocketTimeout    time.Duration
+	ReuseKeepalive   time.Duration // dfs.datanode.socket.reuse.keepalive: idle wait for a connection's next op
 
 	ScanPeriod      time.Duration // dfs.datanode.scan.period.hours; <0 disables
 	ScanBytesPerSec int64         // dfs.block.scanner.volume.bytes.per.second
@@ -101,6 +102,9 @@ func Start(opts Options) (*DataNode, error) {
 	}
 	if opts.SocketTimeout <= 0 {
 		opts.SocketTimeout = time.Minute
+	}
+	if opts.ReuseKeepalive <= 0 {
+		opts.ReuseKeepalive = 4 * time.Second
 	}
 	st, err := OpenStorage(opts.DataDirs, opts.Reserved, opts.FailedVolumesTolerated)
 	if err != nil {

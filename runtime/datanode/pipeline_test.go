@@ -775,3 +775,45 @@ func TestCloseEndsAHungReplication(t *testing.T) {
 		t.Fatal("Close hung on a replication whose target never answers")
 	}
 }
+
+// After a read the connection may carry another op, but an idle one is
+// closed after the reuse keepalive, not held for the socket timeout.
+func TestIdleReusedConnectionIsClosed(t *testing.T) {
+	_, dns := startClusterWith(t, 1, func(o *Options) {
+		o.SocketTimeout, o.ReuseKeepalive = time.Minute, 50*time.Millisecond
+	})
+	dn := dns[0]
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 2200, GenStamp: 1001}}
+	if err := clientWrite(t, b, pattern(3000), dn); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", dn.XferAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	in := dtp.NewReader(c)
+	read := func() {
+		dtp.WriteOp(c, dtp.OpReadBlock, &hadooppb.OpReadBlockProto{Header: dtp.ClientHeader(b, nil, "c"), Offset: proto.Uint64(0), Len: proto.Uint64(3000)})
+		if _, err := dtp.ReadResponse(in); err != nil {
+			t.Fatal(err)
+		}
+		var p dtp.Packet
+		for !p.Header.Last {
+			if err := dtp.ReadPacket(in, &p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dtp.WriteDelimited(c, &hadooppb.ClientReadStatusProto{Status: hadooppb.Status_CHECKSUM_OK.Enum()})
+	}
+	read()
+	read() // the same connection serves a second read
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := in.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection: %v, want the DataNode to close it", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("idle connection held %s", d)
+	}
+}

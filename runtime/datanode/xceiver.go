@@ -18,9 +18,6 @@ import (
 	"github.com/hactl/hactl/runtime/hdfs/hadooppb"
 )
 
-// reuseKeepalive bounds the wait for another op on a connection.
-const reuseKeepalive = 4 * time.Second
-
 // packetData is the data bytes per packet the DataNode sends (Hadoop's
 // 64 KiB write packet size, a whole number of chunks).
 const packetData = 64 << 10
@@ -71,8 +68,8 @@ func (dn *DataNode) serveConn(c net.Conn) {
 	for dn.ctx.Err() == nil {
 		c.SetReadDeadline(time.Now().Add(wait))
 		// A reused connection waits for its next op only briefly
-		// (Hadoop's dfs.datanode.socket.reuse.keepalive, 4 s).
-		wait = min(wait, reuseKeepalive)
+		// (Hadoop's dfs.datanode.socket.reuse.keepalive).
+		wait = min(wait, dn.opts.ReuseKeepalive)
 		op, err := dtp.ReadOp(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !isTimeout(err) {
