@@ -3,57 +3,14 @@ package dfsclient
 import (
 	"context"
 	"crypto/md5"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 
 	"github.com/hactl/hactl/runtime/hdfs/hadooppb"
+	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
-// FileChecksum is Hadoop's MD5MD5CRC32FileChecksum: the MD5 of the
-// per-block MD5s of the blocks' chunk CRCs, what `hadoop fs -checksum` and
-// distcp compare. Two files with the same bytes, block size and
-// bytes-per-checksum have the same checksum.
-type FileChecksum struct {
-	BytesPerCRC int
-	CRCPerBlock int64
-	CRCType     string // "CRC32C" or "CRC32"
-	MD5         [md5.Size]byte
-}
-
-// Algorithm is Hadoop's algorithm name, "MD5-of-<crcPerBlock>MD5-of-<bytesPerCRC><CRC type>".
-func (f FileChecksum) Algorithm() string {
-	return "MD5-of-" + strconv.FormatInt(f.CRCPerBlock, 10) + "MD5-of-" + strconv.Itoa(f.BytesPerCRC) + f.CRCType
-}
-
-// Bytes is the checksum's Writable form: bytesPerCRC (int32),
-// crcPerBlock (int64), the MD5 (16 bytes), all big-endian.
-func (f FileChecksum) Bytes() []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(f.BytesPerCRC))
-	b = binary.BigEndian.AppendUint64(b, uint64(f.CRCPerBlock))
-	return append(b, f.MD5[:]...)
-}
-
-// WebHDFSJSON is the checksum as WebHDFS's GETFILECHECKSUM answers it.
-func (f FileChecksum) WebHDFSJSON() map[string]any {
-	b := f.Bytes()
-	return map[string]any{"FileChecksum": map[string]any{"algorithm": f.Algorithm(), "bytes": hex.EncodeToString(b), "length": len(b)}}
-}
-
-// md5Buffer hashes the concatenated block MD5s as Hadoop does: it digests
-// the whole backing array of its DataOutputBuffer (32 bytes, doubled as it
-// fills), zero bytes past the data included, so the result is comparable
-// with Hadoop's own checksums.
-func md5Buffer(data []byte) [md5.Size]byte {
-	n := 32
-	for n < len(data) {
-		n *= 2
-	}
-	buf := make([]byte, n)
-	copy(buf, data)
-	return md5.Sum(buf)
-}
+// FileChecksum is Hadoop's MD5MD5CRC32FileChecksum (webhdfs.FileChecksum).
+type FileChecksum = webhdfs.FileChecksum
 
 // GetFileChecksum computes path's checksum from its blocks' checksums,
 // asking each block's DataNodes in turn (BLOCK_CHECKSUM), as Hadoop's
@@ -65,8 +22,7 @@ func (c *Client) GetFileChecksum(ctx context.Context, path string) (FileChecksum
 	}
 	blocks := lbs.Blocks
 	if lbs.FileLength == 0 || len(blocks) == 0 {
-		// Hadoop's magic for an empty file: MD5 of 32 zero bytes, CRC32.
-		return FileChecksum{CRCType: "CRC32", MD5: md5Buffer(nil)}, nil
+		return webhdfs.EmptyFileChecksum(), nil
 	}
 	var out FileChecksum
 	var md5s []byte
@@ -104,6 +60,6 @@ func (c *Client) GetFileChecksum(ctx context.Context, path string) (FileChecksum
 		}
 		md5s = append(md5s, resp.GetBlockChecksum()...)
 	}
-	out.MD5 = md5Buffer(md5s)
+	out.MD5 = webhdfs.CombineBlockMD5s(md5s)
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hactl/hactl/runtime/dfsclient/dfstest"
 	"github.com/hactl/hactl/runtime/hdfs"
+	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
 type cluster struct {
@@ -363,6 +364,16 @@ func TestFileChecksum(t *testing.T) {
 	}
 	if len(got.Bytes()) != 28 {
 		t.Errorf("checksum bytes %d long, want 28", len(got.Bytes()))
+	}
+	// A one-block file sums as the NameNode sums an inline file.
+	small := randomData(8, 300000)
+	w, _ = cl.c.Create(context.Background(), "/small", hdfs.CreateOptions{})
+	w.Write(small)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cl.c.GetFileChecksum(context.Background(), "/small"); err != nil || got != webhdfs.InlineChecksum(small, 512) {
+		t.Errorf("one-block checksum %+v (%v), want the inline sum %+v", got, err, webhdfs.InlineChecksum(small, 512))
 	}
 	w, _ = cl.c.Create(context.Background(), "/empty", hdfs.CreateOptions{})
 	w.Close()

@@ -3,6 +3,8 @@ package hdfs
 import (
 	"net"
 	"strconv"
+
+	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
 // Block is a block's identity and its length as the holder knows it
@@ -113,4 +115,30 @@ type ServerDefaults struct {
 	FileBufferSize   int    `json:"fileBufferSize"`
 	TrashInterval    int64  `json:"trashInterval"` // minutes
 	ChecksumType     string `json:"checksumType"`  // "CRC32C"
+}
+
+// BlockLocations converts the blocks to GETFILEBLOCKLOCATIONS's JSON
+// (Hadoop's BlockLocation: hosts, ip:xferPort names, rack topology paths).
+func (lbs LocatedBlocks) BlockLocations() []webhdfs.BlockLocation {
+	out := make([]webhdfs.BlockLocation, 0, len(lbs.Blocks))
+	for _, lb := range lbs.Blocks {
+		bl := webhdfs.BlockLocation{Offset: lb.Offset, Length: lb.Block.NumBytes, Corrupt: lb.Corrupt,
+			CachedHosts: []string{}, Hosts: []string{}, Names: []string{}, StorageTypes: []string{}, TopologyPaths: []string{}}
+		for _, d := range lb.Locations {
+			host := d.Hostname
+			if host == "" {
+				host = d.IP
+			}
+			rack := d.Location
+			if rack == "" {
+				rack = "/default-rack"
+			}
+			bl.Hosts = append(bl.Hosts, host)
+			bl.Names = append(bl.Names, d.XferAddr())
+			bl.StorageTypes = append(bl.StorageTypes, "DISK")
+			bl.TopologyPaths = append(bl.TopologyPaths, rack+"/"+d.XferAddr())
+		}
+		out = append(out, bl)
+	}
+	return out
 }

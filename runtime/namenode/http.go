@@ -132,6 +132,10 @@ func (n *NameNode) WebHDFSHandler(opts webhdfs.HandlerOptions) http.Handler {
 	opts.MaxDataKey = KeyMaxInline
 	opts.DataNode = n.chooseDataNode
 	opts.NamenodeRPCAddress = n.cfg.Nameservice
+	opts.BlockLocations = func(ctx context.Context, path string, offset, length int64, user string) ([]webhdfs.BlockLocation, error) {
+		lbs, err := n.ClientProtocol().GetBlockLocations(ctx, path, offset, length, user)
+		return lbs.BlockLocations(), err
+	}
 	return webhdfs.Handler(n, opts)
 }
 

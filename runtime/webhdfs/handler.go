@@ -3,6 +3,7 @@ package webhdfs
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -45,6 +46,9 @@ type HandlerOptions struct {
 	// NamenodeRPCAddress is what a redirect to a DataNode names in
 	// namenoderpcaddress (the nameservice, for an HA cluster).
 	NamenodeRPCAddress string
+	// BlockLocations, when set, answers GETFILEBLOCKLOCATIONS (the
+	// NameNode's getBlockLocations); unset, a file has no blocks (inline).
+	BlockLocations func(ctx context.Context, path string, offset, length int64, user string) ([]BlockLocation, error)
 }
 
 type handler struct {
@@ -219,6 +223,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op, path string,
 		case "GETHOMEDIRECTORY":
 			writeJSON(w, http.StatusOK, appendPathJSON(nil, "/user/"+h.user(q)))
 			return nil
+		case "GETFILECHECKSUM":
+			return h.fileChecksum(w, r, path, q)
+		case "GETFILEBLOCKLOCATIONS":
+			return h.blockLocations(w, r, path, q)
 		case "GETTRASHROOT":
 			// Hadoop's trash root outside encryption zones (which hactl
 			// has none of): the user's home's .Trash, whatever the path.
@@ -381,7 +389,7 @@ var knownOps = map[string]bool{
 	"SETPERMISSION": true, "SETOWNER": true, "APPEND": true, "DELETE": true,
 	"LISTSTATUS_BATCH": true, "GETTRASHROOT": true, "GETSERVERDEFAULTS": true,
 	"GETQUOTAUSAGE": true, "SETREPLICATION": true, "SETTIMES": true, "CREATESYMLINK": true,
-	"TRUNCATE": true, "CONCAT": true,
+	"TRUNCATE": true, "CONCAT": true, "GETFILECHECKSUM": true, "GETFILEBLOCKLOCATIONS": true,
 }
 
 // timeParam is Hadoop's ModificationTimeParam / AccessTimeParam: a long
@@ -760,4 +768,72 @@ func appendPathJSON(b []byte, p string) []byte {
 	b = append(b, `{"Path":`...)
 	b = appendString(b, p)
 	return append(b, "}\n"...)
+}
+
+// fileChecksum answers GETFILECHECKSUM as Hadoop's NameNode: a file in
+// blocks is redirected to a DataNode holding its first block, which
+// combines the DataNodes' block checksums; a file stored inline is summed
+// here as the one block it would be.
+func (h *handler) fileChecksum(w http.ResponseWriter, r *http.Request, path string, q *query) error {
+	st, err := h.ns.GetFileStatus(r.Context(), path, h.user(q))
+	if err != nil {
+		return err
+	}
+	if st.Type == TypeDirectory {
+		return fmt.Errorf("%w: %s is a directory", ErrNotFound, path)
+	}
+	if !isDataStep(q) {
+		// The chooser's OPEN is GETFILECHECKSUM's choice too: a holder of
+		// the block at offset 0, after the READ check.
+		if done, err := h.toDataNode(w, r, "OPEN", path, 0, q); done || err != nil {
+			return err
+		}
+	}
+	data, err := h.ns.Open(r.Context(), path, 0, -1, h.user(q))
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(InlineChecksum(data, 512))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, append(b, '\n'))
+	return nil
+}
+
+// blockLocations answers GETFILEBLOCKLOCATIONS
+// ({"BlockLocations":{"BlockLocation":[…]}}) for [offset, offset+length).
+func (h *handler) blockLocations(w http.ResponseWriter, r *http.Request, path string, q *query) error {
+	offset, err := intParam(q, "offset", 64, 0)
+	if err != nil {
+		return err
+	}
+	length := int64(1<<63 - 1)
+	if s := q.Get("length"); s != "" && s != "-1" {
+		if length, err = intParam(q, "length", 64, 0); err != nil {
+			return err
+		}
+	}
+	st, err := h.ns.GetFileStatus(r.Context(), path, h.user(q))
+	if err != nil {
+		return err
+	}
+	if st.Type == TypeDirectory {
+		return fmt.Errorf("%w: %s is a directory", ErrNotFound, path)
+	}
+	locs := []BlockLocation{}
+	if h.opts.BlockLocations != nil {
+		if locs, err = h.opts.BlockLocations(r.Context(), path, offset, length, h.user(q)); err != nil {
+			return err
+		}
+		if locs == nil {
+			locs = []BlockLocation{}
+		}
+	}
+	b, err := json.Marshal(map[string]map[string][]BlockLocation{"BlockLocations": {"BlockLocation": locs}})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, append(b, '\n'))
+	return nil
 }

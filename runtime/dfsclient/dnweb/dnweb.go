@@ -284,7 +284,7 @@ func (h *handler) checksum(w http.ResponseWriter, r *http.Request, c *dfsclient.
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(sum.WebHDFSJSON())
+	b, err := json.Marshal(sum)
 	if err != nil {
 		return err
 	}
