@@ -189,6 +189,13 @@ type Manager struct {
 	// LastBlockID tells a block the namespace has not allocated yet (a
 	// report ahead of the standby's edits) from one it deleted.
 	LastBlockID func() int64
+	// Yield, when set, is called every YieldEvery blocks of a monitor
+	// round: the NameNode lets its namespace lock go for a moment there,
+	// so that the round after an image load or a failover (every block)
+	// does not hold it for seconds (Hadoop's processMisReplicatedBlocks
+	// works in chunks the same way). The manager may change during it.
+	Yield      func()
+	YieldEvery int
 
 	safe safeMode
 	// check holds the blocks the next monitor round looks at; under and

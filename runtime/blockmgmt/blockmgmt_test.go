@@ -405,3 +405,49 @@ func TestRegister(t *testing.T) {
 		t.Fatal("a DataNode missing from dfs.hosts registered")
 	}
 }
+
+// A monitor round over many blocks lets the namespace lock go every
+// YieldEvery blocks; the manager may change meanwhile (a block deleted, one
+// added) and the round carries on with what is left.
+func TestMonitorYields(t *testing.T) {
+	m, _, regs := newTest(t, 3)
+	m.SetActive(true)
+	var blocks []*BlockInfo
+	for i := range 10 {
+		b := addComplete(m, 1<<30+int64(i), 1001, 10, 3)
+		blocks = append(blocks, b)
+	}
+	for _, r := range regs[:2] {
+		var reps []hdfs.ReplicaReport
+		for _, b := range blocks {
+			reps = append(reps, hdfs.ReplicaReport{Block: b.Block, State: hdfs.ReplicaFinalized})
+		}
+		if _, err := m.FullReport(r, reps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yields := 0
+	m.YieldEvery = 3
+	m.Yield = func() {
+		yields++
+		if yields == 1 {
+			for _, b := range blocks {
+				m.RemoveBlock(b) // the rest of this round finds them gone
+				break
+			}
+			addComplete(m, 1<<30+100, 1001, 10, 3)
+		}
+	}
+	m.Tick()
+	if yields != 3 {
+		t.Fatalf("%d yields over 10 blocks, want 3", yields)
+	}
+	if s := m.Stats(); s.BlocksTotal != 10 || s.UnderReplicatedBlocks < 8 {
+		t.Fatalf("stats %+v", s)
+	}
+	m.Yield = nil
+	m.Tick() // the block added during the yield is checked now
+	if s := m.Stats(); s.UnderReplicatedBlocks != 10 {
+		t.Fatalf("after the next round: %+v", s)
+	}
+}

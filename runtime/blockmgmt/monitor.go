@@ -67,7 +67,15 @@ func (m *Manager) scan() {
 	// and the first round after a restart holds every block.
 	todo := m.check
 	m.check = make(map[int64]struct{}, len(m.retry))
+	every := m.YieldEvery
+	if every <= 0 {
+		every = 10000
+	}
+	seen := 0
 	for id := range todo {
+		if seen++; m.Yield != nil && seen%every == 0 {
+			m.Yield() // todo is this round's own: others may change the rest meanwhile
+		}
 		b := m.blocks[id]
 		if b == nil || b.State == UnderConstruction {
 			delete(m.under, id)

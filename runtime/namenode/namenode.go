@@ -138,6 +138,8 @@ func New(cfg Config, j Journal, opts Options) *NameNode {
 	n.defaultBlockConfig()
 	n.bm = blockmgmt.New(n.cfg.BlockManager, n.now, uint64(n.now().UnixNano()))
 	n.bm.LastBlockID = func() int64 { return n.ns.lastBlockID }
+	// Called by the monitor with mu held for writing (BlockTick).
+	n.bm.Yield = func() { n.mu.Unlock(); n.mu.Lock() }
 	n.groups = &groupCache{resolve: opts.Groups, ttl: cfg.GroupsCacheTTL, negTTL: cfg.GroupsNegativeTTL, now: n.now, logf: n.logf}
 	if n.groups.resolve == nil {
 		n.groups.resolve = OSGroups
