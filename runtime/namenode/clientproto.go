@@ -71,11 +71,11 @@ func (r *ClientRPC) Create(ctx context.Context, path, clientName string, opts hd
 		var ops []*Op
 		var recovery func()
 		if f := n.ns.walk(path); f != nil && !f.dir && f.uc != nil {
-			rops, after, closed, err := n.recoverOrRefuse("CREATE_FILE", f, path, clientName, false)
+			// Past the soft limit the recovery closed the file (else err).
+			rops, after, _, err := n.recoverOrRefuse("CREATE_FILE", f, path, clientName, false)
 			if err != nil {
 				return rops, after, errAfterOps{err}
 			}
-			_ = closed
 			ops, recovery = rops, after
 			if !opts.Overwrite {
 				// The recovered file exists: create without overwrite fails.
@@ -448,10 +448,13 @@ func (r *ClientRPC) GetDatanodeReport(ctx context.Context, kind hdfs.DatanodeRep
 	n := r.n
 	var who caller
 	c := n.caller(&who, user)
-	if err := n.readLock(); err != nil {
-		return nil, err
-	}
+	// Hadoop's getDatanodeReport is of category UNCHECKED: a standby
+	// answers too (it knows the DataNodes as well as the active).
+	n.mu.RLock()
 	defer n.mu.RUnlock()
+	if s := n.State(); s != StateActive && s != StateStandby {
+		return nil, standbyError("READ", s)
+	}
 	if c != nil && !c.super {
 		return nil, &accessError{fmt.Sprintf("Access denied for user %s. Superuser privilege is required", c.user)}
 	}

@@ -179,3 +179,23 @@ func TestBlockAccessTokens(t *testing.T) {
 		t.Fatalf("a read token allowed a write: %v", err)
 	}
 }
+
+// getDatanodeReport answers on the standby too (Hadoop's category
+// UNCHECKED), by kind.
+func TestGetDatanodeReport(t *testing.T) {
+	ctx := context.Background()
+	_, _, nn1, nn2 := newBlockPair(t)
+	newDNs(t, []*NameNode{nn1, nn2}, 3)
+	for kind, want := range map[hdfs.DatanodeReportType]int{hdfs.ReportAll: 3, hdfs.ReportLive: 3, hdfs.ReportDead: 0, hdfs.ReportDecommissioning: 0} {
+		got, err := nn2.ClientProtocol().GetDatanodeReport(ctx, kind, "hdfs")
+		if err != nil || len(got) != want {
+			t.Fatalf("%s on the standby: %d DataNodes, %v; want %d", kind, len(got), err, want)
+		}
+	}
+	if got, _ := nn2.ClientProtocol().GetDatanodeReport(ctx, hdfs.ReportAll, "hdfs"); got[0].XferAddr() != "127.0.9.1:9866" || got[0].Capacity != 1<<40 {
+		t.Fatalf("report %+v", got[0])
+	}
+	if _, err := nn1.ClientProtocol().GetDatanodeReport(ctx, "BOGUS", "hdfs"); err == nil {
+		t.Fatal("an unknown report type was accepted")
+	}
+}
