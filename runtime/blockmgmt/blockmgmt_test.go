@@ -451,3 +451,27 @@ func TestMonitorYields(t *testing.T) {
 		t.Fatalf("after the next round: %+v", s)
 	}
 }
+
+// Placement's load rule (Hadoop's considerLoad, twice the average): a node
+// serving one reader in an idle cluster is still a target; one far busier
+// than the others is not.
+func TestPlacementLoad(t *testing.T) {
+	m, _, regs := newTest(t, 3)
+	beat := func(r hdfs.Registration, xceivers int) {
+		if _, err := m.Heartbeat(hdfs.Heartbeat{Reg: r, XceiverCount: xceivers, Reports: []hdfs.StorageReport{{Capacity: 1 << 40, Remaining: 1 << 40}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beat(regs[0], 1)
+	if got := m.ChooseTargets(3, "", nil, 0); len(got) != 3 {
+		t.Fatalf("one reader on dn-0: targets %v", names(got))
+	}
+	beat(regs[0], 20)
+	for range 10 {
+		for _, d := range m.ChooseTargets(3, "", nil, 0) {
+			if d.Info.UUID == "dn-0" {
+				t.Fatal("chose dn-0 with 20 transfers against 0 and 0")
+			}
+		}
+	}
+}

@@ -17,18 +17,25 @@ func (m *Manager) usable(d *Datanode, size int64, avgLoad float64) bool {
 	if size > 0 && d.Info.Capacity > 0 && d.Info.Remaining < size {
 		return false
 	}
-	if avgLoad > 0 && float64(d.Info.XceiverCount) > 2*avgLoad {
+	if avgLoad > 0 && float64(load(d)) > 2*avgLoad {
 		return false
 	}
 	return true
 }
+
+// load is a node's transfer threads as Hadoop's DataNode counts them: its
+// connections plus the server thread itself (hactl's DataNodes report the
+// connections only). Without that one, a node serving a single reader in
+// an idle cluster of three would be "more than twice the average" and
+// refused as a target.
+func load(d *Datanode) int { return d.Info.XceiverCount + 1 }
 
 func (m *Manager) avgLoad() float64 {
 	n, sum := 0, 0
 	for _, d := range m.nodes {
 		if !d.dead && d.Info.AdminState == hdfs.AdminNormal {
 			n++
-			sum += d.Info.XceiverCount
+			sum += load(d)
 		}
 	}
 	if n == 0 {
