@@ -26,9 +26,18 @@ import (
 
 var (
 	buildOnce sync.Once
+	buildDir  string
 	hactlBin  string
 	buildErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
 
 func integration(t *testing.T) {
 	t.Helper()
@@ -44,12 +53,10 @@ func startCluster(t *testing.T, dataNodes int) *proccluster.Cluster {
 	integration(t)
 	buildOnce.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
-		dir, err := os.MkdirTemp("", "hactl-native-")
-		if err != nil {
-			buildErr = err
+		if buildDir, buildErr = os.MkdirTemp("", "hactl-native-"); buildErr != nil {
 			return
 		}
-		hactlBin, buildErr = proccluster.Build(filepath.Join(filepath.Dir(file), "..", ".."), dir)
+		hactlBin, buildErr = proccluster.Build(filepath.Join(filepath.Dir(file), "..", ".."), buildDir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
