@@ -3,6 +3,7 @@ package blockmgmt
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -388,6 +389,30 @@ func TestSafeMode(t *testing.T) {
 	m.Tick()
 	if m.InSafeMode() {
 		t.Fatalf("still in safe mode after the extension: %s", m.SafeModeTip())
+	}
+	// dfs.namenode.safemode.min.datanodes: blocks reported is not enough.
+	cfg.SafeModeMinDatanodes, cfg.SafeModeExtension = 2, 0
+	m = New(cfg, c.now, 1)
+	m.LastBlockID = func() int64 { return 1 << 31 }
+	b = addComplete(m, 1<<30+1, 1001, 10, 1)
+	if _, err := m.Register(reg, "CID"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.FullReport(reg, finalized(b.Block)); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	if !m.InSafeMode() || !strings.Contains(m.SafeModeTip(), "The number of live datanodes 1 needs an additional 1 live datanodes to reach the minimum number 2.") {
+		t.Fatalf("one DataNode of the two required: safe mode %v, %q", m.InSafeMode(), m.SafeModeTip())
+	}
+	reg2 := reg
+	reg2.UUID, reg2.IP = "dn2", "127.0.0.2"
+	if _, err := m.Register(reg2, "CID"); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick()
+	if m.InSafeMode() {
+		t.Fatalf("two DataNodes live: %s", m.SafeModeTip())
 	}
 }
 

@@ -419,8 +419,11 @@ func (m *Manager) SafeModeTip() string {
 	}
 	if m.cfg.SafeModeMinDatanodes == 0 {
 		b.WriteString("The minimum number of live datanodes is not required. ")
+	} else if live := m.Stats().NumLive; live < m.cfg.SafeModeMinDatanodes {
+		fmt.Fprintf(&b, "The number of live datanodes %d needs an additional %d live datanodes to reach the minimum number %d.\n",
+			live, m.cfg.SafeModeMinDatanodes-live, m.cfg.SafeModeMinDatanodes)
 	} else {
-		fmt.Fprintf(&b, "The number of live datanodes needed is %d. ", m.cfg.SafeModeMinDatanodes)
+		fmt.Fprintf(&b, "The number of live datanodes %d has reached the minimum number %d. ", live, m.cfg.SafeModeMinDatanodes)
 	}
 	if m.safe.reachedAt > 0 {
 		left := m.cfg.SafeModeExtension.Milliseconds() - (m.nowMs() - m.safe.reachedAt)

@@ -1,6 +1,7 @@
 package namenode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -281,6 +282,22 @@ func TestBlockEditRoundTrip(t *testing.T) {
 		if _, err := DecodeOp(b[:len(b)-1]); !errors.Is(err, ErrBadEdit) {
 			t.Fatalf("%s truncated: %v", op.Code, err)
 		}
+	}
+}
+
+// An edit written before blocks existed decodes as it did: the inline
+// ops kept their codes and encodings.
+func TestEditVersion1Golden(t *testing.T) {
+	// OP_ADD of /f (perm 0644, u:g, time 7, replication 3, block size 1024,
+	// overwrite, data "hi") as the NameNode of before the DataNodes wrote it.
+	golden := []byte{1, 2, 2, '/', 'f', 0xa4, 0x03, 1, 'u', 1, 'g', 14, 6, 0x80, 0x10, 1, 2, 'h', 'i'}
+	op, err := DecodeOp(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Op{Code: OpCreate, Path: "/f", Perm: 0o644, Owner: "u", Group: "g", Time: 7, Replication: 3, BlockSize: 1024, Overwrite: true, Data: []byte("hi")}
+	if fmt.Sprintf("%+v", op) != fmt.Sprintf("%+v", want) || !bytes.Equal(EncodeOp(want), golden) {
+		t.Fatalf("decoded %+v", op)
 	}
 }
 
@@ -719,5 +736,44 @@ func TestBlockFileOps(t *testing.T) {
 	}
 	if x, y := dumpBlocks(nn1.ns), dumpBlocks(replayFormatted(t, j, nn1)); x != y {
 		t.Fatalf("replay differs:\n%s\n---\n%s", x, y)
+	}
+}
+
+// Past the soft limit (60 s) another client's create or append recovers
+// the lease: a file with nothing being written is closed and the call
+// proceeds; one with a block being written goes to block recovery and the
+// caller is told RecoveryInProgressException.
+func TestLeaseSoftLimit(t *testing.T) {
+	ctx := context.Background()
+	_, clk, nn1, nn2 := newBlockPair(t)
+	newDNs(t, []*NameNode{nn1, nn2}, 3)
+	cp := nn1.ClientProtocol()
+	if _, err := cp.Create(ctx, "/empty", "c1", hdfs.CreateOptions{Perm: 0o644}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := cp.Create(ctx, "/busy", "c1", hdfs.CreateOptions{Perm: 0o644}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := cp.AddBlock(ctx, "/busy", "c1", nil, nil, st.FileID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Create(ctx, "/empty", "c2", hdfs.CreateOptions{Perm: 0o644, Overwrite: true}, "alice"); !errors.Is(err, hdfs.ErrAlreadyBeingCreated) {
+		t.Fatalf("create within the soft limit: %v", err)
+	}
+	clk.ms.Add(61_000)
+	if _, err := cp.Create(ctx, "/empty", "c2", hdfs.CreateOptions{Perm: 0o644, Overwrite: true}, "alice"); err != nil {
+		t.Fatalf("create past the soft limit: %v", err)
+	}
+	if _, _, err := cp.Append(ctx, "/busy", "c2", "alice"); !errors.Is(err, hdfs.ErrRecoveryInProgress) {
+		t.Fatalf("append past the soft limit: %v", err)
+	}
+	nn1.mu.RLock()
+	f := nn1.ns.walk("/busy")
+	holder, rid := f.uc.holder, nn1.bm.RecoveryID(f.blocks[0])
+	nn1.mu.RUnlock()
+	if holder != recoveryHolder || rid <= lb.Block.GenStamp {
+		t.Fatalf("lease held by %s, recovery id %d", holder, rid)
 	}
 }
