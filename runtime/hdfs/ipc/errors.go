@@ -16,7 +16,6 @@ const (
 	ClassNoSuchMethod    = "org.apache.hadoop.ipc.RpcNoSuchMethodException"
 	ClassNoSuchProtocol  = "org.apache.hadoop.ipc.RpcNoSuchProtocolException"
 	ClassServerException = "org.apache.hadoop.ipc.RpcServerException"
-	ClassIllegalArgument = "org.apache.hadoop.HadoopIllegalArgumentException"
 )
 
 // RemoteException is an error a server answered with: Hadoop's exception
@@ -86,6 +85,11 @@ func ExceptionClass(err error) (class, msg string) {
 		if errors.Is(err, m.sentinel) {
 			return m.class, exceptionMessage(err, m.sentinel)
 		}
+	}
+	// WebHDFS's own mapping knows the rest (IllegalArgumentException,
+	// UnsupportedOperationException); an IOException there is ours too.
+	if re := webhdfs.ToRemoteException(err); re.JavaClassName != "" && re.JavaClassName != ClassIOException {
+		return re.JavaClassName, re.Message
 	}
 	return ClassIOException, err.Error()
 }

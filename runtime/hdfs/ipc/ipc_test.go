@@ -354,6 +354,7 @@ func TestExceptionClass(t *testing.T) {
 		{fmt.Errorf("%w: /x", webhdfs.ErrExists), "org.apache.hadoop.fs.FileAlreadyExistsException", "File already exists: /x"},
 		{fmt.Errorf("%w: Offset=9", webhdfs.ErrIOException), ClassIOException, "Offset=9"},
 		{errors.New("disk on fire"), ClassIOException, "disk on fire"},
+		{webhdfs.IllegalArgumentError("create %s: no client name", "/f"), "java.lang.IllegalArgumentException", "create /f: no client name"},
 		{&RemoteException{Class: "org.apache.hadoop.ha.ServiceFailedException", Message: "no"}, "org.apache.hadoop.ha.ServiceFailedException", "no"},
 	} {
 		class, msg := ExceptionClass(tc.err)
