@@ -1,6 +1,7 @@
 # A whole HDFS HA cluster on this machine: three "hosts" that are three
 # loopback addresses (every address in 127.0.0.0/8 reaches this machine), each
-# running a JournalNode, a ZooKeeper server, a NameNode and its ZKFC.
+# running a JournalNode, a ZooKeeper server, a NameNode and its ZKFC, and a
+# DataNode that stores the blocks (three replicas: one per host).
 #
 #   hactl validate examples/local
 #   hactl render --out /tmp/local-conf examples/local
@@ -48,6 +49,13 @@ nameservice "hacluster" {
   # standbys stay milliseconds behind the active instead of a log roll.
   # tail_edits_period = "10ms"
   # tail_edits_in_progress = true
+}
+
+# One DataNode per host; file data lives in their blocks, three replicas each
+# (dfs.replication's default), and WebHDFS reads and writes go to them.
+datanode {
+  hosts     = local.hosts
+  data_dirs = ["/hdfs/datanode"] # .hactl/hosts/<host>/hdfs/datanode
 }
 
 target "local" {
