@@ -777,3 +777,33 @@ func TestLeaseSoftLimit(t *testing.T) {
 		t.Fatalf("lease held by %s, recovery id %d", holder, rid)
 	}
 }
+
+// An addBlock retried on the new active after a failover (the old one
+// logged the block, its answer was lost) gets the same block, on a
+// pipeline the new active chooses: the edits do not hold the targets.
+func TestAddBlockRetriedAfterFailover(t *testing.T) {
+	ctx := context.Background()
+	_, _, nn1, nn2 := newBlockPair(t)
+	newDNs(t, []*NameNode{nn1, nn2}, 3)
+	st, err := nn1.ClientProtocol().Create(ctx, "/r", "c", hdfs.CreateOptions{Perm: 0o644}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := nn1.ClientProtocol().AddBlock(ctx, "/r", "c", nil, nil, st.FileID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nn2.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn1.TransitionToStandby(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn2.TransitionToActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := nn2.ClientProtocol().AddBlock(ctx, "/r", "c", nil, nil, st.FileID, "alice")
+	if err != nil || again.Block != first.Block || len(again.Locations) != 3 {
+		t.Fatalf("retried addBlock = %+v, %v; first %s", again, err, first.Block)
+	}
+}

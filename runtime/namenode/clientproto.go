@@ -183,8 +183,25 @@ func (r *ClientRPC) AddBlock(ctx context.Context, path, clientName string, previ
 		// one before it (Hadoop's analyzeFileState).
 		if last != nil && last.State == blockmgmt.UnderConstruction && last.NumBytes == 0 && len(last.Locs()) == 0 &&
 			(previous == nil && len(blocks) == 1 || previous != nil && len(blocks) > 1 && blocks[len(blocks)-2].ID == previous.ID) {
+			// Its pipeline is not in the edits: after a failover the new
+			// active chooses one again (Hadoop's onRetryBlock without
+			// locations).
+			var targets []*blockmgmt.Datanode
+			if len(n.bm.Expected(last)) == 0 {
+				targets = n.bm.ChooseTargets(int(f.repl), machine, n.nodesOf(excluded), f.blockSize)
+				if len(targets) < int(n.bm.Config().MinReplication) {
+					return nil, nil, fmt.Errorf("%w: %w: File %s could only be written to %d of the %d minReplication nodes. There are %d datanode(s) running and %d node(s) are excluded in this operation.",
+						webhdfs.ErrIOException, hdfs.ErrNoDatanodes, path, len(targets), n.bm.Config().MinReplication, n.bm.NumUsable(), len(excluded))
+				}
+			}
 			off := f.length() - last.NumBytes
-			return nil, func() { n.renew(clientName); out = n.located(last, off, machine, user, hdfs.AccessWrite) }, nil
+			return nil, func() {
+				if targets != nil {
+					n.bm.SetExpected(last, targets)
+				}
+				n.renew(clientName)
+				out = n.located(last, off, machine, user, hdfs.AccessWrite)
+			}, nil
 		}
 		var ops []*Op
 		var prevBlock []hdfs.Block
