@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"syscall"
@@ -21,9 +20,9 @@ import (
 	"github.com/hactl/hactl/runtime/hdfs/nnrpc"
 )
 
-// TestProcessesWriteThroughAKilledDataNode runs real daemons: an HA
-// nameservice from e2e/proccluster (3 JournalNodes, 2 NameNodes) and four
-// `hactl runtime datanode` processes on 127.0.37.21-24. A 64 MiB file is
+// TestProcessesWriteThroughAKilledDataNode runs real daemons from
+// e2e/proccluster: 3 JournalNodes, 2 NameNodes and four `hactl runtime
+// datanode` processes on 127.0.37.21-24. A 64 MiB file is
 // written with replication 3 while one DataNode of its pipeline is killed
 // with SIGKILL; the write completes, reads back byte-identical, and the
 // NameNode's replication monitor restores three replicas of every block.
@@ -41,57 +40,21 @@ func TestProcessesWriteThroughAKilledDataNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := proccluster.Start(ctx, proccluster.Options{Bin: bin, Dir: filepath.Join(dir, "cluster"), IPPrefix: "127.0.37.",
-		Extra: map[string]string{
-			"dfs.replication": "3", "hactl.namenode.max-inline-file-bytes": "0",
-			"dfs.heartbeat.interval": "1", "dfs.namenode.heartbeat.recheck-interval": "2000",
+		DataNodes: 4, Extra: map[string]string{
+			"dfs.replication": "3", "dfs.heartbeat.interval": "1", "dfs.namenode.heartbeat.recheck-interval": "2000",
 		}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() {
+		if t.Failed() {
+			t.Log(c.Logs())
+		}
+		c.Close()
+	}()
 	conf, err := hadoopconf.LoadDir(c.ClientConf)
 	if err != nil {
 		t.Fatal(err)
-	}
-	procs := map[string]*exec.Cmd{}
-	defer func() {
-		for _, p := range procs {
-			p.Process.Kill()
-			p.Wait()
-		}
-		if t.Failed() {
-			for name := range procs {
-				log, _ := os.ReadFile(filepath.Join(dir, name, "log"))
-				t.Logf("%s log:\n%s", name, log)
-			}
-		}
-	}()
-	for i := 1; i <= 4; i++ {
-		name := fmt.Sprintf("dn%d", i)
-		ip := fmt.Sprintf("127.0.37.%d", 20+i)
-		dc := hadoopconf.New()
-		dc.Merge(conf)
-		dc.Set("dfs.datanode.data.dir", filepath.Join(dir, name, "data"))
-		dc.Set("dfs.datanode.address", ip+":9866")
-		dc.Set("dfs.datanode.http.address", ip+":9864")
-		dc.Set("dfs.datanode.ipc.address", ip+":9867")
-		cd := filepath.Join(dir, name, "conf")
-		os.MkdirAll(cd, 0o700)
-		if err := os.WriteFile(filepath.Join(cd, "hdfs-site.xml"), dc.Marshal(), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		logf, err := os.Create(filepath.Join(dir, name, "log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer logf.Close()
-		p := exec.Command(bin, "runtime", "datanode", "--conf", cd)
-		p.Stdout, p.Stderr = logf, logf
-		p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := p.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs[name] = p
 	}
 	nn, err := nnrpc.NewClientFromConfig(conf, c.Nameservice, nnrpc.ClientOptions{})
 	if err != nil {
@@ -142,18 +105,16 @@ func TestProcessesWriteThroughAKilledDataNode(t *testing.T) {
 		victim = lbs.Blocks[len(lbs.Blocks)-1].Locations[0]
 	}
 	var victimName string
-	for i := 1; i <= 4; i++ {
-		if victim.IP == fmt.Sprintf("127.0.37.%d", 20+i) {
-			victimName = fmt.Sprintf("dn%d", i)
+	for i, a := range c.DataNodeAddrs {
+		if a == victim.XferAddr() {
+			victimName = fmt.Sprintf("dn%d", i+1)
 		}
 	}
 	if victimName == "" {
-		t.Fatalf("no DataNode at %s", victim.XferAddr())
+		t.Fatalf("no DataNode at %s (%v)", victim.XferAddr(), c.DataNodeAddrs)
 	}
 	t.Logf("killing %s (%s) mid-write", victimName, victim.XferAddr())
-	syscall.Kill(-procs[victimName].Process.Pid, syscall.SIGKILL)
-	procs[victimName].Wait()
-	delete(procs, victimName)
+	c.Stop(victimName, syscall.SIGKILL) // its error is the kill itself
 	if _, err := w.Write(data[20<<20:]); err != nil {
 		t.Fatal(err)
 	}
