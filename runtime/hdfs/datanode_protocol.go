@@ -62,7 +62,11 @@ const (
 // and ignores commands from any other (Hadoop's BPOfferService).
 type NNHAStatus struct {
 	State HAState `json:"state"`
-	Txid  int64   `json:"txid"` // the NameNode's last written (active) or applied txid
+	// Txid is the NameNode's last applied txid; an active claims at
+	// least the first txid of the segment it opened (Hadoop's
+	// OP_START_LOG_SEGMENT txid), so a new active's claim is above its
+	// predecessor's from its first answer.
+	Txid int64 `json:"txid"`
 }
 
 // HeartbeatResponse carries commands and the NameNode's HA status.
