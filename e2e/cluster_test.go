@@ -518,7 +518,10 @@ func (c *testCluster) scenarioDestroyKeepsData() {
 				dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, ns.Journal.EditsDir))
 			}
 		}
-		// apply records the NameNode and JournalNode dirs, not ZooKeeper's.
+		for _, d := range cl.DataDirs(h.Name) {
+			dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, d))
+		}
+		// apply records the NameNode, JournalNode and DataNode dirs, not ZooKeeper's.
 		storageDirs[h.Name] = slices.Clone(dataDirs[h.Name])
 		if z := cl.ZooKeeper; z != nil && z.Managed && slices.Contains(z.Servers, h.Name) && z.DataDir != "" {
 			dataDirs[h.Name] = append(dataDirs[h.Name], cl.HostDir(h.Name, z.DataDir))

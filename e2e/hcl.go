@@ -20,7 +20,12 @@ type ClusterSpec struct {
 	RPCPorts        map[string]int    // NameNode ID → rpc_port, when not the default
 	TailEditsPeriod string            // dfs.ha.tail-edits.period, "1s" when empty
 	Bastion         string            // ssh bastion ("root@addr"), none when empty
+	DataNodes       []string          // host names of the DataNodes (data dir /var/lib/hdfs/datanode), none when empty
+	Replication     int               // hdfs { replication }, Hadoop's 3 when 0
 }
+
+// DataNodeDir is the data dir of the DataNodes WriteSSHCluster declares.
+const DataNodeDir = "/var/lib/hdfs/datanode"
 
 // DefaultSpec is the e2e layout on four hosts: ZooKeeper on h1-h3,
 // JournalNodes on h2-h4, NameNodes nn1 on h1 and nn2 on h2.
@@ -114,6 +119,12 @@ nameservice "hacluster" {
 
 target "ssh" {}
 `, quoteList(spec.Journal), tep)
+	if len(spec.DataNodes) > 0 {
+		fmt.Fprintf(&b, "\ndatanode {\n  hosts     = %s\n  data_dirs = [%q]\n}\n", quoteList(spec.DataNodes), DataNodeDir)
+	}
+	if spec.Replication > 0 {
+		fmt.Fprintf(&b, "\nhdfs {\n  replication = %d\n}\n", spec.Replication)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
