@@ -104,6 +104,25 @@ func (im *importer) get(key string) string {
 	return im.core.Get(key, "")
 }
 
+// automaticFailover resolves dfs.ha.automatic-failover.enabled for ns as
+// the daemons do (hadoopconf's AutomaticFailover: the per-nameservice key wins
+// whenever set), over core-site then hdfs-site as Hadoop loads them.
+func (im *importer) automaticFailover(ns string) (bool, error) {
+	keys := []string{KeyAutomaticFailover, KeyAutomaticFailover + "." + ns}
+	c := hadoopconf.New()
+	for _, src := range []*hadoopconf.Config{im.core, im.hdfs} {
+		for _, k := range keys {
+			if v, ok := src.Lookup(k); ok {
+				c.Set(k, v)
+			}
+		}
+	}
+	for _, k := range keys {
+		im.used[k] = true
+	}
+	return c.AutomaticFailover(ns)
+}
+
 func (im *importer) take(key string) string {
 	im.used[key] = true
 	return im.get(key)
@@ -367,7 +386,7 @@ func (im *importer) nameservice(name string) (*importedNS, error) {
 		}
 		ns.journal = j
 	}
-	if ns.auto, err = importParseBool(KeyAutomaticFailover, im.takeNS(KeyAutomaticFailover, name)); err != nil {
+	if ns.auto, err = im.automaticFailover(name); err != nil {
 		return nil, err
 	}
 	fence, err := im.takeNNs(KeyFencingMethods, name, ids)
