@@ -500,3 +500,20 @@ func TestPlacementLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestAnyLive(t *testing.T) {
+	m, c, regs := newTest(t, 3)
+	if d := m.AnyLive("127.0.0.2"); d == nil || d.Info.UUID != "dn-1" {
+		t.Fatalf("the host's own node first: %v", d)
+	}
+	m.RefreshNodes(nil, []string{"127.0.0.1"})
+	if d := m.AnyLive(""); d == nil || d.Info.UUID != "dn-1" {
+		t.Fatalf("a decommissioning node is not chosen: %v", d)
+	}
+	c.t = c.t.Add(m.ExpireInterval() + time.Second)
+	m.Tick()
+	if d := m.AnyLive(""); d != nil {
+		t.Fatalf("every node dead, chose %s", d.Info.UUID)
+	}
+	_ = regs
+}

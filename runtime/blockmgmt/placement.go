@@ -129,3 +129,22 @@ func Infos(ds []*Datanode) []hdfs.DatanodeInfo {
 	}
 	return out
 }
+
+// AnyLive returns a live DataNode in service, the one on host first (nil:
+// none). It only reads the manager (callers may hold a read lock): where
+// no replica tells which node to use, any one does.
+func (m *Manager) AnyLive(host string) *Datanode {
+	var first *Datanode
+	for _, d := range m.Nodes() {
+		if d.dead || d.Info.AdminState != hdfs.AdminNormal {
+			continue
+		}
+		if host != "" && (d.Info.IP == host || d.Info.Hostname == host) {
+			return d
+		}
+		if first == nil {
+			first = d
+		}
+	}
+	return first
+}

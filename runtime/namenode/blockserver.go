@@ -504,8 +504,15 @@ func opVerb(c OpCode) string {
 func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset int64, user, clientHost string) (string, error) {
 	var who caller
 	c := n.caller(&who, user)
-	n.mu.Lock() // placement draws from the block manager's random source
-	defer n.mu.Unlock()
+	// Only CREATE's placement draws from the block manager's random
+	// source; OPEN and APPEND (most of the traffic) only read.
+	if op == "CREATE" {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+	} else {
+		n.mu.RLock()
+		defer n.mu.RUnlock()
+	}
 	category := "WRITE"
 	if op == "OPEN" {
 		category = "READ"
@@ -551,10 +558,13 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 	default:
 		return "", nil
 	}
-	if pick == nil {
+	if pick == nil && op == "CREATE" {
 		if t := n.bm.ChooseTargets(1, clientHost, nil, 0); len(t) > 0 {
 			pick = t[0]
 		}
+	}
+	if pick == nil {
+		pick = n.bm.AnyLive(clientHost)
 	}
 	if pick == nil {
 		return "", fmt.Errorf("%w: Failed to find datanode, suggest to check cluster health. excludeDatanodes=null", webhdfs.ErrIOException)
