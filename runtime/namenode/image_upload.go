@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // ErrImageTooLarge is an uploaded image past maxImageBytes.
@@ -22,6 +24,7 @@ var ErrImageTooLarge = errors.New("uploaded image too large")
 // sha256 is wantSum. Memory stays a copy buffer whatever the image's size.
 // On any error nothing is left in dir.
 func receiveImage(body io.Reader, dir string, txid int64, wantSum string, limit int64) (path string, err error) {
+	removeStaleUploads(dir, time.Now().Add(-staleUploadAge))
 	f, err := os.CreateTemp(dir, "fsimage.ckpt_"+strconv.FormatInt(txid, 10)+".*")
 	if err != nil {
 		return "", fmt.Errorf("receive image: %w", err)
@@ -56,4 +59,24 @@ func (n *NameNode) uploadDir() string {
 		return os.TempDir()
 	}
 	return filepath.Join(n.storage.Dirs[0], "current")
+}
+
+// staleUploadAge is how old an fsimage.ckpt_* file must be to count as left
+// by an upload that died with its NameNode (no live upload takes a day).
+const staleUploadAge = 24 * time.Hour
+
+// removeStaleUploads deletes the uploads in dir last written before cutoff.
+func removeStaleUploads(dir string, cutoff time.Time) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "fsimage.ckpt_") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -138,3 +138,31 @@ func TestReceiveImageLimit(t *testing.T) {
 		t.Fatalf("kept %s with %d bytes", p, len(b))
 	}
 }
+
+// An upload left behind by a NameNode that died mid-transfer is removed by a
+// later upload once it is a day old; a recent one (possibly live) is kept.
+func TestReceiveImageRemovesStaleUploads(t *testing.T) {
+	dir := t.TempDir()
+	stale, recent := filepath.Join(dir, "fsimage.ckpt_5.111"), filepath.Join(dir, "fsimage.ckpt_6.222")
+	for _, p := range []string{stale, recent} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-25 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	p, err := receiveImage(&patternReader{n: 10}, dir, 7, patternSum(10, 0), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a day-old upload was kept: %v", err)
+	}
+	for _, keep := range []string{recent, p} {
+		if _, err := os.Stat(keep); err != nil {
+			t.Errorf("%s removed: %v", keep, err)
+		}
+	}
+}
