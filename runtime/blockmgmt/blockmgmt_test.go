@@ -224,18 +224,16 @@ func TestDeadNodeReReplication(t *testing.T) {
 		t.Fatalf("after dn-0 died: %+v", s)
 	}
 	var xfer *hdfs.Command
-	var src hdfs.Registration
 	for _, r := range regs[1:3] {
 		for _, cmd := range commandsOf(t, m, r) {
 			if cmd.Action == hdfs.ActionTransfer {
-				xfer, src = &cmd, r
+				xfer = &cmd
 			}
 		}
 	}
 	if xfer == nil || len(xfer.Targets) != 1 || len(xfer.Targets[0]) != 1 || xfer.Targets[0][0].UUID != "dn-3" {
 		t.Fatalf("transfer %+v", xfer)
 	}
-	_ = src
 	if err := m.Incremental(regs[3], []hdfs.ReplicaEvent{{Block: b.Block, Status: hdfs.StatusReceived}}); err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +500,7 @@ func TestPlacementLoad(t *testing.T) {
 }
 
 func TestAnyLive(t *testing.T) {
-	m, c, regs := newTest(t, 3)
+	m, c, _ := newTest(t, 3)
 	if d := m.AnyLive("127.0.0.2"); d == nil || d.Info.UUID != "dn-1" {
 		t.Fatalf("the host's own node first: %v", d)
 	}
@@ -515,5 +513,4 @@ func TestAnyLive(t *testing.T) {
 	if d := m.AnyLive(""); d != nil {
 		t.Fatalf("every node dead, chose %s", d.Info.UUID)
 	}
-	_ = regs
 }

@@ -380,18 +380,16 @@ func TestLeaseRecovery(t *testing.T) {
 	}
 	nn1.BlockTick(ctx)
 	var rec *hdfs.RecoveringBlock
-	var primary *testDN
 	for _, d := range dns {
 		for _, c := range d.heartbeat(t, nn1).Commands {
 			if c.Action == hdfs.ActionRecover {
-				rec, primary = &c.Recovering[0], d
+				rec = &c.Recovering[0]
 			}
 		}
 	}
 	if rec == nil || rec.Block.ID != lb.Block.ID || rec.NewGenStamp <= lb.Block.GenStamp || len(rec.Locations) != 3 {
 		t.Fatalf("recovery command %+v", rec)
 	}
-	_ = primary
 	// Before the commit the file is still open; a writer's call is refused.
 	if _, err := cp.AddBlock(ctx, "/log", "DFSClient_dead", &lb.Block, nil, st.FileID, "alice"); !errors.Is(err, hdfs.ErrLeaseExpired) {
 		t.Fatalf("the dead writer's addBlock: %v", err)

@@ -79,7 +79,7 @@ func startRealCluster(t *testing.T, ndn int) *realCluster {
 	t.Cleanup(func() { stop(); wg.Wait() })
 	for i := range ndn {
 		dn, err := datanode.Start(datanode.Options{
-			DataDirs: []string{t.TempDir()}, XferAddr: fmt.Sprintf("127.0.0.1:0"), HTTPAddr: "127.0.0.1:0",
+			DataDirs: []string{t.TempDir()}, XferAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 			Hostname: fmt.Sprintf("dn%d", i+1),
 			NameNodes: []datanode.NameNode{
 				{Nameservice: "ns1", ID: "nn1", Addr: "nn1", Proto: c.nn1.DatanodeProtocol()},
