@@ -310,20 +310,21 @@ func (n *NameNode) checkLeases(ctx context.Context) {
 	}
 }
 
-// recoverOrRefuse is Hadoop's recoverLeaseInternal for a create, append,
-// truncate or recoverLease of a file under construction by another client:
-// past the soft limit (or forced) its lease is recovered; otherwise the
-// call is refused. closed says the file is closed by the returned ops.
-func (n *NameNode) recoverOrRefuse(what string, f *inode, path, clientName string, force bool) (ops []*Op, after func(), closed bool, err error) {
-	if !force && f.uc.holder == clientName {
+// recoverOrRefuse is Hadoop's recoverLeaseInternal for a create or append
+// of a file under construction by another client: past the soft limit its
+// lease is recovered; otherwise the call is refused. closed says the file
+// is closed by the returned ops (recoverLease itself forces the recovery:
+// it calls releaseLease).
+func (n *NameNode) recoverOrRefuse(what string, f *inode, path, clientName string) (ops []*Op, after func(), closed bool, err error) {
+	if f.uc.holder == clientName {
 		return nil, nil, false, fmt.Errorf("%w: Failed to %s %s for %s because the current leaseholder is trying to recreate file.", hdfs.ErrAlreadyBeingCreated, what, path, clientName)
 	}
-	if !force && !n.softExpired(f.uc.holder) {
+	if !n.softExpired(f.uc.holder) {
 		return nil, nil, false, fmt.Errorf("%w: Failed to %s %s for %s because this file lease is currently owned by %s on %s",
 			hdfs.ErrAlreadyBeingCreated, what, path, clientName, f.uc.holder, f.uc.machine)
 	}
 	ops, after, closed, err = n.releaseLease(f, path)
-	if err != nil || closed || force {
+	if err != nil || closed {
 		return ops, after, closed, err
 	}
 	return ops, after, false, fmt.Errorf("%w: Failed to %s %s for %s because lease recovery is in progress. Try again later.", hdfs.ErrRecoveryInProgress, what, path, clientName)

@@ -72,7 +72,7 @@ func (r *ClientRPC) Create(ctx context.Context, path, clientName string, opts hd
 		var recovery func()
 		if f := n.ns.walk(path); f != nil && !f.dir && f.uc != nil {
 			// Past the soft limit the recovery closed the file (else err).
-			rops, after, _, err := n.recoverOrRefuse("CREATE_FILE", f, path, clientName, false)
+			rops, after, _, err := n.recoverOrRefuse("CREATE_FILE", f, path, clientName)
 			if err != nil {
 				return rops, after, errAfterOps{err}
 			}
@@ -120,14 +120,11 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 			return nil, nil, fmt.Errorf("%w: %s is not a file", webhdfs.ErrNotFound, path)
 		}
 		if f.uc != nil {
-			rops, after, closed, err := n.recoverOrRefuse("APPEND_FILE", f, path, clientName, false)
+			rops, after, _, err := n.recoverOrRefuse("APPEND_FILE", f, path, clientName)
 			if err != nil {
 				return rops, after, errAfterOps{err}
 			}
-			if !closed {
-				return rops, after, errAfterOps{fmt.Errorf("%w: Failed to APPEND_FILE %s for %s because lease recovery is in progress. Try again later.", hdfs.ErrRecoveryInProgress, path, clientName)}
-			}
-			// Closed by the recovery: the append proceeds after it.
+			// Closed by the recovery (else err): the append proceeds after it.
 			ops := append(rops, n.appendOp(f, path, clientName, machine))
 			return ops, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 		}
