@@ -760,7 +760,14 @@ func TestLeaseSoftLimit(t *testing.T) {
 	if _, err := cp.Create(ctx, "/empty", "c2", hdfs.CreateOptions{Perm: 0o644, Overwrite: true}, "alice"); !errors.Is(err, hdfs.ErrAlreadyBeingCreated) {
 		t.Fatalf("create within the soft limit: %v", err)
 	}
+	if _, err := cp.Create(ctx, "/empty2", "c1", hdfs.CreateOptions{Perm: 0o644}, "alice"); err != nil {
+		t.Fatal(err)
+	}
 	clk.ms.Add(61_000)
+	// Append: the recovery closes the file, the append goes on.
+	if lb, _, err := cp.Append(ctx, "/empty2", "c2", "alice"); err != nil || lb != nil {
+		t.Fatalf("append past the soft limit of a file being written nowhere = %+v, %v", lb, err)
+	}
 	if _, err := cp.Create(ctx, "/empty", "c2", hdfs.CreateOptions{Perm: 0o644, Overwrite: true}, "alice"); err != nil {
 		t.Fatalf("create past the soft limit: %v", err)
 	}
