@@ -173,6 +173,31 @@ func TestDataPathIntegration(t *testing.T) {
 	}
 	t.Logf("256 MiB read over WebHDFS in %v", time.Since(start).Round(time.Millisecond))
 
+	// hactl fs put and get of a 64 MiB file, as an operator runs them.
+	local := filepath.Join(t.TempDir(), "in.bin")
+	lf, err := os.Create(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(lf, &pattern{n: 64 << 20, seed: 3})
+	lf.Close()
+	if out, err := c.Run(ctx, "fs", "put", local, "hdfs://"+c.Nameservice+"/fsput", "--config", c.ClientConf, "--user", superuser(t)); err != nil {
+		t.Fatalf("hactl fs put: %v\n%s", err, out)
+	}
+	back := filepath.Join(t.TempDir(), "out.bin")
+	if out, err := c.Run(ctx, "fs", "get", "hdfs://"+c.Nameservice+"/fsput", back, "--config", c.ClientConf, "--user", superuser(t)); err != nil {
+		t.Fatalf("hactl fs get: %v\n%s", err, out)
+	}
+	bf, err := os.Open(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotFs, nFs := digest(t, bf)
+	bf.Close()
+	if wantFs, _ := digest(t, &pattern{n: 64 << 20, seed: 3}); gotFs != wantFs || nFs != 64<<20 {
+		t.Fatalf("hactl fs get returned %d bytes, sha256 differs: %v", nFs, gotFs != wantFs)
+	}
+
 	// kill -9 a DataNode while the client streams a file through a pipeline
 	// of all three.
 	dc := dfsclient.New(nn, dfsclient.Options{User: superuser(t), Logf: t.Logf})

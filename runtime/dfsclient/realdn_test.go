@@ -193,6 +193,35 @@ func TestAgainstRealDataNodes(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
+	// hflush with a partial chunk (sent again, completed, in the next
+	// packet), then append to the partial last block.
+	w, err = c.Create(ctx, "/h", hdfs.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data[:1000])
+	if err := w.Hflush(); err != nil {
+		t.Fatalf("hflush: %v", err)
+	}
+	if got := readBack(t, c, "/h"); !bytes.Equal(got, data[:1000]) {
+		t.Errorf("after hflush a reader sees %d bytes, want 1000", len(got))
+	}
+	w.Write(data[1000:300000])
+	if err := w.Close(); err != nil {
+		t.Fatalf("close after hflush: %v", err)
+	}
+	a, err := c.Append(ctx, "/h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write(data[300000:400000])
+	if err := a.Close(); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	if got := readBack(t, c, "/h"); !bytes.Equal(got, data[:400000]) {
+		t.Errorf("after hflush and append read %d bytes, want 400000 identical", len(got))
+	}
+
 	// Stop the middle DataNode of the pipeline mid-block.
 	w, err = c.Create(ctx, "/g", hdfs.CreateOptions{})
 	if err != nil {
