@@ -202,6 +202,7 @@ type Manager struct {
 	// missingSet the blocks it found short of replicas or without any;
 	// retry those it could not re-replicate yet.
 	check, under, missingSet, retry map[int64]struct{}
+	expired                         int64 // DataNodes declared dead
 }
 
 // New returns an empty block manager in safe mode (a NameNode starts in it).

@@ -220,7 +220,7 @@ func TestDeadNodeReReplication(t *testing.T) {
 	}
 	m.Tick()
 	s := m.Stats()
-	if s.NumDead != 1 || s.UnderReplicatedBlocks != 1 || s.PendingReplicationBlocks != 1 {
+	if s.NumDead != 1 || s.ExpiredHeartbeats != 1 || s.UnderReplicatedBlocks != 1 || s.PendingReplicationBlocks != 1 {
 		t.Fatalf("after dn-0 died: %+v", s)
 	}
 	var xfer *hdfs.Command

@@ -40,6 +40,7 @@ func (m *Manager) Tick() {
 	for _, d := range m.nodes {
 		if !d.dead && now-d.lastSeen > expire {
 			d.dead = true
+			m.expired++
 			m.touchNode(d)
 			m.removeNode(d)
 		}
@@ -307,13 +308,16 @@ type Stats struct {
 	PendingReplicationBlocks, PendingDeletionBlocks, QueuedMessages           int64
 	NumLive, NumDead, NumDecommissioning, NumDecommissioned                   int
 	TotalLoad                                                                 int
+	// ExpiredHeartbeats counts the DataNodes declared dead since start.
+	ExpiredHeartbeats int64
 }
 
 // Stats returns the block figures as of the last monitor round (missing,
 // under-replicated) or now (the others) and the DataNodes now.
 func (m *Manager) Stats() Stats {
 	s := Stats{BlocksTotal: int64(len(m.blocks)), MissingBlocks: int64(len(m.missingSet)), UnderReplicatedBlocks: int64(len(m.under)),
-		CorruptBlocks: int64(len(m.corrupt)), PendingReplicationBlocks: int64(len(m.pending)), QueuedMessages: int64(m.nqueued)}
+		CorruptBlocks: int64(len(m.corrupt)), PendingReplicationBlocks: int64(len(m.pending)), QueuedMessages: int64(m.nqueued),
+		ExpiredHeartbeats: m.expired}
 	for _, d := range m.nodes {
 		s.PendingDeletionBlocks += int64(len(d.invalidate))
 		if d.dead {

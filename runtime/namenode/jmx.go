@@ -148,7 +148,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 			Name: "Hadoop:service=NameNode,name=FSNamesystem", ModelerType: "FSNamesystem", Record: "FSNamesystem",
 			Attrs: map[string]any{
 				"tag.Context": "dfs", "tag.HAState": s.String(), "tag.Hostname": host,
-				"MissingBlocks": bf.MissingBlocks, "MissingReplOneBlocks": int64(0), "ExpiredHeartbeats": int64(0),
+				"MissingBlocks": bf.MissingBlocks, "MissingReplOneBlocks": int64(0), "ExpiredHeartbeats": bf.ExpiredHeartbeats,
 				"TransactionsSinceLastCheckpoint": t.LastTxid - t.LastCheckpointTxid,
 				"LastWrittenTransactionId":        t.LastTxid,
 				"LastCheckpointTime":              t.LastCheckpointTime.UnixMilli(),
