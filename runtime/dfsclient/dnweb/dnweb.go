@@ -192,10 +192,14 @@ func (h *handler) copyBody(w http.ResponseWriter, r *http.Request, wr *dfsclient
 			return fmt.Errorf("%w: read request body: %v", webhdfs.ErrIOException, rerr)
 		}
 	}
-	return wr.Close()
+	err := wr.Close()
+	// Closing waits for the last acks and complete's retries: the answer
+	// gets its own time.
+	_ = rc.SetWriteDeadline(time.Now().Add(h.opts.IdleTimeout))
+	return err
 }
 
-// idleReader moves the read deadline forward before every read: a body
+// idleReader moves the deadlines forward before every read: a body
 // that keeps arriving is read for as long as it takes, one that stalls
 // for idle is cut off.
 type idleReader struct {
@@ -205,7 +209,11 @@ type idleReader struct {
 }
 
 func (b *idleReader) Read(p []byte) (int, error) {
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	// The answer follows the body: its deadline moves along too, or the
+	// server's whole-request write deadline would cut it off.
+	d := time.Now().Add(b.idle)
+	_ = b.rc.SetReadDeadline(d)
+	_ = b.rc.SetWriteDeadline(d)
 	return b.r.Read(p)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/hactl/hactl/runtime/dfsclient/dfstest"
 	"github.com/hactl/hactl/runtime/hdfs"
 	"github.com/hactl/hactl/runtime/hdfs/nnrpc"
+	"github.com/hactl/hactl/runtime/httpserve"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
 
@@ -200,5 +202,66 @@ func TestConfigResolver(t *testing.T) {
 	conf.Unset(auth.ConfKey)
 	if _, err := FromConfig(conf, t.Logf); err == nil {
 		t.Errorf("FromConfig without a cluster secret succeeded")
+	}
+}
+
+// slowBody sends n chunks with a pause before each.
+type slowBody struct {
+	chunks [][]byte
+	pause  time.Duration
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	if len(s.chunks) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(s.pause)
+	n := copy(p, s.chunks[0])
+	s.chunks[0] = s.chunks[0][n:]
+	if len(s.chunks[0]) == 0 {
+		s.chunks = s.chunks[1:]
+	}
+	return n, nil
+}
+
+// TestSlowUploadOutlivesRequestDeadline: the DataNode's HTTP server bounds
+// whole requests, as every daemon's; a CREATE body that keeps arriving is
+// read past that bound, one that stalls longer than IdleTimeout is not.
+func TestSlowUploadOutlivesRequestDeadline(t *testing.T) {
+	var dns []*dfstest.DN
+	for i := range 3 {
+		dns = append(dns, dfstest.NewDN(t, i))
+	}
+	nn := dfstest.NewNN(dns, 1<<20, 3)
+	mux := http.NewServeMux()
+	mux.Handle(webhdfs.PathPrefix+"/", Handler(func(string) (hdfs.ClientProtocol, error) { return nn, nil },
+		Options{Client: dfsclient.Options{SocketTimeout: 5 * time.Second}, IdleTimeout: 400 * time.Millisecond}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpserve.Start(ln, mux, httpserve.Limits{ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, nil)
+	t.Cleanup(func() { srv.Close() })
+	put := func(path string, body io.Reader) int {
+		req, _ := http.NewRequest(http.MethodPut, "http://"+ln.Addr().String()+"/webhdfs/v1"+path+"?op=CREATE&namenoderpcaddress=ns1", body)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var chunks [][]byte
+	for range 8 {
+		chunks = append(chunks, bytes.Repeat([]byte("x"), 1000))
+	}
+	if code := put("/steady", &slowBody{chunks: chunks, pause: 100 * time.Millisecond}); code != http.StatusCreated {
+		t.Errorf("a steady 0.8 s upload through a server with a 0.3 s request deadline: status %d", code)
+	}
+	if f := nn.File("/steady"); f == nil || !f.Complete || f.Length() != 8000 {
+		t.Errorf("the steady upload left %+v", f)
+	}
+	if code := put("/stalled", &slowBody{chunks: [][]byte{[]byte("a"), []byte("b")}, pause: time.Second}); code == http.StatusCreated {
+		t.Errorf("an upload stalled for 1 s past a 0.4 s idle timeout succeeded")
 	}
 }
