@@ -2,9 +2,14 @@ package dfsclient_test
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -90,6 +95,42 @@ func superuser(t *testing.T) string {
 	return u.Username
 }
 
+// expectedChecksum computes Hadoop's file checksum of r's bytes in blocks
+// of blockSize, CRC32C per 512 bytes, independently of the DataNodes.
+func expectedChecksum(r io.Reader, blockSize int64) webhdfs.FileChecksum {
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	var md5s, crcs []byte
+	chunk := make([]byte, 512)
+	var inBlock int64
+	blocks := 0
+	flush := func() {
+		s := md5.Sum(crcs)
+		md5s = append(md5s, s[:]...)
+		crcs, inBlock = crcs[:0], 0
+		blocks++
+	}
+	for {
+		n, err := io.ReadFull(r, chunk)
+		if n > 0 {
+			crcs = binary.BigEndian.AppendUint32(crcs, crc32.Checksum(chunk[:n], tab))
+			if inBlock += int64(n); inBlock == blockSize {
+				flush()
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if inBlock > 0 {
+		flush()
+	}
+	out := webhdfs.FileChecksum{BytesPerCRC: 512, CRCType: "CRC32C", MD5: webhdfs.CombineBlockMD5s(md5s)}
+	if blocks > 1 {
+		out.CRCPerBlock = blockSize / 512
+	}
+	return out
+}
+
 // pattern is a reproducible stream of n bytes (never held in memory whole).
 type pattern struct {
 	n, off int64
@@ -172,6 +213,20 @@ func TestDataPathIntegration(t *testing.T) {
 		t.Fatalf("read back %d bytes, sha256 differs: %v", n, got != want)
 	}
 	t.Logf("256 MiB read over WebHDFS in %v", time.Since(start).Round(time.Millisecond))
+
+	// GETFILECHECKSUM: the NameNode redirects it to a DataNode, which
+	// combines the DataNodes' BLOCK_CHECKSUMs; the value is Hadoop's
+	// MD5-of-MD5-of-CRC32C of these bytes in blocks of 32 MiB.
+	resp, err := http.Get("http://" + c.HTTP["nn1"] + "/webhdfs/v1/big?op=GETFILECHECKSUM&user.name=" + superuser(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wantSum, _ := json.Marshal(expectedChecksum(&pattern{n: size, seed: 1}, 32<<20))
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != string(wantSum) {
+		t.Errorf("GETFILECHECKSUM: %d %s, want %s", resp.StatusCode, body, wantSum)
+	}
 
 	// hactl fs put and get of a 64 MiB file, as an operator runs them.
 	local := filepath.Join(t.TempDir(), "in.bin")
