@@ -66,9 +66,17 @@ func checkSafety(c *schema.Cluster, obs *Observed, plan *ClusterPlan) error {
 	for _, h := range jns {
 		jnRunning[h] = up(h) && obs.Hosts[h].Daemon(daemon.Host(daemon.JournalNode)) != nil && obs.Hosts[h].Daemon(daemon.Host(daemon.JournalNode)).Running
 	}
+	decommissioned := map[string]bool{}
 	for _, s := range plan.Steps {
 		if !up(s.Host) {
 			return fmt.Errorf("%s: step on unreachable host", s.ID)
+		}
+		// A DataNode leaves for good only decommissioned (when it runs).
+		if s.Action == ActDecommissionDataNode {
+			decommissioned[s.Host] = true
+		}
+		if d := obs.Hosts[s.Host].Daemon(daemon.Host(daemon.DataNode)); s.Action == ActStopDataNode && d != nil && d.Running && !decommissioned[s.Host] {
+			return fmt.Errorf("%s: a running DataNode stopped without a decommission", s.ID)
 		}
 		ns := c.Nameservice(s.Nameservice)
 		k := NameNodeKey(s.Nameservice, s.NameNode)
@@ -156,6 +164,11 @@ func randomObserved(t *testing.T, c *schema.Cluster, rng *rand.Rand) *Observed {
 		if p(5) {
 			h.ConfigSHA256[FileHDFSSite] = "stale"
 		}
+		if len(c.DataNodes) > 0 && c.DataNodeGroupOf(name) == nil && p(2) {
+			// A DataNode the configuration no longer has (decommissioned
+			// when it runs), up or down.
+			h.Daemons[daemon.Host(daemon.DataNode).Name()] = &ObservedDaemon{Running: true, PID: 4242}
+		}
 		for _, d := range h.Daemons {
 			if p(5) {
 				d.Running = false
@@ -211,7 +224,7 @@ func randomObserved(t *testing.T, c *schema.Cluster, rng *rand.Rand) *Observed {
 // against the invariants, twice over: the planner's own check and this
 // file's independent one. It also checks that planning is deterministic.
 func TestPlanInvariantsRandomized(t *testing.T) {
-	configs := map[string]string{"three": "@fixture three", "two": "@fixture two", "fivejn": "@fixture fivejn"}
+	configs := map[string]string{"three": "@fixture three", "two": "@fixture two", "fivejn": "@fixture fivejn", "dn3": "@fixture dn3"}
 	iterations := 1500
 	if testing.Short() {
 		iterations = 200
@@ -225,7 +238,7 @@ func TestPlanInvariantsRandomized(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		formats, bootstraps, rolls := 0, 0, 0
+		formats, bootstraps, rolls, decommissions := 0, 0, 0, 0
 		for seed := uint64(1); seed <= uint64(iterations); seed++ {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			obs := randomObserved(t, c, rng)
@@ -249,12 +262,17 @@ func TestPlanInvariantsRandomized(t *testing.T) {
 					bootstraps++
 				case ActFailover:
 					rolls++
+				case ActDecommissionDataNode:
+					decommissions++
 				}
 			}
 		}
 		// The generator must reach the interesting cases, or the test proves nothing.
 		if formats == 0 || bootstraps == 0 || rolls == 0 {
 			t.Errorf("%s: random states never produced format (%d), bootstrap (%d) and failover (%d) steps", name, formats, bootstraps, rolls)
+		}
+		if len(c.DataNodes) > 0 && decommissions == 0 {
+			t.Errorf("%s: random states never produced a decommission-datanode step", name)
 		}
 	}
 }
