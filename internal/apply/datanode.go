@@ -252,6 +252,12 @@ func setExcluded(ctx context.Context, env *Env, addr string, excluded bool) (boo
 	changed := false
 	for _, host := range nameNodeHosts(env.Cluster) {
 		cur, err := readExclude(ctx, env, host)
+		if err != nil && !excluded && errors.Is(err, targets.ErrUnreachable) {
+			// A DataNode starts even while a NameNode host is away (the plan
+			// warned of it); should that NameNode still exclude it, it
+			// decommissions it, which copies its blocks: no data lost.
+			continue
+		}
 		if err != nil {
 			return false, fmt.Errorf("read the exclude file on %s: %w", host, err)
 		}

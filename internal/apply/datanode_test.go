@@ -332,3 +332,23 @@ func TestDataNodeReadiness(t *testing.T) {
 		t.Error("a DataNode that is not up is ready")
 	}
 }
+
+// A DataNode still starts while a NameNode host is unreachable: its exclude
+// file is left as it is; a decommission, which must reach every NameNode
+// host, fails instead.
+func TestExcludeFilesWithAnUnreachableNameNodeHost(t *testing.T) {
+	nns := newFakeNameNodes(0)
+	env, fakes := dataNodeEnv(t, nns)
+	fakes["oim"].Unreachable = true
+	fakes["dim"].SetFile(env.Cluster.HostsExcludeFile("dim"), []byte("192.168.1.11\n"), 0o644)
+	if err := recommission(context.Background(), env, "jim", daemon.Host(daemon.DataNode)); err != nil {
+		t.Fatalf("recommission with oim away: %v", err)
+	}
+	if f, _ := fakes["dim"].File(env.Cluster.HostsExcludeFile("dim")); len(f.Data) != 0 {
+		t.Errorf("dim still excludes %q", f.Data)
+	}
+	r, _ := New(decommissionStep())
+	if err := r.Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), "oim") {
+		t.Errorf("decommission with oim away: %v", err)
+	}
+}
