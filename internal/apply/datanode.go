@@ -347,7 +347,7 @@ func (r *decommissionDataNode) Run(ctx context.Context, env *Env) error {
 			err = fmt.Errorf("not yet decommissioned on %s", strings.Join(pending, "; "))
 		}
 		if env.now().After(deadline) {
-			return fmt.Errorf("decommission %s: still not done after %s: %w", addr, timeout, err)
+			return fmt.Errorf("decommission %s: still not done after %s: %w (a file whose replication is above the number of DataNodes that stay cannot get its replicas elsewhere: lower its replication or keep this DataNode; the DataNode keeps running and a re-run of apply goes on waiting)", addr, timeout, err)
 		}
 		if err := env.sleep(ctx, time.Second); err != nil {
 			return err
