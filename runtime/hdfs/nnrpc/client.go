@@ -22,6 +22,13 @@ const (
 	KeyBlockWriteInitialDelay = "dfs.client.block.write.locateFollowingBlock.initial.delay.ms"
 	KeyBlockWriteMaxDelay     = "dfs.client.block.write.locateFollowingBlock.max.delay.ms"
 
+	// KeyRPCTimeout bounds one call to one NameNode (Hadoop's
+	// ipc.client.rpc-timeout.ms): a NameNode that accepted the call but
+	// never answers (stopped, not dead) is then failed over from, for the
+	// calls that may be repeated.
+	KeyRPCTimeout     = "ipc.client.rpc-timeout.ms"
+	DefaultRPCTimeout = 120 * time.Second
+
 	DefaultBlockWriteRetries      = 5
 	DefaultBlockWriteInitialDelay = 400 * time.Millisecond
 	DefaultBlockWriteMaxDelay     = 60 * time.Second
@@ -36,6 +43,7 @@ type ClientOptions struct {
 	MaxFailovers int           // dfs.client.failover.max.attempts
 	SleepBase    time.Duration // dfs.client.failover.sleep.base.millis
 	SleepMax     time.Duration // dfs.client.failover.sleep.max.millis
+	CallTimeout  time.Duration // ipc.client.rpc-timeout.ms
 	// BlockWriteRetries is how often AddBlock is repeated while the
 	// NameNode answers NotReplicatedYetException, sleeping
 	// BlockWriteInitialDelay, then twice as long each time up to
@@ -70,6 +78,7 @@ type Client struct {
 	retries     int
 	retryDelay  time.Duration
 	retryMax    time.Duration
+	callTimeout time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
 	logf        func(format string, args ...any)
 	active      atomic.Int32
@@ -91,7 +100,10 @@ func NewClient(nameservice string, addrs []string, secret []byte, opts ClientOpt
 		nameservice: nameservice, addrs: append([]string(nil), addrs...), hc: signedHTTPClient(secret, opts.HTTPClient),
 		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax,
 		retries: opts.BlockWriteRetries, retryDelay: opts.BlockWriteInitialDelay, retryMax: opts.BlockWriteMaxDelay,
-		sleep: opts.Sleep, logf: opts.Logf,
+		callTimeout: opts.CallTimeout, sleep: opts.Sleep, logf: opts.Logf,
+	}
+	if c.callTimeout <= 0 {
+		c.callTimeout = DefaultRPCTimeout
 	}
 	if c.maxFail <= 0 {
 		c.maxFail = webhdfs.DefaultFailoverMaxAttempts
@@ -161,6 +173,7 @@ func NewClientFromConfig(conf *hadoopconf.Config, nameservice string, opts Clien
 		{webhdfs.KeyFailoverSleepMax, webhdfs.DefaultFailoverSleepMax, &opts.SleepMax},
 		{KeyBlockWriteInitialDelay, DefaultBlockWriteInitialDelay, &opts.BlockWriteInitialDelay},
 		{KeyBlockWriteMaxDelay, DefaultBlockWriteMaxDelay, &opts.BlockWriteMaxDelay},
+		{KeyRPCTimeout, DefaultRPCTimeout, &opts.CallTimeout},
 	}
 	for _, k := range durs {
 		if *k.dst == 0 {
@@ -267,7 +280,9 @@ func (c *Client) do(ctx context.Context, op string, idempotent bool, args, out a
 	}
 	tried := make([]bool, len(c.addrs))
 	for failovers, round := 0, 0; ; failovers++ {
-		err := invoke(ctx, c.hc, c.addrs[idx], op, args, out)
+		cctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+		err := invoke(cctx, c.hc, c.addrs[idx], op, args, out)
+		cancel()
 		if err == nil {
 			c.active.Store(int32(idx))
 			c.known.Store(true)

@@ -450,3 +450,35 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestCallTimeout: a NameNode that takes the call and never answers is
+// failed over from after ipc.client.rpc-timeout.ms for a call that may be
+// repeated, and an at-most-once call returns the timeout.
+func TestCallTimeout(t *testing.T) {
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	good := &fakeNN{lbs: hdfs.LocatedBlocks{FileLength: 9}}
+	c, err := NewClient("ns1", []string{strings.TrimPrefix(hung.URL, "http://"), serve(t, good)}, testSecret,
+		ClientOptions{CallTimeout: 200 * time.Millisecond, Sleep: (&sleeps{}).sleep})
+	must(t, err)
+	c.known.Store(true) // the hung NameNode is believed active
+	lbs, err := c.GetBlockLocations(context.Background(), "/f", 0, 9, "u")
+	if err != nil || lbs.FileLength != 9 {
+		t.Fatalf("getBlockLocations past a hung NameNode: %v", err)
+	}
+	c.active.Store(0)
+	start := time.Now()
+	if _, err := c.Create(context.Background(), "/f", "c", hdfs.CreateOptions{}, "u"); err == nil || good.count("Create") != 0 {
+		t.Errorf("create to a hung NameNode: %v, repeated %d times elsewhere", err, good.count("Create"))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("create to a hung NameNode took %v", d)
+	}
+}
