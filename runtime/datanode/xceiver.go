@@ -515,6 +515,11 @@ func (dn *DataNode) sendBlock(c net.Conn, b hdfs.ExtendedBlock, off, n int64, se
 	if err := dtp.WriteDelimited(bw, resp); err != nil {
 		return err
 	}
+	// Packets go to the connection itself: WritePacket sends header and
+	// data in one writev, with no copy into a buffer.
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	per := max(packetData/bpc, 1) * bpc
 	buf := make([]byte, per)
 	seq := int64(0)
@@ -532,16 +537,13 @@ func (dn *DataNode) sendBlock(c net.Conn, b hdfs.ExtendedBlock, off, n int64, se
 			sums = nil
 		}
 		c.SetWriteDeadline(time.Now().Add(dn.opts.SocketTimeout))
-		if err := dtp.WritePacket(bw, dtp.PacketHeader{OffsetInBlock: pos, Seqno: seq}, sums, data); err != nil {
+		if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: pos, Seqno: seq}, sums, data); err != nil {
 			return err
 		}
 		dn.metrics.bytesRead.Add(m)
 		pos += m
 	}
-	if err := dtp.WritePacket(bw, dtp.PacketHeader{OffsetInBlock: end, Seqno: seq, Last: true}, nil, nil); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := dtp.WritePacket(c, dtp.PacketHeader{OffsetInBlock: end, Seqno: seq, Last: true}, nil, nil); err != nil {
 		return err
 	}
 	dn.metrics.blocksRead.Add(1)
@@ -699,6 +701,9 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 	if err := dtp.WriteOp(bw, dtp.OpWriteBlock, req); err != nil {
 		return err
 	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	bpc := int64(rr.Spec.BytesPerChecksum)
 	per := max(packetData/bpc, 1) * bpc
 	buf := make([]byte, per)
@@ -713,16 +718,13 @@ func (dn *DataNode) transfer(ctx context.Context, b hdfs.ExtendedBlock, targets 
 			}
 			return err
 		}
-		if err := dtp.WritePacket(bw, dtp.PacketHeader{OffsetInBlock: pos, Seqno: seq}, sums, buf[:m]); err != nil {
+		if err := dtp.WritePacket(conn, dtp.PacketHeader{OffsetInBlock: pos, Seqno: seq}, sums, buf[:m]); err != nil {
 			return err
 		}
 		pos += m
 	}
-	if err := dtp.WritePacket(bw, dtp.PacketHeader{OffsetInBlock: blk.NumBytes, Seqno: seq, Last: true}, nil, nil); err != nil {
-		return err
-	}
 	conn.SetWriteDeadline(time.Now().Add(dn.opts.SocketTimeout))
-	if err := bw.Flush(); err != nil {
+	if err := dtp.WritePacket(conn, dtp.PacketHeader{OffsetInBlock: blk.NumBytes, Seqno: seq, Last: true}, nil, nil); err != nil {
 		return err
 	}
 	// The target answers (or closes) once it has stored the replica.

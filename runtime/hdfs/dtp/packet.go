@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"net"
 
 	"google.golang.org/protobuf/proto"
 
@@ -95,13 +96,31 @@ func AppendPacket(dst []byte, h PacketHeader, sums, data []byte) ([]byte, error)
 	return append(dst, data...), nil
 }
 
-// WritePacket writes one packet.
+// maxHeaderLen bounds an encoded PacketHeaderProto (five fields, two of
+// them 10-byte varints at most).
+const maxHeaderLen = 40
+
+// WritePacket writes one packet. The data is not copied into a packet
+// buffer: lengths, header and checksums go out with it in one writev when w
+// is a connection (net.Buffers), so a DataNode sending a block copies each
+// byte only from the file into its read buffer.
 func WritePacket(w io.Writer, h PacketHeader, sums, data []byte) error {
-	b, err := AppendPacket(make([]byte, 0, 6+27+len(sums)+len(data)), h, sums, data)
+	h.DataLen = int32(len(data))
+	b := make([]byte, 6, 6+maxHeaderLen+len(sums))
+	hb, err := proto.MarshalOptions{}.MarshalAppend(b[6:], h.proto())
 	if err != nil {
+		return fmt.Errorf("encode packet header: %w", err)
+	}
+	b = append(b, hb...) // in place: hb is b[6:6+len(hb)] unless it outgrew the capacity
+	binary.BigEndian.PutUint32(b, uint32(4+len(sums)+len(data)))
+	binary.BigEndian.PutUint16(b[4:], uint16(len(hb)))
+	b = append(b, sums...)
+	if len(data) == 0 {
+		_, err = w.Write(b)
 		return err
 	}
-	_, err = w.Write(b)
+	bufs := net.Buffers{b, data}
+	_, err = bufs.WriteTo(w)
 	return err
 }
 
