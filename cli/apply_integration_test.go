@@ -126,8 +126,14 @@ target "local" { state_dir = "`+state+`" }
 	}
 	status := func() map[string]NameNodeStatus {
 		_, out := run(time.Minute, "status", "--format", "json", cfg)
+		// out holds stderr too: warnings (HA103 quotes "datanode { … }")
+		// come before the JSON document, which starts on a line of its own.
+		i := strings.Index("\n"+out, "\n{")
+		if i < 0 {
+			t.Fatalf("status json: no JSON document in %q", out)
+		}
 		var st ClusterStatus
-		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &st); err != nil {
+		if err := json.Unmarshal([]byte(out[i:]), &st); err != nil {
 			t.Fatalf("status json: %v", err)
 		}
 		m := map[string]NameNodeStatus{}
