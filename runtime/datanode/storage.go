@@ -932,6 +932,15 @@ func (w *ReplicaWriter) interrupt() {
 
 // Write stores data at block offset off (not beyond the current length).
 func (w *ReplicaWriter) Write(off int64, data []byte) error {
+	return w.WriteVerified(off, data, nil)
+}
+
+// WriteVerified is Write of data whose chunk checksums sums (one per chunk
+// of data from off, the receiver's packet) were just verified against it:
+// when off is a chunk boundary they are the meta file's bytes as they are,
+// and the CRCs are not computed a second time. Otherwise (nil, or a write
+// completing a partial chunk) the touched chunks' CRCs are recomputed.
+func (w *ReplicaWriter) WriteVerified(off int64, data, sums []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
@@ -942,8 +951,13 @@ func (w *ReplicaWriter) Write(off int64, data []byte) error {
 	}
 	bpc := int64(w.spec.BytesPerChecksum)
 	chunkStart := off / bpc * bpc
+	if off != chunkStart || int64(len(sums)) != w.spec.Chunks(int64(len(data)))*int64(w.spec.Size()) {
+		sums = nil
+	}
 	covered := data
-	if off > chunkStart {
+	if sums != nil {
+		covered = nil
+	} else if off > chunkStart {
 		// The first chunk began before this write: its checksum covers
 		// the bytes already on disk too.
 		covered = make([]byte, off-chunkStart, off-chunkStart+int64(len(data)))
@@ -955,8 +969,10 @@ func (w *ReplicaWriter) Write(off int64, data []byte) error {
 	if _, err := w.data.WriteAt(data, off); err != nil {
 		return err
 	}
-	w.sums = w.spec.AppendSums(w.sums[:0], covered)
-	sums := w.sums
+	if sums == nil {
+		w.sums = w.spec.AppendSums(w.sums[:0], covered)
+		sums = w.sums
+	}
 	if _, err := w.meta.WriteAt(sums, MetaHeaderLen+chunkStart/bpc*int64(w.spec.Size())); err != nil {
 		return err
 	}

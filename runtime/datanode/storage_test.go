@@ -416,3 +416,52 @@ func TestRandomCorruptionIsDetectedInItsChunk(t *testing.T) {
 		flip()
 	}
 }
+
+// TestWriteVerifiedStoresThePacketsChecksums: a chunk-aligned write keeps
+// the receiver's verified CRCs as they are (not computed again); a write
+// that starts inside a chunk, or sums of the wrong count, fall back to
+// recomputing, so the meta file always holds one correct CRC per chunk.
+func TestWriteVerifiedStoresThePacketsChecksums(t *testing.T) {
+	s := newTestStorage(t)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 77, GenStamp: 1001}}
+	w, err := s.CreateRBW(b, crc512, 4096, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := pattern(2000)
+	// Marker sums stand in for "verified": seeing them in the meta file
+	// shows they were used rather than recomputed.
+	marker := bytes.Repeat([]byte{0xAB, 0xCD, 0xEF, 0x01}, 2)
+	if err := w.WriteVerified(0, data[:1024], marker); err != nil {
+		t.Fatal(err)
+	}
+	meta := func() []byte {
+		t.Helper()
+		got, err := os.ReadFile(w.r.metaPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[MetaHeaderLen:]
+	}
+	if got := meta(); !bytes.Equal(got, marker) {
+		t.Fatalf("aligned write stored sums %x, want the packet's %x", got, marker)
+	}
+	// Wrong count of sums for an aligned write (a resend of the same
+	// bytes): recomputed.
+	if err := w.WriteVerified(0, data[:1024], marker[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := meta(), crc512.AppendSums(nil, data[:1024]); !bytes.Equal(got, want) {
+		t.Fatalf("meta sums after a short sums slice %x, want %x", got, want)
+	}
+	// Unaligned (completes chunk 2, adds 3): recomputed over the disk bytes.
+	if err := w.WriteVerified(1024, data[1024:1300], crc512.AppendSums(nil, data[1024:1300])); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteVerified(1300, data[1300:2000], marker); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := meta(), crc512.AppendSums(nil, data); !bytes.Equal(got, want) {
+		t.Fatalf("meta sums\n %x\nwant\n %x", got, want)
+	}
+}

@@ -363,7 +363,11 @@ func (rc *receiver) receive() error {
 				}
 				return finish(err)
 			}
-			if err := rc.w.Write(h.OffsetInBlock, p.Data); err != nil {
+			verified := p.Sums
+			if rc.w.Spec() != rc.spec {
+				verified = nil // an append to a replica of another checksum: recomputed in its own
+			}
+			if err := rc.w.WriteVerified(h.OffsetInBlock, p.Data, verified); err != nil {
 				rc.dn.st.diskError(rc.w.r.vol, err)
 				return finish(fmt.Errorf("write: %w", err))
 			}
