@@ -149,13 +149,17 @@ type Config struct {
 	SafeModeThreshold    float64       // dfs.namenode.safemode.threshold-pct (0.999)
 	SafeModeMinDatanodes int           // dfs.namenode.safemode.min.datanodes (0)
 	SafeModeExtension    time.Duration // dfs.namenode.safemode.extension (30s)
+	// StaleInterval is dfs.namenode.stale.datanode.interval (30s): a
+	// DataNode silent for longer is stale, the last choice for a reader
+	// or a WebHDFS redirect even before it is declared dead.
+	StaleInterval time.Duration
 }
 
 // DefaultConfig is Hadoop's defaults.
 func DefaultConfig() Config {
 	return Config{DefaultReplication: 3, MinReplication: 1, HeartbeatInterval: 3 * time.Second,
 		RecheckInterval: 5 * time.Minute, MaxStreams: 2, InvalidateLimit: 1000, PendingTimeout: 5 * time.Minute,
-		SafeModeThreshold: 0.999, SafeModeExtension: 30 * time.Second}
+		SafeModeThreshold: 0.999, SafeModeExtension: 30 * time.Second, StaleInterval: 30 * time.Second}
 }
 
 // Errors of registration.
@@ -231,6 +235,9 @@ func New(cfg Config, now func() time.Time, seed uint64) *Manager {
 	}
 	if cfg.PendingTimeout <= 0 {
 		cfg.PendingTimeout = d.PendingTimeout
+	}
+	if cfg.StaleInterval <= 0 {
+		cfg.StaleInterval = d.StaleInterval
 	}
 	m := &Manager{cfg: cfg, now: now, rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		blocks: map[int64]*BlockInfo{}, uc: map[int64]*ucState{}, corrupt: map[int64][]*Datanode{},

@@ -501,16 +501,16 @@ func TestPlacementLoad(t *testing.T) {
 
 func TestAnyLive(t *testing.T) {
 	m, c, _ := newTest(t, 3)
-	if d := m.AnyLive("127.0.0.2"); d == nil || d.Info.UUID != "dn-1" {
+	if d := m.AnyLive("127.0.0.2", nil); d == nil || d.Info.UUID != "dn-1" {
 		t.Fatalf("the host's own node first: %v", d)
 	}
 	m.RefreshNodes(nil, []string{"127.0.0.1"})
-	if d := m.AnyLive(""); d == nil || d.Info.UUID != "dn-1" {
+	if d := m.AnyLive("", nil); d == nil || d.Info.UUID != "dn-1" {
 		t.Fatalf("a decommissioning node is not chosen: %v", d)
 	}
 	c.t = c.t.Add(m.ExpireInterval() + time.Second)
 	m.Tick()
-	if d := m.AnyLive(""); d != nil {
+	if d := m.AnyLive("", nil); d != nil {
 		t.Fatalf("every node dead, chose %s", d.Info.UUID)
 	}
 }

@@ -1,7 +1,9 @@
 package blockmgmt
 
 import (
+	"net"
 	"slices"
+	"strconv"
 
 	"github.com/hactl/hactl/runtime/hdfs"
 )
@@ -89,10 +91,18 @@ func (m *Manager) NumUsable() int {
 	return n
 }
 
+// Stale reports whether d has been silent for more than
+// dfs.namenode.stale.datanode.interval (Hadoop's
+// DatanodeDescriptor.isStale): likely dead, not yet declared so.
+func (m *Manager) Stale(d *Datanode) bool {
+	return m.nowMs()-d.lastSeen > m.cfg.StaleInterval.Milliseconds()
+}
+
 // Sorted orders a block's holders for a reader (Hadoop's
-// sortLocatedBlocks): the reader's own DataNode first, nodes in service
-// before decommissioning ones, dead and corrupt ones left out. It only
-// reads the manager.
+// sortLocatedBlocks with dfs.namenode.avoid.read.stale.datanode): the
+// reader's own DataNode first, nodes in service before decommissioning
+// ones, stale nodes after all fresh ones, dead and corrupt ones left out.
+// It only reads the manager.
 func (m *Manager) Sorted(b *BlockInfo, reader string) []*Datanode {
 	var out []*Datanode
 	for _, d := range b.locs {
@@ -107,18 +117,42 @@ func (m *Manager) Sorted(b *BlockInfo, reader string) []*Datanode {
 		out = append(out[k:], out[:k]...)
 	}
 	rank := func(d *Datanode) int {
+		r := 3
 		switch {
 		case reader != "" && (d.Info.IP == reader || d.Info.Hostname == reader):
-			return 0
+			r = 0
 		case d.Info.AdminState == hdfs.AdminNormal:
-			return 1
+			r = 1
 		case d.Info.AdminState == hdfs.AdminDecommissionInProgress:
-			return 2
+			r = 2
 		}
-		return 3
+		if m.Stale(d) {
+			r += 4
+		}
+		return r
 	}
 	slices.SortStableFunc(out, func(a, b *Datanode) int { return rank(a) - rank(b) })
 	return out
+}
+
+// Named reports whether name designates d, as WebHDFS's excludedatanodes
+// names DataNodes: "host:port" with host its IP or host name and port any
+// of its transfer, HTTP or IPC ports (Hadoop's client sends the HTTP
+// address it could not reach, the NameNode looks it up by transfer
+// address), or a bare host for every DataNode of that host.
+func (d *Datanode) Named(name string) bool {
+	host, port, err := net.SplitHostPort(name)
+	if err != nil {
+		host, port = name, ""
+	}
+	if host == "" || (host != d.Info.IP && host != d.Info.Hostname) {
+		return false
+	}
+	if port == "" {
+		return true
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && (p == d.Info.XferPort || p == d.Info.InfoPort || p == d.Info.IPCPort)
 }
 
 // Infos converts descriptors to what a client is told.
@@ -130,13 +164,20 @@ func Infos(ds []*Datanode) []hdfs.DatanodeInfo {
 	return out
 }
 
-// AnyLive returns a live DataNode in service, the one on host first (nil:
-// none). It only reads the manager (callers may hold a read lock): where
-// no replica tells which node to use, any one does.
-func (m *Manager) AnyLive(host string) *Datanode {
-	var first *Datanode
+// AnyLive returns a live DataNode in service that skip (nil: none) does
+// not refuse, the one on host first and fresh ones before stale ones
+// (nil: none). It only reads the manager (callers may hold a read lock):
+// where no replica tells which node to use, any one does.
+func (m *Manager) AnyLive(host string, skip func(*Datanode) bool) *Datanode {
+	var first, stale *Datanode
 	for _, d := range m.Nodes() {
-		if d.dead || d.Info.AdminState != hdfs.AdminNormal {
+		if d.dead || d.Info.AdminState != hdfs.AdminNormal || (skip != nil && skip(d)) {
+			continue
+		}
+		if m.Stale(d) {
+			if stale == nil {
+				stale = d
+			}
 			continue
 		}
 		if host != "" && (d.Info.IP == host || d.Info.Hostname == host) {
@@ -145,6 +186,9 @@ func (m *Manager) AnyLive(host string) *Datanode {
 		if first == nil {
 			first = d
 		}
+	}
+	if first == nil {
+		return stale
 	}
 	return first
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -622,6 +623,66 @@ func TestWebHDFSRedirectsToDataNodes(t *testing.T) {
 	}
 	if b, err := nn1.Open(ctx, "/old", 0, -1, "alice"); err != nil || string(b) != "inline" {
 		t.Fatalf("inline read %q, %v", b, err)
+	}
+}
+
+// The redirect honours excludedatanodes (the client could not reach those
+// DataNodes: WebHdfsFileSystem's retry) and passes over a DataNode that
+// stopped heartbeating before it is declared dead (stale-node avoidance),
+// for OPEN, APPEND, GETFILECHECKSUM and CREATE.
+func TestWebHDFSRedirectAvoidsExcludedAndStaleDataNodes(t *testing.T) {
+	_, clk, nn1, nn2 := newBlockPair(t)
+	dns := newDNs(t, []*NameNode{nn1, nn2}, 3)
+	writeFile(t, nn1, nil, dns, "/f", 1<<20, 10)
+	srv := httptest.NewServer(nn1.Handler(nn1.WebHDFSHandler(webhdfs.HandlerOptions{})))
+	defer srv.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	redirect := func(method, q string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+q, nil)
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTemporaryRedirect {
+			return resp.StatusCode, string(body)
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		return resp.StatusCode, loc.Host
+	}
+	ops := []struct{ method, q string }{
+		{http.MethodGet, "/webhdfs/v1/f?op=OPEN&user.name=alice"},
+		{http.MethodPost, "/webhdfs/v1/f?op=APPEND&user.name=alice"},
+		{http.MethodGet, "/webhdfs/v1/f?op=GETFILECHECKSUM&user.name=alice"},
+		{http.MethodPut, "/webhdfs/v1/new?op=CREATE&user.name=alice"},
+	}
+	for _, op := range ops {
+		// dn1 by its HTTP address (what the client could not reach),
+		// dn2 as a bare host: only dn3 is left.
+		code, host := redirect(op.method, op.q+"&excludedatanodes=127.0.9.1:9864,+dn2")
+		if code != http.StatusTemporaryRedirect || host != "127.0.9.3:9864" {
+			t.Errorf("%s excluding dn1, dn2: %d %s, want 307 to 127.0.9.3:9864", op.q, code, host)
+		}
+	}
+	code, body := redirect(http.MethodGet, ops[0].q+"&excludedatanodes=127.0.9.1:9866,127.0.9.2:9864,dn3:9864")
+	if code != http.StatusForbidden || !strings.Contains(body, "Failed to find datanode") || !strings.Contains(body, "excludeDatanodes=127.0.9.1:9866,127.0.9.2:9864,dn3:9864") {
+		t.Errorf("OPEN excluding every holder: %d %s", code, body)
+	}
+	// dn1 and dn2 fall silent past dfs.namenode.stale.datanode.interval
+	// (30 s) while dn3 heartbeats: every redirect goes to dn3, and with dn3
+	// excluded a stale one is still better than none.
+	clk.ms.Add(31_000)
+	dns[2].heartbeat(t, nn1)
+	for i := range 6 {
+		op := ops[i%len(ops)]
+		if code, host := redirect(op.method, op.q); code != http.StatusTemporaryRedirect || host != "127.0.9.3:9864" {
+			t.Errorf("%s with dn1, dn2 stale: %d %s, want 307 to 127.0.9.3:9864", op.q, code, host)
+		}
+	}
+	if code, host := redirect(http.MethodGet, ops[0].q+"&excludedatanodes=127.0.9.3:9864"); code != http.StatusTemporaryRedirect || (host != "127.0.9.1:9864" && host != "127.0.9.2:9864") {
+		t.Errorf("OPEN with the fresh DataNode excluded: %d %s, want a stale holder", code, host)
 	}
 }
 

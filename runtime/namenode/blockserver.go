@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hactl/hactl/runtime/blockmgmt"
@@ -501,8 +502,11 @@ func opVerb(c OpCode) string {
 // inline (and, with hactl.namenode.max-inline-file-bytes > 0, every new
 // one) is served here (""); otherwise CREATE goes to a live DataNode, one
 // on the client's host first, APPEND to a holder of the last block and OPEN
-// to a holder of the block at offset.
-func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset int64, user, clientHost string) (string, error) {
+// to a holder of the block at offset. Never to a DataNode exclude names
+// (the client's excludedatanodes: ones it could not reach), and to a
+// stale one (silent past dfs.namenode.stale.datanode.interval) only when
+// no fresh one will do.
+func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset int64, user, clientHost string, exclude []string) (string, error) {
 	var who caller
 	c := n.caller(&who, user)
 	// Only CREATE's placement draws from the block manager's random
@@ -521,6 +525,24 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 	if s := n.State(); s != StateActive && !(s == StateStandby && n.allowStale && op == "OPEN") {
 		return "", standbyError(category, s)
 	}
+	excluded := func(d *blockmgmt.Datanode) bool {
+		for _, e := range exclude {
+			if d.Named(e) {
+				return true
+			}
+		}
+		return false
+	}
+	// first is the first of ds (a holder list, fresh before stale) the
+	// client did not exclude.
+	first := func(ds []*blockmgmt.Datanode) *blockmgmt.Datanode {
+		for _, d := range ds {
+			if !d.Dead() && !excluded(d) {
+				return d
+			}
+		}
+		return nil
+	}
 	f := n.ns.walk(path)
 	var pick *blockmgmt.Datanode
 	switch op {
@@ -533,9 +555,7 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 			return "", nil // served here: the namespace answers or refuses
 		}
 		if len(f.blocks) > 0 {
-			if s := n.bm.Sorted(f.blocks[len(f.blocks)-1], clientHost); len(s) > 0 {
-				pick = s[0]
-			}
+			pick = first(n.bm.Sorted(f.blocks[len(f.blocks)-1], clientHost))
 		}
 	case "OPEN":
 		if f == nil || f.dir || len(f.blocks) == 0 {
@@ -547,10 +567,8 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 		var pos int64
 		for _, b := range f.blocks {
 			if offset < pos+b.NumBytes || b == f.blocks[len(f.blocks)-1] {
-				if s := n.bm.Sorted(b, clientHost); len(s) > 0 {
-					pick = s[0]
-				} else if u := n.bm.Expected(b); len(u) > 0 {
-					pick = u[0]
+				if pick = first(n.bm.Sorted(b, clientHost)); pick == nil {
+					pick = first(n.bm.Expected(b))
 				}
 				break
 			}
@@ -560,15 +578,29 @@ func (n *NameNode) chooseDataNode(ctx context.Context, op, path string, offset i
 		return "", nil
 	}
 	if pick == nil && op == "CREATE" {
-		if t := n.bm.ChooseTargets(1, clientHost, nil, 0); len(t) > 0 {
+		var avoid, stale []*blockmgmt.Datanode
+		for _, d := range n.bm.Nodes() {
+			if excluded(d) {
+				avoid = append(avoid, d)
+			} else if n.bm.Stale(d) {
+				stale = append(stale, d)
+			}
+		}
+		if t := n.bm.ChooseTargets(1, clientHost, append(slices.Clone(avoid), stale...), 0); len(t) > 0 {
+			pick = t[0]
+		} else if t := n.bm.ChooseTargets(1, clientHost, avoid, 0); len(t) > 0 {
 			pick = t[0]
 		}
 	}
 	if pick == nil {
-		pick = n.bm.AnyLive(clientHost)
+		pick = n.bm.AnyLive(clientHost, excluded)
 	}
 	if pick == nil {
-		return "", fmt.Errorf("%w: Failed to find datanode, suggest to check cluster health. excludeDatanodes=null", webhdfs.ErrIOException)
+		ex := "null"
+		if len(exclude) > 0 {
+			ex = strings.Join(exclude, ",")
+		}
+		return "", fmt.Errorf("%w: Failed to find datanode, suggest to check cluster health. excludeDatanodes=%s", webhdfs.ErrIOException, ex)
 	}
 	return pick.Info.InfoAddr(), nil
 }

@@ -290,6 +290,11 @@ func loadBlockConfig(c *hadoopconf.Config, cfg *Config) error {
 	if b.PendingTimeout, err = c.Seconds("dfs.namenode.reconstruction.pending.timeout-sec", 5*time.Minute); err != nil {
 		return err
 	}
+	stale, err := c.Int("dfs.namenode.stale.datanode.interval", 30*1000) // ms, as Hadoop
+	if err != nil {
+		return err
+	}
+	b.StaleInterval = time.Duration(stale) * time.Millisecond
 	if v := c.Get("dfs.namenode.safemode.threshold-pct", ""); v != "" {
 		if _, err := fmt.Sscanf(v, "%g", &b.SafeModeThreshold); err != nil {
 			return fmt.Errorf("dfs.namenode.safemode.threshold-pct: %q is not a number", v)

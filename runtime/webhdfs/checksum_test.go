@@ -51,7 +51,7 @@ func TestGetFileChecksumAndBlockLocations(t *testing.T) {
 
 	// With DataNodes: redirected to the one the chooser names for OPEN.
 	srv2 := serve(t, webhdfs.Handler(mem, webhdfs.HandlerOptions{NamenodeRPCAddress: "ns1",
-		DataNode: func(ctx context.Context, op, path string, offset int64, user, clientHost string) (string, error) {
+		DataNode: func(ctx context.Context, op, path string, offset int64, user, clientHost string, exclude []string) (string, error) {
 			chooserOp = op
 			return "127.0.1.7:9864", nil
 		},

@@ -41,8 +41,10 @@ type HandlerOptions struct {
 	// CREATE, APPEND or OPEN is redirected to, as Hadoop's
 	// NamenodeWebHdfsMethods.chooseDatanode: its HTTP address (host:port),
 	// or "" to serve the data step here (files stored inline). clientHost
-	// is the caller's address, offset OPEN's.
-	DataNode func(ctx context.Context, op, path string, offset int64, user, clientHost string) (string, error)
+	// is the caller's address, offset OPEN's; exclude the DataNodes the
+	// client names in excludedatanodes (host:port or host), never to be
+	// chosen.
+	DataNode func(ctx context.Context, op, path string, offset int64, user, clientHost string, exclude []string) (string, error)
 	// NamenodeRPCAddress is what a redirect to a DataNode names in
 	// namenoderpcaddress (the nameservice, for an HA cluster).
 	NamenodeRPCAddress string
@@ -493,7 +495,13 @@ func (h *handler) toDataNode(w http.ResponseWriter, r *http.Request, op, path st
 	if err != nil {
 		client = r.RemoteAddr
 	}
-	addr, err := h.opts.DataNode(r.Context(), op, path, offset, h.user(q), client)
+	var exclude []string
+	for _, e := range strings.Split(q.Get("excludedatanodes"), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			exclude = append(exclude, e)
+		}
+	}
+	addr, err := h.opts.DataNode(r.Context(), op, path, offset, h.user(q), client, exclude)
 	if err != nil || addr == "" {
 		return false, err
 	}
