@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -550,13 +551,23 @@ func (c *Client) sendReader(ctx context.Context, method, u string, rd io.Reader,
 	return resp, nil
 }
 
+// maxExcluded bounds how many unreachable DataNodes one call goes back to
+// the NameNode about before it gives up.
+const maxExcluded = 8
+
 // attempt runs cl against one NameNode, following at most a few redirects.
+// A DataNode the NameNode redirects to that cannot be reached is named in
+// excludedatanodes and the NameNode asked again (Hadoop's
+// WebHdfsFileSystem.runWithRetry), as long as no byte of a streamed body
+// was read: the NameNode then names another replica or DataNode.
 func (c *Client) attempt(ctx context.Context, addr string, cl call) error {
-	u := c.url(addr, cl)
+	first := c.url(addr, cl)
+	u := first
 	var body []byte
 	if !cl.twoStep {
 		body = cl.body
 	}
+	var excluded []string
 	streaming := false
 	for hops := 0; ; hops++ {
 		var resp *http.Response
@@ -567,7 +578,25 @@ func (c *Client) attempt(ctx context.Context, addr string, cl call) error {
 			resp, err = c.send(ctx, cl.method, u, body)
 		}
 		if err != nil {
-			return err
+			dn := hostOf(u)
+			if u == first || dn == addr || !errors.Is(err, errConnect) || (cl.started != nil && *cl.started) ||
+				len(excluded) >= maxExcluded || ctx.Err() != nil {
+				return err
+			}
+			// The NameNode answered but its DataNode is gone (its host
+			// died and it is not declared dead yet): ask again without it.
+			if c.logf != nil {
+				c.logf("webhdfs %s %s: datanode %s: %v; asking %s again excluding it", cl.op, cl.path, dn, err, addr)
+			}
+			excluded = append(excluded, dn)
+			first = withExcluded(c.url(addr, cl), excluded)
+			u, hops, streaming = first, 0, false
+			if !cl.twoStep {
+				body = cl.body
+			} else {
+				body = nil
+			}
+			continue
 		}
 		if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusMovedPermanently {
 			loc := resp.Header.Get("Location")
@@ -599,6 +628,23 @@ func (c *Client) attempt(ctx context.Context, addr string, cl call) error {
 		}
 		return err
 	}
+}
+
+// hostOf is the host:port of URL u ("" when it does not parse).
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
+}
+
+// withExcluded adds excludedatanodes (a comma list of host:port) to u.
+func withExcluded(u string, excluded []string) string {
+	if len(excluded) == 0 {
+		return u
+	}
+	return u + "&excludedatanodes=" + url.QueryEscape(strings.Join(excluded, ","))
 }
 
 // startedReader records that the stream was read from: from then on the
@@ -730,23 +776,16 @@ func (c *Client) AppendFrom(ctx context.Context, path string, r io.Reader, size 
 // OpenStream opens length bytes from offset (length < 0: to the end) of the
 // file at path for reading as they arrive; the caller closes the reader.
 // Its Size is the answer's Content-Length (-1 when the server sent none).
+// A read cut off by the DataNode serving it (its host died) opens the rest
+// again from the offset already delivered, with that DataNode excluded
+// (Hadoop's WebHdfsInputStream reopens at its position the same way).
 func (c *Client) OpenStream(ctx context.Context, path string, offset, length int64) (*FileReader, error) {
-	p := url.Values{}
-	if offset > 0 {
-		p.Set("offset", strconv.FormatInt(offset, 10))
-	}
-	if length >= 0 {
-		p.Set("length", strconv.FormatInt(length, 10))
-	}
-	var fr *FileReader
-	err := c.do(ctx, call{method: http.MethodGet, op: "OPEN", path: path, params: p, idempotent: true, keepBody: true,
-		out: func(resp *http.Response) error {
-			fr = &FileReader{body: resp.Body, Size: resp.ContentLength}
-			return nil
-		}})
+	fr := &FileReader{c: c, ctx: ctx, path: path, offset: offset, length: length}
+	resp, err := fr.open(offset, length)
 	if err != nil {
 		return nil, err
 	}
+	fr.body, fr.Size, fr.from = resp.Body, resp.ContentLength, resp.Request.URL.Host
 	return fr, nil
 }
 
@@ -755,21 +794,103 @@ type FileReader struct {
 	body io.ReadCloser
 	Size int64 // bytes the answer carries, -1 unknown
 	read int64
+
+	c            *Client
+	ctx          context.Context
+	path         string
+	offset       int64
+	length       int64
+	from         string   // host:port the data comes from
+	excluded     []string // DataNodes that cut a read off
+	reopened     int
+	closed, done bool
+}
+
+// maxReopens bounds how often one read is resumed after its DataNode
+// failed.
+const maxReopens = 5
+
+func (f *FileReader) open(offset, length int64) (*http.Response, error) {
+	p := url.Values{}
+	if offset > 0 {
+		p.Set("offset", strconv.FormatInt(offset, 10))
+	}
+	if length >= 0 {
+		p.Set("length", strconv.FormatInt(length, 10))
+	}
+	if len(f.excluded) > 0 {
+		p.Set("excludedatanodes", strings.Join(f.excluded, ","))
+	}
+	var out *http.Response
+	err := f.c.do(f.ctx, call{method: http.MethodGet, op: "OPEN", path: f.path, params: p, idempotent: true, keepBody: true,
+		out: func(resp *http.Response) error {
+			out = resp
+			return nil
+		}})
+	return out, err
 }
 
 // Read reads the next bytes; a body cut short of its Content-Length is
-// io.ErrUnexpectedEOF, never a clean end.
+// io.ErrUnexpectedEOF, never a clean end, unless the rest could be opened
+// again from another DataNode.
 func (f *FileReader) Read(p []byte) (int, error) {
-	n, err := f.body.Read(p)
-	f.read += int64(n)
-	if err == io.EOF && f.Size >= 0 && f.read < f.Size {
-		err = io.ErrUnexpectedEOF
+	for {
+		n, err := f.body.Read(p)
+		f.read += int64(n)
+		if err == io.EOF && (f.Size < 0 || f.read >= f.Size) {
+			return n, err
+		}
+		if err == nil || n > 0 {
+			return n, nil // an error comes back with the next Read
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if ok, rerr := f.resume(err); !ok {
+			return 0, rerr
+		}
 	}
-	return n, err
 }
 
+// resume reopens the rest of the read after err cut it off; false with
+// the error to return when it cannot (closed, cancelled, too many reopens,
+// the NameNode itself served it, or the reopen failed).
+func (f *FileReader) resume(err error) (bool, error) {
+	if f.closed || f.ctx.Err() != nil || f.reopened >= maxReopens || slices.Contains(f.c.addrs, f.from) {
+		return false, err
+	}
+	f.reopened++
+	_ = f.body.Close()
+	if !slices.Contains(f.excluded, f.from) {
+		f.excluded = append(f.excluded, f.from)
+	}
+	length := f.length
+	if length >= 0 {
+		length -= f.read
+	}
+	if f.c.logf != nil {
+		f.c.logf("webhdfs OPEN %s: read from %s cut off after %d bytes (%v); reopening at offset %d excluding %v",
+			f.path, f.from, f.read, err, f.offset+f.read, f.excluded)
+	}
+	resp, oerr := f.open(f.offset+f.read, length)
+	if oerr != nil {
+		f.body = io.NopCloser(errReader{oerr})
+		return false, fmt.Errorf("read of %s cut off at %d bytes (%v), reopening: %w", f.path, f.offset+f.read, err, oerr)
+	}
+	f.body, f.from = resp.Body, resp.Request.URL.Host
+	return true, nil
+}
+
+// errReader is a body that only fails (a read whose reopen failed).
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
 // Close ends the read.
-func (f *FileReader) Close() error { return f.body.Close() }
+func (f *FileReader) Close() error {
+	f.closed = true
+	return f.body.Close()
+}
 
 // Open reads length bytes from offset (length < 0: to the end) of the file at path.
 func (c *Client) Open(ctx context.Context, path string, offset, length int64) ([]byte, error) {
