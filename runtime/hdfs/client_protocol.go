@@ -120,3 +120,27 @@ func ClientMachine(ctx context.Context) string {
 	s, _ := ctx.Value(clientMachineKey{}).(string)
 	return s
 }
+
+type retryIDsKey struct{}
+
+type retryIDs struct {
+	client []byte
+	call   int32
+}
+
+// WithRetryIDs tells the NameNode, through ctx, the client id and call id of
+// an at-most-once call (Hadoop's rpcClientId and rpcCallId): the edit it
+// logs carries them, so whichever NameNode applies the edit (the active, or
+// a standby tailing it) remembers the call's answer and a retry of it after
+// a failover is answered, not run again. A transport sets it only for the
+// calls Hadoop marks @AtMostOnce; a nil client clears it (a call made on
+// the caller's behalf that is not the answer, as rename2's delete).
+func WithRetryIDs(ctx context.Context, clientID []byte, callID int32) context.Context {
+	return context.WithValue(ctx, retryIDsKey{}, retryIDs{clientID, callID})
+}
+
+// RetryIDs returns what WithRetryIDs set; ok is false without a client id.
+func RetryIDs(ctx context.Context) (clientID []byte, callID int32, ok bool) {
+	v, _ := ctx.Value(retryIDsKey{}).(retryIDs)
+	return v.client, v.call, len(v.client) > 0
+}

@@ -82,6 +82,7 @@ func (r *ClientRPC) Create(ctx context.Context, path, clientName string, opts hd
 				return ops, recovery, errAfterOps{fmt.Errorf("%w: %s for client %s already exists", webhdfs.ErrExists, path, clientName)}
 			}
 		}
+		tagRetry(ctx, op)
 		ops = append(ops, op)
 		return ops, func() {
 			if recovery != nil {
@@ -125,10 +126,13 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 				return rops, after, errAfterOps{err}
 			}
 			// Closed by the recovery (else err): the append proceeds after it.
-			ops := append(rops, n.appendOp(f, path, clientName, machine))
-			return ops, n.appendAfter(f, path, clientName, user, &lb, &st), nil
+			op := n.appendOp(f, path, clientName, machine)
+			tagRetry(ctx, op)
+			return append(rops, op), n.appendAfter(f, path, clientName, user, &lb, &st), nil
 		}
-		return []*Op{n.appendOp(f, path, clientName, machine)}, n.appendAfter(f, path, clientName, user, &lb, &st), nil
+		op := n.appendOp(f, path, clientName, machine)
+		tagRetry(ctx, op)
+		return []*Op{op}, n.appendAfter(f, path, clientName, user, &lb, &st), nil
 	})
 	if err == nil {
 		n.act.filesAppended.Add(1)
@@ -383,7 +387,9 @@ func (r *ClientRPC) UpdatePipeline(ctx context.Context, clientName string, oldBl
 		}
 		list[len(list)-1] = newBlock.Block
 		nodes := n.nodesOf(newNodes)
-		return []*Op{{Code: OpUpdateBlocks, Path: path, Blocks: list}}, func() {
+		op := &Op{Code: OpUpdateBlocks, Path: path, Blocks: list}
+		tagRetry(ctx, op)
+		return []*Op{op}, func() {
 			n.bm.SetExpected(blk, nodes)
 			n.renew(clientName)
 		}, nil

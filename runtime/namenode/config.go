@@ -11,6 +11,7 @@ import (
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/blockmgmt"
+	"github.com/hactl/hactl/runtime/hdfs/ipc"
 	"github.com/hactl/hactl/runtime/httpserve"
 )
 
@@ -65,6 +66,11 @@ type Config struct {
 	HTTPLimits httpserve.Limits
 	Secret     []byte
 	PProf      bool // hactl.namenode.http.pprof
+	// The retry cache of at-most-once native RPC calls:
+	// dfs.namenode.enable.retrycache (inverted, so a zero Config has it)
+	// and dfs.namenode.retrycache.expirytime.millis (0: 10 min).
+	RetryCacheDisabled bool
+	RetryCacheExpiry   time.Duration
 
 	// Blocks (zero values take Hadoop's defaults in New).
 	DefaultReplication  int16         // dfs.replication
@@ -223,6 +229,14 @@ func LoadConfig(c *hadoopconf.Config, ns, id string) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.AutoFailover, err = c.AutomaticFailover(ns); err != nil {
+		return Config{}, err
+	}
+	retryOn, err := c.Bool("dfs.namenode.enable.retrycache", true)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.RetryCacheDisabled = !retryOn
+	if cfg.RetryCacheExpiry, err = c.Millis("dfs.namenode.retrycache.expirytime.millis", ipc.DefaultRetryCacheExpiry); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

@@ -93,9 +93,19 @@ func (c OpCode) String() string {
 	return fmt.Sprintf("OP_%d", uint8(c))
 }
 
-// editVersion is the first byte of every encoded edit; a reader refuses
+// The first byte of every encoded edit is its version; a reader refuses
 // versions it does not know rather than misreading them.
-const editVersion = 1
+//
+// Version 2 is version 1's encoding followed by the caller's client id and
+// call id (Hadoop's rpcClientId and rpcCallId of an at-most-once op), so a
+// NameNode applying the edit fills its retry cache. Only an edit carrying ids
+// is written as version 2: every other edit keeps version 1's bytes, and a
+// NameNode of the release before reads everything but those (upgrade the
+// standby first, as Hadoop's rolling upgrade does).
+const (
+	editVersion    = 1
+	editVersionIDs = 2
+)
 
 // ErrBadEdit is returned for an edit that cannot be decoded.
 var ErrBadEdit = errors.New("malformed edit")
@@ -125,6 +135,11 @@ type Op struct {
 	Blocks        []hdfs.Block // OpAddBlock, OpUpdateBlocks, OpClose
 	GenStamp      int64        // OpAppendFile, OpSetGenStamp, OpTruncateFile
 	InodeID       int64        // OpConvertInline: the inline file's inode
+	// RPCClientID and RPCCallID name the at-most-once call that logged the
+	// edit (create, append, delete, rename, concat, updatePipeline over
+	// native RPC); empty for every other edit.
+	RPCClientID []byte
+	RPCCallID   int32
 	// trivial is set by Prepare for an operation that succeeds without an
 	// edit (a rename of a path to itself); never encoded.
 	trivial bool
@@ -132,8 +147,12 @@ type Op struct {
 
 // EncodeOp returns the journal bytes of op.
 func EncodeOp(op *Op) []byte {
-	b := make([]byte, 0, 32+len(op.Path)+len(op.Dst)+len(op.Data))
-	b = append(b, editVersion, byte(op.Code))
+	b := make([]byte, 0, 32+len(op.Path)+len(op.Dst)+len(op.Data)+len(op.RPCClientID))
+	version := byte(editVersion)
+	if len(op.RPCClientID) > 0 {
+		version = editVersionIDs
+	}
+	b = append(b, version, byte(op.Code))
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -237,6 +256,10 @@ func EncodeOp(op *Op) []byte {
 		b = binary.AppendVarint(b, op.InodeID)
 		b = binary.AppendVarint(b, op.Time)
 	}
+	if version == editVersionIDs {
+		str(string(op.RPCClientID))
+		b = binary.AppendVarint(b, int64(op.RPCCallID))
+	}
 	return b
 }
 
@@ -310,8 +333,8 @@ func DecodeOp(b []byte) (*Op, error) {
 	if len(b) < 2 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrBadEdit, len(b))
 	}
-	if b[0] != editVersion {
-		return nil, fmt.Errorf("%w: edit format version %d, this NameNode reads version %d", ErrBadEdit, b[0], editVersion)
+	if b[0] != editVersion && b[0] != editVersionIDs {
+		return nil, fmt.Errorf("%w: edit format version %d, this NameNode reads versions %d and %d", ErrBadEdit, b[0], editVersion, editVersionIDs)
 	}
 	op := &Op{Code: OpCode(b[1])}
 	d := &decoder{b: b[2:]}
@@ -424,6 +447,17 @@ func DecodeOp(b []byte) (*Op, error) {
 		op.Time = d.varint()
 	default:
 		return nil, fmt.Errorf("%w: unknown op code %d", ErrBadEdit, b[1])
+	}
+	if b[0] == editVersionIDs {
+		op.RPCClientID = d.bytes()
+		if c := d.varint(); c >= -1<<31 && c < 1<<31 {
+			op.RPCCallID = int32(c)
+		} else {
+			d.fail()
+		}
+		if len(op.RPCClientID) == 0 {
+			d.fail() // version 2 is written only with ids
+		}
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: truncated %s", ErrBadEdit, op.Code)

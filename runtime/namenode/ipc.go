@@ -103,14 +103,6 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 	if err != nil {
 		return nil, nil, err
 	}
-	retryOn, err := c.Bool("dfs.namenode.enable.retrycache", true)
-	if err != nil {
-		return nil, nil, err
-	}
-	retryExpiry, err := c.Millis("dfs.namenode.retrycache.expirytime.millis", ipc.DefaultRetryCacheExpiry)
-	if err != nil {
-		return nil, nil, err
-	}
 	bpc, err := c.Int("dfs.bytes-per-checksum", 512)
 	if err != nil {
 		return nil, nil, err
@@ -129,8 +121,16 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 			Replication: wh.DefaultReplication, FileBufferSize: int(buf), TrashInterval: wh.TrashInterval, ChecksumType: c.Get("dfs.checksum.type", "CRC32C")}}
 	opts := ipc.Options{MaxDataLength: int(maxData), MaxConnections: int(maxConns), IdleThreshold: int(idleThreshold),
 		MaxIdleTime: 2 * maxIdle, MaxQueuedCalls: int(max(handlers, 1) * max(queue, 1)), Logf: logf}
-	if retryOn {
-		opts.RetryCache = ipc.NewRetryCache(retryExpiry, 0)
+	if n.retry != nil {
+		// The NameNode's own cache, which its tailer fills from the edits
+		// of calls the active ran, so a retry after a failover is answered.
+		opts.RetryCache = n.retry
+		opts.RetryGate = func() error {
+			if s := n.State(); s != StateActive {
+				return standbyError("WRITE", s)
+			}
+			return nil
+		}
 	}
 	srv := ipc.NewServer(opts, ipc.NamenodeProtocols(o)...)
 	var bound []string

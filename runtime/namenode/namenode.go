@@ -12,6 +12,8 @@ import (
 
 	"github.com/hactl/hactl/runtime/auth"
 	"github.com/hactl/hactl/runtime/blockmgmt"
+	"github.com/hactl/hactl/runtime/hdfs"
+	"github.com/hactl/hactl/runtime/hdfs/ipc"
 	"github.com/hactl/hactl/runtime/qjm"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -107,6 +109,10 @@ type NameNode struct {
 	// inlineDone: the converter found no inline file since this NameNode
 	// last became active.
 	inlineDone atomic.Bool
+	// retry is the retry cache of at-most-once native RPC calls (nil when
+	// disabled): the IPC server keeps the answers of the calls it runs,
+	// applyEdits records the calls named in the edits it applies.
+	retry *ipc.RetryCache
 }
 
 // Options are the injectable parts of a NameNode.
@@ -140,6 +146,9 @@ func New(cfg Config, j Journal, opts Options) *NameNode {
 	n.bm.LastBlockID = func() int64 { return n.ns.lastBlockID }
 	// Called by the monitor with mu held for writing (BlockTick).
 	n.bm.Yield = func() { n.mu.Unlock(); n.mu.Lock() }
+	if !cfg.RetryCacheDisabled {
+		n.retry = ipc.NewRetryCache(cfg.RetryCacheExpiry, 0).WithClock(n.now)
+	}
 	n.groups = &groupCache{resolve: opts.Groups, ttl: cfg.GroupsCacheTTL, negTTL: cfg.GroupsNegativeTTL, now: n.now, logf: n.logf}
 	if n.groups.resolve == nil {
 		n.groups.resolve = OSGroups
@@ -241,11 +250,44 @@ func (n *NameNode) applyEdits(edits []qjm.Edit, tailing bool) error {
 		if err := n.ns.Apply(e.Txid, op); err != nil {
 			return err
 		}
+		n.recordRetry(op)
 		if tailing && op.Time > 0 {
 			times = append(times, op.Time)
 		}
 	}
 	return nil
+}
+
+// recordRetry remembers the at-most-once call an applied edit names, with
+// what its retry is answered from (Hadoop's FSEditLogLoader: create's and
+// append's file status as the edit left it; delete, rename, concat and
+// updatePipeline need only their success). Under n.mu.
+func (n *NameNode) recordRetry(op *Op) {
+	if n.retry == nil || len(op.RPCClientID) == 0 {
+		return
+	}
+	var result any
+	switch op.Code {
+	case OpCreate, OpAddFile, OpAppendFile:
+		st, err := n.ns.Stat(op.Path)
+		if err != nil {
+			return // cannot be: the edit just made the file
+		}
+		result = st
+	}
+	at := n.now()
+	if op.Time > 0 {
+		at = time.UnixMilli(op.Time)
+	}
+	n.retry.Record(op.RPCClientID, op.RPCCallID, at, result)
+}
+
+// tagRetry names the at-most-once call ctx carries in op, so the edit
+// records it (Hadoop's logRetryCache).
+func tagRetry(ctx context.Context, op *Op) {
+	if id, call, ok := hdfs.RetryIDs(ctx); ok {
+		op.RPCClientID, op.RPCCallID = id, call
+	}
 }
 
 // TailOnce reads and applies what the journal holds beyond the last applied
@@ -565,6 +607,7 @@ func (n *NameNode) mutate(ctx context.Context, user string, op *Op) (bool, error
 	if op.Time == 0 {
 		op.Time = n.nowMs()
 	}
+	tagRetry(ctx, op)
 	var who caller
 	c := n.caller(&who, user)
 	n.mu.Lock()

@@ -30,6 +30,10 @@ type ClientOptions struct {
 	// NEGOTIATE, as Hadoop's client does when it may use SASL.
 	SASL        bool
 	DialTimeout time.Duration
+	// ClientID is the 16-byte id every call carries (nil: a random one).
+	// Hadoop's DFSClient keeps one id across its connections and
+	// failovers, so a call retried on another NameNode is known there.
+	ClientID []byte
 }
 
 // Client is one Hadoop IPC connection; calls from many goroutines share it,
@@ -64,7 +68,11 @@ func Dial(ctx context.Context, addr string, opts ClientOptions) (*Client, error)
 		return nil, err
 	}
 	c := &Client{opts: opts, nc: nc, clientID: make([]byte, 16), pending: map[int32]chan result{}, w: bufio.NewWriter(nc)}
-	rand.Read(c.clientID)
+	if len(opts.ClientID) > 0 {
+		c.clientID = append([]byte(nil), opts.ClientID...)
+	} else {
+		rand.Read(c.clientID)
+	}
 	r := bufio.NewReader(nc)
 	if err := c.handshake(r); err != nil {
 		nc.Close()

@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hactl/hactl/runtime/hdfs"
 	pb "github.com/hactl/hactl/runtime/hdfs/hadooppb"
 	"github.com/hactl/hactl/runtime/webhdfs"
 )
@@ -179,8 +180,8 @@ func TestRetryCacheExpiry(t *testing.T) {
 	now := time.Unix(1000, 0)
 	rc.now = func() time.Time { return now }
 	for i := range int32(3) {
-		e, _, cached := rc.begin([]byte("c"), i)
-		if cached {
+		e, prev := rc.begin([]byte("c"), i)
+		if prev != nil {
 			t.Fatal("cached before run")
 		}
 		rc.finish(e, true, []byte{byte(i)})
@@ -188,17 +189,81 @@ func TestRetryCacheExpiry(t *testing.T) {
 	if rc.Len() != 2 {
 		t.Fatalf("bounded to 2, holds %d", rc.Len())
 	}
-	if _, p, cached := rc.begin([]byte("c"), 2); !cached || p[0] != 2 {
+	if _, prev := rc.begin([]byte("c"), 2); prev == nil || prev.payload[0] != 2 {
 		t.Fatal("newest entry lost")
 	}
 	now = now.Add(2 * time.Minute)
-	e, _, cached := rc.begin([]byte("c"), 2)
-	if cached {
+	e, prev := rc.begin([]byte("c"), 2)
+	if prev != nil {
 		t.Fatal("expired entry answered")
 	}
 	rc.finish(e, true, nil)
 	if rc.Len() != 1 {
 		t.Fatalf("expired entries kept: %d", rc.Len())
+	}
+}
+
+// A call recorded from another NameNode's edit is answered by the method's
+// Recorded with what the edit gave, without running; it expires by the time
+// its call ran; the gate (a standby) answers before the cache; the handler of
+// a call it runs sees the call's ids.
+func TestRetryCacheRecordedCall(t *testing.T) {
+	rc := NewRetryCache(time.Minute, 0)
+	var gate atomic.Pointer[error]
+	var runs atomic.Int32
+	var seenClient atomic.Value
+	srv := NewServer(Options{RetryCache: rc, RetryGate: func() error {
+		if p := gate.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}, Logf: t.Logf}, Protocol{Name: "p", Methods: map[string]Method{
+		"remove": {AtMostOnce: true, Request: func() proto.Message { return &pb.DeleteRequestProto{} },
+			Handle: func(ctx context.Context, c *Call, req proto.Message) (proto.Message, error) {
+				runs.Add(1)
+				if id, call, ok := hdfs.RetryIDs(ctx); ok && call == c.CallID {
+					seenClient.Store(string(id))
+				}
+				return &pb.DeleteResponseProto{Result: proto.Bool(false)}, nil
+			},
+			Recorded: func(ctx context.Context, c *Call, req proto.Message, result any) (proto.Message, error) {
+				return &pb.DeleteResponseProto{Result: proto.Bool(result.(bool))}, nil
+			}},
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	id := []byte("0123456789abcdef")
+	c := dial(t, ln.Addr().String(), ClientOptions{Protocol: "p", ClientID: id})
+	ctx := context.Background()
+	del := func(callID int32) (bool, error) {
+		var resp pb.DeleteResponseProto
+		err := c.CallRetry(ctx, callID, 1, "remove", &pb.DeleteRequestProto{Src: proto.String("/a"), Recursive: proto.Bool(false)}, &resp)
+		return resp.GetResult(), err
+	}
+	rc.Record(id, 5, time.Now(), true)
+	rc.Record(id, 6, time.Now().Add(-2*time.Minute), true) // ran longer ago than the expiry
+	if ok, err := del(5); !ok || err != nil || runs.Load() != 0 {
+		t.Fatalf("recorded call: %v %v, %d runs", ok, err, runs.Load())
+	}
+	if ok, err := del(6); ok || err != nil || runs.Load() != 1 {
+		t.Fatalf("expired record: %v %v, %d runs", ok, err, runs.Load())
+	}
+	if got, _ := seenClient.Load().(string); got != string(id) {
+		t.Fatalf("handler saw client id %q", got)
+	}
+	// Recording a call known already changes nothing: call 6 ran here.
+	rc.Record(id, 6, time.Now(), true)
+	if ok, err := del(6); ok || err != nil || runs.Load() != 1 {
+		t.Fatalf("call run here: %v %v, %d runs", ok, err, runs.Load())
+	}
+	standby := webhdfs.StandbyError("WRITE")
+	gate.Store(&standby)
+	if _, err := del(5); !errors.Is(err, webhdfs.ErrStandby) {
+		t.Fatalf("gated retry: %v", err)
 	}
 }
 

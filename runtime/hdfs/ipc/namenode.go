@@ -285,7 +285,71 @@ func (s *nnServer) clientMethods() map[string]Method {
 		"create": method(func() *pb.CreateRequestProto { return &pb.CreateRequestProto{} }, true, s.create),
 	}
 	s.blockMethods(m)
+	s.recordedAnswers(m)
 	return m
+}
+
+// recordedAnswers says how each AtMostOnce call answers a retry that the
+// previous active ran and this NameNode learned of from its edit, as
+// Hadoop's NameNodeRpcServer does on a cache hit: delete and rename answer
+// true (their edit is logged only when they changed something), the void
+// calls succeed, create answers the file status recorded when its edit was
+// applied, append that status and its last block as it is now.
+func (s *nnServer) recordedAnswers(m map[string]Method) {
+	set := func(name string, f func(ctx context.Context, c *Call, req proto.Message, result any) (proto.Message, error)) {
+		if mm, ok := m[name]; ok && mm.AtMostOnce {
+			mm.Recorded = f
+			m[name] = mm
+		}
+	}
+	set("delete", func(context.Context, *Call, proto.Message, any) (proto.Message, error) {
+		return &pb.DeleteResponseProto{Result: proto.Bool(true)}, nil
+	})
+	set("rename", func(context.Context, *Call, proto.Message, any) (proto.Message, error) {
+		return &pb.RenameResponseProto{Result: proto.Bool(true)}, nil
+	})
+	set("rename2", func(context.Context, *Call, proto.Message, any) (proto.Message, error) {
+		return &pb.Rename2ResponseProto{}, nil
+	})
+	set("concat", func(context.Context, *Call, proto.Message, any) (proto.Message, error) {
+		return &pb.ConcatResponseProto{}, nil
+	})
+	set("updatePipeline", func(context.Context, *Call, proto.Message, any) (proto.Message, error) {
+		return &pb.UpdatePipelineResponseProto{}, nil
+	})
+	set("create", func(ctx context.Context, c *Call, req proto.Message, result any) (proto.Message, error) {
+		st, ok := result.(webhdfs.FileStatus)
+		if !ok {
+			return nil, fmt.Errorf("%w: the retry cache holds no file status for create %s", webhdfs.ErrIOException, req.(*pb.CreateRequestProto).GetSrc())
+		}
+		st.PathSuffix = ""
+		return &pb.CreateResponseProto{Fs: fileStatusToProto(st)}, nil
+	})
+	set("append", func(ctx context.Context, c *Call, req proto.Message, result any) (proto.Message, error) {
+		src := req.(*pb.AppendRequestProto).GetSrc()
+		st, ok := result.(webhdfs.FileStatus)
+		if !ok {
+			return nil, fmt.Errorf("%w: the retry cache holds no file status for append %s", webhdfs.ErrIOException, src)
+		}
+		st.PathSuffix = ""
+		resp := &pb.AppendResponseProto{Stat: fileStatusToProto(st)}
+		// The append reopened a partial last block: the client continues
+		// it, so it needs the block and where its replicas are now.
+		if s.o.Blocks != nil && st.Length%max(st.BlockSize, 1) != 0 {
+			lb, err := s.o.Blocks.GetBlockLocations(ctx, src, 0, st.Length, c.User)
+			if err != nil {
+				return nil, err
+			}
+			last := lb.LastBlock
+			if last == nil && len(lb.Blocks) > 0 {
+				last = &lb.Blocks[len(lb.Blocks)-1]
+			}
+			if last != nil {
+				resp.Block = locatedBlockToProto(*last)
+			}
+		}
+		return resp, nil
+	})
 }
 
 // parentExists is mkdirs' and create's check without createParent.
@@ -373,7 +437,9 @@ func (s *nnServer) rename2(ctx context.Context, c *Call, r *pb.Rename2RequestPro
 		if dstSt.Type == webhdfs.TypeDirectory && dstSt.ChildrenNum > 0 {
 			return nil, fmt.Errorf("%w: Rename destination directory is not empty: %s", webhdfs.ErrIOException, dst)
 		}
-		if _, err := ns.Delete(ctx, dst, false, c.User); err != nil {
+		// Not the call's answer: its edit carries no retry ids, so only
+		// the rename's edit records the call.
+		if _, err := ns.Delete(hdfs.WithRetryIDs(ctx, nil, 0), dst, false, c.User); err != nil {
 			return nil, err
 		}
 	case errors.Is(err, webhdfs.ErrNotFound):

@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hactl/hactl/runtime/hdfs"
 	pb "github.com/hactl/hactl/runtime/hdfs/hadooppb"
 )
 
@@ -59,8 +60,14 @@ type Method struct {
 	// Handle runs the call and returns the response message.
 	Handle func(ctx context.Context, c *Call, req proto.Message) (proto.Message, error)
 	// AtMostOnce calls (Hadoop's @AtMostOnce: create, delete, rename, …)
-	// are answered from the retry cache when retried.
+	// are answered from the retry cache when retried. Their handler's
+	// context carries the call's ids (hdfs.WithRetryIDs), so the edit the
+	// call logs names them.
 	AtMostOnce bool
+	// Recorded answers the retry of an AtMostOnce call this server did not
+	// run: another NameNode did, and this one recorded it from the edit
+	// (RetryCache.Record) with result. nil: such a retry runs again.
+	Recorded func(ctx context.Context, c *Call, req proto.Message, result any) (proto.Message, error)
 }
 
 // Protocol is a named set of methods (the Java interface name a client sends
@@ -84,7 +91,12 @@ type Options struct {
 	MaxQueuedCalls int
 	// RetryCache, when set, answers retried AtMostOnce calls.
 	RetryCache *RetryCache
-	Logf       func(format string, args ...any)
+	// RetryGate, when set, runs before the retry cache is consulted; its
+	// error is the call's answer (a standby's StandbyException: as
+	// Hadoop's, a NameNode answers a retry from its cache only when it
+	// could run the call).
+	RetryGate func() error
+	Logf      func(format string, args ...any)
 }
 
 // Server serves Hadoop IPC connections.
@@ -541,26 +553,46 @@ func (c *conn) dispatch(call *Call, param []byte) ([]byte, error) {
 			"Error decoding the request of %s.%s: %v", call.Protocol, call.Method, err)
 	}
 	rc := c.srv.opts.RetryCache
-	if !m.AtMostOnce || rc == nil || len(call.ClientID) == 0 {
-		return c.invoke(m, call, req)
+	if !m.AtMostOnce || len(call.ClientID) == 0 {
+		return c.invoke(c.srv.ctx, m.Handle, call, req)
 	}
-	e, payload, cached := rc.begin(call.ClientID, call.CallID)
-	if cached {
-		return payload, nil
+	ctx := hdfs.WithRetryIDs(c.srv.ctx, call.ClientID, call.CallID)
+	if rc == nil {
+		return c.invoke(ctx, m.Handle, call, req)
 	}
-	out, err := c.invoke(m, call, req)
-	rc.finish(e, err == nil, out)
-	return out, err
+	if g := c.srv.opts.RetryGate; g != nil {
+		if err := g(); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		e, prev := rc.begin(call.ClientID, call.CallID)
+		if prev == nil {
+			out, err := c.invoke(ctx, m.Handle, call, req)
+			rc.finish(e, err == nil, out)
+			return out, err
+		}
+		if !prev.recorded {
+			return prev.payload, nil
+		}
+		if m.Recorded != nil {
+			return c.invoke(ctx, func(ctx context.Context, call *Call, req proto.Message) (proto.Message, error) {
+				return m.Recorded(ctx, call, req, prev.result)
+			}, call, req)
+		}
+		// No way to answer from the record: forget it and run the call.
+		rc.forget(prev)
+	}
 }
 
-func (c *conn) invoke(m Method, call *Call, req proto.Message) (out []byte, err error) {
+func (c *conn) invoke(ctx context.Context, h func(context.Context, *Call, proto.Message) (proto.Message, error), call *Call, req proto.Message) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.opts.Logf("ipc: %s.%s panicked: %v", call.Protocol, call.Method, r)
 			err = fmt.Errorf("%s.%s failed on the server: %v", call.Protocol, call.Method, r)
 		}
 	}()
-	resp, err := m.Handle(c.srv.ctx, call, req)
+	resp, err := h(ctx, call, req)
 	if err != nil {
 		return nil, err
 	}
