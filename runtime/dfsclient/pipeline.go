@@ -23,7 +23,8 @@ type packet struct {
 	offset int64 // of its first data byte in the block
 	end    int64 // offset + data length
 	last   bool  // the empty packet that ends the block
-	raw    []byte
+	head   []byte // lengths, header, checksums
+	data   []byte // the writer's buffer itself: sent after head with writev, not copied
 }
 
 // pipeline is one block's write connection to its first DataNode, which
@@ -204,7 +205,7 @@ func (p *pipeline) readAcks(rd *bufio.Reader) {
 		}
 		p.cond.Broadcast()
 		p.mu.Unlock()
-		putPacketBuf(pkt.raw)
+		putPacketBuf(pkt.data)
 		if last {
 			return
 		}
@@ -280,7 +281,8 @@ func (p *pipeline) send(pkt *packet, maxInFlight int) error {
 	}
 	p.sendMu.Lock()
 	_ = p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
-	_, err = p.conn.Write(pkt.raw)
+	bufs := net.Buffers{pkt.head, pkt.data}
+	_, err = bufs.WriteTo(p.conn)
 	p.lastSend = time.Now()
 	p.sendMu.Unlock()
 	if err != nil {

@@ -37,6 +37,7 @@ type Writer struct {
 	replication int
 
 	buf       []byte // data of the packet being filled
+	sums      []byte // scratch for the packet's checksums
 	bufOffset int64  // block offset of buf[0]
 	maxData   int    // data bytes a full packet carries
 	seqno     int64
@@ -125,7 +126,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return n, w.err
 		}
 		if w.buf == nil {
-			w.buf = getPacketBuf()
+			w.buf = w.newBuf()
 		}
 		room := w.packetRoom()
 		k := min(room-len(w.buf), len(p))
@@ -137,6 +138,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 	}
 	return n, w.err
+}
+
+// newBuf is an empty buffer for a whole packet's data.
+func (w *Writer) newBuf() []byte {
+	b := getPacketBuf()
+	if cap(b) < w.maxData {
+		b = make([]byte, 0, w.maxData)
+	}
+	return b
 }
 
 // packetRoom is how much data the packet being filled may carry: a full
@@ -163,15 +173,17 @@ func (w *Writer) sendPacket(sync bool) error {
 	}
 	data := w.buf
 	bpc := w.c.opts.BytesPerChecksum
-	sums := dtp.AppendChecksums(make([]byte, 0, (len(data)/bpc+1)*dtp.ChecksumSize), data, bpc)
-	raw, err := dtp.AppendPacket(getPacketBuf(), dtp.PacketHeader{OffsetInBlock: w.bufOffset, Seqno: w.seqno, Sync: sync}, sums, data)
+	w.sums = dtp.AppendChecksums(w.sums[:0], data, bpc)
+	head, err := dtp.AppendPacketHead(make([]byte, 0, maxPacketHeader+len(w.sums)), dtp.PacketHeader{OffsetInBlock: w.bufOffset, Seqno: w.seqno, Sync: sync}, w.sums, len(data))
 	if err != nil {
 		return err
 	}
-	pkt := &packet{seqno: w.seqno, offset: w.bufOffset, end: w.bufOffset + int64(len(data)), raw: raw}
+	// The packet keeps the buffer until it is acknowledged (it may be
+	// sent again after a pipeline recovery); the next one gets another.
+	pkt := &packet{seqno: w.seqno, offset: w.bufOffset, end: w.bufOffset + int64(len(data)), head: head, data: data}
 	w.seqno++
 	w.bufOffset = pkt.end
-	w.buf = w.buf[:0]
+	w.buf = nil
 	if err := w.sendRecovering(pkt); err != nil {
 		return err
 	}
@@ -300,11 +312,11 @@ func (w *Writer) endBlock() error {
 	if err := w.waitAckedRecovering(); err != nil {
 		return err
 	}
-	raw, err := dtp.AppendPacket(getPacketBuf(), dtp.PacketHeader{OffsetInBlock: w.bufOffset, Seqno: w.seqno, Last: true}, nil, nil)
+	head, err := dtp.AppendPacketHead(nil, dtp.PacketHeader{OffsetInBlock: w.bufOffset, Seqno: w.seqno, Last: true}, nil, 0)
 	if err != nil {
 		return err
 	}
-	pkt := &packet{seqno: w.seqno, offset: w.bufOffset, end: w.bufOffset, last: true, raw: raw}
+	pkt := &packet{seqno: w.seqno, offset: w.bufOffset, end: w.bufOffset, last: true, head: head}
 	w.seqno++
 	if err := w.sendRecovering(pkt); err != nil {
 		return err
@@ -457,7 +469,7 @@ func (w *Writer) Hflush() error {
 			return err
 		}
 		if keep > 0 && w.block != nil {
-			w.buf = append(w.buf[:0], tail...)
+			w.buf = append(w.newBuf(), tail...)
 			w.bufOffset -= int64(keep)
 		}
 	}

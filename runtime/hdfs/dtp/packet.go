@@ -84,16 +84,30 @@ func (h PacketHeader) proto() *hadooppb.PacketHeaderProto {
 // AppendPacket appends a whole packet (lengths, header, checksums, data)
 // to dst; h.DataLen is set from data.
 func AppendPacket(dst []byte, h PacketHeader, sums, data []byte) ([]byte, error) {
-	h.DataLen = int32(len(data))
-	hb, err := proto.Marshal(h.proto())
+	dst, err := AppendPacketHead(dst, h, sums, len(data))
 	if err != nil {
-		return dst, fmt.Errorf("encode packet header: %w", err)
+		return dst, err
 	}
-	dst = binary.BigEndian.AppendUint32(dst, uint32(4+len(sums)+len(data)))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(len(hb)))
-	dst = append(dst, hb...)
-	dst = append(dst, sums...)
 	return append(dst, data...), nil
+}
+
+// AppendPacketHead appends what precedes a packet's dataLen data bytes
+// (lengths, header with DataLen set, checksums) to dst, for a writer that
+// sends the data from its own buffer (writev) instead of copying it.
+func AppendPacketHead(dst []byte, h PacketHeader, sums []byte, dataLen int) ([]byte, error) {
+	h.DataLen = int32(dataLen)
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0)
+	// Marshalled in place after the 6 bytes of lengths, which need its size.
+	hdr, err := proto.MarshalOptions{}.MarshalAppend(dst, h.proto())
+	if err != nil {
+		return dst[:start], fmt.Errorf("encode packet header: %w", err)
+	}
+	hlen := len(hdr) - len(dst)
+	dst = hdr
+	binary.BigEndian.PutUint32(dst[start:], uint32(4+len(sums)+dataLen))
+	binary.BigEndian.PutUint16(dst[start+4:], uint16(hlen))
+	return append(dst, sums...), nil
 }
 
 // maxHeaderLen bounds an encoded PacketHeaderProto (five fields, two of
@@ -105,21 +119,15 @@ const maxHeaderLen = 40
 // is a connection (net.Buffers), so a DataNode sending a block copies each
 // byte only from the file into its read buffer.
 func WritePacket(w io.Writer, h PacketHeader, sums, data []byte) error {
-	h.DataLen = int32(len(data))
-	b := make([]byte, 6, 6+maxHeaderLen+len(sums))
-	hb, err := proto.MarshalOptions{}.MarshalAppend(b[6:], h.proto())
+	head, err := AppendPacketHead(make([]byte, 0, 6+maxHeaderLen+len(sums)), h, sums, len(data))
 	if err != nil {
-		return fmt.Errorf("encode packet header: %w", err)
-	}
-	b = append(b, hb...) // in place: hb is b[6:6+len(hb)] unless it outgrew the capacity
-	binary.BigEndian.PutUint32(b, uint32(4+len(sums)+len(data)))
-	binary.BigEndian.PutUint16(b[4:], uint16(len(hb)))
-	b = append(b, sums...)
-	if len(data) == 0 {
-		_, err = w.Write(b)
 		return err
 	}
-	bufs := net.Buffers{b, data}
+	if len(data) == 0 {
+		_, err = w.Write(head)
+		return err
+	}
+	bufs := net.Buffers{head, data}
 	_, err = bufs.WriteTo(w)
 	return err
 }
