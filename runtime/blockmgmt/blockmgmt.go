@@ -15,6 +15,7 @@ package blockmgmt
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/hactl/hactl/runtime/hdfs"
@@ -179,9 +180,15 @@ type Manager struct {
 	blocks  map[int64]*BlockInfo
 	uc      map[int64]*ucState
 	corrupt map[int64][]*Datanode
-	pending map[int64]*pendingRepl
-	queue   map[int64][]queued
-	nqueued int
+	// deleting holds, per block, the DataNodes told to delete a replica
+	// of it (an excess or corrupt one) that have not reported it deleted:
+	// no longer counted, and not a target for a new copy while the old
+	// one is still on their disk (Hadoop keeps such a replica in the
+	// blocks map as excess until the DataNode reports it deleted).
+	deleting map[int64][]*Datanode
+	pending  map[int64]*pendingRepl
+	queue    map[int64][]queued
+	nqueued  int
 
 	nodes map[string]*Datanode // by datanodeUuid
 
@@ -241,7 +248,7 @@ func New(cfg Config, now func() time.Time, seed uint64) *Manager {
 	}
 	m := &Manager{cfg: cfg, now: now, rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		blocks: map[int64]*BlockInfo{}, uc: map[int64]*ucState{}, corrupt: map[int64][]*Datanode{},
-		pending: map[int64]*pendingRepl{}, queue: map[int64][]queued{}, nodes: map[string]*Datanode{},
+		deleting: map[int64][]*Datanode{}, pending: map[int64]*pendingRepl{}, queue: map[int64][]queued{}, nodes: map[string]*Datanode{},
 		check: map[int64]struct{}{}, under: map[int64]struct{}{}, missingSet: map[int64]struct{}{}, retry: map[int64]struct{}{}}
 	m.safe.on = true
 	return m
@@ -283,6 +290,7 @@ func (m *Manager) SetActive(active bool) {
 			d.invalidate, d.transfers, d.recover = nil, nil, nil
 		}
 		clear(m.pending)
+		clear(m.deleting)
 	}
 }
 
@@ -338,6 +346,11 @@ func (m *Manager) Rebuild(blocks []*BlockInfo) {
 			delete(m.corrupt, id)
 		}
 	}
+	for id := range m.deleting {
+		if m.blocks[id] == nil {
+			delete(m.deleting, id)
+		}
+	}
 	clear(m.pending)
 	for id := range m.queue {
 		m.replayQueued(id)
@@ -366,6 +379,7 @@ func (m *Manager) RemoveBlock(b *BlockInfo) {
 	}
 	delete(m.uc, b.ID)
 	delete(m.pending, b.ID)
+	delete(m.deleting, b.ID)
 	holders = append(holders, m.corrupt[b.ID]...)
 	delete(m.corrupt, b.ID)
 	for _, d := range holders {
@@ -429,6 +443,7 @@ func (m *Manager) addReplica(b *BlockInfo, d *Datanode) {
 	if _, short := m.under[b.ID]; short || len(b.locs) >= int(b.Replication) {
 		m.touch(b.ID)
 	}
+	m.deleted(b.ID, d) // a copy arrived again: the node holds one now
 	if b.addLoc(d) {
 		if d.blocks == nil {
 			d.blocks = map[int64]struct{}{}
@@ -518,9 +533,33 @@ func (m *Manager) invalidateCorrupt(b *BlockInfo, blk hdfs.Block) {
 		if blk.ID == 0 {
 			blk = b.Block
 		}
-		d.invalidate = append(d.invalidate, blk)
+		m.scheduleDelete(b.ID, d, blk)
 	}
 	delete(m.corrupt, b.ID)
+}
+
+// scheduleDelete has d delete its replica blk of block id, and keeps d
+// from being chosen for a new copy of the block until it reports the
+// replica deleted.
+func (m *Manager) scheduleDelete(id int64, d *Datanode, blk hdfs.Block) {
+	d.invalidate = append(d.invalidate, blk)
+	if !slices.Contains(m.deleting[id], d) {
+		m.deleting[id] = append(m.deleting[id], d)
+	}
+}
+
+// deleted forgets that d was told to delete its replica of block id (it
+// reported it gone, or holds a copy again).
+func (m *Manager) deleted(id int64, d *Datanode) {
+	ds := m.deleting[id]
+	if i := slices.Index(ds, d); i >= 0 {
+		ds = slices.Delete(ds, i, i+1)
+		if len(ds) == 0 {
+			delete(m.deleting, id)
+		} else {
+			m.deleting[id] = ds
+		}
+	}
 }
 
 // SetPoolID names the block pool (known once the NameNode read its VERSION).

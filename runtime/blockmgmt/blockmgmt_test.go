@@ -514,3 +514,81 @@ func TestAnyLive(t *testing.T) {
 		t.Fatalf("every node dead, chose %s", d.Info.UUID)
 	}
 }
+
+// A file of replication 3 lowered to 2, then one of the three DataNodes
+// decommissioned: the decommission ends. The excess replica's node is
+// not a target for the decommissioning node's copy while it still holds
+// the replica it was told to delete (its DataNode would refuse the copy
+// as already there, and the copy would wait out the pending timeout, 5
+// minutes, before being tried again); once it reports the replica
+// deleted, the copy goes there. The DataNodes here behave as real ones:
+// a transfer to a node holding the block fails without a report.
+func TestDecommissionAfterReplicationLowered(t *testing.T) {
+	m, c, regs := newTest(t, 3)
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	has := map[string]bool{}
+	for _, r := range regs {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+		has[r.UUID] = true
+	}
+	m.Tick()
+	reg := map[string]hdfs.Registration{}
+	for _, r := range regs {
+		reg[r.UUID] = r
+	}
+	// One round of heartbeats, the decommissioning node's first: each
+	// DataNode runs its commands as it gets them.
+	heartbeats := func(order ...int) {
+		for _, i := range order {
+			r := regs[i]
+			for _, cmd := range commandsOf(t, m, r) {
+				switch cmd.Action {
+				case hdfs.ActionInvalidate:
+					for _, blk := range cmd.Blocks {
+						has[r.UUID] = false
+						if err := m.Incremental(r, []hdfs.ReplicaEvent{{Block: blk, Status: hdfs.StatusDeleted}}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				case hdfs.ActionTransfer:
+					for j, blk := range cmd.Blocks {
+						for _, tg := range cmd.Targets[j] {
+							if has[tg.UUID] {
+								continue // ReplicaAlreadyExistsException: nothing reported
+							}
+							has[tg.UUID] = true
+							if err := m.Incremental(reg[tg.UUID], []hdfs.ReplicaEvent{{Block: blk, Status: hdfs.StatusReceived}}); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	b.Replication = 2
+	m.Touch(b)
+	m.Tick() // the excess replica goes: dn-0's (equal space left, lowest UUID)
+	if len(b.Locs()) != 2 || slices.Contains(names(b.Locs()), "dn-0") {
+		t.Fatalf("after lowering the replication: replicas on %v", names(b.Locs()))
+	}
+	m.RefreshNodes(nil, []string{"127.0.0.2"}) // dn-1, before dn-0 heard of its deletion
+	d := m.Node("dn-1")
+	for range 20 {
+		m.Tick()
+		if d.Info.AdminState == hdfs.AdminDecommissioned {
+			if !has["dn-0"] || !has["dn-2"] {
+				t.Fatalf("decommissioned with replicas on %v", has)
+			}
+			return
+		}
+		heartbeats(1, 2, 0)
+		c.t = c.t.Add(3 * time.Second)
+	}
+	under, _ := m.DecomProgress(d)
+	t.Fatalf("dn-1 still %s after a minute, %d under-replicated block(s), replicas %v, pending %d",
+		d.Info.AdminState, under, names(b.Locs()), m.Stats().PendingReplicationBlocks)
+}

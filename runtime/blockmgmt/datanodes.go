@@ -93,6 +93,9 @@ func (m *Manager) removeNode(d *Datanode) {
 			}
 		}
 	}
+	for id := range m.deleting {
+		m.deleted(id, d)
+	}
 	for id, p := range m.pending {
 		if i := slices.Index(p.targets, d); i >= 0 {
 			// The copy will not arrive: the monitor schedules it again.
@@ -205,6 +208,11 @@ func (m *Manager) FullReport(reg hdfs.Registration, replicas []hdfs.ReplicaRepor
 			}
 		}
 	}
+	for id := range m.deleting {
+		if !listed(id) {
+			m.deleted(id, d)
+		}
+	}
 	for id, cs := range m.corrupt {
 		if !listed(id) {
 			if i := slices.Index(cs, d); i >= 0 {
@@ -241,6 +249,7 @@ func (m *Manager) Incremental(reg hdfs.Registration, events []hdfs.ReplicaEvent)
 			m.processReplica(d, e.Block, hdfs.ReplicaRBW)
 		case hdfs.StatusDeleted:
 			m.dropQueued(e.Block.ID, d)
+			m.deleted(e.Block.ID, d)
 			if b := m.blocks[e.Block.ID]; b != nil {
 				m.removeReplica(b, d)
 			} else {
@@ -269,7 +278,7 @@ func (m *Manager) dropExcessOn(id int64, hint *Datanode) {
 		return
 	}
 	m.removeReplica(b, hint)
-	hint.invalidate = append(hint.invalidate, b.Block)
+	m.scheduleDelete(b.ID, hint, b.Block)
 }
 
 // ReportBad marks replicas a reader or a DataNode's scanner found corrupt.

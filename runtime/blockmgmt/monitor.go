@@ -176,7 +176,9 @@ func (m *Manager) scheduleReplication(b *BlockInfo, n int, streams map[*Datanode
 	if src == nil {
 		return false
 	}
-	exclude := append(slices.Clone(b.locs), m.corrupt[b.ID]...)
+	// Nor a node still holding a replica it was told to delete: its copy
+	// would be refused as already there.
+	exclude := slices.Concat(b.locs, m.corrupt[b.ID], m.deleting[b.ID])
 	targets := m.ChooseTargets(n, "", exclude, b.NumBytes)
 	if len(targets) == 0 {
 		return false
@@ -207,7 +209,7 @@ func (m *Manager) dropExcess(b *BlockInfo, n int) {
 	})
 	for _, d := range cands[:min(n, len(cands))] {
 		m.removeReplica(b, d)
-		d.invalidate = append(d.invalidate, b.Block)
+		m.scheduleDelete(b.ID, d, b.Block)
 	}
 }
 
