@@ -56,8 +56,8 @@ func TestEditRetryIDs(t *testing.T) {
 
 // The retry cache survives a failover: the standby fills it from the edits
 // of the calls the active ran, so after it becomes active a retry with the
-// same client and call id gets the first answer (create's file status,
-// delete's true) instead of running again, and the old active, now standby,
+// same client and call id gets the first answer (create's and append's file
+// status, delete's and rename's true) instead of running again, and the old active, now standby,
 // refuses the retry.
 func TestRetryCacheSurvivesFailover(t *testing.T) {
 	ctx := context.Background()
@@ -102,6 +102,29 @@ func TestRetryCacheSurvivesFailover(t *testing.T) {
 	if err := c1.CallRetry(ctx, 11, 0, "delete", del, &deleted); err != nil || !deleted.GetResult() {
 		t.Fatalf("delete: %v %v", deleted.GetResult(), err)
 	}
+	// /g: created, closed, reopened for append by the client; /r1 renamed.
+	g := proto.Clone(create).(*pb.CreateRequestProto)
+	g.Src = proto.String("/g")
+	if err := c1.Call(ctx, "create", g, &pb.CreateResponseProto{}); err != nil {
+		t.Fatal(err)
+	}
+	var closed pb.CompleteResponseProto
+	if err := c1.Call(ctx, "complete", &pb.CompleteRequestProto{Src: proto.String("/g"), ClientName: proto.String("DFSClient_x")}, &closed); err != nil || !closed.GetResult() {
+		t.Fatalf("complete: %v %v", closed.GetResult(), err)
+	}
+	appendReq := &pb.AppendRequestProto{Src: proto.String("/g"), ClientName: proto.String("DFSClient_x")}
+	var appended pb.AppendResponseProto
+	if err := c1.CallRetry(ctx, 14, 0, "append", appendReq, &appended); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn1.Mkdirs(ctx, "/r1", 0o755, "hdfs"); err != nil {
+		t.Fatal(err)
+	}
+	rename := &pb.RenameRequestProto{Src: proto.String("/r1"), Dst: proto.String("/r2")}
+	var renamed pb.RenameResponseProto
+	if err := c1.CallRetry(ctx, 15, 0, "rename", rename, &renamed); err != nil || !renamed.GetResult() {
+		t.Fatalf("rename: %v %v", renamed.GetResult(), err)
+	}
 	if _, err := nn2.TailOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +146,17 @@ func TestRetryCacheSurvivesFailover(t *testing.T) {
 	var delAgain pb.DeleteResponseProto
 	if err := c2.CallRetry(ctx, 11, 1, "delete", del, &delAgain); err != nil || !delAgain.GetResult() {
 		t.Fatalf("retried delete on the new active: %v %v", delAgain.GetResult(), err)
+	}
+	var appendAgain pb.AppendResponseProto
+	if err := c2.CallRetry(ctx, 14, 1, "append", appendReq, &appendAgain); err != nil {
+		t.Fatalf("retried append on the new active: %v", err)
+	}
+	if appendAgain.GetStat().GetFileId() != appended.GetStat().GetFileId() || appendAgain.GetStat().GetFileId() == 0 {
+		t.Fatalf("retried append answered file %d, first %d", appendAgain.GetStat().GetFileId(), appended.GetStat().GetFileId())
+	}
+	var renameAgain pb.RenameResponseProto
+	if err := c2.CallRetry(ctx, 15, 1, "rename", rename, &renameAgain); err != nil || !renameAgain.GetResult() {
+		t.Fatalf("retried rename on the new active: %v %v", renameAgain.GetResult(), err)
 	}
 	// The same calls under new call ids run: the file exists, /d is gone.
 	if err := c2.CallRetry(ctx, 12, 0, "create", create, &pb.CreateResponseProto{}); err == nil {
