@@ -12,7 +12,8 @@ import (
 // failover makes the step's NameNode active: with automatic failover through
 // its ZKFC's gracefulFailover (the current active's ZKFC cedes first), else
 // by hand with haadmin (every other NameNode to standby, then this one to
-// active). It waits until the NameNode reports active.
+// active). It waits until the NameNode reports active. With DataNodes it
+// first waits until that NameNode has left safe mode.
 type failover struct{ s *planner.Step }
 
 func init() {
@@ -26,6 +27,11 @@ func (r *failover) Run(ctx context.Context, env *Env) error {
 	ns := c.Nameservice(r.s.Nameservice)
 	if ns == nil || ns.NameNode(r.s.NameNode) == nil {
 		return fmt.Errorf("failover: no NameNode %s in the configuration", r.s.Subject())
+	}
+	// A NameNode just restarted over blocks is in safe mode until the
+	// DataNodes reported them: the active stays until it is out.
+	if err := waitSafeModeOff(ctx, env, ns.Name, r.s.NameNode); err != nil {
+		return fmt.Errorf("failover to %s: %w", r.s.NameNode, err)
 	}
 	if !ns.AutomaticFailover {
 		// Once a NameNode went standby the step runs to its end even when
