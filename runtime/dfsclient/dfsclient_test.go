@@ -6,11 +6,13 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/hactl/hactl/runtime/dfsclient/dfstest"
@@ -125,6 +127,56 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	part := make([]byte, 5000)
 	if _, err := io.ReadFull(r, part); err != nil || !bytes.Equal(part, data[off:off+5000]) {
 		t.Errorf("read at %d: %v, data equal %v", off, err, bytes.Equal(part, data[off:off+5000]))
+	}
+	// WriteTo (io.Copy) from the middle of a chunk to the end: the rest of
+	// the file, across blocks, straight from the packets.
+	off = 2<<20 - 777
+	if _, err := r.Seek(off, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	var rest bytes.Buffer
+	if n, err := io.Copy(&rest, r); err != nil || !bytes.Equal(rest.Bytes(), data[off:]) {
+		t.Errorf("WriteTo from %d: %d bytes, %v, data equal %v", off, n, err, bytes.Equal(rest.Bytes(), data[off:]))
+	}
+	if n, err := r.WriteTo(&rest); n != 0 || err != nil {
+		t.Errorf("WriteTo at the end: %d bytes, %v", n, err)
+	}
+}
+
+// TestReadFromStreamsIntoPackets: (*Writer).ReadFrom (io.Copy) of a
+// source yielding odd-sized pieces writes the same file as Write, across
+// blocks and an hflush's partial chunk; a source's error comes back as it
+// is.
+func TestReadFromStreamsIntoPackets(t *testing.T) {
+	cl := newCluster(t, 3, 1<<20, 3)
+	data := randomData(7, 2<<20+4321)
+	w, err := cl.c.Create(context.Background(), "/rf", hdfs.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(w, iotest.HalfReader(bytes.NewReader(data[:1000]))); n != 1000 || err != nil {
+		t.Fatalf("ReadFrom: %d bytes, %v", n, err)
+	}
+	if err := w.Hflush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.ReadFrom(iotest.HalfReader(bytes.NewReader(data[1000:]))); n != int64(len(data)-1000) || err != nil {
+		t.Fatalf("ReadFrom: %d bytes, %v", n, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, cl.c, "/rf"); !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, not the %d written", len(got), len(data))
+	}
+	w, err = cl.c.Create(context.Background(), "/rf2", hdfs.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	boom := errors.New("client went away")
+	if n, err := w.ReadFrom(io.MultiReader(bytes.NewReader(data[:70000]), iotest.ErrReader(boom))); n != 70000 || err != boom {
+		t.Fatalf("ReadFrom of a failing source: %d bytes, %v", n, err)
 	}
 }
 

@@ -20,9 +20,9 @@ import (
 // it: after a DataNode fails it is sent again to the survivors.
 type packet struct {
 	seqno  int64
-	offset int64 // of its first data byte in the block
-	end    int64 // offset + data length
-	last   bool  // the empty packet that ends the block
+	offset int64  // of its first data byte in the block
+	end    int64  // offset + data length
+	last   bool   // the empty packet that ends the block
 	head   []byte // lengths, header, checksums
 	data   []byte // the writer's buffer itself: sent after head with writev, not copied
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -120,7 +121,7 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 		return r.pos, fmt.Errorf("seek %s to %d: negative offset", r.path, offset)
 	}
 	if offset != r.pos && r.br != nil {
-		r.br.close(false)
+		r.br.close(r.br.done())
 		r.br = nil
 	}
 	r.pos = offset
@@ -132,23 +133,57 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	b, err := r.next(len(p))
+	return copy(p, b), err
+}
+
+// WriteTo writes the rest of the file to w straight from the packets as
+// they arrive (verified), without copying them through a caller's buffer:
+// io.Copy uses it.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
 	for {
+		b, err := r.next(math.MaxInt)
+		if len(b) > 0 {
+			n, werr := w.Write(b)
+			total += int64(n)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// next hands out up to max of the next bytes of the file: a slice of the
+// current packet, valid until the next call.
+func (r *Reader) next(max int) ([]byte, error) {
+	for {
+		if r.br != nil && r.br.done() {
+			// Closed only now, not right after the last slice was handed
+			// out: closing reads the block's last packet into the buffer
+			// that slice points into.
+			r.br.close(true)
+			r.br = nil
+		}
 		if r.pos >= r.length {
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 		if r.br == nil {
 			if err := r.openBlock(); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
-		n, err := r.br.read(p)
+		b, err := r.br.take(max)
+		n := len(b)
 		r.pos += int64(n)
 		if err == nil || (err == io.EOF && n > 0) {
-			if r.br.done() {
-				r.br.close(true)
-				r.br = nil
-			}
-			return n, nil
+			return b, nil
 		}
 		if err == io.EOF {
 			r.br.close(true)
@@ -173,7 +208,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.c.logf("dfsclient: %s: read %s from %s: %v; trying another DataNode", r.path, bad.lb.Block, bad.node.XferAddr(), err)
 		}
 		if n > 0 {
-			return n, nil
+			return b, nil
 		}
 	}
 }
@@ -229,7 +264,7 @@ func (r *Reader) openBlock() error {
 // Close ends the read.
 func (r *Reader) Close() error {
 	if r.br != nil {
-		r.br.close(false)
+		r.br.close(r.br.done())
 		r.br = nil
 	}
 	return nil
@@ -289,23 +324,24 @@ func (c *Client) readBlock(ctx context.Context, lb hdfs.LocatedBlock, d hdfs.Dat
 	return &blockReader{c: c, lb: lb, node: d, conn: conn, rd: rd, bpc: int(cs.GetBytesPerChecksum()), pos: off, end: off + n}, nil
 }
 
-// read hands out the block's data from b.pos; io.EOF once the requested
-// range is read.
-func (b *blockReader) read(p []byte) (int, error) {
+// take hands out up to max bytes of the block's data from b.pos (a slice
+// of the current packet); io.EOF once the requested range is read.
+func (b *blockReader) take(max int) ([]byte, error) {
 	for len(b.data) == 0 {
 		if b.pos >= b.end {
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 		if b.sawLast {
-			return 0, fmt.Errorf("read %s from %s: the replica ends at %d, before %d", b.lb.Block, b.node.XferAddr(), b.pos, b.end)
+			return nil, fmt.Errorf("read %s from %s: the replica ends at %d, before %d", b.lb.Block, b.node.XferAddr(), b.pos, b.end)
 		}
 		if err := b.next(); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	n := copy(p, b.data)
+	n := min(max, len(b.data))
+	d := b.data[:n]
 	b.data = b.data[n:]
-	return n, nil
+	return d, nil
 }
 
 // next reads and verifies the next packet.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/hactl/hactl/runtime/hdfs"
@@ -138,6 +139,42 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 	}
 	return n, w.err
+}
+
+// ReadFrom writes what src yields until io.EOF, reading it straight into
+// the packet being filled (no copy through a buffer of the caller's): a
+// WebHDFS CREATE streams its request body with it. An error of src is
+// returned as it is; the file stays open either way.
+func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
+	if w.closed {
+		return 0, errors.New("write to a closed file")
+	}
+	var total int64
+	for {
+		if w.err != nil {
+			return total, w.err
+		}
+		if w.buf == nil {
+			w.buf = w.newBuf()
+		}
+		room := w.packetRoom()
+		if cap(w.buf) < room {
+			w.buf = append(make([]byte, 0, w.maxData), w.buf...)
+		}
+		n, rerr := src.Read(w.buf[len(w.buf):room])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		w.written += int64(n)
+		if len(w.buf) == room {
+			w.err = w.sendPacket(false)
+		}
+		if rerr == io.EOF {
+			return total, w.err
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
 }
 
 // newBuf is an empty buffer for a whole packet's data.

@@ -175,22 +175,13 @@ func (h *handler) append(w http.ResponseWriter, r *http.Request, c *dfsclient.Cl
 func (h *handler) copyBody(w http.ResponseWriter, r *http.Request, wr *dfsclient.Writer) error {
 	rc := http.NewResponseController(w)
 	body := &idleReader{r: r.Body, rc: rc, idle: h.opts.IdleTimeout}
-	buf := make([]byte, 64<<10)
-	for {
-		n, rerr := body.Read(buf)
-		if n > 0 {
-			if _, err := wr.Write(buf[:n]); err != nil {
-				wr.Abort()
-				return err
-			}
+	// The body is read straight into the writer's packets.
+	if _, err := wr.ReadFrom(body); err != nil {
+		wr.Abort()
+		if body.err != nil {
+			return fmt.Errorf("%w: read request body: %v", webhdfs.ErrIOException, body.err)
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			wr.Abort()
-			return fmt.Errorf("%w: read request body: %v", webhdfs.ErrIOException, rerr)
-		}
+		return err
 	}
 	err := wr.Close()
 	// Closing waits for the last acks and complete's retries: the answer
@@ -206,6 +197,7 @@ type idleReader struct {
 	r    io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
+	err  error // the body's own error (not io.EOF): the client's failure, not the cluster's
 }
 
 func (b *idleReader) Read(p []byte) (int, error) {
@@ -214,7 +206,11 @@ func (b *idleReader) Read(p []byte) (int, error) {
 	d := time.Now().Add(b.idle)
 	_ = b.rc.SetReadDeadline(d)
 	_ = b.rc.SetWriteDeadline(d)
-	return b.r.Read(p)
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 func (h *handler) open(w http.ResponseWriter, r *http.Request, c *dfsclient.Client, path string, q url.Values) error {
@@ -264,7 +260,15 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request, c *dfsclient.Clie
 	if _, err := out.Write(first); err != nil {
 		return nil // the client went away
 	}
-	if _, err := io.CopyBuffer(out, io.LimitReader(rd, n-int64(len(first))), make([]byte, 64<<10)); err != nil {
+	err = nil
+	if offset+n == size {
+		// The rest of the file: written from the verified packets as
+		// they arrive, not copied through a buffer of ours.
+		_, err = rd.WriteTo(out)
+	} else {
+		_, err = io.CopyBuffer(out, io.LimitReader(rd, n-int64(len(first))), make([]byte, 64<<10))
+	}
+	if err != nil {
 		// Mid-body the status is sent: cutting the connection short is
 		// how the client learns (its Content-Length is not met).
 		if h.opts.Logf != nil {
