@@ -309,6 +309,7 @@ type Stats struct {
 	BlocksTotal, MissingBlocks, UnderReplicatedBlocks, CorruptBlocks          int64
 	PendingReplicationBlocks, PendingDeletionBlocks, QueuedMessages           int64
 	NumLive, NumDead, NumDecommissioning, NumDecommissioned                   int
+	NumStale                                                                  int // live but silent past the stale interval
 	TotalLoad                                                                 int
 	// ExpiredHeartbeats counts the DataNodes declared dead since start.
 	ExpiredHeartbeats int64
@@ -327,6 +328,9 @@ func (m *Manager) Stats() Stats {
 			continue
 		}
 		s.NumLive++
+		if m.Stale(d) {
+			s.NumStale++
+		}
 		s.TotalLoad += d.Info.XceiverCount
 		switch d.Info.AdminState {
 		case hdfs.AdminDecommissionInProgress:

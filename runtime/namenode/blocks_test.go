@@ -675,6 +675,12 @@ func TestWebHDFSRedirectAvoidsExcludedAndStaleDataNodes(t *testing.T) {
 	// excluded a stale one is still better than none.
 	clk.ms.Add(31_000)
 	dns[2].heartbeat(t, nn1)
+	nn1.mu.RLock()
+	st := nn1.bm.Stats()
+	nn1.mu.RUnlock()
+	if st.NumStale != 2 || st.NumLive != 3 {
+		t.Errorf("stats with dn1, dn2 silent for 31 s: %d stale of %d live, want 2 of 3 (JMX NumStaleDataNodes)", st.NumStale, st.NumLive)
+	}
 	for i := range 6 {
 		op := ops[i%len(ops)]
 		if code, host := redirect(op.method, op.q); code != http.StatusTemporaryRedirect || host != "127.0.9.3:9864" {

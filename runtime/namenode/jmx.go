@@ -187,7 +187,7 @@ func (n *NameNode) Beans(ctx context.Context) []jmx.Bean {
 				"FSState": fsState, "NumLiveDataNodes": int64(bf.NumLive), "NumDeadDataNodes": int64(bf.NumDead),
 				"NumDecomLiveDataNodes": int64(bf.NumDecommissioned), "NumDecomDeadDataNodes": int64(0),
 				"NumDecommissioningDataNodes": int64(bf.NumDecommissioning),
-				"NumStaleDataNodes":           int64(0), "VolumeFailuresTotal": int64(0), "EstimatedCapacityLostTotal": int64(0),
+				"NumStaleDataNodes":           int64(bf.NumStale), "VolumeFailuresTotal": int64(0), "EstimatedCapacityLostTotal": int64(0),
 				"MaxObjects": int64(0), "SnapshotStats": `{"SnapshottableDirectories":0,"Snapshots":0}`,
 				"TotalSyncCount": a.syncs.NumOps(),
 			},
