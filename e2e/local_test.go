@@ -31,16 +31,11 @@ func copyLocalExample(t *testing.T) (dir, stateDir string) {
 	return copyLocalExampleAt(t, localRange)
 }
 
-// dataNodeBlock is a datanode block of examples/local.
-var dataNodeBlock = regexp.MustCompile(`(?ms)^datanode \{.*?^\}\n`)
-
 // copyLocalExampleAt is copyLocalExample onto the loopback addresses
-// prefix+1, prefix+2, …, without examples/local's DataNodes: these tests kill
-// whole hosts and read every file right after, and a read the active
-// NameNode redirects to the killed host's DataNode fails until the NameNode
-// declares it dead (the client does not yet retry another replica with
-// Hadoop's excludedatanodes). File data then lives inline in the NameNodes,
-// as before DataNodes; TestSSHDataNodes covers the DataNodes end to end.
+// prefix+1, prefix+2, …, DataNodes included: these tests kill whole hosts
+// and read every file right after, which works because the NameNode's
+// redirect passes over a DataNode that stopped heartbeating and the client
+// retries another with excludedatanodes.
 func copyLocalExampleAt(t *testing.T, prefix string) (dir, stateDir string) {
 	t.Helper()
 	root, err := RepoRoot()
@@ -68,7 +63,7 @@ func copyLocalExampleAt(t *testing.T, prefix string) (dir, stateDir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := dataNodeBlock.ReplaceAllString(strings.ReplaceAll(string(b), "127.0.1.", prefix), "")
+		s := strings.ReplaceAll(string(b), "127.0.1.", prefix)
 		if stateRE.MatchString(s) {
 			n++
 			s = stateRE.ReplaceAllString(s, fmt.Sprintf("state_dir = %q", stateDir))
