@@ -42,6 +42,10 @@ func TestProcessesWriteThroughAKilledDataNode(t *testing.T) {
 	c, err := proccluster.Start(ctx, proccluster.Options{Bin: bin, Dir: filepath.Join(dir, "cluster"), IPPrefix: "127.0.37.",
 		DataNodes: 4, Extra: map[string]string{
 			"dfs.replication": "3", "dfs.heartbeat.interval": "1", "dfs.namenode.heartbeat.recheck-interval": "2000",
+			// The monitor may pick the victim as a target before it is
+			// declared dead; as Hadoop's, it retries such a transfer only
+			// after the pending timeout (5 minutes by default).
+			"dfs.namenode.reconstruction.pending.timeout-sec": "5",
 		}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
