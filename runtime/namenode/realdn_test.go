@@ -7,6 +7,8 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -415,5 +417,73 @@ func TestRealDataNodesWritersAcrossFailover(t *testing.T) {
 	t.Logf("%d of 18 writes acknowledged across the failover", ok)
 	if ok < 12 {
 		t.Fatalf("only %d of 18 writes went through a planned failover", ok)
+	}
+}
+
+// A file written with replication 3 on three real DataNodes, its
+// replication lowered to 2 and one DataNode decommissioned right after:
+// both NameNodes report the decommission done within seconds (the copy
+// never goes to a DataNode still deleting its excess replica), and the
+// file reads back from the two DataNodes in service.
+func TestRealDataNodesDecommissionAfterReplicationLowered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts DataNodes")
+	}
+	ctx := context.Background()
+	c := startRealCluster(t, 3)
+	cl := dfsclient.New(c.nn1.ClientProtocol(), dfsclient.Options{User: "alice", Logf: t.Logf})
+	data := pattern(2<<20 + 777)
+	w, err := cl.Create(ctx, "/f", hdfs.CreateOptions{Perm: 0o644, BlockSize: 1 << 20, Replication: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("three replicas of every block", func() bool {
+		return slices.Equal(replicas(t, c.nn1, "/f"), []int{3, 3, 3})
+	})
+	if ok, err := c.nn1.SetReplication(ctx, "/f", 2, "alice"); !ok || err != nil {
+		t.Fatalf("setReplication: %v, %v", ok, err)
+	}
+	if _, err := c.nn2.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exclude := filepath.Join(t.TempDir(), "dfs.hosts.exclude")
+	if err := os.WriteFile(exclude, []byte("dn2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*NameNode{c.nn1, c.nn2} {
+		n.mu.Lock()
+		n.cfg.HostsExcludeFile = exclude
+		n.mu.Unlock()
+		if err := n.RefreshNodes(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(n *NameNode) hdfs.AdminState {
+		n.mu.RLock()
+		defer n.mu.RUnlock()
+		for _, d := range n.bm.Nodes() {
+			if d.Info.Hostname == "dn2" {
+				return d.Info.AdminState
+			}
+		}
+		return ""
+	}
+	c.waitFor("dn2 decommissioned on both NameNodes", func() bool {
+		return state(c.nn1) == hdfs.AdminDecommissioned && state(c.nn2) == hdfs.AdminDecommissioned
+	})
+	c.nn1.mu.RLock()
+	s := c.nn1.bm.Stats()
+	c.nn1.mu.RUnlock()
+	if s.UnderReplicatedBlocks != 0 || s.MissingBlocks != 0 {
+		t.Errorf("after the decommission: %+v", s)
+	}
+	if got := readAll(t, cl, "/f"); !bytes.Equal(got, data) {
+		t.Fatal("read after the decommission differs")
 	}
 }
