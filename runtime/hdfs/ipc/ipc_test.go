@@ -265,6 +265,22 @@ func TestRetryCacheRecordedCall(t *testing.T) {
 	if _, err := del(5); !errors.Is(err, webhdfs.ErrStandby) {
 		t.Fatalf("gated retry: %v", err)
 	}
+	// Without a cache the handler is told no ids, so no edit names the call.
+	seenClient.Store("")
+	plain := NewServer(Options{Logf: t.Logf}, Protocol{Name: "p", Methods: srv.protocols["p"]})
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go plain.Serve(ln2)
+	t.Cleanup(func() { plain.Close() })
+	c = dial(t, ln2.Addr().String(), ClientOptions{Protocol: "p", ClientID: id})
+	if _, err := del(9); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := seenClient.Load().(string); got != "" {
+		t.Fatalf("handler without a retry cache saw client id %q", got)
+	}
 }
 
 // rawConn speaks the protocol by hand, for what the client never sends.

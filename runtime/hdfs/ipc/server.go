@@ -553,13 +553,12 @@ func (c *conn) dispatch(call *Call, param []byte) ([]byte, error) {
 			"Error decoding the request of %s.%s: %v", call.Protocol, call.Method, err)
 	}
 	rc := c.srv.opts.RetryCache
-	if !m.AtMostOnce || len(call.ClientID) == 0 {
+	if !m.AtMostOnce || rc == nil || len(call.ClientID) == 0 {
+		// Without a cache (dfs.namenode.enable.retrycache false) the
+		// edits name no call either, as Hadoop's: they keep format 1.
 		return c.invoke(c.srv.ctx, m.Handle, call, req)
 	}
 	ctx := hdfs.WithRetryIDs(c.srv.ctx, call.ClientID, call.CallID)
-	if rc == nil {
-		return c.invoke(ctx, m.Handle, call, req)
-	}
 	if g := c.srv.opts.RetryGate; g != nil {
 		if err := g(); err != nil {
 			return nil, err
