@@ -125,6 +125,31 @@ func TestRetryCacheSurvivesFailover(t *testing.T) {
 	if err := c1.CallRetry(ctx, 15, 0, "rename", rename, &renamed); err != nil || !renamed.GetResult() {
 		t.Fatalf("rename: %v %v", renamed.GetResult(), err)
 	}
+	// rename2 over an existing empty directory logs a delete and a rename:
+	// only the rename, which completes the call, names it.
+	for _, d := range []string{"/s", "/t"} {
+		if err := nn1.Mkdirs(ctx, d, 0o755, "hdfs"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from := j.LastTxid() + 1
+	rename2 := &pb.Rename2RequestProto{Src: proto.String("/s"), Dst: proto.String("/t"), OverwriteDest: proto.Bool(true)}
+	if err := c1.CallRetry(ctx, 16, 0, "rename2", rename2, &pb.Rename2ResponseProto{}); err != nil {
+		t.Fatal(err)
+	}
+	edits, err := j.ReadEdits(ctx, from, true, 10)
+	if err != nil || len(edits) != 2 {
+		t.Fatalf("rename2 logged %d edits: %v", len(edits), err)
+	}
+	for i, want := range []struct {
+		code OpCode
+		ids  bool
+	}{{OpDelete, false}, {OpRename, true}} {
+		op, err := DecodeOp(edits[i].Data)
+		if err != nil || op.Code != want.code || (len(op.RPCClientID) > 0) != want.ids || (want.ids && op.RPCCallID != 16) {
+			t.Fatalf("rename2 edit %d: %+v, %v", i, op, err)
+		}
+	}
 	if _, err := nn2.TailOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +182,9 @@ func TestRetryCacheSurvivesFailover(t *testing.T) {
 	var renameAgain pb.RenameResponseProto
 	if err := c2.CallRetry(ctx, 15, 1, "rename", rename, &renameAgain); err != nil || !renameAgain.GetResult() {
 		t.Fatalf("retried rename on the new active: %v %v", renameAgain.GetResult(), err)
+	}
+	if err := c2.CallRetry(ctx, 16, 1, "rename2", rename2, &pb.Rename2ResponseProto{}); err != nil {
+		t.Fatalf("retried rename2 on the new active: %v", err)
 	}
 	// The same calls under new call ids run: the file exists, /d is gone.
 	if err := c2.CallRetry(ctx, 12, 0, "create", create, &pb.CreateResponseProto{}); err == nil {
