@@ -17,6 +17,9 @@
 // Hadoop's exception class name (ExceptionClass maps hactl's sentinel errors)
 // so a client reacts as to Hadoop's: a StandbyException makes it fail over.
 // Calls marked AtMostOnce go through a RetryCache keyed by client id and call
-// id, as Hadoop's, so a call retried on the same server is answered from the
-// first execution instead of running twice.
+// id, as Hadoop's, so a retried call is answered from the first execution
+// instead of running twice: on the same server from the answer it kept, on
+// a NameNode that became active from what it recorded while applying the
+// call's edit (the handler's context carries the ids, hdfs.WithRetryIDs, so
+// the edit names the call).
 package ipc
