@@ -153,8 +153,13 @@ func (b byteReader) ReadByte() (byte, error) {
 	return c[0], err
 }
 
-// NewReader buffers a connection for reading messages and packets.
-func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }
+// NewReader buffers a connection for reading messages and packets. The
+// buffer is small on purpose: a packet's body (≈ 64 KiB) is then read
+// straight into the packet by bufio (a read of at least the buffer's size
+// skips it), where a 64 KiB buffer copied nearly every byte through itself.
+func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, readBufferSize) }
+
+const readBufferSize = 8 << 10
 
 // StatusError is a non-SUCCESS status a DataNode answered with.
 type StatusError struct {

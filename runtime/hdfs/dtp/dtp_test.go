@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -200,5 +201,52 @@ func TestWritePacketWritevMatchesAppendPacket(t *testing.T) {
 	got, err := io.ReadAll(c)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("%d bytes (%v), want the %d AppendPacket builds", len(got), err, len(want))
+	}
+}
+
+// readRecorder remembers where each Read wrote.
+type readRecorder struct {
+	r     io.Reader
+	dests [][]byte
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	rr.dests = append(rr.dests, p[:n])
+	return n, err
+}
+
+// TestPacketBodyIsReadStraightIntoThePacket: through NewReader, most of
+// a 64 KiB packet's bytes are read from the connection directly into the
+// packet, not copied through the reader's buffer first.
+func TestPacketBodyIsReadStraightIntoThePacket(t *testing.T) {
+	data := make([]byte, 126*512)
+	for i := range data {
+		data[i] = byte(i * 3)
+	}
+	var wire bytes.Buffer
+	for seq := range int64(3) {
+		if err := WritePacket(&wire, PacketHeader{OffsetInBlock: seq * int64(len(data)), Seqno: seq}, AppendChecksums(nil, data, 512), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &readRecorder{r: &wire}
+	br := NewReader(rec)
+	var p Packet
+	for range 3 {
+		if err := ReadPacket(br, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	direct := 0
+	raw := p.Raw[:cap(p.Raw)]
+	for _, d := range rec.dests {
+		lo, hi := uintptr(unsafe.Pointer(&raw[0])), uintptr(unsafe.Pointer(&raw[len(raw)-1]))
+		if len(d) > 0 && uintptr(unsafe.Pointer(&d[0])) >= lo && uintptr(unsafe.Pointer(&d[0])) <= hi {
+			direct += len(d)
+		}
+	}
+	if direct < len(data)/2 {
+		t.Fatalf("%d bytes of the last 64 KiB packet read into it directly (reads: %d)", direct, len(rec.dests))
 	}
 }
