@@ -409,6 +409,12 @@ func (m *Manager) checkSafeMode(now int64) {
 	}
 }
 
+// CheckSafeMode checks the safe mode thresholds now, outside a monitor
+// round: the NameNode calls it once its namespace holds every edit of the
+// journal (a namespace known complete and without blocks leaves safe mode
+// at once, not at the first round).
+func (m *Manager) CheckSafeMode() { m.checkSafeMode(m.nowMs()) }
+
 // SafeModeTip is Hadoop's FSNamesystem.getSafeModeTip ("" when off).
 func (m *Manager) SafeModeTip() string {
 	if !m.safe.on {

@@ -91,6 +91,11 @@ func newBlockPair(t *testing.T) (*MemJournal, *fakeClock, *NameNode, *NameNode) 
 		if err := n.Load(); err != nil {
 			t.Fatal(err)
 		}
+		// The daemon's Run catches up right after Load: over an empty
+		// journal that leaves safe mode at once.
+		if _, err := n.TailOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		nns = append(nns, n)
 	}
 	if err := nns[0].TransitionToActive(context.Background()); err != nil {
@@ -510,6 +515,31 @@ func TestPipelineRecovery(t *testing.T) {
 
 // A NameNode restarted over a namespace with blocks is in safe mode until
 // the DataNodes report them; writes are refused meanwhile.
+// A NameNode restarted over an image older than the blocks (no checkpoint
+// since they were written: the blocks are in the journal's edits only) is
+// in safe mode once it caught up, as Hadoop counts blocks over the image
+// and the edits: its image alone has no block, which must not take it
+// out of safe mode at once.
+func TestSafeModeAfterRestartOverEditsWithBlocks(t *testing.T) {
+	ctx := context.Background()
+	j, clk, nn1, nn2 := newBlockPair(t)
+	dns := newDNs(t, []*NameNode{nn1, nn2}, 3)
+	writeFile(t, nn1, nil, dns, "/f", 100)
+	cfg := nn2.cfg
+	cfg.ID = "nn3"
+	nn3 := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
+	if err := nn3.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nn3.TailOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nn3.BlockTick(ctx)
+	if f := nn3.blockFigures(); !f.safeMode || f.BlocksTotal != 1 {
+		t.Fatalf("restarted over edits with a block: safe mode %v, %d blocks, tip %q", f.safeMode, f.BlocksTotal, f.SafeModeTip)
+	}
+}
+
 func TestSafeModeUntilReported(t *testing.T) {
 	ctx := context.Background()
 	j, clk, nn1, nn2 := newBlockPair(t)

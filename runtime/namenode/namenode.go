@@ -193,7 +193,11 @@ func (n *NameNode) Load() error {
 	n.info, n.ns = info, ns
 	n.bm.SetPoolID(info.BlockPoolID)
 	ns.attach(n.bm)
-	n.bm.Tick() // an empty namespace leaves safe mode at once
+	// No safe mode check yet: the image may predate blocks the journal's
+	// edits add (Hadoop loads both before counting), and an image without
+	// blocks would leave safe mode at once. The tailer's first catch-up
+	// checks (TailOnce, which Run calls right after Load), or
+	// TransitionToActive once it applied every edit.
 	n.mu.Unlock()
 	now := n.nowMs()
 	n.lastCkptTxid.Store(ns.LastTxid())
@@ -318,7 +322,14 @@ func (n *NameNode) TailOnce(ctx context.Context) (int, error) {
 		}
 		total += len(edits)
 		if len(edits) < tailBatch {
-			n.caughtUpAt.Store(n.nowMs())
+			if n.caughtUpAt.Swap(n.nowMs()) == 0 {
+				// The first catch-up since start: the namespace holds the
+				// image and the journal's edits, what Hadoop counts blocks
+				// over at start; an empty one leaves safe mode now.
+				n.mu.Lock()
+				n.bm.CheckSafeMode()
+				n.mu.Unlock()
+			}
 			break
 		}
 	}
@@ -470,6 +481,7 @@ func (n *NameNode) TransitionToActive(ctx context.Context) error {
 	n.writer = w
 	n.state.Store(int32(StateActive))
 	n.bm.SetActive(true)
+	n.bm.CheckSafeMode() // every edit applied: an empty namespace is writable at once
 	n.resetLeases()
 	n.segmentStart = target + 1
 	n.inlineDone.Store(false)
@@ -862,6 +874,7 @@ func (n *NameNode) Run(ctx context.Context) error {
 	for {
 		before := n.State()
 		applied, err := n.TailOnce(ctx)
+
 		sleep = n.nextTailSleep(sleep, period, applied > 0 || n.State() != before || before != StateStandby)
 		if err != nil && ctx.Err() == nil {
 			// The tailer retries every period: log a persistent error
