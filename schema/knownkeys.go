@@ -52,7 +52,7 @@ var renderedAndReadKeys = []string{
 	"dfs.namenode.datanode.registration.ip-hostname-check", "dfs.namenode.acls.enabled",
 	"dfs.hosts", "dfs.hosts.exclude", "dfs.datanode.data.dir", "dfs.datanode.address",
 	"dfs.datanode.http.address", "dfs.datanode.ipc.address", "dfs.datanode.du.reserved",
-	"dfs.datanode.failed.volumes.tolerated", "dfs.datanode.max.transfer.threads",
+	"dfs.datanode.failed.volumes.tolerated", "dfs.datanode.max.transfer.threads", "dfs.datanode.sync.behind.writes", "dfs.datanode.readahead.bytes",
 	"dfs.client.use.datanode.hostname", "dfs.datanode.use.datanode.hostname",
 	"dfs.client.read.shortcircuit", "dfs.domain.socket.path", "dfs.journalnode.https-address",
 	"dfs.ha.log-roll.period", "dfs.ha.standby.checkpoints", "dfs.ha.nn.not-become-active-in-safemode",

@@ -62,6 +62,18 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Options, error) {
 	if o.ReuseKeepalive, err = c.Millis("dfs.datanode.socket.reuse.keepalive", 4*time.Second); err != nil {
 		return o, err
 	}
+	// On by default, unlike Hadoop's: hactl fsyncs every replica before
+	// finalizing it (Hadoop only with dfs.datanode.synconclose), and
+	// starting the writeback as the block streams in keeps that fsync short.
+	if o.SyncBehindWrites, err = c.Bool("dfs.datanode.sync.behind.writes", true); err != nil {
+		return o, err
+	}
+	if o.DropCacheBehindWrites, err = c.Bool("dfs.datanode.drop.cache.behind.writes", true); err != nil {
+		return o, err
+	}
+	if o.ReadaheadBytes, err = c.Int("dfs.datanode.readahead.bytes", 4<<20); err != nil {
+		return o, err
+	}
 	hours, err := c.Int("dfs.datanode.scan.period.hours", 504)
 	if err != nil {
 		return o, err

@@ -45,6 +45,15 @@ type Options struct {
 	MaxXceivers      int // dfs.datanode.max.transfer.threads
 	SocketTimeout    time.Duration
 	ReuseKeepalive   time.Duration // dfs.datanode.socket.reuse.keepalive: idle wait for a connection's next op
+	// SyncBehindWrites starts the writeback of a replica being written
+	// every 8 MiB (dfs.datanode.sync.behind.writes).
+	SyncBehindWrites bool
+	// DropCacheBehindWrites drops what sync behind writes wrote back
+	// (dfs.datanode.drop.cache.behind.writes).
+	DropCacheBehindWrites bool
+	// ReadaheadBytes: a reader of a replica has the kernel read this far
+	// ahead of it (dfs.datanode.readahead.bytes, 4 MiB; 0 turns it off).
+	ReadaheadBytes int64
 
 	ScanPeriod      time.Duration // dfs.datanode.scan.period.hours; <0 disables
 	ScanBytesPerSec int64         // dfs.block.scanner.volume.bytes.per.second
@@ -110,6 +119,8 @@ func Start(opts Options) (*DataNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.SetSyncBehindWrites(opts.SyncBehindWrites)
+	st.SetDropCacheBehindWrites(opts.DropCacheBehindWrites)
 	dn := &DataNode{opts: opts, st: st, bps: map[string]*bpService{}, conns: map[net.Conn]bool{},
 		slots: make(chan struct{}, opts.MaxXceivers), started: time.Now(), fatal: make(chan error, 1)}
 	dn.peers = &http.Client{Timeout: opts.SocketTimeout, Transport: &signingTransport{secret: opts.Secret, base: opts.PeerTransport}}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,6 +98,12 @@ type Storage struct {
 	replicas  map[string]map[int64]*replica
 	next      int
 	reserved  int64
+	// syncBehind: writers start the disk's writeback of every
+	// syncBehindBytes written (dfs.datanode.sync.behind.writes).
+	syncBehind atomic.Bool
+	// dropBehind: writers also drop what was written back from the page
+	// cache (dfs.datanode.drop.cache.behind.writes).
+	dropBehind atomic.Bool
 	// onVolumeFailure is called (without the lock) after a volume failed.
 	onVolumeFailure func(root string, err error)
 }
@@ -838,8 +845,13 @@ type ReplicaWriter struct {
 	// acknowledged: what a reader may see (Hadoop's bytesAcked).
 	acked      int64
 	trackAcked bool
-	mu         sync.Mutex
-	stopped    bool
+	// syncedTo: the writeback of data bytes before it has been started
+	// (sync behind writes).
+	syncedTo int64
+	// droppedTo: the page cache of data bytes before it was dropped.
+	droppedTo int64
+	mu        sync.Mutex
+	stopped   bool
 }
 
 func newWriter(r *replica, spec ChecksumSpec, create bool) (*ReplicaWriter, error) {
@@ -879,6 +891,8 @@ func newWriter(r *replica, spec ChecksumSpec, create bool) (*ReplicaWriter, erro
 		return nil, err
 	}
 	w.length = st.Size()
+	w.syncedTo = w.length
+	w.droppedTo = w.length
 	w.counted = r.numBytes + metaSize(r)
 	return w, nil
 }
@@ -969,6 +983,9 @@ func (w *ReplicaWriter) WriteVerified(off int64, data, sums []byte) error {
 	if _, err := w.data.WriteAt(data, off); err != nil {
 		return err
 	}
+	if w.s != nil && w.s.syncBehind.Load() {
+		w.syncBehindLocked(off + int64(len(data)))
+	}
 	if sums == nil {
 		w.sums = w.spec.AppendSums(w.sums[:0], covered)
 		sums = w.sums
@@ -1012,6 +1029,48 @@ func (w *ReplicaWriter) truncateLocked(n int64) error {
 	}
 	w.length = n
 	return nil
+}
+
+// syncBehindBytes is how far behind the last byte written a writer starts
+// the writeback (Hadoop's CACHE_DROP_LAG_BYTES, 8 MiB).
+const syncBehindBytes = 8 << 20
+
+// SetSyncBehindWrites turns on Hadoop's dfs.datanode.sync.behind.writes:
+// every 8 MiB a writer asks the kernel to start writing the bytes back
+// (sync_file_range SYNC_FILE_RANGE_WRITE, which does not wait), so the
+// disk works while the block streams in and the fsync that finalizes it
+// has little left to wait for.
+func (s *Storage) SetSyncBehindWrites(on bool) {
+	s.syncBehind.Store(on)
+}
+
+// SetDropCacheBehindWrites turns on Hadoop's
+// dfs.datanode.drop.cache.behind.writes: with sync behind writes, the
+// pages of a replica being written that are 8 MiB or more behind the last
+// writeback started are dropped from the page cache (posix_fadvise
+// DONTNEED; pages still dirty or being written stay), so a stream of
+// blocks reuses the same memory instead of filling the cache with data
+// that is already on disk.
+func (s *Storage) SetDropCacheBehindWrites(on bool) {
+	s.dropBehind.Store(on)
+}
+
+// syncBehindLocked starts the writeback of [syncedTo, end) once it spans
+// syncBehindBytes. Best effort: an error here shows at the fsync.
+func (w *ReplicaWriter) syncBehindLocked(end int64) {
+	if end < w.syncedTo {
+		w.syncedTo = end // rewritten from an earlier offset (recovery)
+		w.droppedTo = min(w.droppedTo, end)
+	}
+	if end-w.syncedTo < syncBehindBytes {
+		return
+	}
+	_ = startWriteback(w.data, w.syncedTo, end-w.syncedTo)
+	if drop := w.syncedTo - syncBehindBytes; w.s.dropBehind.Load() && drop > w.droppedTo {
+		_ = dropCache(w.data, w.droppedTo, drop-w.droppedTo)
+		w.droppedTo = drop
+	}
+	w.syncedTo = end
 }
 
 // Sync flushes data and meta to disk (hsync).
@@ -1070,8 +1129,18 @@ type ReplicaReader struct {
 	data, meta *os.File
 	// w is the replica's writer when it was being written: reads hold its
 	// lock so a chunk is never seen with new data and its old checksum.
-	w *ReplicaWriter
+	w    *ReplicaWriter
+	sums []byte // ReadChunks' answer, reused
+	// readahead, when > 0, is how far ahead of the reads the kernel is
+	// asked to read the data file (raEnd: where that reaches now).
+	readahead, raEnd int64
 }
+
+// SetReadahead makes the reads of a sequential reader ask the kernel, in
+// steps of n bytes, to read the data file ahead of them (Hadoop's
+// dfs.datanode.readahead.bytes, posix_fadvise WILLNEED): the disk is kept
+// busy while the bytes already read are sent.
+func (rr *ReplicaReader) SetReadahead(n int64) { rr.readahead = n }
 
 // OpenRead opens the replica of b for reading: a finalized one of b's stamp
 // or a newer one, or one being written (reads up to its bytes on disk).
@@ -1109,7 +1178,8 @@ func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {
 }
 
 // ReadChunks reads data bytes [off, off+n) — off a chunk boundary — and
-// their checksums, and verifies them. For a replica being written, the
+// their checksums, and verifies them. The sums returned are valid until
+// the next call. For a replica being written, the
 // last chunk may have grown since the reader took its length: it is
 // verified whole, as the writer's lock shows it, and its checksum in the
 // answer is computed over the bytes returned.
@@ -1127,10 +1197,20 @@ func (rr *ReplicaReader) ReadChunks(off int64, data []byte) (sums []byte, err er
 			buf = make([]byte, min(end-tail+bpc, rr.w.length)-off)
 		}
 	}
+	if rr.readahead > 0 && off+int64(len(buf))+rr.readahead/2 >= rr.raEnd {
+		from := max(rr.raEnd, off)
+		_ = readAhead(rr.data, from, rr.readahead)
+		rr.raEnd = from + rr.readahead
+	}
 	if _, err := rr.data.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("read block %s at %d: %w", rr.Block, off, err)
 	}
-	sums = make([]byte, rr.Spec.Chunks(int64(len(buf)))*int64(rr.Spec.Size()))
+	// The answer's sums live until the next call: one buffer serves them.
+	need := int(rr.Spec.Chunks(int64(len(buf))) * int64(rr.Spec.Size()))
+	if cap(rr.sums) < need {
+		rr.sums = make([]byte, need)
+	}
+	sums = rr.sums[:need]
 	if len(sums) > 0 {
 		if _, err := rr.meta.ReadAt(sums, MetaHeaderLen+off/bpc*int64(rr.Spec.Size())); err != nil {
 			return nil, fmt.Errorf("read meta of %s at %d: %w", rr.Block, off, err)

@@ -465,3 +465,62 @@ func TestWriteVerifiedStoresThePacketsChecksums(t *testing.T) {
 		t.Fatalf("meta sums\n %x\nwant\n %x", got, want)
 	}
 }
+
+// TestSyncAndDropBehindWrites: with dfs.datanode.sync.behind.writes and
+// drop.cache.behind.writes on, a replica written in packets, partly
+// rewritten from an earlier offset (a pipeline recovery resending
+// packets), then read with readahead, holds exactly the bytes written; the
+// writer started the writeback behind itself and dropped what lay far
+// enough behind.
+func TestSyncAndDropBehindWrites(t *testing.T) {
+	s := newTestStorage(t)
+	s.SetSyncBehindWrites(true)
+	s.SetDropCacheBehindWrites(true)
+	data := pattern(3*syncBehindBytes + 12345)
+	b := hdfs.ExtendedBlock{PoolID: testPool, Block: hdfs.Block{ID: 77, GenStamp: 1001}}
+	w, err := s.CreateRBW(b, crc512, int64(len(data)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const packet = 64512
+	write := func(from, to int) {
+		for off := from; off < to; off += packet {
+			if err := w.Write(int64(off), data[off:min(off+packet, to)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(0, 2*syncBehindBytes+packet)
+	// Hadoop's lag: what lies 8 MiB behind the previous writeback point.
+	if w.syncedTo < 2*syncBehindBytes || w.droppedTo <= 0 || w.droppedTo > w.syncedTo-2*syncBehindBytes+packet {
+		t.Fatalf("after %d bytes: writeback started to %d, cache dropped to %d", 2*syncBehindBytes+packet, w.syncedTo, w.droppedTo)
+	}
+	// Resent from an earlier packet boundary, then on to the end.
+	write(syncBehindBytes/packet*packet, len(data))
+	if err := w.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	b.NumBytes = int64(len(data))
+	rr, err := s.OpenRead(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	rr.SetReadahead(4 << 20)
+	got := make([]byte, 0, len(data))
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < int64(len(data)); {
+		n := min(int64(len(buf)), int64(len(data))-off)
+		if _, err := rr.ReadChunks(off, buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+		off += n
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("the replica differs from the bytes written")
+	}
+	if rr.raEnd < int64(len(data)) {
+		t.Errorf("readahead reached %d of %d bytes", rr.raEnd, len(data))
+	}
+}
