@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/datanode"
+	"github.com/hactl/hactl/runtime/dfsclient"
 	"github.com/hactl/hactl/runtime/dfsclient/dnweb"
+	"github.com/hactl/hactl/runtime/hdfs"
 	ucli "github.com/urfave/cli/v3"
 )
 
@@ -35,7 +38,9 @@ func datanodeCommand() *ucli.Command {
 			// The data path the NameNode's WebHDFS redirects CREATE,
 			// APPEND, OPEN and GETFILECHECKSUM to.
 			webhdfs := func(dn *datanode.DataNode) error {
-				h, err := dnweb.FromConfig(conf, logger.Printf)
+				// Its reads take this DataNode's own replicas from
+				// their files (short-circuit), others over the wire.
+				h, err := dnweb.FromConfig(conf, logger.Printf, localDataNode{dn})
 				if err != nil {
 					return fmt.Errorf("webhdfs data path: %w", err)
 				}
@@ -48,4 +53,18 @@ func datanodeCommand() *ucli.Command {
 			return nil
 		},
 	}
+}
+
+// localDataNode is a DataNode as its own WebHDFS's dfsclient.LocalDataNode.
+type localDataNode struct{ dn *datanode.DataNode }
+
+func (l localDataNode) IsSelf(node hdfs.DatanodeInfo) bool { return l.dn.IsSelf(node) }
+
+func (l localDataNode) DialSelf() (net.Conn, error) { return l.dn.DialSelf() }
+
+func (l localDataNode) OpenLocal(b hdfs.ExtendedBlock) (dfsclient.LocalReplica, bool) {
+	if r, ok := l.dn.OpenLocal(b); ok {
+		return r, true
+	}
+	return nil, false
 }

@@ -35,29 +35,52 @@ func (dn *DataNode) serveXfer() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		select {
-		case dn.slots <- struct{}{}:
-		default:
-			dn.logf("refusing a DataTransferProtocol connection from %s: dfs.datanode.max.transfer.threads (%d) in use", c.RemoteAddr(), dn.opts.MaxXceivers)
-			c.Close()
-			continue
-		}
-		dn.connsMu.Lock()
-		dn.conns[c] = true
-		dn.connsMu.Unlock()
-		dn.wg.Add(1)
-		go func() {
-			defer dn.wg.Done()
-			defer func() { <-dn.slots }()
-			dn.xceiver.Add(1)
-			defer dn.xceiver.Add(-1)
-			dn.serveConn(c)
-			dn.connsMu.Lock()
-			delete(dn.conns, c)
-			dn.connsMu.Unlock()
-			c.Close()
-		}()
+		dn.serve(c)
 	}
+}
+
+// serve runs c's operations in a goroutine of their own, if a transfer
+// thread is free (dfs.datanode.max.transfer.threads); false: c was closed.
+func (dn *DataNode) serve(c net.Conn) bool {
+	select {
+	case dn.slots <- struct{}{}:
+	default:
+		dn.logf("refusing a DataTransferProtocol connection from %s: dfs.datanode.max.transfer.threads (%d) in use", c.RemoteAddr(), dn.opts.MaxXceivers)
+		c.Close()
+		return false
+	}
+	dn.connsMu.Lock()
+	dn.conns[c] = true
+	dn.connsMu.Unlock()
+	dn.wg.Add(1)
+	go func() {
+		defer dn.wg.Done()
+		defer func() { <-dn.slots }()
+		dn.xceiver.Add(1)
+		defer dn.xceiver.Add(-1)
+		dn.serveConn(c)
+		dn.connsMu.Lock()
+		delete(dn.conns, c)
+		dn.connsMu.Unlock()
+		c.Close()
+	}()
+	return true
+}
+
+// DialSelf connects to this DataNode's DataTransferProtocol server through
+// memory instead of a loopback socket: its own WebHDFS's pipelines and
+// reads start here without the kernel's TCP copies. The connection is
+// served exactly as an accepted one.
+func (dn *DataNode) DialSelf() (net.Conn, error) {
+	if dn.ctx.Err() != nil {
+		return nil, fmt.Errorf("DataNode %s is stopping", dn.XferAddr())
+	}
+	client, server := newMemConn(dn.XferAddr())
+	if !dn.serve(server) {
+		client.Close()
+		return nil, fmt.Errorf("DataNode %s: dfs.datanode.max.transfer.threads (%d) in use", dn.XferAddr(), dn.opts.MaxXceivers)
+	}
+	return client, nil
 }
 
 // serveConn runs operations on one connection; a read that ended well may be
@@ -503,6 +526,7 @@ func (dn *DataNode) sendBlock(c net.Conn, b hdfs.ExtendedBlock, off, n int64, se
 		return err
 	}
 	defer rr.Close()
+	rr.SetReadahead(dn.opts.ReadaheadBytes)
 	visible := rr.NumBytes
 	if off < 0 || n < 0 || off > visible || off+n > visible {
 		err := fmt.Errorf("offset %d and length %d do not match block %s of %d bytes", off, n, b, visible)

@@ -69,6 +69,11 @@ type Options struct {
 	LeaseRenewInterval   time.Duration
 	// Dial connects to a DataNode's DataTransferProtocol address.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Local, when set, is the DataNode this client runs in (the
+	// DataNode's own WebHDFS): its replicas are read first, and from their
+	// files as Hadoop's short-circuit reads (BlockReaderLocal) do, not over
+	// a DataTransferProtocol connection to itself.
+	Local LocalDataNode
 	// Sleep waits between retries; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf, when set, is told of pipeline recoveries and retries.
@@ -224,7 +229,13 @@ func (c *Client) leaseClosed() {
 func (c *Client) dialDatanode(ctx context.Context, d hdfs.DatanodeInfo) (net.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, c.opts.SocketTimeout)
 	defer cancel()
-	conn, err := c.opts.Dial(dctx, "tcp", d.XferAddr())
+	var conn net.Conn
+	var err error
+	if c.opts.Local != nil && c.opts.Local.IsSelf(d) {
+		conn, err = c.opts.Local.DialSelf()
+	} else {
+		conn, err = c.opts.Dial(dctx, "tcp", d.XferAddr())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to DataNode %s: %w", d.XferAddr(), err)
 	}

@@ -44,7 +44,7 @@ type Reader struct {
 	pos    int64
 
 	located hdfs.LocatedBlocks // the prefetched window
-	br      *blockReader
+	br      blockSource
 	dead    map[string]bool // DataNodes (UUID) that failed for the current block
 	curBlk  int64           // block id dead refers to
 	failed  int             // location refetches of the current block
@@ -195,17 +195,18 @@ func (r *Reader) next(max int) ([]byte, error) {
 		bad := r.br
 		r.br = nil
 		bad.close(false)
-		r.dead[bad.node.UUID] = true
+		lb, node := bad.location()
+		r.dead[node.UUID] = true
 		var ce *dtp.ChecksumError
 		if errors.As(err, &ce) {
-			r.c.logf("dfsclient: %s: checksum error in %s on %s at block offset %d; reporting it and reading another replica", r.path, bad.lb.Block, bad.node.XferAddr(), ce.Offset)
-			rep := bad.lb
-			rep.Locations = []hdfs.DatanodeInfo{bad.node}
+			r.c.logf("dfsclient: %s: checksum error in %s on %s at block offset %d; reporting it and reading another replica", r.path, lb.Block, node.XferAddr(), ce.Offset)
+			rep := lb
+			rep.Locations = []hdfs.DatanodeInfo{node}
 			if rerr := r.c.nn.ReportBadBlocks(r.ctx, []hdfs.LocatedBlock{rep}, r.c.opts.User); rerr != nil {
 				r.c.logf("dfsclient: reportBadBlocks %s: %v", rep.Block, rerr)
 			}
 		} else {
-			r.c.logf("dfsclient: %s: read %s from %s: %v; trying another DataNode", r.path, bad.lb.Block, bad.node.XferAddr(), err)
+			r.c.logf("dfsclient: %s: read %s from %s: %v; trying another DataNode", r.path, lb.Block, node.XferAddr(), err)
 		}
 		if n > 0 {
 			return b, nil
@@ -228,11 +229,11 @@ func (r *Reader) openBlock() error {
 			clear(r.dead)
 		}
 		var lastErr error
-		for _, d := range lb.Locations {
+		for _, d := range r.c.localFirst(lb.Locations) {
 			if r.dead[d.UUID] {
 				continue
 			}
-			br, err := r.c.readBlock(r.ctx, lb, d, r.pos-lb.Offset, lb.Block.NumBytes-(r.pos-lb.Offset))
+			br, err := r.c.openBlockAt(r.ctx, lb, d, r.pos-lb.Offset, lb.Block.NumBytes-(r.pos-lb.Offset))
 			if err == nil {
 				r.br = br
 				return nil
@@ -268,6 +269,49 @@ func (r *Reader) Close() error {
 		r.br = nil
 	}
 	return nil
+}
+
+// blockSource hands out one block range from one replica.
+type blockSource interface {
+	// take hands out up to max of the next bytes (verified), valid until
+	// the next call; io.EOF once the range is read.
+	take(max int) ([]byte, error)
+	// done reports whether the range was handed out entirely.
+	done() bool
+	close(complete bool)
+	location() (hdfs.LocatedBlock, hdfs.DatanodeInfo)
+}
+
+// localFirst is locs with the replicas this process holds (Options.Local)
+// moved to the front: a read from the files beats one over the network.
+func (c *Client) localFirst(locs []hdfs.DatanodeInfo) []hdfs.DatanodeInfo {
+	if c.opts.Local == nil {
+		return locs
+	}
+	out := make([]hdfs.DatanodeInfo, 0, len(locs))
+	for _, d := range locs {
+		if c.opts.Local.IsSelf(d) {
+			out = append(out, d)
+		}
+	}
+	for _, d := range locs {
+		if !c.opts.Local.IsSelf(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// openBlockAt reads [off, off+n) of lb's block from d: from its files when
+// d is this process's DataNode and holds it (Options.Local), else over
+// DataTransferProtocol.
+func (c *Client) openBlockAt(ctx context.Context, lb hdfs.LocatedBlock, d hdfs.DatanodeInfo, off, n int64) (blockSource, error) {
+	if c.opts.Local != nil && c.opts.Local.IsSelf(d) {
+		if rep, ok := c.opts.Local.OpenLocal(lb.Block); ok {
+			return newLocalBlockReader(lb, d, rep, off, n), nil
+		}
+	}
+	return c.readBlock(ctx, lb, d, off, n)
 }
 
 // blockReader streams one block range from one DataNode (Hadoop's
@@ -380,8 +424,9 @@ func (b *blockReader) next() error {
 	return nil
 }
 
-// done reports whether the requested range was handed out entirely.
 func (b *blockReader) done() bool { return len(b.data) == 0 && b.pos >= b.end }
+
+func (b *blockReader) location() (hdfs.LocatedBlock, hdfs.DatanodeInfo) { return b.lb, b.node }
 
 // close ends the read. After a complete read the DataNode is told the
 // checksums verified (CHECKSUM_OK), as Hadoop's client does, which lets it

@@ -190,7 +190,7 @@ func TestConfigResolver(t *testing.T) {
 	// The daemon's handler from the same XML refuses an unknown NameNode
 	// the way Hadoop's DataNode does.
 	conf.Set("dfs.client.socket-timeout", "7000")
-	h, err := FromConfig(conf, t.Logf)
+	h, err := FromConfig(conf, t.Logf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestConfigResolver(t *testing.T) {
 		t.Errorf("FromConfig handler, unknown NameNode: %d %s", rec.Code, rec.Body)
 	}
 	conf.Unset(auth.ConfKey)
-	if _, err := FromConfig(conf, t.Logf); err == nil {
+	if _, err := FromConfig(conf, t.Logf, nil); err == nil {
 		t.Errorf("FromConfig without a cluster secret succeeded")
 	}
 }
