@@ -850,8 +850,11 @@ type ReplicaWriter struct {
 	syncedTo int64
 	// droppedTo: the page cache of data bytes before it was dropped.
 	droppedTo int64
-	mu        sync.Mutex
-	stopped   bool
+	// behind runs the writeback and drop calls; behindBusy: one is running.
+	behind     sync.WaitGroup
+	behindBusy bool
+	mu         sync.Mutex
+	stopped    bool
 }
 
 func newWriter(r *replica, spec ChecksumSpec, create bool) (*ReplicaWriter, error) {
@@ -1062,15 +1065,32 @@ func (w *ReplicaWriter) syncBehindLocked(end int64) {
 		w.syncedTo = end // rewritten from an earlier offset (recovery)
 		w.droppedTo = min(w.droppedTo, end)
 	}
-	if end-w.syncedTo < syncBehindBytes {
+	if end-w.syncedTo < syncBehindBytes || w.behindBusy {
+		// Too little yet, or the previous call still runs: the next one
+		// covers this range too.
 		return
 	}
-	_ = startWriteback(w.data, w.syncedTo, end-w.syncedTo)
-	if drop := w.syncedTo - syncBehindBytes; w.s.dropBehind.Load() && drop > w.droppedTo {
-		_ = dropCache(w.data, w.droppedTo, drop-w.droppedTo)
-		w.droppedTo = drop
+	from, dropFrom, dropTo := w.syncedTo, w.droppedTo, w.syncedTo-syncBehindBytes
+	drop := w.s.dropBehind.Load() && dropTo > dropFrom
+	if drop {
+		w.droppedTo = dropTo
 	}
 	w.syncedTo = end
+	// In the background (Hadoop's sync.behind.writes.in.background):
+	// sync_file_range blocks while the disk's queue is full, and the
+	// packets must keep flowing meanwhile.
+	w.behindBusy = true
+	w.behind.Add(1)
+	go func() {
+		defer w.behind.Done()
+		_ = startWriteback(w.data, from, end-from)
+		if drop {
+			_ = dropCache(w.data, dropFrom, dropTo-dropFrom)
+		}
+		w.mu.Lock()
+		w.behindBusy = false
+		w.mu.Unlock()
+	}()
 }
 
 // Sync flushes data and meta to disk (hsync).
@@ -1110,6 +1130,7 @@ func (w *ReplicaWriter) Abort(remove bool) {
 }
 
 func (w *ReplicaWriter) close() {
+	w.behind.Wait()
 	w.data.Close()
 	w.meta.Close()
 }

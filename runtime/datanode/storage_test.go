@@ -488,6 +488,9 @@ func TestSyncAndDropBehindWrites(t *testing.T) {
 			if err := w.Write(int64(off), data[off:min(off+packet, to)]); err != nil {
 				t.Fatal(err)
 			}
+			// The calls run in the background, and one still running
+			// makes the next wait: here none is skipped.
+			w.behind.Wait()
 		}
 	}
 	write(0, 2*syncBehindBytes+packet)
