@@ -38,13 +38,17 @@ type LocalReplica interface {
 	Close(complete bool)
 }
 
-// localReadSize is how much one ReadChunks of a local replica reads.
-const localReadSize = 1 << 20
+// localReadSize is how much one ReadChunks of a local replica reads;
+// localBuffers of them are read ahead of the caller at most.
+const (
+	localReadSize = 1 << 20
+	localBuffers  = 4
+)
 
 // localBlockReader reads a block range from a LocalReplica in reads of
 // localReadSize, each verified before any of it is handed out. A goroutine
-// reads the next piece while the caller sends the current one (two
-// buffers), so the disk and the network are busy at once.
+// reads up to localBuffers pieces ahead while the caller sends the current
+// one, so the disk and the network are busy at once.
 type localBlockReader struct {
 	lb   hdfs.LocatedBlock
 	node hdfs.DatanodeInfo
@@ -71,9 +75,10 @@ func newLocalBlockReader(lb hdfs.LocatedBlock, node hdfs.DatanodeInfo, rep Local
 	bpc := int64(max(rep.BytesPerChecksum(), 1))
 	size := max(localReadSize/bpc, 1) * bpc
 	l := &localBlockReader{lb: lb, node: node, rep: rep, pos: off, end: off + n,
-		free: make(chan []byte, 2), ready: make(chan localPiece, 2), quit: make(chan struct{})}
-	l.free <- make([]byte, size)
-	l.free <- make([]byte, size)
+		free: make(chan []byte, localBuffers), ready: make(chan localPiece, localBuffers), quit: make(chan struct{})}
+	for range localBuffers {
+		l.free <- make([]byte, size)
+	}
 	// Whole chunks, from the chunk holding off to the one holding the
 	// range's last byte, or the block's end.
 	from, to := off-off%bpc, min((l.end+bpc-1)/bpc*bpc, lb.Block.NumBytes)
@@ -112,7 +117,7 @@ func (l *localBlockReader) take(max int) ([]byte, error) {
 			return nil, io.EOF
 		}
 		if l.cur != nil {
-			l.free <- l.cur // the caller is done with it: at most two exist
+			l.free <- l.cur // the caller is done with it: free has room for every buffer
 			l.cur = nil
 		}
 		p, ok := <-l.ready
