@@ -134,12 +134,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("read %s: the bytes differ from those written", p)
 			}
 			mib := float64(*size) / (1 << 20)
+			fmt.Fprintf(os.Stderr, "  replication %d: write %.0f MiB/s, read %.0f MiB/s (disk %.0f / %.0f)\n", repl, mib/wt.Seconds(), mib/rt.Seconds(), dw, dr)
 			if repl == 3 {
 				w3, r3 = append(w3, mib/wt.Seconds()), append(r3, mib/rt.Seconds())
 			} else {
 				w1, r1 = append(w1, mib/wt.Seconds()), append(r1, mib/rt.Seconds())
 			}
 			if _, err := wc.Delete(ctx, p, false); err != nil {
+				return err
+			}
+			// The DataNodes delete the replicas when the NameNode tells
+			// them (heartbeat commands): wait for it, so that the next
+			// measurement does not share the disk with those deletes.
+			if err := waitNoReplicas(ctx, filepath.Join(*dir, "cluster")); err != nil {
 				return err
 			}
 		}
@@ -250,6 +257,33 @@ func ddSpeeds(ctx context.Context, dir string, size int64) (write, read float64,
 		return 0, 0, err
 	}
 	return write, read, nil
+}
+
+// waitNoReplicas waits until no block file (blk_*) is left under dir, then
+// syncs.
+func waitNoReplicas(ctx context.Context, dir string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		left := 0
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "blk_") {
+				left++
+			}
+			return nil
+		})
+		if left == 0 {
+			exec.Command("sync").Run()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d block files still under %s two minutes after the delete", left, dir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // dropCaches asks the kernel to drop clean pages so that a read measures
