@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,16 +128,7 @@ func TestLocalDataNode(t *testing.T) {
 	// Corrupt the local replica of the first block: the read is still
 	// right (from another DataNode) and the DataNode reports its replica.
 	first := nn.File("/f").Blocks[0]
-	rep, _ := dns[0].Storage().Get(pool, first.Block.ID)
-	f, err := os.OpenFile(rep.DataPath, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [1]byte
-	f.ReadAt(b[:], 4096)
-	b[0] ^= 0xff
-	f.WriteAt(b[:], 4096)
-	f.Close()
+	flipByte(t, dns[0], first.Block.ID, 4096)
 	if got := readBack(t, c, "/f"); !bytes.Equal(got, data) {
 		t.Fatal("read with a corrupt local replica returned wrong data")
 	}

@@ -102,6 +102,25 @@ func realCluster(t *testing.T, n int) ([]*datanode.DataNode, []hdfs.DatanodeInfo
 	return dns, infos, dp
 }
 
+// flipByte corrupts the replica of block id on dn at offset off on disk.
+func flipByte(t *testing.T, dn *datanode.DataNode, id, off int64) {
+	t.Helper()
+	rep, _ := dn.Storage().Get(pool, id)
+	f, err := os.OpenFile(rep.DataPath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func payload(n int) []byte {
 	r := rand.New(rand.NewPCG(11, 11))
 	b := make([]byte, n)
@@ -160,16 +179,7 @@ func TestAgainstRealDataNodes(t *testing.T) {
 
 	// Corrupt the first block's replica on the first DataNode on disk.
 	first := nn.File("/f").Blocks[0]
-	rep, _ := dns[0].Storage().Get(pool, first.Block.ID)
-	f, err := os.OpenFile(rep.DataPath, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [1]byte
-	f.ReadAt(b[:], 1000)
-	b[0] ^= 0xff
-	f.WriteAt(b[:], 1000)
-	f.Close()
+	flipByte(t, dns[0], first.Block.ID, 1000)
 	if got := readBack(t, c, "/f"); !bytes.Equal(got, data) {
 		t.Fatalf("read with a corrupt replica returned wrong data")
 	}
