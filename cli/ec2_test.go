@@ -2,11 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hactl/hactl/schema"
 	"github.com/hactl/hactl/targets"
 )
 
@@ -184,5 +186,48 @@ func TestEC2PlanJSONCarriesTheEC2Changes(t *testing.T) {
 	}
 	if !got.Changes || len(got.Steps) != 0 || len(got.EC2.Changes) != 6 || got.EC2.Changes[2].Host != "master2" || len(got.EC2.Unprovisioned) != 6 {
 		t.Errorf("plan JSON = %+v", got)
+	}
+}
+
+// hactl fs with an ec2 cluster's HCL as its configuration calls the
+// provisioned instances' addresses, and says which hosts are not there yet.
+func TestEC2FsConfigUsesTheProvisionedAddresses(t *testing.T) {
+	dir, _ := fakeEC2(t, `[]`)
+	write := func(hosts ...string) {
+		t.Helper()
+		var entries []string
+		for i, h := range hosts {
+			entries = append(entries, fmt.Sprintf(`%q: {"address": "10.42.0.%d", "instance_id": "i-%d", "group": "g", "zone": "eu-west-1a"}`, h, 11+i, i))
+		}
+		if err := os.MkdirAll(filepath.Join(dir, ".hactl"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		list := `{"hosts": {` + strings.Join(entries, ", ") + `}}`
+		if err := os.WriteFile(filepath.Join(dir, ".hactl", "ec2-hosts.json"), []byte(list), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("master1")
+	if _, _, err := loadClientConfig(dir, nil); err == nil || !strings.Contains(err.Error(), "master2") || !strings.Contains(err.Error(), "not provisioned") {
+		t.Fatalf("a partly provisioned cluster: %v", err)
+	}
+	write("master1", "master2", "master3", "core1", "core2", "core3")
+	conf, c, err := loadClientConfig(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == nil || targetKind(c) != schema.TargetEC2 {
+		t.Fatalf("the cluster was not returned: %+v", c)
+	}
+	found := false
+	for _, ns := range strings.Split(conf.Get("dfs.nameservices", ""), ",") {
+		for _, nn := range strings.Split(conf.Get("dfs.ha.namenodes."+ns, ""), ",") {
+			if strings.HasPrefix(conf.Get("dfs.namenode.http-address."+ns+"."+nn, ""), "10.42.0.") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no NameNode HTTP address is a provisioned instance's")
 	}
 }

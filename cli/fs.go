@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	osuser "os/user"
@@ -20,6 +22,7 @@ import (
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/webhdfs"
 	"github.com/hactl/hactl/schema"
+	"github.com/hactl/hactl/targets"
 )
 
 func init() { register(fsCommand) }
@@ -45,6 +48,7 @@ func fsCommand() *ucli.Command {
 				if err != nil {
 					return exitCode(1, fmt.Errorf("fs %s: %w", name, err))
 				}
+				defer fc.close()
 				if err := run(ctx, c, fc); err != nil {
 					return exitCode(1, fmt.Errorf("%s: %w", name, accessWording(err)))
 				}
@@ -82,7 +86,13 @@ type fsCtx struct {
 	opts    webhdfs.ClientOptions
 	out     io.Writer
 	errw    io.Writer // progress of put/get, when it is a terminal
+	// hosts are the SSH hosts of an HCL cluster whose connections the
+	// WebHDFS calls go through when its daemons are not reachable
+	// directly (a bastion, a private VPC): the target's dialer.
+	hosts map[string]targets.Host
 }
+
+func (fc *fsCtx) close() { targets.CloseAll(fc.hosts) }
 
 func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 	user := fsUser(c.String("user"), os.Getenv)
@@ -91,7 +101,23 @@ func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 		fmt.Fprintf(errw, "INFO "+format+"\n", args...)
 	}}}
 	fc.opts.CacheDir = fsCacheDir()
-	fc.conf, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
+	var cluster *schema.Cluster
+	fc.conf, cluster, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
+	if k := targetKind(cluster); k == schema.TargetSSH || k == schema.TargetEC2 {
+		// As plan and apply reach the daemons: directly when that works,
+		// else through SSH to the hosts (lazily: nothing connects unless
+		// a direct dial fails). Without the SSH set-up here, directly.
+		hosts, err := targets.Open(cluster, targets.Options{Log: errw})
+		if err != nil {
+			fmt.Fprintf(errw, "INFO the cluster's hosts cannot be reached over SSH from here (%v): the NameNodes and DataNodes are called directly\n", err)
+			return fc, nil
+		}
+		fc.hosts = hosts
+		dial := targets.Dialer(hosts, 10*time.Second)
+		t := webhdfs.NewTransport()
+		t.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return dial(ctx, addr) }
+		fc.opts.HTTPClient = &http.Client{Transport: t}
+	}
 	return fc, nil
 }
 
@@ -125,7 +151,7 @@ func fsUser(flag string, getenv func(string) string) string {
 
 // loadClientConfig reads Hadoop XML from a conf dir, or renders an HCL
 // cluster: the client keys are the same on every host, so any host will do.
-func loadClientConfig(p string, vars []string) (*hadoopconf.Config, error) {
+func loadClientConfig(p string, vars []string) (*hadoopconf.Config, *schema.Cluster, error) {
 	if p == "" {
 		p = os.Getenv("HADOOP_CONF_DIR")
 	}
@@ -134,7 +160,7 @@ func loadClientConfig(p string, vars []string) (*hadoopconf.Config, error) {
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("--config: %w", err)
+		return nil, nil, fmt.Errorf("--config: %w", err)
 	}
 	isXMLDir := false
 	if st.IsDir() {
@@ -147,25 +173,46 @@ func loadClientConfig(p string, vars []string) (*hadoopconf.Config, error) {
 	if isXMLDir {
 		conf, err := hadoopconf.LoadDir(p)
 		if err != nil {
-			return nil, fmt.Errorf("--config %s: %w", p, err)
+			return nil, nil, fmt.Errorf("--config %s: %w", p, err)
 		}
-		return conf, nil
+		return conf, nil, nil
 	}
 	cluster, diags := schema.Load(p, schema.LoadOptions{Vars: vars, Env: schema.EnvFromOS()})
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("--config %s is neither a Hadoop conf dir nor a valid HCL cluster: %s", p, diags.Error())
+		return nil, nil, fmt.Errorf("--config %s is neither a Hadoop conf dir nor a valid HCL cluster: %s", p, diags.Error())
+	}
+	if targetKind(cluster) == schema.TargetEC2 {
+		// The provisioned instances' addresses, as apply renders them.
+		l, err := targets.ReadEC2HostList(cluster)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--config %s: %w", p, err)
+		}
+		if missing := targets.ApplyEC2HostList(cluster, l); len(missing) > 0 {
+			return nil, nil, fmt.Errorf("--config %s: hosts %s are not provisioned yet (hactl apply creates them)", p, strings.Join(missing, ", "))
+		}
 	}
 	if len(cluster.Hosts) == 0 {
-		return nil, fmt.Errorf("--config %s: the cluster has no hosts", p)
+		return nil, nil, fmt.Errorf("--config %s: the cluster has no hosts", p)
 	}
 	r, err := schema.Render(cluster, cluster.Hosts[0].Name)
 	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", p, err)
+		return nil, nil, fmt.Errorf("--config %s: %w", p, err)
 	}
 	conf := hadoopconf.New()
 	conf.Merge(r.Core)
 	conf.Merge(r.HDFS)
-	return conf, nil
+	return conf, cluster, nil
+}
+
+// targetKind is the kind of c's target ("" for none: a Hadoop conf dir).
+func targetKind(c *schema.Cluster) schema.TargetKind {
+	switch {
+	case c == nil:
+		return ""
+	case c.Target == nil:
+		return schema.TargetSSH
+	}
+	return c.Target.Kind
 }
 
 // target splits a path argument into its scheme ("hdfs" or "webhdfs"), its

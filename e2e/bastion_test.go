@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ func TestSSHClusterBehindBastion(t *testing.T) {
 	spec := DefaultSpec()
 	spec.Hosts = 4
 	spec.Bastion = "root@" + bastion.Addr
+	spec.DataNodes = []string{"h2", "h3", "h4"}
 	dir := filepath.Join(t.TempDir(), "cluster")
 	writeSSHCluster(t, dir, lab, spec)
 	for _, h := range lab.Hosts[:4] {
@@ -66,5 +69,25 @@ func TestSSHClusterBehindBastion(t *testing.T) {
 	}
 	if err := CheckOneActive(nns); err != nil || len(nns) != 2 {
 		t.Errorf("status through the bastion: %v: %+v", err, nns)
+	}
+
+	// hactl fs with the HCL as its configuration goes the same way: the
+	// NameNodes and the DataNodes they redirect to, through the bastion.
+	data := bytes.Repeat([]byte("through the bastion\n"), 150_000) // 3 MiB: a real block
+	local := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(local, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"fs", "mkdir", "--config", dir, "-p", "/bastion"},
+		{"fs", "put", "--config", dir, local, "/bastion/f"},
+	} {
+		if r := h.Run(ctx, 2*time.Minute, args...); r.Code != 0 {
+			t.Fatalf("hactl %s: %s", strings.Join(args[:2], " "), r)
+		}
+	}
+	r = h.Run(ctx, 2*time.Minute, "fs", "cat", "--config", dir, "/bastion/f")
+	if r.Code != 0 || r.Stdout != string(data) {
+		t.Fatalf("hactl fs cat through the bastion: exit %d, %d bytes of %d (%s)", r.Code, len(r.Stdout), len(data), r.Stderr)
 	}
 }
