@@ -140,6 +140,32 @@ func (r *ClientRPC) Append(ctx context.Context, path, clientName, user string) (
 	return lb, st, err
 }
 
+// AppendedBlock is what a retried append continues when the retry cache
+// holds the append's answer (its file status): path's last block if it is
+// under construction, located with a write token as the append itself
+// answered it (a read token would not let the client write to it); nil
+// when the append reopened no partial block.
+func (r *ClientRPC) AppendedBlock(ctx context.Context, path, user string) (*hdfs.LocatedBlock, error) {
+	n := r.n
+	if err := n.readChecked(path, user, readOpen); err != nil {
+		return nil, err
+	}
+	defer n.mu.RUnlock()
+	f, err := n.ns.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.dir || len(f.blocks) == 0 {
+		return nil, nil
+	}
+	last := f.blocks[len(f.blocks)-1]
+	if last.State != blockmgmt.UnderConstruction {
+		return nil, nil
+	}
+	l := n.located(last, f.length()-last.NumBytes, "", user, hdfs.AccessWrite)
+	return &l, nil
+}
+
 // appendOp reopens f; a partial last block gets a new stamp and is
 // continued (Hadoop's prepareFileForAppend and the client's
 // updateBlockForPipeline in one edit).

@@ -180,6 +180,33 @@ func TestBlockAccessTokens(t *testing.T) {
 	}
 }
 
+// A retried append that the retry cache answers continues the block the
+// append reopened: AppendedBlock locates it with a write token, as the
+// append's own answer did (a read token would not let the client write).
+func TestAppendedBlockCarriesAWriteToken(t *testing.T) {
+	ctx := context.Background()
+	_, _, nn1, nn2 := newBlockPair(t)
+	nn1.cfg.BlockTokens = true
+	nn1.cfg.Secret = testSecret
+	dns := newDNs(t, []*NameNode{nn1, nn2}, 3)
+	writeFile(t, nn1, nil, dns, "/t", 5)
+	cp := nn1.ClientProtocol()
+	if lb, err := cp.AppendedBlock(ctx, "/t", "alice"); err != nil || lb != nil {
+		t.Fatalf("a closed file: %+v %v", lb, err)
+	}
+	appended, _, err := cp.Append(ctx, "/t", "DFSClient_a", "alice")
+	if err != nil || appended == nil {
+		t.Fatalf("append: %+v %v", appended, err)
+	}
+	lb, err := cp.AppendedBlock(ctx, "/t", "alice")
+	if err != nil || lb == nil || lb.Block != appended.Block || len(lb.Locations) != len(appended.Locations) {
+		t.Fatalf("the appended block %+v, the append's %+v (%v)", lb, appended, err)
+	}
+	if err := hdfs.VerifyBlockToken(testSecret, lb.Token, lb.Block, hdfs.AccessWrite, time.UnixMilli(1_700_000_000_000)); err != nil {
+		t.Fatalf("no write token: %v", err)
+	}
+}
+
 // getDatanodeReport answers on the standby too (Hadoop's category
 // UNCHECKED), by kind.
 func TestGetDatanodeReport(t *testing.T) {

@@ -334,8 +334,17 @@ func (s *nnServer) recordedAnswers(m map[string]Method) {
 		st.PathSuffix = ""
 		resp := &pb.AppendResponseProto{Stat: fileStatusToProto(st)}
 		// The append reopened a partial last block: the client continues
-		// it, so it needs the block and where its replicas are now.
-		if s.o.Blocks != nil && st.Length%max(st.BlockSize, 1) != 0 {
+		// it, so it needs the block, where its replicas are now, and a
+		// token to write it.
+		if ab, ok := s.o.Blocks.(appendedBlocks); ok && st.Length%max(st.BlockSize, 1) != 0 {
+			last, err := ab.AppendedBlock(ctx, src, c.User)
+			if err != nil {
+				return nil, err
+			}
+			if last != nil {
+				resp.Block = locatedBlockToProto(*last)
+			}
+		} else if s.o.Blocks != nil && st.Length%max(st.BlockSize, 1) != 0 {
 			lb, err := s.o.Blocks.GetBlockLocations(ctx, src, 0, st.Length, c.User)
 			if err != nil {
 				return nil, err
@@ -350,6 +359,13 @@ func (s *nnServer) recordedAnswers(m map[string]Method) {
 		}
 		return resp, nil
 	})
+}
+
+// appendedBlocks is a Blocks that can locate an appended file's last
+// block for its writer (namenode.ClientRPC): a recorded append answers
+// with it; otherwise with the block as a read locates it.
+type appendedBlocks interface {
+	AppendedBlock(ctx context.Context, path, user string) (*hdfs.LocatedBlock, error)
 }
 
 // parentExists is mkdirs' and create's check without createParent.
