@@ -75,7 +75,7 @@ func (dn *DataNode) DialSelf() (net.Conn, error) {
 	if dn.ctx.Err() != nil {
 		return nil, fmt.Errorf("DataNode %s is stopping", dn.XferAddr())
 	}
-	client, server := newMemConn(dn.XferAddr())
+	client, server := newMemConn()
 	if !dn.serve(server) {
 		client.Close()
 		return nil, fmt.Errorf("DataNode %s: dfs.datanode.max.transfer.threads (%d) in use", dn.XferAddr(), dn.opts.MaxXceivers)
