@@ -26,8 +26,10 @@ import (
 const (
 	applyTimeout   = 4 * time.Minute
 	commandTimeout = 90 * time.Second
-	fsTimeout      = 30 * time.Second
-	failoverBound  = 45 * time.Second
+	// fsTimeout covers a NameNode's start-up safe mode (its extension is
+	// 30 s): the client retries its RetriableException until it ends.
+	fsTimeout     = 2 * time.Minute
+	failoverBound = 45 * time.Second
 )
 
 // testCluster is one cluster under test, on whichever target: the scenario

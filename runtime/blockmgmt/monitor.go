@@ -361,6 +361,10 @@ type safeMode struct {
 // InSafeMode reports whether writes are refused.
 func (m *Manager) InSafeMode() bool { return m.safe.on }
 
+// InStartupSafeMode reports whether the manager is in the safe mode it
+// starts in (not one entered by hand), which ends by itself.
+func (m *Manager) InStartupSafeMode() bool { return m.safe.on && !m.safe.manual }
+
 // EnterSafeMode puts the manager in safe mode by hand (dfsadmin
 // -safemode enter); only LeaveSafeMode takes it out.
 func (m *Manager) EnterSafeMode() { m.safe.on, m.safe.manual, m.safe.reachedAt = true, true, 0 }

@@ -558,6 +558,7 @@ func TestSafeModeUntilReported(t *testing.T) {
 	cfg := nn2.cfg
 	cfg.ID = "nn3"
 	cfg.BlockManager.SafeModeExtension = 10 * time.Second
+	cfg.Peers = []Peer{{ID: "nn1"}} // HA: start-up safe mode is retriable
 	nn3 := New(cfg, j, Options{Now: clk.Now, Logf: t.Logf, Groups: superGroups})
 	if err := nn3.Load(); err != nil {
 		t.Fatal(err)
@@ -572,8 +573,10 @@ func TestSafeModeUntilReported(t *testing.T) {
 	if !errors.Is(err, hdfs.ErrSafeMode) || !strings.Contains(err.Error(), "Cannot create directory /x. Name node is in safe mode.") {
 		t.Fatalf("mkdirs in safe mode: %v", err)
 	}
+	// Hadoop's checkNameNodeSafeMode: an HA active NameNode in start-up
+	// safe mode answers RetriableException, so clients wait for it.
 	re := webhdfs.ToRemoteException(err)
-	if re.Exception != "SafeModeException" {
+	if re.Exception != "RetriableException" || !strings.HasPrefix(re.Message, "SafeModeException: Cannot create directory /x") {
 		t.Fatalf("exception %+v", re)
 	}
 	for _, d := range dns {
@@ -600,6 +603,14 @@ func TestSafeModeUntilReported(t *testing.T) {
 	nn3.BlockTick(ctx)
 	if err := nn3.Mkdirs(ctx, "/x", 0o755, "alice"); err != nil {
 		t.Fatal(err)
+	}
+	// Safe mode entered by hand is not retriable: it ends only by hand.
+	nn3.mu.Lock()
+	nn3.bm.EnterSafeMode()
+	nn3.mu.Unlock()
+	err = nn3.Mkdirs(ctx, "/y", 0o755, "alice")
+	if re := webhdfs.ToRemoteException(err); re.Exception != "SafeModeException" {
+		t.Fatalf("manual safe mode: %+v", re)
 	}
 }
 

@@ -79,9 +79,18 @@ func (n *NameNode) write(ctx context.Context, user, what, path string, fn writeF
 	return err
 }
 
-// safeModeError is Hadoop's SafeModeException for an operation.
+// safeModeError is Hadoop's SafeModeException for an operation; from an
+// HA active NameNode in start-up safe mode (not entered by hand) a
+// RetriableException wrapping it, as Hadoop's checkNameNodeSafeMode: the
+// clients wait for the safe mode to end instead of failing (a NameNode
+// restarted over data stays in it for dfs.namenode.safemode.extension
+// after its blocks were reported).
 func (n *NameNode) safeModeError(what, path string) error {
-	return fmt.Errorf("%w: Cannot %s %s. Name node is in safe mode.\n%s", hdfs.ErrSafeMode, what, path, n.bm.SafeModeTip())
+	err := fmt.Errorf("%w: Cannot %s %s. Name node is in safe mode.\n%s", hdfs.ErrSafeMode, what, path, n.bm.SafeModeTip())
+	if len(n.cfg.Peers) > 0 && n.State() == StateActive && n.bm.InStartupSafeMode() {
+		return fmt.Errorf("%w: %w", webhdfs.ErrRetriable, err)
+	}
+	return err
 }
 
 // leaseOf checks that clientName holds the lease of the file at path

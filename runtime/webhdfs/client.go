@@ -31,6 +31,12 @@ const (
 	KeyFailoverSleepBase   = "dfs.client.failover.sleep.base.millis"
 	KeyFailoverSleepMax    = "dfs.client.failover.sleep.max.millis"
 
+	// KeyRetryMaxAttempts bounds the retries of a call the NameNode
+	// answered with a RetriableException (Hadoop's
+	// dfs.client.retry.max.attempts, 10), each after the failover backoff.
+	KeyRetryMaxAttempts     = "dfs.client.retry.max.attempts"
+	DefaultRetryMaxAttempts = 10
+
 	DefaultFailoverMaxAttempts = 15
 	DefaultFailoverSleepBase   = 500 * time.Millisecond
 	DefaultFailoverSleepMax    = 15 * time.Second
@@ -41,6 +47,7 @@ type ClientOptions struct {
 	User         string       // user.name sent with every call; empty sends none
 	HTTPClient   *http.Client // default: NewTransport(), no automatic redirects
 	MaxFailovers int          // dfs.client.failover.max.attempts
+	MaxRetries   int          // dfs.client.retry.max.attempts: RetriableException retries
 	SleepBase    time.Duration
 	SleepMax     time.Duration
 	// Sleep waits between failovers; tests replace it to avoid real sleeping.
@@ -68,6 +75,7 @@ type Client struct {
 	user        string
 	hc          *http.Client
 	maxFail     int
+	maxRetries  int
 	base, max   time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
 	logf        func(format string, args ...any)
@@ -99,10 +107,13 @@ func NewClient(nameservice string, addrs []string, opts ClientOptions) (*Client,
 	}
 	c := &Client{
 		nameservice: nameservice, addrs: append([]string(nil), addrs...), user: opts.User,
-		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax, sleep: opts.Sleep, logf: opts.Logf,
+		maxFail: opts.MaxFailovers, maxRetries: opts.MaxRetries, base: opts.SleepBase, max: opts.SleepMax, sleep: opts.Sleep, logf: opts.Logf,
 	}
 	if c.maxFail <= 0 {
 		c.maxFail = DefaultFailoverMaxAttempts
+	}
+	if c.maxRetries <= 0 {
+		c.maxRetries = DefaultRetryMaxAttempts
 	}
 	if c.base <= 0 {
 		c.base = DefaultFailoverSleepBase
@@ -170,6 +181,13 @@ func NewClientFromConfig(conf *hadoopconf.Config, nameservice string, opts Clien
 			return nil, err
 		}
 		opts.MaxFailovers = int(n)
+	}
+	if opts.MaxRetries == 0 {
+		n, err := conf.Int(KeyRetryMaxAttempts, DefaultRetryMaxAttempts)
+		if err != nil {
+			return nil, err
+		}
+		opts.MaxRetries = int(n)
 	}
 	if opts.SleepBase == 0 {
 		if opts.SleepBase, err = conf.Millis(KeyFailoverSleepBase, DefaultFailoverSleepBase); err != nil {
@@ -247,8 +265,22 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		}
 	}
 	tried := make([]bool, len(c.addrs))
+	retries := 0
 	for failovers, round := 0, 0; ; failovers++ {
 		err := c.attempt(ctx, c.addrs[idx], cl)
+		// RetriableException: this NameNode will take the call soon (it is
+		// leaving start-up safe mode); try it again after Hadoop's backoff.
+		for err != nil && errors.Is(err, ErrRetriable) && retries < c.maxRetries && ctx.Err() == nil && (cl.started == nil || !*cl.started) {
+			retries++
+			d := c.failoverSleep(retries)
+			if c.logf != nil {
+				c.logf("webhdfs %s %s on %s: %v; retry %d of %d after sleeping %v", cl.op, cl.path, c.addrs[idx], err, retries, c.maxRetries, d.Round(time.Millisecond))
+			}
+			if serr := c.sleep(ctx, d); serr != nil {
+				return fmt.Errorf("webhdfs %s %s: %w", cl.op, cl.path, serr)
+			}
+			err = c.attempt(ctx, c.addrs[idx], cl)
+		}
 		if err == nil {
 			c.learned(idx)
 			return nil

@@ -68,6 +68,8 @@ type exceptionInfo struct {
 // 403, FileNotFoundException 404, IllegalArgumentException 400).
 var exceptionMap = []exceptionInfo{
 	{ErrStandby, "StandbyException", "org.apache.hadoop.ipc.StandbyException", http.StatusForbidden},
+	// Before any cause it wraps (SafeModeException): the class is the retry's.
+	{ErrRetriable, "RetriableException", "org.apache.hadoop.ipc.RetriableException", http.StatusForbidden},
 	{ErrNotFound, "FileNotFoundException", "java.io.FileNotFoundException", http.StatusNotFound},
 	{ErrExists, "FileAlreadyExistsException", "org.apache.hadoop.fs.FileAlreadyExistsException", http.StatusForbidden},
 	{ErrNotEmpty, "PathIsNotEmptyDirectoryException", "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", http.StatusForbidden},

@@ -3,9 +3,13 @@ package webhdfs_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,5 +246,46 @@ func TestClientSingleNameNodeBacksOffFully(t *testing.T) {
 	}
 	if len(rec.got) != 2 || h.nns[0].hits.Load() != 3 {
 		t.Fatalf("slept %v, %d requests: want 2 sleeps between 3 attempts", rec.got, h.nns[0].hits.Load())
+	}
+}
+
+// A RetriableException (an HA active NameNode in start-up safe mode) is
+// asked again on the same NameNode after Hadoop's backoff, up to
+// dfs.client.retry.max.attempts, never failed over from.
+func TestClientRetriesRetriableException(t *testing.T) {
+	var calls, refuse atomic.Int32
+	refuse.Store(3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= refuse.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"RemoteException":{"exception":"RetriableException","javaClassName":"org.apache.hadoop.ipc.RetriableException","message":"org.apache.hadoop.hdfs.server.namenode.SafeModeException: Cannot create directory /a. Name node is in safe mode."}}`)
+			return
+		}
+		io.WriteString(w, `{"boolean": true}`)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	rec := &sleepRecorder{}
+	c, _ := webhdfs.NewClient("ns", []string{addr}, webhdfs.ClientOptions{Sleep: rec.sleep, SleepBase: 100 * time.Millisecond, SleepMax: time.Second})
+	if _, err := c.Mkdirs(context.Background(), "/a", 0); err != nil {
+		t.Fatalf("after %d calls: %v", calls.Load(), err)
+	}
+	if calls.Load() != 4 || len(rec.got) != 3 {
+		t.Fatalf("%d calls, slept %v: want 4 calls and 3 sleeps", calls.Load(), rec.got)
+	}
+	// Growing, jittered: 100 ms × 2^(n-1) × [0.5, 1.5).
+	for i, d := range rec.got {
+		base := 100 * time.Millisecond << i
+		if d < base/2 || d >= base*3/2 {
+			t.Errorf("sleep %d: %v, want within [%v, %v)", i+1, d, base/2, base*3/2)
+		}
+	}
+	// Never ending: the error after dfs.client.retry.max.attempts.
+	calls.Store(0)
+	refuse.Store(1 << 30)
+	c, _ = webhdfs.NewClient("ns", []string{addr}, webhdfs.ClientOptions{Sleep: (&sleepRecorder{}).sleep, MaxRetries: 4})
+	if _, err := c.Mkdirs(context.Background(), "/a", 0); !errors.Is(err, webhdfs.ErrRetriable) || calls.Load() != 5 {
+		t.Fatalf("%d calls: %v; want 5 calls, then the RetriableException", calls.Load(), err)
 	}
 }

@@ -84,4 +84,9 @@ var (
 	// (403), such as an OPEN offset past the end of the file; only the text
 	// after it is the message.
 	ErrIOException = errors.New("IOException")
+	// ErrRetriable is Hadoop's RetriableException (403): the call cannot
+	// run now but will soon, on this same NameNode — an HA active NameNode
+	// in start-up safe mode answers it, and clients retry after a backoff
+	// instead of failing. It wraps the cause (a SafeModeException).
+	ErrRetriable = errors.New("RetriableException")
 )

@@ -54,6 +54,7 @@ type exceptionInfo struct {
 // The first entry naming a class is the one a client maps it back to.
 var exceptionMap = []exceptionInfo{
 	{webhdfs.ErrStandby, ClassStandby},
+	{webhdfs.ErrRetriable, "org.apache.hadoop.ipc.RetriableException"},
 	{webhdfs.ErrNotFound, "java.io.FileNotFoundException"},
 	{webhdfs.ErrExists, "org.apache.hadoop.fs.FileAlreadyExistsException"},
 	{webhdfs.ErrNotEmpty, "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException"},

@@ -41,6 +41,7 @@ type ClientOptions struct {
 	// top of it. Nil: webhdfs.NewTransport(), no timeout.
 	HTTPClient   *http.Client
 	MaxFailovers int           // dfs.client.failover.max.attempts
+	MaxRetries   int           // dfs.client.retry.max.attempts: RetriableException retries (10)
 	SleepBase    time.Duration // dfs.client.failover.sleep.base.millis
 	SleepMax     time.Duration // dfs.client.failover.sleep.max.millis
 	CallTimeout  time.Duration // ipc.client.rpc-timeout.ms
@@ -74,6 +75,7 @@ type Client struct {
 	addrs       []string
 	hc          *http.Client
 	maxFail     int
+	maxRetries  int
 	base, max   time.Duration
 	retries     int
 	retryDelay  time.Duration
@@ -98,7 +100,7 @@ func NewClient(nameservice string, addrs []string, secret []byte, opts ClientOpt
 	}
 	c := &Client{
 		nameservice: nameservice, addrs: append([]string(nil), addrs...), hc: signedHTTPClient(secret, opts.HTTPClient),
-		maxFail: opts.MaxFailovers, base: opts.SleepBase, max: opts.SleepMax,
+		maxFail: opts.MaxFailovers, maxRetries: opts.MaxRetries, base: opts.SleepBase, max: opts.SleepMax,
 		retries: opts.BlockWriteRetries, retryDelay: opts.BlockWriteInitialDelay, retryMax: opts.BlockWriteMaxDelay,
 		callTimeout: opts.CallTimeout, sleep: opts.Sleep, logf: opts.Logf,
 	}
@@ -107,6 +109,9 @@ func NewClient(nameservice string, addrs []string, secret []byte, opts ClientOpt
 	}
 	if c.maxFail <= 0 {
 		c.maxFail = webhdfs.DefaultFailoverMaxAttempts
+	}
+	if c.maxRetries <= 0 {
+		c.maxRetries = webhdfs.DefaultRetryMaxAttempts
 	}
 	if c.base <= 0 {
 		c.base = webhdfs.DefaultFailoverSleepBase
@@ -279,10 +284,27 @@ func (c *Client) do(ctx context.Context, op string, idempotent bool, args, out a
 		}
 	}
 	tried := make([]bool, len(c.addrs))
+	retries := 0
 	for failovers, round := 0, 0; ; failovers++ {
 		cctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 		err := invoke(cctx, c.hc, c.addrs[idx], op, args, out)
 		cancel()
+		// RetriableException: the NameNode did not run the call and will
+		// soon (start-up safe mode ending); ask it again after a backoff,
+		// whatever the call (Hadoop's retry policy does the same).
+		for err != nil && errors.Is(err, webhdfs.ErrRetriable) && retries < c.maxRetries && ctx.Err() == nil {
+			retries++
+			d := c.failoverSleep(retries)
+			if c.logf != nil {
+				c.logf("nnrpc %s on %s: %v; retry %d of %d after sleeping %v", op, c.addrs[idx], err, retries, c.maxRetries, d.Round(time.Millisecond))
+			}
+			if serr := c.sleep(ctx, d); serr != nil {
+				return fmt.Errorf("%s: %w", op, serr)
+			}
+			cctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+			err = invoke(cctx, c.hc, c.addrs[idx], op, args, out)
+			cancel()
+		}
 		if err == nil {
 			c.active.Store(int32(idx))
 			c.known.Store(true)
