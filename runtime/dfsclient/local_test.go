@@ -46,19 +46,6 @@ func TestLocalDataNode(t *testing.T) {
 	self := &selfDN{dn: dns[0]}
 	opts := dfsclient.Options{User: "alice", SocketTimeout: 5 * time.Second, Logf: t.Logf}
 	ctx := context.Background()
-	write := func(c *dfsclient.Client, path string, data []byte) {
-		t.Helper()
-		w, err := c.Create(ctx, path, hdfs.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	data := payload(5<<20 + 777)
 
 	// The NameNode puts the local DataNode first (the writer's own, as
@@ -67,7 +54,7 @@ func TestLocalDataNode(t *testing.T) {
 	lopts := opts
 	lopts.Local = self
 	c := dfsclient.New(nn, lopts)
-	write(c, "/f", data)
+	writeAll(t, c, "/f", data)
 	blocks := nn.File("/f").Blocks
 	if self.dials.Load() < int32(len(blocks)) {
 		t.Errorf("%d pipelines of %d blocks started in memory", self.dials.Load(), len(blocks))

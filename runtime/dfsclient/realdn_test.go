@@ -130,6 +130,21 @@ func payload(n int) []byte {
 	return b
 }
 
+// writeAll writes data to a new file at path and closes it.
+func writeAll(t *testing.T, c *dfsclient.Client, path string, data []byte) {
+	t.Helper()
+	w, err := c.Create(context.Background(), path, hdfs.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func readBack(t *testing.T, c *dfsclient.Client, path string) []byte {
 	t.Helper()
 	r, err := c.Open(context.Background(), path)
@@ -155,16 +170,7 @@ func TestAgainstRealDataNodes(t *testing.T) {
 	ctx := context.Background()
 
 	data := payload(3<<20 + 4321)
-	w, err := c.Create(ctx, "/f", hdfs.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, c, "/f", data)
 	if got := readBack(t, c, "/f"); !bytes.Equal(got, data) {
 		t.Fatalf("read back %d bytes, not the %d written", len(got), len(data))
 	}
@@ -205,7 +211,7 @@ func TestAgainstRealDataNodes(t *testing.T) {
 
 	// hflush with a partial chunk (sent again, completed, in the next
 	// packet), then append to the partial last block.
-	w, err = c.Create(ctx, "/h", hdfs.CreateOptions{})
+	w, err := c.Create(ctx, "/h", hdfs.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
