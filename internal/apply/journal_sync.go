@@ -146,10 +146,15 @@ func rollEdits(ctx context.Context, env *Env, host string) {
 				continue
 			}
 			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if st, err := GetHAStatus(cctx, client, hp); err == nil && st.State == "active" {
-				getJSON(cctx, client, http.MethodPost, "http://"+hp+"/ha/rollEdits", nil)
-			}
+			st, err := GetHAStatus(cctx, client, hp)
 			cancel()
+			if err == nil && st.State == "active" {
+				// A roll finalizes and starts a segment on every JournalNode
+				// (fsyncs): on a loaded machine it outlasts a status call.
+				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				getJSON(rctx, client, http.MethodPost, "http://"+hp+"/ha/rollEdits", nil)
+				cancel()
+			}
 		}
 	}
 }
