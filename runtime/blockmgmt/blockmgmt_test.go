@@ -243,6 +243,68 @@ func TestDeadNodeReReplication(t *testing.T) {
 	}
 }
 
+// A copy scheduled to a DataNode that then dies (declared dead before the
+// pending timeout) is scheduled again, to another one: the block must not
+// be forgotten when its pending entry goes with the dead target (seen in
+// TestProcessesWriteThroughAKilledDataNode: a block left at 2 of 3
+// replicas for good).
+func TestCopyToADyingTargetIsScheduledAgain(t *testing.T) {
+	m, c, regs := newTest(t, 4)
+	m.SetActive(true)
+	// The target's death comes before the pending copy times out.
+	m.cfg.PendingTimeout = 2 * (m.ExpireInterval() + time.Second)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	for _, r := range regs[:2] {
+		if _, err := m.FullReport(r, finalized(b.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Schedule until the copy goes to dn-3, which is about to die.
+	var target string
+	for range 50 {
+		m.Tick()
+		for _, r := range regs[:2] {
+			for _, cmd := range commandsOf(t, m, r) {
+				if cmd.Action == hdfs.ActionTransfer {
+					target = cmd.Targets[0][0].UUID
+				}
+			}
+		}
+		if target == "dn-3" {
+			break
+		}
+		// dn-2 was chosen: let its copy time out and choose again.
+		c.t = c.t.Add(m.cfg.PendingTimeout + time.Second)
+		for _, r := range regs {
+			commandsOf(t, m, r)
+		}
+	}
+	if target != "dn-3" {
+		t.Fatal("dn-3 was never chosen as the target")
+	}
+	// dn-3 falls silent; it is declared dead before the pending timeout.
+	c.t = c.t.Add(m.ExpireInterval() + time.Second)
+	for _, r := range regs[:3] {
+		commandsOf(t, m, r)
+	}
+	m.Tick()
+	if s := m.Stats(); s.NumDead != 1 {
+		t.Fatalf("dn-3 not declared dead: %+v", s)
+	}
+	m.Tick()
+	var again *hdfs.Command
+	for _, r := range regs[:2] {
+		for _, cmd := range commandsOf(t, m, r) {
+			if cmd.Action == hdfs.ActionTransfer {
+				again = &cmd
+			}
+		}
+	}
+	if again == nil || again.Targets[0][0].UUID != "dn-2" {
+		t.Fatalf("after the target died: transfer %+v, want one to dn-2", again)
+	}
+}
+
 // A corrupt replica is replaced from a good one, then deleted.
 func TestCorruptReplicaReplaced(t *testing.T) {
 	m, _, regs := newTest(t, 4)

@@ -98,8 +98,11 @@ func (m *Manager) removeNode(d *Datanode) {
 	}
 	for id, p := range m.pending {
 		if i := slices.Index(p.targets, d); i >= 0 {
-			// The copy will not arrive: the monitor schedules it again.
+			// The copy will not arrive: the monitor schedules it again
+			// (the block must be checked: d never held it, so touching
+			// d's blocks above does not cover it).
 			delete(m.pending, id)
+			m.touch(id)
 		}
 	}
 	d.invalidate, d.transfers, d.recover = nil, nil, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -152,7 +153,20 @@ func TestProcessesWriteThroughAKilledDataNode(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("replication not restored: %+v %v", lbs, err)
+			var desc []string
+			for _, b := range lbs.Blocks {
+				var ips []string
+				for _, l := range b.Locations {
+					ips = append(ips, l.IP)
+				}
+				desc = append(desc, fmt.Sprintf("%s on %v", b.Block, ips))
+			}
+			if ds, rerr := nn.GetDatanodeReport(ctx, hdfs.ReportAll, me); rerr == nil {
+				for _, d := range ds {
+					desc = append(desc, fmt.Sprintf("%s: %s xceivers %d remaining %d last update %d", d.IP, d.AdminState, d.XceiverCount, d.Remaining, d.LastUpdate))
+				}
+			}
+			t.Fatalf("replication not restored (victim %s): %s %v", victim.IP, strings.Join(desc, "; "), err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
