@@ -28,6 +28,21 @@ const ec2BinaryEnv = "HACTL_EC2"
 
 func isEC2(c *schema.Cluster) bool { return c.Target != nil && c.Target.Kind == schema.TargetEC2 }
 
+// provisionedAddresses gives an ec2 cluster's hosts the addresses of its
+// provisioned instances (the host list the last up wrote), as apply
+// renders them; it returns the hosts with no instance yet. Other targets:
+// nothing.
+func provisionedAddresses(c *schema.Cluster) ([]string, error) {
+	if !isEC2(c) {
+		return nil, nil
+	}
+	l, err := targets.ReadEC2HostList(c)
+	if err != nil {
+		return nil, err
+	}
+	return targets.ApplyEC2HostList(c, l), nil
+}
+
 // ec2Binary finds hactl-ec2: $HACTL_EC2, next to this hactl, then on PATH.
 func ec2Binary() (string, error) {
 	if p := os.Getenv(ec2BinaryEnv); p != "" {

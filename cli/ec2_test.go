@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hactl/hactl/schema"
 	"github.com/hactl/hactl/targets"
 )
 
@@ -216,7 +215,7 @@ func TestEC2FsConfigUsesTheProvisionedAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c == nil || targetKind(c) != schema.TargetEC2 {
+	if c == nil || !isEC2(c) {
 		t.Fatalf("the cluster was not returned: %+v", c)
 	}
 	found := false

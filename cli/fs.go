@@ -103,7 +103,7 @@ func newFsCtx(c *ucli.Command) (*fsCtx, error) {
 	fc.opts.CacheDir = fsCacheDir()
 	var cluster *schema.Cluster
 	fc.conf, cluster, fc.confErr = loadClientConfig(c.String("config"), c.StringSlice("var"))
-	if k := targetKind(cluster); k == schema.TargetSSH || k == schema.TargetEC2 {
+	if cluster != nil && (cluster.Target == nil || cluster.Target.Kind != schema.TargetLocal) {
 		// As plan and apply reach the daemons: directly when that works,
 		// else through SSH to the hosts (lazily: nothing connects unless
 		// a direct dial fails). Without the SSH set-up here, directly.
@@ -181,15 +181,10 @@ func loadClientConfig(p string, vars []string) (*hadoopconf.Config, *schema.Clus
 	if diags.HasErrors() {
 		return nil, nil, fmt.Errorf("--config %s is neither a Hadoop conf dir nor a valid HCL cluster: %s", p, diags.Error())
 	}
-	if targetKind(cluster) == schema.TargetEC2 {
-		// The provisioned instances' addresses, as apply renders them.
-		l, err := targets.ReadEC2HostList(cluster)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--config %s: %w", p, err)
-		}
-		if missing := targets.ApplyEC2HostList(cluster, l); len(missing) > 0 {
-			return nil, nil, fmt.Errorf("--config %s: hosts %s are not provisioned yet (hactl apply creates them)", p, strings.Join(missing, ", "))
-		}
+	if missing, err := provisionedAddresses(cluster); err != nil {
+		return nil, nil, fmt.Errorf("--config %s: %w", p, err)
+	} else if len(missing) > 0 {
+		return nil, nil, fmt.Errorf("--config %s: hosts %s are not provisioned yet (hactl apply creates them)", p, strings.Join(missing, ", "))
 	}
 	if len(cluster.Hosts) == 0 {
 		return nil, nil, fmt.Errorf("--config %s: the cluster has no hosts", p)
@@ -202,17 +197,6 @@ func loadClientConfig(p string, vars []string) (*hadoopconf.Config, *schema.Clus
 	conf.Merge(r.Core)
 	conf.Merge(r.HDFS)
 	return conf, cluster, nil
-}
-
-// targetKind is the kind of c's target ("" for none: a Hadoop conf dir).
-func targetKind(c *schema.Cluster) schema.TargetKind {
-	switch {
-	case c == nil:
-		return ""
-	case c.Target == nil:
-		return schema.TargetSSH
-	}
-	return c.Target.Kind
 }
 
 // target splits a path argument into its scheme ("hdfs" or "webhdfs"), its

@@ -71,15 +71,11 @@ func openSession(cmd *ucli.Command, path string, vars, varFiles []string) (*sess
 	if diags.HasErrors() {
 		return nil, exitCode(1, errors.New("the configuration has errors: no plan was made and no host was touched (see hactl validate)"))
 	}
-	var unprovisioned []string
-	if isEC2(c) {
-		// The instances' addresses come from the last provisioning, before
-		// anything renders them.
-		l, err := targets.ReadEC2HostList(c)
-		if err != nil {
-			return nil, exitCode(1, err)
-		}
-		unprovisioned = targets.ApplyEC2HostList(c, l)
+	// The instances' addresses come from the last provisioning, before
+	// anything renders them.
+	unprovisioned, err := provisionedAddresses(c)
+	if err != nil {
+		return nil, exitCode(1, err)
 	}
 	d, err := planner.RenderDesired(c)
 	if err != nil {

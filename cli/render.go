@@ -12,7 +12,6 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/hactl/hactl/schema"
-	"github.com/hactl/hactl/targets"
 )
 
 func init() { register(renderCommand) }
@@ -65,13 +64,9 @@ func runRender(ctx context.Context, cmd *ucli.Command) error {
 	if diags.HasErrors() || c == nil {
 		return exitCode(1, fmt.Errorf("%s has errors; nothing rendered", path))
 	}
-	if isEC2(c) {
-		// What apply would write: the provisioned instances' addresses.
-		l, err := targets.ReadEC2HostList(c)
-		if err != nil {
-			return exitCode(1, err)
-		}
-		targets.ApplyEC2HostList(c, l)
+	// What apply would write: the provisioned instances' addresses.
+	if _, err := provisionedAddresses(c); err != nil {
+		return exitCode(1, err)
 	}
 
 	var hosts []*schema.RenderedHost
