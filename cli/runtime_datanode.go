@@ -62,8 +62,8 @@ func (l localDataNode) IsSelf(node hdfs.DatanodeInfo) bool { return l.dn.IsSelf(
 
 func (l localDataNode) DialSelf() (net.Conn, error) { return l.dn.DialSelf() }
 
-func (l localDataNode) OpenLocal(b hdfs.ExtendedBlock) (dfsclient.LocalReplica, bool) {
-	if r, ok := l.dn.OpenLocal(b); ok {
+func (l localDataNode) OpenLocal(b hdfs.ExtendedBlock, off, n int64) (dfsclient.LocalReplica, bool) {
+	if r, ok := l.dn.OpenLocal(b, off, n); ok {
 		return r, true
 	}
 	return nil, false

@@ -23,15 +23,11 @@ func (dn *DataNode) IsSelf(node hdfs.DatanodeInfo) bool {
 	return node.UUID != "" && node.UUID == dn.st.DatanodeUUID()
 }
 
-// OpenLocal opens b for a local read when this DataNode's replica of b is
-// finalized with b's stamp or a newer one and b's length; otherwise ok is
-// false (a replica being written, or one this DataNode does not hold, is
-// read over the wire).
-func (dn *DataNode) OpenLocal(b hdfs.ExtendedBlock) (*LocalRead, bool) {
-	r, ok := dn.st.Get(b.PoolID, b.ID)
-	if !ok || r.State != hdfs.ReplicaFinalized || r.NumBytes != b.NumBytes {
-		return nil, false
-	}
+// OpenLocal opens b for a local read of [off, off+n) when this DataNode's
+// replica of b is finalized with b's stamp or a newer one and b's length;
+// otherwise ok is false (a replica being written, or one this DataNode
+// does not hold, is read over the wire).
+func (dn *DataNode) OpenLocal(b hdfs.ExtendedBlock, off, n int64) (*LocalRead, bool) {
 	rr, err := dn.st.OpenRead(b)
 	if err != nil {
 		return nil, false
@@ -40,7 +36,7 @@ func (dn *DataNode) OpenLocal(b hdfs.ExtendedBlock) (*LocalRead, bool) {
 		rr.Close()
 		return nil, false
 	}
-	rr.SetReadahead(dn.opts.ReadaheadBytes)
+	rr.SetReadahead(dn.opts.ReadaheadBytes, off, off+n)
 	return &LocalRead{dn: dn, rr: rr, b: hdfs.ExtendedBlock{PoolID: b.PoolID, Block: rr.Block}}, true
 }
 

@@ -1153,15 +1153,27 @@ type ReplicaReader struct {
 	w    *ReplicaWriter
 	sums []byte // ReadChunks' answer, reused
 	// readahead, when > 0, is how far ahead of the reads the kernel is
-	// asked to read the data file (raEnd: where that reaches now).
-	readahead, raEnd int64
+	// asked to read the data file, never past raStop (raEnd: where the
+	// requests reach now).
+	readahead, raEnd, raStop int64
 }
 
-// SetReadahead makes the reads of a sequential reader ask the kernel, in
-// steps of n bytes, to read the data file ahead of them (Hadoop's
-// dfs.datanode.readahead.bytes, posix_fadvise WILLNEED): the disk is kept
-// busy while the bytes already read are sent.
-func (rr *ReplicaReader) SetReadahead(n int64) { rr.readahead = n }
+// longRead is the smallest read that gets readahead (Hadoop's
+// BlockSender.LONG_READ_THRESHOLD_BYTES): a short random read would only
+// make the disk read what nobody asked for.
+const longRead = 256 << 10
+
+// SetReadahead prepares a sequential read of [off, end): when it is long,
+// its reads ask the kernel, in steps of n bytes, to read the data file
+// ahead of them up to end (Hadoop's dfs.datanode.readahead.bytes,
+// posix_fadvise WILLNEED), so the disk is kept busy while the bytes
+// already read are sent.
+func (rr *ReplicaReader) SetReadahead(n, off, end int64) {
+	if n <= 0 || end-off <= longRead {
+		return
+	}
+	rr.readahead, rr.raEnd, rr.raStop = n, off, end
+}
 
 // OpenRead opens the replica of b for reading: a finalized one of b's stamp
 // or a newer one, or one being written (reads up to its bytes on disk).
@@ -1218,10 +1230,10 @@ func (rr *ReplicaReader) ReadChunks(off int64, data []byte) (sums []byte, err er
 			buf = make([]byte, min(end-tail+bpc, rr.w.length)-off)
 		}
 	}
-	if rr.readahead > 0 && off+int64(len(buf))+rr.readahead/2 >= rr.raEnd {
+	if rr.readahead > 0 && rr.raEnd < rr.raStop && off+int64(len(buf))+rr.readahead/2 >= rr.raEnd {
 		from := max(rr.raEnd, off)
-		_ = readAhead(rr.data, from, rr.readahead)
-		rr.raEnd = from + rr.readahead
+		rr.raEnd = min(from+rr.readahead, rr.raStop)
+		_ = readAhead(rr.data, from, rr.raEnd-from)
 	}
 	if _, err := rr.data.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("read block %s at %d: %w", rr.Block, off, err)

@@ -471,7 +471,8 @@ func TestWriteVerifiedStoresThePacketsChecksums(t *testing.T) {
 // rewritten from an earlier offset (a pipeline recovery resending
 // packets), then read with readahead, holds exactly the bytes written; the
 // writer started the writeback behind itself and dropped what lay far
-// enough behind.
+// enough behind; readahead covers a long read up to its end, and no short
+// one.
 func TestSyncAndDropBehindWrites(t *testing.T) {
 	s := newTestStorage(t)
 	s.SetSyncBehindWrites(true)
@@ -509,7 +510,7 @@ func TestSyncAndDropBehindWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rr.Close()
-	rr.SetReadahead(4 << 20)
+	rr.SetReadahead(4<<20, 0, int64(len(data)))
 	got := make([]byte, 0, len(data))
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < int64(len(data)); {
@@ -523,7 +524,17 @@ func TestSyncAndDropBehindWrites(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("the replica differs from the bytes written")
 	}
-	if rr.raEnd < int64(len(data)) {
-		t.Errorf("readahead reached %d of %d bytes", rr.raEnd, len(data))
+	if rr.raEnd != int64(len(data)) {
+		t.Errorf("readahead reached %d, want the read's end %d", rr.raEnd, len(data))
+	}
+	// A short read asks for none (Hadoop's long-read threshold).
+	short, err := s.OpenRead(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	short.SetReadahead(4<<20, 0, 4096)
+	if _, err := short.ReadChunks(0, buf[:4096]); err != nil || short.raEnd != 0 {
+		t.Fatalf("short read: readahead to %d (%v)", short.raEnd, err)
 	}
 }

@@ -526,13 +526,13 @@ func (dn *DataNode) sendBlock(c net.Conn, b hdfs.ExtendedBlock, off, n int64, se
 		return err
 	}
 	defer rr.Close()
-	rr.SetReadahead(dn.opts.ReadaheadBytes)
 	visible := rr.NumBytes
 	if off < 0 || n < 0 || off > visible || off+n > visible {
 		err := fmt.Errorf("offset %d and length %d do not match block %s of %d bytes", off, n, b, visible)
 		writeResponse(c, hadooppb.Status_ERROR_INVALID, err.Error())
 		return err
 	}
+	rr.SetReadahead(dn.opts.ReadaheadBytes, off, off+n)
 	bpc := int64(rr.Spec.BytesPerChecksum)
 	start := off - off%bpc
 	end := min((off+n+bpc-1)/bpc*bpc, visible)

@@ -13,10 +13,10 @@ import (
 type LocalDataNode interface {
 	// IsSelf reports whether node is this DataNode.
 	IsSelf(node hdfs.DatanodeInfo) bool
-	// OpenLocal opens this DataNode's replica of b for reading from its
-	// files; ok false (a replica being written, another stamp or length,
-	// none): read it over the wire.
-	OpenLocal(b hdfs.ExtendedBlock) (r LocalReplica, ok bool)
+	// OpenLocal opens this DataNode's replica of b for reading [off,
+	// off+n) from its files; ok false (a replica being written, another
+	// stamp or length, none): read it over the wire.
+	OpenLocal(b hdfs.ExtendedBlock, off, n int64) (r LocalReplica, ok bool)
 	// DialSelf connects to this DataNode's DataTransferProtocol server in
 	// memory (a pipeline that starts here, a read of a replica being
 	// written).

@@ -26,8 +26,8 @@ func (s *selfDN) DialSelf() (net.Conn, error) {
 	s.dials.Add(1)
 	return s.dn.DialSelf()
 }
-func (s *selfDN) OpenLocal(b hdfs.ExtendedBlock) (dfsclient.LocalReplica, bool) {
-	r, ok := s.dn.OpenLocal(b)
+func (s *selfDN) OpenLocal(b hdfs.ExtendedBlock, off, n int64) (dfsclient.LocalReplica, bool) {
+	r, ok := s.dn.OpenLocal(b, off, n)
 	if !ok {
 		return nil, false
 	}

@@ -288,18 +288,15 @@ func (c *Client) localFirst(locs []hdfs.DatanodeInfo) []hdfs.DatanodeInfo {
 	if c.opts.Local == nil {
 		return locs
 	}
-	out := make([]hdfs.DatanodeInfo, 0, len(locs))
+	var self, others []hdfs.DatanodeInfo
 	for _, d := range locs {
 		if c.opts.Local.IsSelf(d) {
-			out = append(out, d)
+			self = append(self, d)
+		} else {
+			others = append(others, d)
 		}
 	}
-	for _, d := range locs {
-		if !c.opts.Local.IsSelf(d) {
-			out = append(out, d)
-		}
-	}
-	return out
+	return append(self, others...)
 }
 
 // openBlockAt reads [off, off+n) of lb's block from d: from its files when
@@ -307,7 +304,7 @@ func (c *Client) localFirst(locs []hdfs.DatanodeInfo) []hdfs.DatanodeInfo {
 // DataTransferProtocol.
 func (c *Client) openBlockAt(ctx context.Context, lb hdfs.LocatedBlock, d hdfs.DatanodeInfo, off, n int64) (blockSource, error) {
 	if c.opts.Local != nil && c.opts.Local.IsSelf(d) {
-		if rep, ok := c.opts.Local.OpenLocal(lb.Block); ok {
+		if rep, ok := c.opts.Local.OpenLocal(lb.Block, off, n); ok {
 			return newLocalBlockReader(lb, d, rep, off, n), nil
 		}
 	}
