@@ -203,6 +203,16 @@ func TestConfigResolver(t *testing.T) {
 	if _, err := FromConfig(conf, t.Logf, nil); err == nil {
 		t.Errorf("FromConfig without a cluster secret succeeded")
 	}
+	// The data path writes 1 MiB packets, 8 in flight, unless the
+	// DataNode's configuration names a packet size (then Hadoop's
+	// in-flight default applies unless named too).
+	if o, err := clientOptions(conf); err != nil || o.WritePacketSize != WritePacketSize || o.MaxPacketsInFlight != MaxPacketsInFlight {
+		t.Errorf("default packets: %d × %d (%v)", o.WritePacketSize, o.MaxPacketsInFlight, err)
+	}
+	conf.Set("dfs.client-write-packet-size", "65536")
+	if o, err := clientOptions(conf); err != nil || o.WritePacketSize != 65536 || o.MaxPacketsInFlight != 0 {
+		t.Errorf("configured packets: %d × %d (%v)", o.WritePacketSize, o.MaxPacketsInFlight, err)
+	}
 }
 
 // slowBody sends n chunks with a pause before each.

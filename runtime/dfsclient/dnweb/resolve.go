@@ -95,12 +95,22 @@ func FromConfig(conf *hadoopconf.Config, logf func(format string, args ...any), 
 	if err != nil {
 		return nil, err
 	}
-	copts, err := dfsclient.OptionsFromConfig(conf)
+	copts, err := clientOptions(conf)
 	if err != nil {
 		return nil, err
 	}
 	copts.Logf = logf
 	copts.Local = local
+	return Handler(resolve, Options{Client: copts, IdleTimeout: copts.SocketTimeout, Logf: logf}), nil
+}
+
+// clientOptions are the DataNode's client keys (dfsclient.OptionsFromConfig)
+// with the data path's own packet defaults.
+func clientOptions(conf *hadoopconf.Config) (dfsclient.Options, error) {
+	copts, err := dfsclient.OptionsFromConfig(conf)
+	if err != nil {
+		return copts, err
+	}
 	// Packets of 1 MiB, not a remote client's 64 KiB, unless the
 	// DataNode's configuration says otherwise: this writer's pipeline
 	// starts in this process, the body arrives at socket speed, and the
@@ -115,7 +125,7 @@ func FromConfig(conf *hadoopconf.Config, logf func(format string, args ...any), 
 			copts.MaxPacketsInFlight = MaxPacketsInFlight
 		}
 	}
-	return Handler(resolve, Options{Client: copts, IdleTimeout: copts.SocketTimeout, Logf: logf}), nil
+	return copts, nil
 }
 
 // bindIP is the IP of dfs.datanode.address when it names one (not a
