@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,8 +106,13 @@ func TestLocalDataNode(t *testing.T) {
 	if self.dials.Load() == dials {
 		t.Errorf("the pipeline did not start at the local DataNode in memory")
 	}
+	dials, locals := self.dials.Load(), self.locals.Load()
 	if got := readBack(t, c, "/h"); !bytes.Equal(got, data[:3000]) {
 		t.Fatalf("read of an hflushed file: %d bytes, want 3000", len(got))
+	}
+	if self.dials.Load() == dials || self.locals.Load() != locals {
+		t.Errorf("the replica being written was not read over the in-memory connection (dials %d → %d, local opens %d → %d)",
+			dials, self.dials.Load(), locals, self.locals.Load())
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -122,9 +128,9 @@ func TestLocalDataNode(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		dp.mu.Lock()
-		n := len(dp.bad)
+		reported := slices.ContainsFunc(dp.bad, func(lb hdfs.LocatedBlock) bool { return lb.Block.ID == first.Block.ID })
 		dp.mu.Unlock()
-		if n > 0 {
+		if reported {
 			break
 		}
 		if time.Now().After(deadline) {
