@@ -6,6 +6,10 @@
 // Each figure is the median of -runs runs and is printed as a ratio to its
 // limit: with replication r on one disk every byte is written r times, so
 // the write limit is disk/r; the read limit is the disk's read speed.
+// Each run also reads dd's file through a pipeline with no HDFS at all
+// (reference.go: direct reads, a CRC per chunk, loopback HTTP to a
+// digesting client); the reads are printed against it too, since on a
+// machine where the client shares the cores that is their real ceiling.
 //
 // It starts its own nameservice from a freshly built hactl binary
 // (e2e/proccluster: 3 JournalNodes, 2 NameNodes, 3 DataNodes on
@@ -103,14 +107,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ddW, ddR, w3, w1, r3, r1 []float64 // MiB/s
+	var ddW, ddR, ref, w3, w1, r3, r1 []float64 // MiB/s
 	for i := range *runs {
 		fmt.Fprintf(os.Stderr, "run %d of %d\n", i+1, *runs)
-		dw, dr, err := ddSpeeds(ctx, *dir, *size)
+		dw, dr, rf, err := diskSpeeds(ctx, *dir, *size)
 		if err != nil {
 			return err
 		}
-		ddW, ddR = append(ddW, dw), append(ddR, dr)
+		ddW, ddR, ref = append(ddW, dw), append(ddR, dr), append(ref, rf)
 		for _, repl := range repls {
 			p := fmt.Sprintf("/bench/r%d-%d", repl, i)
 			start := time.Now()
@@ -134,7 +138,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("read %s: the bytes differ from those written", p)
 			}
 			mib := float64(*size) / (1 << 20)
-			fmt.Fprintf(os.Stderr, "  replication %d: write %.0f MiB/s, read %.0f MiB/s (disk %.0f / %.0f)\n", repl, mib/wt.Seconds(), mib/rt.Seconds(), dw, dr)
+			fmt.Fprintf(os.Stderr, "  replication %d: write %.0f MiB/s, read %.0f MiB/s (disk %.0f / %.0f, no-HDFS read %.0f)\n", repl, mib/wt.Seconds(), mib/rt.Seconds(), dw, dr, rf)
 			if repl == 3 {
 				w3, r3 = append(w3, mib/wt.Seconds()), append(r3, mib/rt.Seconds())
 			} else {
@@ -151,7 +155,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}
-	disk, diskRead := median(ddW), median(ddR)
+	disk, diskRead, refRead := median(ddW), median(ddR), median(ref)
 	fmt.Fprintf(out, "data path, %s file, 3 DataNodes on one disk, median of %d runs\n", sizeString(*size), *runs)
 	fmt.Fprintf(out, "%-34s %12s %14s %8s %8s\n", "measurement", "MiB/s", "limit MiB/s", "ratio", "target")
 	row := func(name string, v, limit float64, target string) {
@@ -159,6 +163,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	row("disk write (dd oflag=direct)", disk, disk, "")
 	row("disk read (dd iflag=direct)", diskRead, diskRead, "")
+	row("disk → loopback HTTP, no HDFS", refRead, diskRead, "")
 	if len(w3) > 0 {
 		row("WebHDFS write, replication 3", median(w3), disk/3, "≥ 0.70")
 	}
@@ -170,6 +175,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if len(r1) > 0 {
 		row("WebHDFS read, replication 1", median(r1), diskRead, "≥ 0.80")
+	}
+	// The same reads against the ceiling this machine puts on any server
+	// whose client shares its cores (referenceRead).
+	if len(r3) > 0 {
+		row("  replication 3 / no-HDFS read", median(r3), refRead, "")
+	}
+	if len(r1) > 0 {
+		row("  replication 1 / no-HDFS read", median(r1), refRead, "")
 	}
 	return nil
 }
@@ -226,10 +239,11 @@ func digest(r io.Reader) (uint32, error) {
 
 var ddRate = regexp.MustCompile(`(\d+) bytes .* copied, ([0-9.]+) s`)
 
-// ddSpeeds writes size bytes to dir with O_DIRECT, then reads them back
+// diskSpeeds writes size bytes to dir with O_DIRECT, then reads them back
 // with O_DIRECT, and returns both speeds in MiB/s: the disk's own limits,
-// without the page cache.
-func ddSpeeds(ctx context.Context, dir string, size int64) (write, read float64, err error) {
+// without the page cache; then it reads the file once more through the
+// no-HDFS pipeline of referenceRead (ref, MiB/s).
+func diskSpeeds(ctx context.Context, dir string, size int64) (write, read, ref float64, err error) {
 	f := filepath.Join(dir, "dd.test")
 	defer os.Remove(f)
 	const bs = 4 << 20
@@ -251,12 +265,15 @@ func ddSpeeds(ctx context.Context, dir string, size int64) (write, read float64,
 		return n / (1 << 20) / s, nil
 	}
 	if write, err = parse("if=/dev/zero", "of="+f, "bs=4M", "count="+count, "oflag=direct", "conv=fsync"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if read, err = parse("if="+f, "of=/dev/null", "bs=4M", "iflag=direct"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return write, read, nil
+	if ref, err = referenceRead(ctx, f, size); err != nil {
+		return 0, 0, 0, err
+	}
+	return write, read, ref, nil
 }
 
 // waitNoReplicas waits until no block file (blk_*) is left under dir, then
