@@ -203,8 +203,10 @@ func Supervise(ctx context.Context, cfg Config) error {
 			rec.ChildPID, rec.ChildStart = cmd.Process.Pid, ProcStart(cmd.Process.Pid)
 			rec.StartedAt = started.Unix()
 			rec.State = StateRunning
-			save()
+			// The pid file first: Start returns once the record says
+			// running, and a caller may read the pid file right then.
 			writePidFile(cfg.RunDir, cfg.Name, rec.ChildPID)
+			save()
 			note("started pid %d: %s", rec.ChildPID, strings.Join(cfg.Argv, " "))
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
