@@ -33,12 +33,8 @@ func ConfigResolver(conf *hadoopconf.Config, opts nnrpc.ClientOptions) (Resolver
 	for _, nn := range nns {
 		byNS[nn.Nameservice] = append(byNS[nn.Nameservice], nn.HTTPAddr)
 		byAddr[nn.HTTPAddr] = nn.Nameservice
-		key := "dfs.namenode.rpc-address." + nn.Nameservice
-		if nn.ID != "" {
-			key += "." + nn.ID
-		}
-		if a := conf.Get(key, ""); a != "" {
-			byAddr[a] = nn.Nameservice
+		if nn.RPCAddr != "" {
+			byAddr[nn.RPCAddr] = nn.Nameservice
 		}
 	}
 	var mu sync.Mutex

@@ -205,6 +205,7 @@ type NameNode struct {
 	Nameservice string
 	ID          string // "" for a nameservice without HA
 	HTTPAddr    string // dfs.namenode.http-address.<ns>.<nn>
+	RPCAddr     string // dfs.namenode.rpc-address.<ns>.<nn> ("" when unset)
 }
 
 // NameNodes lists every NameNode of every nameservice of dfs.nameservices,
@@ -220,8 +221,12 @@ func NameNodes(conf *hadoopconf.Config) ([]NameNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := range ids {
-			out = append(out, NameNode{Nameservice: ns, ID: ids[i], HTTPAddr: addrs[i]})
+		for i, id := range ids {
+			key := "dfs.namenode.rpc-address." + ns
+			if id != "" {
+				key += "." + id
+			}
+			out = append(out, NameNode{Nameservice: ns, ID: id, HTTPAddr: addrs[i], RPCAddr: conf.Get(key, "")})
 		}
 	}
 	return out, nil

@@ -425,6 +425,8 @@ func TestClientFromConfig(t *testing.T) {
 	conf.Set("dfs.namenode.http-address.ns1.nn1", a1)
 	conf.Set("dfs.namenode.http-address.ns1.nn2", a2)
 	conf.Set("dfs.namenode.http-address.ns2", "127.0.0.1:1")
+	conf.Set("dfs.namenode.rpc-address.ns1.nn2", "127.0.0.1:8020")
+	conf.Set("dfs.namenode.rpc-address.ns2", "127.0.0.1:2")
 	conf.Set(auth.ConfKey, sec)
 	c, err := NewClientFromConfig(conf, "ns1", ClientOptions{})
 	must(t, err)
@@ -434,7 +436,7 @@ func TestClientFromConfig(t *testing.T) {
 	}
 	nns, err := NameNodes(conf)
 	must(t, err)
-	want := []NameNode{{"ns1", "nn1", a1}, {"ns1", "nn2", a2}, {"ns2", "", "127.0.0.1:1"}}
+	want := []NameNode{{"ns1", "nn1", a1, ""}, {"ns1", "nn2", a2, "127.0.0.1:8020"}, {"ns2", "", "127.0.0.1:1", "127.0.0.1:2"}}
 	if !reflect.DeepEqual(nns, want) {
 		t.Errorf("NameNodes = %+v, want %+v", nns, want)
 	}
