@@ -52,6 +52,7 @@ func TestRuntimeDatanodeRefusesAnotherClustersDataDir(t *testing.T) {
 		"dfs.datanode.data.dir":            data,
 		"dfs.datanode.address":             "127.0.0.1:0",
 		"dfs.datanode.http.address":        "127.0.0.1:0",
+		"dfs.datanode.ipc.address":         "127.0.0.1:0",
 		"dfs.nameservices":                 "ns",
 		"dfs.ha.namenodes.ns":              "nn1",
 		"dfs.namenode.http-address.ns.nn1": ln.Addr().String(),

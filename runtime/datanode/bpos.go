@@ -15,6 +15,7 @@ type NameNode struct {
 	Nameservice string
 	ID          string
 	Addr        string // for logs and the status page
+	RPCAddr     string // dfs.namenode.rpc-address: what dfsadmin -triggerBlockReport -namenode names
 	Proto       hdfs.DatanodeProtocol
 }
 
@@ -370,11 +371,19 @@ func (a *bpActor) requeue(events []hdfs.ReplicaEvent) {
 // volume failed, its replicas are gone).
 func (bp *bpService) triggerFullReport() {
 	for _, a := range bp.actors {
+		a.triggerReport(false)
+	}
+}
+
+// triggerReport sends the actor's block report now: the incremental one
+// (whatever events are queued; they are never held back) or a full one.
+func (a *bpActor) triggerReport(incremental bool) {
+	if !incremental {
 		a.mu.Lock()
 		a.fullDue = true
 		a.mu.Unlock()
-		a.wake()
 	}
+	a.wake()
 }
 
 const softwareVersion = "3.3.6-hactl"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
@@ -24,10 +23,20 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Options, error) {
 	}
 	o.XferAddr = c.Get("dfs.datanode.address", "0.0.0.0:9866")
 	o.HTTPAddr = c.Get("dfs.datanode.http.address", "0.0.0.0:9864")
-	ipc := c.Get("dfs.datanode.ipc.address", "0.0.0.0:9867")
-	if _, p, err := net.SplitHostPort(ipc); err == nil {
-		o.IPCPort, _ = strconv.Atoi(p)
+	o.IPCAddr = c.Get("dfs.datanode.ipc.address", "0.0.0.0:9867")
+	hc, err := c.Int("dfs.datanode.handler.count", 10)
+	if err != nil {
+		return o, err
 	}
+	o.IPCHandlers = int(hc)
+	// Hadoop's DataNode names its configuration by these two keys.
+	o.ConfigVersion = "core-" + c.Get("hadoop.common.configuration.version", "UNSPECIFIED") +
+		",hdfs-" + c.Get("hadoop.hdfs.configuration.version", "UNSPECIFIED")
+	o.BalancerBandwidth = c.Size("dfs.datanode.balance.bandwidthPerSec", 100<<20)
+	if o.PermissionsEnabled, err = c.Bool("dfs.permissions.enabled", true); err != nil {
+		return o, err
+	}
+	o.Supergroup = c.Get("dfs.permissions.superusergroup", "supergroup")
 	o.Hostname = c.Get("dfs.datanode.hostname", "")
 	if host, _, err := net.SplitHostPort(o.XferAddr); err == nil {
 		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
@@ -100,7 +109,7 @@ func ConfigFromHadoop(c *hadoopconf.Config) (Options, error) {
 		return o, err
 	}
 	for _, nn := range nns {
-		o.NameNodes = append(o.NameNodes, NameNode{Nameservice: nn.Nameservice, ID: nn.ID, Addr: nn.HTTPAddr,
+		o.NameNodes = append(o.NameNodes, NameNode{Nameservice: nn.Nameservice, ID: nn.ID, Addr: nn.HTTPAddr, RPCAddr: nn.RPCAddr,
 			Proto: nnrpc.NewDatanodeClient(nn.HTTPAddr, o.Secret, nil)})
 	}
 	return o, nil
@@ -126,7 +135,7 @@ func Run(ctx context.Context, conf *hadoopconf.Config, logger *log.Logger, hooks
 		}
 	}
 	if logger != nil {
-		logger.Printf("datanode serving DataTransferProtocol on %s, HTTP on %s, data dirs %v", dn.XferAddr(), dn.HTTPAddr(), opts.DataDirs)
+		logger.Printf("datanode serving DataTransferProtocol on %s, HTTP on %s, ClientDatanodeProtocol on %s, data dirs %v", dn.XferAddr(), dn.HTTPAddr(), dn.IPCAddr(), opts.DataDirs)
 	}
 	var fatal error
 	select {

@@ -20,19 +20,22 @@ func TestConfigFromHadoop(t *testing.T) {
 	os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef"), 0o600)
 	c := hadoopconf.New()
 	for k, v := range map[string]string{
-		"dfs.datanode.data.dir":             "[DISK]file:///data/1, /data/2",
-		"dfs.datanode.address":              "127.0.1.5:9866",
-		"dfs.heartbeat.interval":            "5",
-		"dfs.blockreport.intervalMsec":      "60000",
-		"dfs.datanode.scan.period.hours":    "-1",
-		"dfs.block.access.token.enable":     "true",
-		"dfs.nameservices":                  "ns1,ns2",
-		"dfs.ha.namenodes.ns1":              "nn1,nn2",
-		"dfs.namenode.http-address.ns1.nn1": "127.0.1.1:9870",
-		"dfs.namenode.http-address.ns1.nn2": "127.0.1.2:9870",
-		"dfs.ha.namenodes.ns2":              "a",
-		"dfs.namenode.http-address.ns2.a":   "127.0.1.3:9870",
-		auth.ConfKey:                        secret,
+		"dfs.datanode.data.dir":                "[DISK]file:///data/1, /data/2",
+		"dfs.datanode.address":                 "127.0.1.5:9866",
+		"dfs.heartbeat.interval":               "5",
+		"dfs.blockreport.intervalMsec":         "60000",
+		"dfs.datanode.scan.period.hours":       "-1",
+		"dfs.block.access.token.enable":        "true",
+		"dfs.nameservices":                     "ns1,ns2",
+		"dfs.ha.namenodes.ns1":                 "nn1,nn2",
+		"dfs.namenode.http-address.ns1.nn1":    "127.0.1.1:9870",
+		"dfs.namenode.http-address.ns1.nn2":    "127.0.1.2:9870",
+		"dfs.ha.namenodes.ns2":                 "a",
+		"dfs.namenode.http-address.ns2.a":      "127.0.1.3:9870",
+		"dfs.namenode.rpc-address.ns2.a":       "127.0.1.3:8020",
+		"dfs.datanode.balance.bandwidthPerSec": "10m",
+		"hadoop.hdfs.configuration.version":    "1",
+		auth.ConfKey:                           secret,
 	} {
 		c.Set(k, v)
 	}
@@ -40,14 +43,17 @@ func TestConfigFromHadoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(o.DataDirs, ",") != "/data/1,/data/2" || o.IP != "127.0.1.5" || o.HTTPAddr != "0.0.0.0:9864" || o.IPCPort != 9867 {
+	if strings.Join(o.DataDirs, ",") != "/data/1,/data/2" || o.IP != "127.0.1.5" || o.HTTPAddr != "0.0.0.0:9864" || o.IPCAddr != "0.0.0.0:9867" {
 		t.Fatalf("dirs/addresses: %+v", o)
 	}
 	if o.Heartbeat != 5*time.Second || o.BlockReport != time.Minute || o.ScanPeriod >= 0 || !o.BlockTokens || o.BytesPerChecksum != 512 {
 		t.Fatalf("intervals: %+v", o)
 	}
-	if len(o.NameNodes) != 3 || o.NameNodes[1].Nameservice != "ns1" || o.NameNodes[1].ID != "nn2" || o.NameNodes[2].Addr != "127.0.1.3:9870" {
+	if len(o.NameNodes) != 3 || o.NameNodes[1].Nameservice != "ns1" || o.NameNodes[1].ID != "nn2" || o.NameNodes[2].Addr != "127.0.1.3:9870" || o.NameNodes[2].RPCAddr != "127.0.1.3:8020" {
 		t.Fatalf("NameNodes %+v", o.NameNodes)
+	}
+	if o.BalancerBandwidth != 10<<20 || o.ConfigVersion != "core-UNSPECIFIED,hdfs-1" || !o.PermissionsEnabled || o.Supergroup != "supergroup" || o.IPCHandlers != 10 {
+		t.Fatalf("IPC admin answers: %+v", o)
 	}
 	c.Set("dfs.datanode.data.dir", "relative/dir")
 	if _, err := ConfigFromHadoop(c); err == nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/runtime/hdfs"
+	"github.com/hactl/hactl/runtime/hdfs/ipc"
 )
 
 // Options configure a DataNode; ConfigFromHadoop builds them from the XML.
@@ -30,7 +31,10 @@ type Options struct {
 
 	XferAddr string // dfs.datanode.address (listen)
 	HTTPAddr string // dfs.datanode.http.address (listen)
-	IPCPort  int    // dfs.datanode.ipc.address port (advertised only)
+	// IPCAddr is dfs.datanode.ipc.address: ClientDatanodeProtocol over
+	// Hadoop IPC (ipc.go). Empty: no IPC server, and port 0 is advertised.
+	IPCAddr     string
+	IPCHandlers int // dfs.datanode.handler.count: calls run at once
 	// Hostname and IP are advertised to the NameNodes; an empty IP is the
 	// listen address's, or (for a wildcard) the address this host reaches
 	// the first NameNode from.
@@ -61,6 +65,15 @@ type Options struct {
 	Secret      []byte // the cluster secret: signs /dn/ calls and block tokens
 	BlockTokens bool   // dfs.block.access.token.enable
 
+	// The answers of the IPC admin calls (dfsadmin -getDatanodeInfo,
+	// -getBalancerBandwidth), and who may make those that act
+	// (-triggerBlockReport): with dfs.permissions.enabled, the user the
+	// DataNode runs as or a member of dfs.permissions.superusergroup.
+	ConfigVersion      string
+	BalancerBandwidth  int64 // dfs.datanode.balance.bandwidthPerSec
+	PermissionsEnabled bool
+	Supergroup         string
+
 	// WebHDFS, when set, serves /webhdfs/v1/ on the HTTP server (the data
 	// path the NameNode redirects to).
 	WebHDFS http.Handler
@@ -80,7 +93,9 @@ type DataNode struct {
 	bpOrder []string
 	xferLn  net.Listener
 	httpLn  net.Listener
+	ipcLn   net.Listener // nil without Options.IPCAddr
 	httpSrv *http.Server
+	ipcSrv  *ipc.Server
 	peers   *http.Client
 
 	ctx     context.Context
@@ -131,6 +146,13 @@ func Start(opts Options) (*DataNode, error) {
 		dn.xferLn.Close()
 		return nil, fmt.Errorf("listen on dfs.datanode.http.address %s: %w", opts.HTTPAddr, err)
 	}
+	if opts.IPCAddr != "" {
+		if dn.ipcLn, err = net.Listen("tcp", opts.IPCAddr); err != nil {
+			dn.xferLn.Close()
+			dn.httpLn.Close()
+			return nil, fmt.Errorf("listen on dfs.datanode.ipc.address %s: %w", opts.IPCAddr, err)
+		}
+	}
 	dn.id = dn.advertisedID()
 	var nss []string
 	byNS := map[string][]NameNode{}
@@ -152,6 +174,7 @@ func Start(opts Options) (*DataNode, error) {
 	}
 	dn.ctx, dn.cancel = context.WithCancel(context.Background())
 	dn.httpSrv = dn.startHTTP()
+	dn.startIPC()
 	dn.wg.Add(1)
 	go func() {
 		defer dn.wg.Done()
@@ -174,6 +197,10 @@ func Start(opts Options) (*DataNode, error) {
 func (dn *DataNode) advertisedID() hdfs.DatanodeID {
 	xport := dn.xferLn.Addr().(*net.TCPAddr).Port
 	hport := dn.httpLn.Addr().(*net.TCPAddr).Port
+	iport := 0
+	if dn.ipcLn != nil {
+		iport = dn.ipcLn.Addr().(*net.TCPAddr).Port
+	}
 	ip := dn.opts.IP
 	if ip == "" {
 		ip = dn.xferLn.Addr().(*net.TCPAddr).IP.String()
@@ -185,7 +212,7 @@ func (dn *DataNode) advertisedID() hdfs.DatanodeID {
 	if host == "" {
 		host = ip
 	}
-	return hdfs.DatanodeID{IP: ip, Hostname: host, XferPort: xport, InfoPort: hport, IPCPort: dn.opts.IPCPort}
+	return hdfs.DatanodeID{IP: ip, Hostname: host, XferPort: xport, InfoPort: hport, IPCPort: iport}
 }
 
 // outboundIP is the local address this host reaches the first NameNode
@@ -207,6 +234,9 @@ func outboundIP(nns []NameNode) string {
 func (dn *DataNode) Close() error {
 	dn.cancel()
 	dn.xferLn.Close()
+	if dn.ipcSrv != nil {
+		dn.ipcSrv.Close()
+	}
 	dn.connsMu.Lock()
 	for c := range dn.conns {
 		c.Close()

@@ -711,6 +711,14 @@ func TestRestartedReplicaIsRecovered(t *testing.T) {
 		return false
 	})
 	waitFor(t, "the restarted DataNode to follow the active", func() bool { return dn.bps["ns"].activeNN() == "nn1" })
+	// Nothing of a replica waiting for recovery is visible to a reader
+	// (getReplicaVisibleLength), while the survivor's is whole.
+	if n, err := dn.Storage().VisibleLength(b); n != -1 || err != nil {
+		t.Fatalf("visible length of the RWR replica: %d, %v", n, err)
+	}
+	if n, err := dns[0].Storage().VisibleLength(b); n != int64(len(data)) || err != nil {
+		t.Fatalf("visible length of the RBW replica: %d, %v", n, err)
+	}
 	var locs []hdfs.DatanodeInfo
 	for _, d := range dns {
 		locs = append(locs, hdfs.DatanodeInfo{DatanodeID: d.ID()})

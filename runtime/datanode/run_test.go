@@ -41,6 +41,7 @@ func TestRunOverSignedHTTP(t *testing.T) {
 		"dfs.datanode.data.dir":            filepath.Join(dir, "data"),
 		"dfs.datanode.address":             "127.0.0.1:0",
 		"dfs.datanode.http.address":        "127.0.0.1:0",
+		"dfs.datanode.ipc.address":         "127.0.0.1:0",
 		"dfs.heartbeat.interval":           "1",
 		"dfs.nameservices":                 "ns",
 		"dfs.ha.namenodes.ns":              "nn1",

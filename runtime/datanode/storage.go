@@ -1175,6 +1175,31 @@ func (rr *ReplicaReader) SetReadahead(n, off, end int64) {
 	rr.readahead, rr.raEnd, rr.raStop = n, off, end
 }
 
+// VisibleLength is the length of b's replica a reader may see, as Hadoop's
+// getReplicaVisibleLength answers it: the acknowledged bytes of a replica
+// being written (its bytes on disk when no pipeline acknowledges them), the
+// length of a finalized one or of one under recovery, -1 for one waiting to
+// be recovered. A replica older than b's stamp is an error: it does not
+// hold what the reader was told the block holds.
+func (s *Storage) VisibleLength(b hdfs.ExtendedBlock) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replicas[b.PoolID][b.ID]
+	if !ok || r.temporary {
+		return 0, fmt.Errorf("block %s: %w", b, ErrReplicaNotFound)
+	}
+	if r.gs < b.GenStamp {
+		return 0, fmt.Errorf("replica generation stamp %d < block generation stamp %d, block=%s", r.gs, b.GenStamp, b)
+	}
+	switch {
+	case r.writer != nil:
+		return r.writer.Visible(), nil
+	case r.state == hdfs.ReplicaRWR, r.state == hdfs.ReplicaRUR && r.origState == hdfs.ReplicaRWR:
+		return -1, nil
+	}
+	return r.numBytes, nil
+}
+
 // OpenRead opens the replica of b for reading: a finalized one of b's stamp
 // or a newer one, or one being written (reads up to its bytes on disk).
 func (s *Storage) OpenRead(b hdfs.ExtendedBlock) (*ReplicaReader, error) {

@@ -2,18 +2,25 @@ package namenode
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/hactl/hactl/internal/hadoopconf"
+	pb "github.com/hactl/hactl/runtime/hdfs/hadooppb"
+	"github.com/hactl/hactl/runtime/hdfs/ipc"
 )
 
 // fsNamesystem reads one NameNode's /jmx FSNamesystem bean.
@@ -133,6 +140,7 @@ func TestIntegrationDataNodes(t *testing.T) {
 	c.waitJMX("nn1", "4 blocks, fully replicated", func(b map[string]any) bool {
 		return b["BlocksTotal"] == float64(4) && b["UnderReplicatedBlocks"] == float64(0) && b["MissingBlocks"] == float64(0)
 	})
+	c.checkVisibleLengths("nn1", "/data.bin")
 	// The standby has applied the edits and every replica's report.
 	st, err := c.status("nn1")
 	if err != nil {
@@ -208,4 +216,42 @@ func TestIntegrationDataNodesKillActiveMidWrite(t *testing.T) {
 	c.waitJMX("nn2", "every block fully replicated", func(b map[string]any) bool {
 		return b["BlocksTotal"] == float64(7) && b["UnderReplicatedBlocks"] == float64(0) && b["MissingBlocks"] == float64(0)
 	})
+}
+
+// checkVisibleLengths asks nn for path's blocks over native RPC and each
+// replica's DataNode, at the IPC port the NameNode advertises for it, for
+// the replica's visible length, as Hadoop's client does for a file's last
+// block: every one must be the block's length.
+func (c *itCluster) checkVisibleLengths(nn, path string) {
+	c.t.Helper()
+	ctx := context.Background()
+	cl, err := ipc.Dial(ctx, c.confValue(nn, "dfs.namenode.rpc-address.itns."+nn), ipc.ClientOptions{Protocol: ipc.ProtocolClientNamenode, User: "reader"})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close()
+	locs := &pb.GetBlockLocationsResponseProto{}
+	if err := cl.Call(ctx, "getBlockLocations", &pb.GetBlockLocationsRequestProto{Src: proto.String(path), Offset: proto.Uint64(0), Length: proto.Uint64(1 << 40)}, locs); err != nil {
+		c.t.Fatal(err)
+	}
+	blocks := locs.GetLocations().GetBlocks()
+	if len(blocks) == 0 {
+		c.t.Fatalf("%s: no blocks", path)
+	}
+	for _, lb := range blocks {
+		for _, dn := range lb.GetLocs() {
+			id := dn.GetId()
+			addr := net.JoinHostPort(id.GetIpAddr(), strconv.Itoa(int(id.GetIpcPort())))
+			dc, err := ipc.Dial(ctx, addr, ipc.ClientOptions{Protocol: ipc.ProtocolClientDatanode, User: "reader", SASL: true})
+			if err != nil {
+				c.t.Fatalf("DataNode %s at its advertised IPC address %s: %v", id.GetDatanodeUuid(), addr, err)
+			}
+			resp := &pb.GetReplicaVisibleLengthResponseProto{}
+			err = dc.Call(ctx, "getReplicaVisibleLength", &pb.GetReplicaVisibleLengthRequestProto{Block: lb.GetB()}, resp)
+			dc.Close()
+			if err != nil || resp.GetLength() != lb.GetB().GetNumBytes() {
+				c.t.Fatalf("block %d on %s: visible length %d, %v; want %d", lb.GetB().GetBlockId(), addr, resp.GetLength(), err, lb.GetB().GetNumBytes())
+			}
+		}
+	}
 }

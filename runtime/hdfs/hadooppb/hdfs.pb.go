@@ -270,7 +270,7 @@ func (x *DatanodeInfoProto_AdminState) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use DatanodeInfoProto_AdminState.Descriptor instead.
 func (DatanodeInfoProto_AdminState) EnumDescriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{3, 0}
+	return file_hdfs_proto_rawDescGZIP(), []int{4, 0}
 }
 
 type DatanodeStorageProto_StorageState int32
@@ -326,7 +326,7 @@ func (x *DatanodeStorageProto_StorageState) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use DatanodeStorageProto_StorageState.Descriptor instead.
 func (DatanodeStorageProto_StorageState) EnumDescriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{4, 0}
+	return file_hdfs_proto_rawDescGZIP(), []int{5, 0}
 }
 
 type HdfsFileStatusProto_FileType int32
@@ -385,7 +385,7 @@ func (x *HdfsFileStatusProto_FileType) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use HdfsFileStatusProto_FileType.Descriptor instead.
 func (HdfsFileStatusProto_FileType) EnumDescriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{12, 0}
+	return file_hdfs_proto_rawDescGZIP(), []int{13, 0}
 }
 
 type ExtendedBlockProto struct {
@@ -461,6 +461,67 @@ func (x *ExtendedBlockProto) GetNumBytes() uint64 {
 	return Default_ExtendedBlockProto_NumBytes
 }
 
+// What a DataNode tells about itself (ClientDatanodeProtocol's getDatanodeInfo).
+type DatanodeLocalInfoProto struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SoftwareVersion *string                `protobuf:"bytes,1,req,name=softwareVersion" json:"softwareVersion,omitempty"`
+	ConfigVersion   *string                `protobuf:"bytes,2,req,name=configVersion" json:"configVersion,omitempty"`
+	Uptime          *uint64                `protobuf:"varint,3,req,name=uptime" json:"uptime,omitempty"` // seconds
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DatanodeLocalInfoProto) Reset() {
+	*x = DatanodeLocalInfoProto{}
+	mi := &file_hdfs_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatanodeLocalInfoProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatanodeLocalInfoProto) ProtoMessage() {}
+
+func (x *DatanodeLocalInfoProto) ProtoReflect() protoreflect.Message {
+	mi := &file_hdfs_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatanodeLocalInfoProto.ProtoReflect.Descriptor instead.
+func (*DatanodeLocalInfoProto) Descriptor() ([]byte, []int) {
+	return file_hdfs_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DatanodeLocalInfoProto) GetSoftwareVersion() string {
+	if x != nil && x.SoftwareVersion != nil {
+		return *x.SoftwareVersion
+	}
+	return ""
+}
+
+func (x *DatanodeLocalInfoProto) GetConfigVersion() string {
+	if x != nil && x.ConfigVersion != nil {
+		return *x.ConfigVersion
+	}
+	return ""
+}
+
+func (x *DatanodeLocalInfoProto) GetUptime() uint64 {
+	if x != nil && x.Uptime != nil {
+		return *x.Uptime
+	}
+	return 0
+}
+
 type DatanodeIDProto struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	IpAddr         *string                `protobuf:"bytes,1,req,name=ipAddr" json:"ipAddr,omitempty"`
@@ -481,7 +542,7 @@ const (
 
 func (x *DatanodeIDProto) Reset() {
 	*x = DatanodeIDProto{}
-	mi := &file_hdfs_proto_msgTypes[1]
+	mi := &file_hdfs_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +554,7 @@ func (x *DatanodeIDProto) String() string {
 func (*DatanodeIDProto) ProtoMessage() {}
 
 func (x *DatanodeIDProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[1]
+	mi := &file_hdfs_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +567,7 @@ func (x *DatanodeIDProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatanodeIDProto.ProtoReflect.Descriptor instead.
 func (*DatanodeIDProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{1}
+	return file_hdfs_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DatanodeIDProto) GetIpAddr() string {
@@ -567,7 +628,7 @@ type DatanodeInfosProto struct {
 
 func (x *DatanodeInfosProto) Reset() {
 	*x = DatanodeInfosProto{}
-	mi := &file_hdfs_proto_msgTypes[2]
+	mi := &file_hdfs_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +640,7 @@ func (x *DatanodeInfosProto) String() string {
 func (*DatanodeInfosProto) ProtoMessage() {}
 
 func (x *DatanodeInfosProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[2]
+	mi := &file_hdfs_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +653,7 @@ func (x *DatanodeInfosProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatanodeInfosProto.ProtoReflect.Descriptor instead.
 func (*DatanodeInfosProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{2}
+	return file_hdfs_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DatanodeInfosProto) GetDatanodes() []*DatanodeInfoProto {
@@ -642,7 +703,7 @@ const (
 
 func (x *DatanodeInfoProto) Reset() {
 	*x = DatanodeInfoProto{}
-	mi := &file_hdfs_proto_msgTypes[3]
+	mi := &file_hdfs_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +715,7 @@ func (x *DatanodeInfoProto) String() string {
 func (*DatanodeInfoProto) ProtoMessage() {}
 
 func (x *DatanodeInfoProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[3]
+	mi := &file_hdfs_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +728,7 @@ func (x *DatanodeInfoProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatanodeInfoProto.ProtoReflect.Descriptor instead.
 func (*DatanodeInfoProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{3}
+	return file_hdfs_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DatanodeInfoProto) GetId() *DatanodeIDProto {
@@ -806,7 +867,7 @@ const (
 
 func (x *DatanodeStorageProto) Reset() {
 	*x = DatanodeStorageProto{}
-	mi := &file_hdfs_proto_msgTypes[4]
+	mi := &file_hdfs_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +879,7 @@ func (x *DatanodeStorageProto) String() string {
 func (*DatanodeStorageProto) ProtoMessage() {}
 
 func (x *DatanodeStorageProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[4]
+	mi := &file_hdfs_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +892,7 @@ func (x *DatanodeStorageProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatanodeStorageProto.ProtoReflect.Descriptor instead.
 func (*DatanodeStorageProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{4}
+	return file_hdfs_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DatanodeStorageProto) GetStorageUuid() string {
@@ -881,7 +942,7 @@ const (
 
 func (x *StorageReportProto) Reset() {
 	*x = StorageReportProto{}
-	mi := &file_hdfs_proto_msgTypes[5]
+	mi := &file_hdfs_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +954,7 @@ func (x *StorageReportProto) String() string {
 func (*StorageReportProto) ProtoMessage() {}
 
 func (x *StorageReportProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[5]
+	mi := &file_hdfs_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +967,7 @@ func (x *StorageReportProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StorageReportProto.ProtoReflect.Descriptor instead.
 func (*StorageReportProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{5}
+	return file_hdfs_proto_rawDescGZIP(), []int{6}
 }
 
 // Deprecated: Marked as deprecated in hdfs.proto.
@@ -980,7 +1041,7 @@ type ContentSummaryProto struct {
 
 func (x *ContentSummaryProto) Reset() {
 	*x = ContentSummaryProto{}
-	mi := &file_hdfs_proto_msgTypes[6]
+	mi := &file_hdfs_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1053,7 @@ func (x *ContentSummaryProto) String() string {
 func (*ContentSummaryProto) ProtoMessage() {}
 
 func (x *ContentSummaryProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[6]
+	mi := &file_hdfs_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1066,7 @@ func (x *ContentSummaryProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentSummaryProto.ProtoReflect.Descriptor instead.
 func (*ContentSummaryProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{6}
+	return file_hdfs_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ContentSummaryProto) GetLength() uint64 {
@@ -1062,7 +1123,7 @@ type QuotaUsageProto struct {
 
 func (x *QuotaUsageProto) Reset() {
 	*x = QuotaUsageProto{}
-	mi := &file_hdfs_proto_msgTypes[7]
+	mi := &file_hdfs_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1135,7 @@ func (x *QuotaUsageProto) String() string {
 func (*QuotaUsageProto) ProtoMessage() {}
 
 func (x *QuotaUsageProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[7]
+	mi := &file_hdfs_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1148,7 @@ func (x *QuotaUsageProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaUsageProto.ProtoReflect.Descriptor instead.
 func (*QuotaUsageProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{7}
+	return file_hdfs_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *QuotaUsageProto) GetFileAndDirectoryCount() uint64 {
@@ -1127,7 +1188,7 @@ type FsPermissionProto struct {
 
 func (x *FsPermissionProto) Reset() {
 	*x = FsPermissionProto{}
-	mi := &file_hdfs_proto_msgTypes[8]
+	mi := &file_hdfs_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1200,7 @@ func (x *FsPermissionProto) String() string {
 func (*FsPermissionProto) ProtoMessage() {}
 
 func (x *FsPermissionProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[8]
+	mi := &file_hdfs_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1213,7 @@ func (x *FsPermissionProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FsPermissionProto.ProtoReflect.Descriptor instead.
 func (*FsPermissionProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{8}
+	return file_hdfs_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FsPermissionProto) GetPerm() uint32 {
@@ -1171,7 +1232,7 @@ type StorageUuidsProto struct {
 
 func (x *StorageUuidsProto) Reset() {
 	*x = StorageUuidsProto{}
-	mi := &file_hdfs_proto_msgTypes[9]
+	mi := &file_hdfs_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1244,7 @@ func (x *StorageUuidsProto) String() string {
 func (*StorageUuidsProto) ProtoMessage() {}
 
 func (x *StorageUuidsProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[9]
+	mi := &file_hdfs_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1257,7 @@ func (x *StorageUuidsProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StorageUuidsProto.ProtoReflect.Descriptor instead.
 func (*StorageUuidsProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{9}
+	return file_hdfs_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StorageUuidsProto) GetStorageUuids() []string {
@@ -1224,7 +1285,7 @@ type LocatedBlockProto struct {
 
 func (x *LocatedBlockProto) Reset() {
 	*x = LocatedBlockProto{}
-	mi := &file_hdfs_proto_msgTypes[10]
+	mi := &file_hdfs_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1297,7 @@ func (x *LocatedBlockProto) String() string {
 func (*LocatedBlockProto) ProtoMessage() {}
 
 func (x *LocatedBlockProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[10]
+	mi := &file_hdfs_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1310,7 @@ func (x *LocatedBlockProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedBlockProto.ProtoReflect.Descriptor instead.
 func (*LocatedBlockProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{10}
+	return file_hdfs_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LocatedBlockProto) GetB() *ExtendedBlockProto {
@@ -1335,7 +1396,7 @@ type LocatedBlocksProto struct {
 
 func (x *LocatedBlocksProto) Reset() {
 	*x = LocatedBlocksProto{}
-	mi := &file_hdfs_proto_msgTypes[11]
+	mi := &file_hdfs_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1408,7 @@ func (x *LocatedBlocksProto) String() string {
 func (*LocatedBlocksProto) ProtoMessage() {}
 
 func (x *LocatedBlocksProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[11]
+	mi := &file_hdfs_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1421,7 @@ func (x *LocatedBlocksProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedBlocksProto.ProtoReflect.Descriptor instead.
 func (*LocatedBlocksProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{11}
+	return file_hdfs_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LocatedBlocksProto) GetFileLength() uint64 {
@@ -1433,7 +1494,7 @@ const (
 
 func (x *HdfsFileStatusProto) Reset() {
 	*x = HdfsFileStatusProto{}
-	mi := &file_hdfs_proto_msgTypes[12]
+	mi := &file_hdfs_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1506,7 @@ func (x *HdfsFileStatusProto) String() string {
 func (*HdfsFileStatusProto) ProtoMessage() {}
 
 func (x *HdfsFileStatusProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[12]
+	mi := &file_hdfs_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1519,7 @@ func (x *HdfsFileStatusProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HdfsFileStatusProto.ProtoReflect.Descriptor instead.
 func (*HdfsFileStatusProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{12}
+	return file_hdfs_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HdfsFileStatusProto) GetFileType() HdfsFileStatusProto_FileType {
@@ -1588,7 +1649,7 @@ const (
 
 func (x *BlockChecksumOptionsProto) Reset() {
 	*x = BlockChecksumOptionsProto{}
-	mi := &file_hdfs_proto_msgTypes[13]
+	mi := &file_hdfs_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1661,7 @@ func (x *BlockChecksumOptionsProto) String() string {
 func (*BlockChecksumOptionsProto) ProtoMessage() {}
 
 func (x *BlockChecksumOptionsProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[13]
+	mi := &file_hdfs_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1674,7 @@ func (x *BlockChecksumOptionsProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockChecksumOptionsProto.ProtoReflect.Descriptor instead.
 func (*BlockChecksumOptionsProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{13}
+	return file_hdfs_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BlockChecksumOptionsProto) GetBlockChecksumType() BlockChecksumTypeProto {
@@ -1656,7 +1717,7 @@ const (
 
 func (x *FsServerDefaultsProto) Reset() {
 	*x = FsServerDefaultsProto{}
-	mi := &file_hdfs_proto_msgTypes[14]
+	mi := &file_hdfs_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1729,7 @@ func (x *FsServerDefaultsProto) String() string {
 func (*FsServerDefaultsProto) ProtoMessage() {}
 
 func (x *FsServerDefaultsProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[14]
+	mi := &file_hdfs_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1742,7 @@ func (x *FsServerDefaultsProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FsServerDefaultsProto.ProtoReflect.Descriptor instead.
 func (*FsServerDefaultsProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{14}
+	return file_hdfs_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FsServerDefaultsProto) GetBlockSize() uint64 {
@@ -1764,7 +1825,7 @@ type DirectoryListingProto struct {
 
 func (x *DirectoryListingProto) Reset() {
 	*x = DirectoryListingProto{}
-	mi := &file_hdfs_proto_msgTypes[15]
+	mi := &file_hdfs_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1837,7 @@ func (x *DirectoryListingProto) String() string {
 func (*DirectoryListingProto) ProtoMessage() {}
 
 func (x *DirectoryListingProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[15]
+	mi := &file_hdfs_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1850,7 @@ func (x *DirectoryListingProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryListingProto.ProtoReflect.Descriptor instead.
 func (*DirectoryListingProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{15}
+	return file_hdfs_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DirectoryListingProto) GetPartialListing() []*HdfsFileStatusProto {
@@ -1822,7 +1883,7 @@ const (
 
 func (x *BlockProto) Reset() {
 	*x = BlockProto{}
-	mi := &file_hdfs_proto_msgTypes[16]
+	mi := &file_hdfs_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1895,7 @@ func (x *BlockProto) String() string {
 func (*BlockProto) ProtoMessage() {}
 
 func (x *BlockProto) ProtoReflect() protoreflect.Message {
-	mi := &file_hdfs_proto_msgTypes[16]
+	mi := &file_hdfs_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1908,7 @@ func (x *BlockProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockProto.ProtoReflect.Descriptor instead.
 func (*BlockProto) Descriptor() ([]byte, []int) {
-	return file_hdfs_proto_rawDescGZIP(), []int{16}
+	return file_hdfs_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BlockProto) GetBlockId() uint64 {
@@ -1881,7 +1942,11 @@ const file_hdfs_proto_rawDesc = "" +
 	"\x06poolId\x18\x01 \x02(\tR\x06poolId\x12\x18\n" +
 	"\ablockId\x18\x02 \x02(\x04R\ablockId\x12(\n" +
 	"\x0fgenerationStamp\x18\x03 \x02(\x04R\x0fgenerationStamp\x12\x1d\n" +
-	"\bnumBytes\x18\x04 \x01(\x04:\x010R\bnumBytes\"\xe6\x01\n" +
+	"\bnumBytes\x18\x04 \x01(\x04:\x010R\bnumBytes\"\x80\x01\n" +
+	"\x16DatanodeLocalInfoProto\x12(\n" +
+	"\x0fsoftwareVersion\x18\x01 \x02(\tR\x0fsoftwareVersion\x12$\n" +
+	"\rconfigVersion\x18\x02 \x02(\tR\rconfigVersion\x12\x16\n" +
+	"\x06uptime\x18\x03 \x02(\x04R\x06uptime\"\xe6\x01\n" +
 	"\x0fDatanodeIDProto\x12\x16\n" +
 	"\x06ipAddr\x18\x01 \x02(\tR\x06ipAddr\x12\x1a\n" +
 	"\bhostName\x18\x02 \x02(\tR\bhostName\x12\"\n" +
@@ -2068,7 +2133,7 @@ func file_hdfs_proto_rawDescGZIP() []byte {
 }
 
 var file_hdfs_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_hdfs_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_hdfs_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_hdfs_proto_goTypes = []any{
 	(StorageTypeProto)(0),                  // 0: hactl.hadoop.hdfs.StorageTypeProto
 	(ChecksumTypeProto)(0),                 // 1: hactl.hadoop.hdfs.ChecksumTypeProto
@@ -2077,44 +2142,45 @@ var file_hdfs_proto_goTypes = []any{
 	(DatanodeStorageProto_StorageState)(0), // 4: hactl.hadoop.hdfs.DatanodeStorageProto.StorageState
 	(HdfsFileStatusProto_FileType)(0),      // 5: hactl.hadoop.hdfs.HdfsFileStatusProto.FileType
 	(*ExtendedBlockProto)(nil),             // 6: hactl.hadoop.hdfs.ExtendedBlockProto
-	(*DatanodeIDProto)(nil),                // 7: hactl.hadoop.hdfs.DatanodeIDProto
-	(*DatanodeInfosProto)(nil),             // 8: hactl.hadoop.hdfs.DatanodeInfosProto
-	(*DatanodeInfoProto)(nil),              // 9: hactl.hadoop.hdfs.DatanodeInfoProto
-	(*DatanodeStorageProto)(nil),           // 10: hactl.hadoop.hdfs.DatanodeStorageProto
-	(*StorageReportProto)(nil),             // 11: hactl.hadoop.hdfs.StorageReportProto
-	(*ContentSummaryProto)(nil),            // 12: hactl.hadoop.hdfs.ContentSummaryProto
-	(*QuotaUsageProto)(nil),                // 13: hactl.hadoop.hdfs.QuotaUsageProto
-	(*FsPermissionProto)(nil),              // 14: hactl.hadoop.hdfs.FsPermissionProto
-	(*StorageUuidsProto)(nil),              // 15: hactl.hadoop.hdfs.StorageUuidsProto
-	(*LocatedBlockProto)(nil),              // 16: hactl.hadoop.hdfs.LocatedBlockProto
-	(*LocatedBlocksProto)(nil),             // 17: hactl.hadoop.hdfs.LocatedBlocksProto
-	(*HdfsFileStatusProto)(nil),            // 18: hactl.hadoop.hdfs.HdfsFileStatusProto
-	(*BlockChecksumOptionsProto)(nil),      // 19: hactl.hadoop.hdfs.BlockChecksumOptionsProto
-	(*FsServerDefaultsProto)(nil),          // 20: hactl.hadoop.hdfs.FsServerDefaultsProto
-	(*DirectoryListingProto)(nil),          // 21: hactl.hadoop.hdfs.DirectoryListingProto
-	(*BlockProto)(nil),                     // 22: hactl.hadoop.hdfs.BlockProto
-	(*TokenProto)(nil),                     // 23: hactl.hadoop.common.TokenProto
+	(*DatanodeLocalInfoProto)(nil),         // 7: hactl.hadoop.hdfs.DatanodeLocalInfoProto
+	(*DatanodeIDProto)(nil),                // 8: hactl.hadoop.hdfs.DatanodeIDProto
+	(*DatanodeInfosProto)(nil),             // 9: hactl.hadoop.hdfs.DatanodeInfosProto
+	(*DatanodeInfoProto)(nil),              // 10: hactl.hadoop.hdfs.DatanodeInfoProto
+	(*DatanodeStorageProto)(nil),           // 11: hactl.hadoop.hdfs.DatanodeStorageProto
+	(*StorageReportProto)(nil),             // 12: hactl.hadoop.hdfs.StorageReportProto
+	(*ContentSummaryProto)(nil),            // 13: hactl.hadoop.hdfs.ContentSummaryProto
+	(*QuotaUsageProto)(nil),                // 14: hactl.hadoop.hdfs.QuotaUsageProto
+	(*FsPermissionProto)(nil),              // 15: hactl.hadoop.hdfs.FsPermissionProto
+	(*StorageUuidsProto)(nil),              // 16: hactl.hadoop.hdfs.StorageUuidsProto
+	(*LocatedBlockProto)(nil),              // 17: hactl.hadoop.hdfs.LocatedBlockProto
+	(*LocatedBlocksProto)(nil),             // 18: hactl.hadoop.hdfs.LocatedBlocksProto
+	(*HdfsFileStatusProto)(nil),            // 19: hactl.hadoop.hdfs.HdfsFileStatusProto
+	(*BlockChecksumOptionsProto)(nil),      // 20: hactl.hadoop.hdfs.BlockChecksumOptionsProto
+	(*FsServerDefaultsProto)(nil),          // 21: hactl.hadoop.hdfs.FsServerDefaultsProto
+	(*DirectoryListingProto)(nil),          // 22: hactl.hadoop.hdfs.DirectoryListingProto
+	(*BlockProto)(nil),                     // 23: hactl.hadoop.hdfs.BlockProto
+	(*TokenProto)(nil),                     // 24: hactl.hadoop.common.TokenProto
 }
 var file_hdfs_proto_depIdxs = []int32{
-	9,  // 0: hactl.hadoop.hdfs.DatanodeInfosProto.datanodes:type_name -> hactl.hadoop.hdfs.DatanodeInfoProto
-	7,  // 1: hactl.hadoop.hdfs.DatanodeInfoProto.id:type_name -> hactl.hadoop.hdfs.DatanodeIDProto
+	10, // 0: hactl.hadoop.hdfs.DatanodeInfosProto.datanodes:type_name -> hactl.hadoop.hdfs.DatanodeInfoProto
+	8,  // 1: hactl.hadoop.hdfs.DatanodeInfoProto.id:type_name -> hactl.hadoop.hdfs.DatanodeIDProto
 	3,  // 2: hactl.hadoop.hdfs.DatanodeInfoProto.adminState:type_name -> hactl.hadoop.hdfs.DatanodeInfoProto.AdminState
 	4,  // 3: hactl.hadoop.hdfs.DatanodeStorageProto.state:type_name -> hactl.hadoop.hdfs.DatanodeStorageProto.StorageState
 	0,  // 4: hactl.hadoop.hdfs.DatanodeStorageProto.storageType:type_name -> hactl.hadoop.hdfs.StorageTypeProto
-	10, // 5: hactl.hadoop.hdfs.StorageReportProto.storage:type_name -> hactl.hadoop.hdfs.DatanodeStorageProto
+	11, // 5: hactl.hadoop.hdfs.StorageReportProto.storage:type_name -> hactl.hadoop.hdfs.DatanodeStorageProto
 	6,  // 6: hactl.hadoop.hdfs.LocatedBlockProto.b:type_name -> hactl.hadoop.hdfs.ExtendedBlockProto
-	9,  // 7: hactl.hadoop.hdfs.LocatedBlockProto.locs:type_name -> hactl.hadoop.hdfs.DatanodeInfoProto
-	23, // 8: hactl.hadoop.hdfs.LocatedBlockProto.blockToken:type_name -> hactl.hadoop.common.TokenProto
+	10, // 7: hactl.hadoop.hdfs.LocatedBlockProto.locs:type_name -> hactl.hadoop.hdfs.DatanodeInfoProto
+	24, // 8: hactl.hadoop.hdfs.LocatedBlockProto.blockToken:type_name -> hactl.hadoop.common.TokenProto
 	0,  // 9: hactl.hadoop.hdfs.LocatedBlockProto.storageTypes:type_name -> hactl.hadoop.hdfs.StorageTypeProto
-	23, // 10: hactl.hadoop.hdfs.LocatedBlockProto.blockTokens:type_name -> hactl.hadoop.common.TokenProto
-	16, // 11: hactl.hadoop.hdfs.LocatedBlocksProto.blocks:type_name -> hactl.hadoop.hdfs.LocatedBlockProto
-	16, // 12: hactl.hadoop.hdfs.LocatedBlocksProto.lastBlock:type_name -> hactl.hadoop.hdfs.LocatedBlockProto
+	24, // 10: hactl.hadoop.hdfs.LocatedBlockProto.blockTokens:type_name -> hactl.hadoop.common.TokenProto
+	17, // 11: hactl.hadoop.hdfs.LocatedBlocksProto.blocks:type_name -> hactl.hadoop.hdfs.LocatedBlockProto
+	17, // 12: hactl.hadoop.hdfs.LocatedBlocksProto.lastBlock:type_name -> hactl.hadoop.hdfs.LocatedBlockProto
 	5,  // 13: hactl.hadoop.hdfs.HdfsFileStatusProto.fileType:type_name -> hactl.hadoop.hdfs.HdfsFileStatusProto.FileType
-	14, // 14: hactl.hadoop.hdfs.HdfsFileStatusProto.permission:type_name -> hactl.hadoop.hdfs.FsPermissionProto
-	17, // 15: hactl.hadoop.hdfs.HdfsFileStatusProto.locations:type_name -> hactl.hadoop.hdfs.LocatedBlocksProto
+	15, // 14: hactl.hadoop.hdfs.HdfsFileStatusProto.permission:type_name -> hactl.hadoop.hdfs.FsPermissionProto
+	18, // 15: hactl.hadoop.hdfs.HdfsFileStatusProto.locations:type_name -> hactl.hadoop.hdfs.LocatedBlocksProto
 	2,  // 16: hactl.hadoop.hdfs.BlockChecksumOptionsProto.blockChecksumType:type_name -> hactl.hadoop.hdfs.BlockChecksumTypeProto
 	1,  // 17: hactl.hadoop.hdfs.FsServerDefaultsProto.checksumType:type_name -> hactl.hadoop.hdfs.ChecksumTypeProto
-	18, // 18: hactl.hadoop.hdfs.DirectoryListingProto.partialListing:type_name -> hactl.hadoop.hdfs.HdfsFileStatusProto
+	19, // 18: hactl.hadoop.hdfs.DirectoryListingProto.partialListing:type_name -> hactl.hadoop.hdfs.HdfsFileStatusProto
 	19, // [19:19] is the sub-list for method output_type
 	19, // [19:19] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
@@ -2134,7 +2200,7 @@ func file_hdfs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hdfs_proto_rawDesc), len(file_hdfs_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -66,3 +66,24 @@ func TestHadoopFieldNumbers(t *testing.T) {
 		t.Error("ExtendedBlockProto without blockId marshalled")
 	}
 }
+
+// ClientDatanodeProtocol: the visible length is a uint64 that Hadoop reads
+// as a long, so -1 ("nothing visible yet") is ten bytes of varint; the
+// local info's uptime is field 3.
+func TestClientDatanodeFieldNumbers(t *testing.T) {
+	got, err := proto.Marshal(&GetReplicaVisibleLengthResponseProto{Length: proto.Uint64(^uint64(0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), ^uint64(0))
+	if !bytes.Equal(got, want) || len(got) != 11 {
+		t.Errorf("visible length -1 = %x, want %x", got, want)
+	}
+	got, err = proto.Marshal(&DatanodeLocalInfoProto{SoftwareVersion: proto.String("v"), ConfigVersion: proto.String("c"), Uptime: proto.Uint64(9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte{0x0a, 1, 'v', 0x12, 1, 'c', 0x18, 9}; !bytes.Equal(got, want) {
+		t.Errorf("DatanodeLocalInfoProto = %x, want %x", got, want)
+	}
+}
