@@ -289,6 +289,7 @@ func (m *Manager) SetActive(active bool) {
 		for _, d := range m.nodes {
 			d.invalidate, d.transfers, d.recover = nil, nil, nil
 		}
+		m.safe.future = nil // a standby queues such reports instead
 		clear(m.pending)
 		clear(m.deleting)
 	}

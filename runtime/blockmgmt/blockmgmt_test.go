@@ -35,6 +35,9 @@ func newTest(t *testing.T, ndn int) (*Manager, *clock, []hdfs.Registration) {
 		}
 		regs = append(regs, reg)
 	}
+	// An empty namespace leaves safe mode at once (tests of safe mode
+	// itself make their own manager).
+	m.CheckSafeMode()
 	return m, c, regs
 }
 
@@ -653,4 +656,80 @@ func TestDecommissionAfterReplicationLowered(t *testing.T) {
 	under, _ := m.DecomProgress(d)
 	t.Fatalf("dn-1 still %s after a minute, %d under-replicated block(s), replicas %v, pending %d",
 		d.Info.AdminState, under, names(b.Locs()), m.Stats().PendingReplicationBlocks)
+}
+
+// In safe mode the active neither replicates nor deletes (Hadoop's
+// computeDatanodeWork does no work then): an under-replicated block gets no
+// TRANSFER, a replica of a deleted block no INVALIDATE until safe mode is
+// over. A replica of a block beyond the last one the namespace allocated
+// (metadata older than the data) keeps safe mode on, refuses a plain
+// leave, and only a forced exit deletes it.
+func TestSafeModeHoldsReplicationAndDeletes(t *testing.T) {
+	c := &clock{t: time.UnixMilli(1_700_000_000_000)}
+	cfg := DefaultConfig()
+	cfg.PoolID, cfg.SafeModeThreshold, cfg.SafeModeExtension = "BP-1", 1, 0
+	m := New(cfg, c.now, 1)
+	last := int64(1<<30 + 10)
+	m.LastBlockID = func() int64 { return last }
+	var regs []hdfs.Registration
+	for i := range 3 {
+		reg := hdfs.Registration{DatanodeID: hdfs.DatanodeID{UUID: fmt.Sprintf("dn-%d", i), IP: fmt.Sprintf("127.0.0.%d", i+1), XferPort: 9866}, ClusterID: "CID", BlockPoolID: "BP-1"}
+		if _, err := m.Register(reg, "CID"); err != nil {
+			t.Fatal(err)
+		}
+		regs = append(regs, reg)
+	}
+	m.SetActive(true)
+	b := addComplete(m, 1<<30+1, 1001, 100, 3)
+	deleted, future := block(1<<30+5, 1001, 7), block(1<<30+20, 1001, 4096)
+	for range 2 { // a second full report must not queue the deletion twice
+		cmds, err := m.FullReport(regs[0], finalized(b.Block, deleted, future))
+		if err != nil || len(cmds) != 0 {
+			t.Fatalf("report in safe mode: %v, commands %+v", err, cmds)
+		}
+	}
+	m.Tick()
+	m.Tick()
+	if !m.InSafeMode() || m.BytesInFuture() != 4096 || !strings.Contains(m.SafeModeTip(), "Exiting safe mode will cause loss of 4096 byte(s)") {
+		t.Fatalf("thresholds met with a block from the future: safe mode %v, %d bytes, tip %q", m.InSafeMode(), m.BytesInFuture(), m.SafeModeTip())
+	}
+	for _, reg := range regs {
+		if cmds := commandsOf(t, m, reg); len(cmds) != 0 {
+			t.Fatalf("%s got commands in safe mode: %+v", reg.UUID, cmds)
+		}
+	}
+	if m.LeaveSafeMode(false) || !m.InSafeMode() {
+		t.Fatal("a plain leave was accepted with blocks from the future held")
+	}
+	if !m.LeaveSafeMode(true) || m.InSafeMode() {
+		t.Fatal("a forced exit did not leave safe mode")
+	}
+	m.Tick()
+	var invalidated []int64
+	transfer := false
+	for _, cmd := range commandsOf(t, m, regs[0]) {
+		switch cmd.Action {
+		case hdfs.ActionInvalidate:
+			for _, x := range cmd.Blocks {
+				invalidated = append(invalidated, x.ID)
+			}
+		case hdfs.ActionTransfer:
+			transfer = len(cmd.Blocks) == 1 && cmd.Blocks[0].ID == b.ID
+		}
+	}
+	slices.Sort(invalidated)
+	if !slices.Equal(invalidated, []int64{deleted.ID, future.ID}) || !transfer {
+		t.Fatalf("after the forced exit: invalidated %v, transfer of the under-replicated block %v", invalidated, transfer)
+	}
+
+	// Safe mode entered by hand holds replication the same way, and a
+	// plain leave is enough without blocks from the future.
+	m.EnterSafeMode()
+	m.Tick()
+	if cmds := commandsOf(t, m, regs[2]); len(cmds) != 0 || !m.InSafeMode() {
+		t.Fatalf("manual safe mode: commands %+v", cmds)
+	}
+	if !m.LeaveSafeMode(false) || m.InSafeMode() {
+		t.Fatal("leave refused without blocks from the future")
+	}
 }

@@ -147,12 +147,16 @@ func (m *Manager) Heartbeat(hb hdfs.Heartbeat) ([]hdfs.Command, error) {
 }
 
 // commands drains d's queues: every transfer and recovery, and at most
-// dfs.block.invalidate.limit deletions per heartbeat (Hadoop paces them so).
+// dfs.block.invalidate.limit deletions per heartbeat (Hadoop paces them so);
+// in safe mode only the recoveries.
 func (m *Manager) commands(d *Datanode) []hdfs.Command {
 	var cmds []hdfs.Command
 	if len(d.recover) > 0 {
 		cmds = append(cmds, hdfs.Command{Action: hdfs.ActionRecover, PoolID: m.cfg.PoolID, Recovering: d.recover})
 		d.recover = nil
+	}
+	if m.safe.on {
+		return cmds // nothing replicated or deleted in safe mode
 	}
 	if len(d.transfers) > 0 {
 		c := hdfs.Command{Action: hdfs.ActionTransfer, PoolID: m.cfg.PoolID}
@@ -311,9 +315,21 @@ func (m *Manager) processReplica(d *Datanode, r hdfs.Block, state hdfs.ReplicaSt
 			m.enqueue(d, r, state)
 			return
 		}
-		if m.active {
-			d.invalidate = append(d.invalidate, r)
+		if !m.active {
+			return
 		}
+		if m.safe.on {
+			if m.LastBlockID != nil && r.ID > m.LastBlockID() {
+				m.holdFuture(d, r)
+				return
+			}
+			// Sent once safe mode is over; a DataNode reports it again
+			// with every full report meanwhile.
+			if slices.ContainsFunc(d.invalidate, func(x hdfs.Block) bool { return x.ID == r.ID }) {
+				return
+			}
+		}
+		d.invalidate = append(d.invalidate, r)
 		return
 	}
 	if r.GenStamp > b.GenStamp {

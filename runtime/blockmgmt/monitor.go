@@ -88,8 +88,8 @@ func (m *Manager) scan() {
 		want := int(b.Replication)
 		setIf(m.missingSet, id, all == 0)
 		setIf(m.under, id, live < want)
-		if !m.active {
-			continue
+		if !m.active || m.safe.on {
+			continue // leaving safe mode looks at every block again
 		}
 		switch {
 		case live < want && all > 0 && m.pending[b.ID] == nil:
@@ -350,12 +350,29 @@ func (m *Manager) Stats() Stats {
 // safeMode is Hadoop's BlockManagerSafeMode: a NameNode starts in it and
 // leaves once threshold-pct of the complete blocks have their minimum
 // replicas and min.datanodes DataNodes are alive, extension later.
+//
+// While it is on, nothing is replicated or deleted (Hadoop's
+// computeDatanodeWork does no work in safe mode): the DataNodes get no
+// TRANSFER or INVALIDATE, only block recoveries, and the active looks at
+// every block again when it leaves.
 type safeMode struct {
 	on        bool
 	manual    bool
 	reachedAt int64 // ms when the thresholds were met; 0: not met
 	safe      int64 // blocks with their minimum replication, last check
 	total     int64
+	// future holds the replicas an active in safe mode was told of whose
+	// block lies beyond the last one its namespace allocated (Hadoop's
+	// blocks "in the future"): the metadata is older than the DataNodes'
+	// data. Deleting them would lose that data, so safe mode does not end
+	// by itself, nor on a plain leave, while there are any; a forced exit
+	// deletes them.
+	future map[int64][]futureReplica
+}
+
+type futureReplica struct {
+	dn    *Datanode
+	block hdfs.Block
 }
 
 // InSafeMode reports whether writes are refused.
@@ -369,8 +386,70 @@ func (m *Manager) InStartupSafeMode() bool { return m.safe.on && !m.safe.manual 
 // -safemode enter); only LeaveSafeMode takes it out.
 func (m *Manager) EnterSafeMode() { m.safe.on, m.safe.manual, m.safe.reachedAt = true, true, 0 }
 
-// LeaveSafeMode leaves safe mode now.
-func (m *Manager) LeaveSafeMode() { m.safe.on, m.safe.manual, m.safe.reachedAt = false, false, 0 }
+// LeaveSafeMode leaves safe mode now (dfsadmin -safemode leave, or with
+// force -safemode forceExit). Without force it refuses while replicas of
+// blocks from the future are held, as Hadoop's, and reports whether it
+// left; with force those replicas are deleted.
+func (m *Manager) LeaveSafeMode(force bool) bool {
+	if !m.safe.on {
+		return true
+	}
+	if len(m.safe.future) > 0 && !force {
+		return false
+	}
+	for _, rs := range m.safe.future {
+		for _, r := range rs {
+			if !r.dn.dead {
+				r.dn.invalidate = append(r.dn.invalidate, r.block)
+			}
+		}
+	}
+	m.safe.future = nil
+	m.leaveSafeMode()
+	return true
+}
+
+// leaveSafeMode turns safe mode off; the active then looks at every block
+// once (Hadoop's processMisReplicatedBlocks), since nothing was scheduled
+// for them while it was on.
+func (m *Manager) leaveSafeMode() {
+	m.safe.on, m.safe.manual, m.safe.reachedAt = false, false, 0
+	if m.active {
+		for id := range m.blocks {
+			m.touch(id)
+		}
+	}
+}
+
+// BytesInFuture is the bytes of the blocks from the future held in safe
+// mode (Hadoop's BytesInFuture): what a forced exit would delete.
+func (m *Manager) BytesInFuture() int64 {
+	var n int64
+	for _, rs := range m.safe.future {
+		var most int64
+		for _, r := range rs {
+			most = max(most, r.block.NumBytes)
+		}
+		n += most
+	}
+	return n
+}
+
+// holdFuture keeps a replica of a block from the future (safe mode, on the
+// active) instead of deleting it.
+func (m *Manager) holdFuture(d *Datanode, r hdfs.Block) {
+	if m.safe.future == nil {
+		m.safe.future = map[int64][]futureReplica{}
+	}
+	rs := m.safe.future[r.ID]
+	for i := range rs {
+		if rs[i].dn == d {
+			rs[i].block = r
+			return
+		}
+	}
+	m.safe.future[r.ID] = append(rs, futureReplica{dn: d, block: r})
+}
 
 func (m *Manager) checkSafeMode(now int64) {
 	if !m.safe.on || m.safe.manual {
@@ -401,16 +480,16 @@ func (m *Manager) checkSafeMode(now int64) {
 	}
 	// Hadoop skips the extension when the namespace has no block: a new
 	// namespace is writable at once.
-	if m.cfg.SafeModeExtension <= 0 || total == 0 {
-		m.safe.on = false
-		return
-	}
 	if m.safe.reachedAt == 0 {
 		m.safe.reachedAt = now
 	}
-	if now-m.safe.reachedAt >= m.cfg.SafeModeExtension.Milliseconds() {
-		m.safe.on = false
+	if m.cfg.SafeModeExtension > 0 && total > 0 && now-m.safe.reachedAt < m.cfg.SafeModeExtension.Milliseconds() {
+		return
 	}
+	if len(m.safe.future) > 0 {
+		return // only an operator's forced exit deletes them
+	}
+	m.leaveSafeMode()
 }
 
 // CheckSafeMode checks the safe mode thresholds now, outside a monitor
@@ -426,6 +505,13 @@ func (m *Manager) SafeModeTip() string {
 	}
 	if m.safe.manual {
 		return "Safe mode is ON. It was turned on manually. Use \"hdfs dfsadmin -safemode leave\" to turn safe mode off."
+	}
+	if len(m.safe.future) > 0 {
+		return fmt.Sprintf("Safe mode is ON. Name node detected %d block(s) beyond the last block its namespace allocated. "+
+			"This means that its metadata is older than the DataNodes' data (restored or replaced by hand). "+
+			"Exiting safe mode will cause loss of %d byte(s). Please restart the NameNode with the right metadata, "+
+			"or use \"hdfs dfsadmin -safemode forceExit\" if you are certain that it was started with the correct fsimage and edits.",
+			len(m.safe.future), m.BytesInFuture())
 	}
 	threshold := int64(float64(m.safe.total) * m.cfg.SafeModeThreshold)
 	var b strings.Builder

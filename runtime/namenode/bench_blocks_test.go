@@ -91,7 +91,7 @@ func TestBenchBlockHeap(t *testing.T) {
 	// The monitor's first round after the reports looks at every block;
 	// the next ones only at what changed. Heap is measured after them:
 	// the steady state of a running NameNode.
-	bm.LeaveSafeMode()
+	bm.LeaveSafeMode(true)
 	start = time.Now()
 	bm.Tick()
 	first := time.Since(start)
