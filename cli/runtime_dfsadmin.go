@@ -13,22 +13,28 @@ import (
 	"github.com/hactl/hactl/internal/apply"
 	"github.com/hactl/hactl/internal/hadoopconf"
 	"github.com/hactl/hactl/runtime/auth"
+	"github.com/hactl/hactl/runtime/hdfs"
 	"github.com/hactl/hactl/runtime/namenode"
 )
 
 func init() { registerRuntime(runtimeDFSAdminCommand) }
 
-const dfsadminUsage = "Usage: hdfs dfsadmin --conf DIR [-ns <nameserviceId>] [-report] [-refreshNodes]"
+const dfsadminUsage = "Usage: hdfs dfsadmin --conf DIR [-ns <nameserviceId>] [-report] [-safemode <enter | leave | get | wait | forceExit>] [-refreshNodes]"
 
 func runtimeDFSAdminCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "dfsadmin",
-		Usage:     "DataNode administration with hdfs dfsadmin's spelling: -report, -refreshNodes",
-		UsageText: "hactl runtime dfsadmin --conf DIR [-ns NS] -report | -refreshNodes",
+		Usage:     "DataNode administration with hdfs dfsadmin's spelling: -report, -safemode, -refreshNodes",
+		UsageText: "hactl runtime dfsadmin --conf DIR [-ns NS] -report | -safemode enter|leave|get|wait|forceExit | -refreshNodes",
 		Description: "-refreshNodes has every NameNode of the nameservice(s) re-read dfs.hosts and\n" +
 			"dfs.hosts.exclude (signed POST /dfsadmin/refreshNodes) and prints one line per NameNode, as\n" +
 			"Hadoop's does with HA. -report prints the active NameNode's figures (capacity, blocks,\n" +
 			"under-replicated and missing) and every DataNode it knows, live, dead and decommissioning.\n" +
+			"-safemode acts on every NameNode of the nameservice and prints \"Safe mode is ON|OFF in\n" +
+			"<rpc-address>\" for each, as Hadoop's with HA: get; enter and leave (nothing is replicated or\n" +
+			"deleted in safe mode); wait (until every NameNode is out of it); forceExit (leave even though\n" +
+			"DataNodes hold blocks the namespace does not know beyond its last one, which deletes them:\n" +
+			"only when the NameNode's metadata is known to be right).\n" +
 			"Exit 0, or 255 (-1) on a failure, as hdfs dfsadmin.",
 		SkipFlagParsing: true,
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
@@ -42,7 +48,7 @@ func runtimeDFSAdminCommand() *ucli.Command {
 
 // runDFSAdmin runs the command and returns its exit code.
 func runDFSAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
-	var confDir, ns, command string
+	var confDir, ns, command, safeAction string
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; a {
 		case "--conf", "-conf", "--config":
@@ -59,12 +65,24 @@ func runDFSAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
 			}
 			i++
 			ns = args[i]
-		case "-report", "-refreshNodes":
+		case "-report", "-refreshNodes", "-safemode":
 			if command != "" {
 				fmt.Fprintf(errw, "%s: one command at a time\n%s\n", a, dfsadminUsage)
 				return 255
 			}
 			command = a
+			if a == "-safemode" {
+				if i+1 >= len(args) {
+					fmt.Fprintf(errw, "-safemode: an action is needed\n%s\n", dfsadminUsage)
+					return 255
+				}
+				i++
+				safeAction = args[i]
+				if _, ok := hdfs.ParseSafeModeAction(safeAction); !ok && safeAction != "wait" {
+					fmt.Fprintf(errw, "-safemode: Unknown action %s\n%s\n", safeAction, dfsadminUsage)
+					return 255
+				}
+			}
 		default:
 			fmt.Fprintf(errw, "%s: Unknown command\n%s\n", a, dfsadminUsage)
 			return 255
@@ -99,9 +117,12 @@ func runDFSAdmin(ctx context.Context, args []string, out, errw io.Writer) int {
 	code := 0
 	for _, n := range nss {
 		var c int
-		if command == "-refreshNodes" {
+		switch command {
+		case "-refreshNodes":
 			c = dfsadminRefresh(ctx, client, conf, n, out, errw)
-		} else {
+		case "-safemode":
+			c = dfsadminSafeMode(ctx, client, conf, n, safeAction, out, errw)
+		default:
 			if len(nss) > 1 {
 				fmt.Fprintf(out, "Nameservice %s:\n", n)
 			}
@@ -127,6 +148,49 @@ func dfsadminRefresh(ctx context.Context, client *http.Client, conf *hadoopconf.
 			continue
 		}
 		fmt.Fprintf(out, "Refresh nodes successful for %s\n", addr)
+	}
+	return code
+}
+
+// safeModePoll is how often -safemode wait asks (Hadoop's: every 5 s).
+var safeModePoll = time.Second
+
+// dfsadminSafeMode runs a -safemode action on every NameNode of ns; wait
+// polls get until each is out of safe mode.
+func dfsadminSafeMode(ctx context.Context, client *http.Client, conf *hadoopconf.Config, ns, action string, out, errw io.Writer) int {
+	code := 0
+	for _, id := range conf.Strings("dfs.ha.namenodes." + ns) {
+		addr, rpc, err := namenode.NamenodeAddrs(conf, ns, id)
+		if err != nil {
+			fmt.Fprintf(errw, "Illegal argument: %v\n", err)
+			return 255
+		}
+		if rpc == "" {
+			rpc = addr
+		}
+		ask := action
+		if ask == "wait" {
+			ask = "get"
+		}
+		on, err := apply.SafeMode(ctx, client, addr, ask)
+		for err == nil && on && action == "wait" {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-time.After(safeModePoll):
+				on, err = apply.SafeMode(ctx, client, addr, ask)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(errw, "safemode: %s: %v\n", rpc, err)
+			code = 255
+			continue
+		}
+		state := "OFF"
+		if on {
+			state = "ON"
+		}
+		fmt.Fprintf(out, "Safe mode is %s in %s\n", state, rpc)
 	}
 	return code
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
 )
@@ -23,6 +24,8 @@ type fakeDFSNameNode struct {
 	state     string
 	refreshes int
 	unsigned  int
+	safemode  bool
+	onFor     int // gets answered ON before safe mode ends by itself
 }
 
 func (f *fakeDFSNameNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +40,26 @@ func (f *fakeDFSNameNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.refreshes++
 		fmt.Fprint(w, `{}`)
+	case r.Method == http.MethodPost && r.URL.Path == "/dfsadmin/safemode":
+		if r.Header.Get("Authorization") == "" {
+			f.unsigned++
+		}
+		switch r.URL.Query().Get("action") {
+		case "enter":
+			f.safemode = true
+		case "leave", "forceExit":
+			f.safemode = false
+		case "get":
+			if f.onFor > 0 {
+				if f.onFor--; f.onFor == 0 {
+					f.safemode = false
+				}
+			}
+		default:
+			http.Error(w, "bad action", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, `{"safemode":%v}`, f.safemode)
 	case r.URL.Path == "/jmx" && strings.Contains(r.URL.RawQuery, "FSNamesystem"):
 		fmt.Fprint(w, `{"beans":[{"CapacityTotal":3072,"CapacityUsed":1024,"CapacityRemaining":2048,"BlocksTotal":7,"MissingBlocks":0,"UnderReplicatedBlocks":2}]}`)
 	case r.URL.Path == "/jmx":
@@ -108,6 +131,37 @@ func TestDFSAdmin(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(out.String()) {
 			t.Errorf("-report lacks %s:\n%s", re, out.String())
 		}
+	}
+
+	// -safemode acts on every NameNode and prints each one's state by
+	// its RPC address, as Hadoop's dfsadmin with HA.
+	safemode := func(action string) string {
+		t.Helper()
+		out.Reset()
+		if code := runDFSAdmin(context.Background(), []string{"--conf", conf, "-safemode", action}, &out, &errw); code != 0 {
+			t.Fatalf("-safemode %s: exit %d, %s", action, code, errw.String())
+		}
+		return out.String()
+	}
+	a1, a2 := strings.TrimPrefix(s1.URL, "http://"), strings.TrimPrefix(s2.URL, "http://")
+	if got, want := safemode("enter"), "Safe mode is ON in "+a1+"\nSafe mode is ON in "+a2+"\n"; got != want {
+		t.Errorf("-safemode enter printed %q, want %q", got, want)
+	}
+	if got := safemode("get"); !strings.Contains(got, "Safe mode is ON in "+a2) {
+		t.Errorf("-safemode get: %q", got)
+	}
+	defer func(d time.Duration) { safeModePoll = d }(safeModePoll)
+	safeModePoll = time.Millisecond
+	standby.onFor, active.onFor = 2, 3 // wait polls until each is OFF
+	if got, want := safemode("wait"), "Safe mode is OFF in "+a1+"\nSafe mode is OFF in "+a2+"\n"; got != want || active.onFor != 0 {
+		t.Errorf("-safemode wait printed %q (polls left %d)", got, active.onFor)
+	}
+	safemode("enter")
+	if got := safemode("leave"); !strings.Contains(got, "Safe mode is OFF in "+a1) || standby.unsigned+active.unsigned != 0 {
+		t.Errorf("-safemode leave: %q, unsigned calls %d", got, standby.unsigned+active.unsigned)
+	}
+	if code := runDFSAdmin(context.Background(), []string{"--conf", conf, "-safemode", "sideways"}, &out, &errw); code != 255 {
+		t.Errorf("-safemode sideways: exit %d", code)
 	}
 
 	// No active NameNode: a failure, as Hadoop's -1.

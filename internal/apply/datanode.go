@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -159,6 +160,17 @@ func DataNodesOf(ctx context.Context, client *http.Client, hostport string) ([]D
 // dfs.hosts.exclude (Hadoop's dfsadmin -refreshNodes), signed.
 func RefreshNodes(ctx context.Context, client *http.Client, hostport string) error {
 	return getJSON(ctx, client, http.MethodPost, "http://"+hostport+"/dfsadmin/refreshNodes", nil)
+}
+
+// SafeMode runs a dfsadmin -safemode action (get, enter, leave,
+// forceExit) on the NameNode at hostport (signed POST /dfsadmin/safemode)
+// and returns whether it is in safe mode afterwards.
+func SafeMode(ctx context.Context, client *http.Client, hostport, action string) (bool, error) {
+	var resp struct {
+		SafeMode bool `json:"safemode"`
+	}
+	err := getJSON(ctx, client, http.MethodPost, "http://"+hostport+"/dfsadmin/safemode?action="+url.QueryEscape(action), &resp)
+	return resp.SafeMode, err
 }
 
 // refused reports a NameNode that is not running (nothing listens).

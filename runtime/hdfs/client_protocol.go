@@ -54,6 +54,32 @@ const (
 	ReportDecommissioning DatanodeReportType = "DECOMMISSIONING"
 )
 
+// SafeModeAction is setSafeMode's action (Hadoop's SafeModeAction, with
+// its wire numbers).
+type SafeModeAction int
+
+const (
+	SafeModeLeave     SafeModeAction = 1 // dfsadmin -safemode leave
+	SafeModeEnter     SafeModeAction = 2 // dfsadmin -safemode enter
+	SafeModeGet       SafeModeAction = 3 // dfsadmin -safemode get (and wait)
+	SafeModeForceExit SafeModeAction = 4 // dfsadmin -safemode forceExit
+)
+
+// ParseSafeModeAction reads dfsadmin's spelling of an action.
+func ParseSafeModeAction(s string) (SafeModeAction, bool) {
+	switch s {
+	case "leave":
+		return SafeModeLeave, true
+	case "enter":
+		return SafeModeEnter, true
+	case "get":
+		return SafeModeGet, true
+	case "forceExit":
+		return SafeModeForceExit, true
+	}
+	return 0, false
+}
+
 // ClientProtocol is the NameNode's side of writing and reading file data
 // (Hadoop's ClientProtocol, block calls). clientName identifies the writer
 // holding a file's lease (Hadoop's DFSClient_<…> name). fileID is the

@@ -604,13 +604,30 @@ func TestSafeModeUntilReported(t *testing.T) {
 	if err := nn3.Mkdirs(ctx, "/x", 0o755, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	// Safe mode entered by hand is not retriable: it ends only by hand.
-	nn3.mu.Lock()
-	nn3.bm.EnterSafeMode()
-	nn3.mu.Unlock()
+	// Safe mode entered by hand (dfsadmin -safemode enter: setSafeMode)
+	// is not retriable: it ends only by hand.
+	if on, err := nn3.SetSafeMode(ctx, hdfs.SafeModeEnter, true, "alice"); !on || err != nil {
+		t.Fatalf("enter: %v, %v", on, err)
+	}
 	err = nn3.Mkdirs(ctx, "/y", 0o755, "alice")
-	if re := webhdfs.ToRemoteException(err); re.Exception != "SafeModeException" {
+	if re := webhdfs.ToRemoteException(err); re.Exception != "SafeModeException" || !strings.Contains(re.Message, "It was turned on manually") {
 		t.Fatalf("manual safe mode: %+v", re)
+	}
+	if on, err := nn3.SetSafeMode(ctx, hdfs.SafeModeGet, true, "alice"); !on || err != nil {
+		t.Fatalf("get: %v, %v", on, err)
+	}
+	if on, err := nn3.SetSafeMode(ctx, hdfs.SafeModeLeave, true, "alice"); on || err != nil {
+		t.Fatalf("leave: %v, %v", on, err)
+	}
+	if err := nn3.Mkdirs(ctx, "/y", 0o755, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// A checked call is the active's (dfsadmin's HA loop asks unchecked).
+	if _, err := nn1.SetSafeMode(ctx, hdfs.SafeModeGet, true, "alice"); !errors.Is(err, webhdfs.ErrStandby) {
+		t.Fatalf("checked get on the standby: %v", err)
+	}
+	if _, err := nn1.SetSafeMode(ctx, hdfs.SafeModeGet, false, "alice"); err != nil {
+		t.Fatalf("unchecked get on the standby: %v", err)
 	}
 }
 

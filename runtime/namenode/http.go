@@ -78,6 +78,7 @@ func (n *NameNode) Handler(webhdfs http.Handler) http.Handler {
 	mux.HandleFunc("POST /ha/transitionToStandby", n.signed(n.serveTransition(false)))
 	mux.HandleFunc("POST /ha/rollEdits", n.signed(n.serveRollEdits))
 	mux.HandleFunc("POST /dfsadmin/refreshNodes", n.signed(n.serveRefreshNodes))
+	mux.HandleFunc("POST /dfsadmin/safemode", n.signed(n.serveSafeMode))
 	mux.HandleFunc("GET /imagetransfer", n.signed(n.serveGetImage))
 	mux.HandleFunc("PUT /imagetransfer", n.signed(n.servePutImage))
 	mux.HandleFunc("GET /{$}", n.serveStatusPage)

@@ -116,7 +116,7 @@ func StartIPC(c *hadoopconf.Config, n *NameNode, wh webhdfs.HandlerOptions, logf
 		return nil, nil, err
 	}
 	o := ipc.NamenodeOptions{Namesystem: n, Blocks: n.ClientProtocol(), HA: haService{n}, AutoFailover: n.cfg.AutoFailover, TransitionsEnabled: transitions,
-		MayTransition: n.isSuperuser, ListLimit: wh.ListLimit,
+		MayTransition: n.isSuperuser, SafeMode: n.SetSafeMode, ListLimit: wh.ListLimit,
 		Defaults: hdfs.ServerDefaults{BlockSize: wh.DefaultBlockSize, BytesPerChecksum: int(bpc), WritePacketSize: int(packet),
 			Replication: wh.DefaultReplication, FileBufferSize: int(buf), TrashInterval: wh.TrashInterval, ChecksumType: c.Get("dfs.checksum.type", "CRC32C")}}
 	opts := ipc.Options{MaxDataLength: int(maxData), MaxConnections: int(maxConns), IdleThreshold: int(idleThreshold),

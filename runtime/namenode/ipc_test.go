@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hactl/hactl/internal/hadoopconf"
+	"github.com/hactl/hactl/runtime/hdfs"
 	pb "github.com/hactl/hactl/runtime/hdfs/hadooppb"
 	"github.com/hactl/hactl/runtime/hdfs/ipc"
 	"github.com/hactl/hactl/runtime/webhdfs"
@@ -62,6 +63,34 @@ func TestStartIPCServesNameNode(t *testing.T) {
 	got, err := n.GetFileStatus(ctx, "/rpc/a", "hdfs")
 	if err != nil || got.Permission != "750" || got.Owner != "hdfs" {
 		t.Fatalf("mkdirs over RPC made %+v, %v", got, err)
+	}
+
+	// hdfs dfsadmin -safemode over setSafeMode: anyone may ask, only the
+	// superuser may enter or leave.
+	safemode := func(c *ipc.Client, action pb.SafeModeActionProto) (bool, error) {
+		var resp pb.SetSafeModeResponseProto
+		err := c.Call(ctx, "setSafeMode", &pb.SetSafeModeRequestProto{Action: action.Enum()}, &resp)
+		return resp.GetResult(), err
+	}
+	mallory := dial(ipc.ProtocolClientNamenode, "mallory")
+	if on, err := safemode(mallory, pb.SafeModeActionProto_SAFEMODE_GET); on || err != nil {
+		t.Fatalf("get: %v, %v", on, err)
+	}
+	if _, err := safemode(mallory, pb.SafeModeActionProto_SAFEMODE_ENTER); !errors.Is(err, webhdfs.ErrPermission) {
+		t.Fatalf("mallory's enter: %v", err)
+	}
+	if on, err := safemode(cl, pb.SafeModeActionProto_SAFEMODE_ENTER); !on || err != nil {
+		t.Fatalf("enter: %v, %v", on, err)
+	}
+	mkdirs.Src = proto.String("/rpc/b")
+	if err := cl.Call(ctx, "mkdirs", mkdirs, &pb.MkdirsResponseProto{}); !errors.Is(err, hdfs.ErrSafeMode) {
+		t.Fatalf("mkdirs in safe mode: %v", err)
+	}
+	if on, err := safemode(cl, pb.SafeModeActionProto_SAFEMODE_LEAVE); on || err != nil {
+		t.Fatalf("leave: %v, %v", on, err)
+	}
+	if err := cl.Call(ctx, "mkdirs", mkdirs, &pb.MkdirsResponseProto{}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -42,8 +42,12 @@ type NamenodeOptions struct {
 	// MayTransition says whether user may change the HA state (Hadoop:
 	// the superuser); nil allows every user once transitions are enabled.
 	MayTransition func(user string) bool
-	ListLimit     int                 // dfs.ls.limit (default 1000)
-	Defaults      hdfs.ServerDefaults // getServerDefaults without Blocks
+	// SafeMode serves setSafeMode (dfsadmin -safemode, HBase's start-up
+	// check); it checks the caller and the HA state itself. nil (no block
+	// manager, so no safe mode): get answers false, the others are refused.
+	SafeMode  func(ctx context.Context, action hdfs.SafeModeAction, checked bool, user string) (bool, error)
+	ListLimit int                 // dfs.ls.limit (default 1000)
+	Defaults  hdfs.ServerDefaults // getServerDefaults without Blocks
 }
 
 // KeyIPCTransitions enables HA transitions over native IPC (default false).
@@ -187,6 +191,21 @@ func (s *nnServer) clientMethods() map[string]Method {
 					Quota: proto.Uint64(uint64(cs.Quota)), SpaceConsumed: proto.Uint64(uint64(cs.SpaceConsumed)), SpaceQuota: proto.Uint64(uint64(cs.SpaceQuota))}}, nil
 			}),
 		"getFsStats": method(func() *pb.GetFsStatusRequestProto { return &pb.GetFsStatusRequestProto{} }, false, s.getFsStats),
+		"setSafeMode": method(func() *pb.SetSafeModeRequestProto { return &pb.SetSafeModeRequestProto{} }, false,
+			func(ctx context.Context, c *Call, r *pb.SetSafeModeRequestProto) (*pb.SetSafeModeResponseProto, error) {
+				action := hdfs.SafeModeAction(r.GetAction())
+				if s.o.SafeMode == nil {
+					if action != hdfs.SafeModeGet {
+						return nil, errNoBlocks
+					}
+					return &pb.SetSafeModeResponseProto{Result: proto.Bool(false)}, nil
+				}
+				on, err := s.o.SafeMode(ctx, action, r.GetChecked(), c.User)
+				if err != nil {
+					return nil, err
+				}
+				return &pb.SetSafeModeResponseProto{Result: proto.Bool(on)}, nil
+			}),
 		"getServerDefaults": method(func() *pb.GetServerDefaultsRequestProto { return &pb.GetServerDefaultsRequestProto{} }, false,
 			func(ctx context.Context, c *Call, r *pb.GetServerDefaultsRequestProto) (*pb.GetServerDefaultsResponseProto, error) {
 				d := s.o.Defaults
