@@ -26,7 +26,7 @@ func PlanDestroy(c *schema.Cluster, obs *Observed, opts DestroyOptions) (*Cluste
 	if obs == nil {
 		obs = &Observed{}
 	}
-	p := &planner{c: c, obs: obs, plan: &ClusterPlan{Destroy: true}, ids: map[string]bool{}, unreachable: map[string]bool{}}
+	p := &planner{c: c, obs: obs, plan: &ClusterPlan{Destroy: true}, ids: map[string]bool{}, stopping: map[string]bool{}, unreachable: map[string]bool{}}
 	for _, h := range c.Hosts {
 		if !p.reachable(h.Name) {
 			p.unreachable[h.Name] = true

@@ -48,6 +48,7 @@ func PlanDesired(d *Desired, observed *Observed, opts Options) (*ClusterPlan, er
 		c: d.Cluster, d: d, obs: observed, opts: opts,
 		plan:          &ClusterPlan{},
 		ids:           map[string]bool{},
+		stopping:      map[string]bool{},
 		writes:        map[string]map[string]bool{},
 		installsBin:   map[string]string{},
 		hostPrep:      map[string][]string{},
@@ -85,7 +86,8 @@ type planner struct {
 	zkStartSteps []string
 
 	warnedOutages map[string]bool
-	verify        []*Step // verify-ha steps, appended at the end
+	verify        []*Step         // verify-ha steps, appended at the end
+	stopping      map[string]bool // "host/daemon" of removed daemons already planned to stop
 }
 
 func (p *planner) warn(format string, args ...any) {
@@ -199,13 +201,23 @@ func (p *planner) run() error {
 	for _, h := range p.c.Hosts {
 		p.hostFiles(h.Name)
 	}
+	// NameNodes (and their ZKFCs) leaving a nameservice that stays stop
+	// first, while every other ZKFC still runs the configuration that
+	// names them: one that is active (or becomes active while ZooKeeper
+	// or the JournalNodes restart) hands over to a ZKFC that can still
+	// reach its ZKFC and fence it. Stopped later, after the others
+	// restarted without it, the lock or the breadcrumb could name a
+	// NameNode no remaining ZKFC knows, and no failover could proceed.
+	p.removed(func(kind daemon.Kind, ns string) bool {
+		return (kind == daemon.NameNode || kind == daemon.ZKFC) && p.c.Nameservice(ns) != nil
+	})
 	p.zookeeper()
 	p.journalNodes()
 	for _, ns := range p.c.Nameservices {
 		p.nameservice(ns)
 	}
 	p.dataNodes()
-	p.removed()
+	p.removed(func(daemon.Kind, string) bool { return true })
 	// The checks come last, after removed daemons stopped.
 	for _, v := range p.verify {
 		p.add(v)
@@ -486,8 +498,10 @@ func (p *planner) jnStartReason(host string) string {
 
 // removed stops daemons that run on a host but are no longer in the
 // configuration, in the registry's stop order (ZKFCs before NameNodes before
-// JournalNodes before ZooKeeper, as a shutdown must go).
-func (p *planner) removed() {
+// JournalNodes before ZooKeeper, as a shutdown must go): those of a kind
+// and nameservice ("" for per-host daemons) that pick accepts; a daemon
+// already planned to stop is not planned again.
+func (p *planner) removed(pick func(kind daemon.Kind, nameservice string) bool) {
 	want := map[string]map[string]bool{}
 	for _, h := range p.c.Hosts {
 		want[h.Name] = map[string]bool{}
@@ -527,7 +541,7 @@ func (p *planner) removed() {
 		for _, k := range sortedKeys(oh.NameNodes) {
 			o := oh.NameNodes[k]
 			id := daemon.NameNodeID(o.Nameservice, o.ID)
-			if o.HAState != "active" || want[h.Name][id.Name()] || !p.running(h.Name, id) {
+			if o.HAState != "active" || want[h.Name][id.Name()] || !p.running(h.Name, id) || !pick(daemon.NameNode, o.Nameservice) || p.stopping[h.Name+"/"+id.Name()] {
 				continue
 			}
 			ns := p.c.Nameservice(o.Nameservice)
@@ -550,12 +564,15 @@ func (p *planner) removed() {
 			}
 			oh := p.host(h.Name)
 			for _, name := range sortedKeys(oh.Daemons) {
-				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Supervised() {
+				if kindOf(name) != kind || want[h.Name][name] || !oh.Daemons[name].Supervised() || p.stopping[h.Name+"/"+name] {
 					continue
 				}
 				s := &Step{Host: h.Name, Action: DaemonAction(VerbStop, kind), Daemon: name, Disruptive: kind == daemon.NameNode,
 					Reason: fmt.Sprintf("%s is no longer in the configuration", name)}
 				s.Nameservice, s.NameNode = nameNodeOf(oh, name)
+				if !pick(kind, s.Nameservice) {
+					continue
+				}
 				var deps []string
 				if kind == daemon.DataNode {
 					dec := p.decommission(h.Name)
@@ -567,6 +584,7 @@ func (p *planner) removed() {
 						s.Reason += "; decommissioned first, its replicas live on other DataNodes"
 					}
 				}
+				p.stopping[h.Name+"/"+name] = true
 				p.add(s, deps...)
 			}
 		}
