@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -465,6 +466,14 @@ func (rc *receiver) respond(queue <-chan ackItem) error {
 				}
 			}
 		}
+		// The bytes are visible (getReplicaVisibleLength, readers) before
+		// the writer hears they are acknowledged, as Hadoop's
+		// PacketResponder sets bytesAcked before replying: a read right
+		// after an hflush must see everything it flushed.
+		ok := !failed && !slices.ContainsFunc(replies, func(s hadooppb.Status) bool { return s != hadooppb.Status_SUCCESS })
+		if ok && rc.w != nil && it.seqno != dtp.HeartbeatSeqno {
+			rc.w.SetAcked(it.end)
+		}
 		rc.c.SetWriteDeadline(time.Now().Add(rc.dn.opts.SocketTimeout))
 		if err := dtp.WriteAck(rc.c, dtp.Ack{Seqno: it.seqno, Replies: replies}); err != nil {
 			for range queue {
@@ -475,9 +484,6 @@ func (rc *receiver) respond(queue <-chan ackItem) error {
 			for range queue {
 			}
 			return fmt.Errorf("pipeline broken downstream of this DataNode")
-		}
-		if rc.w != nil && it.seqno != dtp.HeartbeatSeqno {
-			rc.w.SetAcked(it.end)
 		}
 	}
 	return nil
