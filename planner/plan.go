@@ -208,8 +208,19 @@ func (p *planner) run() error {
 	// reach its ZKFC and fence it. Stopped later, after the others
 	// restarted without it, the lock or the breadcrumb could name a
 	// NameNode no remaining ZKFC knows, and no failover could proceed.
+	// Only while a configured NameNode of the nameservice runs over its
+	// namespace: one that could be the last copy of it (a new one still
+	// to bootstrap from it) stops at the end, as before.
 	p.removed(func(kind daemon.Kind, ns string) bool {
-		return (kind == daemon.NameNode || kind == daemon.ZKFC) && p.c.Nameservice(ns) != nil
+		if kind != daemon.NameNode && kind != daemon.ZKFC {
+			return false
+		}
+		n := p.c.Nameservice(ns)
+		if n == nil {
+			return false
+		}
+		_, ok := p.servingNameNode(n)
+		return ok
 	})
 	p.zookeeper()
 	p.journalNodes()
@@ -496,6 +507,17 @@ func (p *planner) jnStartReason(host string) string {
 	return "JournalNode is not running"
 }
 
+// servingNameNode is a NameNode of ns that stays in the configuration and
+// runs over a formatted namespace on a reachable host.
+func (p *planner) servingNameNode(ns *schema.Nameservice) (*schema.NameNode, bool) {
+	for _, nn := range ns.NameNodes {
+		if on := p.observedNN(nn.Host, ns.Name, nn.ID); on != nil && on.Formatted && !p.unreachable[nn.Host] && p.running(nn.Host, daemon.NameNodeID(ns.Name, nn.ID)) {
+			return nn, true
+		}
+	}
+	return nil, false
+}
+
 // removed stops daemons that run on a host but are no longer in the
 // configuration, in the registry's stop order (ZKFCs before NameNodes before
 // JournalNodes before ZooKeeper, as a shutdown must go): those of a kind
@@ -548,12 +570,9 @@ func (p *planner) removed(pick func(kind daemon.Kind, nameservice string) bool) 
 			if ns == nil {
 				continue
 			}
-			for _, nn := range ns.NameNodes {
-				if on := p.observedNN(nn.Host, ns.Name, nn.ID); on != nil && on.Formatted && !p.unreachable[nn.Host] && p.running(nn.Host, daemon.NameNodeID(ns.Name, nn.ID)) {
-					p.add(&Step{Host: nn.Host, Action: ActFailover, Nameservice: ns.Name, NameNode: nn.ID, Disruptive: true,
-						Reason: fmt.Sprintf("make %s active before the removed NameNode %s stops", nn.ID, o.ID)})
-					break
-				}
+			if nn, ok := p.servingNameNode(ns); ok {
+				p.add(&Step{Host: nn.Host, Action: ActFailover, Nameservice: ns.Name, NameNode: nn.ID, Disruptive: true,
+					Reason: fmt.Sprintf("make %s active before the removed NameNode %s stops", nn.ID, o.ID)})
 			}
 		}
 	}

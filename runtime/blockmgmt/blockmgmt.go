@@ -105,8 +105,12 @@ type Datanode struct {
 	// the blocks map says), for a full report's diff and for decommission.
 	blocks     map[int64]struct{}
 	invalidate []hdfs.Block
-	transfers  []transfer
-	recover    []hdfs.RecoveringBlock
+	// held are the IDs of the unknown replicas queued in invalidate
+	// while in safe mode (sent only after it): every full report lists
+	// them again meanwhile, and each is queued once (Hadoop keeps a set).
+	held      map[int64]struct{}
+	transfers []transfer
+	recover   []hdfs.RecoveringBlock
 	// reported is true once a full block report arrived since registration.
 	reported bool
 }
@@ -287,7 +291,7 @@ func (m *Manager) SetActive(active bool) {
 		m.active = false
 		// Commands are the active's: a standby sends none, so none may wait.
 		for _, d := range m.nodes {
-			d.invalidate, d.transfers, d.recover = nil, nil, nil
+			d.invalidate, d.transfers, d.recover, d.held = nil, nil, nil, nil
 		}
 		m.safe.future = nil // a standby queues such reports instead
 		clear(m.pending)

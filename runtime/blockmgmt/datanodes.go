@@ -105,7 +105,7 @@ func (m *Manager) removeNode(d *Datanode) {
 			m.touch(id)
 		}
 	}
-	d.invalidate, d.transfers, d.recover = nil, nil, nil
+	d.invalidate, d.transfers, d.recover, d.held = nil, nil, nil, nil
 }
 
 // known returns the registered DataNode of reg, or hdfs.ErrNotRegistered.
@@ -323,11 +323,15 @@ func (m *Manager) processReplica(d *Datanode, r hdfs.Block, state hdfs.ReplicaSt
 				m.holdFuture(d, r)
 				return
 			}
-			// Sent once safe mode is over; a DataNode reports it again
-			// with every full report meanwhile.
-			if slices.ContainsFunc(d.invalidate, func(x hdfs.Block) bool { return x.ID == r.ID }) {
+			// Sent once safe mode is over; queued once however often
+			// the DataNode reports it meanwhile.
+			if _, ok := d.held[r.ID]; ok {
 				return
 			}
+			if d.held == nil {
+				d.held = map[int64]struct{}{}
+			}
+			d.held[r.ID] = struct{}{}
 		}
 		d.invalidate = append(d.invalidate, r)
 		return

@@ -414,6 +414,9 @@ func (m *Manager) LeaveSafeMode(force bool) bool {
 // for them while it was on.
 func (m *Manager) leaveSafeMode() {
 	m.safe.on, m.safe.manual, m.safe.reachedAt = false, false, 0
+	for _, d := range m.nodes {
+		d.held = nil
+	}
 	if m.active {
 		for id := range m.blocks {
 			m.touch(id)

@@ -96,7 +96,9 @@ type DataNode struct {
 	ipcLn   net.Listener // nil without Options.IPCAddr
 	httpSrv *http.Server
 	ipcSrv  *ipc.Server
-	peers   *http.Client
+	// procUser is the user the DataNode runs as (the IPC superuser).
+	procUser string
+	peers    *http.Client
 
 	ctx     context.Context
 	cancel  context.CancelFunc

@@ -18,6 +18,9 @@ func (dn *DataNode) startIPC() {
 	if dn.ipcLn == nil {
 		return
 	}
+	if me, err := osuser.Current(); err == nil {
+		dn.procUser = me.Username
+	}
 	o := ipc.Options{MaxQueuedCalls: max(dn.opts.IPCHandlers, 1) * 100, Logf: dn.logf}
 	dn.ipcSrv = ipc.NewServer(o, ipc.DatanodeProtocols(ipc.DatanodeOptions{Service: dnService{dn}, IsSuperuser: dn.isSuperuser})...)
 	dn.wg.Add(1)
@@ -75,7 +78,7 @@ func (dn *DataNode) isSuperuser(user string) bool {
 	if !dn.opts.PermissionsEnabled {
 		return true
 	}
-	if me, err := osuser.Current(); err == nil && me.Username == user {
+	if user != "" && user == dn.procUser {
 		return true
 	}
 	u, err := osuser.Lookup(user)

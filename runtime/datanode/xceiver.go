@@ -470,7 +470,7 @@ func (rc *receiver) respond(queue <-chan ackItem) error {
 		// the writer hears they are acknowledged, as Hadoop's
 		// PacketResponder sets bytesAcked before replying: a read right
 		// after an hflush must see everything it flushed.
-		ok := !failed && !slices.ContainsFunc(replies, func(s hadooppb.Status) bool { return s != hadooppb.Status_SUCCESS })
+		ok := !slices.ContainsFunc(replies, func(s hadooppb.Status) bool { return s != hadooppb.Status_SUCCESS })
 		if ok && rc.w != nil && it.seqno != dtp.HeartbeatSeqno {
 			rc.w.SetAcked(it.end)
 		}
